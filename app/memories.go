@@ -1,0 +1,168 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// MemoryDeps are the ports MemoryService needs.
+type MemoryDeps struct {
+	Memories ports.MemoryStore
+	Apps     ports.AppStore
+	Access   ports.AccessLog
+	Clock    ports.Clock
+	// Logger receives warnings the caller should not fail on (an access log
+	// write that failed after a successful read). Nil discards them.
+	Logger *slog.Logger
+	// Observers are told about every committed change, after the store
+	// acknowledged it (index maintenance hooks in here). Their errors are
+	// logged, never returned: the store is the system of record.
+	Observers []ChangeObserver
+}
+
+// ChangeObserver is notified after a committed write.
+type ChangeObserver interface {
+	MemoriesChanged(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error
+}
+
+// MemoryService is the memory use cases: add, read, list, update, state
+// changes, delete, erase, history, stats.
+type MemoryService struct {
+	d MemoryDeps
+}
+
+// NewMemoryService checks deps and returns the service.
+func NewMemoryService(d MemoryDeps) *MemoryService {
+	if d.Memories == nil || d.Apps == nil || d.Access == nil {
+		panic("app: MemoryDeps needs Memories, Apps and Access")
+	}
+	if d.Clock == nil {
+		d.Clock = ports.SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &MemoryService{d: d}
+}
+
+// AddInput is a new memory as a client sends it.
+type AddInput struct {
+	Text       string
+	App        domain.AppID // empty: the caller's default app
+	Metadata   domain.Metadata
+	Categories []string
+}
+
+// ActingApp picks the app a call is recorded under: an explicit one, else the
+// token's client, else domain.DefaultApp.
+func ActingApp(p domain.Principal, explicit domain.AppID) domain.AppID {
+	if explicit != "" {
+		return explicit
+	}
+	if p.ClientID != "" {
+		return domain.AppIDFromClientName(p.ClientID)
+	}
+	return domain.DefaultApp
+}
+
+// Add stores a memory. An exact duplicate of an active memory of the same
+// user returns that memory with created=false and writes nothing.
+func (s *MemoryService) Add(ctx context.Context, p domain.Principal, in AddInput) (domain.Memory, bool, error) {
+	if err := p.Require(domain.ScopeMemoriesWrite); err != nil {
+		return domain.Memory{}, false, err
+	}
+	appID := ActingApp(p, in.App)
+	m, err := domain.NewMemory(p.Tenant(), appID, in.Text, in.Metadata, in.Categories, s.d.Clock.Now())
+	if err != nil {
+		return domain.Memory{}, false, err
+	}
+	if err := s.activeApp(ctx, p.Tenant(), appID); err != nil {
+		return domain.Memory{}, false, err
+	}
+	stored, created, err := s.d.Memories.Create(ctx, p.Tenant(), m)
+	if err != nil {
+		return domain.Memory{}, false, err
+	}
+	if created {
+		s.notify(ctx, p.Tenant(), stored.ID)
+	}
+	return stored, created, nil
+}
+
+// activeApp creates the app on first use and refuses writes from a paused one.
+func (s *MemoryService) activeApp(ctx context.Context, t domain.Tenant, id domain.AppID) error {
+	a, err := s.d.Apps.EnsureApp(ctx, t, id)
+	if err != nil {
+		return err
+	}
+	if !a.Active {
+		return &domain.ForbiddenError{Reason: fmt.Sprintf("app %q is paused", id)}
+	}
+	return nil
+}
+
+// Get returns one memory and records that actor read it.
+func (s *MemoryService) Get(ctx context.Context, p domain.Principal, id domain.MemoryID, actor domain.AppID) (domain.Memory, error) {
+	if err := p.Require(domain.ScopeMemoriesRead); err != nil {
+		return domain.Memory{}, err
+	}
+	m, err := s.d.Memories.Get(ctx, p.Tenant(), id)
+	if err != nil {
+		return domain.Memory{}, err
+	}
+	s.recordAccess(ctx, p, actor, domain.AccessGet, m)
+	return m, nil
+}
+
+// List returns one page of the caller's memories and records the reads.
+func (s *MemoryService) List(ctx context.Context, p domain.Principal, q domain.ListQuery, actor domain.AppID) (domain.Page, error) {
+	if err := p.Require(domain.ScopeMemoriesRead); err != nil {
+		return domain.Page{}, err
+	}
+	if err := q.Validate(); err != nil {
+		return domain.Page{}, err
+	}
+	page, err := s.d.Memories.List(ctx, p.Tenant(), q)
+	if err != nil {
+		return domain.Page{}, err
+	}
+	s.recordAccess(ctx, p, actor, domain.AccessList, page.Items...)
+	return page, nil
+}
+
+// RecordAccess logs that actor read ms (through kind); failures are logged,
+// not returned, because the read itself succeeded.
+func (s *MemoryService) RecordAccess(ctx context.Context, p domain.Principal, actor domain.AppID, kind domain.AccessKind, ms ...domain.Memory) {
+	s.recordAccess(ctx, p, actor, kind, ms...)
+}
+
+func (s *MemoryService) recordAccess(ctx context.Context, p domain.Principal, actor domain.AppID, kind domain.AccessKind, ms ...domain.Memory) {
+	if len(ms) == 0 {
+		return
+	}
+	actor = ActingApp(p, actor)
+	now := s.d.Clock.Now().UTC()
+	entries := make([]domain.Access, len(ms))
+	for i, m := range ms {
+		entries[i] = domain.Access{MemoryID: m.ID, AppID: actor, Kind: kind, AccessedAt: now}
+	}
+	if _, err := s.d.Apps.EnsureApp(ctx, p.Tenant(), actor); err != nil {
+		s.d.Logger.WarnContext(ctx, "access log: ensure app failed", "app", actor, "err", err)
+		return
+	}
+	if err := s.d.Access.RecordAccess(ctx, p.Tenant(), entries); err != nil {
+		s.d.Logger.WarnContext(ctx, "access log: record failed", "app", actor, "count", len(entries), "err", err)
+	}
+}
+
+func (s *MemoryService) notify(ctx context.Context, t domain.Tenant, ids ...domain.MemoryID) {
+	for _, o := range s.d.Observers {
+		if err := o.MemoriesChanged(ctx, t, ids); err != nil {
+			s.d.Logger.WarnContext(ctx, "change observer failed", "count", len(ids), "err", err)
+		}
+	}
+}

@@ -1,0 +1,119 @@
+package engram_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/engram-memory/engram"
+
+// TestDependencyRule enforces the hexagon: domain imports only the standard
+// library; ports only domain; app only domain and ports; driven adapters never
+// import app or another adapter; contracttest never imports an adapter.
+func TestDependencyRule(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps=false", "-json", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	type pkg struct {
+		ImportPath string
+		Imports    []string
+		Standard   bool
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	var pkgs []pkg
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) < 4 {
+		t.Fatalf("go list found only %d packages", len(pkgs))
+	}
+	checked := 0
+	for _, p := range pkgs {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		for _, imp := range p.Imports {
+			if reason := forbidden(rel, imp); reason != "" {
+				t.Errorf("%s imports %s: %s", p.ImportPath, imp, reason)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no imports checked")
+	}
+}
+
+func isStd(imp string) bool {
+	first := strings.SplitN(imp, "/", 2)[0]
+	return !strings.Contains(first, ".")
+}
+
+func forbidden(rel, imp string) string {
+	internal := strings.HasPrefix(imp, module)
+	irel := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+	top := func(s string) string { return strings.SplitN(s, "/", 2)[0] }
+	switch top(rel) {
+	case "domain":
+		if !isStd(imp) && !(internal && top(irel) == "domain") {
+			return "domain may import the standard library only"
+		}
+	case "ports":
+		if !isStd(imp) && !(internal && (top(irel) == "domain" || top(irel) == "ports")) {
+			return "ports may import domain only"
+		}
+	case "app":
+		if !isStd(imp) && !(internal && (top(irel) == "domain" || top(irel) == "ports" || top(irel) == "app")) {
+			return "app may import domain and ports only (no adapters, no client libraries)"
+		}
+	case "contracttest":
+		if internal && top(irel) != "domain" && top(irel) != "ports" && top(irel) != "contracttest" {
+			return "contracttest may import domain and ports only"
+		}
+	case "adapters":
+		self := strings.SplitN(rel, "/", 3)
+		if !internal || len(self) < 2 {
+			return ""
+		}
+		driving := map[string]bool{"httpapi": true, "mcpserver": true}
+		switch top(irel) {
+		case "app":
+			if !driving[self[1]] {
+				return "driven adapters must not import app"
+			}
+		case "adapters":
+			other := strings.SplitN(irel, "/", 3)
+			if len(other) >= 2 && other[1] != self[1] && !driving[self[1]] {
+				return "an adapter must not import another adapter"
+			}
+		}
+	}
+	return ""
+}
+
+func TestForbiddenCatchesViolations(t *testing.T) {
+	cases := []struct{ rel, imp string }{
+		{"domain", "github.com/lib/pq"},
+		{"domain", module + "/ports"},
+		{"ports", module + "/adapters/pgstore"},
+		{"app", module + "/adapters/sqlitestore"},
+		{"app", "github.com/jmoiron/sqlx"},
+		{"adapters/pgstore", module + "/app"},
+		{"adapters/pgstore", module + "/adapters/sqlitestore"},
+		{"contracttest", module + "/adapters/inproc"},
+	}
+	for _, c := range cases {
+		if forbidden(c.rel, c.imp) == "" {
+			t.Errorf("%s importing %s should be forbidden", c.rel, c.imp)
+		}
+	}
+	if r := forbidden("app", module+"/ports"); r != "" {
+		t.Errorf("app importing ports refused: %s", r)
+	}
+}

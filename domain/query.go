@@ -1,0 +1,99 @@
+package domain
+
+import (
+	"encoding/base64"
+	"time"
+)
+
+// List limits shared by the API and the stores.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 200
+)
+
+// ListQuery filters and pages a user's memories. The zero value lists every
+// memory that is not deleted, newest first.
+type ListQuery struct {
+	App           AppID
+	States        []State // empty: every state except deleted
+	Categories    []string
+	Metadata      Metadata // key = value equality; values string, float64 or bool
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+	TextContains  string
+	IDs           []MemoryID
+	Limit         int
+	Cursor        string // opaque; from Page.NextCursor
+}
+
+// Validate checks limits and filters and fills defaults.
+func (q *ListQuery) Validate() error {
+	if q.Limit == 0 {
+		q.Limit = DefaultListLimit
+	}
+	if q.Limit < 1 || q.Limit > MaxListLimit {
+		return Invalid("limit", "must be between 1 and %d", MaxListLimit)
+	}
+	if q.App != "" {
+		if err := ValidateAppID(q.App); err != nil {
+			return err
+		}
+	}
+	for _, s := range q.States {
+		if _, err := ParseState(string(s)); err != nil {
+			return err
+		}
+	}
+	cats, err := NormalizeCategories(q.Categories)
+	if err != nil {
+		return err
+	}
+	q.Categories = cats
+	for k, v := range q.Metadata {
+		switch v.(type) {
+		case string, float64, bool:
+		case int:
+			q.Metadata[k] = float64(v.(int))
+		default:
+			return Invalid("metadata", "filter on %q must be a string, number or boolean", k)
+		}
+	}
+	if len(q.TextContains) > 1024 {
+		return Invalid("text_contains", "must be at most 1024 bytes")
+	}
+	if q.Cursor != "" {
+		if _, err := DecodeCursor(q.Cursor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Page is one page of a list; NextCursor is empty on the last page.
+type Page struct {
+	Items      []Memory
+	NextCursor string
+}
+
+// EncodeCursor makes an opaque cursor after the given memory id. Lists are
+// ordered by id descending (newest first), so a cursor is the last id seen.
+func EncodeCursor(id MemoryID) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(id))
+}
+
+// DecodeCursor reverses EncodeCursor and refuses anything else.
+func DecodeCursor(c string) (MemoryID, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || !ValidID(string(raw)) {
+		return "", Invalid("cursor", "is not a cursor this server issued")
+	}
+	return MemoryID(raw), nil
+}
+
+// Stats counts a user's memories.
+type Stats struct {
+	Total   int
+	ByState map[State]int
+	ByApp   map[AppID]int
+	Apps    int
+}

@@ -1,0 +1,93 @@
+package domain
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// OrgID identifies a tenant organisation; it comes only from a verified token.
+type OrgID string
+
+// UserID identifies a user inside an organisation (the token's subject).
+type UserID string
+
+// Tenant is the pair every store call is scoped by. Data of another org is
+// invisible (ErrNotFound); data of another user of the same org is too.
+type Tenant struct {
+	OrgID  OrgID
+	UserID UserID
+}
+
+var tenantPart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@|+-]{0,254}$`)
+
+// Validate refuses an empty or malformed org or user.
+func (t Tenant) Validate() error {
+	if !tenantPart.MatchString(string(t.OrgID)) {
+		return Invalid("org_id", "must be 1-255 characters of letters, digits and ._:@|+-")
+	}
+	if !tenantPart.MatchString(string(t.UserID)) {
+		return Invalid("user_id", "must be 1-255 characters of letters, digits and ._:@|+-")
+	}
+	return nil
+}
+
+// Scope is an OAuth scope a route or tool requires.
+type Scope string
+
+// The scopes Engram understands. Each route and MCP tool declares one.
+const (
+	ScopeMemoriesRead     Scope = "memories:read"
+	ScopeMemoriesWrite    Scope = "memories:write"
+	ScopeAppsRead         Scope = "apps:read"
+	ScopeAppsWrite        Scope = "apps:write"
+	ScopeStatsRead        Scope = "stats:read"
+	ScopeSessionsRead     Scope = "sessions:read"
+	ScopeSessionsWrite    Scope = "sessions:write"
+	ScopeFeedbackRead     Scope = "feedback:read"
+	ScopeFeedbackWrite    Scope = "feedback:write"
+	ScopeExperimentsRead  Scope = "experiments:read"
+	ScopeExperimentsWrite Scope = "experiments:write"
+)
+
+// DefaultUserScopes are what a locally minted token gets when none are asked
+// for: everything a user needs for their own data, no operator scopes.
+var DefaultUserScopes = []Scope{
+	ScopeMemoriesRead, ScopeMemoriesWrite, ScopeAppsRead, ScopeAppsWrite,
+	ScopeStatsRead, ScopeSessionsRead, ScopeSessionsWrite, ScopeFeedbackRead, ScopeFeedbackWrite,
+}
+
+// ParseScopes splits an OAuth space-separated scope string.
+func ParseScopes(s string) []Scope {
+	fields := strings.Fields(s)
+	out := make([]Scope, 0, len(fields))
+	for _, f := range fields {
+		out = append(out, Scope(f))
+	}
+	return out
+}
+
+// Principal is the verified caller: who, for which org, allowed to do what,
+// through which client, and the key the token is bound to (if any).
+type Principal struct {
+	OrgID    OrgID
+	UserID   UserID
+	Scopes   []Scope
+	ClientID string // OAuth client_id; the default app for writes
+	TokenID  string // jti of the access token, for logs and revocation
+	KeyJKT   string // RFC 7638 thumbprint from cnf.jkt when DPoP-bound
+}
+
+// Tenant is the principal's data partition.
+func (p Principal) Tenant() Tenant { return Tenant{OrgID: p.OrgID, UserID: p.UserID} }
+
+// HasScope reports whether the principal was granted s.
+func (p Principal) HasScope(s Scope) bool { return slices.Contains(p.Scopes, s) }
+
+// Require returns a *ForbiddenError naming s when the principal lacks it.
+func (p Principal) Require(s Scope) error {
+	if p.HasScope(s) {
+		return nil
+	}
+	return &ForbiddenError{MissingScope: s}
+}

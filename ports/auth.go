@@ -1,0 +1,39 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+// Credentials are what a request presented, already split by the transport.
+type Credentials struct {
+	Scheme    string // "Bearer" or "DPoP", as in the Authorization header
+	Token     string // the access token (a JWT)
+	DPoPProof string // the DPoP header, empty when absent
+	Method    string // HTTP method of the request, for the proof's htm
+	URL       string // public URL of the request (configured origin + path), for htu
+}
+
+// TokenVerifier turns credentials into a principal.
+//
+// It answers a *domain.AuthError (wrapping domain.ErrUnauthenticated) for any
+// refused token or proof, naming the RFC error code; an error wrapping
+// domain.ErrUnavailable when it cannot decide (JWKS unreachable, replay
+// cache down); it never accepts a proof it could not check for replay.
+type TokenVerifier interface {
+	Verify(ctx context.Context, c Credentials) (domain.Principal, error)
+}
+
+// ReplayCache remembers one-time values (DPoP proof jti) until an expiry.
+//
+// Remember atomically records key until the given time and reports fresh=true,
+// or reports fresh=false when the key is already remembered and unexpired;
+// of any number of concurrent calls with one key exactly one sees true.
+// Entries must outlive the proof acceptance window: a backend that may evict
+// entries early (Valkey without noeviction) weakens replay protection.
+// Backend failures wrap domain.ErrUnavailable; callers fail closed.
+type ReplayCache interface {
+	Remember(ctx context.Context, key string, until time.Time) (fresh bool, err error)
+}

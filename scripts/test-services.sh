@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Makes sure the backends the test suite needs are installed and running on
+# loopback: PostgreSQL (database "test", trust auth for 127.0.0.1) and
+# Redis/Valkey on 6379. Installs Debian packages when missing, starts stopped
+# servers, and waits until each answers. Idempotent.
+set -euo pipefail
+
+log() { printf 'test-services: %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_postgres() {
+  if ! command -v pg_ctlcluster >/dev/null 2>&1 || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+    log "installing postgresql"
+    apt_install postgresql postgresql-contrib
+  fi
+  local ver
+  ver=$(ls /etc/postgresql | sort -V | tail -1)
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    log "starting postgresql $ver"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+  fi
+  for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+  pg_isready -q -h 127.0.0.1 -p 5432 || { log "postgresql did not come up"; exit 1; }
+  # A fresh Debian install uses peer/scram auth; the tests connect as
+  # postgres over TCP without a password, so trust loopback like CI does.
+  if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1; then
+    log "enabling trust auth for loopback"
+    local hba
+    hba=$(as_root su postgres -c "psql -Atc 'show hba_file'")
+    as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+    as_root su postgres -c "psql -c 'select pg_reload_conf()'" >/dev/null
+    sleep 1
+  fi
+  if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc "select 1 from pg_database where datname='test'" | grep -q 1; then
+    psql -h 127.0.0.1 -U postgres -d postgres -c 'create database test' >/dev/null
+  fi
+}
+
+ensure_redis() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    log "installing redis-server"
+    apt_install redis-server
+  fi
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    log "starting redis-server"
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  fi
+  for _ in $(seq 1 40); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.25; done
+  redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { log "redis did not come up"; exit 1; }
+}
+
+if ! command -v psql >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1; then :; fi
+ensure_postgres
+ensure_redis
+log "postgres and redis are up"
