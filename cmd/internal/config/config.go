@@ -1,0 +1,177 @@
+// Package config is engramd's and engram's one typed configuration, filled
+// from flags and ENGRAM_* environment variables (flags win), validated at
+// start so a bad value fails fast and names its key. Secrets are never
+// printed: String() redacts them.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of an Engram process.
+type Config struct {
+	Addr             string
+	PublicURL        string
+	DataDir          string
+	AdminAddr        string
+	PostgresURL      string
+	NoMigrate        bool
+	PGMaxConns       int
+	PGStmtTimeout    time.Duration
+	ValkeyURL        string
+	ValkeyPrefix     string
+	JWKSURL          string
+	Issuer           string
+	Audience         string
+	AuthServers      string
+	InsecureLocalKey bool
+	BodyLimit        int64
+	TLSCert          string
+	TLSKey           string
+	LogLevel         string
+	LogFormat        string
+	OTLPEndpoint     string
+	ShutdownTimeout  time.Duration
+	Embedder         string
+	EmbedURL         string
+	EmbedAPIKey      string
+	EmbedModel       string
+	RateReads        int
+	RateWrites       int
+	RateSearch       int
+	AllowedOrigins   string
+}
+
+// setting describes one key: its flag, its variable, its default, and how to
+// store a parsed value. The same table prints the README's configuration
+// table, and a test checks the README against it.
+type setting struct {
+	flag, env, def, help string
+	secret               bool
+	set                  func(c *Config, v string) error
+}
+
+// flagValue lets boolean keys be given as a bare --flag.
+type flagValue struct {
+	v      string
+	isBool bool
+}
+
+func (f *flagValue) String() string     { return f.v }
+func (f *flagValue) Set(v string) error { f.v = v; return nil }
+func (f *flagValue) IsBoolFlag() bool   { return f.isBool }
+
+func str(p func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func boolean(p func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		*p(c) = b
+		return nil
+	}
+}
+
+func integer(p func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("must be a non-negative integer")
+		}
+		*p(c) = n
+		return nil
+	}
+}
+
+func duration(p func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errors.New("must be a duration such as 5s or 2m")
+		}
+		*p(c) = d
+		return nil
+	}
+}
+
+// Settings is the table of every key, in README order.
+var settings = []setting{
+	{"addr", "ENGRAM_ADDR", "127.0.0.1:8765", "HTTP listen address", false, str(func(c *Config) *string { return &c.Addr })},
+	{"public-url", "ENGRAM_PUBLIC_URL", "", "Public origin clients use (DPoP htu, MCP metadata); default http://ADDR", false, str(func(c *Config) *string { return &c.PublicURL })},
+	{"data-dir", "ENGRAM_DATA_DIR", "./data", "Directory for the SQLite file and the local signing key", false, str(func(c *Config) *string { return &c.DataDir })},
+	{"admin-addr", "ENGRAM_ADMIN_ADDR", "127.0.0.1:9464", "Admin listener (metrics, pprof, log level); empty disables", false, str(func(c *Config) *string { return &c.AdminAddr })},
+	{"postgres-url", "ENGRAM_POSTGRES_URL", "", "Use PostgreSQL instead of SQLite (runtime role must not own the tables)", true, str(func(c *Config) *string { return &c.PostgresURL })},
+	{"no-migrate", "ENGRAM_NO_MIGRATE", "false", "Do not apply migrations at start; refuse to start if the schema is behind", false, boolean(func(c *Config) *bool { return &c.NoMigrate })},
+	{"pg-max-conns", "ENGRAM_PG_MAX_CONNS", "20", "PostgreSQL pool size", false, integer(func(c *Config) *int { return &c.PGMaxConns })},
+	{"pg-statement-timeout", "ENGRAM_PG_STATEMENT_TIMEOUT", "5s", "PostgreSQL statement timeout", false, duration(func(c *Config) *time.Duration { return &c.PGStmtTimeout })},
+	{"valkey-url", "ENGRAM_VALKEY_URL", "", "Valkey/Redis for sessions, DPoP replay and rate limits (redis://, rediss://); in-process when empty", true, str(func(c *Config) *string { return &c.ValkeyURL })},
+	{"valkey-prefix", "ENGRAM_VALKEY_PREFIX", "engram", "Key prefix for this deployment in Valkey", false, str(func(c *Config) *string { return &c.ValkeyPrefix })},
+	{"auth-jwks-url", "ENGRAM_AUTH_JWKS_URL", "", "JWKS of the token issuer; empty: zero-config local Ed25519 key", false, str(func(c *Config) *string { return &c.JWKSURL })},
+	{"auth-issuer", "ENGRAM_AUTH_ISSUER", "", "Required iss of access tokens (required with a JWKS)", false, str(func(c *Config) *string { return &c.Issuer })},
+	{"auth-audience", "ENGRAM_AUTH_AUDIENCE", "", "Required aud of access tokens (required with a JWKS; default the public URL)", false, str(func(c *Config) *string { return &c.Audience })},
+	{"auth-servers", "ENGRAM_AUTH_SERVERS", "", "Space-separated authorization server URLs for MCP protected resource metadata", false, str(func(c *Config) *string { return &c.AuthServers })},
+	{"insecure-local-key", "ENGRAM_INSECURE_LOCAL_KEY", "false", "Allow the local key on a non-loopback address", false, boolean(func(c *Config) *bool { return &c.InsecureLocalKey })},
+	{"body-limit", "ENGRAM_BODY_LIMIT", "1048576", "Maximum request body in bytes", false, func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			return errors.New("must be an integer of at least 1024")
+		}
+		c.BodyLimit = n
+		return nil
+	}},
+	{"tls-cert", "ENGRAM_TLS_CERT", "", "TLS certificate file (serve HTTPS, enables HSTS)", false, str(func(c *Config) *string { return &c.TLSCert })},
+	{"tls-key", "ENGRAM_TLS_KEY", "", "TLS private key file", false, str(func(c *Config) *string { return &c.TLSKey })},
+	{"log-level", "ENGRAM_LOG_LEVEL", "info", "debug, info, warn or error", false, str(func(c *Config) *string { return &c.LogLevel })},
+	{"log-format", "ENGRAM_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal)", false, str(func(c *Config) *string { return &c.LogFormat })},
+	{"otlp-endpoint", "ENGRAM_OTLP_ENDPOINT", "", "OTLP/HTTP endpoint for traces; no-op when empty", false, str(func(c *Config) *string { return &c.OTLPEndpoint })},
+	{"shutdown-timeout", "ENGRAM_SHUTDOWN_TIMEOUT", "20s", "How long SIGTERM waits for in-flight requests", false, duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"embedder", "ENGRAM_EMBEDDER", "local", "local (offline hashed n-grams) or openai (any /v1/embeddings server)", false, str(func(c *Config) *string { return &c.Embedder })},
+	{"embed-url", "ENGRAM_EMBED_URL", "", "Base URL of the OpenAI-compatible embeddings server", false, str(func(c *Config) *string { return &c.EmbedURL })},
+	{"embed-api-key", "ENGRAM_EMBED_API_KEY", "", "API key for the embeddings server", true, str(func(c *Config) *string { return &c.EmbedAPIKey })},
+	{"embed-model", "ENGRAM_EMBED_MODEL", "", "Embedding model name", false, str(func(c *Config) *string { return &c.EmbedModel })},
+	{"rate-reads", "ENGRAM_RATE_READS", "600", "Read requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateReads })},
+	{"rate-writes", "ENGRAM_RATE_WRITES", "120", "Write requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateWrites })},
+	{"rate-search", "ENGRAM_RATE_SEARCH", "300", "Search requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateSearch })},
+	{"allowed-origins", "ENGRAM_ALLOWED_ORIGINS", "", "Space-separated browser origins allowed on /mcp (DNS-rebinding guard); loopback origins always allowed", false, str(func(c *Config) *string { return &c.AllowedOrigins })},
+}
+
+// Load fills a Config from defaults, then getenv, then args (flags win), and
+// validates it. getenv is os.Getenv in production and a map in tests.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("engramd", flag.ContinueOnError)
+	fs.SetOutput(new(strings.Builder))
+	for _, s := range settings {
+		fs.Var(&flagValue{isBool: s.def == "true" || s.def == "false"}, s.flag, s.help+" ("+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("config: unexpected argument %q", fs.Arg(0))
+	}
+	given := map[string]string{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = f.Value.String() })
+	for _, s := range settings {
+		v, src := s.def, "default"
+		if e := getenv(s.env); e != "" {
+			v, src = e, s.env
+		}
+		if f, ok := given[s.flag]; ok {
+			v, src = f, "--"+s.flag
+		}
+		if err := s.set(&c, v); err != nil {
+			return c, fmt.Errorf("config: %s (from %s): %w", s.env, src, err)
+		}
+	}
+	return c, c.validate()
+}

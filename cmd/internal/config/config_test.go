@@ -1,0 +1,86 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestZeroConfigDefaults(t *testing.T) {
+	c, err := Load(nil, env(nil))
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:8765", c.Addr)
+	require.Equal(t, "./data", c.DataDir)
+	require.Equal(t, "http://127.0.0.1:8765", c.PublicURL)
+	require.Equal(t, c.PublicURL, c.Audience)
+	require.Empty(t, c.PostgresURL)
+	require.EqualValues(t, 1<<20, c.BodyLimit)
+}
+
+func TestFlagsWinOverEnvironment(t *testing.T) {
+	c, err := Load([]string{"--addr", "127.0.0.1:9000", "--no-migrate"}, env(map[string]string{
+		"ENGRAM_ADDR": "127.0.0.1:8000", "ENGRAM_DATA_DIR": "/tmp/x",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:9000", c.Addr)
+	require.Equal(t, "/tmp/x", c.DataDir)
+	require.True(t, c.NoMigrate)
+}
+
+func TestBadValuesNameTheirKey(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		args []string
+		key  string
+	}{
+		{map[string]string{"ENGRAM_ADDR": "nope"}, nil, "ENGRAM_ADDR"},
+		{map[string]string{"ENGRAM_BODY_LIMIT": "ten"}, nil, "ENGRAM_BODY_LIMIT"},
+		{map[string]string{"ENGRAM_POSTGRES_URL": "mysql://x"}, nil, "ENGRAM_POSTGRES_URL"},
+		{map[string]string{"ENGRAM_AUTH_JWKS_URL": "https://idp/jwks"}, nil, "ENGRAM_AUTH_ISSUER"},
+		{map[string]string{"ENGRAM_AUTH_JWKS_URL": "https://idp/jwks", "ENGRAM_AUTH_ISSUER": "https://idp"}, nil, "ENGRAM_AUTH_AUDIENCE"},
+		{map[string]string{"ENGRAM_LOG_LEVEL": "loud"}, nil, "ENGRAM_LOG_LEVEL"},
+		{map[string]string{"ENGRAM_SHUTDOWN_TIMEOUT": "soon"}, nil, "ENGRAM_SHUTDOWN_TIMEOUT"},
+		{nil, []string{"--addr", "0.0.0.0:8765"}, "ENGRAM_ADDR"},
+		{map[string]string{"ENGRAM_PUBLIC_URL": "ftp://x"}, nil, "ENGRAM_PUBLIC_URL"},
+	}
+	for _, tc := range cases {
+		_, err := Load(tc.args, env(tc.env))
+		require.Error(t, err, "%v %v", tc.env, tc.args)
+		require.Contains(t, err.Error(), tc.key)
+	}
+}
+
+func TestNonLoopbackNeedsJWKSOrExplicitOverride(t *testing.T) {
+	_, err := Load([]string{"--addr", "0.0.0.0:8765", "--insecure-local-key"}, env(nil))
+	require.NoError(t, err)
+	_, err = Load([]string{"--addr", "0.0.0.0:8765"}, env(map[string]string{
+		"ENGRAM_AUTH_JWKS_URL": "https://idp/jwks", "ENGRAM_AUTH_ISSUER": "https://idp", "ENGRAM_AUTH_AUDIENCE": "engram",
+	}))
+	require.NoError(t, err)
+}
+
+func TestStringRedactsSecrets(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{
+		"ENGRAM_POSTGRES_URL": "postgres://app:hunter2@db:5432/engram",
+		"ENGRAM_EMBED_API_KEY": "sk-secret",
+	}))
+	require.NoError(t, err)
+	s := c.String()
+	require.NotContains(t, s, "hunter2")
+	require.NotContains(t, s, "sk-secret")
+	require.Contains(t, s, "postgres://db:5432/[redacted]")
+	require.NotContains(t, s, "=?")
+}
+
+// TestReadmeListsEveryKey keeps the README's configuration table honest.
+func TestReadmeListsEveryKey(t *testing.T) {
+	raw, err := os.ReadFile("../../../README.md")
+	require.NoError(t, err)
+	for _, name := range EnvNames() {
+		require.True(t, strings.Contains(string(raw), "`"+name+"`"), "README.md does not document %s; paste config.MarkdownTable()", name)
+	}
+}

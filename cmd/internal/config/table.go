@@ -1,0 +1,51 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// value renders the current value of the key env for String().
+func (c Config) value(env string) string {
+	fields := map[string]any{
+		"ENGRAM_ADDR": c.Addr, "ENGRAM_PUBLIC_URL": c.PublicURL, "ENGRAM_DATA_DIR": c.DataDir,
+		"ENGRAM_ADMIN_ADDR": c.AdminAddr, "ENGRAM_POSTGRES_URL": c.PostgresURL, "ENGRAM_NO_MIGRATE": c.NoMigrate,
+		"ENGRAM_PG_MAX_CONNS": c.PGMaxConns, "ENGRAM_PG_STATEMENT_TIMEOUT": c.PGStmtTimeout,
+		"ENGRAM_VALKEY_URL": c.ValkeyURL, "ENGRAM_VALKEY_PREFIX": c.ValkeyPrefix, "ENGRAM_AUTH_JWKS_URL": c.JWKSURL,
+		"ENGRAM_AUTH_ISSUER": c.Issuer, "ENGRAM_AUTH_AUDIENCE": c.Audience, "ENGRAM_AUTH_SERVERS": c.AuthServers,
+		"ENGRAM_INSECURE_LOCAL_KEY": c.InsecureLocalKey, "ENGRAM_BODY_LIMIT": c.BodyLimit,
+		"ENGRAM_TLS_CERT": c.TLSCert, "ENGRAM_TLS_KEY": c.TLSKey, "ENGRAM_LOG_LEVEL": c.LogLevel,
+		"ENGRAM_LOG_FORMAT": c.LogFormat, "ENGRAM_OTLP_ENDPOINT": c.OTLPEndpoint,
+		"ENGRAM_SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "ENGRAM_EMBEDDER": c.Embedder, "ENGRAM_EMBED_URL": c.EmbedURL,
+		"ENGRAM_EMBED_API_KEY": c.EmbedAPIKey, "ENGRAM_EMBED_MODEL": c.EmbedModel, "ENGRAM_RATE_READS": c.RateReads,
+		"ENGRAM_RATE_WRITES": c.RateWrites, "ENGRAM_RATE_SEARCH": c.RateSearch, "ENGRAM_ALLOWED_ORIGINS": c.AllowedOrigins,
+	}
+	v, ok := fields[env]
+	if !ok {
+		return "?"
+	}
+	return fmt.Sprint(v)
+}
+
+// MarkdownTable renders the configuration table the README carries.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| variable | flag | default | meaning |\n|---|---|---|---|\n")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "—"
+		}
+		fmt.Fprintf(&b, "| `%s` | `--%s` | `%s` | %s |\n", s.env, s.flag, def, s.help)
+	}
+	return b.String()
+}
+
+// EnvNames lists every variable, for the README check.
+func EnvNames() []string {
+	out := make([]string, len(settings))
+	for i, s := range settings {
+		out[i] = s.env
+	}
+	return out
+}

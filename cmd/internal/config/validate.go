@@ -1,0 +1,133 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+func bad(key, format string, args ...any) error {
+	return fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...))
+}
+
+func (c *Config) validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return bad("ENGRAM_ADDR", "must be host:port: %v", err)
+	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			return bad("ENGRAM_ADMIN_ADDR", "must be host:port: %v", err)
+		}
+	}
+	if c.PublicURL == "" {
+		scheme := "http"
+		if c.TLSCert != "" {
+			scheme = "https"
+		}
+		c.PublicURL = scheme + "://" + c.Addr
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return bad("ENGRAM_PUBLIC_URL", "must be an origin like https://engram.example.com")
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if c.DataDir == "" {
+		return bad("ENGRAM_DATA_DIR", "must not be empty")
+	}
+	if c.PostgresURL != "" {
+		pu, err := url.Parse(c.PostgresURL)
+		if err != nil || (pu.Scheme != "postgres" && pu.Scheme != "postgresql") {
+			return bad("ENGRAM_POSTGRES_URL", "must be a postgres:// URL")
+		}
+	}
+	if c.ValkeyURL != "" {
+		vu, err := url.Parse(c.ValkeyURL)
+		if err != nil || (vu.Scheme != "redis" && vu.Scheme != "rediss" && vu.Scheme != "valkey" && vu.Scheme != "valkeys" && vu.Scheme != "unix") {
+			return bad("ENGRAM_VALKEY_URL", "must be a redis://, rediss://, valkey:// or unix:// URL")
+		}
+	}
+	if c.JWKSURL != "" {
+		ju, err := url.Parse(c.JWKSURL)
+		if err != nil || (ju.Scheme != "https" && ju.Scheme != "http") || ju.Host == "" {
+			return bad("ENGRAM_AUTH_JWKS_URL", "must be an http(s) URL")
+		}
+		if c.Issuer == "" {
+			return bad("ENGRAM_AUTH_ISSUER", "is required when ENGRAM_AUTH_JWKS_URL is set")
+		}
+		if c.Audience == "" {
+			return bad("ENGRAM_AUTH_AUDIENCE", "is required when ENGRAM_AUTH_JWKS_URL is set")
+		}
+	} else if !c.InsecureLocalKey && !loopback(c.Addr) {
+		return bad("ENGRAM_ADDR", "%s is not a loopback address and no ENGRAM_AUTH_JWKS_URL is configured; the local signing key is meant for one machine (pass --insecure-local-key to override)", c.Addr)
+	}
+	if c.Audience == "" {
+		c.Audience = c.PublicURL
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return bad("ENGRAM_TLS_CERT", "ENGRAM_TLS_CERT and ENGRAM_TLS_KEY go together")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("ENGRAM_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	switch c.LogFormat {
+	case "auto", "json", "text":
+	default:
+		return bad("ENGRAM_LOG_FORMAT", "must be auto, json or text")
+	}
+	switch c.Embedder {
+	case "local":
+	case "openai":
+		if c.EmbedURL == "" || c.EmbedModel == "" {
+			return bad("ENGRAM_EMBED_URL", "ENGRAM_EMBED_URL and ENGRAM_EMBED_MODEL are required with ENGRAM_EMBEDDER=openai")
+		}
+	default:
+		return bad("ENGRAM_EMBEDDER", "must be local or openai")
+	}
+	if c.PGMaxConns < 1 {
+		return bad("ENGRAM_PG_MAX_CONNS", "must be at least 1")
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("config: ENGRAM_SHUTDOWN_TIMEOUT: must be positive")
+	}
+	return nil
+}
+
+// loopback reports whether addr listens only on a loopback interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// String renders the effective configuration with secrets redacted, for the
+// start-up log line.
+func (c Config) String() string {
+	var b strings.Builder
+	for _, s := range settings {
+		v := c.value(s.env)
+		if s.secret && v != "" {
+			v = redact(v)
+		}
+		fmt.Fprintf(&b, "%s=%s ", s.env, v)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// redact keeps a URL's scheme and host and drops credentials; anything else
+// becomes "[redacted]".
+func redact(v string) string {
+	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+		return u.Scheme + "://" + u.Host + "/[redacted]"
+	}
+	return "[redacted]"
+}
