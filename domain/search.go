@@ -1,0 +1,128 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// SearchMode picks which rankings a search uses.
+type SearchMode string
+
+// The search modes. Hybrid fuses the lexical and the vector ranking; the
+// other two use one ranking alone.
+const (
+	SearchHybrid  SearchMode = "hybrid"
+	SearchLexical SearchMode = "lexical"
+	SearchVector  SearchMode = "vector"
+)
+
+// ParseSearchMode validates a mode name; empty means hybrid.
+func ParseSearchMode(s string) (SearchMode, error) {
+	switch SearchMode(s) {
+	case "":
+		return SearchHybrid, nil
+	case SearchHybrid, SearchLexical, SearchVector:
+		return SearchMode(s), nil
+	}
+	return "", Invalid("mode", "must be one of hybrid, lexical, vector")
+}
+
+// Search limits shared by the API and the indexes.
+const (
+	DefaultSearchLimit = 10
+	MaxSearchLimit     = 100
+	MaxQueryBytes      = 4096
+)
+
+// SearchFilter narrows a search. Every set field must hold: the memory was
+// written by App, carries every one of Categories, has each Metadata key equal
+// to its value (string, float64 or bool), and was created in
+// [CreatedAfter, CreatedBefore). The zero value matches everything.
+type SearchFilter struct {
+	App           AppID
+	Categories    []string
+	Metadata      Metadata
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+}
+
+// Validate normalises categories, turns int metadata values into float64 and
+// refuses values that cannot be compared for equality.
+func (f *SearchFilter) Validate() error {
+	if f.App != "" {
+		if err := ValidateAppID(f.App); err != nil {
+			return err
+		}
+	}
+	cats, err := NormalizeCategories(f.Categories)
+	if err != nil {
+		return err
+	}
+	f.Categories = cats
+	for k, v := range f.Metadata {
+		switch x := v.(type) {
+		case string, float64, bool:
+		case int:
+			f.Metadata[k] = float64(x)
+		default:
+			return Invalid("filters.metadata", "filter on %q must be a string, number or boolean", k)
+		}
+	}
+	if !f.CreatedAfter.IsZero() && !f.CreatedBefore.IsZero() && !f.CreatedAfter.Before(f.CreatedBefore) {
+		return Invalid("filters.created_after", "must be before created_before")
+	}
+	return nil
+}
+
+// Matches reports whether a memory with these fields passes the filter.
+// Indexes that cannot push a filter down to their backend use it, and the
+// search service re-checks hydrated memories with it, so every backend
+// answers the same.
+func (f SearchFilter) Matches(app AppID, cats []string, md Metadata, created time.Time) bool {
+	if f.App != "" && app != f.App {
+		return false
+	}
+	for _, c := range f.Categories {
+		if !slices.Contains(cats, c) {
+			return false
+		}
+	}
+	for k, want := range f.Metadata {
+		got, ok := md[k]
+		if !ok || !scalarEqual(got, want) {
+			return false
+		}
+	}
+	if !f.CreatedAfter.IsZero() && created.Before(f.CreatedAfter) {
+		return false
+	}
+	if !f.CreatedBefore.IsZero() && !created.Before(f.CreatedBefore) {
+		return false
+	}
+	return true
+}
+
+// IsZero reports whether the filter lets everything through.
+func (f SearchFilter) IsZero() bool {
+	return f.App == "" && len(f.Categories) == 0 && len(f.Metadata) == 0 &&
+		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero()
+}
+
+func scalarEqual(got, want any) bool {
+	switch w := want.(type) {
+	case string:
+		g, ok := got.(string)
+		return ok && g == w
+	case float64:
+		switch g := got.(type) {
+		case float64:
+			return g == w
+		case int:
+			return float64(g) == w
+		}
+	case bool:
+		g, ok := got.(bool)
+		return ok && g == w
+	}
+	return false
+}
