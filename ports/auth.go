@@ -32,8 +32,12 @@ type TokenVerifier interface {
 // or reports fresh=false when the key is already remembered and unexpired;
 // of any number of concurrent calls with one key exactly one sees true.
 // Entries must outlive the proof acceptance window: a backend that may evict
-// entries early (Valkey without noeviction) weakens replay protection.
-// Backend failures wrap domain.ErrUnavailable; callers fail closed.
+// entries early weakens replay protection, because an evicted jti can be
+// replayed. Valkey must therefore run with maxmemory-policy noeviction; an
+// in-process cache that is full refuses new keys (domain.ErrUnavailable)
+// rather than forget unexpired ones. An empty key or an until that is not in
+// the future wraps domain.ErrInvalid. Backend failures wrap
+// domain.ErrUnavailable; callers fail closed (never accept a proof unchecked).
 type ReplayCache interface {
 	Remember(ctx context.Context, key string, until time.Time) (fresh bool, err error)
 }

@@ -26,7 +26,11 @@ type RateDecision struct {
 // that many, refilling by elapsed time first. Concurrent calls never admit
 // more than the bucket allows: a full bucket of 10 hit by 100 concurrent
 // calls of cost 1 admits exactly 10. Backend failures wrap
-// domain.ErrUnavailable (the HTTP middleware fails open on them).
+// domain.ErrUnavailable (the HTTP middleware fails open on them). A limit
+// with Burst < 1 or Period <= 0, a cost outside 1..Burst or an empty key
+// wraps domain.ErrInvalid. Buckets of different keys are independent; a
+// bucket untouched for Reset is indistinguishable from a new, full one, so
+// backends may forget it.
 type RateLimiter interface {
 	Allow(ctx context.Context, key string, limit RateLimit, cost int) (RateDecision, error)
 }
