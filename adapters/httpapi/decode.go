@@ -1,0 +1,147 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+// decodeJSON reads exactly one JSON object into v. Unknown fields, trailing
+// data, a wrong type and a body over the limit are all refused; a user_id or
+// org_id field gets its own reason because the tenant comes from the token.
+func decodeJSON(c echo.Context, v any) error {
+	body := c.Request().Body
+	if body == nil {
+		return domain.Invalid("body", "must be a JSON object")
+	}
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	// A second value (or garbage) after the object is a malformed body,
+	// not something to ignore.
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		if tl, ok := asTooLarge(err); ok {
+			return tl
+		}
+		return domain.Invalid("body", "must hold a single JSON object")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	if tl, ok := asTooLarge(err); ok {
+		return tl
+	}
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.Is(err, io.EOF):
+		return domain.Invalid("body", "must be a JSON object, got an empty body")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return domain.Invalid("body", "is truncated JSON")
+	case errors.As(err, &syn):
+		return domain.Invalid("body", "is malformed JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return domain.Invalid(field, "must be %s", jsonKind(typ.Type.Kind().String()))
+	}
+	// encoding/json reports unknown fields only by this message.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name, _ = strconv.Unquote(name)
+		if slices.Contains(tenantFields, name) {
+			return domain.Invalid(name, tenantReason)
+		}
+		return domain.Invalid(name, "is not a known field")
+	}
+	return domain.Invalid("body", "is not valid JSON: %v", err)
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "map", "struct":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "bool":
+		return "a boolean"
+	case "int", "int64", "float64":
+		return "a number"
+	}
+	return "of another type"
+}
+
+// queryInt parses an optional integer parameter; absent is 0.
+func queryInt(c echo.Context, name string) (int, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, domain.Invalid(name, "must be an integer")
+	}
+	if n == 0 {
+		// 0 would mean "default" below; a client that asks for 0 asked
+		// for something out of range.
+		return 0, domain.Invalid(name, "must be between 1 and %d", domain.MaxListLimit)
+	}
+	return n, nil
+}
+
+// queryList collects a repeated or comma-separated parameter.
+func queryList(c echo.Context, name string) []string {
+	var out []string
+	for _, v := range c.QueryParams()[name] {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+// listQuery reads limit, cursor, app, state and category into a query; the
+// service validates the values.
+func listQuery(c echo.Context) (domain.ListQuery, error) {
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return domain.ListQuery{}, err
+	}
+	q := domain.ListQuery{Limit: limit, Cursor: c.QueryParam("cursor"), App: domain.AppID(c.QueryParam("app"))}
+	for _, s := range queryList(c, "state") {
+		st, err := domain.ParseState(s)
+		if err != nil {
+			return domain.ListQuery{}, err
+		}
+		q.States = append(q.States, st)
+	}
+	q.Categories = queryList(c, "category")
+	return q, nil
+}
+
+// memoryIDParam validates the :id path parameter.
+func memoryIDParam(c echo.Context) (domain.MemoryID, error) {
+	id, err := domain.ParseMemoryID(c.Param("id"))
+	if err != nil {
+		return "", fmt.Errorf("path: %w", err)
+	}
+	return id, nil
+}

@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// healthz is liveness: the process serves HTTP. It checks nothing else, so
+// an orchestrator does not restart a healthy process because a database is
+// down.
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+type checkView struct {
+	Status    string  `json:"status"` // "ok" or "down"
+	Required  bool    `json:"required"`
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+type readyView struct {
+	Status string               `json:"status"` // "ready" or "not_ready"
+	Checks map[string]checkView `json:"checks"`
+}
+
+// readyz probes every dependency concurrently, each under ReadyTimeout, and
+// answers 503 when a required one is down. Probe errors go to the log, not
+// the response: /readyz is unauthenticated and errors name hosts.
+func (s *Server) readyz(c echo.Context) error {
+	ctx := c.Request().Context()
+	out := readyView{Status: "ready", Checks: make(map[string]checkView, len(s.d.Ready))}
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	for _, chk := range s.d.Ready {
+		wg.Go(func() {
+			v, err := s.probe(ctx, chk)
+			if err != nil {
+				s.log.WarnContext(ctx, "readiness check failed", "request_id", requestIDOf(c), "check", chk.Name, "err", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			out.Checks[chk.Name] = v
+			if err != nil && chk.Required {
+				out.Status = "not_ready"
+			}
+		})
+	}
+	wg.Wait()
+	status := http.StatusOK
+	if out.Status != "ready" {
+		status = http.StatusServiceUnavailable
+	}
+	return c.JSON(status, out)
+}
+
+func (s *Server) probe(ctx context.Context, chk Check) (checkView, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
+	defer cancel()
+	start := time.Now()
+	err := chk.Probe(ctx)
+	v := checkView{Status: "ok", Required: chk.Required, LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
+	if err != nil {
+		v.Status = "down"
+	}
+	return v, err
+}

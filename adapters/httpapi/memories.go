@@ -1,0 +1,160 @@
+package httpapi
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/domain"
+)
+
+// Request bodies. Every field is named so DisallowUnknownFields can refuse
+// the rest; pointers mark "absent" where absent means "keep".
+
+type createMemoryRequest struct {
+	Text       string          `json:"text"`
+	App        domain.AppID    `json:"app"`
+	Metadata   domain.Metadata `json:"metadata"`
+	Categories []string        `json:"categories"`
+}
+
+type updateMemoryRequest struct {
+	Text       *string          `json:"text"`
+	Metadata   *domain.Metadata `json:"metadata"`
+	Categories *[]string        `json:"categories"`
+}
+
+type bulkDeleteRequest struct {
+	IDs []domain.MemoryID `json:"ids"`
+}
+
+type bulkStateRequest struct {
+	IDs   []domain.MemoryID `json:"ids"`
+	State domain.State      `json:"state"`
+}
+
+func (s *Server) createMemory(c echo.Context) error {
+	var req createMemoryRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.App != "" {
+		if err := domain.ValidateAppID(req.App); err != nil {
+			return err
+		}
+	}
+	p, _ := principalOf(c)
+	m, created, err := s.d.Memories.Add(c.Request().Context(), p, app.AddInput{
+		Text: req.Text, App: req.App, Metadata: req.Metadata, Categories: req.Categories,
+	})
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK // an exact duplicate: the existing memory
+	if created {
+		status = http.StatusCreated
+		c.Response().Header().Set(echo.HeaderLocation, "/api/v1/memories/"+string(m.ID))
+	}
+	return c.JSON(status, viewMemory(m))
+}
+
+func (s *Server) listMemories(c echo.Context) error {
+	q, err := listQuery(c)
+	if err != nil {
+		return err
+	}
+	p, _ := principalOf(c)
+	page, err := s.d.Memories.List(c.Request().Context(), p, q, "")
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, viewPage(page))
+}
+
+func (s *Server) getMemory(c echo.Context) error {
+	id, err := memoryIDParam(c)
+	if err != nil {
+		return err
+	}
+	p, _ := principalOf(c)
+	m, err := s.d.Memories.Get(c.Request().Context(), p, id, "")
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, viewMemory(m))
+}
+
+func (s *Server) updateMemory(c echo.Context) error {
+	id, err := memoryIDParam(c)
+	if err != nil {
+		return err
+	}
+	var req updateMemoryRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	p, _ := principalOf(c)
+	m, err := s.d.Memories.Update(c.Request().Context(), p, id, app.UpdateInput{
+		Text: req.Text, Metadata: req.Metadata, Categories: req.Categories,
+	}, "")
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, viewMemory(m))
+}
+
+func (s *Server) deleteMemory(c echo.Context) error {
+	id, err := memoryIDParam(c)
+	if err != nil {
+		return err
+	}
+	p, _ := principalOf(c)
+	if err := s.d.Memories.Delete(c.Request().Context(), p, []domain.MemoryID{id}, ""); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) memoryHistory(c echo.Context) error {
+	id, err := memoryIDParam(c)
+	if err != nil {
+		return err
+	}
+	p, _ := principalOf(c)
+	changes, err := s.d.Memories.History(c.Request().Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": viewChanges(changes)})
+}
+
+func (s *Server) bulkDelete(c echo.Context) error {
+	var req bulkDeleteRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	p, _ := principalOf(c)
+	if err := s.d.Memories.Delete(c.Request().Context(), p, req.IDs, ""); err != nil {
+		return err
+	}
+	// Deleting is idempotent, so the count is of distinct ids named.
+	return c.JSON(http.StatusOK, map[string]int{"deleted": len(slices.Compact(slices.Sorted(slices.Values(req.IDs))))})
+}
+
+func (s *Server) bulkState(c echo.Context) error {
+	var req bulkStateRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.State == "" {
+		return domain.Invalid("state", "is required")
+	}
+	p, _ := principalOf(c)
+	ms, err := s.d.Memories.SetState(c.Request().Context(), p, req.IDs, req.State, "")
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": viewMemories(ms)})
+}

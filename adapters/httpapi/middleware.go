@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+const ctxRequestID = "engram.request_id"
+
+// requestID keeps a client's X-Request-Id when it is short and printable (so
+// a caller can correlate its own logs) and generates one otherwise; the id is
+// echoed in the response and in every log line about the request.
+func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !saneRequestID(id) {
+			id = newRequestID()
+		}
+		c.Set(ctxRequestID, id)
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+func requestIDOf(c echo.Context) string {
+	id, _ := c.Get(ctxRequestID).(string)
+	return id
+}
+
+// securityHeaders are set on every response. The API serves only JSON, so the
+// CSP forbids everything a browser might otherwise load from a response.
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set(echo.HeaderContentSecurityPolicy, "default-src 'none'; frame-ancestors 'none'")
+		h.Set(echo.HeaderXContentTypeOptions, "nosniff")
+		h.Set(echo.HeaderXFrameOptions, "DENY")
+		h.Set(echo.HeaderReferrerPolicy, "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		if s.cfg.TLS {
+			h.Set(echo.HeaderStrictTransportSecurity, "max-age=63072000; includeSubDomains")
+		}
+		return next(c)
+	}
+}
+
+// accessLog writes the request's one log line. It renders errors itself so
+// that the line carries the status the client really got.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		req, res := c.Request(), c.Response()
+		attrs := []slog.Attr{
+			slog.String("request_id", requestIDOf(c)),
+			slog.String("method", req.Method),
+			slog.String("route", c.Path()),
+			slog.Int("status", res.Status),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Int64("bytes", res.Size),
+		}
+		if p, ok := principalOf(c); ok {
+			attrs = append(attrs, slog.String("org_id", string(p.OrgID)), slog.String("user_id", string(p.UserID)))
+		}
+		level := slog.LevelInfo
+		if res.Status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.LogAttrs(req.Context(), level, "http request", attrs...)
+		return nil
+	}
+}
+
+// tenantQueryGuard refuses user_id and org_id in the query string: the tenant
+// comes only from the verified token, and silently ignoring the parameter
+// would let a client believe it had chosen one.
+func (s *Server) tenantQueryGuard(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		q := c.Request().URL.Query()
+		for _, f := range tenantFields {
+			if q.Has(f) {
+				return domain.Invalid(f, tenantReason)
+			}
+		}
+		return next(c)
+	}
+}
+
+var tenantFields = []string{"user_id", "org_id"}
+
+const tenantReason = "is not accepted; the tenant comes only from the access token"
+
+// bodyLimit refuses a declared oversize body at once and caps the rest while
+// they are read (chunked bodies have no Content-Length).
+func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.ContentLength > s.cfg.BodyLimit {
+			return tooLarge(s.cfg.BodyLimit)
+		}
+		if req.Body != nil && req.Body != http.NoBody {
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, s.cfg.BodyLimit)
+		}
+		return next(c)
+	}
+}
+
+func tooLarge(limit int64) error {
+	return &sizeError{limit: limit}
+}
+
+// sizeError is a body over the limit; it unwraps to domain.ErrTooLarge.
+type sizeError struct{ limit int64 }
+
+func (e *sizeError) Error() string { return "request body exceeds the limit" }
+func (e *sizeError) Unwrap() error { return domain.ErrTooLarge }
+
+// asTooLarge turns the reader's limit error into a domain one.
+func asTooLarge(err error) (error, bool) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge(mbe.Limit), true
+	}
+	return err, false
+}

@@ -1,0 +1,170 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// DefaultBodyLimit bounds request bodies when Config.BodyLimit is zero.
+const DefaultBodyLimit = 1 << 20
+
+// Config is the transport's settings; cmd/engramd fills it from flags and
+// ENGRAM_* variables.
+type Config struct {
+	// PublicURL is the origin clients use (scheme://host[:port], no path),
+	// e.g. https://memory.example.com. DPoP htu is checked against it plus
+	// the request path, never against Host or X-Forwarded-* headers.
+	PublicURL string
+	// BodyLimit bounds request bodies in bytes; 0 means DefaultBodyLimit.
+	BodyLimit int64
+	// TLS says the server terminates TLS itself, which turns on HSTS.
+	TLS bool
+	// ReadyTimeout bounds each readiness check; 0 means 2 s.
+	ReadyTimeout time.Duration
+}
+
+// Check is one dependency probed by /readyz. A required check that fails
+// makes the server not ready (503); an optional one is only reported.
+type Check struct {
+	Name     string
+	Required bool
+	Probe    func(ctx context.Context) error
+}
+
+// Deps are what the handlers call.
+type Deps struct {
+	Memories *app.MemoryService
+	Verifier ports.TokenVerifier
+	Ready    []Check
+	// Logger receives the access log and internal errors; nil discards.
+	Logger *slog.Logger
+}
+
+// Server is the HTTP API. Handler serves it; Mount adds other transports
+// behind the same middleware stack. Mount before serving: echo's router is
+// not safe for concurrent registration and serving.
+type Server struct {
+	cfg    Config
+	origin string
+	d      Deps
+	e      *echo.Echo
+	log    *slog.Logger
+	spec   []byte // the OpenAPI document as JSON
+}
+
+// New validates cfg and deps and builds the router.
+func New(cfg Config, d Deps) (*Server, error) {
+	origin, err := normalizeOrigin(cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	if d.Memories == nil || d.Verifier == nil {
+		return nil, errors.New("httpapi: Deps needs Memories and Verifier")
+	}
+	if cfg.BodyLimit == 0 {
+		cfg.BodyLimit = DefaultBodyLimit
+	}
+	if cfg.BodyLimit < 0 {
+		return nil, fmt.Errorf("httpapi: body limit %d is negative", cfg.BodyLimit)
+	}
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 2 * time.Second
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	spec, err := openAPIJSON()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, origin: origin, d: d, log: d.Logger, spec: spec}
+	s.e = echo.New()
+	s.e.HideBanner, s.e.HidePort = true, true
+	s.e.HTTPErrorHandler = s.handleError
+	s.e.Use(s.requestID, s.securityHeaders, s.accessLog, s.tenantQueryGuard, s.bodyLimit)
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the router as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Mount serves h at path and every path below it, behind the whole stack
+// including authentication; h finds the caller with PrincipalFrom. Scopes
+// are left to h, which knows what each of its operations needs.
+func (s *Server) Mount(path string, h http.Handler) {
+	path = "/" + strings.Trim(path, "/")
+	wrapped := echo.WrapHandler(h)
+	s.e.Any(path, wrapped, s.authenticate)
+	s.e.Any(path+"/*", wrapped, s.authenticate)
+}
+
+// MountPublic serves h at path and below without authentication, for
+// documents a client must read before it has a token (OAuth metadata).
+func (s *Server) MountPublic(path string, h http.Handler) {
+	path = "/" + strings.Trim(path, "/")
+	wrapped := echo.WrapHandler(h)
+	s.e.Any(path, wrapped)
+	s.e.Any(path+"/*", wrapped)
+}
+
+// route registers an authenticated handler that requires scope.
+func (s *Server) route(method, path string, scope domain.Scope, h echo.HandlerFunc) {
+	s.e.Add(method, "/api/v1"+path, h, s.authenticate, requireScope(scope))
+}
+
+func (s *Server) routes() {
+	s.e.GET("/healthz", s.healthz)
+	s.e.GET("/readyz", s.readyz)
+	s.e.GET("/api/v1/openapi.json", s.openAPI)
+
+	s.route(http.MethodPost, "/memories", domain.ScopeMemoriesWrite, s.createMemory)
+	s.route(http.MethodGet, "/memories", domain.ScopeMemoriesRead, s.listMemories)
+	s.route(http.MethodPost, "/memories/bulk-delete", domain.ScopeMemoriesWrite, s.bulkDelete)
+	s.route(http.MethodPost, "/memories/bulk-state", domain.ScopeMemoriesWrite, s.bulkState)
+	s.route(http.MethodGet, "/memories/:id", domain.ScopeMemoriesRead, s.getMemory)
+	s.route(http.MethodPatch, "/memories/:id", domain.ScopeMemoriesWrite, s.updateMemory)
+	s.route(http.MethodDelete, "/memories/:id", domain.ScopeMemoriesWrite, s.deleteMemory)
+	s.route(http.MethodGet, "/memories/:id/history", domain.ScopeMemoriesRead, s.memoryHistory)
+
+	s.route(http.MethodGet, "/apps", domain.ScopeAppsRead, s.listApps)
+	s.route(http.MethodGet, "/apps/:id", domain.ScopeAppsRead, s.getApp)
+	s.route(http.MethodPatch, "/apps/:id", domain.ScopeAppsWrite, s.updateApp)
+	s.route(http.MethodGet, "/apps/:id/memories", domain.ScopeMemoriesRead, s.appMemories)
+	s.route(http.MethodGet, "/apps/:id/accessed", domain.ScopeAppsRead, s.appAccessed)
+	s.route(http.MethodGet, "/stats", domain.ScopeStatsRead, s.stats)
+}
+
+// normalizeOrigin accepts scheme://host[:port] with an optional trailing
+// slash and nothing else, lower-cases scheme and host and drops a default
+// port, so that joining it with a request path gives the URL a DPoP client
+// signs.
+func normalizeOrigin(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSuffix(raw, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("httpapi: public URL %q must be http(s)://host[:port]", raw)
+	}
+	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("httpapi: public URL %q must have no path, query, fragment or user info", raw)
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if p := u.Port(); (scheme == "http" && p == "80") || (scheme == "https" && p == "443") {
+		host = strings.ToLower(u.Hostname())
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+	}
+	return scheme + "://" + host, nil
+}
