@@ -1,0 +1,132 @@
+package mcpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// Config is the transport's settings; cmd fills it from the one typed
+// configuration.
+type Config struct {
+	// PublicURL is the origin clients use (http://127.0.0.1:8765). The
+	// credentials' URL (DPoP htu) is PublicURL + request path, never the Host
+	// header, and the resource metadata names it.
+	PublicURL string
+	// Resource is the RFC 9728 resource identifier; default PublicURL, which
+	// is also the default token audience, so one token serves REST and MCP.
+	Resource string
+	// AuthorizationServers are listed in the protected resource metadata.
+	AuthorizationServers []string
+	// AllowedOrigins are browser origins allowed to call /mcp besides the
+	// public origin and loopback origins (DNS-rebinding guard).
+	AllowedOrigins []string
+	// ScopesSupported overrides the scopes advertised in the metadata.
+	ScopesSupported []string
+	// DPoPAlgs are the proof algorithms the verifier accepts.
+	DPoPAlgs []string
+	// SessionTimeout closes idle Streamable HTTP sessions; default 30m.
+	SessionTimeout time.Duration
+	// Version is reported in the initialize handshake.
+	Version string
+	Logger  *slog.Logger
+}
+
+// Deps are the use cases the tools call. Memories is required; Verifier is
+// required by Handler; Searcher and Sessions are optional: without a
+// Searcher search_memory falls back to substring matching, without Sessions
+// the session tools are not offered at all.
+type Deps struct {
+	Memories *app.MemoryService
+	Verifier ports.TokenVerifier
+	Searcher Searcher
+	Sessions SessionTools
+}
+
+// Server holds one MCP server (the tools) shared by every transport.
+type Server struct {
+	cfg       Config
+	deps      Deps
+	log       *slog.Logger
+	mcp       *mcp.Server
+	publicURL *url.URL
+	sse       sseSessions
+
+	handlerOnce sync.Once
+	handler     *handlers
+}
+
+// New builds the MCP server and registers its tools. It panics when a
+// required dependency is missing, as app constructors do: that is a wiring
+// bug, not a runtime condition.
+func New(cfg Config, deps Deps) *Server {
+	if deps.Memories == nil {
+		panic("mcpserver: Deps.Memories is required")
+	}
+	if deps.Searcher == nil {
+		deps.Searcher = listSearcher{memories: deps.Memories}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	if cfg.SessionTimeout == 0 {
+		cfg.SessionTimeout = 30 * time.Minute
+	}
+	if len(cfg.DPoPAlgs) == 0 {
+		cfg.DPoPAlgs = []string{"ES256", "EdDSA", "RS256"}
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.Resource == "" {
+		cfg.Resource = cfg.PublicURL
+	}
+	u, err := url.Parse(cfg.PublicURL)
+	if cfg.PublicURL != "" && (err != nil || u.Scheme == "" || u.Host == "") {
+		panic(fmt.Sprintf("mcpserver: PublicURL %q is not an absolute origin", cfg.PublicURL))
+	}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, publicURL: u}
+	s.sse.init()
+	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "engram", Title: "Engram memory", Version: cfg.Version}, &mcp.ServerOptions{
+		Instructions: instructions,
+		Logger:       cfg.Logger,
+	})
+	s.addMemoryTools()
+	if deps.Sessions != nil {
+		s.addSessionTools()
+	}
+	return s
+}
+
+const instructions = `Engram is the user's long-term memory. Search it (search_memory) before answering questions that may depend on what you know about the user; store durable facts, preferences and decisions with add_memories, one statement per call; correct outdated facts with update_memory rather than adding contradictions. Never store secrets such as passwords or keys.`
+
+// ServeStdio serves the tools over stdin/stdout for one local client until
+// ctx ends or the client disconnects. Every call acts as p.
+func (s *Server) ServeStdio(ctx context.Context, p domain.Principal) error {
+	return s.ServeTransport(ctx, p, &mcp.StdioTransport{})
+}
+
+// ServeTransport serves one session on any SDK transport (stdio, in-memory
+// pipes, a command's pipes) with every call acting as p.
+func (s *Server) ServeTransport(ctx context.Context, p domain.Principal, t mcp.Transport) error {
+	if err := p.Tenant().Validate(); err != nil {
+		return fmt.Errorf("mcpserver: serve: %w", err)
+	}
+	err := s.mcp.Run(withCaller(ctx, caller{Principal: p}), t)
+	if err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, mcp.ErrConnectionClosed)) {
+		return nil
+	}
+	return err
+}

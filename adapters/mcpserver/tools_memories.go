@@ -1,0 +1,111 @@
+package mcpserver
+
+import (
+	"context"
+
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/domain"
+)
+
+func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutput, error) {
+	m, created, err := s.deps.Memories.Add(ctx, c.Principal, app.AddInput{
+		Text: in.Text, App: c.app(domain.AppID(in.App)), Metadata: in.Metadata, Categories: in.Categories,
+	})
+	if err != nil {
+		return addOutput{}, err
+	}
+	return addOutput{Memory: toMemoryOut(m), Created: created}, nil
+}
+
+func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (searchOutput, error) {
+	req := SearchRequest{Query: in.Query, Limit: in.Limit}
+	if f := in.Filters; f != nil {
+		req.Filter = domain.SearchFilter{App: domain.AppID(f.App), Categories: f.Categories, Metadata: f.Metadata}
+		if f.CreatedAfter != nil {
+			req.Filter.CreatedAfter = *f.CreatedAfter
+		}
+		if f.CreatedBefore != nil {
+			req.Filter.CreatedBefore = *f.CreatedBefore
+		}
+	}
+	hits, err := s.deps.Searcher.SearchMemories(ctx, c.Principal, req, c.app(""))
+	if err != nil {
+		return searchOutput{}, err
+	}
+	out := searchOutput{Results: make([]searchResult, len(hits))}
+	for i, h := range hits {
+		out.Results[i] = searchResult{memoryOut: toMemoryOut(h.Memory), Score: h.Score}
+	}
+	return out, nil
+}
+
+func (s *Server) listMemories(ctx context.Context, c call, in listInput) (listOutput, error) {
+	q := domain.ListQuery{Limit: in.Limit, Cursor: in.Cursor, App: domain.AppID(in.App)}
+	if in.State != "" {
+		st, err := domain.ParseState(in.State)
+		if err != nil {
+			return listOutput{}, err
+		}
+		q.States = []domain.State{st}
+	}
+	page, err := s.deps.Memories.List(ctx, c.Principal, q, c.app(""))
+	if err != nil {
+		return listOutput{}, err
+	}
+	out := listOutput{Items: make([]memoryOut, len(page.Items)), NextCursor: page.NextCursor}
+	for i, m := range page.Items {
+		out.Items[i] = toMemoryOut(m)
+	}
+	return out, nil
+}
+
+func (s *Server) getMemory(ctx context.Context, c call, in idInput) (memoryOut, error) {
+	id, err := domain.ParseMemoryID(in.ID)
+	if err != nil {
+		return memoryOut{}, err
+	}
+	m, err := s.deps.Memories.Get(ctx, c.Principal, id, c.app(""))
+	if err != nil {
+		return memoryOut{}, err
+	}
+	return toMemoryOut(m), nil
+}
+
+func (s *Server) updateMemory(ctx context.Context, c call, in updateInput) (memoryOut, error) {
+	id, err := domain.ParseMemoryID(in.ID)
+	if err != nil {
+		return memoryOut{}, err
+	}
+	upd := app.UpdateInput{Text: in.Text}
+	if in.Metadata != nil {
+		md := domain.Metadata(*in.Metadata)
+		upd.Metadata = &md
+	}
+	m, err := s.deps.Memories.Update(ctx, c.Principal, id, upd, c.app(""))
+	if err != nil {
+		return memoryOut{}, err
+	}
+	return toMemoryOut(m), nil
+}
+
+func (s *Server) deleteMemories(ctx context.Context, c call, in deleteInput) (deleteOutput, error) {
+	ids := make([]domain.MemoryID, len(in.IDs))
+	for i, id := range in.IDs {
+		ids[i] = domain.MemoryID(id)
+	}
+	if err := s.deps.Memories.Delete(ctx, c.Principal, ids, c.app("")); err != nil {
+		return deleteOutput{}, err
+	}
+	return deleteOutput{Deleted: len(ids)}, nil
+}
+
+func (s *Server) deleteAllMemories(ctx context.Context, c call, in deleteAllInput) (deleteOutput, error) {
+	if !in.Confirm {
+		return deleteOutput{}, domain.Invalid("confirm", "must be true to delete every memory")
+	}
+	n, err := s.deps.Memories.DeleteAll(ctx, c.Principal, c.app(""))
+	if err != nil {
+		return deleteOutput{}, err
+	}
+	return deleteOutput{Deleted: n}, nil
+}

@@ -1,0 +1,104 @@
+package mcpserver
+
+import (
+	"time"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+// memoryOut is a memory as tools return it; the same field names as the REST
+// API so a model that saw one recognises the other.
+type memoryOut struct {
+	ID         string         `json:"id"`
+	Text       string         `json:"text"`
+	App        string         `json:"app"`
+	Metadata   map[string]any `json:"metadata"`
+	Categories []string       `json:"categories"`
+	State      string         `json:"state"`
+	CreatedAt  time.Time      `json:"created_at"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+}
+
+func toMemoryOut(m domain.Memory) memoryOut {
+	md := map[string]any(m.Metadata)
+	if md == nil {
+		md = map[string]any{}
+	}
+	cats := m.Categories
+	if cats == nil {
+		cats = []string{}
+	}
+	return memoryOut{
+		ID: string(m.ID), Text: m.Text, App: string(m.AppID), Metadata: md, Categories: cats,
+		State: string(m.State), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
+	}
+}
+
+type addInput struct {
+	Text       string         `json:"text" jsonschema:"The fact to remember: one self-contained statement in plain language, e.g. 'Prefers window seats on long flights'. Up to 64 KiB."`
+	App        string         `json:"app,omitempty" jsonschema:"Optional app (client) to file the memory under, a lower-case slug. Leave empty to use the calling client."`
+	Metadata   map[string]any `json:"metadata,omitempty" jsonschema:"Optional JSON object of extra facts about the memory (source, confidence, ...). Filterable by exact value."`
+	Categories []string       `json:"categories,omitempty" jsonschema:"Optional labels such as 'preferences' or 'work'; at most 32, each up to 64 characters."`
+}
+
+type addOutput struct {
+	Memory  memoryOut `json:"memory"`
+	Created bool      `json:"created" jsonschema:"false when an identical active memory already existed and was returned instead"`
+}
+
+type searchFilters struct {
+	App           string         `json:"app,omitempty" jsonschema:"Only memories written by this app."`
+	Categories    []string       `json:"categories,omitempty" jsonschema:"Only memories carrying every one of these labels."`
+	Metadata      map[string]any `json:"metadata,omitempty" jsonschema:"Only memories whose metadata has each key equal to the given string, number or boolean."`
+	CreatedAfter  *time.Time     `json:"created_after,omitempty" jsonschema:"Only memories created at or after this RFC 3339 time."`
+	CreatedBefore *time.Time     `json:"created_before,omitempty" jsonschema:"Only memories created before this RFC 3339 time."`
+}
+
+type searchInput struct {
+	Query   string         `json:"query" jsonschema:"What to look for, in natural language or keywords, e.g. 'travel seat preference'."`
+	Limit   int            `json:"limit,omitempty" jsonschema:"How many memories to return, 1-100; default 10."`
+	Filters *searchFilters `json:"filters,omitempty" jsonschema:"Optional restrictions on which memories may match."`
+}
+
+type searchResult struct {
+	memoryOut
+	Score float64 `json:"score" jsonschema:"relevance; higher is better, comparable only within one search"`
+}
+
+type searchOutput struct {
+	Results []searchResult `json:"results"`
+}
+
+type listInput struct {
+	Limit  int    `json:"limit,omitempty" jsonschema:"Page size, 1-200; default 50."`
+	Cursor string `json:"cursor,omitempty" jsonschema:"The next_cursor of the previous page, to continue listing."`
+	App    string `json:"app,omitempty" jsonschema:"Only memories written by this app."`
+	State  string `json:"state,omitempty" jsonschema:"Only memories in this state: active, paused, archived or deleted. Default: every state except deleted."`
+}
+
+type listOutput struct {
+	Items      []memoryOut `json:"items"`
+	NextCursor string      `json:"next_cursor,omitempty" jsonschema:"pass as cursor to get the next page; absent on the last page"`
+}
+
+type idInput struct {
+	ID string `json:"id" jsonschema:"The memory id (a UUID) as returned by add_memories, search_memory or list_memories."`
+}
+
+type updateInput struct {
+	ID       string          `json:"id" jsonschema:"The memory id (a UUID) to change."`
+	Text     *string         `json:"text,omitempty" jsonschema:"The corrected statement; replaces the old text."`
+	Metadata *map[string]any `json:"metadata,omitempty" jsonschema:"A JSON object that replaces the memory's metadata."`
+}
+
+type deleteInput struct {
+	IDs []string `json:"ids" jsonschema:"The ids of the memories to delete, 1-1000. All or nothing: if one is unknown, none is deleted."`
+}
+
+type deleteAllInput struct {
+	Confirm bool `json:"confirm" jsonschema:"Must be true. Only set it when the user explicitly asked to forget everything."`
+}
+
+type deleteOutput struct {
+	Deleted int `json:"deleted" jsonschema:"how many memories were deleted"`
+}
