@@ -3,6 +3,7 @@ package domain
 import (
 	"math"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -114,4 +115,10 @@ func ScoreRecency(events []SessionEvent, now time.Time, halfLife time.Duration) 
 	for i := range events {
 		events[i].Score = RecencyScore(now.Sub(events[i].CreatedAt), halfLife)
 	}
+}
+
+// MentionMatches reports whether text mentions term, ignoring case. Every
+// SessionStore uses it so that FindMention agrees across backends.
+func MentionMatches(text, term string) bool {
+	return strings.Contains(strings.ToLower(text), strings.ToLower(term))
 }

@@ -1,0 +1,181 @@
+package inproc
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// SessionOptions configures a SessionStore. Zero fields take the defaults.
+type SessionOptions struct {
+	TTL         time.Duration // default domain.DefaultSessionTTL
+	MaxEvents   int           // per session; default domain.MaxSessionEvents
+	MaxSessions int           // default 10,000; the least recently written goes first
+	HalfLife    time.Duration // recency decay; default domain.DefaultRecencyHalfLife
+	SweepEvery  time.Duration // default 30s
+	Clock       ports.Clock   // default the system clock
+}
+
+// SessionStore is a ports.SessionStore in this process's memory.
+type SessionStore struct {
+	o  SessionOptions
+	sw *sweeper
+
+	mu       sync.Mutex
+	sessions map[sessionKey]*list.Element // of *session
+	lru      list.List                    // front: most recently written
+}
+
+// sessionKey is a struct, not a joined string, so that no choice of org,
+// user or session id can collide with another's.
+type sessionKey struct {
+	org  domain.OrgID
+	user domain.UserID
+	id   domain.SessionID
+}
+
+type session struct {
+	key     sessionKey
+	events  []domain.SessionEvent // ascending by (CreatedAt, ID)
+	byID    map[string]domain.SessionEvent
+	expires time.Time
+}
+
+var _ ports.SessionStore = (*SessionStore)(nil)
+
+// NewSessionStore starts a store and its sweeper; Close stops it.
+func NewSessionStore(o SessionOptions) *SessionStore {
+	if o.TTL <= 0 {
+		o.TTL = domain.DefaultSessionTTL
+	}
+	if o.MaxEvents <= 0 {
+		o.MaxEvents = domain.MaxSessionEvents
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = 10_000
+	}
+	if o.HalfLife <= 0 {
+		o.HalfLife = domain.DefaultRecencyHalfLife
+	}
+	if o.Clock == nil {
+		o.Clock = ports.SystemClock{}
+	}
+	s := &SessionStore{o: o, sessions: make(map[sessionKey]*list.Element)}
+	s.sw = startSweeper(o.SweepEvery, s.sweep)
+	return s
+}
+
+// Append implements ports.SessionStore.
+func (s *SessionStore) Append(_ context.Context, t domain.Tenant, sid domain.SessionID, e domain.SessionEvent) (domain.SessionEvent, error) {
+	if err := e.Normalize(); err != nil {
+		return domain.SessionEvent{}, fmt.Errorf("inproc: append to session %s: %w", sid, err)
+	}
+	k := sessionKey{t.OrgID, t.UserID, sid}
+	now := s.o.Clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.liveLocked(k, now)
+	if ss == nil {
+		if len(s.sessions) >= s.o.MaxSessions {
+			oldest := s.lru.Back()
+			s.lru.Remove(oldest)
+			delete(s.sessions, oldest.Value.(*session).key)
+		}
+		ss = &session{key: k, byID: make(map[string]domain.SessionEvent)}
+		s.sessions[k] = s.lru.PushFront(ss)
+	} else {
+		s.lru.MoveToFront(s.sessions[k])
+	}
+	if _, dup := ss.byID[e.ID]; dup {
+		return domain.SessionEvent{}, fmt.Errorf("inproc: append to session %s: event %s: %w", sid, e.ID, domain.ErrAlreadyExists)
+	}
+	i := sort.Search(len(ss.events), func(i int) bool { return eventLess(e, ss.events[i]) })
+	ss.events = append(ss.events, domain.SessionEvent{})
+	copy(ss.events[i+1:], ss.events[i:])
+	ss.events[i] = e
+	ss.byID[e.ID] = e
+	if drop := len(ss.events) - s.o.MaxEvents; drop > 0 {
+		for _, old := range ss.events[:drop] {
+			delete(ss.byID, old.ID)
+		}
+		ss.events = append(ss.events[:0:0], ss.events[drop:]...)
+	}
+	ss.expires = now.Add(s.o.TTL)
+	return cloneEvent(e), nil
+}
+
+// Recent implements ports.SessionStore.
+func (s *SessionStore) Recent(_ context.Context, t domain.Tenant, sid domain.SessionID, n int) ([]domain.SessionEvent, error) {
+	if n < 1 || n > domain.MaxRecentEvents {
+		return nil, fmt.Errorf("inproc: recent events of session %s: %w", sid, domain.Invalid("limit", "must be between 1 and %d", domain.MaxRecentEvents))
+	}
+	now := s.o.Clock.Now()
+	s.mu.Lock()
+	ss := s.liveLocked(sessionKey{t.OrgID, t.UserID, sid}, now)
+	var out []domain.SessionEvent
+	if ss != nil {
+		out = make([]domain.SessionEvent, 0, min(n, len(ss.events)))
+		for i := len(ss.events) - 1; i >= 0 && len(out) < n; i-- {
+			out = append(out, cloneEvent(ss.events[i]))
+		}
+	}
+	s.mu.Unlock()
+	domain.ScoreRecency(out, now, s.o.HalfLife)
+	return out, nil
+}
+
+// Events implements ports.SessionStore.
+func (s *SessionStore) Events(_ context.Context, t domain.Tenant, sid domain.SessionID, ids []string) ([]domain.SessionEvent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.liveLocked(sessionKey{t.OrgID, t.UserID, sid}, s.o.Clock.Now())
+	out := make([]domain.SessionEvent, 0, len(ids))
+	for _, id := range ids {
+		var e domain.SessionEvent
+		ok := false
+		if ss != nil {
+			e, ok = ss.byID[id]
+		}
+		if !ok {
+			return nil, fmt.Errorf("inproc: session %s: event %s: %w", sid, id, domain.ErrNotFound)
+		}
+		out = append(out, cloneEvent(e))
+	}
+	return out, nil
+}
+
+// FindMention implements ports.SessionStore.
+func (s *SessionStore) FindMention(_ context.Context, t domain.Tenant, sid domain.SessionID, term string) (domain.SessionEvent, error) {
+	if term == "" {
+		return domain.SessionEvent{}, fmt.Errorf("inproc: find mention in session %s: %w", sid, domain.Invalid("term", "must not be empty"))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss := s.liveLocked(sessionKey{t.OrgID, t.UserID, sid}, s.o.Clock.Now()); ss != nil {
+		for i := len(ss.events) - 1; i >= 0; i-- {
+			if domain.MentionMatches(ss.events[i].Text, term) {
+				return cloneEvent(ss.events[i]), nil
+			}
+		}
+	}
+	return domain.SessionEvent{}, fmt.Errorf("inproc: find mention of %q in session %s: %w", term, sid, domain.ErrNotFound)
+}
+
+// End implements ports.SessionStore.
+func (s *SessionStore) End(_ context.Context, t domain.Tenant, sid domain.SessionID) error {
+	k := sessionKey{t.OrgID, t.UserID, sid}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.liveLocked(k, s.o.Clock.Now()) == nil {
+		return fmt.Errorf("inproc: end session %s: %w", sid, domain.ErrNotFound)
+	}
+	s.lru.Remove(s.sessions[k])
+	delete(s.sessions, k)
+	return nil
+}

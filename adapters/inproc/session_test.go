@@ -1,0 +1,78 @@
+package inproc_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/adapters/inproc"
+	"github.com/engram-memory/engram/contracttest"
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+func TestSessionStoreContract(t *testing.T) {
+	contracttest.RunSessionStore(t, func(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
+		st := inproc.NewSessionStore(inproc.SessionOptions{TTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, SweepEvery: 50 * time.Millisecond})
+		t.Cleanup(func() { require.NoError(t, st.Close()) })
+		return st
+	})
+}
+
+func TestSessionStoreEvictsLeastRecentlyWrittenSession(t *testing.T) {
+	st := inproc.NewSessionStore(inproc.SessionOptions{MaxSessions: 3})
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
+	ctx := context.Background()
+	tn := domain.Tenant{OrgID: "o", UserID: "u"}
+	add := func(sid domain.SessionID) {
+		e, err := domain.NewSessionEvent(domain.RoleUser, "hi", nil, time.Now())
+		require.NoError(t, err)
+		_, err = st.Append(ctx, tn, sid, e)
+		require.NoError(t, err)
+	}
+	add("s1")
+	add("s2")
+	add("s3")
+	add("s1") // s2 is now the least recently written
+	add("s4")
+	require.Equal(t, 3, st.Len())
+	for sid, want := range map[domain.SessionID]int{"s1": 2, "s2": 0, "s3": 1, "s4": 1} {
+		got, err := st.Recent(ctx, tn, sid, 10)
+		require.NoError(t, err)
+		require.Len(t, got, want, sid)
+	}
+}
+
+func TestSessionStoreSweeperFreesExpiredSessions(t *testing.T) {
+	st := inproc.NewSessionStore(inproc.SessionOptions{TTL: 100 * time.Millisecond, SweepEvery: 20 * time.Millisecond})
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
+	ctx := context.Background()
+	for _, sid := range []domain.SessionID{"a", "b", "c"} {
+		e, err := domain.NewSessionEvent(domain.RoleUser, "hi", nil, time.Now())
+		require.NoError(t, err)
+		_, err = st.Append(ctx, domain.Tenant{OrgID: "o", UserID: "u"}, sid, e)
+		require.NoError(t, err)
+	}
+	require.Equal(t, 3, st.Len())
+	// Nothing reads the sessions: only the sweeper can free them.
+	require.Eventually(t, func() bool { return st.Len() == 0 }, 2*time.Second, 10*time.Millisecond)
+}
+
+func TestSessionStoreReturnsCopies(t *testing.T) {
+	st := inproc.NewSessionStore(inproc.SessionOptions{})
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
+	ctx := context.Background()
+	tn := domain.Tenant{OrgID: "o", UserID: "u"}
+	e, err := domain.NewSessionEvent(domain.RoleUser, "hi", domain.Metadata{"k": map[string]any{"x": "y"}}, time.Now())
+	require.NoError(t, err)
+	_, err = st.Append(ctx, tn, "s", e)
+	require.NoError(t, err)
+	got, err := st.Recent(ctx, tn, "s", 1)
+	require.NoError(t, err)
+	got[0].Metadata["k"].(map[string]any)["x"] = "changed"
+	again, err := st.Recent(ctx, tn, "s", 1)
+	require.NoError(t, err)
+	require.Equal(t, "y", again[0].Metadata["k"].(map[string]any)["x"])
+}
