@@ -1,0 +1,153 @@
+package jwtauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// maxJTILen bounds the replay-cache key an attacker can make us store.
+const maxJTILen = 256
+
+// proofClaims are the DPoP proof claims of RFC 9449 §4.2.
+type proofClaims struct {
+	JTI   string           `json:"jti"`
+	HTM   string           `json:"htm"`
+	HTU   string           `json:"htu"`
+	IAT   *jwt.NumericDate `json:"iat"`
+	ATH   string           `json:"ath"`
+	Nonce string           `json:"nonce,omitempty"`
+}
+
+// GetExpirationTime and the rest satisfy jwt.Claims; proofs are validated by
+// checkProof, not by the parser.
+func (p *proofClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
+func (p *proofClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return p.IAT, nil }
+func (p *proofClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (p *proofClaims) GetIssuer() (string, error)                   { return "", nil }
+func (p *proofClaims) GetSubject() (string, error)                  { return "", nil }
+func (p *proofClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+
+// checkProof verifies a DPoP proof for a token bound to jkt (RFC 9449 §4.3).
+// The replay cache is consulted last, so a proof failing any other check
+// never burns its jti.
+func (v *Verifier) checkProof(ctx context.Context, c ports.Credentials, jkt string) error {
+	if len(c.DPoPProof) > maxTokenLen || strings.Contains(c.DPoPProof, ",") {
+		return proofErr("exactly one DPoP proof is required")
+	}
+	var claims proofClaims
+	var keyJKT string
+	_, err := v.proofParser.ParseWithClaims(c.DPoPProof, &claims, func(t *jwt.Token) (any, error) {
+		if typ, _ := t.Header["typ"].(string); typ != "dpop+jwt" {
+			return nil, errors.New("typ must be dpop+jwt")
+		}
+		if _, ok := t.Header["crit"]; ok {
+			return nil, errCrit
+		}
+		m, ok := t.Header["jwk"].(map[string]any)
+		if !ok {
+			return nil, errors.New("jwk header must be a JSON object")
+		}
+		pub, err := parseJWKMap(m)
+		if err != nil {
+			return nil, err
+		}
+		if keyJKT, err = Thumbprint(pub); err != nil {
+			return nil, err
+		}
+		return pub, nil
+	})
+	if err != nil {
+		return proofErr("proof is malformed or its signature is invalid")
+	}
+	if subtle.ConstantTimeCompare([]byte(keyJKT), []byte(jkt)) != 1 {
+		return proofErr("proof key does not match the token's cnf.jkt")
+	}
+	if claims.HTM != c.Method {
+		return proofErr("htm does not match the request method")
+	}
+	want, err := v.requestURL(c.URL)
+	if err != nil {
+		return fmt.Errorf("jwtauth: dpop: request URL: %w", err)
+	}
+	if got, err := NormalizeHTU(claims.HTU); err != nil || got != want {
+		return proofErr("htu does not match the request URL")
+	}
+	if claims.IAT == nil {
+		return proofErr("proof has no iat")
+	}
+	iat := claims.IAT.Time
+	now := v.cfg.Clock.Now()
+	if iat.Before(now.Add(-v.cfg.ProofMaxAge-v.cfg.Leeway)) || iat.After(now.Add(v.cfg.Leeway)) {
+		return proofErr("proof iat is outside the acceptance window")
+	}
+	sum := sha256.Sum256([]byte(c.Token))
+	if subtle.ConstantTimeCompare([]byte(claims.ATH), []byte(b64.EncodeToString(sum[:]))) != 1 {
+		return proofErr("ath does not match the access token")
+	}
+	if claims.JTI == "" || len(claims.JTI) > maxJTILen {
+		return proofErr("proof jti is missing or too long")
+	}
+	// The entry must outlive the last instant this proof's iat is accepted.
+	until := iat.Add(v.cfg.ProofMaxAge + v.cfg.Leeway + time.Second)
+	fresh, err := v.cfg.ReplayCache.Remember(ctx, "dpop:"+jkt+":"+claims.JTI, until)
+	if err != nil {
+		// Fail closed: a proof whose replay could not be ruled out is not
+		// accepted, whatever error kind the cache returned.
+		return fmt.Errorf("jwtauth: dpop replay check: %w", &domain.UnavailableError{Dependency: "replay cache", Err: err})
+	}
+	if !fresh {
+		return proofErr("proof jti was already used")
+	}
+	return nil
+}
+
+func proofErr(desc string) error { return authErr(SchemeDPoP, "invalid_dpop_proof", desc) }
+
+// requestURL normalises the URL the caller says was requested; a bare path
+// is resolved against the configured public origin.
+func (v *Verifier) requestURL(u string) (string, error) {
+	if strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//") {
+		if v.cfg.PublicURL == "" {
+			return "", errors.New("a path-only URL needs Config.PublicURL")
+		}
+		u = strings.TrimRight(v.cfg.PublicURL, "/") + u
+	}
+	return NormalizeHTU(u)
+}
+
+// NormalizeHTU normalises an http(s) URL for the htu comparison of RFC 9449
+// §4.3 (RFC 3986 §6.2.2-6.2.3): lower-case scheme and host, default port
+// dropped, empty path as "/", dot segments removed, percent-encoding
+// normalised, query and fragment dropped.
+func NormalizeHTU(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if (scheme != "http" && scheme != "https") || u.Host == "" || u.User != nil {
+		return "", errors.New("htu must be an absolute http(s) URL")
+	}
+	host := strings.ToLower(u.Hostname())
+	if port := u.Port(); port != "" && !(scheme == "http" && port == "80") && !(scheme == "https" && port == "443") {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") { // IPv6 literal keeps its brackets
+		host = "[" + host + "]"
+	}
+	// ResolveReference removes dot segments; re-escaping the decoded path
+	// gives one canonical percent-encoding.
+	p := (&url.URL{Path: "/"}).ResolveReference(&url.URL{Path: u.Path}).EscapedPath()
+	return scheme + "://" + host + p, nil
+}

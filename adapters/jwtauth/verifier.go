@@ -1,0 +1,209 @@
+package jwtauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// allowedAlgs is the asymmetric allow-list for access tokens and DPoP proofs.
+// It is enforced on the token's own alg before any key is looked up, so
+// "none" and HMAC (signed with a public key as the secret) never verify.
+var allowedAlgs = []string{"RS256", "ES256", "EdDSA"}
+
+// Schemes as they appear in Authorization headers and in AuthError.Scheme.
+const (
+	SchemeBearer = "Bearer"
+	SchemeDPoP   = "DPoP"
+)
+
+// maxTokenLen bounds what is parsed at all: real tokens are under 4 KiB.
+const maxTokenLen = 16 << 10
+
+// keySource finds the verification key for a token whose kid was checked.
+type keySource interface {
+	key(ctx context.Context, t *jwt.Token) (any, error)
+	ready(ctx context.Context) error
+	close()
+}
+
+// Verifier implements ports.TokenVerifier. It is safe for concurrent use.
+type Verifier struct {
+	cfg         Config
+	keys        keySource
+	tokenParser *jwt.Parser
+	proofParser *jwt.Parser
+}
+
+var _ ports.TokenVerifier = (*Verifier)(nil)
+
+func newVerifier(cfg Config, keys keySource) *Verifier {
+	return &Verifier{
+		cfg:  cfg,
+		keys: keys,
+		tokenParser: jwt.NewParser(
+			jwt.WithValidMethods(allowedAlgs),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(cfg.Leeway),
+			jwt.WithIssuer(cfg.Issuer),
+			jwt.WithAudience(cfg.Audience),
+			jwt.WithTimeFunc(cfg.Clock.Now),
+		),
+		// Proof claims are checked by hand against the proof window.
+		proofParser: jwt.NewParser(jwt.WithValidMethods(allowedAlgs), jwt.WithoutClaimsValidation()),
+	}
+}
+
+// Ready reports nil once verification keys are loaded; before that an error
+// wrapping domain.ErrUnavailable, for /readyz.
+func (v *Verifier) Ready(ctx context.Context) error { return v.keys.ready(ctx) }
+
+// Close stops background JWKS refreshing. Verify keeps using the last keys.
+func (v *Verifier) Close() { v.keys.close() }
+
+// accessClaims are the claims Engram reads from an access token.
+type accessClaims struct {
+	jwt.RegisteredClaims
+	OrgID    string `json:"org_id"`
+	Scope    string `json:"scope,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+	Cnf      *struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf,omitempty"`
+}
+
+func (c *accessClaims) jkt() string {
+	if c.Cnf == nil {
+		return ""
+	}
+	return c.Cnf.JKT
+}
+
+// Verify checks the access token and, for the DPoP scheme, its proof, and
+// returns the principal the token names.
+func (v *Verifier) Verify(ctx context.Context, c ports.Credentials) (domain.Principal, error) {
+	var scheme string
+	switch {
+	case strings.EqualFold(c.Scheme, SchemeBearer):
+		scheme = SchemeBearer
+	case strings.EqualFold(c.Scheme, SchemeDPoP):
+		scheme = SchemeDPoP
+	default:
+		return domain.Principal{}, authErr(SchemeBearer, "invalid_request", "authorization scheme must be Bearer or DPoP")
+	}
+	if c.Token == "" || len(c.Token) > maxTokenLen {
+		return domain.Principal{}, authErr(scheme, "invalid_request", "missing or oversized access token")
+	}
+	claims, err := v.parseAccess(ctx, scheme, c.Token)
+	if err != nil {
+		return domain.Principal{}, err
+	}
+	p := domain.Principal{
+		OrgID:    domain.OrgID(claims.OrgID),
+		UserID:   domain.UserID(claims.Subject),
+		Scopes:   domain.ParseScopes(claims.Scope),
+		ClientID: claims.ClientID,
+		TokenID:  claims.ID,
+		KeyJKT:   claims.jkt(),
+	}
+	if claims.OrgID == "" {
+		return domain.Principal{}, authErr(scheme, "invalid_token", "token has no org_id claim")
+	}
+	if err := p.Tenant().Validate(); err != nil {
+		return domain.Principal{}, authErr(scheme, "invalid_token", "token sub or org_id is malformed")
+	}
+	switch scheme {
+	case SchemeBearer:
+		if p.KeyJKT != "" {
+			return domain.Principal{}, authErr(scheme, "invalid_token", "token is DPoP-bound and must be sent with the DPoP scheme")
+		}
+	case SchemeDPoP:
+		if p.KeyJKT == "" {
+			return domain.Principal{}, authErr(scheme, "invalid_token", "token is not DPoP-bound")
+		}
+		if c.DPoPProof == "" {
+			return domain.Principal{}, authErr(scheme, "invalid_request", "DPoP proof header is missing")
+		}
+		if err := v.checkProof(ctx, c, p.KeyJKT); err != nil {
+			return domain.Principal{}, err
+		}
+	}
+	return p, nil
+}
+
+// parseAccess verifies signature and registered claims of an access token.
+func (v *Verifier) parseAccess(ctx context.Context, scheme, raw string) (*accessClaims, error) {
+	var claims accessClaims
+	_, err := v.tokenParser.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
+		if _, ok := t.Header["crit"]; ok {
+			return nil, errCrit
+		}
+		if kid, ok := t.Header["kid"].(string); !ok || kid == "" {
+			return nil, errNoKID
+		}
+		if typ, _ := t.Header["typ"].(string); strings.EqualFold(typ, "dpop+jwt") {
+			return nil, errProofAsToken
+		}
+		return v.keys.key(ctx, t)
+	})
+	if err != nil {
+		return nil, mapErr(scheme, err)
+	}
+	return &claims, nil
+}
+
+var (
+	errCrit         = errors.New("crit header is not supported")
+	errNoKID        = errors.New("kid header is missing")
+	errProofAsToken = errors.New("a DPoP proof is not an access token")
+	errUnknownKID   = errors.New("kid is not a known key")
+)
+
+// mapErr is the adapter's one translation of verification failures: key
+// unavailability stays ErrUnavailable (the caller answers 503, never
+// success); everything else is an invalid_token AuthError whose description
+// is a fixed phrase, safe to put in a WWW-Authenticate header.
+func mapErr(scheme string, err error) error {
+	if errors.Is(err, domain.ErrUnavailable) {
+		return fmt.Errorf("jwtauth: verify token: %w", err)
+	}
+	desc := "token is invalid"
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		desc = "token is malformed"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		desc = "token signature or algorithm is invalid"
+	case errors.Is(err, jwt.ErrTokenExpired):
+		desc = "token is expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		desc = "token is not valid yet"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		desc = "token lacks a required claim"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		desc = "token issuer is not trusted"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		desc = "token audience is wrong"
+	case errors.Is(err, errCrit):
+		desc = "token has a crit header"
+	case errors.Is(err, errNoKID):
+		desc = "token has no kid header"
+	case errors.Is(err, errProofAsToken):
+		desc = "a DPoP proof is not an access token"
+	case errors.Is(err, errUnknownKID):
+		desc = "token key is unknown"
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		desc = "token cannot be verified"
+	}
+	return authErr(scheme, "invalid_token", desc)
+}
+
+func authErr(scheme, code, desc string) error {
+	return &domain.AuthError{Scheme: scheme, Code: code, Description: desc}
+}
