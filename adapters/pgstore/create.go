@@ -1,0 +1,108 @@
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+// insertMemorySQL inserts one memory and its add entry in one statement. The
+// partial unique index on active content hashes turns an exact duplicate
+// into DO NOTHING, and then nothing comes back; a repeated id still fails
+// on the primary key (domain.ErrAlreadyExists).
+const insertMemorySQL = `
+WITH ins AS (
+	INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::text[], $8, $9, $10, $11)
+	ON CONFLICT (org_id, user_id, content_hash) WHERE state = 'active' DO NOTHING
+	RETURNING *
+), hist AS (
+	INSERT INTO memory_changes (org_id, user_id, memory_id, kind, new_values, actor_app, changed_at)
+	SELECT org_id, user_id, id, 'add', ` + valuesJSON + `, app_id, created_at FROM ins
+)
+SELECT ` + memoryCols + ` FROM ins`
+
+const activeByHashSQL = `SELECT ` + memoryCols + ` FROM memories
+	WHERE org_id = $1 AND user_id = $2 AND content_hash = $3 AND state = 'active' AND erased_at IS NULL`
+
+// Create stores m with its add entry, or returns the active duplicate.
+func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (domain.Memory, bool, error) {
+	if err := s.prepare(t, &m); err != nil {
+		return domain.Memory{}, false, fmt.Errorf("pgstore: create memory: %w", err)
+	}
+	md, cats, err := encodeContent(m)
+	if err != nil {
+		return domain.Memory{}, false, fmt.Errorf("pgstore: create memory: %w", err)
+	}
+	var stored domain.Memory
+	created := false
+	err = s.inTx(ctx, t.OrgID, false, func(tx *sqlx.Tx) error {
+		// A duplicate that is paused between our conflict and our read is
+		// gone by the time we look; the next attempt then inserts.
+		for attempt := 0; attempt < 3; attempt++ {
+			var row memoryRow
+			err := tx.GetContext(ctx, &row, insertMemorySQL, m.ID, m.OrgID, m.UserID, m.AppID, m.Text,
+				md, cats, m.State, m.ContentHash, m.CreatedAt, m.UpdatedAt)
+			if err == nil {
+				created = true
+				stored, err = row.memory()
+				return err
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			err = tx.GetContext(ctx, &row, activeByHashSQL, m.OrgID, m.UserID, m.ContentHash)
+			if err == nil {
+				stored, err = row.memory()
+				return err
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		return fmt.Errorf("duplicate kept changing state: %w", domain.ErrConflict)
+	})
+	if err != nil {
+		return domain.Memory{}, false, fmt.Errorf("pgstore: create memory %s: %w", m.ID, mapErr(err))
+	}
+	return stored, created, nil
+}
+
+// prepare checks that m belongs to t, normalises it and fills missing times.
+func (s *Store) prepare(t domain.Tenant, m *domain.Memory) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if m.OrgID != t.OrgID || m.UserID != t.UserID {
+		return domain.Invalid("org_id", "memory belongs to another tenant than the caller")
+	}
+	if err := m.Normalize(); err != nil {
+		return err
+	}
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = s.now()
+	}
+	if m.UpdatedAt.IsZero() {
+		m.UpdatedAt = m.CreatedAt
+	}
+	return nil
+}
+
+// encodeContent renders metadata as JSON text and categories as a text[]
+// literal, the forms the SQL casts expect.
+func encodeContent(m domain.Memory) (md string, cats string, err error) {
+	b, err := jsonText(m.Metadata)
+	if err != nil {
+		return "", "", domain.Invalid("metadata", "%v", err)
+	}
+	v, err := textArray(m.Categories)
+	if err != nil {
+		return "", "", err
+	}
+	return b, v, nil
+}

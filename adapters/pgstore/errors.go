@@ -1,0 +1,82 @@
+package pgstore
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"net"
+
+	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+// Constraint names from migrations/postgres that callers need told apart.
+const (
+	constraintMemoryPK   = "memories_pkey"
+	constraintActiveHash = "memories_active_hash_idx"
+)
+
+// callerError carries an error returned by a caller's closure (Update's fn)
+// through inTx untouched: the contract returns it as is.
+type callerError struct{ err error }
+
+func (e callerError) Error() string { return e.err.Error() }
+func (e callerError) Unwrap() error { return e.err }
+
+var domainKinds = []error{
+	domain.ErrNotFound, domain.ErrAlreadyExists, domain.ErrConflict, domain.ErrInvalid,
+	domain.ErrUnauthenticated, domain.ErrForbidden, domain.ErrUnavailable, domain.ErrTooLarge,
+	domain.ErrRateLimited,
+}
+
+// mapErr is the one place backend failures become domain error kinds.
+// Errors that already are a domain kind, and a caller's own errors, pass
+// through unchanged.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce callerError
+	if errors.As(err, &ce) {
+		return ce.err
+	}
+	for _, k := range domainKinds {
+		if errors.Is(err, k) {
+			return err
+		}
+	}
+	unavailable := func() error { return &domain.UnavailableError{Dependency: "postgres", Err: err} }
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, driver.ErrBadConn) {
+		return unavailable()
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return unavailable()
+	}
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) {
+		// Broken pipes, closed pools and the like: the backend, not the input.
+		return unavailable()
+	}
+	switch code := pqErr.Code; {
+	case code == pqerror.UniqueViolation && pqErr.Constraint == constraintMemoryPK:
+		return errors.Join(domain.ErrAlreadyExists, err)
+	case code == pqerror.UniqueViolation, code == pqerror.ExclusionViolation,
+		code == pqerror.TRSerializationFailure, code == pqerror.TRDeadlockDetected:
+		return errors.Join(domain.ErrConflict, err)
+	case code == pqerror.ForeignKeyViolation, code == pqerror.CheckViolation,
+		code == pqerror.NotNullViolation, code.Class() == pqerror.ClassDataException:
+		return errors.Join(domain.ErrInvalid, err)
+	case code == pqerror.InsufficientPrivilege:
+		// Includes "new row violates row-level security policy": a write for
+		// an org the transaction is not scoped to.
+		return errors.Join(domain.ErrForbidden, err)
+	default:
+		// Timeouts (57014), connection loss (08xxx), shutdown (57P0x),
+		// resource exhaustion (53xxx) and anything else from the server.
+		return unavailable()
+	}
+}

@@ -1,0 +1,106 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+const historySQL = `SELECT seq, memory_id::text AS memory_id, kind, old_values, new_values, actor_app, changed_at
+	FROM memory_changes WHERE org_id = $1 AND user_id = $2 AND memory_id = $3 ORDER BY seq`
+
+type changeRow struct {
+	Seq       int64     `db:"seq"`
+	MemoryID  string    `db:"memory_id"`
+	Kind      string    `db:"kind"`
+	Old       []byte    `db:"old_values"`
+	New       []byte    `db:"new_values"`
+	ActorApp  string    `db:"actor_app"`
+	ChangedAt time.Time `db:"changed_at"`
+}
+
+// History returns a memory's changes oldest first. Every memory has its add
+// entry, so no rows means no such memory for this tenant.
+func (s *Store) History(ctx context.Context, t domain.Tenant, id domain.MemoryID) ([]domain.MemoryChange, error) {
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("pgstore: history of %s: %w", id, err)
+	}
+	if !domain.ValidID(string(id)) {
+		return nil, fmt.Errorf("pgstore: history of %s: %w", id, domain.ErrNotFound)
+	}
+	var out []domain.MemoryChange
+	err := s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
+		var rows []changeRow
+		if err := tx.SelectContext(ctx, &rows, historySQL, t.OrgID, t.UserID, id); err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return domain.ErrNotFound
+		}
+		out = make([]domain.MemoryChange, 0, len(rows))
+		for _, r := range rows {
+			old, err := decodeValues(r.Old)
+			if err != nil {
+				return err
+			}
+			cur, err := decodeValues(r.New)
+			if err != nil {
+				return err
+			}
+			out = append(out, domain.MemoryChange{
+				Seq: r.Seq, MemoryID: domain.MemoryID(r.MemoryID), Kind: domain.ChangeKind(r.Kind),
+				Old: old, New: cur, ActorApp: domain.AppID(r.ActorApp), ChangedAt: r.ChangedAt.UTC(),
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: history of %s: %w", id, mapErr(err))
+	}
+	return out, nil
+}
+
+func decodeValues(raw []byte) (*domain.MemoryValues, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	var h *historyValues
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, fmt.Errorf("decode history values: %w", err)
+	}
+	return h.domain(), nil
+}
+
+// Stats counts the tenant's memories that are not erased, by state and app.
+func (s *Store) Stats(ctx context.Context, t domain.Tenant) (domain.Stats, error) {
+	if err := t.Validate(); err != nil {
+		return domain.Stats{}, fmt.Errorf("pgstore: stats: %w", err)
+	}
+	st := domain.Stats{ByState: map[domain.State]int{}, ByApp: map[domain.AppID]int{}}
+	err := s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
+		var rows []struct {
+			State string `db:"state"`
+			App   string `db:"app_id"`
+			N     int    `db:"n"`
+		}
+		if err := tx.SelectContext(ctx, &rows, `SELECT state, app_id, count(*) AS n FROM memories
+			WHERE org_id = $1 AND user_id = $2 AND erased_at IS NULL GROUP BY state, app_id`, t.OrgID, t.UserID); err != nil {
+			return err
+		}
+		for _, r := range rows {
+			st.Total += r.N
+			st.ByState[domain.State(r.State)] += r.N
+			st.ByApp[domain.AppID(r.App)] += r.N
+		}
+		return tx.GetContext(ctx, &st.Apps, `SELECT count(*) FROM apps WHERE org_id = $1 AND user_id = $2`, t.OrgID, t.UserID)
+	})
+	if err != nil {
+		return domain.Stats{}, fmt.Errorf("pgstore: stats: %w", mapErr(err))
+	}
+	return st, nil
+}

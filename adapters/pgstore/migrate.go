@@ -1,0 +1,112 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/golang-migrate/migrate/v4"
+	_ "github.com/golang-migrate/migrate/v4/database/postgres" // registers postgres:// for migrate
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+
+	"github.com/engram-memory/engram/domain"
+	pgmigrations "github.com/engram-memory/engram/migrations/postgres"
+)
+
+// Direction says which way Migrate moves the schema.
+type Direction string
+
+// Migration directions. Down reverts one migration per call: dropping
+// every table of a production database should take more than one typo.
+const (
+	Up   Direction = "up"
+	Down Direction = "down"
+)
+
+// Migrate applies (Up: all pending) or reverts (Down: the latest) embedded
+// migrations on the database at url, and returns the version it left. Run
+// it as the schema owner, not as the runtime role. The url may carry
+// search_path=<schema> to migrate into a schema other than public and
+// x-migrations-table=<name> for golang-migrate's bookkeeping table.
+func Migrate(ctx context.Context, url string, dir Direction) (version uint, err error) {
+	m, err := newMigrate(url)
+	if err != nil {
+		return 0, err
+	}
+	defer closeMigrate(m, &err)
+	// golang-migrate takes no context; GracefulStop makes it stop between
+	// migrations when ctx ends.
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			m.GracefulStop <- true
+		case <-done:
+		}
+	}()
+	switch dir {
+	case Up:
+		err = m.Up()
+	case Down:
+		err = m.Steps(-1)
+	default:
+		return 0, fmt.Errorf("pgstore: migrate: %w", domain.Invalid("direction", "must be up or down, got %q", dir))
+	}
+	if err != nil && !errors.Is(err, migrate.ErrNoChange) && !errors.Is(err, migrate.ErrNilVersion) {
+		var nf *migrate.ErrShortLimit
+		if errors.As(err, &nf) {
+			return 0, fmt.Errorf("pgstore: migrate down: no migration to revert: %w", domain.ErrConflict)
+		}
+		return 0, fmt.Errorf("pgstore: migrate %s: %w", dir, mapErr(err))
+	}
+	v, _, err := MigrationVersion(m)
+	return v, err
+}
+
+// Version reports the schema version at url and whether a failed migration
+// left it dirty (then it needs manual repair and `migrate force`).
+func Version(ctx context.Context, url string) (version uint, dirty bool, err error) {
+	m, err := newMigrate(url)
+	if err != nil {
+		return 0, false, err
+	}
+	defer closeMigrate(m, &err)
+	return MigrationVersion(m)
+}
+
+// MigrationVersion reads m's version; an empty database is version 0.
+func MigrationVersion(m *migrate.Migrate) (uint, bool, error) {
+	v, dirty, err := m.Version()
+	if errors.Is(err, migrate.ErrNilVersion) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("pgstore: migration version: %w", mapErr(err))
+	}
+	return v, dirty, nil
+}
+
+func newMigrate(url string) (*migrate.Migrate, error) {
+	if url == "" {
+		return nil, fmt.Errorf("pgstore: migrate: %w", domain.Invalid("postgres_url", "must be set"))
+	}
+	src, err := iofs.New(pgmigrations.FS, ".")
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: migrate: embedded migrations: %w", err)
+	}
+	m, err := migrate.NewWithSourceInstance("iofs", src, url)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: migrate: connect: %w", mapErr(err))
+	}
+	return m, nil
+}
+
+func closeMigrate(m *migrate.Migrate, err *error) {
+	srcErr, dbErr := m.Close()
+	if *err == nil {
+		if cerr := errors.Join(srcErr, dbErr); cerr != nil {
+			*err = fmt.Errorf("pgstore: migrate: close: %w", mapErr(cerr))
+		}
+	}
+}

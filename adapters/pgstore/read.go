@@ -1,0 +1,146 @@
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+const getMemorySQL = `SELECT ` + memoryCols + ` FROM memories
+	WHERE org_id = $1 AND user_id = $2 AND id = $3 AND erased_at IS NULL`
+
+// Get returns a live or deleted memory; erased ones are not found.
+func (s *Store) Get(ctx context.Context, t domain.Tenant, id domain.MemoryID) (domain.Memory, error) {
+	if err := t.Validate(); err != nil {
+		return domain.Memory{}, fmt.Errorf("pgstore: get memory %s: %w", id, err)
+	}
+	if !domain.ValidID(string(id)) {
+		return domain.Memory{}, fmt.Errorf("pgstore: get memory %s: %w", id, domain.ErrNotFound)
+	}
+	var m domain.Memory
+	err := s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
+		var row memoryRow
+		if err := tx.GetContext(ctx, &row, getMemorySQL, t.OrgID, t.UserID, id); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return domain.ErrNotFound
+			}
+			return err
+		}
+		var err error
+		m, err = row.memory()
+		return err
+	})
+	if err != nil {
+		return domain.Memory{}, fmt.Errorf("pgstore: get memory %s: %w", id, mapErr(err))
+	}
+	return m, nil
+}
+
+// List returns one page newest first; see ports.MemoryStore.List.
+func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (domain.Page, error) {
+	if err := t.Validate(); err != nil {
+		return domain.Page{}, fmt.Errorf("pgstore: list memories: %w", err)
+	}
+	if err := q.Validate(); err != nil {
+		return domain.Page{}, fmt.Errorf("pgstore: list memories: %w", err)
+	}
+	query, args, err := listSQL(t, q)
+	if err != nil {
+		return domain.Page{}, fmt.Errorf("pgstore: list memories: %w", err)
+	}
+	var page domain.Page
+	err = s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
+		var rows []memoryRow
+		if err := tx.SelectContext(ctx, &rows, query, args...); err != nil {
+			return err
+		}
+		items, err := memories(rows)
+		if err != nil {
+			return err
+		}
+		if len(items) > q.Limit {
+			items = items[:q.Limit]
+			page.NextCursor = domain.EncodeCursor(items[len(items)-1].ID)
+		}
+		page.Items = items
+		return nil
+	})
+	if err != nil {
+		return domain.Page{}, fmt.Errorf("pgstore: list memories: %w", mapErr(err))
+	}
+	return page, nil
+}
+
+// listSQL builds the filtered keyset query. It fetches one row more than
+// the limit to learn whether another page follows.
+func listSQL(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
+	var where []string
+	args := []any{t.OrgID, t.UserID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where = append(where, "org_id = $1", "user_id = $2", "erased_at IS NULL")
+	if len(q.States) == 0 {
+		where = append(where, "state <> 'deleted'")
+	} else {
+		states := make(pq.StringArray, len(q.States))
+		for i, st := range q.States {
+			states[i] = string(st)
+		}
+		where = append(where, "state = ANY("+arg(states)+"::text[])")
+	}
+	if q.App != "" {
+		where = append(where, "app_id = "+arg(q.App))
+	}
+	if len(q.Categories) > 0 {
+		// Every listed label must be present; GIN-indexed.
+		where = append(where, "categories @> "+arg(pq.StringArray(q.Categories))+"::text[]")
+	}
+	if len(q.Metadata) > 0 {
+		// Containment of {k: v} is key = value with JSON typing: 1 matches
+		// 1.0 but not "1", true matches only true.
+		md, err := jsonText(q.Metadata)
+		if err != nil {
+			return "", nil, domain.Invalid("metadata", "%v", err)
+		}
+		where = append(where, "metadata @> "+arg(md)+"::jsonb")
+	}
+	if !q.CreatedAfter.IsZero() {
+		where = append(where, "created_at > "+arg(q.CreatedAfter.UTC().Format(time.RFC3339Nano))+"::timestamptz")
+	}
+	if !q.CreatedBefore.IsZero() {
+		where = append(where, "created_at < "+arg(q.CreatedBefore.UTC().Format(time.RFC3339Nano))+"::timestamptz")
+	}
+	if q.TextContains != "" {
+		where = append(where, "text ILIKE "+arg("%"+escapeLike(q.TextContains)+"%")+` ESCAPE '\'`)
+	}
+	if len(q.IDs) > 0 {
+		ids, _ := uuidArray(q.IDs)
+		where = append(where, "id = ANY("+arg(ids)+"::uuid[])")
+	}
+	if q.Cursor != "" {
+		after, err := domain.DecodeCursor(q.Cursor)
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, "id < "+arg(string(after))+"::uuid")
+	}
+	query := "SELECT " + memoryCols + " FROM memories WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY id DESC LIMIT " + arg(q.Limit+1)
+	return query, args, nil
+}
+
+// escapeLike makes s match literally inside an ILIKE pattern with ESCAPE '\'.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

@@ -1,0 +1,120 @@
+package pgstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+// memoryCols is the column list every memory read selects, in memoryRow's
+// order. id is cast so that it scans into a string.
+const memoryCols = `id::text AS id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at`
+
+// valuesJSON builds the history value object of a memories row in SQL, for
+// the statements that write history without a round trip through Go. Its
+// keys match historyValues.
+const valuesJSON = `jsonb_build_object('text', text, 'metadata', metadata, 'categories', to_jsonb(categories), 'state', state)`
+
+type memoryRow struct {
+	ID          string         `db:"id"`
+	OrgID       string         `db:"org_id"`
+	UserID      string         `db:"user_id"`
+	AppID       string         `db:"app_id"`
+	Text        string         `db:"text"`
+	Metadata    []byte         `db:"metadata"`
+	Categories  pq.StringArray `db:"categories"`
+	State       string         `db:"state"`
+	ContentHash string         `db:"content_hash"`
+	CreatedAt   time.Time      `db:"created_at"`
+	UpdatedAt   time.Time      `db:"updated_at"`
+}
+
+func (r memoryRow) memory() (domain.Memory, error) {
+	md := domain.Metadata{}
+	if err := json.Unmarshal(r.Metadata, &md); err != nil {
+		return domain.Memory{}, fmt.Errorf("decode metadata of %s: %w", r.ID, err)
+	}
+	cats := []string(r.Categories)
+	if cats == nil {
+		cats = []string{}
+	}
+	return domain.Memory{
+		ID: domain.MemoryID(r.ID), OrgID: domain.OrgID(r.OrgID), UserID: domain.UserID(r.UserID),
+		AppID: domain.AppID(r.AppID), Text: r.Text, Metadata: md, Categories: cats,
+		State: domain.State(r.State), ContentHash: r.ContentHash,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}, nil
+}
+
+func memories(rows []memoryRow) ([]domain.Memory, error) {
+	out := make([]domain.Memory, 0, len(rows))
+	for _, r := range rows {
+		m, err := r.memory()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// historyValues is the JSON shape of memory_changes.old_values/new_values.
+type historyValues struct {
+	Text       string          `json:"text"`
+	Metadata   domain.Metadata `json:"metadata"`
+	Categories []string        `json:"categories"`
+	State      domain.State    `json:"state"`
+}
+
+func valuesOf(m domain.Memory) historyValues {
+	return historyValues{Text: m.Text, Metadata: m.Metadata, Categories: m.Categories, State: m.State}
+}
+
+// jsonOrNull encodes v, or returns nil (SQL NULL) for a nil pointer.
+func jsonOrNull(v *historyValues) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+func (h *historyValues) domain() *domain.MemoryValues {
+	if h == nil {
+		return nil
+	}
+	md := h.Metadata
+	if md == nil {
+		md = domain.Metadata{}
+	}
+	cats := h.Categories
+	if cats == nil {
+		cats = []string{}
+	}
+	return &domain.MemoryValues{Text: h.Text, Metadata: md, Categories: cats, State: h.State}
+}
+
+// uuidArray turns ids into a text[] parameter (cast to uuid[] in SQL),
+// dropping ids that are not UUIDs: they cannot name a row, and a cast
+// error would turn "not found" into "invalid".
+func uuidArray(ids []domain.MemoryID) (pq.StringArray, int) {
+	seen := make(map[domain.MemoryID]bool, len(ids))
+	out := make(pq.StringArray, 0, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if domain.ValidID(string(id)) {
+			out = append(out, string(id))
+		}
+	}
+	return out, len(seen)
+}
