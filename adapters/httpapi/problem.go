@@ -58,6 +58,7 @@ func problemFor(err error, scheme string) problem {
 		fe   *domain.ForbiddenError
 		ue   *domain.UnavailableError
 		rle  *rateLimitError
+		se   *sizeError
 		he   *echo.HTTPError
 		none = errors.Is(err, errNoCredentials)
 	)
@@ -73,7 +74,7 @@ func problemFor(err error, scheme string) problem {
 		return problem{Type: problemType("unauthenticated"), Title: "Invalid credentials", Status: http.StatusUnauthorized,
 			Detail: "the access token was refused", challenges: []string{challenge(orBearer(scheme), "invalid_token", "the access token was refused", "")}}
 	case errors.As(err, &fe) && fe.MissingScope != "":
-		d := fmt.Sprintf("the access token lacks scope %q", fe.MissingScope)
+		d := "the access token lacks scope " + string(fe.MissingScope)
 		return problem{Type: problemType("insufficient-scope"), Title: "Insufficient scope", Status: http.StatusForbidden,
 			Detail: d, challenges: []string{challenge(orBearer(scheme), "insufficient_scope", d, string(fe.MissingScope))}}
 	case errors.As(err, &fe):
@@ -92,6 +93,9 @@ func problemFor(err error, scheme string) problem {
 	case errors.Is(err, domain.ErrConflict):
 		return problem{Type: problemType("conflict"), Title: "Conflict", Status: http.StatusConflict,
 			Detail: "the change conflicts with the memory's current state (a duplicate of another active memory, or a deleted memory)"}
+	case errors.As(err, &se):
+		return problem{Type: problemType("too-large"), Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("the request body exceeds %d bytes", se.limit)}
 	case errors.Is(err, domain.ErrTooLarge):
 		return problem{Type: problemType("too-large"), Title: "Request too large", Status: http.StatusRequestEntityTooLarge}
 	case errors.As(err, &rle):

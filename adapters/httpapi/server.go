@@ -62,6 +62,9 @@ type Server struct {
 	e      *echo.Echo
 	log    *slog.Logger
 	spec   []byte // the OpenAPI document as JSON
+	// scopes records each API route's scope ("GET /api/v1/stats") so a
+	// test can hold docs/openapi.yaml's x-required-scope to it.
+	scopes map[string]domain.Scope
 }
 
 // New validates cfg and deps and builds the router.
@@ -89,8 +92,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, origin: origin, d: d, log: d.Logger, spec: spec}
-	s.e = echo.New()
+	s := &Server{cfg: cfg, origin: origin, d: d, log: d.Logger, spec: spec, e: echo.New()}
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
 	s.e.Use(s.requestID, s.securityHeaders, s.accessLog, s.tenantQueryGuard, s.bodyLimit)
@@ -122,7 +124,12 @@ func (s *Server) MountPublic(path string, h http.Handler) {
 
 // route registers an authenticated handler that requires scope.
 func (s *Server) route(method, path string, scope domain.Scope, h echo.HandlerFunc) {
-	s.e.Add(method, "/api/v1"+path, h, s.authenticate, requireScope(scope))
+	path = "/api/v1" + path
+	if s.scopes == nil {
+		s.scopes = make(map[string]domain.Scope)
+	}
+	s.scopes[method+" "+path] = scope
+	s.e.Add(method, path, h, s.authenticate, requireScope(scope))
 }
 
 func (s *Server) routes() {

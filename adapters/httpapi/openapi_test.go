@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/engram-memory/engram/docs"
+)
+
+var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+func loadSpec(t *testing.T) map[string]any {
+	t.Helper()
+	var doc any
+	require.NoError(t, yaml.Unmarshal(docs.OpenAPI, &doc), "docs/openapi.yaml is not YAML")
+	m, ok := jsonCompatible(doc).(map[string]any)
+	require.True(t, ok, "docs/openapi.yaml is not a mapping")
+	return m
+}
+
+// registeredRoutes builds the routes without dependencies: handlers are
+// method values that are never called here.
+func registeredRoutes(t *testing.T) (map[string]bool, map[string]string) {
+	t.Helper()
+	s := &Server{e: echo.New()}
+	s.routes()
+	routes := map[string]bool{}
+	param := regexp.MustCompile(`:([a-z_]+)`)
+	for _, r := range s.e.Routes() {
+		routes[strings.ToLower(r.Method)+" "+param.ReplaceAllString(r.Path, "{$1}")] = true
+	}
+	scopes := map[string]string{}
+	for k, v := range s.scopes {
+		method, path, _ := strings.Cut(k, " ")
+		scopes[strings.ToLower(method)+" "+param.ReplaceAllString(path, "{$1}")] = string(v)
+	}
+	require.Greater(t, len(routes), 15)
+	return routes, scopes
+}
+
+func TestOpenAPIIsValid31(t *testing.T) {
+	doc := loadSpec(t)
+	require.Regexp(t, `^3\.1\.\d+$`, doc["openapi"])
+	info, _ := doc["info"].(map[string]any)
+	require.NotEmpty(t, info["title"])
+	require.NotEmpty(t, info["version"])
+	paths, _ := doc["paths"].(map[string]any)
+	require.NotEmpty(t, paths)
+	ops := 0
+	for path, item := range paths {
+		require.True(t, strings.HasPrefix(path, "/"), path)
+		methods, ok := item.(map[string]any)
+		require.True(t, ok, path)
+		for method, op := range methods {
+			if !slices.Contains(httpMethods, method) {
+				continue
+			}
+			ops++
+			o, ok := op.(map[string]any)
+			require.True(t, ok, "%s %s", method, path)
+			require.NotEmpty(t, o["operationId"], "%s %s has no operationId", method, path)
+			responses, _ := o["responses"].(map[string]any)
+			require.NotEmpty(t, responses, "%s %s has no responses", method, path)
+			for code, r := range responses {
+				require.Regexp(t, `^([1-5][0-9X]{2}|default)$`, code, "%s %s", method, path)
+				rm, _ := r.(map[string]any)
+				require.True(t, rm["description"] != nil || rm["$ref"] != nil, "%s %s response %s needs a description", method, path, code)
+			}
+		}
+	}
+	require.Greater(t, ops, 15)
+	// Every $ref points at something that exists.
+	var walk func(v any)
+	walk = func(v any) {
+		switch t2 := v.(type) {
+		case map[string]any:
+			if ref, ok := t2["$ref"].(string); ok {
+				require.True(t, resolves(doc, ref), "dangling $ref %s", ref)
+			}
+			for _, e := range t2 {
+				walk(e)
+			}
+		case []any:
+			for _, e := range t2 {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+}
+
+func resolves(doc map[string]any, ref string) bool {
+	rest, ok := strings.CutPrefix(ref, "#/")
+	if !ok {
+		return false
+	}
+	var cur any = doc
+	for _, part := range strings.Split(rest, "/") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return false
+		}
+		if cur, ok = m[part]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func TestOpenAPIDocumentsEveryRouteAndNoOther(t *testing.T) {
+	doc := loadSpec(t)
+	routes, scopes := registeredRoutes(t)
+	documented := map[string]bool{}
+	paths, _ := doc["paths"].(map[string]any)
+	for path, item := range paths {
+		for method, op := range item.(map[string]any) {
+			if !slices.Contains(httpMethods, method) {
+				continue
+			}
+			key := method + " " + path
+			documented[key] = true
+			want, isAPI := scopes[key]
+			got, _ := op.(map[string]any)["x-required-scope"].(string)
+			if isAPI {
+				require.Equal(t, want, got, "%s: x-required-scope differs from the route's scope", key)
+			} else {
+				require.Empty(t, got, "%s documents a scope but the route needs none", key)
+			}
+		}
+	}
+	for r := range routes {
+		require.True(t, documented[r], "route %s is missing from docs/openapi.yaml", r)
+	}
+	for d := range documented {
+		require.True(t, routes[d], "docs/openapi.yaml documents %s, which the router does not serve", d)
+	}
+}
+
+func TestOpenAPIConvertsToJSON(t *testing.T) {
+	out, err := openAPIJSON()
+	require.NoError(t, err)
+	require.Contains(t, string(out), `"openapi":"3.1.0"`)
+	// Response codes written as YAML integers still become JSON keys.
+	var doc any
+	require.NoError(t, yaml.Unmarshal([]byte("responses:\n  200: {description: ok}\n"), &doc))
+	m := jsonCompatible(doc).(map[string]any)
+	require.Contains(t, m["responses"], "200")
+}

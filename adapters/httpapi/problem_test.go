@@ -1,0 +1,123 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+func TestProblemFor(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("sqlitestore: get memory x: %w", err) }
+	cases := []struct {
+		name       string
+		err        error
+		scheme     string
+		status     int
+		typ        string
+		retryAfter int
+		challenge  string // substring of the first WWW-Authenticate value; "" means none
+		field      string
+	}{
+		{"not found", wrap(domain.ErrNotFound), "", 404, "not-found", 0, "", ""},
+		{"validation error names the field", wrap(domain.Invalid("text", "must not be empty")), "", 400, "invalid", 0, "", "text"},
+		{"bare invalid", wrap(domain.ErrInvalid), "", 400, "invalid", 0, "", ""},
+		{"conflict", wrap(domain.ErrConflict), "", 409, "conflict", 0, "", ""},
+		{"already exists", wrap(domain.ErrAlreadyExists), "", 409, "already-exists", 0, "", ""},
+		{"no credentials", errNoCredentials, "", 401, "unauthenticated", 0, `Bearer realm="engram"`, ""},
+		{"bare unauthenticated", wrap(domain.ErrUnauthenticated), schemeBearer, 401, "unauthenticated", 0, `Bearer error="invalid_token"`, ""},
+		{"bearer token refused", &domain.AuthError{Scheme: schemeBearer, Code: "invalid_token", Description: "token expired"}, schemeBearer, 401, "unauthenticated", 0,
+			`Bearer error="invalid_token", error_description="token expired"`, ""},
+		{"dpop proof refused", &domain.AuthError{Scheme: schemeDPoP, Code: "invalid_dpop_proof", Description: "proof replayed"}, schemeDPoP, 401, "unauthenticated", 0,
+			`DPoP algs="ES256 EdDSA RS256", error="invalid_dpop_proof", error_description="proof replayed"`, ""},
+		{"auth error without scheme uses the request's", &domain.AuthError{Code: "invalid_token", Description: "x"}, schemeDPoP, 401, "unauthenticated", 0, `DPoP algs=`, ""},
+		{"missing scope", &domain.ForbiddenError{MissingScope: domain.ScopeMemoriesWrite}, schemeBearer, 403, "insufficient-scope", 0,
+			`Bearer error="insufficient_scope", error_description="the access token lacks scope memories:write", scope="memories:write"`, ""},
+		{"paused app", &domain.ForbiddenError{Reason: `app "x" is paused`}, schemeBearer, 403, "forbidden", 0, "", ""},
+		{"bare forbidden", wrap(domain.ErrForbidden), "", 403, "forbidden", 0, "", ""},
+		{"unavailable with retry", &domain.UnavailableError{Dependency: "postgres", RetryAfter: 7, Err: errors.New("dial tcp 10.0.0.3:5432: refused")}, "", 503, "unavailable", 7, "", ""},
+		{"bare unavailable", wrap(domain.ErrUnavailable), "", 503, "unavailable", defaultUnavailableRetry, "", ""},
+		{"too large", tooLarge(1 << 20), "", 413, "too-large", 0, "", ""},
+		{"rate limited with retry", &rateLimitError{retryAfter: 3}, "", 429, "rate-limited", 3, "", ""},
+		{"bare rate limited", wrap(domain.ErrRateLimited), "", 429, "rate-limited", defaultRateLimitRetry, "", ""},
+		{"unknown error", errors.New("pq: relation memories does not exist"), "", 500, "internal", 0, "", ""},
+		{"echo 404", echo.ErrNotFound, "", 404, "", 0, "", ""},
+		{"echo 405", echo.ErrMethodNotAllowed, "", 405, "", 0, "", ""},
+		{"echo 500 is not passed through", echo.NewHTTPError(500, "boom"), "", 500, "internal", 0, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := problemFor(tc.err, tc.scheme)
+			require.Equal(t, tc.status, p.Status)
+			if tc.typ == "" {
+				require.Equal(t, "about:blank", p.Type)
+			} else {
+				require.Equal(t, "urn:engram:problem:"+tc.typ, p.Type)
+			}
+			require.NotEmpty(t, p.Title)
+			require.Equal(t, tc.retryAfter, p.retryAfter)
+			if tc.challenge == "" {
+				require.Empty(t, p.challenges)
+			} else {
+				require.NotEmpty(t, p.challenges)
+				require.Contains(t, p.challenges[0], tc.challenge)
+			}
+			if tc.field != "" {
+				require.Len(t, p.Errors, 1)
+				require.Equal(t, tc.field, p.Errors[0].Field)
+			} else {
+				require.Empty(t, p.Errors)
+			}
+			// Internals of unmapped and unavailable errors never reach the client.
+			require.NotContains(t, p.Detail, "pq:")
+			require.NotContains(t, p.Detail, "10.0.0.3")
+		})
+	}
+}
+
+func TestNoCredentialsChallengeHasNoErrorCode(t *testing.T) {
+	// RFC 6750 §3.1: a request without credentials gets a bare challenge.
+	p := problemFor(errNoCredentials, "")
+	require.Len(t, p.challenges, 2)
+	for _, ch := range p.challenges {
+		require.NotContains(t, ch, "error=")
+	}
+	require.True(t, strings.HasPrefix(p.challenges[1], "DPoP "))
+	require.Contains(t, p.challenges[1], `algs="ES256 EdDSA RS256"`)
+}
+
+func TestChallengeQuotingCannotBreakOut(t *testing.T) {
+	ch := challenge(schemeBearer, "invalid_token", "bad \"kid\"\r\nSet-Cookie: x", "")
+	require.NotContains(t, ch, "\r")
+	require.NotContains(t, ch, "\n")
+	require.Equal(t, 4, strings.Count(ch, `"`), ch)
+}
+
+func TestWriteProblemDocument(t *testing.T) {
+	e := echo.New()
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/memories/x?limit=3", nil)
+	rec := httptest.NewRecorder()
+	c := e.NewContext(req, rec)
+	c.Set(ctxRequestID, "req-1")
+	p := problemFor(&domain.UnavailableError{Dependency: "valkey", RetryAfter: 9}, "")
+	require.NoError(t, writeProblem(c, p))
+
+	require.Equal(t, 503, rec.Code)
+	require.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+	require.Equal(t, "9", rec.Header().Get("Retry-After"))
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &doc))
+	require.Equal(t, "urn:engram:problem:unavailable", doc["type"])
+	require.Equal(t, float64(503), doc["status"])
+	require.Equal(t, "/api/v1/memories/x", doc["instance"])
+	require.Equal(t, "req-1", doc["request_id"])
+	require.NotEmpty(t, doc["title"])
+}
