@@ -54,7 +54,7 @@ func TestCredentialsOf(t *testing.T) {
 
 func TestNormalizeOrigin(t *testing.T) {
 	good := map[string]string{
-		"http://127.0.0.1:8765":     "http://127.0.0.1:8765",
+		"http://127.0.0.1:8765":      "http://127.0.0.1:8765",
 		"https://Memory.Example.COM": "https://memory.example.com",
 		"https://example.com:443/":   "https://example.com",
 		"http://example.com:80":      "http://example.com",
