@@ -103,8 +103,8 @@ func listSQL(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 		where = append(where, "app_id = "+arg(q.App))
 	}
 	if len(q.Categories) > 0 {
-		// Every listed label must be present; GIN-indexed.
-		where = append(where, "categories @> "+arg(pq.StringArray(q.Categories))+"::text[]")
+		// Any listed label matches (OpenMemory's semantics); && is GIN-indexed.
+		where = append(where, "categories && "+arg(pq.StringArray(q.Categories))+"::text[]")
 	}
 	if len(q.Metadata) > 0 {
 		// Containment of {k: v} is key = value with JSON typing: 1 matches

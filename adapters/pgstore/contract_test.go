@@ -1,0 +1,39 @@
+package pgstore_test
+
+import (
+	"testing"
+
+	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/contracttest"
+	"github.com/engram-memory/engram/ports"
+)
+
+// Each subtest gets its own schema, migrated from scratch, and a store that
+// logs in as the non-owner test role, so the suites run under row-level
+// security exactly as production does.
+
+func TestMemoryStoreContract(t *testing.T) {
+	contracttest.RunMemoryStore(t, func(t *testing.T) ports.MemoryStore {
+		return newStore(t, pgstore.Options{})
+	})
+}
+
+// TestMemoryStoreContractCopy runs the suite again with every batch loaded
+// through COPY, the path BatchAuto takes only for big batches.
+func TestMemoryStoreContractCopy(t *testing.T) {
+	contracttest.RunMemoryStore(t, func(t *testing.T) ports.MemoryStore {
+		return newStore(t, pgstore.Options{Batch: pgstore.BatchCopy})
+	})
+}
+
+func TestAppStoreContract(t *testing.T) {
+	contracttest.RunAppStore(t, func(t *testing.T) ports.AppStore {
+		return newStore(t, pgstore.Options{})
+	})
+}
+
+func TestAccessLogContract(t *testing.T) {
+	contracttest.RunAccessLog(t, func(t *testing.T) contracttest.AccessLogStore {
+		return newStore(t, pgstore.Options{})
+	})
+}
