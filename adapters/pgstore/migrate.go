@@ -49,15 +49,17 @@ func Migrate(ctx context.Context, url string, dir Direction) (version uint, err 
 	case Up:
 		err = m.Up()
 	case Down:
+		if v, _, verr := MigrationVersion(m); verr != nil || v == 0 {
+			if verr != nil {
+				return 0, verr
+			}
+			return 0, fmt.Errorf("pgstore: migrate down: the schema has no migration to revert: %w", domain.ErrConflict)
+		}
 		err = m.Steps(-1)
 	default:
 		return 0, fmt.Errorf("pgstore: migrate: %w", domain.Invalid("direction", "must be up or down, got %q", dir))
 	}
-	if err != nil && !errors.Is(err, migrate.ErrNoChange) && !errors.Is(err, migrate.ErrNilVersion) {
-		var nf *migrate.ErrShortLimit
-		if errors.As(err, &nf) {
-			return 0, fmt.Errorf("pgstore: migrate down: no migration to revert: %w", domain.ErrConflict)
-		}
+	if err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return 0, fmt.Errorf("pgstore: migrate %s: %w", dir, mapErr(err))
 	}
 	v, _, err := MigrationVersion(m)

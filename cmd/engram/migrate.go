@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/engram-memory/engram/adapters/pgstore"
+)
+
+func init() {
+	register("migrate", command{
+		summary: "apply or revert PostgreSQL schema migrations: migrate up|down|version --postgres-url URL",
+		run:     runMigrate,
+	})
+}
+
+// runMigrate runs as the schema owner: the URL's role must own (or be able
+// to create) the tables and create the engram_app role on first run. engramd
+// itself should log in as a member of engram_app.
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pgURL := fs.String("postgres-url", os.Getenv("ENGRAM_POSTGRES_URL"),
+		"PostgreSQL URL of the schema owner (default $ENGRAM_POSTGRES_URL); search_path=<schema> selects a schema")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: engram migrate up|down|version --postgres-url URL")
+		fmt.Fprintln(stderr, "  up       apply every pending migration")
+		fmt.Fprintln(stderr, "  down     revert the latest migration (one per call)")
+		fmt.Fprintln(stderr, "  version  print the current version")
+		fs.PrintDefaults()
+	}
+	// Flags may come before or after the action.
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fs.Usage()
+		return errors.New("migrate: missing action (up, down or version)")
+	}
+	action := rest[0]
+	if err := fs.Parse(rest[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("migrate: unexpected arguments %q", fs.Args())
+	}
+	if *pgURL == "" {
+		return errors.New("migrate: --postgres-url (or ENGRAM_POSTGRES_URL) is required")
+	}
+	switch action {
+	case "up", "down":
+		v, err := pgstore.Migrate(ctx, *pgURL, pgstore.Direction(action))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "migrated %s: schema version %d\n", action, v)
+		return nil
+	case "version":
+		v, dirty, err := pgstore.Version(ctx, *pgURL)
+		if err != nil {
+			return err
+		}
+		if dirty {
+			fmt.Fprintf(stdout, "schema version %d (dirty: a migration failed half-way; repair it by hand)\n", v)
+			return nil
+		}
+		fmt.Fprintf(stdout, "schema version %d\n", v)
+		return nil
+	default:
+		fs.Usage()
+		return fmt.Errorf("migrate: unknown action %q (want up, down or version)", action)
+	}
+}
