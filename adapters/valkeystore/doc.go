@@ -1,0 +1,24 @@
+// Package valkeystore keeps sessions, DPoP replay keys and rate-limit buckets
+// in Valkey (or Redis 7), shared by every engramd of a fleet.
+//
+// Every operation that reads and writes is one Lua script or one atomic
+// command, so concurrent servers never race: SET NX PXAT for replay keys, a
+// token bucket computed on the server's clock (TIME) so that servers with
+// skewed clocks agree, and a session as a sorted set of event ids plus a hash
+// of events whose TTL is refreshed by the same script that appends.
+//
+// Keys are "<prefix>:jti:<key>", "<prefix>:rl:<key>" and
+// "<prefix>:sess:{<org>:<user>:<session>}:ev|ix"; the braces are a cluster
+// hash tag keeping a session's two keys in one slot, and ':' inside org and
+// user ids is escaped so that no two tenants share a key.
+//
+// Replay keys must never be evicted early: run Valkey with
+// maxmemory-policy noeviction (MaxMemoryPolicy reports the setting so that
+// engramd can warn). Under noeviction a full server refuses writes, which
+// the adapter reports as domain.ErrUnavailable, and the replay check fails
+// closed.
+//
+// Every failure to reach the server (refused, reset, timed out, OOM, script
+// error) wraps domain.ErrUnavailable; the client reconnects by itself when
+// the server returns, so nothing needs restarting.
+package valkeystore

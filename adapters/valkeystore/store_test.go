@@ -1,0 +1,121 @@
+package valkeystore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/adapters/valkeystore"
+	"github.com/engram-memory/engram/contracttest"
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// testURL turns ENGRAM_TEST_VALKEY_ADDR (host:port or a URL) into a URL.
+func testURL(t testing.TB) string {
+	addr := contracttest.BackendAddr(t, contracttest.Valkey)
+	if strings.Contains(addr, "://") {
+		return addr
+	}
+	return "redis://" + addr
+}
+
+// newStore opens a store on a random key prefix and deletes every key under
+// it when the test ends.
+func newStore(t testing.TB, o valkeystore.Options) *valkeystore.Store {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	o.Prefix = "enttest-" + hex.EncodeToString(b[:])
+	s, err := valkeystore.Open(context.Background(), valkeystore.Config{URL: testURL(t), Options: o})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		c := s.Client()
+		ctx := context.Background()
+		var cursor uint64
+		for {
+			e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(o.Prefix+":*").Count(1000).Build()).AsScanEntry()
+			if err != nil {
+				t.Errorf("cleanup scan: %v", err)
+				break
+			}
+			if len(e.Elements) > 0 {
+				if err := c.Do(ctx, c.B().Unlink().Key(e.Elements...).Build()).Error(); err != nil {
+					t.Errorf("cleanup unlink: %v", err)
+				}
+			}
+			if cursor = e.Cursor; cursor == 0 {
+				break
+			}
+		}
+		require.NoError(t, s.Close())
+	})
+	return s
+}
+
+func TestReplayCacheContract(t *testing.T) {
+	contracttest.RunReplayCache(t, func(t *testing.T) ports.ReplayCache { return newStore(t, valkeystore.Options{}) })
+}
+
+func TestRateLimiterContract(t *testing.T) {
+	contracttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter { return newStore(t, valkeystore.Options{}) })
+}
+
+func TestSessionStoreContract(t *testing.T) {
+	contracttest.RunSessionStore(t, func(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
+		return newStore(t, valkeystore.Options{SessionTTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife})
+	})
+}
+
+func TestOpenRefusesBadURLAndUnreachableServer(t *testing.T) {
+	_, err := valkeystore.Open(context.Background(), valkeystore.Config{URL: "http://localhost:6379"})
+	require.ErrorIs(t, err, domain.ErrInvalid)
+	start := time.Now()
+	// Port 1 on loopback: nothing listens, the dial is refused at once.
+	_, err = valkeystore.Open(context.Background(), valkeystore.Config{URL: "redis://127.0.0.1:1", DialTimeout: time.Second})
+	require.ErrorIs(t, err, domain.ErrUnavailable)
+	require.Less(t, time.Since(start), 3*time.Second)
+}
+
+func TestMaxMemoryPolicy(t *testing.T) {
+	s := newStore(t, valkeystore.Options{})
+	ctx := context.Background()
+	got, err := s.MaxMemoryPolicy(ctx)
+	require.NoError(t, err)
+	c := s.Client()
+	want, err := c.Do(ctx, c.B().ConfigGet().Parameter("maxmemory-policy").Build()).AsStrMap()
+	require.NoError(t, err)
+	require.Equal(t, want["maxmemory-policy"], got)
+}
+
+func TestKeysArePrefixedEscapedAndExpire(t *testing.T) {
+	s := newStore(t, valkeystore.Options{SessionTTL: time.Hour})
+	ctx := context.Background()
+	tn := domain.Tenant{OrgID: "o:1", UserID: "u"}
+	e, err := domain.NewSessionEvent(domain.RoleUser, "hi", nil, time.Now())
+	require.NoError(t, err)
+	_, err = s.Append(ctx, tn, "chat", e)
+	require.NoError(t, err)
+	_, err = s.Remember(ctx, "jti-1", time.Now().Add(time.Minute))
+	require.NoError(t, err)
+	_, err = s.Allow(ctx, "bucket", ports.RateLimit{Burst: 5, Period: time.Minute}, 1)
+	require.NoError(t, err)
+
+	c := s.Client()
+	keys, err := c.Do(ctx, c.B().Keys().Pattern(s.Prefix()+":*").Build()).AsStrSlice()
+	require.NoError(t, err)
+	p := s.Prefix()
+	require.ElementsMatch(t, []string{
+		p + ":sess:{o%3A1:u:chat}:ev", p + ":sess:{o%3A1:u:chat}:ix", p + ":jti:jti-1", p + ":rl:bucket",
+	}, keys)
+	for _, k := range keys {
+		ttl, err := c.Do(ctx, c.B().Pttl().Key(k).Build()).AsInt64()
+		require.NoError(t, err)
+		require.Positive(t, ttl, "key %s would live forever", k)
+	}
+}
