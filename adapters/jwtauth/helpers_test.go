@@ -8,6 +8,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -191,4 +193,10 @@ func newJWKSVerifier(t testing.TB, srv *jwksServer, clock *testClock, mutate fun
 	require.NoError(t, err)
 	t.Cleanup(v.Close)
 	return v, replay
+}
+
+// athOf is the DPoP ath value for an access token.
+func athOf(token string) string {
+	s := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(s[:])
 }

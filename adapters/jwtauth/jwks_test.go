@@ -1,0 +1,104 @@
+package jwtauth_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/adapters/jwtauth"
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+func bearer(tok string) ports.Credentials { return ports.Credentials{Scheme: "Bearer", Token: tok} }
+
+func TestJWKSUnknownKIDTriggersRefresh(t *testing.T) {
+	_, es, _ := testKeys(t)
+	srv := newJWKSServer(t, es)
+	clock := newTestClock(time.Now())
+	v, _ := newJWKSVerifier(t, srv, clock, nil)
+
+	_, fresh, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	rotated := signingKey{"ed-rotated", "EdDSA", fresh, jwt.SigningMethodEdDSA}
+	tok := sign(t, rotated, baseClaims(clock.Now()), nil)
+
+	_, err = v.Verify(context.Background(), bearer(tok))
+	var ae *domain.AuthError
+	require.ErrorAs(t, err, &ae, "a kid the IdP does not publish is refused")
+	require.Contains(t, ae.Description, "unknown")
+
+	srv.addKey(rotated)
+	time.Sleep(5 * time.Millisecond) // past UnknownKIDInterval
+	p, err := v.Verify(context.Background(), bearer(tok))
+	require.NoError(t, err, "a newly published kid is fetched on first sight")
+	require.Equal(t, domain.OrgID("org-1"), p.OrgID)
+}
+
+func TestJWKSUnknownKIDRefreshIsRateLimited(t *testing.T) {
+	_, es, ed := testKeys(t)
+	srv := newJWKSServer(t, es)
+	clock := newTestClock(time.Now())
+	v, _ := newJWKSVerifier(t, srv, clock, func(c *jwtauth.Config) { c.UnknownKIDInterval = time.Hour })
+	before := srv.hits.Load()
+	for range 50 {
+		bogus := signingKey{"made-up", "EdDSA", ed.priv, jwt.SigningMethodEdDSA}
+		_, err := v.Verify(context.Background(), bearer(sign(t, bogus, baseClaims(clock.Now()), nil)))
+		require.ErrorIs(t, err, domain.ErrUnauthenticated)
+	}
+	require.LessOrEqual(t, srv.hits.Load()-before, int64(1), "50 unknown kids cost at most one JWKS fetch")
+}
+
+func TestJWKSDownAtStartIsUnavailableThenRecovers(t *testing.T) {
+	_, es, _ := testKeys(t)
+	srv := newJWKSServer(t, es)
+	srv.setDown(true)
+	clock := newTestClock(time.Now())
+	v, _ := newJWKSVerifier(t, srv, clock, func(c *jwtauth.Config) { c.RetryMax = 20 * time.Millisecond })
+
+	require.ErrorIs(t, v.Ready(context.Background()), domain.ErrUnavailable)
+	tok := sign(t, es, baseClaims(clock.Now()), nil)
+	_, err := v.Verify(context.Background(), bearer(tok))
+	require.ErrorIs(t, err, domain.ErrUnavailable, "no keys yet: cannot decide, never accept")
+	require.NotErrorIs(t, err, domain.ErrUnauthenticated)
+
+	srv.setDown(false)
+	require.Eventually(t, func() bool { return v.Ready(context.Background()) == nil }, 5*time.Second, 10*time.Millisecond)
+	_, err = v.Verify(context.Background(), bearer(tok))
+	require.NoError(t, err)
+}
+
+func TestJWKSOutageAfterLoadKeepsKeys(t *testing.T) {
+	_, es, _ := testKeys(t)
+	srv := newJWKSServer(t, es)
+	clock := newTestClock(time.Now())
+	v, _ := newJWKSVerifier(t, srv, clock, func(c *jwtauth.Config) { c.RefreshInterval = 5 * time.Millisecond })
+	require.NoError(t, v.Ready(context.Background()))
+	srv.setDown(true)
+	hits := srv.hits.Load()
+	require.Eventually(t, func() bool { return srv.hits.Load() > hits+2 }, 5*time.Second, 5*time.Millisecond)
+	_, err := v.Verify(context.Background(), bearer(sign(t, es, baseClaims(clock.Now()), nil)))
+	require.NoError(t, err, "a failed refresh does not drop the keys already loaded")
+	require.NoError(t, v.Ready(context.Background()))
+}
+
+func TestNewJWKSConfigErrors(t *testing.T) {
+	replay := newMemReplay(time.Now)
+	for name, cfg := range map[string]jwtauth.Config{
+		"no replay cache": {JWKSURL: "http://x", Issuer: "i", Audience: "a"},
+		"no issuer":       {JWKSURL: "http://x", Audience: "a", ReplayCache: replay},
+		"no audience":     {JWKSURL: "http://x", Issuer: "i", ReplayCache: replay},
+		"leeway too big":  {JWKSURL: "http://x", Issuer: "i", Audience: "a", ReplayCache: replay, Leeway: 2 * time.Minute},
+		"bad public url":  {JWKSURL: "http://x", Issuer: "i", Audience: "a", ReplayCache: replay, PublicURL: "127.0.0.1:8765"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := jwtauth.NewJWKS(context.Background(), cfg)
+			require.Error(t, err)
+		})
+	}
+}
