@@ -33,6 +33,7 @@ func requireChallenge(t *testing.T, rec interface {
 // TestTokenAttacks sends tokens that must all be refused with 401
 // invalid_token by the real verifier behind the real router.
 func TestTokenAttacks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	good := claims("acme", "alice")
 	pubDER, err := x509.MarshalPKIXPublicKey(e.iss.priv.Public())
@@ -134,6 +135,7 @@ func dpopProofAsToken(t *testing.T) string {
 }
 
 func TestNoCredentials(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, authz := range []string{"", "Basic YWxpY2U6cHc="} {
 		req := newRequest(t, http.MethodGet, "/api/v1/memories", nil)
@@ -154,6 +156,7 @@ func TestNoCredentials(t *testing.T) {
 }
 
 func TestMissingScopeIs403(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	reader := e.user("acme", "alice", domain.ScopeMemoriesRead)
 	rec := reader.do(http.MethodPost, "/api/v1/memories", map[string]any{"text": "x"})

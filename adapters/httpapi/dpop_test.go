@@ -16,6 +16,7 @@ import (
 // TestDPoP drives key-bound tokens through the router: the happy path, then
 // each way a proof must be refused with 401 and a DPoP challenge.
 func TestDPoP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice := e.dpopUser("acme", "alice")
 	m := decode[memoryJSON](t, alice.do(http.MethodPost, "/api/v1/memories", map[string]any{"text": "bound tokens work"}), http.StatusCreated)

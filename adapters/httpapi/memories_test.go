@@ -11,6 +11,7 @@ import (
 )
 
 func TestMemoryLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice := e.user("acme", "alice")
 
@@ -65,6 +66,7 @@ func TestMemoryLifecycle(t *testing.T) {
 }
 
 func TestListPaginatesAndFilters(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice := e.user("acme", "alice")
 	var ids []string
@@ -107,6 +109,7 @@ func TestListPaginatesAndFilters(t *testing.T) {
 }
 
 func TestListLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice := e.user("acme", "alice")
 	for _, q := range []string{"limit=1000000", "limit=0", "limit=-1", "limit=201", "limit=ten", "state=gone", "cursor=not-a-cursor", "app=Not%20A%20Slug"} {
@@ -122,6 +125,7 @@ func TestListLimits(t *testing.T) {
 }
 
 func TestBulkRoutes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice := e.user("acme", "alice")
 	a, b := alice.add("one thing"), alice.add("another thing")
@@ -145,6 +149,7 @@ func TestBulkRoutes(t *testing.T) {
 // TestCrossTenantIsNotFound: another org's memory, and another user's in the
 // same org, cannot be read, changed or deleted, and look like no memory.
 func TestCrossTenantIsNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice := e.user("acme", "alice")
 	m := alice.add("alice's secret")
@@ -169,6 +174,7 @@ func TestCrossTenantIsNotFound(t *testing.T) {
 }
 
 func TestMemoryIDMustBeUUID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := requireProblem(t, e.user("acme", "alice").do(http.MethodGet, "/api/v1/memories/not-an-id", nil), http.StatusBadRequest)
 	require.Equal(t, "id", p.Errors[0].Field)

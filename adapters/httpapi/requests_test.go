@@ -12,6 +12,7 @@ import (
 )
 
 func TestMalformedBodiesAre400(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice := e.user("acme", "alice")
 	cases := map[string]struct {
@@ -46,6 +47,7 @@ func TestMalformedBodiesAre400(t *testing.T) {
 // TestTenantFieldsAreRefused: the tenant comes only from the token, so a
 // user_id or org_id anywhere in the request is an error, not ignored.
 func TestTenantFieldsAreRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice := e.user("acme", "alice")
 	m := alice.add("a fact")
@@ -64,6 +66,7 @@ func TestTenantFieldsAreRefused(t *testing.T) {
 }
 
 func TestOversizeBodyIs413(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice := e.user("acme", "alice")
 	big := `{"text": "` + strings.Repeat("a", httpapi.DefaultBodyLimit) + `"}`
@@ -86,6 +89,7 @@ func TestOversizeBodyIs413(t *testing.T) {
 }
 
 func TestBodyLimitIsConfigurable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(o *envOptions) { o.cfg.BodyLimit = 64 })
 	alice := e.user("acme", "alice")
 	requireProblem(t, alice.do(http.MethodPost, "/api/v1/memories", `{"text": "`+strings.Repeat("a", 64)+`"}`), http.StatusRequestEntityTooLarge)
