@@ -26,6 +26,7 @@ import (
 	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 // The tests drive the real router with tokens from a test issuer whose key
@@ -110,12 +111,14 @@ type env struct {
 	t      *testing.T
 	iss    *issuer
 	server *httpapi.Server
+	deps   httpapi.Deps // what server was built with, for tests of New
 	logs   *lockedBuffer
 }
 
 type envOptions struct {
-	cfg   httpapi.Config
-	ready []httpapi.Check
+	cfg     httpapi.Config
+	ready   []httpapi.Check
+	limiter ports.RateLimiter
 }
 
 func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
@@ -138,12 +141,13 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	require.NoError(t, err)
 	t.Cleanup(v.Close)
 	logs := &lockedBuffer{}
-	srv, err := httpapi.New(o.cfg, httpapi.Deps{
-		Memories: svc, Verifier: v, Ready: o.ready,
+	deps := httpapi.Deps{
+		Memories: svc, Verifier: v, Ready: o.ready, Limiter: o.limiter,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	}
+	srv, err := httpapi.New(o.cfg, deps)
 	require.NoError(t, err)
-	return &env{t: t, iss: iss, server: srv, logs: logs}
+	return &env{t: t, iss: iss, server: srv, deps: deps, logs: logs}
 }
 
 // caller is one client: a bearer token, or a DPoP-bound token and its key.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -109,7 +110,9 @@ func problemFor(err error, scheme string) problem {
 		}
 		return problem{Type: problemType("unavailable"), Title: "Service unavailable", Status: http.StatusServiceUnavailable,
 			Detail: "a dependency is unavailable; retry later", retryAfter: retry}
-	case errors.Is(err, domain.ErrUnavailable):
+	case errors.Is(err, domain.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// A request that ran out of time (or whose client left) failed
+		// because something below was slow, not because of a bug.
 		return problem{Type: problemType("unavailable"), Title: "Service unavailable", Status: http.StatusServiceUnavailable,
 			Detail: "a dependency is unavailable; retry later", retryAfter: defaultUnavailableRetry}
 	case errors.As(err, &he) && he.Code < 500:

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +46,7 @@ func TestProblemFor(t *testing.T) {
 		{"bare forbidden", wrap(domain.ErrForbidden), "", 403, "forbidden", 0, "", ""},
 		{"unavailable with retry", &domain.UnavailableError{Dependency: "postgres", RetryAfter: 7, Err: errors.New("dial tcp 10.0.0.3:5432: refused")}, "", 503, "unavailable", 7, "", ""},
 		{"bare unavailable", wrap(domain.ErrUnavailable), "", 503, "unavailable", defaultUnavailableRetry, "", ""},
+		{"request deadline", fmt.Errorf("pgstore: list: %w", context.DeadlineExceeded), "", 503, "unavailable", defaultUnavailableRetry, "", ""},
 		{"too large", tooLarge(1 << 20), "", 413, "too-large", 0, "", ""},
 		{"rate limited with retry", &rateLimitError{retryAfter: 3}, "", 429, "rate-limited", 3, "", ""},
 		{"bare rate limited", wrap(domain.ErrRateLimited), "", 429, "rate-limited", defaultRateLimitRetry, "", ""},

@@ -33,6 +33,13 @@ type Config struct {
 	TLS bool
 	// ReadyTimeout bounds each readiness check; 0 means 2 s.
 	ReadyTimeout time.Duration
+	// RequestTimeout bounds each /api/v1 request's context, so a slow
+	// store call is abandoned instead of piling up; 0 means 30 s. Mounted
+	// handlers are not bound by it (MCP streams live long).
+	RequestTimeout time.Duration
+	// RateLimit is each user's token bucket when Deps.Limiter is set;
+	// zero means DefaultRateLimit.
+	RateLimit ports.RateLimit
 }
 
 // Check is one dependency probed by /readyz. A required check that fails
@@ -48,6 +55,9 @@ type Deps struct {
 	Memories *app.MemoryService
 	Verifier ports.TokenVerifier
 	Ready    []Check
+	// Limiter, when set, rate-limits each authenticated user (API and
+	// mounted handlers alike); nil turns limiting off.
+	Limiter ports.RateLimiter
 	// Logger receives the access log and internal errors; nil discards.
 	Logger *slog.Logger
 }
@@ -85,6 +95,18 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 2 * time.Second
 	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.ReadyTimeout < 0 || cfg.RequestTimeout < 0 {
+		return nil, errors.New("httpapi: timeouts must not be negative")
+	}
+	if cfg.RateLimit == (ports.RateLimit{}) {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if err := cfg.RateLimit.Check("user", 1); err != nil {
+		return nil, fmt.Errorf("httpapi: rate limit: %w", err)
+	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -95,7 +117,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, origin: origin, d: d, log: d.Logger, spec: spec, e: echo.New()}
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
-	s.e.Use(s.requestID, s.securityHeaders, s.accessLog, s.tenantQueryGuard, s.bodyLimit)
+	s.e.Use(s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic, s.tenantQueryGuard, s.bodyLimit)
 	s.routes()
 	return s, nil
 }
@@ -109,8 +131,8 @@ func (s *Server) Handler() http.Handler { return s.e }
 func (s *Server) Mount(path string, h http.Handler) {
 	path = "/" + strings.Trim(path, "/")
 	wrapped := echo.WrapHandler(h)
-	s.e.Any(path, wrapped, s.authenticate)
-	s.e.Any(path+"/*", wrapped, s.authenticate)
+	s.e.Any(path, wrapped, s.authenticate, s.rateLimit)
+	s.e.Any(path+"/*", wrapped, s.authenticate, s.rateLimit)
 }
 
 // MountPublic serves h at path and below without authentication, for
@@ -129,7 +151,7 @@ func (s *Server) route(method, path string, scope domain.Scope, h echo.HandlerFu
 		s.scopes = make(map[string]domain.Scope)
 	}
 	s.scopes[method+" "+path] = scope
-	s.e.Add(method, path, h, s.authenticate, requireScope(scope))
+	s.e.Add(method, path, h, s.deadline, s.authenticate, s.rateLimit, requireScope(scope))
 }
 
 func (s *Server) routes() {
