@@ -1,0 +1,35 @@
+// Command engramd is the Engram server: the REST API under /api/v1 and the
+// MCP endpoint at /mcp, on the embedded SQLite store by default or on
+// PostgreSQL and Valkey when configured.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "engramd:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+// ready is closed by run once the listener accepts connections; tests wait
+// on it. Only tests set it.
+var ready chan<- string
+
+func announce(addr string) {
+	if ready != nil {
+		ready <- addr
+	}
+}
+
+var _ io.Writer = os.Stdout

@@ -1,0 +1,76 @@
+package wiring
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/engram-memory/engram/adapters/jwtauth"
+	"github.com/engram-memory/engram/domain"
+)
+
+// LocalUser is the user the zero-config token is minted for.
+const LocalUser = "local"
+
+// LocalTokenTTL is the lifetime of the zero-config token. The local key is
+// only trusted on loopback, and a token that lasts a month saves pasting a
+// new one into every MCP client each day.
+const LocalTokenTTL = 30 * 24 * time.Hour
+
+// LocalTokenPath is where engramd keeps the zero-config token.
+func LocalTokenPath(dataDir string) string { return filepath.Join(dataDir, "local-token") }
+
+// MintLocal mints a token from the local key with the audience this
+// configuration's verifier expects.
+func (s *System) MintLocal(c jwtauth.Claims) (string, error) {
+	if s.LocalKey == nil {
+		return "", errors.New("tokens can only be minted in zero-config mode (no ENGRAM_AUTH_JWKS_URL)")
+	}
+	c.Audience = s.Config.Audience
+	c.Issuer = s.Config.Issuer
+	return s.LocalKey.Mint(c)
+}
+
+// EnsureLocalToken returns the zero-config token for the local user, minting
+// and saving a fresh one (0600) when none is saved, it no longer verifies
+// against this key and audience, or it expires within a day. fresh reports
+// whether it minted one.
+func (s *System) EnsureLocalToken() (token, path string, fresh bool, err error) {
+	path = LocalTokenPath(s.Config.DataDir)
+	if raw, err := os.ReadFile(path); err == nil {
+		tok := strings.TrimSpace(string(raw))
+		if s.localTokenUsable(tok) {
+			return tok, path, false, nil
+		}
+	}
+	tok, err := s.MintLocal(jwtauth.Claims{
+		Subject: LocalUser, OrgID: jwtauth.LocalOrg, Scopes: domain.DefaultUserScopes,
+		ClientID: "", TTL: LocalTokenTTL,
+	})
+	if err != nil {
+		return "", "", false, err
+	}
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", "", false, fmt.Errorf("save local token: %w", err)
+	}
+	return tok, path, true, nil
+}
+
+func (s *System) localTokenUsable(tok string) bool {
+	if s.LocalKey == nil || tok == "" {
+		return false
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(tok, claims, func(*jwt.Token) (any, error) { return s.LocalKey.Public(), nil },
+		jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithAudience(s.Config.Audience), jwt.WithExpirationRequired())
+	if err != nil {
+		return false
+	}
+	exp, err := claims.GetExpirationTime()
+	return err == nil && exp != nil && time.Until(exp.Time) > 24*time.Hour
+}
