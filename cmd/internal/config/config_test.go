@@ -65,7 +65,7 @@ func TestNonLoopbackNeedsJWKSOrExplicitOverride(t *testing.T) {
 
 func TestStringRedactsSecrets(t *testing.T) {
 	c, err := Load(nil, env(map[string]string{
-		"ENGRAM_POSTGRES_URL": "postgres://app:hunter2@db:5432/engram",
+		"ENGRAM_POSTGRES_URL":  "postgres://app:hunter2@db:5432/engram",
 		"ENGRAM_EMBED_API_KEY": "sk-secret",
 	}))
 	require.NoError(t, err)
