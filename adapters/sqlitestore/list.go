@@ -1,0 +1,148 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+// List implements ports.MemoryStore with keyset pagination on the id, which
+// is a UUIDv7: new rows get larger ids than every row already paged past in
+// descending order, so they can neither repeat nor displace a row.
+func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (domain.Page, error) {
+	if err := t.Validate(); err != nil {
+		return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", err)
+	}
+	if err := q.Validate(); err != nil {
+		return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", err)
+	}
+	where, args, err := listWhere(t, q)
+	if err != nil {
+		return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", err)
+	}
+	args = append(args, q.Limit+1)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+memoryCols+` FROM memories WHERE `+where+` ORDER BY id DESC LIMIT ?`, args...)
+	if err != nil {
+		return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", mapErr(err))
+	}
+	defer rows.Close()
+	page := domain.Page{Items: make([]domain.Memory, 0, q.Limit)}
+	for rows.Next() {
+		m, err := scanMemory(rows)
+		if err != nil {
+			return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", mapErr(err))
+		}
+		page.Items = append(page.Items, m)
+	}
+	if err := rows.Err(); err != nil {
+		return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", mapErr(err))
+	}
+	// One row more than asked for tells whether another page exists.
+	if len(page.Items) > q.Limit {
+		page.Items = page.Items[:q.Limit]
+		page.NextCursor = domain.EncodeCursor(page.Items[q.Limit-1].ID)
+	}
+	return page, nil
+}
+
+// listWhere turns q into a WHERE clause over memories. Every filter is a
+// bound parameter; only the shape of the SQL depends on q.
+func listWhere(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
+	conds := []string{"org_id = ?", "user_id = ?", "erased = 0"}
+	args := []any{string(t.OrgID), string(t.UserID)}
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	if len(q.States) == 0 {
+		add("state <> 'deleted'")
+	} else {
+		add("state IN ("+placeholders(len(q.States))+")", anys(q.States)...)
+	}
+	if q.App != "" {
+		add("app_id = ?", string(q.App))
+	}
+	if len(q.Categories) > 0 {
+		add("EXISTS (SELECT 1 FROM json_each(memories.categories) c WHERE c.value IN ("+placeholders(len(q.Categories))+"))", anys(q.Categories)...)
+	}
+	for k, v := range q.Metadata {
+		// json_each rather than json_extract: any key works without path
+		// quoting, and its type column tells true from 1 and "1" from 1.
+		const each = "EXISTS (SELECT 1 FROM json_each(memories.metadata) j WHERE j.key = ? AND "
+		switch v := v.(type) {
+		case string:
+			add(each+"j.type = 'text' AND j.atom = ?)", k, v)
+		case float64:
+			add(each+"j.type IN ('integer', 'real') AND j.atom = ?)", k, v)
+		case bool:
+			add(each+"j.type = ?)", k, map[bool]string{true: "true", false: "false"}[v])
+		default:
+			return "", nil, domain.Invalid("metadata", "filter on %q must be a string, number or boolean", k)
+		}
+	}
+	if !q.CreatedAfter.IsZero() {
+		add("created_at > ?", toNanos(q.CreatedAfter))
+	}
+	if !q.CreatedBefore.IsZero() {
+		add("created_at < ?", toNanos(q.CreatedBefore))
+	}
+	if q.TextContains != "" {
+		// instr, not LIKE: %, _ and \ in the needle are plain characters.
+		// lower() folds ASCII only, the same on both sides.
+		add("instr(lower(text), lower(?)) > 0", q.TextContains)
+	}
+	if len(q.IDs) > 0 {
+		add("id IN ("+placeholders(len(q.IDs))+")", anys(q.IDs)...)
+	}
+	if q.Cursor != "" {
+		after, err := domain.DecodeCursor(q.Cursor)
+		if err != nil {
+			return "", nil, err
+		}
+		add("id < ?", string(after))
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+func anys[T ~string](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return out
+}
+
+// Stats implements ports.MemoryStore.
+func (s *Store) Stats(ctx context.Context, t domain.Tenant) (domain.Stats, error) {
+	if err := t.Validate(); err != nil {
+		return domain.Stats{}, fmt.Errorf("sqlitestore: stats: %w", err)
+	}
+	st := domain.Stats{ByState: map[domain.State]int{}, ByApp: map[domain.AppID]int{}}
+	rows, err := s.r.QueryContext(ctx, `SELECT state, app_id, count(*) FROM memories
+		WHERE org_id = ? AND user_id = ? AND erased = 0 GROUP BY state, app_id`, string(t.OrgID), string(t.UserID))
+	if err != nil {
+		return domain.Stats{}, fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state, app string
+		var n int
+		if err := rows.Scan(&state, &app, &n); err != nil {
+			return domain.Stats{}, fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
+		}
+		st.Total += n
+		st.ByState[domain.State(state)] += n
+		st.ByApp[domain.AppID(app)] += n
+	}
+	if err := rows.Err(); err != nil {
+		return domain.Stats{}, fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
+	}
+	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM apps WHERE org_id = ? AND user_id = ?`,
+		string(t.OrgID), string(t.UserID)).Scan(&st.Apps)
+	if err != nil {
+		return domain.Stats{}, fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
+	}
+	return st, nil
+}

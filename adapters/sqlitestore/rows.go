@@ -1,0 +1,145 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+// mapErr translates a driver failure into a domain error kind. It is the one
+// place that knows SQLite result codes. Context errors pass through so callers
+// can tell a cancelled request from a sick database.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %w", domain.ErrNotFound, err)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %w", domain.ErrAlreadyExists, err)
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return fmt.Errorf("%w: %w", domain.ErrConflict, err)
+		}
+	}
+	return &domain.UnavailableError{Dependency: "sqlite", Err: err}
+}
+
+// memoryCols is the column list every memory query selects, in scanMemory's
+// order.
+const memoryCols = `id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMemory(sc scanner) (domain.Memory, error) {
+	var (
+		m              domain.Memory
+		md, cats       string
+		created, upd   int64
+		id, org, user  string
+		app, state, ch string
+	)
+	if err := sc.Scan(&id, &org, &user, &app, &m.Text, &md, &cats, &state, &ch, &created, &upd); err != nil {
+		return domain.Memory{}, err
+	}
+	m.ID, m.OrgID, m.UserID, m.AppID = domain.MemoryID(id), domain.OrgID(org), domain.UserID(user), domain.AppID(app)
+	m.State, m.ContentHash = domain.State(state), ch
+	m.CreatedAt, m.UpdatedAt = fromNanos(created), fromNanos(upd)
+	if err := json.Unmarshal([]byte(md), &m.Metadata); err != nil {
+		return domain.Memory{}, fmt.Errorf("decode metadata of %s: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(cats), &m.Categories); err != nil {
+		return domain.Memory{}, fmt.Errorf("decode categories of %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// memoryArgs returns m's values in memoryCols order, JSON encoded where the
+// column is JSON.
+func memoryArgs(m domain.Memory) ([]any, error) {
+	md, err := json.Marshal(nonNilMD(m.Metadata))
+	if err != nil {
+		return nil, fmt.Errorf("encode metadata: %w", err)
+	}
+	cats, err := json.Marshal(nonNilCats(m.Categories))
+	if err != nil {
+		return nil, fmt.Errorf("encode categories: %w", err)
+	}
+	return []any{
+		string(m.ID), string(m.OrgID), string(m.UserID), string(m.AppID), m.Text, string(md), string(cats),
+		string(m.State), m.ContentHash, toNanos(m.CreatedAt), toNanos(m.UpdatedAt),
+	}, nil
+}
+
+func nonNilMD(md domain.Metadata) domain.Metadata {
+	if md == nil {
+		return domain.Metadata{}
+	}
+	return md
+}
+
+func nonNilCats(c []string) []string {
+	if c == nil {
+		return []string{}
+	}
+	return c
+}
+
+// valuesJSON is the stored form of a history entry's old or new values.
+type valuesJSON struct {
+	Text       string          `json:"text"`
+	Metadata   domain.Metadata `json:"metadata"`
+	Categories []string        `json:"categories"`
+	State      domain.State    `json:"state"`
+}
+
+func encodeValues(v *domain.MemoryValues) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	raw, err := json.Marshal(valuesJSON{Text: v.Text, Metadata: nonNilMD(v.Metadata), Categories: nonNilCats(v.Categories), State: v.State})
+	if err != nil {
+		return nil, fmt.Errorf("encode history values: %w", err)
+	}
+	return string(raw), nil
+}
+
+func decodeValues(raw sql.NullString) (*domain.MemoryValues, error) {
+	if !raw.Valid {
+		return nil, nil
+	}
+	var v valuesJSON
+	if err := json.Unmarshal([]byte(raw.String), &v); err != nil {
+		return nil, fmt.Errorf("decode history values: %w", err)
+	}
+	return &domain.MemoryValues{Text: v.Text, Metadata: v.Metadata, Categories: v.Categories, State: v.State}, nil
+}
+
+// Times are stored as Unix nanoseconds: exact, and ordered as integers.
+func toNanos(t time.Time) int64 { return t.UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// now returns the current time, strictly after prev, so that UpdatedAt never
+// stands still or runs backwards even when the caller's clock did.
+func now(prev time.Time) time.Time {
+	t := time.Now().UTC()
+	if !t.After(prev) {
+		t = prev.Add(time.Microsecond)
+	}
+	return t
+}

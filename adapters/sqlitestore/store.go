@@ -1,0 +1,177 @@
+// Package sqlitestore is Engram's embedded system of record: memories, their
+// history, apps and the access log in one SQLite file, through the pure-Go
+// modernc.org/sqlite driver (no cgo).
+//
+// SQLite allows one writer at a time, so the store keeps two pools: a single
+// write connection (every write transaction is BEGIN IMMEDIATE on it, so
+// writers queue in Go instead of failing with SQLITE_BUSY) and a pool of
+// read-only connections that, thanks to WAL mode, read concurrently with the
+// writer and see every committed write.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4"
+	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/engram-memory/engram/migrations/sqlite"
+	"github.com/engram-memory/engram/ports"
+)
+
+// Pin the contracts this store implements.
+var (
+	_ ports.MemoryStore = (*Store)(nil)
+	_ ports.AppStore    = (*Store)(nil)
+	_ ports.AccessLog   = (*Store)(nil)
+)
+
+// Config says where the database lives and how to reach it.
+type Config struct {
+	// Path of the database file; its directory is created (0700) when missing.
+	Path string
+	// ReadConns bounds the read pool; 0 means max(4, GOMAXPROCS).
+	ReadConns int
+	// BusyTimeout is how long a connection waits for a lock held by another
+	// process before failing; 0 means 5s.
+	BusyTimeout time.Duration
+}
+
+// Store implements ports.MemoryStore, ports.AppStore and ports.AccessLog.
+type Store struct {
+	w *sql.DB // exactly one connection: SQLite's single writer
+	r *sql.DB // read-only connections
+	q readStmts
+}
+
+// Open creates the file when needed, applies the migrations and returns a
+// ready store. Close releases it.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("sqlitestore: Config.Path is required")
+	}
+	if cfg.ReadConns == 0 {
+		cfg.ReadConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	if cfg.BusyTimeout == 0 {
+		cfg.BusyTimeout = 5 * time.Second
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlitestore: create data directory: %w", err)
+	}
+	if err := migrateUp(cfg); err != nil {
+		return nil, err
+	}
+	w, err := openPool(ctx, cfg, false, 1)
+	if err != nil {
+		return nil, err
+	}
+	r, err := openPool(ctx, cfg, true, cfg.ReadConns)
+	if err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	s := &Store{w: w, r: r}
+	if err := s.q.prepare(ctx, r); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("sqlitestore: prepare statements: %w", mapErr(err))
+	}
+	return s, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	s.q.close()
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// dsn builds a modernc.org/sqlite connection string. The pragmas run on every
+// new connection, which is where SQLite wants them.
+func dsn(cfg Config, readOnly bool) string {
+	v := url.Values{}
+	v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.BusyTimeout.Milliseconds()))
+	v.Add("_pragma", "journal_mode(WAL)")
+	v.Add("_pragma", "foreign_keys(1)")
+	// NORMAL is durable against application crashes in WAL mode; only an OS
+	// crash or power loss can drop the last transactions.
+	v.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		v.Add("_pragma", "query_only(1)")
+	} else {
+		// Erased content is overwritten with zeros instead of lingering in
+		// free pages of the file.
+		v.Add("_pragma", "secure_delete(1)")
+		v.Set("_txlock", "immediate")
+	}
+	return "file:" + cfg.Path + "?" + v.Encode()
+}
+
+func openPool(ctx context.Context, cfg Config, readOnly bool, conns int) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn(cfg, readOnly))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", cfg.Path, err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	db.SetConnMaxLifetime(0)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", cfg.Path, mapErr(err))
+	}
+	return db, nil
+}
+
+// migrateUp applies every pending migration through golang-migrate on a
+// connection of its own (migrate closes the database it is given).
+func migrateUp(cfg Config) error {
+	db, err := sql.Open("sqlite", dsn(cfg, false))
+	if err != nil {
+		return fmt.Errorf("sqlitestore: migrate: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	drv, err := migratesqlite.WithInstance(db, &migratesqlite.Config{})
+	if err != nil {
+		_ = db.Close()
+		return fmt.Errorf("sqlitestore: migrate: %w", mapErr(err))
+	}
+	src, err := iofs.New(sqlitemigrations.FS, ".")
+	if err != nil {
+		_ = drv.Close()
+		return fmt.Errorf("sqlitestore: migrate: %w", err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "sqlite", drv)
+	if err != nil {
+		_ = drv.Close()
+		return fmt.Errorf("sqlitestore: migrate: %w", err)
+	}
+	err = m.Up()
+	srcErr, dbErr := m.Close()
+	if err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("sqlitestore: migrate up: %w", err)
+	}
+	return errors.Join(srcErr, dbErr)
+}
+
+// write runs fn in one BEGIN IMMEDIATE transaction on the write connection and
+// commits when fn returns nil.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return mapErr(tx.Commit())
+}

@@ -1,0 +1,34 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/adapters/sqlitestore"
+	"github.com/engram-memory/engram/contracttest"
+	"github.com/engram-memory/engram/ports"
+)
+
+// openTemp opens a store on a fresh file in t's temporary directory.
+func openTemp(t testing.TB) *sqlitestore.Store {
+	t.Helper()
+	s, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(t.TempDir(), "data", "engram.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+func TestMemoryStoreContract(t *testing.T) {
+	contracttest.RunMemoryStore(t, func(t *testing.T) ports.MemoryStore { return openTemp(t) })
+}
+
+func TestAppStoreContract(t *testing.T) {
+	contracttest.RunAppStore(t, func(t *testing.T) ports.AppStore { return openTemp(t) })
+}
+
+func TestAccessLogContract(t *testing.T) {
+	contracttest.RunAccessLog(t, func(t *testing.T) contracttest.AccessLogStore { return openTemp(t) })
+}

@@ -1,0 +1,32 @@
+-- Full-text search of memories (engineer E, issue 4). The text index is kept
+-- beside the store but written by the index maintainer, not by the store's
+-- transactions: like every index it can be rebuilt from memories
+-- (`engram reindex`).
+--
+-- search_docs holds the filterable fields of each indexed memory; its rowid
+-- is the rowid of the memory's entry in search_fts.
+CREATE TABLE search_docs (
+    rowid      INTEGER PRIMARY KEY,
+    org_id     TEXT    NOT NULL,
+    user_id    TEXT    NOT NULL,
+    memory_id  TEXT    NOT NULL,
+    app_id     TEXT    NOT NULL,
+    categories TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(categories)),
+    metadata   TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+    created_at INTEGER NOT NULL -- Unix nanoseconds, as in memories
+);
+
+CREATE UNIQUE INDEX search_docs_tenant_memory ON search_docs (org_id, user_id, memory_id);
+
+-- tenant holds one token derived from (org, user); every query ANDs it, so
+-- FTS5 intersects posting lists inside the index and another tenant's rows
+-- never reach SQL. Contentless with delete support: the text lives in
+-- memories already, and erasure must not leave a copy here.
+-- unicode61 with remove_diacritics 2 folds case and accents for every script.
+CREATE VIRTUAL TABLE search_fts USING fts5 (
+    tenant,
+    body,
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
