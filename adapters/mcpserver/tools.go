@@ -15,7 +15,9 @@ type call struct {
 }
 
 // app is the app this call is recorded under (see actingApp).
-func (c call) app(explicit domain.AppID) domain.AppID { return actingApp(c.caller, c.session, explicit) }
+func (c call) app(explicit domain.AppID) domain.AppID {
+	return actingApp(c.caller, c.session, explicit)
+}
 
 // handler is a tool body: typed input in, typed output out, domain errors.
 type handler[In, Out any] func(ctx context.Context, c call, in In) (Out, error)
