@@ -65,12 +65,11 @@ func (s *System) onClose(f func() error) { s.closers = append(s.closers, f) }
 
 // Build opens every backend named by cfg and wires the use cases and
 // transports. On error everything opened so far is closed.
-func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (sys *System, err error) {
-	sys = &System{Config: cfg, Logger: log}
+func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System, err error) {
+	sys := &System{Config: cfg, Logger: log}
 	defer func() {
 		if err != nil {
 			_ = sys.Close()
-			sys = nil
 		}
 	}()
 	if err := sys.openStore(ctx); err != nil {
