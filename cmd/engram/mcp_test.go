@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/adapters/inproc"
+	"github.com/engram-memory/engram/adapters/jwtauth"
+	"github.com/engram-memory/engram/adapters/mcpserver"
+	"github.com/engram-memory/engram/adapters/sqlitestore"
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/domain"
+)
+
+var engramBin struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+// buildEngram compiles this command once per test binary into a temporary
+// directory: the stdio tests drive the real executable, as a client would.
+func buildEngram(t *testing.T) string {
+	t.Helper()
+	engramBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "engram-bin-")
+		if err != nil {
+			engramBin.err = err
+			return
+		}
+		engramBin.path = filepath.Join(dir, "engram")
+		engramBin.out, engramBin.err = exec.Command("go", "build", "-o", engramBin.path, ".").CombinedOutput()
+	})
+	require.NoError(t, engramBin.err, string(engramBin.out))
+	return engramBin.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if engramBin.path != "" {
+		_ = os.RemoveAll(filepath.Dir(engramBin.path))
+	}
+	os.Exit(code)
+}
+
+// stdioSession starts `engram <args>` and speaks MCP to it over its pipes.
+func stdioSession(t *testing.T, clientName string, args ...string) *mcp.ClientSession {
+	t.Helper()
+	cmd := exec.Command(buildEngram(t), args...)
+	cmd.Stderr = os.Stderr
+	c := mcp.NewClient(&mcp.Implementation{Name: clientName, Version: "1"}, nil)
+	cs, err := c.Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cs.Close() })
+	return cs
+}
+
+func callTool[T any](t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) T {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	require.NoError(t, err)
+	require.False(t, res.IsError, "%s: %+v", name, res.Content)
+	raw, err := json.Marshal(res.StructuredContent)
+	require.NoError(t, err)
+	var out T
+	require.NoError(t, json.Unmarshal(raw, &out))
+	return out
+}
+
+type mcpMemory struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+	App  string `json:"app"`
+}
+
+type mcpAdded struct {
+	Memory  mcpMemory `json:"memory"`
+	Created bool      `json:"created"`
+}
+
+type mcpList struct {
+	Items []mcpMemory `json:"items"`
+}
+
+type mcpSearch struct {
+	Results []mcpMemory `json:"results"`
+}
+
+func TestMCPStdioOnEmbeddedStore(t *testing.T) {
+	data := t.TempDir()
+	cs := stdioSession(t, "Claude Desktop", "mcp", "--data-dir", data)
+	tools, err := cs.ListTools(context.Background(), nil)
+	require.NoError(t, err)
+	require.Len(t, tools.Tools, 7)
+
+	added := callTool[mcpAdded](t, cs, "add_memories", map[string]any{"text": "Likes green tea in the afternoon"})
+	require.True(t, added.Created)
+	require.Equal(t, "claude-desktop", added.Memory.App)
+	found := callTool[mcpSearch](t, cs, "search_memory", map[string]any{"query": "green tea"})
+	require.Len(t, found.Results, 1)
+	require.NoError(t, cs.Close())
+	require.FileExists(t, filepath.Join(data, sqliteFile))
+
+	// A second process sees the memory: it was written to the data dir.
+	again := stdioSession(t, "cursor", "mcp", "--data-dir", data)
+	list := callTool[mcpList](t, again, "list_memories", nil)
+	require.Len(t, list.Items, 1)
+	require.Equal(t, added.Memory.ID, list.Items[0].ID)
+
+	// Another user (named by a token of the data dir's local key) sees nothing.
+	key, _, err := jwtauth.LoadOrCreateLocalKey(data)
+	require.NoError(t, err)
+	tok, err := key.Mint(jwtauth.Claims{Subject: "someone-else", OrgID: jwtauth.LocalOrg})
+	require.NoError(t, err)
+	other := stdioSession(t, "cursor", "mcp", "--data-dir", data, "--token", tok)
+	require.Empty(t, callTool[mcpList](t, other, "list_memories", nil).Items)
+}
+
+func TestMCPStdioProxiesARemoteEngram(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(t.TempDir(), sqliteFile)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	mem := app.NewMemoryService(app.MemoryDeps{Memories: store, Apps: store, Access: store})
+	key, _, err := jwtauth.LoadOrCreateLocalKey(t.TempDir())
+	require.NoError(t, err)
+	replay := inproc.NewReplayCache(inproc.ReplayOptions{})
+	t.Cleanup(func() { _ = replay.Close() })
+
+	ts := httptest.NewUnstartedServer(nil)
+	public := "http://" + ts.Listener.Addr().String()
+	ver, err := jwtauth.NewLocal(key, jwtauth.Config{PublicURL: public, ReplayCache: replay})
+	require.NoError(t, err)
+	srv := mcpserver.New(mcpserver.Config{PublicURL: public}, mcpserver.Deps{Memories: mem, Verifier: ver})
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", srv.Handler())
+	ts.Config.Handler = mux
+	ts.Start()
+	t.Cleanup(ts.Close)
+
+	tok, err := key.Mint(jwtauth.Claims{Subject: "alice", OrgID: "acme"})
+	require.NoError(t, err)
+	cs := stdioSession(t, "Cursor", "mcp", "--remote", public, "--token", tok)
+	added := callTool[mcpAdded](t, cs, "add_memories", map[string]any{"text": "Stored through the proxy"})
+	require.Equal(t, "cursor", added.Memory.App, "the local client's name reaches the remote")
+
+	alice := domain.Principal{OrgID: "acme", UserID: "alice", Scopes: domain.DefaultUserScopes}
+	m, err := mem.Get(ctx, alice, domain.MemoryID(added.Memory.ID), "")
+	require.NoError(t, err)
+	require.Equal(t, "Stored through the proxy", m.Text)
+
+	readOnly, err := key.Mint(jwtauth.Claims{Subject: "alice", OrgID: "acme", Scopes: []domain.Scope{domain.ScopeMemoriesRead}})
+	require.NoError(t, err)
+	ro := stdioSession(t, "Cursor", "mcp", "--remote", public+"/mcp", "--token", readOnly)
+	res, err := ro.CallTool(ctx, &mcp.CallToolParams{Name: "add_memories", Arguments: map[string]any{"text": "refused"}})
+	require.NoError(t, err)
+	require.True(t, res.IsError, "the remote's scope check reaches the local client")
+}
+
+func TestMCPRemoteNeedsAToken(t *testing.T) {
+	err := run(context.Background(), []string{"mcp", "--remote", "http://127.0.0.1:1"}, os.Stdout, os.Stderr)
+	require.ErrorContains(t, err, "--token")
+}
