@@ -108,7 +108,7 @@ func (l *lockedBuffer) String() string {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	iss    *issuer
 	server *httpapi.Server
 	deps   httpapi.Deps // what server was built with, for tests of New
@@ -121,7 +121,7 @@ type envOptions struct {
 	limiter ports.RateLimiter
 }
 
-func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
+func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	t.Helper()
 	o := envOptions{cfg: httpapi.Config{PublicURL: publicURL}}
 	for _, f := range opts {
@@ -148,6 +148,11 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	srv, err := httpapi.New(o.cfg, deps)
 	require.NoError(t, err)
 	return &env{t: t, iss: iss, server: srv, deps: deps, logs: logs}
+}
+
+// newServer builds another server over e's dependencies.
+func newServer(e *env) (*httpapi.Server, error) {
+	return httpapi.New(httpapi.Config{PublicURL: publicURL}, e.deps)
 }
 
 // caller is one client: a bearer token, or a DPoP-bound token and its key.
