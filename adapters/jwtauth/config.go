@@ -55,6 +55,12 @@ type Config struct {
 	RetryMax           time.Duration // backoff cap while the JWKS is unreachable
 	HTTPTimeout        time.Duration // deadline of one JWKS request
 	HTTPClient         *http.Client  // http.DefaultClient when nil
+
+	// TokenCacheSize is how many verified access tokens are remembered
+	// (DefaultTokenCacheSize when 0, disabled when negative); TokenCacheTTL
+	// bounds the reuse of one verification (DefaultTokenCacheTTL when 0).
+	TokenCacheSize int
+	TokenCacheTTL  time.Duration
 }
 
 // withDefaults fills unset fields and validates the rest, naming the bad key.
@@ -85,6 +91,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.HTTPTimeout <= 0 {
 		c.HTTPTimeout = DefaultHTTPTimeout
+	}
+	if c.TokenCacheSize == 0 {
+		c.TokenCacheSize = DefaultTokenCacheSize
+	}
+	if c.TokenCacheTTL <= 0 {
+		c.TokenCacheTTL = DefaultTokenCacheTTL
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = http.DefaultClient

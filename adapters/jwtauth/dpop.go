@@ -2,7 +2,6 @@ package jwtauth
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -42,7 +41,7 @@ func (p *proofClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil
 // checkProof verifies a DPoP proof for a token bound to jkt (RFC 9449 §4.3).
 // The replay cache is consulted last, so a proof failing any other check
 // never burns its jti.
-func (v *Verifier) checkProof(ctx context.Context, c ports.Credentials, jkt string) error {
+func (v *Verifier) checkProof(ctx context.Context, c ports.Credentials, tokenSum [32]byte, jkt string) error {
 	if len(c.DPoPProof) > maxTokenLen || strings.Contains(c.DPoPProof, ",") {
 		return proofErr("exactly one DPoP proof is required")
 	}
@@ -92,8 +91,7 @@ func (v *Verifier) checkProof(ctx context.Context, c ports.Credentials, jkt stri
 	if iat.Before(now.Add(-v.cfg.ProofMaxAge-v.cfg.Leeway)) || iat.After(now.Add(v.cfg.Leeway)) {
 		return proofErr("proof iat is outside the acceptance window")
 	}
-	sum := sha256.Sum256([]byte(c.Token))
-	if subtle.ConstantTimeCompare([]byte(claims.ATH), []byte(b64.EncodeToString(sum[:]))) != 1 {
+	if subtle.ConstantTimeCompare([]byte(claims.ATH), []byte(b64.EncodeToString(tokenSum[:]))) != 1 {
 		return proofErr("ath does not match the access token")
 	}
 	if claims.JTI == "" || len(claims.JTI) > maxJTILen {

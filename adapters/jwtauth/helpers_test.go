@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -133,6 +134,11 @@ func newJWKSServer(t testing.TB, keys ...signingKey) *jwksServer {
 }
 
 func (s *jwksServer) setDown(down bool) { s.mu.Lock(); s.down = down; s.mu.Unlock() }
+func (s *jwksServer) removeKey(kid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys = slices.DeleteFunc(s.keys, func(k signingKey) bool { return k.kid == kid })
+}
 func (s *jwksServer) addKey(k signingKey) {
 	s.mu.Lock()
 	s.keys = append(s.keys, k)

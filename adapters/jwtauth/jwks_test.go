@@ -102,3 +102,28 @@ func TestNewJWKSConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenCacheHonoursKeyRemovalWithinTTL(t *testing.T) {
+	_, es, ed := testKeys(t)
+	srv := newJWKSServer(t, es, ed)
+	clock := newTestClock(time.Now())
+	v, _ := newJWKSVerifier(t, srv, clock, func(c *jwtauth.Config) {
+		c.RefreshInterval = 5 * time.Millisecond
+		c.TokenCacheTTL = time.Minute
+	})
+	tok := sign(t, ed, baseClaims(clock.Now()), nil)
+	_, err := v.Verify(context.Background(), bearer(tok))
+	require.NoError(t, err)
+
+	srv.removeKey(ed.kid) // the IdP revokes the key
+	hits := srv.hits.Load()
+	require.Eventually(t, func() bool { return srv.hits.Load() > hits+1 }, 5*time.Second, 5*time.Millisecond)
+	_, err = v.Verify(context.Background(), bearer(tok))
+	require.NoError(t, err, "within TokenCacheTTL the cached verification stands")
+
+	clock.Advance(61 * time.Second)
+	_, err = v.Verify(context.Background(), bearer(tok))
+	var ae *domain.AuthError
+	require.ErrorAs(t, err, &ae, "after TokenCacheTTL the token is re-verified against the current keys")
+	require.Contains(t, ae.Description, "unknown")
+}

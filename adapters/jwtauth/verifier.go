@@ -39,14 +39,16 @@ type Verifier struct {
 	keys        keySource
 	tokenParser *jwt.Parser
 	proofParser *jwt.Parser
+	cache       *tokenCache
 }
 
 var _ ports.TokenVerifier = (*Verifier)(nil)
 
 func newVerifier(cfg Config, keys keySource) *Verifier {
 	return &Verifier{
-		cfg:  cfg,
-		keys: keys,
+		cfg:   cfg,
+		keys:  keys,
+		cache: newTokenCache(cfg.TokenCacheSize, cfg.TokenCacheTTL),
 		tokenParser: jwt.NewParser(
 			jwt.WithValidMethods(allowedAlgs),
 			jwt.WithExpirationRequired(),
@@ -101,7 +103,8 @@ func (v *Verifier) Verify(ctx context.Context, c ports.Credentials) (domain.Prin
 	if c.Token == "" || len(c.Token) > maxTokenLen {
 		return domain.Principal{}, authErr(scheme, "invalid_request", "missing or oversized access token")
 	}
-	claims, err := v.parseAccess(ctx, scheme, c.Token)
+	sum := tokenSum(c.Token)
+	claims, err := v.access(ctx, scheme, c.Token, sum)
 	if err != nil {
 		return domain.Principal{}, err
 	}
@@ -131,11 +134,26 @@ func (v *Verifier) Verify(ctx context.Context, c ports.Credentials) (domain.Prin
 		if c.DPoPProof == "" {
 			return domain.Principal{}, authErr(scheme, "invalid_request", "DPoP proof header is missing")
 		}
-		if err := v.checkProof(ctx, c, p.KeyJKT); err != nil {
+		if err := v.checkProof(ctx, c, sum, p.KeyJKT); err != nil {
 			return domain.Principal{}, err
 		}
 	}
 	return p, nil
+}
+
+// access returns the claims of a verified access token, from the cache when
+// this exact token verified recently.
+func (v *Verifier) access(ctx context.Context, scheme, raw string, sum [32]byte) (*accessClaims, error) {
+	now := v.cfg.Clock.Now()
+	if claims, ok := v.cache.get(sum, now); ok {
+		return claims, nil
+	}
+	claims, err := v.parseAccess(ctx, scheme, raw)
+	if err != nil {
+		return nil, err
+	}
+	v.cache.put(sum, claims, now, v.cfg.Leeway)
+	return claims, nil
 }
 
 // parseAccess verifies signature and registered claims of an access token.
