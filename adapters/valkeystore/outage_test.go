@@ -1,12 +1,16 @@
 package valkeystore_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/valkeystore"
+	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/contracttest"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -113,6 +118,19 @@ func TestOutageFailsPromptlyAndRecovers(t *testing.T) {
 	for name, op := range ops {
 		require.NoError(t, op(context.Background()), "%s before the outage", name)
 	}
+	// The rate-limit use case over this store: it must fail open, loudly.
+	var logs bytes.Buffer
+	var failOpenMetric atomic.Int32
+	gate, err := app.NewRateLimitService(app.RateLimitDeps{
+		Limiter:    s,
+		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+		OnFailOpen: func(app.RouteClass) { failOpenMetric.Add(1) },
+	})
+	require.NoError(t, err)
+	p := domain.Principal{OrgID: "o", UserID: "u"}
+	res, err := gate.Check(context.Background(), p, app.ClassReads)
+	require.NoError(t, err)
+	require.False(t, res.FailedOpen)
 
 	kill()
 	for name, op := range ops {
@@ -126,12 +144,24 @@ func TestOutageFailsPromptlyAndRecovers(t *testing.T) {
 		require.Less(t, took, 2*time.Second, "%s must fail within its deadline, took %s", name, took)
 	}
 
+	for range 3 {
+		res, err := gate.Check(context.Background(), p, app.ClassWrites)
+		require.NoError(t, err, "the rate limiter fails open")
+		require.True(t, res.FailedOpen)
+		require.True(t, res.Decision.Allowed)
+	}
+	require.EqualValues(t, 3, failOpenMetric.Load(), "every unchecked admission is counted")
+	require.Equal(t, 1, strings.Count(logs.String(), "fail open"), "one warning, not one per request: %s", logs.String())
+
 	startServer(t, bin, port)
 	require.Eventually(t, func() bool { return s.Ping(context.Background()) == nil }, 10*time.Second, 50*time.Millisecond,
 		"the same client reconnects once the server is back")
 	for name, op := range ops {
 		require.NoError(t, op(context.Background()), "%s after recovery", name)
 	}
+	res, err = gate.Check(context.Background(), p, app.ClassWrites)
+	require.NoError(t, err)
+	require.False(t, res.FailedOpen, "limiting resumes with the server")
 	// The restarted server has no persistence: scripts were reloaded (EVALSHA
 	// fell back to EVAL) and a replay key written now works as before.
 	key := domain.NewID(time.Now())
