@@ -81,7 +81,9 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 }
 
 // listSQL builds the filtered keyset query. It fetches one row more than
-// the limit to learn whether another page follows.
+// the limit to learn whether another page follows. ORDER BY names the table
+// column: a bare "id" would be the text alias from memoryCols, which sorts
+// the same but cannot use the (org_id, user_id, id) index.
 func listSQL(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 	var where []string
 	args := []any{t.OrgID, t.UserID}
@@ -136,7 +138,7 @@ func listSQL(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 		where = append(where, "id < "+arg(string(after))+"::uuid")
 	}
 	query := "SELECT " + memoryCols + " FROM memories WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY id DESC LIMIT " + arg(q.Limit+1)
+		" ORDER BY memories.id DESC LIMIT " + arg(q.Limit+1)
 	return query, args, nil
 }
 

@@ -39,11 +39,15 @@ CREATE UNIQUE INDEX memories_active_hash_idx ON memories (org_id, user_id, conte
 CREATE INDEX memories_categories_idx ON memories USING gin (categories);
 CREATE INDEX memories_metadata_idx ON memories USING gin (metadata jsonb_path_ops);
 
+-- memory_changes and memory_access carry no foreign key to memories: rows
+-- are never deleted from memories (erase blanks them), the store writes a
+-- memory and its history in one statement, and a per-row FK check would
+-- halve batch ingest.
 CREATE TABLE memory_changes (
     seq        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     org_id     text        NOT NULL,
     user_id    text        NOT NULL,
-    memory_id  uuid        NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+    memory_id  uuid        NOT NULL,
     kind       text        NOT NULL CHECK (kind IN ('add', 'update', 'state', 'delete', 'erase')),
     old_values jsonb,
     new_values jsonb,
@@ -68,7 +72,7 @@ CREATE TABLE memory_access (
     org_id      text        NOT NULL,
     user_id     text        NOT NULL,
     app_id      text        NOT NULL,
-    memory_id   uuid        NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+    memory_id   uuid        NOT NULL,
     kind        text        NOT NULL,
     accessed_at timestamptz NOT NULL,
     PRIMARY KEY (org_id, user_id, app_id, memory_id)
