@@ -34,7 +34,7 @@ func (s *Server) mapErr(ctx context.Context, tool string, err error) string {
 	case errors.Is(err, domain.ErrUnauthenticated):
 		return "unauthenticated: no verified caller for this session"
 	case errors.Is(err, domain.ErrNotFound):
-		return "not found: no such memory for this user"
+		return "not found: nothing with that id exists for this user"
 	case errors.Is(err, domain.ErrConflict):
 		return "conflict: the change collides with the memory's state (deleted) or duplicates another active memory"
 	case errors.Is(err, domain.ErrAlreadyExists):
