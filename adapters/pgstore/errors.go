@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"net"
 
 	"github.com/lib/pq"
@@ -63,17 +64,17 @@ func mapErr(err error) error {
 	}
 	switch code := pqErr.Code; {
 	case code == pqerror.UniqueViolation && pqErr.Constraint == constraintMemoryPK:
-		return errors.Join(domain.ErrAlreadyExists, err)
+		return fmt.Errorf("%w: %w", domain.ErrAlreadyExists, err)
 	case code == pqerror.UniqueViolation, code == pqerror.ExclusionViolation,
 		code == pqerror.TRSerializationFailure, code == pqerror.TRDeadlockDetected:
-		return errors.Join(domain.ErrConflict, err)
+		return fmt.Errorf("%w: %w", domain.ErrConflict, err)
 	case code == pqerror.ForeignKeyViolation, code == pqerror.CheckViolation,
 		code == pqerror.NotNullViolation, code.Class() == pqerror.ClassDataException:
-		return errors.Join(domain.ErrInvalid, err)
+		return fmt.Errorf("%w: %w", domain.ErrInvalid, err)
 	case code == pqerror.InsufficientPrivilege:
 		// Includes "new row violates row-level security policy": a write for
 		// an org the transaction is not scoped to.
-		return errors.Join(domain.ErrForbidden, err)
+		return fmt.Errorf("%w: %w", domain.ErrForbidden, err)
 	default:
 		// Timeouts (57014), connection loss (08xxx), shutdown (57P0x),
 		// resource exhaustion (53xxx) and anything else from the server.

@@ -1,0 +1,112 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// Search ranks a bounded candidate set: at most Candidates rows holding
+// every query word, plus at most Candidates holding any, are scored with
+// ts_rank (length-normalised, mapped into [0,1)); rows holding the exact
+// phrase get +1 so they come first.
+func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k int, f domain.SearchFilter) ([]ports.Hit, error) {
+	if k < 1 || k > ports.MaxIndexK {
+		return nil, fmt.Errorf("pgstore: text search: %w", domain.Invalid("k", "must be between 1 and %d", ports.MaxIndexK))
+	}
+	words := domain.QueryTerms(query)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	sqlText, args, err := x.searchSQL(t, words, strings.Join(domain.PhraseWords(query), " "), k, f)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: text search: %w", err)
+	}
+	var hits []ports.Hit
+	err = x.s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
+		rows, err := tx.QueryContext(ctx, sqlText, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h ports.Hit
+			if err := rows.Scan(&h.ID, &h.Score); err != nil {
+				return err
+			}
+			hits = append(hits, h)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: text search: %w", mapErr(err))
+	}
+	return hits, nil
+}
+
+// orQuery is "'w1' | 'w2'" for to_tsquery. Words come from
+// domain.QueryTerms (letters and digits only); quoting makes each one a
+// single operand whatever the configuration's parser thinks of it.
+func orQuery(words []string) string {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		parts[i] = "'" + strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(w) + "'"
+	}
+	return strings.Join(parts, " | ")
+}
+
+func (x *TextIndex) searchSQL(t domain.Tenant, words []string, phrase string, k int, f domain.SearchFilter) (string, []any, error) {
+	args := []any{t.OrgID, t.UserID, x.config, orQuery(words), strings.Join(words, " "), phrase, x.candidates, k}
+	var filter strings.Builder
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.App != "" {
+		filter.WriteString(" AND s.app_id = " + arg(string(f.App)))
+	}
+	if len(f.Categories) > 0 {
+		filter.WriteString(" AND s.categories @> " + arg(pq.Array(f.Categories)) + "::text[]")
+	}
+	if len(f.Metadata) > 0 {
+		for key, v := range f.Metadata {
+			switch v.(type) {
+			case string, float64, bool:
+			default:
+				return "", nil, domain.Invalid("filters.metadata", "filter on %q must be a string, number or boolean", key)
+			}
+		}
+		raw, err := json.Marshal(f.Metadata)
+		if err != nil {
+			return "", nil, domain.Invalid("filters.metadata", "%v", err)
+		}
+		filter.WriteString(" AND s.metadata @> " + arg(string(raw)) + "::jsonb")
+	}
+	if !f.CreatedAfter.IsZero() {
+		filter.WriteString(" AND s.created_at >= " + arg(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		filter.WriteString(" AND s.created_at < " + arg(f.CreatedBefore))
+	}
+	where := `s.org_id = $1 AND s.user_id = $2` + filter.String()
+	return `WITH q AS (
+		SELECT to_tsquery($3::regconfig, $4) AS anyq, plainto_tsquery($3::regconfig, $5) AS allq,
+		       phraseto_tsquery($3::regconfig, $6) AS phq
+	), cand AS (
+		(SELECT s.memory_id FROM memory_search s, q WHERE ` + where + ` AND s.tsv @@ q.allq LIMIT $7)
+		UNION
+		(SELECT s.memory_id FROM memory_search s, q WHERE ` + where + ` AND s.tsv @@ q.anyq LIMIT $7)
+	)
+	SELECT s.memory_id::text,
+	       ts_rank(s.tsv, q.anyq, 1|32) + CASE WHEN $6 <> '' AND s.tsv @@ q.phq THEN 1 ELSE 0 END AS score
+	FROM cand c JOIN memory_search s ON s.org_id = $1 AND s.user_id = $2 AND s.memory_id = c.memory_id, q
+	ORDER BY score DESC, s.memory_id LIMIT $8`, args, nil
+}
