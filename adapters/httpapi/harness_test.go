@@ -119,15 +119,16 @@ type envOptions struct {
 	cfg     httpapi.Config
 	ready   []httpapi.Check
 	limiter ports.RateLimiter
+	store   func(testing.TB) store // default SQLite
 }
 
 func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	t.Helper()
-	o := envOptions{cfg: httpapi.Config{PublicURL: publicURL}}
+	o := envOptions{cfg: httpapi.Config{PublicURL: publicURL}, store: newSQLiteStore}
 	for _, f := range opts {
 		f(&o)
 	}
-	store := newPGStore(t)
+	store := o.store(t)
 	svc := app.NewMemoryService(app.MemoryDeps{Memories: store, Apps: store, Access: store})
 	replay := inproc.NewReplayCache(inproc.ReplayOptions{})
 	t.Cleanup(func() { _ = replay.Close() })

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,11 +15,48 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/contracttest"
+	"github.com/engram-memory/engram/ports"
 )
 
-// The handlers run against a real store: PostgreSQL in a fresh schema per
-// test, logged in as a role that row-level security binds.
+// The handlers run against a real store: by default SQLite in a temporary
+// directory (the embedded default, always available); the tests that matter
+// most for tenancy also run on PostgreSQL in a fresh schema, logged in as a
+// role that row-level security binds.
+
+// store is what the memory service needs from a backend.
+type store interface {
+	ports.MemoryStore
+	ports.AppStore
+	ports.AccessLog
+}
+
+func newSQLiteStore(t testing.TB) store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(t.TempDir(), "engram.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// backends lists the stores the tenancy-critical tests run on.
+var backends = map[string]func(testing.TB) store{
+	"sqlite":   newSQLiteStore,
+	"postgres": func(t testing.TB) store { return newPGStore(t) },
+}
+
+// onEachBackend runs f once per store, as parallel subtests.
+func onEachBackend(t *testing.T, f func(t *testing.T, opt func(*envOptions))) {
+	for name, open := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f(t, func(o *envOptions) { o.store = open })
+		})
+	}
+}
 
 const pgLoginRole = "engram_test_login"
 
