@@ -1,0 +1,46 @@
+-- Full-text search of memories (issue 4). memory_search is an index, not a
+-- record: the index maintainer writes it after the store commits, and
+-- `engram reindex` rebuilds it from memories.
+
+-- unaccent is a trusted extension (PostgreSQL 13+): a database owner may
+-- create it. It lives in public so that every schema's configurations can
+-- use it; concurrent migrations racing on it swallow the duplicate.
+DO $$
+BEGIN
+    CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
+END
+$$;
+
+-- Text search configurations that fold accents before the usual
+-- dictionaries: engram_simple (no stemming, no stop words: any language) and
+-- engram_english (Snowball stemming and stop words).
+CREATE TEXT SEARCH CONFIGURATION engram_simple (COPY = pg_catalog.simple);
+ALTER TEXT SEARCH CONFIGURATION engram_simple
+    ALTER MAPPING FOR hword, hword_part, word WITH public.unaccent, pg_catalog.simple;
+CREATE TEXT SEARCH CONFIGURATION engram_english (COPY = pg_catalog.english);
+ALTER TEXT SEARCH CONFIGURATION engram_english
+    ALTER MAPPING FOR hword, hword_part, word WITH public.unaccent, pg_catalog.english_stem;
+
+CREATE TABLE memory_search (
+    org_id     text        NOT NULL,
+    user_id    text        NOT NULL,
+    memory_id  uuid        NOT NULL,
+    app_id     text        NOT NULL,
+    categories text[]      NOT NULL DEFAULT '{}',
+    metadata   jsonb       NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL,
+    tsv        tsvector    NOT NULL,
+    PRIMARY KEY (org_id, user_id, memory_id)
+);
+-- Stored tsvector under GIN: a word's posting list is read once per query.
+CREATE INDEX memory_search_tsv_idx ON memory_search USING gin (tsv);
+
+ALTER TABLE memory_search ENABLE ROW LEVEL SECURITY;
+ALTER TABLE memory_search FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON memory_search
+    USING (org_id = NULLIF(current_setting('engram.org_id', true), ''))
+    WITH CHECK (org_id = NULLIF(current_setting('engram.org_id', true), ''));
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON memory_search TO engram_app;
