@@ -1,0 +1,252 @@
+package domain
+
+import "time"
+
+// QueryID identifies one search a user ran; every search response carries it
+// and feedback points back to it. It is a UUIDv7 like MemoryID.
+type QueryID string
+
+// NewQueryID returns a fresh, time-sortable query id.
+func NewQueryID(now time.Time) QueryID { return QueryID(NewID(now)) }
+
+// ParseQueryID validates a query id taken from a request.
+func ParseQueryID(s string) (QueryID, error) {
+	if !ValidID(s) {
+		return "", Invalid("query_id", "must be a lower-case UUID")
+	}
+	return QueryID(s), nil
+}
+
+// Outcome is what the user (or agent) did with a search result.
+type Outcome string
+
+// The outcomes. Edited means the result was used after changing it: it
+// helped, but not as it stood, so it does not count as accepted.
+const (
+	OutcomeAccepted Outcome = "accepted"
+	OutcomeRejected Outcome = "rejected"
+	OutcomeIgnored  Outcome = "ignored"
+	OutcomeEdited   Outcome = "edited"
+)
+
+// Outcomes lists every outcome in a stable order, for reports.
+var Outcomes = []Outcome{OutcomeAccepted, OutcomeRejected, OutcomeIgnored, OutcomeEdited}
+
+// ParseOutcome refuses anything but the four outcomes.
+func ParseOutcome(s string) (Outcome, error) {
+	for _, o := range Outcomes {
+		if string(o) == s {
+			return o, nil
+		}
+	}
+	return "", Invalid("outcome", "must be one of accepted, rejected, ignored, edited")
+}
+
+// Feedback bounds.
+const (
+	MinRating             = 1
+	MaxRating             = 5
+	MaxFeedbackLatencyMS  = 24 * 60 * 60 * 1000 // a day: anything larger is a client bug
+	MaxFeedbackBatch      = 1000
+	DefaultFeedbackRetain = 30 * 24 * time.Hour
+)
+
+// FeedbackEvent is one judgement of a search result. Events are append-only:
+// nothing updates them, and only retention and a user's erasure delete them.
+// ExperimentID and Variant are never taken from the client: they are copied
+// from the query log of QueryID, so feedback is attributed to the variant
+// that actually produced the results.
+type FeedbackEvent struct {
+	ID           string // UUIDv7
+	OrgID        OrgID
+	UserID       UserID
+	QueryID      QueryID
+	MemoryID     MemoryID // optional: feedback on the result list as a whole
+	App          AppID    // the tool or app that reported it
+	Outcome      Outcome
+	Rating       int // 0: none, else MinRating..MaxRating
+	ExperimentID ExperimentID
+	Variant      string
+	LatencyMS    int // time from the search response to the judgement
+	CreatedAt    time.Time
+}
+
+// Validate checks every field a client supplies.
+func (e FeedbackEvent) Validate() error {
+	if err := (Tenant{OrgID: e.OrgID, UserID: e.UserID}).Validate(); err != nil {
+		return err
+	}
+	if !ValidID(e.ID) {
+		return Invalid("id", "must be a lower-case UUID")
+	}
+	if !ValidID(string(e.QueryID)) {
+		return Invalid("query_id", "must be a lower-case UUID")
+	}
+	if e.MemoryID != "" && !ValidID(string(e.MemoryID)) {
+		return Invalid("memory_id", "must be a lower-case UUID")
+	}
+	if err := ValidateAppID(e.App); err != nil {
+		return err
+	}
+	if _, err := ParseOutcome(string(e.Outcome)); err != nil {
+		return err
+	}
+	if e.Rating != 0 && (e.Rating < MinRating || e.Rating > MaxRating) {
+		return Invalid("rating", "must be between %d and %d, got %d", MinRating, MaxRating, e.Rating)
+	}
+	if e.LatencyMS < 0 || e.LatencyMS > MaxFeedbackLatencyMS {
+		return Invalid("latency_ms", "must be between 0 and %d", MaxFeedbackLatencyMS)
+	}
+	if (e.ExperimentID == "") != (e.Variant == "") {
+		return Invalid("variant", "is set exactly when experiment_id is")
+	}
+	if e.CreatedAt.IsZero() {
+		return Invalid("created_at", "must be set")
+	}
+	return nil
+}
+
+// FeedbackFilter selects feedback of one org. Empty fields match everything;
+// UserID empty means every user of the org (an operator view).
+type FeedbackFilter struct {
+	UserID       UserID
+	QueryID      QueryID
+	ExperimentID ExperimentID
+	Since        time.Time // inclusive
+	Until        time.Time // exclusive
+}
+
+// FeedbackPage is one page of feedback, newest first.
+type FeedbackPage struct {
+	Events []FeedbackEvent
+	Next   string // empty on the last page
+}
+
+// OutcomeCounts counts events by outcome.
+type OutcomeCounts map[Outcome]int
+
+// Total is the number of events counted.
+func (c OutcomeCounts) Total() int {
+	n := 0
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// AcceptanceRate is accepted / total, 0 when nothing was counted.
+func (c OutcomeCounts) AcceptanceRate() float64 {
+	n := c.Total()
+	if n == 0 {
+		return 0
+	}
+	return float64(c[OutcomeAccepted]) / float64(n)
+}
+
+// FeedbackGroup is the outcome distribution of one slice (an app, a variant).
+type FeedbackGroup struct {
+	Key      string
+	Outcomes OutcomeCounts
+}
+
+// FeedbackMetrics aggregates the feedback a filter selects.
+type FeedbackMetrics struct {
+	Outcomes  OutcomeCounts
+	ByApp     []FeedbackGroup // ordered by key
+	ByVariant []FeedbackGroup // events with a variant only, ordered by key
+	// AvgRating is the mean of the ratings given, 0 when none was.
+	AvgRating float64
+	Rated     int
+}
+
+// SearchParams are the ranking knobs an experiment variant sets and a query
+// log records. Zero values mean "the search default" (hybrid, DefaultRRFK,
+// DefaultWeights, DefaultSearchLimit); Resolve fills them in.
+type SearchParams struct {
+	Mode    SearchMode
+	RRFK    int
+	Weights Weights
+	Limit   int
+}
+
+// Resolve returns p with every zero field replaced by its default.
+func (p SearchParams) Resolve() SearchParams {
+	if p.Mode == "" {
+		p.Mode = SearchHybrid
+	}
+	if p.RRFK == 0 {
+		p.RRFK = DefaultRRFK
+	}
+	if p.Weights == (Weights{}) {
+		p.Weights = DefaultWeights
+	}
+	if p.Limit == 0 {
+		p.Limit = DefaultSearchLimit
+	}
+	return p
+}
+
+// MaxRRFK bounds k: beyond it every rank contributes about the same and the
+// fusion degenerates into counting lists.
+const MaxRRFK = 10000
+
+// Validate refuses a mode, k, weight or limit the search could not honour.
+func (p SearchParams) Validate() error {
+	if _, err := ParseSearchMode(string(p.Mode)); err != nil {
+		return err
+	}
+	if p.RRFK < 0 || p.RRFK > MaxRRFK {
+		return Invalid("rrf_k", "must be between 1 and %d", MaxRRFK)
+	}
+	if p.Weights != (Weights{}) {
+		if err := p.Weights.Validate(); err != nil {
+			return err
+		}
+	}
+	if p.Limit < 0 || p.Limit > MaxSearchLimit {
+		return Invalid("limit", "must be between 1 and %d", MaxSearchLimit)
+	}
+	return nil
+}
+
+// QueryLog records one search: who ran it, what was asked, with which
+// parameters, what came back and under which experiment variant. Feedback is
+// accepted only for a query id logged for the same user, and engram
+// tune-fusion replays the logs.
+type QueryLog struct {
+	ID           QueryID
+	OrgID        OrgID
+	UserID       UserID
+	Query        string
+	Params       SearchParams // as resolved for this search
+	ResultIDs    []MemoryID   // in the order returned
+	ExperimentID ExperimentID
+	Variant      string
+	CreatedAt    time.Time
+}
+
+// Validate checks a log entry before it is stored.
+func (q QueryLog) Validate() error {
+	if err := (Tenant{OrgID: q.OrgID, UserID: q.UserID}).Validate(); err != nil {
+		return err
+	}
+	if !ValidID(string(q.ID)) {
+		return Invalid("query_id", "must be a lower-case UUID")
+	}
+	if len(q.Query) > MaxQueryBytes {
+		return Invalid("query", "must be at most %d bytes", MaxQueryBytes)
+	}
+	if err := q.Params.Validate(); err != nil {
+		return err
+	}
+	if len(q.ResultIDs) > MaxSearchLimit {
+		return Invalid("result_ids", "must be at most %d", MaxSearchLimit)
+	}
+	if (q.ExperimentID == "") != (q.Variant == "") {
+		return Invalid("variant", "is set exactly when experiment_id is")
+	}
+	if q.CreatedAt.IsZero() {
+		return Invalid("created_at", "must be set")
+	}
+	return nil
+}
