@@ -37,9 +37,8 @@ type Config struct {
 	// store call is abandoned instead of piling up; 0 means 30 s. Mounted
 	// handlers are not bound by it (MCP streams live long).
 	RequestTimeout time.Duration
-	// RateLimit is each user's token bucket when Deps.Limiter is set;
-	// zero means DefaultRateLimit.
-	RateLimit ports.RateLimit
+	// RateLimits are each user's buckets when Deps.Limiter is set.
+	RateLimits RateLimits
 }
 
 // Check is one dependency probed by /readyz. A required check that fails
@@ -55,8 +54,9 @@ type Deps struct {
 	Memories *app.MemoryService
 	Verifier ports.TokenVerifier
 	Ready    []Check
-	// Limiter, when set, rate-limits each authenticated user (API and
-	// mounted handlers alike); nil turns limiting off.
+	// Limiter, when set, rate-limits each authenticated user on the API
+	// routes by Config.RateLimits; nil turns limiting off. Mounted
+	// handlers limit themselves.
 	Limiter ports.RateLimiter
 	// Logger receives the access log and internal errors; nil discards.
 	Logger *slog.Logger
@@ -101,11 +101,15 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if cfg.ReadyTimeout < 0 || cfg.RequestTimeout < 0 {
 		return nil, errors.New("httpapi: timeouts must not be negative")
 	}
-	if cfg.RateLimit == (ports.RateLimit{}) {
-		cfg.RateLimit = DefaultRateLimit
+	if err := cfg.RateLimits.validate(); err != nil {
+		return nil, err
 	}
-	if err := cfg.RateLimit.Check("user", 1); err != nil {
-		return nil, fmt.Errorf("httpapi: rate limit: %w", err)
+	names := map[string]bool{}
+	for _, c := range d.Ready {
+		if c.Name == "" || c.Probe == nil || names[c.Name] {
+			return nil, fmt.Errorf("httpapi: readiness check %q needs a unique name and a probe", c.Name)
+		}
+		names[c.Name] = true
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -131,8 +135,8 @@ func (s *Server) Handler() http.Handler { return s.e }
 func (s *Server) Mount(path string, h http.Handler) {
 	path = "/" + strings.Trim(path, "/")
 	wrapped := echo.WrapHandler(h)
-	s.e.Any(path, wrapped, s.authenticate, s.rateLimit)
-	s.e.Any(path+"/*", wrapped, s.authenticate, s.rateLimit)
+	s.e.Any(path, wrapped, s.authenticate)
+	s.e.Any(path+"/*", wrapped, s.authenticate)
 }
 
 // MountPublic serves h at path and below without authentication, for
@@ -151,7 +155,7 @@ func (s *Server) route(method, path string, scope domain.Scope, h echo.HandlerFu
 		s.scopes = make(map[string]domain.Scope)
 	}
 	s.scopes[method+" "+path] = scope
-	s.e.Add(method, path, h, s.deadline, s.authenticate, s.rateLimit, requireScope(scope))
+	s.e.Add(method, path, h, s.deadline, s.authenticate, s.rateLimit(method), requireScope(scope))
 }
 
 func (s *Server) routes() {
