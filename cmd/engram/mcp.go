@@ -8,16 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/engram-memory/engram/adapters/inproc"
 	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/adapters/mcpserver"
-	"github.com/engram-memory/engram/adapters/sqlitestore"
-	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -29,23 +27,15 @@ func init() {
 	})
 }
 
-// sqliteFile is the embedded store's file inside the data directory, the
-// same file engramd's zero-config start uses.
-const sqliteFile = "engram.db"
-
-// localUser is who the embedded stdio server acts as when no token is given:
-// the zero-config local user of org jwtauth.LocalOrg.
-const localUser = "local"
-
 // runMCP speaks MCP on stdin/stdout, so everything else (logs, errors) goes
 // to stderr: one stray byte on stdout would corrupt the client's stream.
 func runMCP(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", envOr("ENGRAM_DATA_DIR", "./data"), "data directory of the embedded store and local key ($ENGRAM_DATA_DIR)")
+	dataDir := fs.String("data-dir", "", "data directory of the embedded store and local key (default $ENGRAM_DATA_DIR or ./data, as engramd)")
 	remote := fs.String("remote", os.Getenv("ENGRAM_REMOTE"), "base URL of a remote engramd to proxy, e.g. https://engram.example.com ($ENGRAM_REMOTE)")
 	token := fs.String("token", os.Getenv("ENGRAM_TOKEN"), "access token: required with --remote; locally, act as its subject ($ENGRAM_TOKEN)")
-	user := fs.String("user", localUser, "user to act as on the embedded store when no --token is given")
+	user := fs.String("user", wiring.LocalUser, "user to act as in zero-config mode when no --token is given")
 	org := fs.String("org", jwtauth.LocalOrg, "org of --user")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,46 +66,32 @@ func remoteEndpoint(u string) string {
 	return u + "/mcp"
 }
 
+// serveLocalMCP builds the same system engramd would from the ENGRAM_*
+// settings (store, sessions, search, verifier) and serves its MCP tools on
+// stdio. With a token it acts as the token's subject, verified exactly as
+// engramd would; without one, as the zero-config local user.
 func serveLocalMCP(ctx context.Context, dataDir, token string, p domain.Principal, log *slog.Logger) error {
-	if token != "" {
-		var err error
-		if p, err = localPrincipal(ctx, dataDir, token); err != nil {
-			return err
+	var args []string
+	if dataDir != "" {
+		args = append(args, "--data-dir", dataDir)
+	}
+	cfg, err := config.Load(args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	sys, err := wiring.Build(ctx, cfg, log)
+	if err != nil {
+		return fmt.Errorf("mcp: %w", err)
+	}
+	defer sys.Close()
+	switch {
+	case token != "":
+		p, err = sys.Verifier.Verify(ctx, ports.Credentials{Scheme: "Bearer", Token: token, Method: "POST", URL: cfg.PublicURL + "/mcp"})
+		if err != nil {
+			return fmt.Errorf("mcp: --token: %w", err)
 		}
+	case sys.LocalKey == nil:
+		return errors.New("mcp: with an external token issuer (ENGRAM_AUTH_JWKS_URL) --token is required")
 	}
-	store, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(dataDir, sqliteFile)})
-	if err != nil {
-		return fmt.Errorf("mcp: open store: %w", err)
-	}
-	defer store.Close()
-	mem := app.NewMemoryService(app.MemoryDeps{Memories: store, Apps: store, Access: store, Logger: log})
-	srv := mcpserver.New(mcpserver.Config{Logger: log}, mcpserver.Deps{Memories: mem})
-	return srv.ServeStdio(ctx, p)
-}
-
-// localPrincipal verifies a token minted by the data directory's local key,
-// so the stdio server acts as exactly the user engramd would.
-func localPrincipal(ctx context.Context, dataDir, token string) (domain.Principal, error) {
-	key, _, err := jwtauth.LoadOrCreateLocalKey(dataDir)
-	if err != nil {
-		return domain.Principal{}, fmt.Errorf("mcp: local key: %w", err)
-	}
-	replay := inproc.NewReplayCache(inproc.ReplayOptions{})
-	defer replay.Close()
-	v, err := jwtauth.NewLocal(key, jwtauth.Config{ReplayCache: replay})
-	if err != nil {
-		return domain.Principal{}, fmt.Errorf("mcp: local verifier: %w", err)
-	}
-	p, err := v.Verify(ctx, ports.Credentials{Scheme: "Bearer", Token: token})
-	if err != nil {
-		return domain.Principal{}, fmt.Errorf("mcp: --token: %w", err)
-	}
-	return p, nil
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
+	return sys.MCP.ServeStdio(ctx, p)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -19,6 +20,8 @@ import (
 	"github.com/engram-memory/engram/adapters/mcpserver"
 	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -58,12 +61,25 @@ func TestMain(m *testing.M) {
 func stdioSession(t *testing.T, clientName string, args ...string) *mcp.ClientSession {
 	t.Helper()
 	cmd := exec.Command(buildEngram(t), args...)
+	cmd.Env = cleanEnv()
 	cmd.Stderr = os.Stderr
 	c := mcp.NewClient(&mcp.Implementation{Name: clientName, Version: "1"}, nil)
 	cs, err := c.Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cs.Close() })
 	return cs
+}
+
+// cleanEnv is the test's environment without ENGRAM_* settings, so the
+// child runs the zero-config profile whatever the developer has exported.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ENGRAM_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 func callTool[T any](t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) T {
@@ -110,7 +126,14 @@ func TestMCPStdioOnEmbeddedStore(t *testing.T) {
 	found := callTool[mcpSearch](t, cs, "search_memory", map[string]any{"query": "green tea"})
 	require.Len(t, found.Results, 1)
 	require.NoError(t, cs.Close())
-	require.FileExists(t, filepath.Join(data, sqliteFile))
+	require.FileExists(t, wiring.SQLitePath(data))
+
+	// A token that does not verify stops the command before it serves.
+	bad := exec.Command(buildEngram(t), "mcp", "--data-dir", data, "--token", "not-a-token")
+	bad.Env = cleanEnv()
+	out, err := bad.CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), "--token")
 
 	// A second process sees the memory: it was written to the data dir.
 	again := stdioSession(t, "cursor", "mcp", "--data-dir", data)
@@ -118,10 +141,13 @@ func TestMCPStdioOnEmbeddedStore(t *testing.T) {
 	require.Len(t, list.Items, 1)
 	require.Equal(t, added.Memory.ID, list.Items[0].ID)
 
-	// Another user (named by a token of the data dir's local key) sees nothing.
+	// Another user (named by a token of the data dir's local key, with the
+	// audience engramd expects) sees nothing.
+	cfg, err := config.Load([]string{"--data-dir", data}, func(string) string { return "" })
+	require.NoError(t, err)
 	key, _, err := jwtauth.LoadOrCreateLocalKey(data)
 	require.NoError(t, err)
-	tok, err := key.Mint(jwtauth.Claims{Subject: "someone-else", OrgID: jwtauth.LocalOrg})
+	tok, err := key.Mint(jwtauth.Claims{Subject: "someone-else", OrgID: jwtauth.LocalOrg, Audience: cfg.Audience, Issuer: cfg.Issuer})
 	require.NoError(t, err)
 	other := stdioSession(t, "cursor", "mcp", "--data-dir", data, "--token", tok)
 	require.Empty(t, callTool[mcpList](t, other, "list_memories", nil).Items)
@@ -129,7 +155,7 @@ func TestMCPStdioOnEmbeddedStore(t *testing.T) {
 
 func TestMCPStdioProxiesARemoteEngram(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(t.TempDir(), sqliteFile)})
+	store, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: wiring.SQLitePath(t.TempDir())})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
 	mem := app.NewMemoryService(app.MemoryDeps{Memories: store, Apps: store, Access: store})
