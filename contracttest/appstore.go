@@ -33,6 +33,7 @@ func RunAppStore(t *testing.T, newStore func(t *testing.T) ports.AppStore) {
 		{"ListApps/OrderedByID", testListApps},
 		{"UpdateApp/ChangesFields", testUpdateApp},
 		{"UpdateApp/FnErrorWritesNothing", testUpdateAppFnError},
+		{"UpdateApp/IdentityKept", testUpdateAppIdentity},
 		{"UpdateApp/NotFound", func(t *testing.T, s ports.AppStore) {
 			_, err := s.UpdateApp(ctxFor(t), newTenant(t), "never-made", func(*domain.App) error { return nil })
 			requireKind(t, err, domain.ErrNotFound)
@@ -167,10 +168,39 @@ func testUpdateAppFnError(t *testing.T, s ports.AppStore) {
 		x.Active = false
 		return sentinel
 	})
-	require.ErrorIs(t, err, sentinel)
+	require.Equal(t, sentinel, err, "fn's error must be returned as is")
 	got, err := s.GetApp(ctxFor(t), tn, "cursor")
 	require.NoError(t, err)
 	requireSameApp(t, a, got)
+}
+
+func testUpdateAppIdentity(t *testing.T, s ports.AppStore) {
+	tn, other := newTenant(t), newTenant(t)
+	a, err := s.EnsureApp(ctxFor(t), tn, "cursor")
+	require.NoError(t, err)
+	ret, err := s.UpdateApp(ctxFor(t), tn, "cursor", func(x *domain.App) error {
+		x.ID, x.OrgID, x.UserID = "renamed", other.OrgID, other.UserID
+		x.CreatedAt = time.Unix(0, 0)
+		x.Description = "still mine"
+		return nil
+	})
+	// Refusing (ErrInvalid) or ignoring the identity fields are both
+	// acceptable; moving the app is not.
+	if err != nil {
+		requireKind(t, err, domain.ErrInvalid)
+	}
+	got, err2 := s.GetApp(ctxFor(t), tn, "cursor")
+	require.NoError(t, err2)
+	require.Equal(t, tn, domain.Tenant{OrgID: got.OrgID, UserID: got.UserID})
+	requireSameTime(t, a.CreatedAt, got.CreatedAt, "CreatedAt")
+	if err == nil {
+		requireSameApp(t, got, ret)
+	}
+	_, err = s.GetApp(ctxFor(t), tn, "renamed")
+	requireKind(t, err, domain.ErrNotFound)
+	list, err := s.ListApps(ctxFor(t), other)
+	require.NoError(t, err)
+	require.Empty(t, list)
 }
 
 // testUpdateAppConcurrent appends a marker per goroutine to the description

@@ -127,14 +127,20 @@ func testCreateInvalid(t *testing.T, s ports.MemoryStore) {
 }
 
 func testCreateWrongTenant(t *testing.T, s ports.MemoryStore) {
-	a, b := newTenant(t), newTenant(t)
-	m := memOf(t, a, "app", "belongs to a")
-	_, _, err := s.Create(ctxFor(t), b, m)
-	requireKind(t, err, domain.ErrInvalid)
-	for _, tn := range []domain.Tenant{a, b} {
-		_, err := s.Get(ctxFor(t), tn, m.ID)
-		requireKind(t, err, domain.ErrNotFound)
-		require.Empty(t, listAll(t, s, tn, domain.ListQuery{States: allStates()}))
+	a := newTenant(t)
+	for _, b := range []domain.Tenant{
+		newTenant(t),
+		{OrgID: domain.OrgID("other-" + randHex(t)), UserID: a.UserID},
+		{OrgID: a.OrgID, UserID: domain.UserID("other-" + randHex(t))},
+	} {
+		m := memOf(t, a, "app", "belongs to a")
+		_, _, err := s.Create(ctxFor(t), b, m)
+		requireKind(t, err, domain.ErrInvalid)
+		for _, tn := range []domain.Tenant{a, b} {
+			_, err := s.Get(ctxFor(t), tn, m.ID)
+			requireKind(t, err, domain.ErrNotFound)
+			require.Empty(t, listAll(t, s, tn, domain.ListQuery{States: allStates()}))
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ func updateCases() []memoryCase {
 		{"Update/ChangesContent", testUpdateChanges},
 		{"Update/ImmutableFieldsKept", testUpdateImmutable},
 		{"Update/FnErrorAbortsAsIs", testUpdateFnError},
+		{"Update/FnMutatingInPlaceKeepsOldValues", testUpdateFnMutatesInPlace},
 		{"Update/InvalidWritesNothing", testUpdateInvalid},
 		{"Update/NoChangeWritesNothing", testUpdateNoChange},
 		{"Update/DuplicateTextConflict", testUpdateDuplicate},
@@ -63,7 +64,7 @@ func testUpdateImmutable(t *testing.T, s ports.MemoryStore) {
 	tn := newTenant(t)
 	m := mustCreate(t, s, memOf(t, tn, "app", "fixed identity"))
 	other := newTenant(t)
-	_, err := s.Update(ctxFor(t), tn, m.ID, "app", func(x *domain.Memory) error {
+	ret, err := s.Update(ctxFor(t), tn, m.ID, "app", func(x *domain.Memory) error {
 		x.ID = domain.NewMemoryID(time.Now())
 		x.OrgID, x.UserID = other.OrgID, other.UserID
 		x.AppID = "hijacked"
@@ -77,6 +78,7 @@ func testUpdateImmutable(t *testing.T, s ports.MemoryStore) {
 	if err != nil {
 		requireKind(t, err, domain.ErrInvalid)
 	}
+	returned := ret
 	got, err := s.Get(ctxFor(t), tn, m.ID)
 	require.NoError(t, err)
 	require.Equal(t, m.ID, got.ID)
@@ -86,6 +88,33 @@ func testUpdateImmutable(t *testing.T, s ports.MemoryStore) {
 	requireSameTime(t, m.CreatedAt, got.CreatedAt, "CreatedAt")
 	require.Empty(t, listAll(t, s, other, domain.ListQuery{States: allStates()}))
 	require.Len(t, listAll(t, s, tn, domain.ListQuery{States: allStates()}), 1)
+	if err == nil {
+		// What Update returns is what it stored.
+		requireSameMemory(t, got, returned)
+	}
+}
+
+// testUpdateFnMutatesInPlace: fn may change the slices and maps it is handed
+// in place; the history's old values must still be the stored ones.
+func testUpdateFnMutatesInPlace(t *testing.T, s ports.MemoryStore) {
+	tn := newTenant(t)
+	m, err := domain.NewMemory(tn, "app", "in place", domain.Metadata{"k": "v", "n": map[string]any{"deep": "x"}}, []string{"one", "two"}, time.Now())
+	require.NoError(t, err)
+	m = mustCreate(t, s, m)
+	got, err := s.Update(ctxFor(t), tn, m.ID, "app", func(x *domain.Memory) error {
+		x.Categories[0] = "changed"
+		x.Metadata["k"] = "changed"
+		x.Metadata["n"].(map[string]any)["deep"] = "changed"
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"changed", "two"}, got.Categories)
+	hist, err := s.History(ctxFor(t), tn, m.ID)
+	require.NoError(t, err)
+	require.Len(t, hist, 2)
+	require.Equal(t, []string{"one", "two"}, hist[1].Old.Categories)
+	require.Equal(t, domain.Metadata{"k": "v", "n": map[string]any{"deep": "x"}}, hist[1].Old.Metadata)
+	require.Equal(t, domain.Metadata{"k": "changed", "n": map[string]any{"deep": "changed"}}, hist[1].New.Metadata)
 }
 
 func testUpdateFnError(t *testing.T, s ports.MemoryStore) {
@@ -96,7 +125,7 @@ func testUpdateFnError(t *testing.T, s ports.MemoryStore) {
 		x.Text = "should not be written"
 		return sentinel
 	})
-	require.ErrorIs(t, err, sentinel)
+	require.Equal(t, sentinel, err, "fn's error must be returned as is")
 	requireUnchanged(t, s, m)
 }
 
@@ -156,6 +185,14 @@ func testUpdateDuplicate(t *testing.T, s ports.MemoryStore) {
 	got, err := s.Update(ctxFor(t), tn, ms[1].ID, "app", func(x *domain.Memory) error { x.Text = "parked"; return nil })
 	require.NoError(t, err)
 	require.Equal(t, "parked", got.Text)
+
+	// A memory that is not active may not take an active memory's text
+	// either: the port promises ErrConflict for any duplicate of an active one.
+	_, err = s.Update(ctxFor(t), tn, ms[2].ID, "app", func(x *domain.Memory) error { x.Text = "taken"; return nil })
+	requireKind(t, err, domain.ErrConflict)
+	after, err := s.Get(ctxFor(t), tn, ms[2].ID)
+	require.NoError(t, err)
+	require.Equal(t, "parked", after.Text)
 }
 
 func testUpdateDeleted(t *testing.T, s ports.MemoryStore) {
