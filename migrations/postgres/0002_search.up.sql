@@ -44,3 +44,29 @@ CREATE POLICY tenant_isolation ON memory_search
     WITH CHECK (org_id = NULLIF(current_setting('engram.org_id', true), ''));
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON memory_search TO engram_app;
+
+-- memory_orgs lists every org that has stored a memory, so that index
+-- rebuilds (`engram reindex`, loading the in-process vector index at start)
+-- can visit each org under its own engram.org_id: the runtime role sees no
+-- row of memories across orgs. It holds org ids only, no content, and has no
+-- row-level security. A statement-level trigger keeps it current at one
+-- INSERT per statement; SECURITY DEFINER lets it write a table the runtime
+-- role may only read.
+CREATE TABLE memory_orgs (
+    org_id text PRIMARY KEY
+);
+
+CREATE FUNCTION engram_note_orgs() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    INSERT INTO memory_orgs (org_id) SELECT DISTINCT org_id FROM new_rows ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION engram_note_orgs() FROM PUBLIC;
+
+CREATE TRIGGER memories_note_orgs AFTER INSERT ON memories
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION engram_note_orgs();
+
+GRANT SELECT ON memory_orgs TO engram_app;

@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// SearchDeps are the ports SearchService needs. Memories is required; at
+// least one of Text and Vectors (with Embedder) must be set.
+type SearchDeps struct {
+	Memories ports.MemoryStore
+	Text     ports.TextIndex
+	Vectors  ports.VectorIndex
+	Embedder ports.Embedder
+	// Reads records search reads in the access log; nil records nothing.
+	Reads *MemoryService
+	Clock ports.Clock
+	// Logger receives degraded-mode warnings. Nil discards them.
+	Logger *slog.Logger
+	// RRFK is reciprocal rank fusion's k; 0 means domain.DefaultRRFK.
+	RRFK int
+}
+
+// SearchService is memory search: lexical, vector and hybrid ranking fused by
+// weighted reciprocal rank fusion, hydrated from the store so that only
+// active memories the caller owns are ever returned.
+type SearchService struct {
+	d SearchDeps
+}
+
+// NewSearchService checks deps and returns the service.
+func NewSearchService(d SearchDeps) *SearchService {
+	if d.Memories == nil {
+		panic("app: SearchDeps needs Memories")
+	}
+	if d.Text == nil && d.Vectors == nil {
+		panic("app: SearchDeps needs a text or a vector index")
+	}
+	if d.Vectors != nil && d.Embedder == nil {
+		panic("app: SearchDeps.Vectors needs an Embedder")
+	}
+	if d.Clock == nil {
+		d.Clock = ports.SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.RRFK <= 0 {
+		d.RRFK = domain.DefaultRRFK
+	}
+	return &SearchService{d: d}
+}
+
+// SearchRequest is one search as a client asks for it.
+type SearchRequest struct {
+	Query   string
+	Limit   int               // 1..100; 0 means 10
+	Mode    domain.SearchMode // empty means hybrid
+	Filter  domain.SearchFilter
+	Weights *domain.Weights // nil means equal weights
+	// MinScore drops results scoring below it (scores are in [0,1]).
+	MinScore float64
+	// Diversity in [0,1] re-ranks by maximal marginal relevance; 0 is off.
+	Diversity float64
+}
+
+// SearchHit is one result. Score is the weighted RRF score normalised to
+// [0,1] (1: ranked first by every ranking that ran); a rank is 1-based and 0
+// when that ranking did not return the memory.
+type SearchHit struct {
+	Memory      domain.Memory
+	Score       float64
+	LexicalRank int
+	VectorRank  int
+}
+
+// SearchResult is a search's answer. Degraded names the rankings that
+// failed and were left out ("lexical", "vector").
+type SearchResult struct {
+	QueryID  string
+	Mode     domain.SearchMode
+	Results  []SearchHit
+	Degraded []string
+}
+
+// Validate checks the request and fills defaults.
+func (r *SearchRequest) Validate() error {
+	if strings.TrimSpace(r.Query) == "" {
+		return domain.Invalid("query", "must not be empty")
+	}
+	if len(r.Query) > domain.MaxQueryBytes || !utf8.ValidString(r.Query) {
+		return domain.Invalid("query", "must be valid UTF-8 of at most %d bytes", domain.MaxQueryBytes)
+	}
+	if r.Limit == 0 {
+		r.Limit = domain.DefaultSearchLimit
+	}
+	if r.Limit < 1 || r.Limit > domain.MaxSearchLimit {
+		return domain.Invalid("limit", "must be between 1 and %d", domain.MaxSearchLimit)
+	}
+	mode, err := domain.ParseSearchMode(string(r.Mode))
+	if err != nil {
+		return err
+	}
+	r.Mode = mode
+	if r.Weights == nil {
+		w := domain.DefaultWeights
+		r.Weights = &w
+	}
+	if err := r.Weights.Validate(); err != nil {
+		return err
+	}
+	if r.MinScore < 0 || r.MinScore > 1 || r.MinScore != r.MinScore {
+		return domain.Invalid("min_score", "must be between 0 and 1")
+	}
+	if r.Diversity < 0 || r.Diversity > 1 || r.Diversity != r.Diversity {
+		return domain.Invalid("diversity", "must be between 0 and 1")
+	}
+	return r.Filter.Validate()
+}
+
+// FindMemories implements MemoryFinder for session context: a hybrid search
+// whose reads are recorded under the principal's own client.
+func (s *SearchService) FindMemories(ctx context.Context, p domain.Principal, query string, limit int) ([]domain.Memory, error) {
+	res, err := s.Search(ctx, p, SearchRequest{Query: query, Limit: limit}, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Memory, len(res.Results))
+	for i, h := range res.Results {
+		out[i] = h.Memory
+	}
+	return out, nil
+}
+
+// isDegradable says whether a ranking's failure may be survived by the other
+// one: a backend that is down, or vectors of another model. A bad request is
+// not degradable — it would fail the other side too.
+func isDegradable(err error) bool {
+	return errors.Is(err, domain.ErrUnavailable) || errors.Is(err, domain.ErrConflict) ||
+		errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,122 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// Search runs the request for the principal and records the reads under
+// actor (the token's client when empty).
+func (s *SearchService) Search(ctx context.Context, p domain.Principal, req SearchRequest, actor domain.AppID) (SearchResult, error) {
+	if err := p.Require(domain.ScopeMemoriesRead); err != nil {
+		return SearchResult{}, err
+	}
+	if err := req.Validate(); err != nil {
+		return SearchResult{}, err
+	}
+	t := p.Tenant()
+	res := SearchResult{QueryID: domain.NewID(s.d.Clock.Now()), Mode: req.Mode, Results: []SearchHit{}}
+	// Over-fetch: hydration drops stale entries, min_score and MMR need
+	// choice, and fusion needs depth in both lists to find agreement.
+	depth := min(ports.MaxIndexK, max(4*req.Limit, 50))
+
+	wantLex := req.Mode != domain.SearchVector && s.d.Text != nil
+	wantVec := req.Mode != domain.SearchLexical && s.d.Vectors != nil
+	if !wantLex && !wantVec {
+		return SearchResult{}, domain.Invalid("mode", "%s search is not configured on this server", req.Mode)
+	}
+	var lex, vec []domain.MemoryID
+	var lexErr, vecErr error
+	var wg sync.WaitGroup
+	if wantLex {
+		wg.Go(func() { lex, lexErr = s.lexical(ctx, t, req, depth) })
+	}
+	if wantVec {
+		wg.Go(func() { vec, vecErr = s.vector(ctx, t, req, depth) })
+	}
+	wg.Wait()
+
+	w := *req.Weights
+	if wantLex && lexErr != nil {
+		if !wantVec || vecErr != nil || !isDegradable(lexErr) {
+			return SearchResult{}, fmt.Errorf("search: lexical ranking: %w", lexErr)
+		}
+		s.d.Logger.WarnContext(ctx, "search degraded: lexical ranking failed", "err", lexErr)
+		res.Degraded, w.Lexical = append(res.Degraded, "lexical"), 0
+	}
+	if wantVec && vecErr != nil {
+		if !wantLex || lexErr != nil || !isDegradable(vecErr) {
+			return SearchResult{}, fmt.Errorf("search: vector ranking: %w", vecErr)
+		}
+		s.d.Logger.WarnContext(ctx, "search degraded: vector ranking failed", "err", vecErr)
+		res.Degraded, w.Vector = append(res.Degraded, "vector"), 0
+	}
+	if !wantLex {
+		w.Lexical = 0
+	}
+	if !wantVec {
+		w.Vector = 0
+	}
+	if w.Lexical == 0 && w.Vector == 0 {
+		// A weight of zero asked for one ranking only; the other then failed.
+		return SearchResult{}, fmt.Errorf("search: the only weighted ranking failed: %w", firstErr(lexErr, vecErr))
+	}
+	fused := domain.FuseRRF(lex, vec, w, s.d.RRFK)
+	hits, err := s.hydrate(ctx, t, fused, req, w)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	res.Results = hits
+	if s.d.Reads != nil && len(hits) > 0 {
+		ms := make([]domain.Memory, len(hits))
+		for i, h := range hits {
+			ms[i] = h.Memory
+		}
+		s.d.Reads.RecordAccess(ctx, p, actor, domain.AccessSearch, ms...)
+	}
+	return res, nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return domain.ErrUnavailable
+}
+
+func (s *SearchService) lexical(ctx context.Context, t domain.Tenant, req SearchRequest, k int) ([]domain.MemoryID, error) {
+	hs, err := s.d.Text.Search(ctx, t, req.Query, k, req.Filter)
+	if err != nil {
+		return nil, err
+	}
+	return ids(hs), nil
+}
+
+func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchRequest, k int) ([]domain.MemoryID, error) {
+	vs, err := s.d.Embedder.Embed(ctx, []string{req.Query})
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) != 1 {
+		return nil, fmt.Errorf("embedder returned %d vectors for one query: %w", len(vs), domain.ErrUnavailable)
+	}
+	hs, err := s.d.Vectors.Search(ctx, t, vs[0], k, req.Filter)
+	if err != nil {
+		return nil, err
+	}
+	return ids(hs), nil
+}
+
+func ids(hs []ports.Hit) []domain.MemoryID {
+	out := make([]domain.MemoryID, len(hs))
+	for i, h := range hs {
+		out[i] = h.ID
+	}
+	return out
+}

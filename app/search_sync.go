@@ -1,0 +1,108 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+var allStates = []domain.State{domain.StateActive, domain.StatePaused, domain.StateArchived, domain.StateDeleted}
+
+// Sync makes the indexes agree with the store for ids: active memories are
+// (re-)indexed, every other id — paused, archived, deleted, erased or
+// unknown — is removed.
+func (x *Indexer) Sync(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error {
+	for start := 0; start < len(ids); start += domain.MaxListLimit {
+		chunk := dedupe(ids[start:min(start+domain.MaxListLimit, len(ids))])
+		page, err := x.d.Memories.List(ctx, t, domain.ListQuery{IDs: chunk, States: allStates, Limit: len(chunk)})
+		if err != nil {
+			return fmt.Errorf("indexer: load %d memories: %w", len(chunk), err)
+		}
+		active := make([]domain.Memory, 0, len(page.Items))
+		isActive := make(map[domain.MemoryID]bool, len(page.Items))
+		for _, m := range page.Items {
+			if m.State == domain.StateActive {
+				active = append(active, m)
+				isActive[m.ID] = true
+			}
+		}
+		gone := make([]domain.MemoryID, 0, len(chunk)-len(active))
+		for _, id := range chunk {
+			if !isActive[id] {
+				gone = append(gone, id)
+			}
+		}
+		if err := x.apply(ctx, t, active, gone); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply writes both indexes; both are attempted even when one fails, so a
+// down vector backend does not hold back lexical search.
+func (x *Indexer) apply(ctx context.Context, t domain.Tenant, active []domain.Memory, gone []domain.MemoryID) error {
+	var errs []error
+	if x.d.Text != nil {
+		if err := x.d.Text.Delete(ctx, t, gone); err != nil {
+			errs = append(errs, fmt.Errorf("indexer: text delete: %w", err))
+		} else if err := x.d.Text.Index(ctx, t, textDocs(active)); err != nil {
+			errs = append(errs, fmt.Errorf("indexer: text index: %w", err))
+		}
+	}
+	if x.d.Vectors != nil {
+		if err := x.d.Vectors.Delete(ctx, t, gone); err != nil {
+			errs = append(errs, fmt.Errorf("indexer: vector delete: %w", err))
+		} else if docs, err := x.vectorDocs(ctx, active); err != nil {
+			errs = append(errs, fmt.Errorf("indexer: embed: %w", err))
+		} else if err := x.d.Vectors.Upsert(ctx, t, docs); err != nil {
+			errs = append(errs, fmt.Errorf("indexer: vector upsert: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func textDocs(ms []domain.Memory) []ports.TextDoc {
+	out := make([]ports.TextDoc, len(ms))
+	for i, m := range ms {
+		out[i] = ports.TextDoc{ID: m.ID, Text: m.Text, AppID: m.AppID, Categories: m.Categories, Metadata: m.Metadata, CreatedAt: m.CreatedAt}
+	}
+	return out
+}
+
+func (x *Indexer) vectorDocs(ctx context.Context, ms []domain.Memory) ([]ports.VectorDoc, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	texts := make([]string, len(ms))
+	for i, m := range ms {
+		texts[i] = m.Text
+	}
+	vs, err := x.d.Embedder.Embed(ctx, texts)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) != len(ms) {
+		return nil, fmt.Errorf("embedder returned %d vectors for %d texts: %w", len(vs), len(ms), domain.ErrUnavailable)
+	}
+	out := make([]ports.VectorDoc, len(ms))
+	for i, m := range ms {
+		out[i] = ports.VectorDoc{ID: m.ID, Vector: vs[i], AppID: m.AppID, Categories: m.Categories, Metadata: m.Metadata, CreatedAt: m.CreatedAt}
+	}
+	return out, nil
+}
+
+func dedupe(ids []domain.MemoryID) []domain.MemoryID {
+	seen := make(map[domain.MemoryID]bool, len(ids))
+	out := make([]domain.MemoryID, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] && domain.ValidID(string(id)) {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
