@@ -58,6 +58,9 @@ func (s *MemoryService) AppAccessed(ctx context.Context, p domain.Principal, id 
 	if err := p.Require(domain.ScopeAppsRead); err != nil {
 		return nil, "", err
 	}
+	// Reads are logged asynchronously; write what is queued (including the
+	// first use of this app) so the caller sees its own reads.
+	s.access.flush(ctx)
 	if _, err := s.GetApp(ctx, p, id); err != nil {
 		return nil, "", err
 	}

@@ -32,7 +32,8 @@ type ChangeObserver interface {
 // MemoryService is the memory use cases: add, read, list, update, state
 // changes, delete, erase, history, stats.
 type MemoryService struct {
-	d MemoryDeps
+	d      MemoryDeps
+	access *accessQueue
 }
 
 // NewMemoryService checks deps and returns the service.
@@ -46,8 +47,12 @@ func NewMemoryService(d MemoryDeps) *MemoryService {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &MemoryService{d: d}
+	return &MemoryService{d: d, access: newAccessQueue(d.Access, d.Apps, d.Logger)}
 }
+
+// Close writes the access entries still queued and stops the writer. The
+// service must not be used after Close.
+func (s *MemoryService) Close() { s.access.close() }
 
 // AddInput is a new memory as a client sends it.
 type AddInput struct {
@@ -145,18 +150,15 @@ func (s *MemoryService) recordAccess(ctx context.Context, p domain.Principal, ac
 		return
 	}
 	actor = ActingApp(p, actor)
+	if domain.ValidateAppID(actor) != nil {
+		return
+	}
 	now := s.d.Clock.Now().UTC()
 	entries := make([]domain.Access, len(ms))
 	for i, m := range ms {
 		entries[i] = domain.Access{MemoryID: m.ID, AppID: actor, Kind: kind, AccessedAt: now}
 	}
-	if _, err := s.d.Apps.EnsureApp(ctx, p.Tenant(), actor); err != nil {
-		s.d.Logger.WarnContext(ctx, "access log: ensure app failed", "app", actor, "err", err)
-		return
-	}
-	if err := s.d.Access.RecordAccess(ctx, p.Tenant(), entries); err != nil {
-		s.d.Logger.WarnContext(ctx, "access log: record failed", "app", actor, "count", len(entries), "err", err)
-	}
+	s.access.enqueue(ctx, p.Tenant(), entries)
 }
 
 func (s *MemoryService) notify(ctx context.Context, t domain.Tenant, ids ...domain.MemoryID) {

@@ -84,6 +84,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	sys.Memories = app.NewMemoryService(app.MemoryDeps{
 		Memories: sys.Store, Apps: sys.Store, Access: sys.Store, Logger: log,
 	})
+	// Closed before the store (closers run in reverse): queued access-log
+	// entries are written first.
+	sys.onClose(func() error { sys.Memories.Close(); return nil })
 	if err := sys.buildTransports(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,5 @@
+package app_test
+
+import "time"
+
+func nowish() time.Time { return time.Now() }
