@@ -22,7 +22,7 @@ import (
 // harness is a running MCP endpoint over a real SQLite store, verified by the
 // real local-key JWT verifier, behind a real HTTP listener.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	public string
 	key    *jwtauth.LocalKey
 	mem    *app.MemoryService
@@ -31,7 +31,7 @@ type harness struct {
 
 const org = "acme"
 
-func newHarness(t *testing.T, mutate ...func(*mcpserver.Config, *mcpserver.Deps)) *harness {
+func newHarness(t testing.TB, mutate ...func(*mcpserver.Config, *mcpserver.Deps)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: t.TempDir() + "/engram.db"})
@@ -121,7 +121,7 @@ func (h *harness) connectWith(tr mcp.Transport, clientName string) *mcp.ClientSe
 
 // call runs a tool and fails the test on a protocol error; tool errors come
 // back as results with IsError set.
-func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) *mcp.CallToolResult {
+func call(t testing.TB, cs *mcp.ClientSession, name string, args map[string]any) *mcp.CallToolResult {
 	t.Helper()
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
 	require.NoError(t, err)
@@ -129,7 +129,7 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any)
 }
 
 // callOK runs a tool that must succeed and decodes its structured output.
-func callOK[T any](t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) T {
+func callOK[T any](t testing.TB, cs *mcp.ClientSession, name string, args map[string]any) T {
 	t.Helper()
 	res := call(t, cs, name, args)
 	require.False(t, res.IsError, "tool %s failed: %s", name, text(res))

@@ -1,6 +1,7 @@
 package mcpserver_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/jwtauth"
+	"github.com/engram-memory/engram/adapters/mcpserver"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -191,4 +193,53 @@ func TestServeTransportActsAsThePrincipal(t *testing.T) {
 	require.Len(t, page.Items, 1)
 	require.NoError(t, cs.Close())
 	require.NoError(t, <-done)
+}
+
+func TestConfiguredAndLoopbackOriginsAllowed(t *testing.T) {
+	h := newHarness(t, func(c *mcpserver.Config, _ *mcpserver.Deps) {
+		c.AllowedOrigins = []string{"https://app.example.com/"}
+	})
+	for origin, want := range map[string]int{
+		"https://app.example.com":   http.StatusOK,
+		"http://localhost:3000":     http.StatusOK,
+		"http://[::1]:5173":         http.StatusOK,
+		"https://app.example.com.x": http.StatusForbidden,
+		"http://app.example.com":    http.StatusForbidden,
+	} {
+		resp := h.post("/mcp", "Bearer "+h.token("alice"), "", initializeBody, "Origin", origin)
+		require.Equal(t, want, resp.StatusCode, origin)
+	}
+}
+
+func TestSSESessionIsBoundToItsPrincipal(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.public+"/mcp/sse", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+h.token("alice"))
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// The first event names the URL to POST to.
+	sc := bufio.NewScanner(resp.Body)
+	endpoint := ""
+	for endpoint == "" && sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			endpoint = data
+		}
+	}
+	require.True(t, strings.HasPrefix(endpoint, "/mcp/sse?sessionid="), endpoint)
+
+	stolen := h.post(endpoint, "Bearer "+h.token("bob"), "", initializeBody)
+	require.Equal(t, http.StatusForbidden, stolen.StatusCode)
+	anonymous := h.post(endpoint, "", "", initializeBody)
+	require.Equal(t, http.StatusUnauthorized, anonymous.StatusCode)
+	unknown := h.post("/mcp/sse?sessionid=nope", "Bearer "+h.token("alice"), "", initializeBody)
+	require.Equal(t, http.StatusNotFound, unknown.StatusCode)
+	own := h.post(endpoint, "Bearer "+h.token("alice"), "", initializeBody)
+	require.Equal(t, http.StatusAccepted, own.StatusCode)
 }

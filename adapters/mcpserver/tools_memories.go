@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"context"
+	"slices"
 
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
@@ -89,9 +90,12 @@ func (s *Server) updateMemory(ctx context.Context, c call, in updateInput) (memo
 }
 
 func (s *Server) deleteMemories(ctx context.Context, c call, in deleteInput) (deleteOutput, error) {
-	ids := make([]domain.MemoryID, len(in.IDs))
-	for i, id := range in.IDs {
-		ids[i] = domain.MemoryID(id)
+	// A repeated id is one memory: count what was deleted, not what was sent.
+	ids := make([]domain.MemoryID, 0, len(in.IDs))
+	for _, id := range in.IDs {
+		if !slices.Contains(ids, domain.MemoryID(id)) {
+			ids = append(ids, domain.MemoryID(id))
+		}
 	}
 	if err := s.deps.Memories.Delete(ctx, c.Principal, ids, c.app("")); err != nil {
 		return deleteOutput{}, err
