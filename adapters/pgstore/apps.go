@@ -135,6 +135,9 @@ func (s *Store) UpdateApp(ctx context.Context, t domain.Tenant, id domain.AppID,
 		out = row.app()
 		return err
 	})
+	if ce := (callerError{}); errors.As(err, &ce) {
+		return domain.App{}, ce.err // the contract: fn's error as is, unwrapped
+	}
 	if err != nil {
 		return domain.App{}, fmt.Errorf("pgstore: update app %s: %w", id, mapErr(err))
 	}

@@ -15,10 +15,27 @@ import (
 	pgmigrations "github.com/engram-memory/engram/migrations/postgres"
 )
 
+// latestMigration is the highest embedded version, so these tests keep
+// holding as migrations are added.
+func latestMigration(t *testing.T) uint {
+	t.Helper()
+	names, err := fs.Glob(pgmigrations.FS, "*.up.sql")
+	require.NoError(t, err)
+	var latest uint
+	for _, n := range names {
+		v, err := strconv.ParseUint(strings.SplitN(n, "_", 2)[0], 10, 32)
+		require.NoError(t, err, n)
+		require.FileExists(t, "../../migrations/postgres/"+strings.TrimSuffix(n, ".up.sql")+".down.sql", "every up has a down")
+		latest = max(latest, uint(v))
+	}
+	return latest
+}
+
 func TestMigrateDownAndUpAgain(t *testing.T) {
 	t.Parallel()
 	ownerURL, _ := testSchema(t) // already migrated up
 	ctx := context.Background()
+	latest := latestMigration(t)
 	db, err := sqlx.Open("postgres", ownerURL)
 	require.NoError(t, err)
 	defer db.Close()
@@ -27,18 +44,18 @@ func TestMigrateDownAndUpAgain(t *testing.T) {
 		require.NoError(t, db.Select(&out, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1`))
 		return out
 	}
-	all := tables()
-	require.Subset(t, all, []string{"apps", "memories", "memory_access", "memory_changes", "schema_migrations"})
-	latest := latestMigration(t)
+	full := tables()
+	require.Subset(t, full, []string{"apps", "memories", "memory_access", "memory_changes", "schema_migrations"})
 
 	v, err := pgstore.Migrate(ctx, ownerURL, pgstore.Up)
 	require.NoError(t, err, "up twice is a no-op")
-	require.EqualValues(t, latest, v)
+	require.Equal(t, latest, v)
 
-	for want := latest - 1; want >= 0; want-- {
+	// Down reverts one migration per call, down to an empty schema.
+	for want := int(latest) - 1; want >= 0; want-- {
 		v, err = pgstore.Migrate(ctx, ownerURL, pgstore.Down)
 		require.NoError(t, err)
-		require.EqualValues(t, want, v, "down reverts one migration")
+		require.EqualValues(t, want, v)
 	}
 	require.Equal(t, []string{"schema_migrations"}, tables())
 	v, dirty, err := pgstore.Version(ctx, ownerURL)
@@ -51,27 +68,11 @@ func TestMigrateDownAndUpAgain(t *testing.T) {
 
 	v, err = pgstore.Migrate(ctx, ownerURL, pgstore.Up)
 	require.NoError(t, err)
-	require.EqualValues(t, latest, v)
-	require.Equal(t, all, tables())
+	require.Equal(t, latest, v)
+	require.Equal(t, full, tables(), "down then up restores every table")
 
 	_, err = pgstore.Migrate(ctx, ownerURL, "sideways")
 	require.ErrorIs(t, err, domain.ErrInvalid)
-}
-
-// latestMigration is the highest version among the embedded migrations, so
-// the test keeps passing as migrations are added.
-func latestMigration(t *testing.T) int {
-	t.Helper()
-	names, err := fs.Glob(pgmigrations.FS, "*.up.sql")
-	require.NoError(t, err)
-	latest := 0
-	for _, n := range names {
-		v, err := strconv.Atoi(strings.SplitN(n, "_", 2)[0])
-		require.NoError(t, err, n)
-		latest = max(latest, v)
-	}
-	require.Positive(t, latest)
-	return latest
 }
 
 func TestMigrateUnreachableIsUnavailable(t *testing.T) {

@@ -66,6 +66,19 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 			out = old
 			return nil
 		}
+		// The unique index only polices active rows; a paused or archived
+		// memory must not take an active one's text either.
+		if old.State != domain.StateActive && next.ContentHash != old.ContentHash {
+			var taken bool
+			if err := tx.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM memories
+				WHERE org_id = $1 AND user_id = $2 AND content_hash = $3 AND state = 'active' AND id <> $4)`,
+				t.OrgID, t.UserID, next.ContentHash, id); err != nil {
+				return err
+			}
+			if taken {
+				return fmt.Errorf("an active memory has this text: %w", domain.ErrConflict)
+			}
+		}
 		md, cats, err := encodeContent(next)
 		if err != nil {
 			return err
@@ -79,6 +92,9 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		}
 		return s.recordChange(ctx, tx, t, id, domain.ChangeUpdate, &old, &out, actor, now)
 	})
+	if ce := (callerError{}); errors.As(err, &ce) {
+		return domain.Memory{}, ce.err // the contract: fn's error as is, unwrapped
+	}
 	if err != nil {
 		return domain.Memory{}, fmt.Errorf("pgstore: update memory %s: %w", id, mapErr(err))
 	}
