@@ -177,6 +177,8 @@ func TestMountSharesTheStack(t *testing.T) {
 			http.Error(w, "no principal", http.StatusInternalServerError)
 			return
 		}
+		id, _ := httpapi.RequestIDFrom(r.Context())
+		w.Header().Set("X-Seen-Request-Id", id)
 		_, _ = fmt.Fprintf(w, "%s/%s %s", p.OrgID, p.UserID, r.URL.Path)
 	}))
 	e.server.MountPublic("/.well-known/oauth-protected-resource", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -189,6 +191,7 @@ func TestMountSharesTheStack(t *testing.T) {
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 		require.Equal(t, "acme/alice "+path, rec.Body.String())
 		require.Equal(t, "DENY", rec.Header().Get("X-Frame-Options"))
+		require.Equal(t, rec.Header().Get("X-Request-Id"), rec.Header().Get("X-Seen-Request-Id"))
 	}
 	rec := e.serve(newRequest(t, http.MethodPost, "/mcp", `{}`))
 	requireProblem(t, rec, http.StatusUnauthorized)
