@@ -363,7 +363,8 @@ func testQueryLogList(t *testing.T, s FeedbackBackend) {
 		require.NoError(t, s.LogQuery(ctxFor(t), tn, q))
 		want = append(want, q.ID)
 	}
-	require.NoError(t, s.LogQuery(ctxFor(t), newTenant(t), queryLog(newTenant(t), baseTime)))
+	stranger := newTenant(t)
+	require.NoError(t, s.LogQuery(ctxFor(t), stranger, queryLog(stranger, baseTime.Add(time.Hour))))
 	var got []domain.QueryID
 	cursor := ""
 	for range 10 {

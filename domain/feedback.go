@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // QueryID identifies one search a user ran; every search response carries it
 // and feedback points back to it. It is a UUIDv7 like MemoryID.
@@ -249,4 +252,43 @@ func (q QueryLog) Validate() error {
 		return Invalid("created_at", "must be set")
 	}
 	return nil
+}
+
+// AddCount folds n events of one (app, variant, outcome) cell, with the sum
+// and count of their ratings, into m. Stores aggregate with one GROUP BY
+// over those three columns and build the metrics with it, so every backend
+// shapes the answer identically. Call Finish when done.
+func (m *FeedbackMetrics) AddCount(app AppID, variant string, o Outcome, n int, ratingSum float64, rated int) {
+	if m.Outcomes == nil {
+		m.Outcomes = OutcomeCounts{}
+	}
+	m.Outcomes[o] += n
+	m.ByApp = addToGroup(m.ByApp, string(app), o, n)
+	if variant != "" {
+		m.ByVariant = addToGroup(m.ByVariant, variant, o, n)
+	}
+	if rated > 0 {
+		m.AvgRating = (m.AvgRating*float64(m.Rated) + ratingSum) / float64(m.Rated+rated)
+		m.Rated += rated
+	}
+}
+
+func addToGroup(gs []FeedbackGroup, key string, o Outcome, n int) []FeedbackGroup {
+	for i := range gs {
+		if gs[i].Key == key {
+			gs[i].Outcomes[o] += n
+			return gs
+		}
+	}
+	return append(gs, FeedbackGroup{Key: key, Outcomes: OutcomeCounts{o: n}})
+}
+
+// Finish orders the groups by key and makes empty maps non-nil.
+func (m *FeedbackMetrics) Finish() {
+	if m.Outcomes == nil {
+		m.Outcomes = OutcomeCounts{}
+	}
+	for _, gs := range [][]FeedbackGroup{m.ByApp, m.ByVariant} {
+		sort.Slice(gs, func(i, j int) bool { return gs[i].Key < gs[j].Key })
+	}
 }

@@ -1,0 +1,16 @@
+package sqlitestore_test
+
+import (
+	"testing"
+
+	"github.com/engram-memory/engram/contracttest"
+	"github.com/engram-memory/engram/ports"
+)
+
+func TestFeedbackStoreContract(t *testing.T) {
+	contracttest.RunFeedbackStore(t, func(t *testing.T) contracttest.FeedbackBackend { return openTemp(t) })
+}
+
+func TestExperimentStoreContract(t *testing.T) {
+	contracttest.RunExperimentStore(t, func(t *testing.T) ports.ExperimentStore { return openTemp(t) })
+}
