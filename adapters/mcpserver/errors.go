@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -21,7 +22,10 @@ func (s *Server) mapErr(ctx context.Context, tool string, err error) string {
 	var ve *domain.ValidationError
 	var fe *domain.ForbiddenError
 	var ae *domain.AuthError
+	var re *app.RateLimitedError
 	switch {
+	case errors.As(err, &re):
+		return fmt.Sprintf("rate limited: too many %s calls; retry in %d s", re.Class, re.RetryAfterSeconds())
 	case errors.As(err, &ve):
 		return ve.Error()
 	case errors.As(err, &fe):

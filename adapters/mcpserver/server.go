@@ -44,15 +44,28 @@ type Config struct {
 }
 
 // Deps are the use cases the tools call. Memories is required; Verifier is
-// required by Handler; Searcher and Sessions are optional: without a
-// Searcher search_memory falls back to substring matching, without Sessions
-// the session tools are not offered at all.
+// required by Handler; the rest are optional: without a Searcher
+// search_memory falls back to substring matching, without Sessions the
+// session tools are not offered at all, without Limits calls are not
+// rate-limited. Leave an optional field nil rather than a typed nil pointer.
 type Deps struct {
 	Memories *app.MemoryService
 	Verifier ports.TokenVerifier
 	Searcher Searcher
 	Sessions SessionTools
+	// Limits, when set, rate-limits every tool call in the same per-principal
+	// buckets (reads, writes, search) as the REST routes, so a client cannot
+	// escape its budget by switching transports.
+	Limits RateChecker
 }
+
+// RateChecker takes one token from a principal's bucket of a class;
+// *app.RateLimitService satisfies it. A refusal wraps domain.ErrRateLimited.
+type RateChecker interface {
+	Check(ctx context.Context, p domain.Principal, class app.RouteClass) (app.RateResult, error)
+}
+
+var _ RateChecker = (*app.RateLimitService)(nil)
 
 // Server holds one MCP server (the tools) shared by every transport.
 type Server struct {

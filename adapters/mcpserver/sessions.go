@@ -64,7 +64,7 @@ func (s *Server) addSessionTools() {
 		Name:        "add_session_event",
 		Description: "Record one turn of the current conversation (a user message, your answer, a tool result) in short-term session memory. Session memory expires after a day of inactivity; use add_memories for facts worth keeping.",
 		Annotations: writes("Add session event", false, false),
-	}, domain.ScopeSessionsWrite, func(ctx context.Context, c call, in sessionEventInput) (sessionEventOut, error) {
+	}, domain.ScopeSessionsWrite, app.ClassWrites, func(ctx context.Context, c call, in sessionEventInput) (sessionEventOut, error) {
 		e, err := s.deps.Sessions.Append(ctx, c.Principal, in.SessionID, app.EventInput{Role: in.Role, Text: in.Text, Metadata: in.Metadata})
 		if err != nil {
 			return sessionEventOut{}, err
@@ -75,7 +75,7 @@ func (s *Server) addSessionTools() {
 		Name:        "get_session_context",
 		Description: "Get what you need to continue a conversation: its most recent events (newest first) and the user's long-term memories most relevant to the query or, without one, to the latest user message.",
 		Annotations: readOnly("Get session context"),
-	}, domain.ScopeSessionsRead, func(ctx context.Context, c call, in sessionContextInput) (sessionContextOut, error) {
+	}, domain.ScopeSessionsRead, app.ClassReads, func(ctx context.Context, c call, in sessionContextInput) (sessionContextOut, error) {
 		sc, err := s.deps.Sessions.Context(ctx, c.Principal, in.SessionID, app.ContextInput{Query: in.Query, Events: in.Events, Memories: in.Memories})
 		if err != nil {
 			return sessionContextOut{}, err

@@ -5,6 +5,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -22,10 +23,10 @@ func (c call) app(explicit domain.AppID) domain.AppID {
 // handler is a tool body: typed input in, typed output out, domain errors.
 type handler[In, Out any] func(ctx context.Context, c call, in In) (Out, error)
 
-// addTool registers one tool whose every call first finds its caller and
-// checks scope; a missing scope is a tool error (isError) naming the scope,
+// addTool registers one tool whose every call first finds its caller, checks
+// scope and takes a token from the caller's bucket of class; a missing scope is a tool error (isError) naming the scope,
 // not a protocol error, so the model can tell the user what to grant.
-func addTool[In, Out any](s *Server, t *mcp.Tool, scope domain.Scope, h handler[In, Out]) {
+func addTool[In, Out any](s *Server, t *mcp.Tool, scope domain.Scope, class app.RouteClass, h handler[In, Out]) {
 	mcp.AddTool(s.mcp, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
 		var zero Out
 		c, ok := callerOf(ctx, req)
@@ -34,6 +35,11 @@ func addTool[In, Out any](s *Server, t *mcp.Tool, scope domain.Scope, h handler[
 		}
 		if err := c.Principal.Require(scope); err != nil {
 			return nil, zero, s.toolError(ctx, t.Name, err)
+		}
+		if s.deps.Limits != nil {
+			if _, err := s.deps.Limits.Check(ctx, c.Principal, class); err != nil {
+				return nil, zero, s.toolError(ctx, t.Name, err)
+			}
 		}
 		out, err := h(ctx, call{caller: c, session: req.Session}, in)
 		if err != nil {
@@ -58,35 +64,35 @@ func (s *Server) addMemoryTools() {
 		Name:        "add_memories",
 		Description: "Store one new fact about the user in long-term memory: a preference, a decision, a personal detail, a project convention. Write a single self-contained statement (\"Prefers TypeScript over JavaScript\"); call once per fact. An exact duplicate of an existing memory is not stored twice (created=false).",
 		Annotations: writes("Add memory", false, true),
-	}, domain.ScopeMemoriesWrite, s.addMemories)
+	}, domain.ScopeMemoriesWrite, app.ClassWrites, s.addMemories)
 	addTool(s, &mcp.Tool{
 		Name:        "search_memory",
 		Description: "Search the user's long-term memories for facts relevant to a query; returns the best matches first with a relevance score. Use it before answering anything that may depend on the user's preferences, history or context.",
 		Annotations: readOnly("Search memories"),
-	}, domain.ScopeMemoriesRead, s.searchMemory)
+	}, domain.ScopeMemoriesRead, app.ClassSearch, s.searchMemory)
 	addTool(s, &mcp.Tool{
 		Name:        "list_memories",
 		Description: "List the user's memories, newest first, one page at a time (pass next_cursor back as cursor). Optionally only those of one app or one state. Use search_memory to find memories about a topic.",
 		Annotations: readOnly("List memories"),
-	}, domain.ScopeMemoriesRead, s.listMemories)
+	}, domain.ScopeMemoriesRead, app.ClassReads, s.listMemories)
 	addTool(s, &mcp.Tool{
 		Name:        "get_memory",
 		Description: "Fetch one memory by its id, whatever its state.",
 		Annotations: readOnly("Get memory"),
-	}, domain.ScopeMemoriesRead, s.getMemory)
+	}, domain.ScopeMemoriesRead, app.ClassReads, s.getMemory)
 	addTool(s, &mcp.Tool{
 		Name:        "update_memory",
 		Description: "Correct an existing memory: replace its text and/or its metadata. Use it when a stored fact has changed (\"moved from Paris to Berlin\") instead of adding a contradicting memory. The change is kept in the memory's history.",
 		Annotations: writes("Update memory", true, true),
-	}, domain.ScopeMemoriesWrite, s.updateMemory)
+	}, domain.ScopeMemoriesWrite, app.ClassWrites, s.updateMemory)
 	addTool(s, &mcp.Tool{
 		Name:        "delete_memories",
 		Description: "Delete the memories with the given ids (soft delete: hidden from search and lists, history kept). Only when the user asks to forget something or a memory is wrong and cannot be corrected.",
 		Annotations: writes("Delete memories", true, true),
-	}, domain.ScopeMemoriesWrite, s.deleteMemories)
+	}, domain.ScopeMemoriesWrite, app.ClassWrites, s.deleteMemories)
 	addTool(s, &mcp.Tool{
 		Name:        "delete_all_memories",
 		Description: "Delete every memory of the user. Irreversible from the client's point of view: only call it when the user explicitly asked to forget everything, with confirm=true.",
 		Annotations: writes("Delete all memories", true, true),
-	}, domain.ScopeMemoriesWrite, s.deleteAllMemories)
+	}, domain.ScopeMemoriesWrite, app.ClassWrites, s.deleteAllMemories)
 }
