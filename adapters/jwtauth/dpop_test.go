@@ -170,6 +170,7 @@ func TestDPoPRefusals(t *testing.T) {
 		{"typ JWT", f.creds(rawProof(t, jwt.SigningMethodES256, ecKey, hdr(map[string]any{"typ": "JWT"}), goodClaims()), "GET", memURL), "invalid_dpop_proof", ""},
 		{"HS256 proof", f.creds(rawProof(t, jwt.SigningMethodHS256, []byte("k"), hdr(nil), goodClaims()), "GET", memURL), "invalid_dpop_proof", ""},
 		{"jwk with private d", f.creds(rawProof(t, jwt.SigningMethodES256, ecKey, hdr(map[string]any{"jwk": withD}), goodClaims()), "GET", memURL), "invalid_dpop_proof", ""},
+		{"ES256 alg with an Ed25519 jwk", f.creds(rawProof(t, jwt.SigningMethodES256, ecKey, hdr(map[string]any{"jwk": map[string]any{"kty": "OKP", "crv": "Ed25519", "x": base64.RawURLEncoding.EncodeToString(make([]byte, 32))}}), goodClaims()), "GET", memURL), "invalid_dpop_proof", ""},
 		{"jwk missing", f.creds(rawProof(t, jwt.SigningMethodES256, ecKey, hdr(map[string]any{"jwk": nil}), goodClaims()), "GET", memURL), "invalid_dpop_proof", ""},
 		{"jwk a string", f.creds(rawProof(t, jwt.SigningMethodES256, ecKey, hdr(map[string]any{"jwk": "EC"}), goodClaims()), "GET", memURL), "invalid_dpop_proof", ""},
 		{"crit header", f.creds(rawProof(t, jwt.SigningMethodES256, ecKey, hdr(map[string]any{"crit": []string{"x"}}), goodClaims()), "GET", memURL), "invalid_dpop_proof", ""},

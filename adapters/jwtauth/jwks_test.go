@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,4 +127,35 @@ func TestTokenCacheHonoursKeyRemovalWithinTTL(t *testing.T) {
 	var ae *domain.AuthError
 	require.ErrorAs(t, err, &ae, "after TokenCacheTTL the token is re-verified against the current keys")
 	require.Contains(t, ae.Description, "unknown")
+}
+
+// TestJWKSVerifyDuringRefreshes runs verifications on every core while the
+// key set is replaced underneath them; -race checks the sharing.
+func TestJWKSVerifyDuringRefreshes(t *testing.T) {
+	rs, es, ed := testKeys(t)
+	srv := newJWKSServer(t, rs, es, ed)
+	clock := newTestClock(time.Now())
+	v, _ := newJWKSVerifier(t, srv, clock, func(c *jwtauth.Config) {
+		c.RefreshInterval = time.Millisecond
+		c.TokenCacheSize = -1 // every call goes to the key set
+	})
+	toks := []string{sign(t, rs, baseClaims(clock.Now()), nil), sign(t, es, baseClaims(clock.Now()), nil), sign(t, ed, baseClaims(clock.Now()), nil)}
+	errs := make(chan error, 64)
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			for i := range 30 {
+				if _, err := v.Verify(context.Background(), bearer(toks[(g+i)%3])); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Greater(t, srv.hits.Load(), int64(2), "the set was refreshed while verifying")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -16,6 +17,10 @@ import (
 // It is enforced on the token's own alg before any key is looked up, so
 // "none" and HMAC (signed with a public key as the secret) never verify.
 var allowedAlgs = []string{"RS256", "ES256", "EdDSA"}
+
+// Algorithms returns the accepted signature algorithms, for the algs
+// parameter of a DPoP WWW-Authenticate challenge (RFC 9449 §7.1).
+func Algorithms() []string { return slices.Clone(allowedAlgs) }
 
 // Schemes as they appear in Authorization headers and in AuthError.Scheme.
 const (
