@@ -31,7 +31,14 @@ type harness struct {
 
 const org = "acme"
 
-func newHarness(t testing.TB, mutate ...func(*mcpserver.Config, *mcpserver.Deps)) *harness {
+// setup is what a test may change before the server is built.
+type setup struct {
+	Config mcpserver.Config
+	Deps   mcpserver.Deps
+	Store  *sqlitestore.Store
+}
+
+func newHarness(t testing.TB, mutate ...func(*setup)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: t.TempDir() + "/engram.db"})
@@ -49,12 +56,16 @@ func newHarness(t testing.TB, mutate ...func(*mcpserver.Config, *mcpserver.Deps)
 	ver, err := jwtauth.NewLocal(key, jwtauth.Config{PublicURL: public, ReplayCache: replay})
 	require.NoError(t, err)
 
-	cfg := mcpserver.Config{PublicURL: public, AuthorizationServers: []string{"https://auth.example.com"}}
-	deps := mcpserver.Deps{Memories: mem, Verifier: ver}
-	for _, m := range mutate {
-		m(&cfg, &deps)
+	su := setup{
+		Config: mcpserver.Config{PublicURL: public, AuthorizationServers: []string{"https://auth.example.com"}},
+		Deps:   mcpserver.Deps{Memories: mem, Verifier: ver},
+		Store:  store,
 	}
-	srv := mcpserver.New(cfg, deps)
+	for _, m := range mutate {
+		m(&su)
+	}
+	mem = su.Deps.Memories
+	srv := mcpserver.New(su.Config, su.Deps)
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", srv.Handler())
 	mux.Handle("/mcp/", srv.Handler())
@@ -175,6 +186,7 @@ type searchJSON struct {
 		memoryJSON
 		Score float64 `json:"score"`
 	} `json:"results"`
+	QueryID string `json:"query_id"`
 }
 
 type deletedJSON struct {

@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/jwtauth"
-	"github.com/engram-memory/engram/adapters/mcpserver"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -196,8 +195,8 @@ func TestServeTransportActsAsThePrincipal(t *testing.T) {
 }
 
 func TestConfiguredAndLoopbackOriginsAllowed(t *testing.T) {
-	h := newHarness(t, func(c *mcpserver.Config, _ *mcpserver.Deps) {
-		c.AllowedOrigins = []string{"https://app.example.com/"}
+	h := newHarness(t, func(su *setup) {
+		su.Config.AllowedOrigins = []string{"https://app.example.com/"}
 	})
 	for origin, want := range map[string]int{
 		"https://app.example.com":   http.StatusOK,

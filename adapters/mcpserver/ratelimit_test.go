@@ -7,13 +7,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/inproc"
-	"github.com/engram-memory/engram/adapters/mcpserver"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/ports"
 )
 
 func TestToolCallsShareTheRateLimitBuckets(t *testing.T) {
-	h := newHarness(t, func(_ *mcpserver.Config, d *mcpserver.Deps) {
+	h := newHarness(t, func(su *setup) {
 		limiter := inproc.NewRateLimiter(inproc.RateLimiterOptions{})
 		t.Cleanup(func() { _ = limiter.Close() })
 		svc, err := app.NewRateLimitService(app.RateLimitDeps{Limiter: limiter, Limits: app.RateLimits{
@@ -22,7 +21,7 @@ func TestToolCallsShareTheRateLimitBuckets(t *testing.T) {
 			Search: ports.RateLimit{Burst: 1, Period: time.Hour},
 		}})
 		require.NoError(t, err)
-		d.Limits = svc
+		su.Deps.Limits = svc
 	})
 	cs := h.connect("/mcp", h.token("alice"), "test")
 	callOK[addJSON](t, cs, "add_memories", map[string]any{"text": "one"})

@@ -11,30 +11,19 @@ import (
 	"github.com/engram-memory/engram/domain"
 )
 
-// SearchRequest is one search_memory call in domain terms.
-type SearchRequest struct {
-	Query  string
-	Limit  int // 1..domain.MaxSearchLimit; 0 means domain.DefaultSearchLimit
-	Filter domain.SearchFilter
-}
-
-// SearchHit is one ranked memory; a higher Score ranks first.
-type SearchHit struct {
-	Memory domain.Memory
-	Score  float64
-}
-
-// Searcher ranks the caller's active memories for a query. The search service
-// (hybrid lexical and vector ranking) satisfies it through a thin adapter in
-// the wiring; without one, New falls back to substring matching over
-// MemoryService.List so the tool works in every profile.
+// Searcher ranks the caller's active memories for a query; *app.SearchService
+// (hybrid lexical and vector ranking fused by RRF) satisfies it. Without one,
+// New falls back to substring matching over MemoryService.List so the tool
+// works in every profile.
 //
-// SearchMemories checks domain.ScopeMemoriesRead, returns at most req.Limit
-// hits, best first, only active memories of p's tenant, records the reads
-// under actor, and answers errors of the domain kinds.
+// Search checks domain.ScopeMemoriesRead, validates req, returns at most
+// req.Limit hits, best first, only active memories of p's tenant, records
+// the reads under actor, and answers errors of the domain kinds.
 type Searcher interface {
-	SearchMemories(ctx context.Context, p domain.Principal, req SearchRequest, actor domain.AppID) ([]SearchHit, error)
+	Search(ctx context.Context, p domain.Principal, req app.SearchRequest, actor domain.AppID) (app.SearchResult, error)
 }
+
+var _ Searcher = (*app.SearchService)(nil)
 
 // listSearcher is the fallback Searcher: the whole query as a substring
 // first, then each word, ranked by how many words a memory contains. It is
@@ -46,12 +35,12 @@ type listSearcher struct {
 // maxFallbackTerms bounds the word queries one search may issue.
 const maxFallbackTerms = 8
 
-func (s listSearcher) SearchMemories(ctx context.Context, p domain.Principal, req SearchRequest, actor domain.AppID) ([]SearchHit, error) {
+func (s listSearcher) Search(ctx context.Context, p domain.Principal, req app.SearchRequest, actor domain.AppID) (app.SearchResult, error) {
 	if err := p.Require(domain.ScopeMemoriesRead); err != nil {
-		return nil, err
+		return app.SearchResult{}, err
 	}
-	if err := validateSearch(&req); err != nil {
-		return nil, err
+	if err := req.Validate(); err != nil {
+		return app.SearchResult{}, err
 	}
 	scores := map[domain.MemoryID]float64{}
 	found := map[domain.MemoryID]domain.Memory{}
@@ -68,21 +57,21 @@ func (s listSearcher) SearchMemories(ctx context.Context, p domain.Principal, re
 	}
 	phrase := strings.TrimSpace(req.Query)
 	if err := query(phrase, 1); err != nil {
-		return nil, err
+		return app.SearchResult{}, err
 	}
 	terms := searchTerms(phrase)
 	if len(found) < req.Limit && len(terms) > 1 {
 		for _, term := range terms {
 			if err := query(term, 1/float64(len(terms))); err != nil {
-				return nil, err
+				return app.SearchResult{}, err
 			}
 		}
 	}
-	hits := make([]SearchHit, 0, len(found))
+	hits := make([]app.SearchHit, 0, len(found))
 	for id, m := range found {
-		hits = append(hits, SearchHit{Memory: m, Score: scores[id] / 2})
+		hits = append(hits, app.SearchHit{Memory: m, Score: scores[id] / 2})
 	}
-	slices.SortFunc(hits, func(a, b SearchHit) int {
+	slices.SortFunc(hits, func(a, b app.SearchHit) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
 		}
@@ -91,33 +80,16 @@ func (s listSearcher) SearchMemories(ctx context.Context, p domain.Principal, re
 	if len(hits) > req.Limit {
 		hits = hits[:req.Limit]
 	}
-	return hits, nil
+	return app.SearchResult{Mode: domain.SearchLexical, Results: hits}, nil
 }
 
-func (s listSearcher) listQuery(req SearchRequest, text string) domain.ListQuery {
+func (s listSearcher) listQuery(req app.SearchRequest, text string) domain.ListQuery {
 	f := req.Filter
 	return domain.ListQuery{
 		App: f.App, States: []domain.State{domain.StateActive}, Categories: f.Categories,
 		Metadata: f.Metadata, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
 		TextContains: text, Limit: req.Limit,
 	}
-}
-
-// validateSearch applies the limits every Searcher shares.
-func validateSearch(req *SearchRequest) error {
-	if strings.TrimSpace(req.Query) == "" {
-		return domain.Invalid("query", "must not be empty")
-	}
-	if len(req.Query) > domain.MaxQueryBytes {
-		return domain.Invalid("query", "must be at most %d bytes", domain.MaxQueryBytes)
-	}
-	if req.Limit == 0 {
-		req.Limit = domain.DefaultSearchLimit
-	}
-	if req.Limit < 1 || req.Limit > domain.MaxSearchLimit {
-		return domain.Invalid("limit", "must be between 1 and %d", domain.MaxSearchLimit)
-	}
-	return req.Filter.Validate()
 }
 
 // searchTerms splits a query into distinct words of three or more letters,

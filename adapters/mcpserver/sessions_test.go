@@ -7,13 +7,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/inproc"
-	"github.com/engram-memory/engram/adapters/mcpserver"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
 
-func withSessions(t *testing.T) func(*mcpserver.Config, *mcpserver.Deps) {
-	return func(_ *mcpserver.Config, d *mcpserver.Deps) {
+func withSessions(t *testing.T) func(*setup) {
+	return func(su *setup) {
+		d := &su.Deps
 		store := inproc.NewSessionStore(inproc.SessionOptions{})
 		t.Cleanup(func() { _ = store.Close() })
 		d.Sessions = app.NewSessionService(app.SessionDeps{Sessions: store, Memories: d.Memories})

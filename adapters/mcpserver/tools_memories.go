@@ -19,7 +19,7 @@ func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutpu
 }
 
 func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (searchOutput, error) {
-	req := SearchRequest{Query: in.Query, Limit: in.Limit}
+	req := app.SearchRequest{Query: in.Query, Limit: in.Limit}
 	if f := in.Filters; f != nil {
 		req.Filter = domain.SearchFilter{App: domain.AppID(f.App), Categories: f.Categories, Metadata: f.Metadata}
 		if f.CreatedAfter != nil {
@@ -29,12 +29,12 @@ func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (sear
 			req.Filter.CreatedBefore = *f.CreatedBefore
 		}
 	}
-	hits, err := s.deps.Searcher.SearchMemories(ctx, c.Principal, req, c.app(""))
+	res, err := s.deps.Searcher.Search(ctx, c.Principal, req, c.app(""))
 	if err != nil {
 		return searchOutput{}, err
 	}
-	out := searchOutput{Results: make([]searchResult, len(hits))}
-	for i, h := range hits {
+	out := searchOutput{QueryID: res.QueryID, Degraded: res.Degraded, Results: make([]searchResult, len(res.Results))}
+	for i, h := range res.Results {
 		out.Results[i] = searchResult{memoryOut: toMemoryOut(h.Memory), Score: h.Score}
 	}
 	return out, nil

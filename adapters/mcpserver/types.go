@@ -66,7 +66,9 @@ type searchResult struct {
 }
 
 type searchOutput struct {
-	Results []searchResult `json:"results"`
+	Results  []searchResult `json:"results"`
+	QueryID  string         `json:"query_id,omitempty" jsonschema:"identifies this search for relevance feedback"`
+	Degraded []string       `json:"degraded,omitempty" jsonschema:"rankings left out because their index was unavailable (lexical, vector); results may be less complete"`
 }
 
 type listInput struct {
