@@ -2,6 +2,7 @@ package valkeystore
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -19,6 +20,10 @@ type Config struct {
 	// optional user:password and /db, e.g. rediss://:secret@cache:6380/0.
 	URL         string
 	DialTimeout time.Duration // default 2s
+	// TLS, when set, replaces the client TLS settings of a valkeys:// or
+	// rediss:// URL (a private CA in RootCAs, a client certificate for
+	// mutual TLS). Nil uses the system roots. Ignored for plain URLs.
+	TLS *tls.Config
 	Options
 }
 
@@ -54,6 +59,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	opt, err := valkey.ParseURL(cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("valkeystore: ENGRAM_VALKEY_URL: %w", domain.Invalid("valkey_url", "%v", err))
+	}
+	if opt.TLSConfig != nil && cfg.TLS != nil {
+		t := cfg.TLS.Clone()
+		if t.ServerName == "" {
+			t.ServerName = opt.TLSConfig.ServerName
+		}
+		t.MinVersion = max(t.MinVersion, tls.VersionTLS12)
+		opt.TLSConfig = t
 	}
 	opt.Dialer.Timeout = cfg.DialTimeout
 	if opt.Dialer.Timeout <= 0 {
