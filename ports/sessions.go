@@ -46,7 +46,7 @@ type SessionStore interface {
 	Events(ctx context.Context, t domain.Tenant, session domain.SessionID, ids []string) ([]domain.SessionEvent, error)
 
 	// FindMention returns the most recent event whose text contains term,
-	// compared case-insensitively (Unicode simple folding), or an error
+	// ignoring case as domain.MentionMatches does (Unicode-aware), or an error
 	// wrapping domain.ErrNotFound when none does. An empty term is
 	// domain.ErrInvalid.
 	FindMention(ctx context.Context, t domain.Tenant, session domain.SessionID, term string) (domain.SessionEvent, error)
