@@ -46,7 +46,6 @@ func (v *Verifier) checkProof(ctx context.Context, c ports.Credentials, tokenSum
 		return proofErr("exactly one DPoP proof is required")
 	}
 	var claims proofClaims
-	var keyJKT string
 	_, err := v.proofParser.ParseWithClaims(c.DPoPProof, &claims, func(t *jwt.Token) (any, error) {
 		if typ, _ := t.Header["typ"].(string); typ != "dpop+jwt" {
 			return nil, errors.New("typ must be dpop+jwt")
@@ -62,16 +61,22 @@ func (v *Verifier) checkProof(ctx context.Context, c ports.Credentials, tokenSum
 		if err != nil {
 			return nil, err
 		}
-		if keyJKT, err = Thumbprint(pub); err != nil {
+		keyJKT, err := Thumbprint(pub)
+		if err != nil {
 			return nil, err
+		}
+		// Checked before the signature: a proof made with any other key
+		// is refused without spending a verification on it.
+		if subtle.ConstantTimeCompare([]byte(keyJKT), []byte(jkt)) != 1 {
+			return nil, errJKTMismatch
 		}
 		return pub, nil
 	})
-	if err != nil {
-		return proofErr("proof is malformed or its signature is invalid")
-	}
-	if subtle.ConstantTimeCompare([]byte(keyJKT), []byte(jkt)) != 1 {
+	switch {
+	case errors.Is(err, errJKTMismatch):
 		return proofErr("proof key does not match the token's cnf.jkt")
+	case err != nil:
+		return proofErr("proof is malformed or its signature is invalid")
 	}
 	if claims.HTM != c.Method {
 		return proofErr("htm does not match the request method")
@@ -110,6 +115,8 @@ func (v *Verifier) checkProof(ctx context.Context, c ports.Credentials, tokenSum
 	}
 	return nil
 }
+
+var errJKTMismatch = errors.New("proof key is not the token's key")
 
 func proofErr(desc string) error { return authErr(SchemeDPoP, "invalid_dpop_proof", desc) }
 

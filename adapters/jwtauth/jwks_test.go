@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -140,11 +142,14 @@ func TestJWKSVerifyDuringRefreshes(t *testing.T) {
 		c.TokenCacheSize = -1 // every call goes to the key set
 	})
 	toks := []string{sign(t, rs, baseClaims(clock.Now()), nil), sign(t, es, baseClaims(clock.Now()), nil), sign(t, ed, baseClaims(clock.Now()), nil)}
+	target := srv.hits.Load() + 5
+	deadline := time.Now().Add(10 * time.Second)
 	errs := make(chan error, 64)
 	var wg sync.WaitGroup
 	for g := range 6 {
 		wg.Go(func() {
-			for i := range 30 {
+			// Verify until the set has been replaced several times.
+			for i := 0; srv.hits.Load() < target && time.Now().Before(deadline); i++ {
 				if _, err := v.Verify(context.Background(), bearer(toks[(g+i)%3])); err != nil {
 					errs <- err
 					return
@@ -157,5 +162,26 @@ func TestJWKSVerifyDuringRefreshes(t *testing.T) {
 	for err := range errs {
 		require.NoError(t, err)
 	}
-	require.Greater(t, srv.hits.Load(), int64(2), "the set was refreshed while verifying")
+	require.GreaterOrEqual(t, srv.hits.Load(), target, "the set was refreshed while verifying")
+}
+
+func TestJWKSHangingAtStartDoesNotBlockStart(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) })
+	start := time.Now()
+	v, err := jwtauth.NewJWKS(context.Background(), jwtauth.Config{
+		JWKSURL: hang.URL, Issuer: testIssuer, Audience: testAudience,
+		ReplayCache: newMemReplay(time.Now), HTTPTimeout: 100 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	t.Cleanup(v.Close)
+	require.Less(t, time.Since(start), 2*time.Second, "start waits at most HTTPTimeout for the IdP")
+	require.ErrorIs(t, v.Ready(context.Background()), domain.ErrUnavailable)
 }
