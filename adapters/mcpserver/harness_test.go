@@ -22,11 +22,12 @@ import (
 // harness is a running MCP endpoint over a real SQLite store, verified by the
 // real local-key JWT verifier, behind a real HTTP listener.
 type harness struct {
-	t      testing.TB
-	public string
-	key    *jwtauth.LocalKey
-	mem    *app.MemoryService
-	srv    *mcpserver.Server
+	t        testing.TB
+	public   string
+	key      *jwtauth.LocalKey
+	mem      *app.MemoryService
+	searcher mcpserver.Searcher // nil unless a test wired one
+	srv      *mcpserver.Server
 }
 
 const org = "acme"
@@ -73,7 +74,7 @@ func newHarness(t testing.TB, mutate ...func(*setup)) *harness {
 	ts.Config.Handler = mux
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &harness{t: t, public: public, key: key, mem: mem, srv: srv}
+	return &harness{t: t, public: public, key: key, mem: mem, searcher: su.Deps.Searcher, srv: srv}
 }
 
 // token mints a token for user of org acme with the given scopes (the

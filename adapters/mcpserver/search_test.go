@@ -14,7 +14,7 @@ import (
 // withSearch wires the embedded profile's real search: SQLite FTS5, the
 // in-process vector index and the local embedder, kept current by the
 // indexer observing every write.
-func withSearch(t *testing.T) func(*setup) {
+func withSearch(t testing.TB) func(*setup) {
 	return func(su *setup) {
 		ctx := context.Background()
 		st := su.Store
