@@ -73,8 +73,8 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 		t.Parallel()
 		l := newLimiter(t)
 		ctx := context.Background()
-		// One token every 250ms.
-		lim := ports.RateLimit{Burst: 2, Period: 500 * time.Millisecond}
+		// One token a second: wide margins for a loaded test machine.
+		lim := ports.RateLimit{Burst: 2, Period: 2 * time.Second}
 		for range 2 {
 			d, err := l.Allow(ctx, "r", lim, 1)
 			require.NoError(t, err)
@@ -91,7 +91,7 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 		d, err = l.Allow(ctx, "r", lim, 1)
 		require.NoError(t, err)
 		require.False(t, d.Allowed, "only one token came back")
-		time.Sleep(600 * time.Millisecond)
+		time.Sleep(2200 * time.Millisecond)
 		d, err = l.Allow(ctx, "r", lim, 1)
 		require.NoError(t, err)
 		require.True(t, d.Allowed)

@@ -137,13 +137,13 @@ func runSessionLifetime(t *testing.T, newStore func(t *testing.T, s SessionSetup
 
 	t.Run("Lifetime/WriteRefreshesTTL", func(t *testing.T) {
 		t.Parallel()
-		s := newStore(t, SessionSetup{TTL: 1200 * time.Millisecond})
+		s := newStore(t, SessionSetup{TTL: 2 * time.Second})
 		ctx := context.Background()
 		first := appendN(t, s, tenantA, "kept", 1)[0]
-		time.Sleep(700 * time.Millisecond)
+		time.Sleep(1200 * time.Millisecond)
 		appendN(t, s, tenantA, "kept", 1)
-		time.Sleep(700 * time.Millisecond)
-		// 1.4s after the first write, 0.7s after the second: alive, and the
+		time.Sleep(1200 * time.Millisecond)
+		// 2.4s after the first write, 1.2s after the second: alive, and the
 		// first event lives as long as the session.
 		got, err := s.Events(ctx, tenantA, "kept", []string{first.ID})
 		require.NoError(t, err, "a write refreshes the whole session's TTL")

@@ -25,7 +25,7 @@ func TestReplayCacheFullFailsClosedUntilKeysExpire(t *testing.T) {
 	c := inproc.NewReplayCache(inproc.ReplayOptions{MaxKeys: 3, SweepEvery: time.Hour})
 	t.Cleanup(func() { require.NoError(t, c.Close()) })
 	ctx := context.Background()
-	short := time.Now().Add(200 * time.Millisecond)
+	short := time.Now().Add(time.Second)
 	for _, k := range []string{"a", "b"} {
 		fresh, err := c.Remember(ctx, k, short)
 		require.NoError(t, err)
@@ -44,7 +44,7 @@ func TestReplayCacheFullFailsClosedUntilKeysExpire(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, fresh, "the refusal kept every remembered key")
 
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond)
 	fresh, err = c.Remember(ctx, "d", time.Now().Add(time.Hour))
 	require.NoError(t, err, "expired keys make room")
 	require.True(t, fresh)
@@ -57,9 +57,9 @@ func TestReplayCacheSweeperFreesExpiredKeys(t *testing.T) {
 	c := inproc.NewReplayCache(inproc.ReplayOptions{SweepEvery: 20 * time.Millisecond})
 	t.Cleanup(func() { require.NoError(t, c.Close()) })
 	for _, k := range []string{"a", "b", "c"} {
-		_, err := c.Remember(context.Background(), k, time.Now().Add(100*time.Millisecond))
+		_, err := c.Remember(context.Background(), k, time.Now().Add(time.Second))
 		require.NoError(t, err)
 	}
 	require.Equal(t, 3, c.Len())
-	require.Eventually(t, func() bool { return c.Len() == 0 }, 2*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return c.Len() == 0 }, 5*time.Second, 10*time.Millisecond)
 }

@@ -46,7 +46,7 @@ func TestSessionStoreEvictsLeastRecentlyWrittenSession(t *testing.T) {
 }
 
 func TestSessionStoreSweeperFreesExpiredSessions(t *testing.T) {
-	st := inproc.NewSessionStore(inproc.SessionOptions{TTL: 100 * time.Millisecond, SweepEvery: 20 * time.Millisecond})
+	st := inproc.NewSessionStore(inproc.SessionOptions{TTL: time.Second, SweepEvery: 20 * time.Millisecond})
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	ctx := context.Background()
 	for _, sid := range []domain.SessionID{"a", "b", "c"} {
@@ -57,7 +57,7 @@ func TestSessionStoreSweeperFreesExpiredSessions(t *testing.T) {
 	}
 	require.Equal(t, 3, st.Len())
 	// Nothing reads the sessions: only the sweeper can free them.
-	require.Eventually(t, func() bool { return st.Len() == 0 }, 2*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return st.Len() == 0 }, 5*time.Second, 10*time.Millisecond)
 }
 
 func TestSessionStoreReturnsCopies(t *testing.T) {
