@@ -44,8 +44,9 @@ func (s *Server) buildHandler() *handlers {
 		panic("mcpserver: Handler needs Config.PublicURL")
 	}
 	stream := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, &mcp.StreamableHTTPOptions{
-		SessionTimeout: s.cfg.SessionTimeout,
-		Logger:         s.log,
+		SessionTimeout:      s.cfg.SessionTimeout,
+		Logger:              s.log,
+		MaxRequestBodyBytes: s.cfg.MaxBodyBytes,
 		// guard applies the same loopback Host check to every route,
 		// SSE included, so the SDK's copy is redundant.
 		DisableLocalhostProtection: true,

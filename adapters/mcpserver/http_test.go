@@ -242,3 +242,23 @@ func TestSSESessionIsBoundToItsPrincipal(t *testing.T) {
 	own := h.post(endpoint, "Bearer "+h.token("alice"), "", initializeBody)
 	require.Equal(t, http.StatusAccepted, own.StatusCode)
 }
+
+func TestOversizeBodyRefused(t *testing.T) {
+	h := newHarness(t, func(su *setup) { su.Config.MaxBodyBytes = 4096 })
+	big := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"pad":"` + strings.Repeat("x", 8192) + `"}}`
+	resp := h.post("/mcp", "Bearer "+h.token("alice"), "", big)
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+}
+
+func TestSSESessionsAreBounded(t *testing.T) {
+	h := newHarness(t, func(su *setup) { su.Config.MaxSSESessions = 1 })
+	tr := &mcp.SSEClientTransport{Endpoint: h.public + "/mcp/sse", HTTPClient: h.client(h.token("alice"), nil)}
+	h.connectWith(tr, "first")
+	req, err := http.NewRequest(http.MethodGet, h.public+"/mcp/sse", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+h.token("alice"))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+}

@@ -38,6 +38,12 @@ type Config struct {
 	DPoPAlgs []string
 	// SessionTimeout closes idle Streamable HTTP sessions; default 30m.
 	SessionTimeout time.Duration
+	// MaxBodyBytes bounds one HTTP request body (413 beyond); default 1 MiB,
+	// the REST API's default, far above the 64 KiB a memory may hold.
+	MaxBodyBytes int64
+	// MaxSSESessions bounds concurrently open legacy SSE streams (each holds
+	// a goroutine and a connection); default 1000, 503 beyond.
+	MaxSSESessions int
 	// Version is reported in the initialize handshake.
 	Version string
 	Logger  *slog.Logger
@@ -98,6 +104,12 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if cfg.SessionTimeout == 0 {
 		cfg.SessionTimeout = 30 * time.Minute
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxSSESessions == 0 {
+		cfg.MaxSSESessions = 1000
 	}
 	if len(cfg.DPoPAlgs) == 0 {
 		cfg.DPoPAlgs = []string{"ES256", "EdDSA", "RS256"}

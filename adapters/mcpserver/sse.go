@@ -33,14 +33,21 @@ func (t *sseSessions) get(id string) *sseSession {
 	return t.m[id]
 }
 
-func (t *sseSessions) put(id string, s *sseSession) {
+// add registers a session unless max are already open.
+func (t *sseSessions) add(id string, s *sseSession, max int) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if s == nil {
-		delete(t.m, id)
-		return
+	if len(t.m) >= max {
+		return false
 	}
 	t.m[id] = s
+	return true
+}
+
+func (t *sseSessions) remove(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.m, id)
 }
 
 func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, c caller) {
@@ -60,9 +67,13 @@ func (s *Server) serveSSE(w http.ResponseWriter, r *http.Request, c caller) {
 // a valid token of the same owner.
 func (s *Server) openSSE(w http.ResponseWriter, r *http.Request, c caller) {
 	id := rand.Text()
-	t := &mcp.SSEServerTransport{Endpoint: r.URL.EscapedPath() + "?sessionid=" + id, Response: w}
-	s.sse.put(id, &sseSession{transport: t, owner: c.bindingKey()})
-	defer s.sse.put(id, nil)
+	t := &mcp.SSEServerTransport{Endpoint: r.URL.EscapedPath() + "?sessionid=" + id, Response: w, MaxRequestBodyBytes: s.cfg.MaxBodyBytes}
+	if !s.sse.add(id, &sseSession{transport: t, owner: c.bindingKey()}, s.cfg.MaxSSESessions) {
+		w.Header().Set("Retry-After", "30")
+		writeProblem(w, http.StatusServiceUnavailable, "too many open SSE sessions; use Streamable HTTP at /mcp")
+		return
+	}
+	defer s.sse.remove(id)
 
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
