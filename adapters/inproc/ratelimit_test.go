@@ -13,6 +13,7 @@ import (
 )
 
 func TestRateLimiterContract(t *testing.T) {
+	t.Parallel()
 	contracttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter {
 		l := inproc.NewRateLimiter(inproc.RateLimiterOptions{SweepEvery: 50 * time.Millisecond})
 		t.Cleanup(func() { require.NoError(t, l.Close()) })
@@ -21,6 +22,7 @@ func TestRateLimiterContract(t *testing.T) {
 }
 
 func TestRateLimiterBoundedAndSwept(t *testing.T) {
+	t.Parallel()
 	l := inproc.NewRateLimiter(inproc.RateLimiterOptions{MaxKeys: 2, SweepEvery: 20 * time.Millisecond})
 	t.Cleanup(func() { require.NoError(t, l.Close()) })
 	ctx := context.Background()

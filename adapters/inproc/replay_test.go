@@ -14,6 +14,7 @@ import (
 )
 
 func TestReplayCacheContract(t *testing.T) {
+	t.Parallel()
 	contracttest.RunReplayCache(t, func(t *testing.T) ports.ReplayCache {
 		c := inproc.NewReplayCache(inproc.ReplayOptions{SweepEvery: 50 * time.Millisecond})
 		t.Cleanup(func() { require.NoError(t, c.Close()) })
@@ -22,6 +23,7 @@ func TestReplayCacheContract(t *testing.T) {
 }
 
 func TestReplayCacheFullFailsClosedUntilKeysExpire(t *testing.T) {
+	t.Parallel()
 	c := inproc.NewReplayCache(inproc.ReplayOptions{MaxKeys: 3, SweepEvery: time.Hour})
 	t.Cleanup(func() { require.NoError(t, c.Close()) })
 	ctx := context.Background()
@@ -54,6 +56,7 @@ func TestReplayCacheFullFailsClosedUntilKeysExpire(t *testing.T) {
 }
 
 func TestReplayCacheSweeperFreesExpiredKeys(t *testing.T) {
+	t.Parallel()
 	c := inproc.NewReplayCache(inproc.ReplayOptions{SweepEvery: 20 * time.Millisecond})
 	t.Cleanup(func() { require.NoError(t, c.Close()) })
 	for _, k := range []string{"a", "b", "c"} {

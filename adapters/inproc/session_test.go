@@ -14,6 +14,7 @@ import (
 )
 
 func TestSessionStoreContract(t *testing.T) {
+	t.Parallel()
 	contracttest.RunSessionStore(t, func(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
 		st := inproc.NewSessionStore(inproc.SessionOptions{TTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, SweepEvery: 50 * time.Millisecond})
 		t.Cleanup(func() { require.NoError(t, st.Close()) })
@@ -22,6 +23,7 @@ func TestSessionStoreContract(t *testing.T) {
 }
 
 func TestSessionStoreEvictsLeastRecentlyWrittenSession(t *testing.T) {
+	t.Parallel()
 	st := inproc.NewSessionStore(inproc.SessionOptions{MaxSessions: 3})
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	ctx := context.Background()
@@ -46,6 +48,7 @@ func TestSessionStoreEvictsLeastRecentlyWrittenSession(t *testing.T) {
 }
 
 func TestSessionStoreSweeperFreesExpiredSessions(t *testing.T) {
+	t.Parallel()
 	st := inproc.NewSessionStore(inproc.SessionOptions{TTL: time.Second, SweepEvery: 20 * time.Millisecond})
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	ctx := context.Background()
@@ -61,6 +64,7 @@ func TestSessionStoreSweeperFreesExpiredSessions(t *testing.T) {
 }
 
 func TestSessionStoreReturnsCopies(t *testing.T) {
+	t.Parallel()
 	st := inproc.NewSessionStore(inproc.SessionOptions{})
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	ctx := context.Background()

@@ -59,20 +59,24 @@ func newStore(t testing.TB, o valkeystore.Options) *valkeystore.Store {
 }
 
 func TestReplayCacheContract(t *testing.T) {
+	t.Parallel()
 	contracttest.RunReplayCache(t, func(t *testing.T) ports.ReplayCache { return newStore(t, valkeystore.Options{}) })
 }
 
 func TestRateLimiterContract(t *testing.T) {
+	t.Parallel()
 	contracttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter { return newStore(t, valkeystore.Options{}) })
 }
 
 func TestSessionStoreContract(t *testing.T) {
+	t.Parallel()
 	contracttest.RunSessionStore(t, func(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
 		return newStore(t, valkeystore.Options{SessionTTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife})
 	})
 }
 
 func TestOpenRefusesBadURLAndUnreachableServer(t *testing.T) {
+	t.Parallel()
 	_, err := valkeystore.Open(context.Background(), valkeystore.Config{URL: "http://localhost:6379"})
 	require.ErrorIs(t, err, domain.ErrInvalid)
 	start := time.Now()
@@ -83,6 +87,7 @@ func TestOpenRefusesBadURLAndUnreachableServer(t *testing.T) {
 }
 
 func TestMaxMemoryPolicy(t *testing.T) {
+	t.Parallel()
 	s := newStore(t, valkeystore.Options{})
 	ctx := context.Background()
 	got, err := s.MaxMemoryPolicy(ctx)
@@ -94,6 +99,7 @@ func TestMaxMemoryPolicy(t *testing.T) {
 }
 
 func TestKeysArePrefixedEscapedAndExpire(t *testing.T) {
+	t.Parallel()
 	s := newStore(t, valkeystore.Options{SessionTTL: time.Hour})
 	ctx := context.Background()
 	tn := domain.Tenant{OrgID: "o:1", UserID: "u"}
