@@ -4,9 +4,11 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -98,7 +100,7 @@ func TestToolErrorsNameTheProblem(t *testing.T) {
 	require.True(t, res.IsError)
 	require.Contains(t, text(res), "invalid id")
 
-	res = call(t, cs, "get_memory", map[string]any{"id": string(domain.NewMemoryID(timeNow()))})
+	res = call(t, cs, "get_memory", map[string]any{"id": string(domain.NewMemoryID(time.Now()))})
 	require.True(t, res.IsError)
 	require.Contains(t, text(res), "not found")
 
@@ -134,7 +136,7 @@ func TestAnotherTenantsMemoryIsNeverVisible(t *testing.T) {
 
 	for _, tok := range []string{
 		h.token("bob"), // same org, other user
-		h.mint(jwtauthClaims("alice", "other-org")), // same user name, other org
+		h.mint(jwtauth.Claims{Subject: "alice", OrgID: "other-org"}), // same user name, other org
 	} {
 		cs := h.connect("/mcp", tok, "test")
 		res := call(t, cs, "get_memory", map[string]any{"id": secret.Memory.ID})
@@ -155,7 +157,7 @@ func TestAnotherTenantsMemoryIsNeverVisible(t *testing.T) {
 
 func TestTokenClientIDNamesTheApp(t *testing.T) {
 	h := newHarness(t)
-	tok := h.mint(jwtauthClaimsClient("alice", org, "My Agent"))
+	tok := h.mint(jwtauth.Claims{Subject: "alice", OrgID: org, ClientID: "My Agent"})
 	cs := h.connect("/mcp", tok, "Claude Desktop")
 	added := callOK[addJSON](t, cs, "add_memories", map[string]any{"text": "Token client wins over the handshake"})
 	require.Equal(t, "my-agent", added.Memory.App)
