@@ -30,7 +30,11 @@ local drop = n - tonumber(ARGV[5])
 if drop > 0 then
   local old = redis.call('ZRANGE', KEYS[2], 0, drop - 1)
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, drop - 1)
-  redis.call('HDEL', KEYS[1], unpack(old))
+  -- unpack is bounded by the Lua stack (about 8000 values): delete in chunks
+  -- in case the cap was lowered under a long session.
+  for i = 1, #old, 1000 do
+    redis.call('HDEL', KEYS[1], unpack(old, i, math.min(i + 999, #old)))
+  end
   n = n - drop
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])

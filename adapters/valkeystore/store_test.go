@@ -125,3 +125,35 @@ func TestKeysArePrefixedEscapedAndExpire(t *testing.T) {
 		require.Positive(t, ttl, "key %s would live forever", k)
 	}
 }
+
+// TestLoweredCapTrimsLongSession appends 9,000 events (more than one Lua
+// unpack can take at once), then appends through a store configured with a
+// cap of 5: the one script call must trim the whole excess.
+func TestLoweredCapTrimsLongSession(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, valkeystore.Options{})
+	ctx := context.Background()
+	tn := domain.Tenant{OrgID: "o", UserID: "u"}
+	es := make([]domain.SessionEvent, 0, 9000)
+	base := time.Now().Add(-time.Hour)
+	for i := range 9000 {
+		at := base.Add(time.Duration(i) * time.Millisecond)
+		es = append(es, domain.SessionEvent{ID: domain.NewID(at), Role: domain.RoleUser, Text: "e", CreatedAt: at})
+	}
+	for i := 0; i < len(es); i += 500 {
+		require.NoError(t, s.AppendBatch(ctx, tn, "long", es[i:i+500]))
+	}
+	small := valkeystore.New(s.Client(), valkeystore.Options{Prefix: s.Prefix(), MaxEvents: 5})
+	last, err := domain.NewSessionEvent(domain.RoleUser, "newest", nil, time.Now())
+	require.NoError(t, err)
+	_, err = small.Append(ctx, tn, "long", last)
+	require.NoError(t, err)
+	got, err := small.Recent(ctx, tn, "long", 100)
+	require.NoError(t, err)
+	require.Len(t, got, 5)
+	require.Equal(t, last.ID, got[0].ID)
+	c := s.Client()
+	n, err := c.Do(ctx, c.B().Hlen().Key(s.Prefix()+":sess:{o:u:long}:ev").Build()).AsInt64()
+	require.NoError(t, err)
+	require.EqualValues(t, 5, n, "the hash was trimmed with the index")
+}
