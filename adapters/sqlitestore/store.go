@@ -111,6 +111,11 @@ func dsn(cfg Config, readOnly bool) string {
 		// Erased content is overwritten with zeros instead of lingering in
 		// free pages of the file.
 		v.Add("_pragma", "secure_delete(1)")
+		// A batch touches many index pages; with the default 2 MiB cache
+		// SQLite spills dirty pages to the WAL mid-transaction and reads
+		// them back. Statement journals stay in memory for the same reason.
+		v.Add("_pragma", "cache_size(-65536)")
+		v.Add("_pragma", "temp_store(MEMORY)")
 		v.Set("_txlock", "immediate")
 	}
 	return "file:" + cfg.Path + "?" + v.Encode()
