@@ -27,7 +27,7 @@ func (s *Store) Get(ctx context.Context, t domain.Tenant, id domain.MemoryID) (d
 		return domain.Memory{}, fmt.Errorf("pgstore: get memory %s: %w", id, domain.ErrNotFound)
 	}
 	var m domain.Memory
-	err := s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
+	err := s.readTx(ctx, t.OrgID, func(tx *sqlx.Conn) error {
 		var row memoryRow
 		if err := tx.GetContext(ctx, &row, getMemorySQL, t.OrgID, t.UserID, id); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
@@ -58,7 +58,7 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 		return domain.Page{}, fmt.Errorf("pgstore: list memories: %w", err)
 	}
 	var page domain.Page
-	err = s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
+	err = s.readTx(ctx, t.OrgID, func(tx *sqlx.Conn) error {
 		var rows []memoryRow
 		if err := tx.SelectContext(ctx, &rows, query, args...); err != nil {
 			return err
