@@ -46,6 +46,7 @@ func newHarness(t testing.TB, mutate ...func(*setup)) *harness {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
 	mem := app.NewMemoryService(app.MemoryDeps{Memories: store, Apps: store, Access: store})
+	t.Cleanup(mem.Close) // before the store closes: flushes queued access-log writes
 
 	key, _, err := jwtauth.LoadOrCreateLocalKey(t.TempDir())
 	require.NoError(t, err)

@@ -24,6 +24,7 @@ func withSearch(t testing.TB) func(*setup) {
 		indexer := app.NewIndexer(app.IndexerDeps{Memories: st, Scanner: st, Text: st.TextIndex(), Vectors: vectors, Embedder: embed})
 		require.NoError(t, indexer.Bind(ctx))
 		mem := app.NewMemoryService(app.MemoryDeps{Memories: st, Apps: st, Access: st, Observers: []app.ChangeObserver{indexer}})
+		t.Cleanup(mem.Close)
 		su.Deps.Memories = mem
 		su.Deps.Searcher = app.NewSearchService(app.SearchDeps{Memories: st, Text: st.TextIndex(), Vectors: vectors, Embedder: embed, Reads: mem})
 	}

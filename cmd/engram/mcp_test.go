@@ -159,6 +159,7 @@ func TestMCPStdioProxiesARemoteEngram(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
 	mem := app.NewMemoryService(app.MemoryDeps{Memories: store, Apps: store, Access: store})
+	t.Cleanup(mem.Close)
 	key, _, err := jwtauth.LoadOrCreateLocalKey(t.TempDir())
 	require.NoError(t, err)
 	replay := inproc.NewReplayCache(inproc.ReplayOptions{})
