@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,11 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/engram-memory/engram/adapters/inproc"
 	"github.com/engram-memory/engram/adapters/jwtauth"
-	"github.com/engram-memory/engram/adapters/mcpserver"
-	"github.com/engram-memory/engram/adapters/sqlitestore"
-	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/domain"
@@ -153,46 +150,48 @@ func TestMCPStdioOnEmbeddedStore(t *testing.T) {
 	require.Empty(t, callTool[mcpList](t, other, "list_memories", nil).Items)
 }
 
+// TestMCPStdioProxiesARemoteEngram runs engramd's whole HTTP stack (the
+// shared wiring in zero-config mode, MCP mounted behind the REST router) on a
+// loopback listener and drives it through `engram mcp --remote`.
 func TestMCPStdioProxiesARemoteEngram(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: wiring.SQLitePath(t.TempDir())})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.Close() })
-	mem := app.NewMemoryService(app.MemoryDeps{Memories: store, Apps: store, Access: store})
-	t.Cleanup(mem.Close)
-	key, _, err := jwtauth.LoadOrCreateLocalKey(t.TempDir())
-	require.NoError(t, err)
-	replay := inproc.NewReplayCache(inproc.ReplayOptions{})
-	t.Cleanup(func() { _ = replay.Close() })
-
 	ts := httptest.NewUnstartedServer(nil)
-	public := "http://" + ts.Listener.Addr().String()
-	ver, err := jwtauth.NewLocal(key, jwtauth.Config{PublicURL: public, ReplayCache: replay})
+	addr := ts.Listener.Addr().String()
+	cfg, err := config.Load([]string{"--addr", addr, "--data-dir", t.TempDir()}, func(string) string { return "" })
 	require.NoError(t, err)
-	srv := mcpserver.New(mcpserver.Config{PublicURL: public}, mcpserver.Deps{Memories: mem, Verifier: ver})
-	mux := http.NewServeMux()
-	mux.Handle("/mcp", srv.Handler())
-	ts.Config.Handler = mux
+	sys, err := wiring.Build(ctx, cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sys.Close() })
+	ts.Config.Handler = sys.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
 
-	tok, err := key.Mint(jwtauth.Claims{Subject: "alice", OrgID: "acme"})
+	tok, err := sys.MintLocal(jwtauth.Claims{Subject: "alice", OrgID: "acme"})
 	require.NoError(t, err)
-	cs := stdioSession(t, "Cursor", "mcp", "--remote", public, "--token", tok)
+	cs := stdioSession(t, "Cursor", "mcp", "--remote", cfg.PublicURL, "--token", tok)
 	added := callTool[mcpAdded](t, cs, "add_memories", map[string]any{"text": "Stored through the proxy"})
 	require.Equal(t, "cursor", added.Memory.App, "the local client's name reaches the remote")
+	found := callTool[mcpSearch](t, cs, "search_memory", map[string]any{"query": "proxy"})
+	require.Len(t, found.Results, 1)
 
 	alice := domain.Principal{OrgID: "acme", UserID: "alice", Scopes: domain.DefaultUserScopes}
-	m, err := mem.Get(ctx, alice, domain.MemoryID(added.Memory.ID), "")
+	m, err := sys.Memories.Get(ctx, alice, domain.MemoryID(added.Memory.ID), "")
 	require.NoError(t, err)
 	require.Equal(t, "Stored through the proxy", m.Text)
 
-	readOnly, err := key.Mint(jwtauth.Claims{Subject: "alice", OrgID: "acme", Scopes: []domain.Scope{domain.ScopeMemoriesRead}})
+	readOnly, err := sys.MintLocal(jwtauth.Claims{Subject: "alice", OrgID: "acme", Scopes: []domain.Scope{domain.ScopeMemoriesRead}})
 	require.NoError(t, err)
-	ro := stdioSession(t, "Cursor", "mcp", "--remote", public+"/mcp", "--token", readOnly)
+	ro := stdioSession(t, "Cursor", "mcp", "--remote", cfg.PublicURL+"/mcp", "--token", readOnly)
 	res, err := ro.CallTool(ctx, &mcp.CallToolParams{Name: "add_memories", Arguments: map[string]any{"text": "refused"}})
 	require.NoError(t, err)
 	require.True(t, res.IsError, "the remote's scope check reaches the local client")
+
+	// The engramd stack answers an anonymous MCP request as the spec asks.
+	resp, err := http.Post(cfg.PublicURL+"/mcp", "application/json", strings.NewReader(`{}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("WWW-Authenticate"), `resource_metadata="`+cfg.PublicURL+`/.well-known/oauth-protected-resource"`)
 }
 
 func TestMCPRemoteNeedsAToken(t *testing.T) {
