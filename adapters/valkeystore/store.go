@@ -19,7 +19,7 @@ type Config struct {
 	// URL is valkey://, redis://, valkeys:// or rediss:// (TLS), with
 	// optional user:password and /db, e.g. rediss://:secret@cache:6380/0.
 	URL         string
-	DialTimeout time.Duration // default 2s
+	DialTimeout time.Duration // default the URL's dial_timeout, else 2s
 	// TLS, when set, replaces the client TLS settings of a valkeys:// or
 	// rediss:// URL (a private CA in RootCAs, a client certificate for
 	// mutual TLS). Nil uses the system roots. Ignored for plain URLs.
@@ -68,13 +68,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		t.MinVersion = max(t.MinVersion, tls.VersionTLS12)
 		opt.TLSConfig = t
 	}
-	opt.Dialer.Timeout = cfg.DialTimeout
-	if opt.Dialer.Timeout <= 0 {
+	// Explicit settings win over the URL's dial_timeout and write_timeout
+	// parameters, which win over the defaults.
+	if cfg.DialTimeout > 0 {
+		opt.Dialer.Timeout = cfg.DialTimeout
+	} else if opt.Dialer.Timeout <= 0 {
 		opt.Dialer.Timeout = 2 * time.Second
 	}
-	// Detect a server that accepts but does not answer within a few seconds
-	// rather than the default ten.
-	opt.ConnWriteTimeout = 3 * time.Second
+	if opt.ConnWriteTimeout <= 0 {
+		// Detect a server that accepts but does not answer within a few
+		// seconds rather than the client's default ten.
+		opt.ConnWriteTimeout = 3 * time.Second
+	}
 	// Client-side caching buys nothing here (every read is of fresh state).
 	opt.DisableCache = true
 	c, err := valkey.NewClient(opt)
