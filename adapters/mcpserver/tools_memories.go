@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
@@ -10,7 +11,7 @@ import (
 
 func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutput, error) {
 	m, created, err := s.deps.Memories.Add(ctx, c.Principal, app.AddInput{
-		Text: in.Text, App: c.app(domain.AppID(in.App)), Metadata: in.Metadata, Categories: in.Categories,
+		Text: in.Text, App: c.app(appArg(in.App)), Metadata: in.Metadata, Categories: in.Categories,
 	})
 	if err != nil {
 		return addOutput{}, err
@@ -21,7 +22,7 @@ func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutpu
 func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (searchOutput, error) {
 	req := app.SearchRequest{Query: in.Query, Limit: in.Limit}
 	if f := in.Filters; f != nil {
-		req.Filter = domain.SearchFilter{App: domain.AppID(f.App), Categories: f.Categories, Metadata: f.Metadata}
+		req.Filter = domain.SearchFilter{App: appArg(f.App), Categories: f.Categories, Metadata: f.Metadata}
 		if f.CreatedAfter != nil {
 			req.Filter.CreatedAfter = *f.CreatedAfter
 		}
@@ -41,7 +42,7 @@ func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (sear
 }
 
 func (s *Server) listMemories(ctx context.Context, c call, in listInput) (listOutput, error) {
-	q := domain.ListQuery{Limit: in.Limit, Cursor: in.Cursor, App: domain.AppID(in.App)}
+	q := domain.ListQuery{Limit: in.Limit, Cursor: in.Cursor, App: appArg(in.App)}
 	if in.State != "" {
 		st, err := domain.ParseState(in.State)
 		if err != nil {
@@ -112,4 +113,14 @@ func (s *Server) deleteAllMemories(ctx context.Context, c call, in deleteAllInpu
 		return deleteOutput{}, err
 	}
 	return deleteOutput{Deleted: n}, nil
+}
+
+// appArg reads an app named by a model, which may write a display name
+// ("Claude Desktop") where a slug is meant: it becomes the same slug the
+// handshake name would. Empty stays empty (no app named).
+func appArg(s string) domain.AppID {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	return domain.AppIDFromClientName(s)
 }

@@ -52,8 +52,8 @@ func TestEveryMemoryToolRoundTrips(t *testing.T) {
 	require.False(t, again.Created)
 	require.Equal(t, added.Memory.ID, again.Memory.ID)
 
-	other := callOK[addJSON](t, cs, "add_memories", map[string]any{"text": "Works on a Go memory service", "app": "cursor"})
-	require.Equal(t, "cursor", other.Memory.App, "an explicit app wins")
+	other := callOK[addJSON](t, cs, "add_memories", map[string]any{"text": "Works on a Go memory service", "app": "Cursor"})
+	require.Equal(t, "cursor", other.Memory.App, "an explicit app wins, as a slug")
 
 	found := callOK[searchJSON](t, cs, "search_memory", map[string]any{"query": "window seats", "limit": 5})
 	require.NotEmpty(t, found.Results)
