@@ -36,7 +36,7 @@ func toMemoryOut(m domain.Memory) memoryOut {
 
 type addInput struct {
 	Text       string         `json:"text" jsonschema:"The fact to remember: one self-contained statement in plain language, e.g. 'Prefers window seats on long flights'. Up to 64 KiB."`
-	App        string         `json:"app,omitempty" jsonschema:"Optional app (client) to file the memory under, a lower-case slug. Leave empty to use the calling client."`
+	App        string         `json:"app,omitempty" jsonschema:"Optional app (client) to file the memory under, e.g. cursor. Leave empty to use the calling client."`
 	Metadata   map[string]any `json:"metadata,omitempty" jsonschema:"Optional JSON object of extra facts about the memory (source, confidence, ...). Filterable by exact value."`
 	Categories []string       `json:"categories,omitempty" jsonschema:"Optional labels such as 'preferences' or 'work'; at most 32, each up to 64 characters."`
 }
