@@ -39,6 +39,7 @@ func RunFeedbackStore(t *testing.T, newStore func(t *testing.T) FeedbackBackend)
 		}},
 		{"Tenancy/OtherOrgSeesNothing", testFeedbackTenancy},
 		{"Metrics/Aggregates", testFeedbackMetrics},
+		{"Metrics/ExactOverDaysPurgeAndErasure", testFeedbackMetricsOverDays},
 		{"Purge/DeletesOnlyOldOfOneOrg", testFeedbackPurge},
 		{"Erase/DeletesOneUser", testFeedbackErase},
 		{"QueryLog/RoundTripAndOwnership", testQueryLogRoundTrip},

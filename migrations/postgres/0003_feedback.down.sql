@@ -5,4 +5,7 @@ DROP TABLE experiment_history;
 DROP TABLE experiments;
 DROP TABLE query_logs;
 DROP TABLE feedback_events;
+DROP TABLE feedback_rollups;
+DROP FUNCTION engram_feedback_rollup_add();
+DROP FUNCTION engram_feedback_rollup_sub();
 DROP FUNCTION engram_feedback_append_only();

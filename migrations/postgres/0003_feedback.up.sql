@@ -18,14 +18,12 @@ CREATE TABLE feedback_events (
     latency_ms    integer     NOT NULL DEFAULT 0 CHECK (latency_ms >= 0),
     created_at    timestamptz NOT NULL
 );
--- Lists and time-bounded metrics scan an org newest first; INCLUDE lets a
--- metrics query over a time range run as an index-only scan.
-CREATE INDEX feedback_events_org_time_idx ON feedback_events (org_id, created_at DESC, id DESC)
-    INCLUDE (app_id, variant, outcome, rating);
+-- Lists page an org newest first; metrics read the partial days at the edges
+-- of a time range through it too.
+CREATE INDEX feedback_events_org_time_idx ON feedback_events (org_id, created_at DESC, id DESC);
 CREATE INDEX feedback_events_query_idx ON feedback_events (org_id, query_id);
 CREATE INDEX feedback_events_user_idx ON feedback_events (org_id, user_id, created_at DESC);
-CREATE INDEX feedback_events_experiment_idx ON feedback_events (org_id, experiment_id)
-    INCLUDE (variant, outcome) WHERE experiment_id IS NOT NULL;
+CREATE INDEX feedback_events_experiment_idx ON feedback_events (org_id, experiment_id) WHERE experiment_id IS NOT NULL;
 
 CREATE FUNCTION engram_feedback_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -35,6 +33,64 @@ END
 $$;
 CREATE TRIGGER feedback_events_append_only BEFORE UPDATE ON feedback_events
     FOR EACH ROW EXECUTE FUNCTION engram_feedback_append_only();
+
+-- feedback_rollups counts events per UTC day, app, experiment, variant and
+-- outcome, so that org-wide metrics over a million events read a few
+-- thousand rows instead of scanning them all. Statement-level triggers keep
+-- it exact in the same transaction as every insert and delete (retention,
+-- erasure); SECURITY DEFINER lets them write a table the runtime role may
+-- only read, and they still run under the caller's engram.org_id and the
+-- table's forced row-level security. Rows are upserted in key order so that
+-- concurrent writers cannot deadlock.
+CREATE TABLE feedback_rollups (
+    org_id        text        NOT NULL,
+    day           timestamptz NOT NULL,
+    app_id        text        NOT NULL,
+    experiment_id text        NOT NULL DEFAULT '',
+    variant       text        NOT NULL DEFAULT '',
+    outcome       text        NOT NULL,
+    events        bigint      NOT NULL,
+    rating_sum    bigint      NOT NULL,
+    rated         bigint      NOT NULL,
+    PRIMARY KEY (org_id, day, app_id, experiment_id, variant, outcome)
+);
+
+CREATE FUNCTION engram_feedback_rollup_add() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    INSERT INTO feedback_rollups AS r (org_id, day, app_id, experiment_id, variant, outcome, events, rating_sum, rated)
+    SELECT org_id, date_trunc('day', created_at, 'UTC'), app_id, COALESCE(experiment_id::text, ''), COALESCE(variant, ''),
+           outcome, count(*), COALESCE(sum(rating), 0), count(rating)
+    FROM new_rows GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (org_id, day, app_id, experiment_id, variant, outcome) DO UPDATE
+        SET events = r.events + EXCLUDED.events, rating_sum = r.rating_sum + EXCLUDED.rating_sum, rated = r.rated + EXCLUDED.rated;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION engram_feedback_rollup_sub() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    UPDATE feedback_rollups r
+       SET events = r.events - d.n, rating_sum = r.rating_sum - d.rsum, rated = r.rated - d.rated
+      FROM (SELECT org_id, date_trunc('day', created_at, 'UTC') AS day, app_id, COALESCE(experiment_id::text, '') AS experiment_id,
+                   COALESCE(variant, '') AS variant, outcome, count(*) AS n, COALESCE(sum(rating), 0) AS rsum, count(rating) AS rated
+              FROM old_rows GROUP BY 1, 2, 3, 4, 5, 6) d
+     WHERE r.org_id = d.org_id AND r.day = d.day AND r.app_id = d.app_id AND r.experiment_id = d.experiment_id
+       AND r.variant = d.variant AND r.outcome = d.outcome;
+    DELETE FROM feedback_rollups WHERE events <= 0 AND org_id IN (SELECT DISTINCT org_id FROM old_rows);
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION engram_feedback_rollup_add() FROM PUBLIC;
+REVOKE ALL ON FUNCTION engram_feedback_rollup_sub() FROM PUBLIC;
+
+CREATE TRIGGER feedback_events_rollup_add AFTER INSERT ON feedback_events
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION engram_feedback_rollup_add();
+CREATE TRIGGER feedback_events_rollup_sub AFTER DELETE ON feedback_events
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION engram_feedback_rollup_sub();
 
 -- One row per search; feedback is accepted only for a query logged for the
 -- same user, and tune-fusion replays these.
@@ -113,6 +169,12 @@ CREATE POLICY tenant_isolation ON feedback_events
     USING (org_id = NULLIF(current_setting('engram.org_id', true), ''))
     WITH CHECK (org_id = NULLIF(current_setting('engram.org_id', true), ''));
 
+ALTER TABLE feedback_rollups ENABLE ROW LEVEL SECURITY;
+ALTER TABLE feedback_rollups FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON feedback_rollups
+    USING (org_id = NULLIF(current_setting('engram.org_id', true), ''))
+    WITH CHECK (org_id = NULLIF(current_setting('engram.org_id', true), ''));
+
 ALTER TABLE query_logs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE query_logs FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON query_logs
@@ -139,4 +201,5 @@ CREATE POLICY tenant_isolation ON experiment_assignments
 
 -- DML only; no UPDATE on the append-only tables.
 GRANT SELECT, INSERT, DELETE ON feedback_events, query_logs, experiment_history TO engram_app;
+GRANT SELECT ON feedback_rollups TO engram_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON experiments, experiment_assignments TO engram_app;
