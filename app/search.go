@@ -25,7 +25,21 @@ type SearchDeps struct {
 	Logger *slog.Logger
 	// RRFK is reciprocal rank fusion's k; 0 means domain.DefaultRRFK.
 	RRFK int
+	// VectorFloor drops vector hits whose cosine similarity is below it
+	// before fusion. A vector index always returns its k nearest, however
+	// far; below the floor they are noise that RRF would otherwise promote.
+	// 0 keeps every hit with a positive similarity.
+	VectorFloor float64
+	// Centering in [0,1] subtracts that share of the tenant's mean vector
+	// from the query when the vector index can report it, a stand-in for
+	// IDF that hashed and model embeddings both lack. 0 means
+	// DefaultCentering; a negative value turns it off.
+	Centering float64
 }
+
+// DefaultCentering was chosen on testdata/eval, where it lifts hybrid
+// recall@5 by about 0.05 with the local embedder.
+const DefaultCentering = 0.8
 
 // SearchService is memory search: lexical, vector and hybrid ranking fused by
 // weighted reciprocal rank fusion, hydrated from the store so that only
@@ -53,6 +67,9 @@ func NewSearchService(d SearchDeps) *SearchService {
 	}
 	if d.RRFK <= 0 {
 		d.RRFK = domain.DefaultRRFK
+	}
+	if d.Centering == 0 {
+		d.Centering = DefaultCentering
 	}
 	return &SearchService{d: d}
 }

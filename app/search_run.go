@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/engram-memory/engram/domain"
@@ -106,11 +107,58 @@ func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchR
 	if len(vs) != 1 {
 		return nil, fmt.Errorf("embedder returned %d vectors for one query: %w", len(vs), domain.ErrUnavailable)
 	}
-	hs, err := s.d.Vectors.Search(ctx, t, vs[0], k, req.Filter)
+	q, isCentered := vs[0], false
+	if c, ok := s.d.Vectors.(centroider); ok && s.d.Centering > 0 {
+		if cv, n, err := c.Centroid(ctx, t); err == nil && n >= minCenteredRows && len(cv) == len(q) {
+			q, isCentered = centered(q, cv, s.d.Centering), true
+		}
+	}
+	hs, err := s.d.Vectors.Search(ctx, t, q, k, req.Filter)
 	if err != nil {
 		return nil, err
 	}
-	return ids(hs), nil
+	if isCentered {
+		// Centered scores are relative to the user's average memory, not
+		// cosines; the floor would cut real results.
+		return ids(hs), nil
+	}
+	kept := hs[:0]
+	for _, h := range hs {
+		if h.Score > 0 && h.Score >= s.d.VectorFloor {
+			kept = append(kept, h)
+		}
+	}
+	return ids(kept), nil
+}
+
+// centroider is implemented by vector indexes that can report a tenant's
+// mean vector and row count cheaply (the in-process index keeps a running
+// sum).
+type centroider interface {
+	Centroid(ctx context.Context, t domain.Tenant) ([]float32, int, error)
+}
+
+// minCenteredRows: below it a mean says more about the few memories than
+// about what is common to a user's memories, so queries are not centered.
+const minCenteredRows = 20
+
+// centered returns q − λc, renormalised: ranking by it is ranking by q·d −
+// λ c·d, which discounts memories that look like the user's average memory.
+func centered(q, c []float32, lambda float64) []float32 {
+	out := make([]float32, len(q))
+	var n float64
+	for i := range q {
+		out[i] = q[i] - float32(lambda)*c[i]
+		n += float64(out[i]) * float64(out[i])
+	}
+	if n == 0 {
+		return q
+	}
+	inv := float32(1 / math.Sqrt(n))
+	for i := range out {
+		out[i] *= inv
+	}
+	return out
 }
 
 func ids(hs []ports.Hit) []domain.MemoryID {

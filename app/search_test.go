@@ -77,7 +77,7 @@ func TestSearchHybridFusesBothRankings(t *testing.T) {
 	e.add(t, sAlice, "Her brother Tom plays the cello")
 	typo := e.add(t, sAlice, "Favourite restaurant: Le Potager, a vegeterian bistro")
 
-	res := e.find(t, sAlice, app.SearchRequest{Query: "vegetarian restaurants"})
+	res := e.find(t, sAlice, app.SearchRequest{Query: "vegetarian"})
 	require.NotEmpty(t, res.QueryID)
 	require.Equal(t, domain.SearchHybrid, res.Mode)
 	require.Empty(t, res.Degraded)
@@ -97,13 +97,13 @@ func TestSearchHybridFusesBothRankings(t *testing.T) {
 	}
 	require.Positive(t, typoHit.VectorRank)
 
-	lex := e.find(t, sAlice, app.SearchRequest{Query: "vegetarian restaurants", Mode: domain.SearchLexical})
+	lex := e.find(t, sAlice, app.SearchRequest{Query: "vegetarian", Mode: domain.SearchLexical})
 	for _, h := range lex.Results {
 		require.Zero(t, h.VectorRank)
 		require.Positive(t, h.LexicalRank)
 	}
 	require.NotContains(t, resultIDs(lex), typo.ID, "BM25 alone misses the typo")
-	vec := e.find(t, sAlice, app.SearchRequest{Query: "vegetarian restaurants", Mode: domain.SearchVector})
+	vec := e.find(t, sAlice, app.SearchRequest{Query: "vegetarian", Mode: domain.SearchVector})
 	for _, h := range vec.Results {
 		require.Zero(t, h.LexicalRank)
 	}

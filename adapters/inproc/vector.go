@@ -38,6 +38,7 @@ type partition struct {
 	ids  []domain.MemoryID
 	meta []vectorMeta
 	pos  map[domain.MemoryID]int
+	sum  []float64 // running sum of the rows, for Centroid
 }
 
 type vectorMeta struct {
@@ -118,7 +119,9 @@ func (x *VectorIndex) Upsert(_ context.Context, t domain.Tenant, docs []ports.Ve
 	defer p.mu.Unlock()
 	for _, d := range docs {
 		m := vectorMeta{app: d.AppID, cats: slices.Clone(d.Categories), md: d.Metadata, created: d.CreatedAt}
+		p.addSum(d.Vector, 1)
 		if i, ok := p.pos[d.ID]; ok {
+			p.addSum(p.data[i*dim:(i+1)*dim], -1)
 			copy(p.data[i*dim:(i+1)*dim], d.Vector)
 			p.meta[i] = m
 			continue
@@ -146,6 +149,7 @@ func (x *VectorIndex) Delete(_ context.Context, t domain.Tenant, ids []domain.Me
 			continue
 		}
 		last := len(p.ids) - 1
+		p.addSum(p.data[i*p.dim:(i+1)*p.dim], -1)
 		if i != last {
 			copy(p.data[i*p.dim:(i+1)*p.dim], p.data[last*p.dim:(last+1)*p.dim])
 			p.ids[i], p.meta[i] = p.ids[last], p.meta[last]
@@ -155,6 +159,37 @@ func (x *VectorIndex) Delete(_ context.Context, t domain.Tenant, ids []domain.Me
 		delete(p.pos, id)
 	}
 	return nil
+}
+
+func (p *partition) addSum(v []float32, sign float64) {
+	if p.sum == nil {
+		p.sum = make([]float64, p.dim)
+	}
+	for i, x := range v {
+		p.sum[i] += sign * float64(x)
+	}
+}
+
+// Centroid is the mean of the tenant's vectors and how many there are. The
+// search service subtracts it from the query: features every memory of the
+// user shares — their own name, say — then stop dominating similarity,
+// which is what IDF does for BM25.
+func (x *VectorIndex) Centroid(_ context.Context, t domain.Tenant) ([]float32, int, error) {
+	p := x.partition(t, false)
+	if p == nil {
+		return nil, 0, nil
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if len(p.ids) == 0 {
+		return nil, 0, nil
+	}
+	c := make([]float32, p.dim)
+	inv := 1 / float64(len(p.ids))
+	for i, s := range p.sum {
+		c[i] = float32(s * inv)
+	}
+	return c, len(p.ids), nil
 }
 
 // Len counts the tenant's rows.

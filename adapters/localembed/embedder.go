@@ -23,7 +23,7 @@ const (
 	weightWord   = 1.0
 	weightStem   = 0.5
 	weightBigram = 0.6
-	weightNgram  = 0.25
+	weightNgram  = 0.5
 	weightStop   = 0.08 // stop words still count a little: "to be or not to be"
 )
 

@@ -28,5 +28,5 @@ CREATE VIRTUAL TABLE search_fts USING fts5 (
     body,
     content = '',
     contentless_delete = 1,
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'porter unicode61 remove_diacritics 2'
 );

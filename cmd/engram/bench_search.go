@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/adapters/sqlitestore"
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/loadgen"
+	"github.com/engram-memory/engram/domain"
+)
+
+func init() {
+	register("bench-search", command{
+		summary: "search: ingest with indexing, then hybrid/lexical/vector p50/p95/p99 at concurrency 1 and 8",
+		run:     runBenchSearch,
+	})
+}
+
+// runBenchSearch loads one user with --user-memories memories among --total
+// in all (the rest spread over other users of other orgs), measuring ingest
+// with indexing, then searches that user in each mode. Everything goes
+// through the app layer (SearchService and Indexer), the HTTP stack is not
+// included.
+func runBenchSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench-search", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	userN := fs.Int("user-memories", 10_000, "memories of the searched user")
+	total := fs.Int("total", 100_000, "memories in the store in all")
+	perUser := fs.Int("per-other-user", 1000, "memories per other user")
+	dur := fs.Duration("duration", 5*time.Second, "duration of each search measurement")
+	pgURL := fs.String("postgres-url", "", "benchmark the Postgres profile at this URL (a throwaway database!)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *total < *userN {
+		return fmt.Errorf("bench-search: --total must be at least --user-memories")
+	}
+	var st searchStore
+	if *pgURL != "" {
+		s, err := pgstore.Open(ctx, pgstore.Config{URL: *pgURL})
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		st = s
+	} else {
+		dir, err := os.MkdirTemp("", "engram-bench-search-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		s, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(dir, "engram.db")})
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		st = s
+	}
+	stack, err := newSearchStack(ctx, st, embedderConfig{}, false)
+	if err != nil {
+		return err
+	}
+	defer stack.Memories.Close()
+	fmt.Fprintf(stdout, "bench search: %s, GOMAXPROCS=%d, store %T, %d memories for the user among %d\n",
+		cpuModel(), runtimeProcs(), st, *userN, *total)
+
+	gen := newTextGen(7)
+	target := domain.Tenant{OrgID: "bench-org", UserID: "bench-user"}
+	start := time.Now()
+	n, err := benchIngest(ctx, stack, target, *userN, gen)
+	if err != nil {
+		return err
+	}
+	for u := 0; n < *total; u++ {
+		t := domain.Tenant{OrgID: domain.OrgID(fmt.Sprintf("org-%d", u%50)), UserID: domain.UserID(fmt.Sprintf("user-%d", u))}
+		k, err := benchIngest(ctx, stack, t, min(*perUser, *total-n), gen)
+		if err != nil {
+			return err
+		}
+		n += k
+	}
+	el := time.Since(start)
+	fmt.Fprintf(stdout, "ingest with indexing (text + embed + vector): %d memories in %s = %.0f/s\n", n, el.Round(time.Millisecond), float64(n)/el.Seconds())
+
+	p := domain.Principal{OrgID: target.OrgID, UserID: target.UserID, Scopes: domain.DefaultUserScopes, ClientID: "bench"}
+	for _, mode := range []domain.SearchMode{domain.SearchHybrid, domain.SearchLexical, domain.SearchVector} {
+		for _, c := range []int{1, 8} {
+			r := loadgen.Run(ctx, "search "+string(mode), c, *dur, 0, func(ctx context.Context, w, i int) error {
+				q := gen.query(uint64(w)<<32 | uint64(i))
+				_, err := stack.Search.Search(ctx, p, app.SearchRequest{Query: q, Limit: 10, Mode: mode}, "bench")
+				return err
+			})
+			fmt.Fprintln(stdout, r)
+		}
+	}
+	return nil
+}
+
+// benchIngest writes n memories for t in batches through the store and the
+// indexer, the path a bulk import takes.
+func benchIngest(ctx context.Context, s *searchStack, t domain.Tenant, n int, gen *textGen) (int, error) {
+	const batch = 500
+	now := time.Now()
+	done := 0
+	for done < n {
+		size := min(batch, n-done)
+		ms := make([]domain.Memory, size)
+		ids := make([]domain.MemoryID, size)
+		for i := range ms {
+			m, err := domain.NewMemory(t, "bench", gen.text(), nil, nil, now)
+			if err != nil {
+				return done, err
+			}
+			ms[i], ids[i] = m, m.ID
+		}
+		if _, err := s.Store.CreateBatch(ctx, t, ms); err != nil {
+			return done, err
+		}
+		if err := s.Indexer.Sync(ctx, t, ids); err != nil {
+			return done, err
+		}
+		done += size
+	}
+	return done, nil
+}
+
+// textGen makes memory-like sentences over a Zipf-distributed vocabulary,
+// so common words have long posting lists as in real text.
+type textGen struct {
+	r     *rand.Rand
+	words []string
+	zipf  *rand.Zipf
+}
+
+func newTextGen(seed uint64) *textGen {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	syl := strings.Fields("ka lo mi ne ru sa ti po fe da vi ol an er in us ta re mo li")
+	words := make([]string, 20000)
+	for i := range words {
+		var b strings.Builder
+		for range 2 + i%3 {
+			b.WriteString(syl[r.IntN(len(syl))])
+		}
+		words[i] = b.String()
+	}
+	return &textGen{r: r, words: words, zipf: rand.NewZipf(r, 1.1, 2, uint64(len(words)-1))}
+}
+
+func (g *textGen) text() string {
+	n := 8 + g.r.IntN(16)
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = g.words[g.zipf.Uint64()]
+	}
+	return strings.Join(parts, " ") + fmt.Sprintf(" %d", g.r.Uint64())
+}
+
+// query draws 3 words deterministically from i, without touching the shared
+// generator (queries run concurrently).
+func (g *textGen) query(i uint64) string {
+	r := rand.New(rand.NewPCG(i, 99))
+	z := rand.NewZipf(r, 1.1, 2, uint64(len(g.words)-1))
+	return g.words[z.Uint64()] + " " + g.words[z.Uint64()] + " " + g.words[z.Uint64()]
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/domain"
+)
+
+// TestEvalHybridBeatsEachRanking is issue 4's quality bar on the labelled
+// set: with the local embedder, hybrid beats lexical-only and vector-only on
+// every metric.
+func TestEvalHybridBeatsEachRanking(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests and searches the whole evaluation set")
+	}
+	scores, err := evaluate(context.Background(), "../../testdata/eval", embedderConfig{}, domain.DefaultWeights, "", nil, app.SearchDeps{})
+	require.NoError(t, err)
+	require.Len(t, scores, 3)
+	hybrid, lexical, vector := scores[0], scores[1], scores[2]
+	require.Equal(t, domain.SearchHybrid, hybrid.Mode)
+	require.Greater(t, hybrid.Queries, 150)
+	for _, other := range []evalScores{lexical, vector} {
+		require.Greater(t, hybrid.R1, other.R1, "recall@1 vs %s", other.Mode)
+		require.Greater(t, hybrid.R5, other.R5, "recall@5 vs %s", other.Mode)
+		require.Greater(t, hybrid.R10, other.R10, "recall@10 vs %s", other.Mode)
+		require.Greater(t, hybrid.NDCG10, other.NDCG10, "ndcg@10 vs %s", other.Mode)
+	}
+}
+
+func TestRankMetrics(t *testing.T) {
+	r1, r5, r10, ndcg := rankMetrics([]string{"a", "b", "c"}, []string{"a"})
+	require.Equal(t, []float64{1, 1, 1, 1}, []float64{r1, r5, r10, ndcg})
+	r1, r5, r10, ndcg = rankMetrics([]string{"x", "y", "a"}, []string{"a", "b"})
+	require.Equal(t, []float64{0, 0.5, 0.5}, []float64{r1, r5, r10})
+	require.InDelta(t, 0.5/(1+1/1.5849625), ndcg, 1e-6)
+	r1, r5, r10, _ = rankMetrics([]string{"1", "2", "3", "4", "5", "6", "a"}, []string{"a"})
+	require.Equal(t, []float64{0, 0, 1}, []float64{r1, r5, r10})
+}
+
+func TestEvalCommandPrintsEveryMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests and searches the whole evaluation set")
+	}
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"eval", "--data", "../../testdata/eval"}, &out, &out))
+	for _, m := range []string{"hybrid", "lexical", "vector", "recall@1", "ndcg@10"} {
+		require.True(t, strings.Contains(out.String(), m), out.String())
+	}
+}

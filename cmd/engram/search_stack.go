@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/engram-memory/engram/adapters/inproc"
+	"github.com/engram-memory/engram/adapters/localembed"
+	"github.com/engram-memory/engram/adapters/openaiembed"
+	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/adapters/sqlitestore"
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/ports"
+)
+
+// searchStore is a system of record that also hosts a text index and can be
+// scanned for rebuilds: sqlitestore and pgstore both are.
+type searchStore interface {
+	ports.MemoryStore
+	ports.AppStore
+	ports.AccessLog
+	ports.MemoryScanner
+}
+
+// searchStack wires the search half of Engram over an open store: its text
+// index, an in-process vector index, an embedder, the indexer observing
+// MemoryService writes and the SearchService. cmd/internal/wiring can adopt
+// it as is.
+type searchStack struct {
+	Store    searchStore
+	Text     ports.TextIndex
+	Vectors  *inproc.VectorIndex
+	Embedder ports.Embedder
+	Indexer  *app.Indexer
+	Memories *app.MemoryService
+	Search   *app.SearchService
+}
+
+// embedderConfig selects the embedder: "local" (default) or "openai".
+type embedderConfig struct {
+	Kind, URL, APIKey, Model string
+}
+
+func newEmbedder(c embedderConfig) (ports.Embedder, error) {
+	switch c.Kind {
+	case "", "local":
+		return localembed.New(localembed.Options{})
+	case "openai":
+		return openaiembed.New(openaiembed.Config{BaseURL: c.URL, APIKey: c.APIKey, Model: c.Model})
+	}
+	return nil, fmt.Errorf("embedder %q: want local or openai", c.Kind)
+}
+
+// textIndexOf picks the store's own text index.
+func textIndexOf(st searchStore) (ports.TextIndex, error) {
+	switch s := st.(type) {
+	case *sqlitestore.Store:
+		return s.TextIndex(), nil
+	case *pgstore.Store:
+		return s.TextIndex(pgstore.TextOptions{}), nil
+	}
+	return nil, fmt.Errorf("no text index for store %T", st)
+}
+
+// newSearchStack builds the stack and binds the vector index; with load set
+// it fills the vector index from the store (what engramd does at start).
+func newSearchStack(ctx context.Context, st searchStore, ec embedderConfig, load bool) (*searchStack, error) {
+	return newSearchStackWith(ctx, st, ec, load, app.SearchDeps{})
+}
+
+// newSearchStackWith is newSearchStack with tuning knobs (RRFK,
+// VectorFloor) taken from tune.
+func newSearchStackWith(ctx context.Context, st searchStore, ec embedderConfig, load bool, tune app.SearchDeps) (*searchStack, error) {
+	emb, err := newEmbedder(ec)
+	if err != nil {
+		return nil, err
+	}
+	text, err := textIndexOf(st)
+	if err != nil {
+		return nil, err
+	}
+	s := &searchStack{Store: st, Text: text, Vectors: inproc.NewVectorIndex(), Embedder: emb}
+	s.Indexer = app.NewIndexer(app.IndexerDeps{Memories: st, Scanner: st, Text: text, Vectors: s.Vectors, Embedder: emb})
+	if err := s.Indexer.Bind(ctx); err != nil {
+		return nil, err
+	}
+	if load {
+		if _, err := s.Indexer.Reindex(ctx, app.ReindexOptions{Vectors: true}); err != nil {
+			return nil, err
+		}
+	}
+	s.Memories = app.NewMemoryService(app.MemoryDeps{Memories: st, Apps: st, Access: st, Observers: []app.ChangeObserver{s.Indexer}})
+	s.Search = app.NewSearchService(app.SearchDeps{Memories: st, Text: text, Vectors: s.Vectors, Embedder: emb, Reads: s.Memories,
+		RRFK: tune.RRFK, VectorFloor: tune.VectorFloor, Centering: tune.Centering})
+	return s, nil
+}
