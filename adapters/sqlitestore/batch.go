@@ -4,10 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"runtime"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/engram-memory/engram/domain"
@@ -50,33 +49,38 @@ func encodeRow(m domain.Memory, at time.Time) (memRow, error) {
 }
 
 // CreateBatch implements ports.MemoryStore. Validation and encoding run on
-// every core before the write transaction; inside it, each chunk of
-// insertChunk memories costs two multi-row INSERTs through statements
-// prepared once per transaction.
+// background goroutines, chunk by chunk, while the single writer inserts the
+// chunks already encoded: on two cores the writer never waits for JSON. An
+// invalid memory anywhere rolls the whole transaction back.
 func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Memory) (int, error) {
-	rows, err := encodeRows(t, ms)
-	if err != nil {
+	if err := t.Validate(); err != nil {
 		return 0, fmt.Errorf("sqlitestore: create batch: %w", err)
 	}
-	// Exact duplicates within the batch: the first one wins.
-	seen := make(map[string]bool, len(rows))
-	fresh := rows[:0]
-	for _, r := range rows {
-		if !seen[r.m.ContentHash] {
-			seen[r.m.ContentHash] = true
-			fresh = append(fresh, r)
-		}
-	}
-	if len(fresh) == 0 {
+	if len(ms) == 0 {
 		return 0, nil
 	}
 	created := 0
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		created = 0
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		enc := startEncoding(t, ms)
+		defer enc.stop()
 		w := newBatchWriter(ctx, tx)
 		defer w.close()
-		for start := 0; start < len(fresh); start += insertChunk {
-			n, err := w.insert(fresh[start:min(start+insertChunk, len(fresh))])
+		// Exact duplicates within the batch: the first one wins.
+		seen := make(map[string]bool, len(ms))
+		created = 0
+		for k := range enc.chunks {
+			rows, err := enc.wait(ctx, k)
+			if err != nil {
+				return err
+			}
+			fresh := rows[:0]
+			for _, r := range rows {
+				if !seen[r.m.ContentHash] {
+					seen[r.m.ContentHash] = true
+					fresh = append(fresh, r)
+				}
+			}
+			n, err := w.insert(fresh)
 			if err != nil {
 				return err
 			}
@@ -90,33 +94,68 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 	return created, nil
 }
 
-// encodeRows validates and encodes ms on up to GOMAXPROCS goroutines and
-// reports the lowest-numbered invalid memory, as a serial loop would.
-func encodeRows(t domain.Tenant, ms []domain.Memory) ([]memRow, error) {
-	out := make([]memRow, len(ms))
-	errs := make([]error, len(ms))
+// encoding validates and encodes a batch in chunks of insertChunk on up to
+// GOMAXPROCS goroutines; chunk k is ready when done[k] is closed.
+type encoding struct {
+	chunks  int
+	rows    [][]memRow
+	errs    []error
+	done    []chan struct{}
+	next    atomic.Int64
+	stopped atomic.Bool
+}
+
+func startEncoding(t domain.Tenant, ms []domain.Memory) *encoding {
+	n := (len(ms) + insertChunk - 1) / insertChunk
+	e := &encoding{chunks: n, rows: make([][]memRow, n), errs: make([]error, n), done: make([]chan struct{}, n)}
+	for k := range e.done {
+		e.done[k] = make(chan struct{})
+	}
 	at := now(time.Time{})
-	workers := min(runtime.GOMAXPROCS(0), len(ms)/256+1)
-	per := (len(ms) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := 0; lo < len(ms); lo += per {
-		hi := min(lo+per, len(ms))
-		wg.Add(1)
+	for range min(runtime.GOMAXPROCS(0), n) {
 		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				m := ms[i]
-				if errs[i] = checkOwned(t, &m); errs[i] == nil {
-					out[i], errs[i] = encodeRow(m, at)
+			for {
+				k := int(e.next.Add(1) - 1)
+				if k >= n {
+					return
 				}
+				if !e.stopped.Load() {
+					lo := k * insertChunk
+					e.rows[k], e.errs[k] = encodeChunk(t, ms[lo:min(lo+insertChunk, len(ms))], lo, at)
+				}
+				close(e.done[k])
 			}
 		}()
 	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("memory %d: %w", i, err)
+	return e
+}
+
+// wait returns chunk k, or the error of its first invalid memory. Chunks are
+// consumed in order, so the error reported is the batch's first.
+func (e *encoding) wait(ctx context.Context, k int) ([]memRow, error) {
+	select {
+	case <-e.done[k]:
+		return e.rows[k], e.errs[k]
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// stop tells the workers to skip the chunks they have not started.
+func (e *encoding) stop() { e.stopped.Store(true) }
+
+func encodeChunk(t domain.Tenant, ms []domain.Memory, offset int, at time.Time) ([]memRow, error) {
+	out := make([]memRow, len(ms))
+	for i := range ms {
+		m := ms[i]
+		if err := checkOwned(t, &m); err != nil {
+			return nil, fmt.Errorf("memory %d: %w", offset+i, err)
 		}
+		r, err := encodeRow(m, at)
+		if err != nil {
+			return nil, fmt.Errorf("memory %d: %w", offset+i, err)
+		}
+		out[i] = r
 	}
 	return out, nil
 }
@@ -151,7 +190,7 @@ func (w *batchWriter) stmt(kind string, n int) (*sql.Stmt, error) {
 	switch kind {
 	case "mem":
 		q = `INSERT INTO memories (` + memoryCols + `) VALUES ` + rowsOf(n, memColCount) + `
-			ON CONFLICT (org_id, user_id, content_hash) WHERE state = 'active' DO NOTHING RETURNING id`
+			ON CONFLICT (org_id, user_id, content_hash) WHERE state = 'active' DO NOTHING`
 	case "hist":
 		q = `INSERT INTO memory_changes (` + histCols + `) VALUES ` + rowsOf(n, histColCount)
 	}
@@ -169,9 +208,8 @@ func (w *batchWriter) stmt(kind string, n int) (*sql.Stmt, error) {
 
 // insert writes those of rs that do not duplicate an active memory, and one
 // add history entry for each, and returns how many it wrote. The unique index
-// on active content hashes decides, in the same statement: ON CONFLICT DO
-// NOTHING skips duplicates and RETURNING names the rows that went in, with
-// no separate probe.
+// on active content hashes decides inside the INSERT (ON CONFLICT DO
+// NOTHING); only when it skipped a row does a query find out which.
 func (w *batchWriter) insert(rs []memRow) (int, error) {
 	if len(rs) == 0 {
 		return 0, nil
@@ -184,29 +222,18 @@ func (w *batchWriter) insert(rs []memRow) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rows, err := st.QueryContext(w.ctx, margs...)
+	res, err := st.ExecContext(w.ctx, margs...)
 	if err != nil {
 		return 0, mapErr(err)
 	}
-	inserted := make(map[string]bool, len(rs))
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			_ = rows.Close()
-			return 0, mapErr(err)
-		}
-		inserted[id] = true
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+	n, err := res.RowsAffected()
+	if err != nil {
 		return 0, mapErr(err)
 	}
 	kept := rs
-	if len(inserted) < len(rs) {
-		kept = make([]memRow, 0, len(inserted))
-		for _, r := range rs {
-			if inserted[string(r.m.ID)] {
-				kept = append(kept, r)
-			}
+	if int(n) < len(rs) {
+		if kept, err = w.insertedOf(rs); err != nil {
+			return 0, err
 		}
 	}
 	if len(kept) == 0 {
@@ -223,4 +250,36 @@ func (w *batchWriter) insert(rs []memRow) (int, error) {
 		return 0, mapErr(err)
 	}
 	return len(kept), nil
+}
+
+// insertedOf returns the rows of rs that the last INSERT wrote: their ids are
+// new, so an id present now was inserted by it.
+func (w *batchWriter) insertedOf(rs []memRow) ([]memRow, error) {
+	args := make([]any, len(rs))
+	for i, r := range rs {
+		args[i] = string(r.m.ID)
+	}
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT id FROM memories WHERE id IN (`+placeholders(len(rs))+`)`, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	present := make(map[string]bool, len(rs))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, mapErr(err)
+		}
+		present[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	kept := make([]memRow, 0, len(present))
+	for _, r := range rs {
+		if present[string(r.m.ID)] {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
 }

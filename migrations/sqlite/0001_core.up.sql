@@ -1,6 +1,8 @@
 -- Core tables of the embedded store: memories, their history, apps and the
 -- access log. Times are Unix nanoseconds (INTEGER) so they round-trip exactly
--- and compare as numbers; JSON columns hold canonical encoding/json output.
+-- and compare as numbers. JSON columns hold encoding/json output written by
+-- sqlitestore alone; they carry no json_valid CHECK because parsing every
+-- document again costs a tenth of batch ingest.
 
 CREATE TABLE memories (
     id           TEXT    NOT NULL PRIMARY KEY, -- UUIDv7: sorts by creation time
@@ -8,8 +10,8 @@ CREATE TABLE memories (
     user_id      TEXT    NOT NULL,
     app_id       TEXT    NOT NULL,
     text         TEXT    NOT NULL,
-    metadata     TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
-    categories   TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(categories)),
+    metadata     TEXT    NOT NULL DEFAULT '{}',
+    categories   TEXT    NOT NULL DEFAULT '[]',
     state        TEXT    NOT NULL CHECK (state IN ('active', 'paused', 'archived', 'deleted')),
     content_hash TEXT    NOT NULL,
     -- An erased memory keeps its row as a tombstone (id, tenant, times) so
@@ -32,8 +34,8 @@ CREATE TABLE memory_changes (
     org_id     TEXT    NOT NULL,
     user_id    TEXT    NOT NULL,
     kind       TEXT    NOT NULL CHECK (kind IN ('add', 'update', 'state', 'delete', 'erase')),
-    old_values TEXT CHECK (old_values IS NULL OR json_valid(old_values)),
-    new_values TEXT CHECK (new_values IS NULL OR json_valid(new_values)),
+    old_values TEXT,
+    new_values TEXT,
     actor_app  TEXT    NOT NULL,
     changed_at INTEGER NOT NULL
 );
