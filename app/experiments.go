@@ -123,13 +123,17 @@ func (s *ExperimentService) Update(ctx context.Context, p domain.Principal, id d
 	})
 }
 
-// conflictError is a refused change that is not a status transition.
-type conflictError struct{ reason string }
+// ConflictError is a change an experiment's state refuses that is not a
+// status transition; Reason is meant for the client. It unwraps to
+// domain.ErrConflict.
+type ConflictError struct{ Reason string }
 
-func (e conflictError) Error() string { return e.reason }
-func (e conflictError) Unwrap() error { return domain.ErrConflict }
+func (e *ConflictError) Error() string { return e.Reason }
 
-func conflict(reason string) error { return conflictError{reason} }
+// Unwrap makes errors.Is(err, domain.ErrConflict) hold.
+func (e *ConflictError) Unwrap() error { return domain.ErrConflict }
+
+func conflict(reason string) error { return &ConflictError{Reason: reason} }
 
 // sameArms reports whether two variant lists differ in weights at most.
 func sameArms(a, b []domain.Variant) bool {

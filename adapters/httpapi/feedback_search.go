@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/domain"
+)
+
+// EnableSearch serves POST /api/v1/search through the experiment-aware
+// search: the caller's variant of the org's running experiment picks the
+// parameters, and every search is logged under the query_id its response
+// carries, which POST /feedback then names. Call it before serving.
+func (s *Server) EnableSearch(xs *app.ExperimentSearch) {
+	s.route(http.MethodPost, "/search", domain.ScopeMemoriesRead, s.search(xs))
+}
+
+type searchRequest struct {
+	Query      string          `json:"query"`
+	Limit      int             `json:"limit"`
+	Mode       string          `json:"mode"`
+	Weights    *weightsBody    `json:"weights"`
+	MinScore   float64         `json:"min_score"`
+	Diversity  float64         `json:"diversity"`
+	App        domain.AppID    `json:"app"`
+	Categories []string        `json:"categories"`
+	Metadata   domain.Metadata `json:"metadata"`
+}
+
+type weightsBody struct {
+	Lexical float64 `json:"lexical"`
+	Vector  float64 `json:"vector"`
+}
+
+type searchHitView struct {
+	Memory      memoryView `json:"memory"`
+	Score       float64    `json:"score"`
+	LexicalRank int        `json:"lexical_rank,omitempty"`
+	VectorRank  int        `json:"vector_rank,omitempty"`
+}
+
+func (s *Server) search(xs *app.ExperimentSearch) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req searchRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		in := app.SearchRequest{
+			Query: req.Query, Limit: req.Limit, Mode: domain.SearchMode(req.Mode), MinScore: req.MinScore, Diversity: req.Diversity,
+			Filter: domain.SearchFilter{App: req.App, Categories: req.Categories, Metadata: req.Metadata},
+		}
+		if req.Weights != nil {
+			in.Weights = &domain.Weights{Lexical: req.Weights.Lexical, Vector: req.Weights.Vector}
+		}
+		p, _ := principalOf(c)
+		res, err := xs.Search(c.Request().Context(), p, in, "")
+		if err != nil {
+			return err
+		}
+		hits := make([]searchHitView, len(res.Results))
+		for i, h := range res.Results {
+			hits[i] = searchHitView{Memory: viewMemory(h.Memory), Score: h.Score, LexicalRank: h.LexicalRank, VectorRank: h.VectorRank}
+		}
+		degraded := res.Degraded
+		if degraded == nil {
+			degraded = []string{}
+		}
+		return c.JSON(http.StatusOK, map[string]any{"query_id": res.QueryID, "mode": res.Mode, "results": hits, "degraded": degraded})
+	}
+}
