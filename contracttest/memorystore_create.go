@@ -3,6 +3,7 @@ package contracttest
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ func createCases() []memoryCase {
 		{"Create/InvalidWritesNothing", testCreateInvalid},
 		{"Create/OtherTenantsMemoryIsInvalid", testCreateWrongTenant},
 		{"Create/DuplicateReturnsExisting", testCreateDuplicate},
+		{"Create/ConcurrentDuplicatesMakeOneRow", testCreateConcurrentDuplicates},
 		{"Create/DuplicateOfDeletedCreatesNew", testCreateDuplicateOfDeleted},
 		{"Create/DuplicateOfPausedCreatesNew", testCreateDuplicateOfPaused},
 		{"Create/SameIDIsAlreadyExists", testCreateSameID},
@@ -164,6 +166,40 @@ func testCreateDuplicate(t *testing.T, s ports.MemoryStore) {
 	// Different bytes are not a duplicate (no normalisation of case).
 	mustCreate(t, s, memOf(t, tn, "app-one", "I live in lisbon"))
 	require.Len(t, listAll(t, s, tn, domain.ListQuery{}), 2)
+}
+
+// testCreateConcurrentDuplicates races writers adding the same text: the
+// store, not the caller, must settle it, with one row and every caller
+// answered with that row (never an error).
+func testCreateConcurrentDuplicates(t *testing.T, s ports.MemoryStore) {
+	const writers = 16
+	tn := newTenant(t)
+	got := make([]domain.Memory, writers)
+	created := make([]bool, writers)
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range writers {
+		m := memOf(t, tn, "app", "said at the same time")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			got[i], created[i], errs[i] = s.Create(ctxFor(t), tn, m)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	winners := 0
+	for i := range writers {
+		require.NoError(t, errs[i], "writer %d", i)
+		require.Equal(t, got[0].ID, got[i].ID, "writer %d got another row", i)
+		if created[i] {
+			winners++
+		}
+	}
+	require.Equal(t, 1, winners, "exactly one writer creates the row")
+	require.Len(t, listAll(t, s, tn, domain.ListQuery{}), 1)
 }
 
 func testCreateDuplicateOfDeleted(t *testing.T, s ports.MemoryStore) {
