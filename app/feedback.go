@@ -136,8 +136,9 @@ func (s *FeedbackService) event(ctx context.Context, p domain.Principal, f Feedb
 }
 
 // FeedbackQuery selects feedback for List and Metrics. OrgWide asks for
-// every user of the org, which needs the operator's experiments:read scope;
-// otherwise the caller sees their own feedback only.
+// every user of the org, which needs the operator scope experiments:write
+// (experiments:read shows aggregates only: results, never another user's
+// events); otherwise the caller sees their own feedback only.
 type FeedbackQuery struct {
 	Filter  domain.FeedbackFilter
 	OrgWide bool
@@ -151,7 +152,7 @@ func (s *FeedbackService) filterFor(p domain.Principal, q FeedbackQuery) (domain
 	}
 	f := q.Filter
 	if q.OrgWide {
-		if err := p.Require(domain.ScopeExperimentsRead); err != nil {
+		if err := p.Require(domain.ScopeExperimentsWrite); err != nil {
 			return f, err
 		}
 		f.UserID = ""
