@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,6 +55,9 @@ func runBenchSessions(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.IntVar(&f.contextRuns, "context-runs", 500, "context assemblies to time")
 	fs.BoolVar(&f.skipContext, "skip-context", false, "skip the context assembly run (it loads the memories first)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	if f.ops < 100 || f.batch < 1 || f.workers < 1 || f.appendEvents < f.batch {
