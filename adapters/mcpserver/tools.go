@@ -2,7 +2,10 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/engram-memory/engram/app"
@@ -24,29 +27,92 @@ func (c call) app(explicit domain.AppID) domain.AppID {
 type handler[In, Out any] func(ctx context.Context, c call, in In) (Out, error)
 
 // addTool registers one tool whose every call first finds its caller, checks
-// scope and takes a token from the caller's bucket of class; a missing scope is a tool error (isError) naming the scope,
-// not a protocol error, so the model can tell the user what to grant.
+// scope and takes a token from the caller's bucket of class; a missing scope
+// is a tool error (isError) naming the scope, not a protocol error, so the
+// model can tell the user what to grant.
+//
+// It registers at the SDK's low level with schemas derived once from In and
+// Out: the generic mcp.AddTool would also unmarshal, validate and re-marshal
+// every result against the output schema, which our outputs satisfy by
+// construction, and that round trip was the largest cost the MCP transport
+// added over REST. Input is still validated against its schema.
 func addTool[In, Out any](s *Server, t *mcp.Tool, scope domain.Scope, class app.RouteClass, h handler[In, Out]) {
-	mcp.AddTool(s.mcp, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
-		var zero Out
+	inSchema, inResolved := schemaFor[In]()
+	outSchema, _ := schemaFor[Out]()
+	t.InputSchema, t.OutputSchema = inSchema, outSchema
+	s.mcp.AddTool(t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		in, err := decodeArgs[In](req.Params.Arguments, inResolved)
+		if err != nil {
+			return errorResult(err), nil
+		}
 		c, ok := callerOf(ctx, req)
 		if !ok {
-			return nil, zero, s.toolError(ctx, t.Name, domain.ErrUnauthenticated)
+			return errorResult(s.toolError(ctx, t.Name, domain.ErrUnauthenticated)), nil
 		}
 		if err := c.Principal.Require(scope); err != nil {
-			return nil, zero, s.toolError(ctx, t.Name, err)
+			return errorResult(s.toolError(ctx, t.Name, err)), nil
 		}
 		if s.deps.Limits != nil {
 			if _, err := s.deps.Limits.Check(ctx, c.Principal, class); err != nil {
-				return nil, zero, s.toolError(ctx, t.Name, err)
+				return errorResult(s.toolError(ctx, t.Name, err)), nil
 			}
 		}
 		out, err := h(ctx, call{caller: c, session: req.Session}, in)
 		if err != nil {
-			return nil, zero, s.toolError(ctx, t.Name, err)
+			return errorResult(s.toolError(ctx, t.Name, err)), nil
 		}
-		return nil, out, nil
+		raw, err := json.Marshal(out)
+		if err != nil {
+			return nil, fmt.Errorf("mcpserver: %s: marshal result: %w", t.Name, err)
+		}
+		// The same JSON twice: structured for clients that read the output
+		// schema, as text for those that only show content (as the spec asks).
+		return &mcp.CallToolResult{
+			StructuredContent: json.RawMessage(raw),
+			Content:           []mcp.Content{&mcp.TextContent{Text: string(raw)}},
+		}, nil
 	})
+}
+
+// schemaFor derives a type's JSON schema (descriptions from jsonschema
+// tags) and resolves it; a failure is a programming error in this package.
+func schemaFor[T any]() (*jsonschema.Schema, *jsonschema.Resolved) {
+	schema, err := jsonschema.For[T](&jsonschema.ForOptions{})
+	if err != nil {
+		panic(fmt.Sprintf("mcpserver: schema of %T: %v", *new(T), err))
+	}
+	resolved, err := schema.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
+	if err != nil {
+		panic(fmt.Sprintf("mcpserver: resolve schema of %T: %v", *new(T), err))
+	}
+	return schema, resolved
+}
+
+// decodeArgs validates the arguments against the input schema (required
+// fields, types, no unknown properties) and decodes them.
+func decodeArgs[In any](raw json.RawMessage, schema *jsonschema.Resolved) (In, error) {
+	var in In
+	args := map[string]any{}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &args); err != nil {
+			return in, fmt.Errorf("arguments must be a JSON object: %w", err)
+		}
+	}
+	if err := schema.Validate(&args); err != nil {
+		return in, fmt.Errorf("validating \"arguments\": %w", err)
+	}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &in); err != nil {
+			return in, fmt.Errorf("decoding \"arguments\": %w", err)
+		}
+	}
+	return in, nil
+}
+
+func errorResult(err error) *mcp.CallToolResult {
+	var res mcp.CallToolResult
+	res.SetError(err)
+	return &res
 }
 
 func readOnly(title string) *mcp.ToolAnnotations {

@@ -108,6 +108,17 @@ func TestToolErrorsNameTheProblem(t *testing.T) {
 	require.True(t, res.IsError)
 	require.Contains(t, text(res), "invalid text")
 
+	res = call(t, cs, "get_memory", map[string]any{})
+	require.True(t, res.IsError, "a required argument is missing")
+	require.Contains(t, text(res), "id")
+
+	res = call(t, cs, "add_memories", map[string]any{"text": "fine", "user_id": "bob"})
+	require.True(t, res.IsError, "unknown arguments are refused, so no user_id can slip in")
+	require.Contains(t, text(res), "user_id")
+
+	res = call(t, cs, "list_memories", map[string]any{"limit": "ten"})
+	require.True(t, res.IsError)
+
 	res = call(t, cs, "list_memories", map[string]any{"limit": 1000000})
 	require.True(t, res.IsError)
 	require.Contains(t, text(res), "limit")

@@ -3,20 +3,25 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/jwtauth"
+	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/domain"
@@ -197,4 +202,85 @@ func TestMCPStdioProxiesARemoteEngram(t *testing.T) {
 func TestMCPRemoteNeedsAToken(t *testing.T) {
 	err := run(context.Background(), []string{"mcp", "--remote", "http://127.0.0.1:1"}, os.Stdout, os.Stderr)
 	require.ErrorContains(t, err, "--token")
+}
+
+// BenchmarkMCPVersusREST reads one page of 10 memories through engramd's
+// whole stack on a loopback listener, side by side: GET /api/v1/memories
+// and the list_memories tool over Streamable HTTP, same token, same store
+// (1,000 memories), rate limits off. The ratio of the p95s is what the MCP
+// transport costs over REST.
+func BenchmarkMCPVersusREST(b *testing.B) {
+	ctx := context.Background()
+	ts := httptest.NewUnstartedServer(nil)
+	cfg, err := config.Load([]string{"--addr", ts.Listener.Addr().String(), "--data-dir", b.TempDir(),
+		"--rate-reads", "0", "--rate-writes", "0", "--rate-search", "0"}, func(string) string { return "" })
+	require.NoError(b, err)
+	sys, err := wiring.Build(ctx, cfg, slog.New(slog.DiscardHandler))
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = sys.Close() })
+	ts.Config.Handler = sys.Handler()
+	ts.Start()
+	b.Cleanup(ts.Close)
+	p := domain.Principal{OrgID: "bench", UserID: "bench", Scopes: domain.DefaultUserScopes}
+	for i := range 1000 {
+		_, _, err := sys.Memories.Add(ctx, p, app.AddInput{Text: fmt.Sprintf("memory %d about topic %d", i, i%37)})
+		require.NoError(b, err)
+	}
+	tok, err := sys.MintLocal(jwtauth.Claims{Subject: "bench", OrgID: "bench"})
+	require.NoError(b, err)
+
+	b.Run("rest", func(b *testing.B) {
+		req, err := http.NewRequest(http.MethodGet, cfg.PublicURL+"/api/v1/memories?limit=10", nil)
+		require.NoError(b, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		measureLatency(b, func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+		})
+	})
+	b.Run("mcp", func(b *testing.B) {
+		hc := &http.Client{Transport: bearerTransport(tok)}
+		c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
+		cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: cfg.PublicURL + "/mcp", HTTPClient: hc}, nil)
+		require.NoError(b, err)
+		defer cs.Close()
+		params := &mcp.CallToolParams{Name: "list_memories", Arguments: map[string]any{"limit": 10}}
+		measureLatency(b, func() {
+			res, err := cs.CallTool(ctx, params)
+			if err != nil || res.IsError {
+				b.Fatal(err, res)
+			}
+		})
+	})
+}
+
+type bearerTransport string
+
+func (t bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(t))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// measureLatency runs f b.N times and reports the p50 and p95 latency.
+func measureLatency(b *testing.B, f func()) {
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		f()
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	ms := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(ms(0.50), "p50_ms")
+	b.ReportMetric(ms(0.95), "p95_ms")
 }
