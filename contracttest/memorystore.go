@@ -39,6 +39,7 @@ func RunMemoryStore(t *testing.T, newStore func(t *testing.T) ports.MemoryStore)
 	cases = append(cases, tenancyCases()...)
 	cases = append(cases, lifecycleCases()...)
 	cases = append(cases, updateCases()...)
+	cases = append(cases, raceCases()...)
 	cases = append(cases, listCases()...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,8 +2,6 @@ package contracttest
 
 import (
 	"errors"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +25,6 @@ func updateCases() []memoryCase {
 			_, err := s.Update(ctxFor(t), newTenant(t), domain.NewMemoryID(time.Now()), "app", func(*domain.Memory) error { return nil })
 			requireKind(t, err, domain.ErrNotFound)
 		}},
-		{"Update/ConcurrentWritersLoseNothing", testConcurrentWriters},
 	}
 }
 
@@ -204,65 +201,4 @@ func testUpdateDeleted(t *testing.T, s ports.MemoryStore) {
 	got, err := s.Get(ctxFor(t), tn, m.ID)
 	require.NoError(t, err)
 	require.Equal(t, "soon deleted", got.Text)
-}
-
-// testConcurrentWriters runs 50 goroutines that each create a memory of
-// their own and add one key to a shared memory through Update's
-// read-modify-write. A lost update drops a key; a lost insert drops a row.
-func testConcurrentWriters(t *testing.T, s ports.MemoryStore) {
-	const writers = 50
-	tn := newTenant(t)
-	shared := mustCreate(t, s, memOf(t, tn, "app", "shared counter"))
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*writers)
-	created := make(chan domain.MemoryID, writers)
-	for i := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx := ctxFor(t)
-			m, err := domain.NewMemory(tn, "app", fmt.Sprintf("writer %d was here", i), nil, nil, time.Now())
-			if err != nil {
-				errs <- err
-				return
-			}
-			if _, ok, err := s.Create(ctx, tn, m); err != nil || !ok {
-				errs <- fmt.Errorf("writer %d create: created=%v err=%v", i, ok, err)
-			} else {
-				created <- m.ID
-			}
-			_, err = s.Update(ctx, tn, shared.ID, domain.AppID(fmt.Sprintf("w%d", i)), func(x *domain.Memory) error {
-				md := domain.Metadata{}
-				for k, v := range x.Metadata {
-					md[k] = v
-				}
-				md[fmt.Sprintf("w%02d", i)] = float64(i)
-				x.Metadata = md
-				return nil
-			})
-			if err != nil {
-				errs <- fmt.Errorf("writer %d update: %w", i, err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	close(created)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	got, err := s.Get(ctxFor(t), tn, shared.ID)
-	require.NoError(t, err)
-	require.Len(t, got.Metadata, writers, "an acknowledged update was lost")
-	hist, err := s.History(ctxFor(t), tn, shared.ID)
-	require.NoError(t, err)
-	require.Len(t, hist, writers+1)
-	all := map[domain.MemoryID]bool{}
-	for _, m := range listAll(t, s, tn, domain.ListQuery{Limit: domain.MaxListLimit}) {
-		all[m.ID] = true
-	}
-	require.Len(t, all, writers+1)
-	for id := range created {
-		require.True(t, all[id], "acknowledged create %s is missing", id)
-	}
 }
