@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -238,10 +237,13 @@ func BenchmarkMCPVersusREST(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			_, _ = io.Copy(io.Discard, resp.Body)
+			// Decode as a client would: the MCP side's figure includes the
+			// SDK client decoding its result.
+			var page map[string]any
+			err = json.NewDecoder(resp.Body).Decode(&page)
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				b.Fatalf("status %d", resp.StatusCode)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				b.Fatalf("status %d: %v", resp.StatusCode, err)
 			}
 		})
 	})
