@@ -37,6 +37,11 @@ func runMCP(ctx context.Context, args []string, _, stderr io.Writer) error {
 	token := fs.String("token", os.Getenv("ENGRAM_TOKEN"), "access token: required with --remote; locally, act as its subject ($ENGRAM_TOKEN)")
 	user := fs.String("user", wiring.LocalUser, "user to act as in zero-config mode when no --token is given")
 	org := fs.String("org", jwtauth.LocalOrg, "org of --user")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: engram mcp [--data-dir DIR] [--token T]    MCP on stdio over this machine's store (as engramd would see it)")
+		fmt.Fprintln(stderr, "       engram mcp --remote URL --token T         MCP on stdio, forwarded to a remote engramd's /mcp")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
