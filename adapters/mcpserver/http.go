@@ -47,8 +47,10 @@ func (s *Server) buildHandler() *handlers {
 		SessionTimeout:      s.cfg.SessionTimeout,
 		Logger:              s.log,
 		MaxRequestBodyBytes: s.cfg.MaxBodyBytes,
-		// guard applies the same loopback Host check to every route,
-		// SSE included, so the SDK's copy is redundant.
+		// guard checks Host against the configured public origin on every
+		// route, SSE included. The SDK's own check keys on the listener
+		// address instead and would refuse a reverse proxy's Host on a
+		// loopback listener.
 		DisableLocalhostProtection: true,
 	})
 	// The SDK hands tool handlers only one per-request value, the
