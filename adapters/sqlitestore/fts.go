@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -17,16 +18,56 @@ import (
 // ranking, in the store's database file (migration 0002_search).
 type TextIndex struct {
 	s *Store
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
 }
 
 var _ ports.TextIndex = (*TextIndex)(nil)
 
 // TextIndex returns the FTS5 text index living in this store's file.
-func (s *Store) TextIndex() *TextIndex { return &TextIndex{s: s} }
+// Create it once and keep it: it caches its prepared statements, since
+// SQLite parsing a statement costs as much as running a small search.
+func (s *Store) TextIndex() *TextIndex { return &TextIndex{s: s, stmts: map[string]*sql.Stmt{}} }
 
-// tenantToken is the single FTS token that stands for (org, user). Hex keeps
-// it one unicode61 token; the hash keeps any org or user string out of the
-// tokenizer's way.
+// maxStmts bounds the statement cache; filtered searches vary in shape.
+const maxStmts = 64
+
+// query runs a read statement through the cache of prepared statements.
+func (x *TextIndex) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	x.mu.Lock()
+	st, ok := x.stmts[q]
+	if !ok && len(x.stmts) < maxStmts {
+		var err error
+		if st, err = x.s.r.PrepareContext(ctx, q); err != nil {
+			x.mu.Unlock()
+			return nil, err
+		}
+		x.stmts[q] = st
+	}
+	x.mu.Unlock()
+	if st == nil {
+		return x.s.r.QueryContext(ctx, q, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// Close releases the prepared statements; the store stays open.
+func (x *TextIndex) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for q, st := range x.stmts {
+		_ = st.Close()
+		delete(x.stmts, q)
+	}
+	return nil
+}
+
+// tenantToken is the prefix every indexed word of (org, user) carries:
+// "t" and 24 hex digits. Words of different tenants are then different FTS5
+// terms, so a posting list holds one tenant's entries only (a search never
+// reads another tenant's rows, even inside the index) and BM25's document
+// frequencies are the tenant's own.
 func tenantToken(t domain.Tenant) string {
 	sum := sha256.Sum256([]byte(string(t.OrgID) + "\x00" + string(t.UserID)))
 	return "t" + hex.EncodeToString(sum[:12])
@@ -63,7 +104,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 			if err != nil {
 				return mapErr(err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO search_fts (rowid, tenant, body) VALUES (?, ?, ?)`, rowid, tok, d.Text); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO search_fts (rowid, body) VALUES (?, ?)`, rowid, tenantText(tok, d.Text)); err != nil {
 				return mapErr(err)
 			}
 		}
@@ -118,23 +159,28 @@ func (x *TextIndex) Delete(ctx context.Context, t domain.Tenant, ids []domain.Me
 // ftsQuote makes one FTS5 string: the only syntax a term ever gets.
 func ftsQuote(w string) string { return `"` + strings.ReplaceAll(w, `"`, `""`) + `"` }
 
-// matchExpr builds "tenant : "tok" AND body : ( "w1" OR "w2" )" or, for a
-// phrase, body : "w1 w2 w3". Words come from domain.QueryTerms, so no
-// operator of the user's query survives.
-func matchExpr(tok string, words []string, phrase bool) string {
-	var b strings.Builder
-	b.WriteString("tenant : " + ftsQuote(tok) + " AND body : ")
-	if phrase {
-		b.WriteString(ftsQuote(strings.Join(words, " ")))
-		return b.String()
-	}
-	b.WriteString("(")
+// matchAll is "tw1" AND "tw2": entries holding every word.
+func matchAll(tok string, words []string) string {
+	q := make([]string, len(words))
 	for i, w := range words {
-		if i > 0 {
-			b.WriteString(" OR ")
-		}
-		b.WriteString(ftsQuote(w))
+		q[i] = ftsQuote(tok + w)
 	}
-	b.WriteString(")")
-	return b.String()
+	return strings.Join(q, " AND ")
+}
+
+// matchExpr is "tw1" OR "tw2" or, for a phrase, "tw1 tw2 tw3", t being the
+// tenant prefix. Words come from domain.QueryTerms folded by ftsWords, so no
+// operator of the user's query survives and each one is quoted.
+func matchExpr(tok string, words []string, phrase bool) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = tok + w
+	}
+	if phrase {
+		return ftsQuote(strings.Join(q, " "))
+	}
+	for i := range q {
+		q[i] = ftsQuote(q[i])
+	}
+	return strings.Join(q, " OR ")
 }

@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,71 +11,231 @@ import (
 	"github.com/engram-memory/engram/ports"
 )
 
-// Search ranks the tenant's entries by BM25 over any of the query's words,
-// with entries holding the exact phrase first.
+// rankCap bounds every FTS5 walk of a search: how many of a word's rows the
+// frequency probe counts, and how many rows are ranked when every word is
+// common. FTS5 scores every row a MATCH yields, and a word found in most of a
+// user's memories would otherwise make each search rank all of them.
+const rankCap = 500
+
+// commonCap is how many of the newest entries holding every query word are
+// ranked when all the words are common.
+const commonCap = 300
+
+type ftsCand struct {
+	rowid  int64
+	score  float64
+	id     domain.MemoryID
+	phrase bool
+}
+
+// Search ranks the tenant's entries by BM25 over the query's words that are
+// not common in the tenant's memories (common ones carry almost no IDF
+// weight anyway), with entries holding the exact phrase first. When every
+// word is common, the newest rankCap entries holding all of them are ranked.
 func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k int, f domain.SearchFilter) ([]ports.Hit, error) {
 	if k < 1 || k > ports.MaxIndexK {
 		return nil, fmt.Errorf("sqlitestore: text search: %w", domain.Invalid("k", "must be between 1 and %d", ports.MaxIndexK))
 	}
-	words := domain.QueryTerms(query)
+	words := foldTerms(domain.QueryTerms(query))
 	if len(words) == 0 {
 		return nil, nil
 	}
+	var phrase []string
+	if pw := domain.PhraseWords(query); pw != nil {
+		phrase = ftsWords(strings.Join(pw, " "))
+	}
+	hits, err := x.search(ctx, t, words, phrase, k, f)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: text search: %w", mapErr(err))
+	}
+	return hits, nil
+}
+
+func (x *TextIndex) search(ctx context.Context, t domain.Tenant, words, phrase []string, k int, f domain.SearchFilter) ([]ports.Hit, error) {
 	tok := tenantToken(t)
-	hits, err := x.rank(ctx, t, matchExpr(tok, words, false), k, f)
+	rare, err := x.rareWords(ctx, tok, words)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: text search: %w", err)
+		return nil, err
 	}
-	phrase := domain.PhraseWords(query)
-	if len(phrase) < 2 || len(hits) < 2 {
-		return hits, nil
+	limit := k
+	if !f.IsZero() {
+		limit = max(k, rankCap) // filtered below: rank a bounded surplus
 	}
-	ph, err := x.rank(ctx, t, matchExpr(tok, phrase, true), k, f)
+	var cands []ftsCand
+	if len(rare) > 0 {
+		cands, err = x.ranked(ctx, `SELECT rowid, -rank FROM search_fts WHERE search_fts MATCH ? ORDER BY rank LIMIT ?`,
+			matchExpr(tok, rare, false), limit)
+	} else {
+		cands, err = x.ranked(ctx, `SELECT rowid, -rank FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?`,
+			matchAll(tok, words), commonCap)
+		// Ranked in Go; only the best need their memory ids.
+		sort.Slice(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+		cands = cands[:min(len(cands), limit)]
+	}
+	if err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	cands, err = x.resolve(ctx, t, cands, f)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: phrase search: %w", err)
+		return nil, err
 	}
-	return phraseFirst(ph, hits, k), nil
+	if len(phrase) >= 2 && len(cands) > 1 {
+		in, err := x.rowids(ctx, matchExpr(tok, phrase, true))
+		if err != nil {
+			return nil, err
+		}
+		for i := range cands {
+			cands[i].phrase = in[cands[i].rowid]
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if a.phrase != b.phrase {
+			return a.phrase
+		}
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		return a.id < b.id
+	})
+	return phraseScores(cands[:min(len(cands), k)]), nil
 }
 
-// phraseFirst puts phrase hits ahead of the others, keeping BM25 order within
-// each group, and shifts phrase scores above every other score so scores stay
-// non-increasing.
-func phraseFirst(phrase, all []ports.Hit, k int) []ports.Hit {
-	if len(phrase) == 0 {
-		return all
-	}
-	in := make(map[domain.MemoryID]bool, len(phrase))
-	for _, h := range phrase {
-		in[h.ID] = true
-	}
+// phraseScores lifts phrase hits above every other score so that scores
+// stay non-increasing down the list.
+func phraseScores(cs []ftsCand) []ports.Hit {
 	var lo, hi float64
-	for i, h := range append(append([]ports.Hit(nil), phrase...), all...) {
-		if i == 0 || h.Score < lo {
-			lo = h.Score
+	for i, c := range cs {
+		if i == 0 || c.score < lo {
+			lo = c.score
 		}
-		if i == 0 || h.Score > hi {
-			hi = h.Score
-		}
-	}
-	shift := hi - lo + 1
-	out := make([]ports.Hit, 0, k)
-	for _, h := range phrase {
-		out = append(out, ports.Hit{ID: h.ID, Score: h.Score + shift})
-	}
-	for _, h := range all {
-		if !in[h.ID] && len(out) < k {
-			out = append(out, h)
+		if i == 0 || c.score > hi {
+			hi = c.score
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
-	return out[:min(len(out), k)]
+	out := make([]ports.Hit, len(cs))
+	for i, c := range cs {
+		s := c.score
+		if c.phrase {
+			s += hi - lo + 1
+		}
+		out[i] = ports.Hit{ID: c.id, Score: s}
+	}
+	return out
 }
 
-// rank runs one MATCH with the filter pushed into SQL. bm25's column weights
-// ignore the tenant column; lower bm25 is better, so the score is negated.
-func (x *TextIndex) rank(ctx context.Context, t domain.Tenant, match string, k int, f domain.SearchFilter) ([]ports.Hit, error) {
+// rareWords keeps the words found in at most rankCap of the tenant's
+// entries, counting each with a walk that stops at rankCap+1 rows.
+func (x *TextIndex) rareWords(ctx context.Context, tok string, words []string) ([]string, error) {
+	var rare []string
+	for _, w := range words {
+		rows, err := x.query(ctx, `SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)`,
+			matchExpr(tok, []string{w}, false), rankCap+1)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		if rows.Next() {
+			err = rows.Scan(&n)
+		}
+		if err == nil {
+			err = rows.Err()
+		}
+		_ = rows.Close()
+		if err != nil {
+			return nil, err
+		}
+		if n <= rankCap {
+			rare = append(rare, w)
+		}
+	}
+	return rare, nil
+}
+
+func (x *TextIndex) ranked(ctx context.Context, q, match string, limit int) ([]ftsCand, error) {
+	rows, err := x.query(ctx, q, match, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ftsCand
+	for rows.Next() {
+		var c ftsCand
+		if err := rows.Scan(&c.rowid, &c.score); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (x *TextIndex) rowids(ctx context.Context, match string) (map[int64]bool, error) {
+	rows, err := x.query(ctx, `SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?`, match, rankCap)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+// resolve maps candidate rowids to memory ids, keeping those of the tenant
+// that pass the filter.
+func (x *TextIndex) resolve(ctx context.Context, t domain.Tenant, cands []ftsCand, f domain.SearchFilter) ([]ftsCand, error) {
+	ids := make([]int64, len(cands))
+	for i, c := range cands {
+		ids[i] = c.rowid
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	where, args, err := filterSQL(f)
+	if err != nil {
+		return nil, err
+	}
+	args = append([]any{string(list), t.OrgID, t.UserID}, args...)
+	// CROSS JOIN pins the plan to rowid lookups; left to itself SQLite
+	// may walk the tenant's index and probe the list for every entry.
+	rows, err := x.query(ctx, `SELECT d.rowid, d.memory_id FROM json_each(?) AS j CROSS JOIN search_docs d ON d.rowid = j.value
+		WHERE d.org_id = ? AND d.user_id = ?`+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byRow := make(map[int64]domain.MemoryID, len(cands))
+	for rows.Next() {
+		var rowid int64
+		var id string
+		if err := rows.Scan(&rowid, &id); err != nil {
+			return nil, err
+		}
+		byRow[rowid] = domain.MemoryID(id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := cands[:0]
+	for _, c := range cands {
+		if id, ok := byRow[c.rowid]; ok {
+			c.id = id
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// filterSQL renders the filter as predicates on search_docs d.
+func filterSQL(f domain.SearchFilter) (string, []any, error) {
 	var where strings.Builder
-	args := []any{match, t.OrgID, t.UserID}
+	var args []any
 	if f.App != "" {
 		where.WriteString(" AND d.app_id = ?")
 		args = append(args, f.App)
@@ -95,7 +256,7 @@ func (x *TextIndex) rank(ctx context.Context, t domain.Tenant, match string, k i
 			where.WriteString(" AND EXISTS (SELECT 1 FROM json_each(d.metadata) WHERE key = ? AND type = ?)")
 			args = append(args, key, map[bool]string{true: "true", false: "false"}[val])
 		default:
-			return nil, domain.Invalid("filters.metadata", "filter on %q must be a string, number or boolean", key)
+			return "", nil, domain.Invalid("filters.metadata", "filter on %q must be a string, number or boolean", key)
 		}
 	}
 	if !f.CreatedAfter.IsZero() {
@@ -106,22 +267,5 @@ func (x *TextIndex) rank(ctx context.Context, t domain.Tenant, match string, k i
 		where.WriteString(" AND d.created_at < ?")
 		args = append(args, f.CreatedBefore.UnixNano())
 	}
-	args = append(args, k)
-	rows, err := x.s.r.QueryContext(ctx, `SELECT d.memory_id, -bm25(search_fts, 0.0, 1.0) AS score
-		FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid
-		WHERE search_fts MATCH ? AND d.org_id = ? AND d.user_id = ?`+where.String()+`
-		ORDER BY score DESC, d.memory_id LIMIT ?`, args...)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var hits []ports.Hit
-	for rows.Next() {
-		var h ports.Hit
-		if err := rows.Scan(&h.ID, &h.Score); err != nil {
-			return nil, mapErr(err)
-		}
-		hits = append(hits, h)
-	}
-	return hits, mapErr(rows.Err())
+	return where.String(), args, nil
 }

@@ -18,15 +18,16 @@ CREATE TABLE search_docs (
 
 CREATE UNIQUE INDEX search_docs_tenant_memory ON search_docs (org_id, user_id, memory_id);
 
--- tenant holds one token derived from (org, user); every query ANDs it, so
--- FTS5 intersects posting lists inside the index and another tenant's rows
--- never reach SQL. Contentless with delete support: the text lives in
--- memories already, and erasure must not leave a copy here.
--- unicode61 with remove_diacritics 2 folds case and accents for every script.
+-- body is the memory's words, folded (case, accents) by the adapter and
+-- each prefixed with a token derived from (org, user): a term's posting list
+-- then holds one tenant's entries, so another tenant's rows are never read
+-- and BM25 document frequencies are per tenant. Contentless with delete
+-- support: the text lives in memories already, and erasure must not leave a
+-- copy here. porter trims English inflections.
 CREATE VIRTUAL TABLE search_fts USING fts5 (
-    tenant,
     body,
     content = '',
     contentless_delete = 1,
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
+
