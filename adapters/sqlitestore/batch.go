@@ -73,6 +73,7 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 			if err != nil {
 				return err
 			}
+			enc.rows[k] = nil // inserted below; let a large batch's chunks go
 			fresh := rows[:0]
 			for _, r := range rows {
 				if !seen[r.m.ContentHash] {
