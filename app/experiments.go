@@ -239,7 +239,11 @@ func (s *ExperimentService) PlanSearch(ctx context.Context, p domain.Principal) 
 	if err != nil {
 		return SearchPlan{}, err
 	}
-	a, err := s.assign(ctx, p, e)
+	// Read first: only a user's first exposure needs a write.
+	a, err := s.d.Experiments.GetAssignment(ctx, p.OrgID, e.ID, p.UserID)
+	if errors.Is(err, domain.ErrNotFound) {
+		a, err = s.assign(ctx, p, e)
+	}
 	if err != nil {
 		return SearchPlan{}, err
 	}
