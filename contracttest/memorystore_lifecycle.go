@@ -25,6 +25,7 @@ func lifecycleCases() []memoryCase {
 		{"SetState/ChangesAndRecords", testSetState},
 		{"SetState/AllOrNothing", testSetStateAllOrNothing},
 		{"SetState/ReactivatingDuplicateConflicts", testSetStateDuplicate},
+		{"SetState/OnlyActivePausedArchived", testSetStateRefusesOtherStates},
 		{"Stats/CountsByStateAndApp", testStats},
 	}
 }
@@ -263,6 +264,18 @@ func testSetStateDuplicate(t *testing.T, s ports.MemoryStore) {
 		require.NoError(t, err)
 		require.Equal(t, want, got.State, "the failed call must change nothing")
 	}
+}
+
+// testSetStateRefusesOtherStates: deletion has its own method (and history
+// kind), so SetState refuses deleted, and anything unknown, as invalid.
+func testSetStateRefusesOtherStates(t *testing.T, s ports.MemoryStore) {
+	tn := newTenant(t)
+	m := mustCreate(t, s, memOf(t, tn, "app", "stays active"))
+	for _, st := range []domain.State{domain.StateDeleted, "gone", ""} {
+		_, err := s.SetState(ctxFor(t), tn, []domain.MemoryID{m.ID}, st, "app")
+		requireKind(t, err, domain.ErrInvalid, "state %q", st)
+	}
+	requireUnchanged(t, s, m)
 }
 
 func testStats(t *testing.T, s ports.MemoryStore) {
