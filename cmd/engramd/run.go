@@ -24,7 +24,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log, _ := logging.New(stderr, cfg.LogFormat, cfg.LogLevel)
+	log, level := logging.New(stderr, cfg.LogFormat, cfg.LogLevel)
 	log.Info("engramd starting", "config", cfg.String())
 
 	sys, err := wiring.Build(ctx, cfg, log)
@@ -41,6 +41,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 	}
+
+	stopAdmin, err := startAdmin(ctx, sys, level)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = stopAdmin(sctx)
+	}()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

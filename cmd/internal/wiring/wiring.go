@@ -102,7 +102,7 @@ func (s *System) openCaches(ctx context.Context) error {
 			return fmt.Errorf("ENGRAM_VALKEY_URL: %w", err)
 		}
 		s.onClose(vs.Close)
-		s.Replay, s.Limiter, s.Sessions = vs, vs, vs
+		s.Replay, s.Limiter, s.Sessions = s.decorateReplay("valkey", vs), s.decorateLimiter("valkey", vs), s.decorateSessions("valkey", vs)
 		s.Checks = append(s.Checks, httpapi.Check{Name: "valkey", Required: true, Probe: vs.Ping})
 		if policy, err := vs.MaxMemoryPolicy(ctx); err != nil {
 			s.Logger.Warn("could not read valkey maxmemory-policy", "err", err)
@@ -114,7 +114,7 @@ func (s *System) openCaches(ctx context.Context) error {
 		limiter := inproc.NewRateLimiter(inproc.RateLimiterOptions{})
 		sessions := inproc.NewSessionStore(inproc.SessionOptions{})
 		s.onClose(func() error { replay.Close(); limiter.Close(); sessions.Close(); return nil })
-		s.Replay, s.Limiter, s.Sessions = replay, limiter, sessions
+		s.Replay, s.Limiter, s.Sessions = s.decorateReplay("inproc", replay), s.decorateLimiter("inproc", limiter), s.decorateSessions("inproc", sessions)
 	}
 	return nil
 }
