@@ -89,3 +89,32 @@ func TestFeedbackRowLevelSecurity(t *testing.T) {
 		_ = db.Close()
 	}
 }
+
+// TestFeedbackMigrationReverts walks the schema down below 0003 and up
+// again: the down migration drops everything the up created (tables,
+// triggers, functions), so the up applies cleanly a second time.
+func TestFeedbackMigrationReverts(t *testing.T) {
+	t.Parallel()
+	ownerURL, _ := testSchema(t)
+	ctx := context.Background()
+	v, _, err := pgstore.Version(ctx, ownerURL)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, v, uint(3))
+	for v >= 3 {
+		v, err = pgstore.Migrate(ctx, ownerURL, pgstore.Down)
+		require.NoError(t, err)
+	}
+	db, err := sqlx.Open("postgres", ownerURL)
+	require.NoError(t, err)
+	defer db.Close()
+	var n int
+	require.NoError(t, db.Get(&n, `SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace
+		AND relname IN ('feedback_events', 'feedback_rollups', 'query_logs', 'experiments', 'experiment_history', 'experiment_assignments')`))
+	require.Zero(t, n)
+	require.NoError(t, db.Get(&n, `SELECT count(*) FROM pg_proc WHERE pronamespace = current_schema()::regnamespace AND proname LIKE 'engram_feedback%'`))
+	require.Zero(t, n)
+	_, err = pgstore.Migrate(ctx, ownerURL, pgstore.Up)
+	require.NoError(t, err)
+	require.NoError(t, db.Get(&n, `SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relname = 'feedback_rollups'`))
+	require.Equal(t, 1, n)
+}
