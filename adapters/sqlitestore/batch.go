@@ -96,7 +96,7 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 }
 
 // encoding validates and encodes a batch in chunks of insertChunk on up to
-// GOMAXPROCS goroutines; chunk k is ready when done[k] is closed.
+// GOMAXPROCS-1 goroutines; chunk k is ready when done[k] is closed.
 type encoding struct {
 	chunks  int
 	rows    [][]memRow
@@ -113,7 +113,8 @@ func startEncoding(t domain.Tenant, ms []domain.Memory) *encoding {
 		e.done[k] = make(chan struct{})
 	}
 	at := now(time.Time{})
-	for range min(runtime.GOMAXPROCS(0), n) {
+	// One core stays with the writer, which is the bottleneck.
+	for range min(max(1, runtime.GOMAXPROCS(0)-1), n) {
 		go func() {
 			for {
 				k := int(e.next.Add(1) - 1)
