@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/engram-memory/engram/domain"
 )
@@ -50,6 +51,9 @@ func (s *SessionService) Context(ctx context.Context, p domain.Principal, sessio
 	sid, err := domain.ParseSessionID(session)
 	if err != nil {
 		return SessionContext{}, err
+	}
+	if len(in.Query) > domain.MaxQueryBytes {
+		return SessionContext{}, domain.Invalid("query", "must be at most %d bytes", domain.MaxQueryBytes)
 	}
 	if in.Events == 0 {
 		in.Events = domain.DefaultRecentEvents
@@ -118,13 +122,29 @@ func (s *SessionService) findMemories(ctx context.Context, p domain.Principal, q
 	return page.Items, err
 }
 
+// derivedQueryBytes bounds a query taken from a session event: a user
+// message may be 64 KiB, far more than a search query may be
+// (domain.MaxQueryBytes), and its start carries the topic.
+const derivedQueryBytes = 1024
+
 func latestUserText(events []domain.SessionEvent) string {
 	for _, e := range events { // newest first
 		if e.Role == domain.RoleUser {
-			return e.Text
+			return truncateUTF8(e.Text, derivedQueryBytes)
 		}
 	}
 	return ""
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // PromoteInput names the events to turn into long-term memories.

@@ -3,7 +3,9 @@ package app_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -57,4 +59,30 @@ func TestTextFinderRanksAndFilters(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, c.Memories, 1)
 	require.Equal(t, strong.ID, c.Memories[0].ID)
+}
+
+// TestContextQueryFromLongMessage: with no query given, the latest user
+// message becomes the query; a message longer than a search query may be is
+// cut (at a character boundary) instead of failing the call.
+func TestContextQueryFromLongMessage(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(t.TempDir(), "engram.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	mem := app.NewMemoryService(app.MemoryDeps{Memories: st, Apps: st, Access: st})
+	sessions := inproc.NewSessionStore(inproc.SessionOptions{})
+	t.Cleanup(func() { _ = sessions.Close() })
+	svc := app.NewSessionService(app.SessionDeps{Sessions: sessions, Memories: mem, Finder: app.TextFinder{Text: st.TextIndex(), Memories: mem}})
+
+	long := "tea " + strings.Repeat("é", domain.MaxTextBytes/2-4)
+	_, err = svc.Append(ctx, alice, "chat", app.EventInput{Role: "user", Text: long})
+	require.NoError(t, err)
+	c, err := svc.Context(ctx, alice, "chat", app.ContextInput{})
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(c.Query), 1024)
+	require.True(t, utf8.ValidString(c.Query))
+	require.True(t, strings.HasPrefix(c.Query, "tea "))
+
+	_, err = svc.Context(ctx, alice, "chat", app.ContextInput{Query: strings.Repeat("x", domain.MaxQueryBytes+1)})
+	require.ErrorIs(t, err, domain.ErrInvalid)
 }
