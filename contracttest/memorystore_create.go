@@ -2,6 +2,8 @@ package contracttest
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +27,7 @@ func createCases() []memoryCase {
 		{"Create/SameIDIsAlreadyExists", testCreateSameID},
 		{"CreateBatch/StoresAllSkippingDuplicates", testCreateBatch},
 		{"CreateBatch/InvalidWritesNothing", testCreateBatchInvalid},
+		{"CreateBatch/LargeBatch", testCreateBatchLarge},
 		{"Get/NotFound", testGetNotFound},
 	}
 }
@@ -281,6 +284,40 @@ func testCreateBatchInvalid(t *testing.T, s ports.MemoryStore) {
 	requireKind(t, err, domain.ErrInvalid)
 	require.Empty(t, listAll(t, s, tn, domain.ListQuery{States: allStates()}))
 	require.Empty(t, listAll(t, s, other, domain.ListQuery{States: allStates()}))
+}
+
+// testCreateBatchLarge uses a batch big enough to cross any chunking an
+// adapter does (COPY thresholds, multi-row INSERT sizes), with duplicates far
+// apart and a bad memory at the very end.
+func testCreateBatchLarge(t *testing.T, s ports.MemoryStore) {
+	const n = 2500
+	tn := newTenant(t)
+	pre := createTexts(t, s, tn, "app", "large 1234", "large 2001")
+	batch := make([]domain.Memory, n)
+	for i := range batch {
+		batch[i] = memOf(t, tn, "bulk", fmt.Sprintf("large %d", i%2400)) // the last 100 repeat the first 100
+	}
+	bad := slices.Clone(batch)
+	bad[n-1].Text = ""
+	_, err := s.CreateBatch(ctxFor(t), tn, bad)
+	requireKind(t, err, domain.ErrInvalid)
+	require.Len(t, listAll(t, s, tn, domain.ListQuery{Limit: domain.MaxListLimit}), len(pre))
+
+	created, err := s.CreateBatch(ctxFor(t), tn, batch)
+	require.NoError(t, err)
+	require.Equal(t, 2400-len(pre), created)
+	all := listAll(t, s, tn, domain.ListQuery{Limit: domain.MaxListLimit})
+	require.Len(t, all, 2400)
+	texts := map[string]bool{}
+	for _, m := range all {
+		require.False(t, texts[m.Text], "%q stored twice", m.Text)
+		texts[m.Text] = true
+	}
+	got, err := s.Get(ctxFor(t), tn, batch[2399].ID)
+	require.NoError(t, err)
+	requireSameMemory(t, batch[2399], got)
+	_, err = s.Get(ctxFor(t), tn, batch[2400].ID)
+	requireKind(t, err, domain.ErrNotFound, "an in-batch duplicate must not be stored")
 }
 
 func testGetNotFound(t *testing.T, s ports.MemoryStore) {
