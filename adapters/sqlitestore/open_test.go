@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -37,6 +38,15 @@ func TestOpenCreatesDirectoryAndKeepsDataAcrossReopen(t *testing.T) {
 	got, err := s.Get(ctx, tn, m.ID)
 	require.NoError(t, err)
 	require.Equal(t, "survives a restart", got.Text)
+}
+
+func TestOpenPathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "odd dir?#%20 ü")
+	s, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(dir, "engram.db")})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	_, err = os.Stat(filepath.Join(dir, "engram.db"))
+	require.NoError(t, err, "the file must be where Path says, not at a truncated name")
 }
 
 func TestOpenRefusesEmptyPath(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -118,8 +119,12 @@ func dsn(cfg Config, readOnly bool) string {
 		v.Add("_pragma", "temp_store(MEMORY)")
 		v.Set("_txlock", "immediate")
 	}
-	return "file:" + cfg.Path + "?" + v.Encode()
+	return "file:" + uriPath.Replace(cfg.Path) + "?" + v.Encode()
 }
+
+// uriPath escapes the characters that would end or corrupt the path part of
+// an SQLite URI filename; SQLite decodes %XX before opening the file.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
 
 func openPool(ctx context.Context, cfg Config, readOnly bool, conns int) (*sql.DB, error) {
 	db, err := sql.Open("sqlite", dsn(cfg, readOnly))
