@@ -34,7 +34,7 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		enc := startEncoding(t, ms)
 		defer enc.stop()
-		w := newBatchWriter(ctx, tx)
+		w := s.newBatchWriter(ctx, tx)
 		defer w.close()
 		// Exact duplicates within the batch: the first one wins.
 		seen := make(map[string]bool, len(ms))
@@ -66,17 +66,30 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 	return created, nil
 }
 
-// batchWriter caches the statements for full chunks for one transaction;
-// other sizes are prepared when used.
+// batchWriter caches the statements for full chunks for one transaction,
+// uses the store's prepared single-row ones, and prepares other sizes when
+// used.
 type batchWriter struct {
 	ctx        context.Context
 	tx         *sql.Tx
+	ws         *writeStmts
 	full       map[string]*sql.Stmt
 	closeAfter []*sql.Stmt
 }
 
-func newBatchWriter(ctx context.Context, tx *sql.Tx) *batchWriter {
-	return &batchWriter{ctx: ctx, tx: tx, full: map[string]*sql.Stmt{}}
+func (s *Store) newBatchWriter(ctx context.Context, tx *sql.Tx) *batchWriter {
+	return &batchWriter{ctx: ctx, tx: tx, ws: &s.ws, full: map[string]*sql.Stmt{}}
+}
+
+// insertMemoriesSQL inserts n memories, skipping those whose text an active
+// memory of the tenant already has.
+func insertMemoriesSQL(n int) string {
+	return `INSERT INTO memories (` + memoryCols + `) VALUES ` + rowsOf(n, memColCount) + `
+		ON CONFLICT (org_id, user_id, content_hash) WHERE state = 'active' DO NOTHING`
+}
+
+func insertChangesSQL(n int) string {
+	return `INSERT INTO memory_changes (` + histCols + `) VALUES ` + rowsOf(n, histColCount)
 }
 
 func (w *batchWriter) close() {
@@ -92,13 +105,17 @@ func (w *batchWriter) stmt(kind string, n int) (*sql.Stmt, error) {
 	if st, ok := w.full[kind]; ok && n == insertChunk {
 		return st, nil
 	}
-	var q string
-	switch kind {
-	case "mem":
-		q = `INSERT INTO memories (` + memoryCols + `) VALUES ` + rowsOf(n, memColCount) + `
-			ON CONFLICT (org_id, user_id, content_hash) WHERE state = 'active' DO NOTHING`
-	case "hist":
-		q = `INSERT INTO memory_changes (` + histCols + `) VALUES ` + rowsOf(n, histColCount)
+	q := insertChangesSQL(n)
+	if kind == "mem" {
+		q = insertMemoriesSQL(n)
+	}
+	if n == 1 {
+		one := w.ws.insChange
+		if kind == "mem" {
+			one = w.ws.insMemory
+		}
+		// Closed with the transaction.
+		return w.tx.StmtContext(w.ctx, one), nil
 	}
 	st, err := w.tx.PrepareContext(w.ctx, q)
 	if err != nil {

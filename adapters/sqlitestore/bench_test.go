@@ -47,12 +47,17 @@ func BenchmarkCreate(b *testing.B) {
 	s := openTemp(b)
 	ms := benchMemories(b, 0, b.N)
 	ctx := context.Background()
+	lat := make([]time.Duration, b.N)
 	b.ResetTimer()
 	for i := range b.N {
+		start := time.Now()
 		if _, _, err := s.Create(ctx, benchTenant, ms[i]); err != nil {
 			b.Fatal(err)
 		}
+		lat[i] = time.Since(start)
 	}
+	b.StopTimer()
+	reportPercentiles(b, lat)
 }
 
 // BenchmarkCreateBatch10k ingests 10,000 memories per op in one CreateBatch

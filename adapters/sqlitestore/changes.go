@@ -26,7 +26,7 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 	}
 	var out domain.Memory
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		old, err := loadOne(ctx, tx, t, id)
+		old, err := s.loadOne(ctx, tx, t, id)
 		if err != nil {
 			return err
 		}
@@ -66,7 +66,7 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		}
 		ov, nv := old.Values(), m.Values()
 		out = m
-		return insertChange(ctx, tx, m, domain.ChangeUpdate, &ov, &nv, actor, m.UpdatedAt)
+		return s.insertChange(ctx, tx, m, domain.ChangeUpdate, &ov, &nv, actor, m.UpdatedAt)
 	})
 	var fe fnError
 	if errors.As(err, &fe) {
@@ -133,9 +133,8 @@ func refuseDuplicate(ctx context.Context, tx *sql.Tx, t domain.Tenant, hash stri
 }
 
 // loadOne reads a memory that is not erased inside a write transaction.
-func loadOne(ctx context.Context, tx *sql.Tx, t domain.Tenant, id domain.MemoryID) (domain.Memory, error) {
-	m, err := scanMemory(tx.QueryRowContext(ctx, `SELECT `+memoryCols+` FROM memories
-		WHERE id = ? AND org_id = ? AND user_id = ? AND erased = 0`, string(id), string(t.OrgID), string(t.UserID)))
+func (s *Store) loadOne(ctx context.Context, tx *sql.Tx, t domain.Tenant, id domain.MemoryID) (domain.Memory, error) {
+	m, err := scanMemory(tx.StmtContext(ctx, s.ws.loadOne).QueryRowContext(ctx, string(id), string(t.OrgID), string(t.UserID)))
 	if err != nil {
 		return domain.Memory{}, mapErr(err)
 	}
@@ -182,7 +181,7 @@ func loadMany(ctx context.Context, tx *sql.Tx, t domain.Tenant, ids []domain.Mem
 }
 
 // insertChange appends one history entry for m.
-func insertChange(ctx context.Context, tx *sql.Tx, m domain.Memory, kind domain.ChangeKind, old, new *domain.MemoryValues, actor domain.AppID, at time.Time) error {
+func (s *Store) insertChange(ctx context.Context, tx *sql.Tx, m domain.Memory, kind domain.ChangeKind, old, new *domain.MemoryValues, actor domain.AppID, at time.Time) error {
 	ov, err := encodeValues(old)
 	if err != nil {
 		return err
@@ -191,8 +190,7 @@ func insertChange(ctx context.Context, tx *sql.Tx, m domain.Memory, kind domain.
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO memory_changes
-		(memory_id, org_id, user_id, kind, old_values, new_values, actor_app, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.StmtContext(ctx, s.ws.insChange).ExecContext(ctx,
 		string(m.ID), string(m.OrgID), string(m.UserID), string(kind), ov, nv, string(actor), toNanos(at))
 	return mapErr(err)
 }

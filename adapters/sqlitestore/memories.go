@@ -11,23 +11,6 @@ import (
 	"github.com/engram-memory/engram/domain"
 )
 
-// readStmts are the hot read queries, prepared once on the read pool.
-type readStmts struct {
-	get *sql.Stmt
-}
-
-func (q *readStmts) prepare(ctx context.Context, db *sql.DB) error {
-	var err error
-	q.get, err = db.PrepareContext(ctx, `SELECT `+memoryCols+` FROM memories WHERE id = ? AND org_id = ? AND user_id = ? AND erased = 0`)
-	return err
-}
-
-func (q *readStmts) close() {
-	if q.get != nil {
-		_ = q.get.Close()
-	}
-}
-
 // checkOwned validates t and m and that m belongs to t; it normalises m.
 func checkOwned(t domain.Tenant, m *domain.Memory) error {
 	if err := t.Validate(); err != nil {
@@ -53,9 +36,7 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 	}
 	stored, created := m, false
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		row := tx.QueryRowContext(ctx, `SELECT `+memoryCols+` FROM memories
-			WHERE org_id = ? AND user_id = ? AND content_hash = ? AND state = 'active'`,
-			string(t.OrgID), string(t.UserID), m.ContentHash)
+		row := tx.StmtContext(ctx, s.ws.activeByHash).QueryRowContext(ctx, string(t.OrgID), string(t.UserID), m.ContentHash)
 		existing, err := scanMemory(row)
 		switch {
 		case err == nil:
@@ -65,7 +46,7 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 			return mapErr(err)
 		}
 		created = true
-		w := newBatchWriter(ctx, tx)
+		w := s.newBatchWriter(ctx, tx)
 		defer w.close()
 		_, err = w.insert([]memRow{r})
 		return err

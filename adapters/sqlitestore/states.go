@@ -47,7 +47,7 @@ func (s *Store) SetState(ctx context.Context, t domain.Tenant, ids []domain.Memo
 		out = make([]domain.Memory, 0, len(ms))
 		for _, m := range ms {
 			if m.State != state {
-				if m, err = changeState(ctx, tx, m, state, domain.ChangeState, actor); err != nil {
+				if m, err = s.changeState(ctx, tx, m, state, domain.ChangeState, actor); err != nil {
 					return err
 				}
 			}
@@ -62,7 +62,7 @@ func (s *Store) SetState(ctx context.Context, t domain.Tenant, ids []domain.Memo
 }
 
 // changeState moves m to state and records kind in its history.
-func changeState(ctx context.Context, tx *sql.Tx, m domain.Memory, state domain.State, kind domain.ChangeKind, actor domain.AppID) (domain.Memory, error) {
+func (s *Store) changeState(ctx context.Context, tx *sql.Tx, m domain.Memory, state domain.State, kind domain.ChangeKind, actor domain.AppID) (domain.Memory, error) {
 	old := m.Values()
 	m.State, m.UpdatedAt = state, now(m.UpdatedAt)
 	if _, err := tx.ExecContext(ctx, `UPDATE memories SET state = ?, updated_at = ? WHERE id = ?`,
@@ -70,7 +70,7 @@ func changeState(ctx context.Context, tx *sql.Tx, m domain.Memory, state domain.
 		return domain.Memory{}, mapErr(err)
 	}
 	nv := m.Values()
-	return m, insertChange(ctx, tx, m, kind, &old, &nv, actor, m.UpdatedAt)
+	return m, s.insertChange(ctx, tx, m, kind, &old, &nv, actor, m.UpdatedAt)
 }
 
 // Delete implements ports.MemoryStore.
@@ -90,7 +90,7 @@ func (s *Store) Delete(ctx context.Context, t domain.Tenant, ids []domain.Memory
 			if m.State == domain.StateDeleted {
 				continue
 			}
-			if _, err := changeState(ctx, tx, m, domain.StateDeleted, domain.ChangeDelete, actor); err != nil {
+			if _, err := s.changeState(ctx, tx, m, domain.StateDeleted, domain.ChangeDelete, actor); err != nil {
 				return err
 			}
 		}
@@ -112,7 +112,7 @@ func (s *Store) Erase(ctx context.Context, t domain.Tenant, id domain.MemoryID, 
 		return fmt.Errorf("sqlitestore: erase memory %s: %w", id, err)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		m, err := loadOne(ctx, tx, t, id)
+		m, err := s.loadOne(ctx, tx, t, id)
 		if err != nil {
 			return err
 		}
@@ -130,7 +130,7 @@ func (s *Store) Erase(ctx context.Context, t domain.Tenant, id domain.MemoryID, 
 				return mapErr(err)
 			}
 		}
-		return insertChange(ctx, tx, m, domain.ChangeErase, nil, nil, actor, at)
+		return s.insertChange(ctx, tx, m, domain.ChangeErase, nil, nil, actor, at)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlitestore: erase memory %s: %w", id, err)

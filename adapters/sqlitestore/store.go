@@ -50,9 +50,10 @@ type Config struct {
 
 // Store implements ports.MemoryStore, ports.AppStore and ports.AccessLog.
 type Store struct {
-	w *sql.DB // exactly one connection: SQLite's single writer
-	r *sql.DB // read-only connections
-	q readStmts
+	w  *sql.DB // exactly one connection: SQLite's single writer
+	r  *sql.DB // read-only connections
+	q  readStmts
+	ws writeStmts
 }
 
 // Open creates the file when needed, applies the migrations and returns a
@@ -83,7 +84,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{w: w, r: r}
-	if err := s.q.prepare(ctx, r); err != nil {
+	if err := errors.Join(s.q.prepare(ctx, r), s.ws.prepare(ctx, w)); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("sqlitestore: prepare statements: %w", mapErr(err))
 	}
@@ -93,7 +94,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // Close closes both pools.
 func (s *Store) Close() error {
 	s.q.close()
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.ws.close(), s.r.Close(), s.w.Close())
 }
 
 // dsn builds a modernc.org/sqlite connection string. The pragmas run on every

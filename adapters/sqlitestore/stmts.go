@@ -1,0 +1,64 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// readStmts are the hot read queries, prepared once on the read pool.
+type readStmts struct {
+	get *sql.Stmt
+}
+
+func (q *readStmts) prepare(ctx context.Context, db *sql.DB) error {
+	var err error
+	q.get, err = db.PrepareContext(ctx, `SELECT `+memoryCols+` FROM memories WHERE id = ? AND org_id = ? AND user_id = ? AND erased = 0`)
+	return err
+}
+
+func (q *readStmts) close() {
+	if q.get != nil {
+		_ = q.get.Close()
+	}
+}
+
+// writeStmts are the single-row statements of the write path, prepared once
+// on the writer connection and bound to each transaction with
+// Tx.StmtContext: parsing them on every call cost a quarter of a Create.
+type writeStmts struct {
+	activeByHash *sql.Stmt // Create's duplicate probe
+	loadOne      *sql.Stmt
+	insMemory    *sql.Stmt
+	insChange    *sql.Stmt
+}
+
+func (q *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, p := range []struct {
+		dst  **sql.Stmt
+		text string
+	}{
+		{&q.activeByHash, `SELECT ` + memoryCols + ` FROM memories
+			WHERE org_id = ? AND user_id = ? AND content_hash = ? AND state = 'active'`},
+		{&q.loadOne, `SELECT ` + memoryCols + ` FROM memories WHERE id = ? AND org_id = ? AND user_id = ? AND erased = 0`},
+		{&q.insMemory, insertMemoriesSQL(1)},
+		{&q.insChange, insertChangesSQL(1)},
+	} {
+		st, err := db.PrepareContext(ctx, p.text)
+		if err != nil {
+			return err
+		}
+		*p.dst = st
+	}
+	return nil
+}
+
+func (q *writeStmts) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{q.activeByHash, q.loadOne, q.insMemory, q.insChange} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
