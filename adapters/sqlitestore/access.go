@@ -13,6 +13,8 @@ import (
 
 // RecordAccess implements ports.AccessLog. One row per (app, memory) holds
 // the latest access; an older entry arriving late does not overwrite it.
+// Memories that are unknown, erased or another tenant's are skipped by the
+// statement's EXISTS guard, without failing the read that logged them.
 func (s *Store) RecordAccess(ctx context.Context, t domain.Tenant, entries []domain.Access) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("sqlitestore: record access: %w", err)
@@ -26,18 +28,7 @@ func (s *Store) RecordAccess(ctx context.Context, t domain.Tenant, entries []dom
 		return nil
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		// The EXISTS guard skips memories that are unknown, erased or
-		// another tenant's, without failing the read that logged them.
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO memory_access (org_id, user_id, app_id, memory_id, kind, accessed_at)
-			SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (
-				SELECT 1 FROM memories WHERE id = ?4 AND org_id = ?1 AND user_id = ?2 AND erased = 0)
-			ON CONFLICT (org_id, user_id, app_id, memory_id) DO UPDATE
-				SET kind = excluded.kind, accessed_at = excluded.accessed_at
-				WHERE excluded.accessed_at > memory_access.accessed_at`)
-		if err != nil {
-			return mapErr(err)
-		}
-		defer stmt.Close()
+		stmt := tx.StmtContext(ctx, s.ws.recordAccess)
 		for _, e := range entries {
 			if _, err := stmt.ExecContext(ctx, string(t.OrgID), string(t.UserID), string(e.AppID), string(e.MemoryID),
 				string(e.Kind), toNanos(e.AccessedAt)); err != nil {

@@ -31,6 +31,7 @@ type writeStmts struct {
 	loadOne      *sql.Stmt
 	insMemory    *sql.Stmt
 	insChange    *sql.Stmt
+	recordAccess *sql.Stmt
 }
 
 func (q *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -43,6 +44,12 @@ func (q *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&q.loadOne, `SELECT ` + memoryCols + ` FROM memories WHERE id = ? AND org_id = ? AND user_id = ? AND erased = 0`},
 		{&q.insMemory, insertMemoriesSQL(1)},
 		{&q.insChange, insertChangesSQL(1)},
+		{&q.recordAccess, `INSERT INTO memory_access (org_id, user_id, app_id, memory_id, kind, accessed_at)
+			SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (
+				SELECT 1 FROM memories WHERE id = ?4 AND org_id = ?1 AND user_id = ?2 AND erased = 0)
+			ON CONFLICT (org_id, user_id, app_id, memory_id) DO UPDATE
+				SET kind = excluded.kind, accessed_at = excluded.accessed_at
+				WHERE excluded.accessed_at > memory_access.accessed_at`},
 	} {
 		st, err := db.PrepareContext(ctx, p.text)
 		if err != nil {
@@ -55,7 +62,7 @@ func (q *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 
 func (q *writeStmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{q.activeByHash, q.loadOne, q.insMemory, q.insChange} {
+	for _, st := range []*sql.Stmt{q.activeByHash, q.loadOne, q.insMemory, q.insChange, q.recordAccess} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
