@@ -21,8 +21,8 @@ const (
 
 // CreateBatch implements ports.MemoryStore. Validation and encoding run on
 // background goroutines, chunk by chunk, while the single writer inserts the
-// chunks already encoded: on two cores the writer never waits for JSON. An
-// invalid memory anywhere rolls the whole transaction back.
+// chunks already encoded, so after the first chunk the writer seldom waits
+// for JSON. An invalid memory anywhere rolls the whole transaction back.
 func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Memory) (int, error) {
 	if err := t.Validate(); err != nil {
 		return 0, fmt.Errorf("sqlitestore: create batch: %w", err)
