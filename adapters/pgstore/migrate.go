@@ -77,6 +77,27 @@ func Version(ctx context.Context, url string) (version uint, dirty bool, err err
 	return MigrationVersion(m)
 }
 
+// Force records version as the schema's current one and clears the dirty
+// flag without running any migration: the way out after a migration failed
+// half-way and an operator repaired the schema by hand.
+func Force(ctx context.Context, url string, version int) (err error) {
+	if version < 0 {
+		return fmt.Errorf("pgstore: migrate force: %w", domain.Invalid("version", "must be 0 or more"))
+	}
+	m, err := newMigrate(url)
+	if err != nil {
+		return err
+	}
+	defer closeMigrate(m, &err)
+	if version == 0 {
+		version = -1 // golang-migrate's "no version"
+	}
+	if err := m.Force(version); err != nil {
+		return fmt.Errorf("pgstore: migrate force %d: %w", version, mapErr(err))
+	}
+	return nil
+}
+
 // MigrationVersion reads m's version; an empty database is version 0.
 func MigrationVersion(m *migrate.Migrate) (uint, bool, error) {
 	v, dirty, err := m.Version()

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/engram-memory/engram/adapters/pgstore"
 )
 
 func init() {
 	register("migrate", command{
-		summary: "apply or revert PostgreSQL schema migrations: migrate up|down|version --postgres-url URL",
+		summary: "apply or revert PostgreSQL schema migrations: migrate up|down|version|force N --postgres-url URL",
 		run:     runMigrate,
 	})
 }
@@ -27,10 +28,11 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	pgURL := fs.String("postgres-url", os.Getenv("ENGRAM_POSTGRES_URL"),
 		"PostgreSQL URL of the schema owner (default $ENGRAM_POSTGRES_URL); search_path=<schema> selects a schema")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: engram migrate up|down|version --postgres-url URL")
+		fmt.Fprintln(stderr, "usage: engram migrate up|down|version|force N --postgres-url URL")
 		fmt.Fprintln(stderr, "  up       apply every pending migration")
 		fmt.Fprintln(stderr, "  down     revert the latest migration (one per call)")
 		fmt.Fprintln(stderr, "  version  print the current version")
+		fmt.Fprintln(stderr, "  force N  record version N and clear the dirty flag, running nothing")
 		fs.PrintDefaults()
 	}
 	// Flags may come before or after the action.
@@ -42,8 +44,19 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.Usage()
 		return errors.New("migrate: missing action (up, down or version)")
 	}
-	action := rest[0]
-	if err := fs.Parse(rest[1:]); err != nil {
+	action, rest := rest[0], rest[1:]
+	forceTo := -1
+	if action == "force" {
+		if len(rest) == 0 {
+			return errors.New("migrate: force needs the version to record")
+		}
+		n, err := strconv.Atoi(rest[0])
+		if err != nil || n < 0 {
+			return fmt.Errorf("migrate: force: %q is not a version number", rest[0])
+		}
+		forceTo, rest = n, rest[1:]
+	}
+	if err := fs.Parse(rest); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -71,8 +84,14 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		fmt.Fprintf(stdout, "schema version %d\n", v)
 		return nil
+	case "force":
+		if err := pgstore.Force(ctx, *pgURL, forceTo); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "schema version forced to %d\n", forceTo)
+		return nil
 	default:
 		fs.Usage()
-		return fmt.Errorf("migrate: unknown action %q (want up, down or version)", action)
+		return fmt.Errorf("migrate: unknown action %q (want up, down, version or force)", action)
 	}
 }

@@ -89,6 +89,38 @@ func latestPostgresMigration(t *testing.T) int {
 	return latest
 }
 
+// TestMigrateForceClearsDirty plays an operator after a failed migration:
+// version reports the dirty flag, force records the repaired version.
+func TestMigrateForceClearsDirty(t *testing.T) {
+	pgURL := migrateSchema(t)
+	engram := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), append(args, "--postgres-url", pgURL), &out, &bytes.Buffer{})
+		return out.String(), err
+	}
+	_, err := engram("migrate", "up")
+	require.NoError(t, err)
+	db, err := sql.Open("postgres", pgURL)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(`UPDATE schema_migrations SET dirty = true`)
+	require.NoError(t, err)
+
+	out, err := engram("migrate", "version")
+	require.NoError(t, err)
+	require.Contains(t, out, "dirty")
+	_, err = engram("migrate", "up")
+	require.Error(t, err, "a dirty schema must not be migrated further")
+
+	latest := latestPostgresMigration(t)
+	out, err = engram("migrate", "force", strconv.Itoa(latest))
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("schema version forced to %d\n", latest), out)
+	out, err = engram("migrate", "version")
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("schema version %d\n", latest), out)
+}
+
 func TestMigrateCommandRefusesBadInput(t *testing.T) {
 	t.Setenv("ENGRAM_POSTGRES_URL", "")
 	for _, args := range [][]string{
@@ -97,6 +129,9 @@ func TestMigrateCommandRefusesBadInput(t *testing.T) {
 		{"migrate", "up"},
 		{"migrate", "up", "extra", "--postgres-url", "postgres://x@127.0.0.1:1/x"},
 		{"migrate", "up", "--no-such-flag"},
+		{"migrate", "force", "--postgres-url", "postgres://x@127.0.0.1:1/x"},
+		{"migrate", "force", "-3", "--postgres-url", "postgres://x@127.0.0.1:1/x"},
+		{"migrate", "force", "two", "--postgres-url", "postgres://x@127.0.0.1:1/x"},
 	} {
 		err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
 		require.Error(t, err, "%q", args)
