@@ -1,0 +1,147 @@
+package telemetry
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+// metrics are the collectors T owns. Names follow Prometheus conventions
+// (base units, _total counters); docs/operations.md lists them with alerts.
+type metrics struct {
+	depDuration *prometheus.HistogramVec
+	depUp       *prometheus.GaugeVec
+	breaker     *prometheus.GaugeVec
+	retries     *prometheus.CounterVec
+	rateLimited *prometheus.CounterVec
+	failOpen    *prometheus.CounterVec
+	httpTotal   *prometheus.CounterVec
+	httpLatency *prometheus.HistogramVec
+}
+
+func newMetrics(r prometheus.Registerer) metrics {
+	f := func(c prometheus.Collector) { r.MustRegister(c) }
+	m := metrics{
+		depDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "engram_dependency_duration_seconds",
+			Help: "Latency of calls to a dependency (store, index, cache, embedder) by operation and outcome (ok, client_error, unavailable, error).",
+			// 100 µs (in-process caches) to 10 s (a slow embedder).
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
+		}, []string{"dependency", "operation", "outcome"}),
+		depUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "engram_dependency_up",
+			Help: "1 when the dependency's last call succeeded or gave a domain answer, 0 when it failed as unavailable.",
+		}, []string{"dependency"}),
+		breaker: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "engram_circuit_breaker_state",
+			Help: "Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open.",
+		}, []string{"dependency"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engram_dependency_retries_total",
+			Help: "Retries of idempotent dependency calls after a backend failure.",
+		}, []string{"dependency", "operation"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engram_rate_limit_rejections_total",
+			Help: "Requests refused by the rate limiter (answered 429).",
+		}, []string{"dependency"}),
+		failOpen: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engram_rate_limit_fail_open_total",
+			Help: "Rate-limit decisions that failed (limiter unavailable); the API lets such requests through.",
+		}, []string{"dependency"}),
+		httpTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engram_http_requests_total",
+			Help: "HTTP requests by method, route template and status.",
+		}, []string{"method", "route", "status"}),
+		httpLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "engram_http_request_duration_seconds",
+			Help:    "HTTP request latency by method and route template.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
+		}, []string{"method", "route"}),
+	}
+	f(m.depDuration)
+	f(m.depUp)
+	f(m.breaker)
+	f(m.retries)
+	f(m.rateLimited)
+	f(m.failOpen)
+	f(m.httpTotal)
+	f(m.httpLatency)
+	return m
+}
+
+// Outcome classifies a call's error for the latency histogram: a domain
+// answer (not found, invalid, conflict, ...) is the dependency working.
+func Outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, domain.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return "unavailable"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, domain.ErrNotFound), errors.Is(err, domain.ErrInvalid), errors.Is(err, domain.ErrConflict),
+		errors.Is(err, domain.ErrAlreadyExists), errors.Is(err, domain.ErrForbidden), errors.Is(err, domain.ErrTooLarge):
+		return "client_error"
+	}
+	return "error"
+}
+
+// RecordRetry counts one retry (resilience.Options.OnRetry).
+func (t *T) RecordRetry(dependency, op string) { t.m.retries.WithLabelValues(dependency, op).Inc() }
+
+// SetBreakerState exports a breaker's state (resilience.Options.OnStateChange
+// passes its State, whose values are the gauge's).
+func (t *T) SetBreakerState(dependency string, state int) {
+	t.m.breaker.WithLabelValues(dependency).Set(float64(state))
+}
+
+// SetUp marks a dependency up or down (the decorators do it on every call;
+// readiness probes may too).
+func (t *T) SetUp(dependency string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	t.m.depUp.WithLabelValues(dependency).Set(v)
+}
+
+// WatchIndexLag exports pending() — app.Indexer.Pending, the memories
+// written but not yet in every index — as engram_index_pending.
+func (t *T) WatchIndexLag(pending func() int) error {
+	return t.Registry.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "engram_index_pending",
+		Help: "Memories written to the store but not yet in every index (index lag).",
+	}, func() float64 { return float64(pending()) }))
+}
+
+// WatchDB exports a database/sql pool (open, in use, idle, waits) as the
+// go_sql_* metrics with db_name=name.
+func (t *T) WatchDB(name string, db *sql.DB) error {
+	return t.Registry.Register(collectors.NewDBStatsCollector(db, name))
+}
+
+// PoolStats is a client-side connection pool's usage, for backends that
+// are not database/sql (Valkey).
+type PoolStats struct {
+	Open, InUse int
+}
+
+// WatchPool exports stats() as engram_pool_connections{pool=name,state}.
+func (t *T) WatchPool(name string, stats func() PoolStats) error {
+	gauge := func(state string, get func(PoolStats) int) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "engram_pool_connections",
+			Help:        "Connections of a client pool by state (open, in_use).",
+			ConstLabels: prometheus.Labels{"pool": name, "state": state},
+		}, func() float64 { return float64(get(stats())) })
+	}
+	return errors.Join(
+		t.Registry.Register(gauge("open", func(s PoolStats) int { return s.Open })),
+		t.Registry.Register(gauge("in_use", func(s PoolStats) int { return s.InUse })),
+	)
+}
