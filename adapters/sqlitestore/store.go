@@ -182,6 +182,12 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
+		// A cancelled context rolls the transaction back under fn's feet;
+		// fn then sees "statement is closed", which is not the cause.
+		var fe fnError
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.As(err, &fe) && !errors.Is(err, ctxErr) {
+			return fmt.Errorf("%w (%v)", ctxErr, err)
+		}
 		return err
 	}
 	return mapErr(tx.Commit())
