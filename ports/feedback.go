@@ -42,9 +42,10 @@ type FeedbackStore interface {
 	// before, and reports how many events it deleted. It is idempotent.
 	PurgeFeedback(ctx context.Context, org domain.OrgID, before time.Time) (int64, error)
 
-	// FeedbackOrgs lists every org that has feedback or query logs stored,
-	// ordered, so that retention can visit each one. It reveals org ids
-	// only, never their data.
+	// FeedbackOrgs lists, ordered, every org that has feedback or query
+	// logs stored, so that retention can visit each one; it may list more
+	// orgs (an org with nothing to purge costs one empty delete). It
+	// reveals org ids only, never their data.
 	FeedbackOrgs(ctx context.Context) ([]domain.OrgID, error)
 
 	// EraseUserFeedback deletes every event and query log of the tenant's
