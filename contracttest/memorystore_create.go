@@ -1,6 +1,7 @@
 package contracttest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -28,6 +29,7 @@ func createCases() []memoryCase {
 		{"CreateBatch/StoresAllSkippingDuplicates", testCreateBatch},
 		{"CreateBatch/InvalidWritesNothing", testCreateBatchInvalid},
 		{"CreateBatch/LargeBatch", testCreateBatchLarge},
+		{"CreateBatch/CancelledWritesNothing", testCreateBatchCancelled},
 		{"Get/NotFound", testGetNotFound},
 	}
 }
@@ -318,6 +320,30 @@ func testCreateBatchLarge(t *testing.T, s ports.MemoryStore) {
 	requireSameMemory(t, batch[2399], got)
 	_, err = s.Get(ctxFor(t), tn, batch[2400].ID)
 	requireKind(t, err, domain.ErrNotFound, "an in-batch duplicate must not be stored")
+}
+
+// testCreateBatchCancelled cuts a large batch off by its deadline: whatever
+// error the backend reports, the batch is there in full or not at all.
+func testCreateBatchCancelled(t *testing.T, s ports.MemoryStore) {
+	const n = 5000
+	tn := newTenant(t)
+	batch := make([]domain.Memory, n)
+	for i := range batch {
+		batch[i] = memOf(t, tn, "bulk", fmt.Sprintf("cancelled %d", i))
+	}
+	for _, after := range []time.Duration{time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond} {
+		ctx, cancel := context.WithTimeout(ctxFor(t), after)
+		created, err := s.CreateBatch(ctx, tn, batch)
+		cancel()
+		st, serr := s.Stats(ctxFor(t), tn)
+		require.NoError(t, serr)
+		if err == nil {
+			require.Equal(t, n, created)
+			require.Equal(t, n, st.Total)
+			return
+		}
+		require.Zero(t, st.Total, "a batch cancelled after %s left %d rows", after, st.Total)
+	}
 }
 
 func testGetNotFound(t *testing.T, s ports.MemoryStore) {
