@@ -36,6 +36,7 @@ type memoryCase struct {
 func RunMemoryStore(t *testing.T, newStore func(t *testing.T) ports.MemoryStore) {
 	var cases []memoryCase
 	cases = append(cases, createCases()...)
+	cases = append(cases, batchCases()...)
 	cases = append(cases, tenancyCases()...)
 	cases = append(cases, lifecycleCases()...)
 	cases = append(cases, updateCases()...)
