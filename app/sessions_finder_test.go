@@ -86,3 +86,26 @@ func TestContextQueryFromLongMessage(t *testing.T) {
 	_, err = svc.Context(ctx, alice, "chat", app.ContextInput{Query: strings.Repeat("x", domain.MaxQueryBytes+1)})
 	require.ErrorIs(t, err, domain.ErrInvalid)
 }
+
+// TestContextSurvivesMemoryOutage closes the memory store under the service:
+// the session events still come back, and Omitted says the memories are
+// missing, so an agent never mistakes a partial context for a full one.
+func TestContextSurvivesMemoryOutage(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(t.TempDir(), "engram.db")})
+	require.NoError(t, err)
+	mem := app.NewMemoryService(app.MemoryDeps{Memories: st, Apps: st, Access: st})
+	sessions := inproc.NewSessionStore(inproc.SessionOptions{})
+	t.Cleanup(func() { _ = sessions.Close() })
+	svc := app.NewSessionService(app.SessionDeps{Sessions: sessions, Memories: mem, Finder: app.TextFinder{Text: st.TextIndex(), Memories: mem}})
+	_, err = svc.Append(ctx, alice, "chat", app.EventInput{Role: "user", Text: "tea?"})
+	require.NoError(t, err)
+
+	require.NoError(t, st.Close())
+	c, err := svc.Context(ctx, alice, "chat", app.ContextInput{Query: "tea"})
+	require.NoError(t, err)
+	require.Len(t, c.Events, 1)
+	require.Empty(t, c.Memories)
+	require.Len(t, c.Omitted, 1)
+	require.Contains(t, c.Omitted[0], "unavailable")
+}
