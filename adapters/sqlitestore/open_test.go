@@ -49,9 +49,16 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 	require.NoError(t, err, "the file must be where Path says, not at a truncated name")
 }
 
-func TestOpenRefusesEmptyPath(t *testing.T) {
-	_, err := sqlitestore.Open(context.Background(), sqlitestore.Config{})
-	require.Error(t, err)
+func TestOpenRefusesBadConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engram.db")
+	for field, cfg := range map[string]sqlitestore.Config{
+		"Path":        {},
+		"ReadConns":   {Path: path, ReadConns: -1},
+		"BusyTimeout": {Path: path, BusyTimeout: -time.Second},
+	} {
+		_, err := sqlitestore.Open(context.Background(), cfg)
+		require.ErrorContains(t, err, "Config."+field)
+	}
 }
 
 func TestClosedStoreIsUnavailable(t *testing.T) {

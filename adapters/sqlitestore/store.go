@@ -59,8 +59,13 @@ type Store struct {
 // Open creates the file when needed, applies the migrations and returns a
 // ready store. Close releases it.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	if cfg.Path == "" {
+	switch {
+	case cfg.Path == "":
 		return nil, errors.New("sqlitestore: Config.Path is required")
+	case cfg.ReadConns < 0:
+		return nil, fmt.Errorf("sqlitestore: Config.ReadConns must not be negative, got %d", cfg.ReadConns)
+	case cfg.BusyTimeout < 0:
+		return nil, fmt.Errorf("sqlitestore: Config.BusyTimeout must not be negative, got %s", cfg.BusyTimeout)
 	}
 	if cfg.ReadConns == 0 {
 		cfg.ReadConns = max(4, runtime.GOMAXPROCS(0))
