@@ -17,9 +17,13 @@ type SessionOptions struct {
 	TTL         time.Duration // default domain.DefaultSessionTTL
 	MaxEvents   int           // per session; default domain.MaxSessionEvents
 	MaxSessions int           // default 10,000; the least recently written goes first
-	HalfLife    time.Duration // recency decay; default domain.DefaultRecencyHalfLife
-	SweepEvery  time.Duration // default 30s
-	Clock       ports.Clock   // default the system clock
+	// MaxBytes bounds the approximate memory held by all sessions (text,
+	// ids, metadata); default 256 MiB. Over it, the least recently written
+	// sessions go first, then the oldest events of the one being written.
+	MaxBytes   int
+	HalfLife   time.Duration // recency decay; default domain.DefaultRecencyHalfLife
+	SweepEvery time.Duration // default 30s
+	Clock      ports.Clock   // default the system clock
 }
 
 // SessionStore is a ports.SessionStore in this process's memory.
@@ -30,6 +34,7 @@ type SessionStore struct {
 	mu       sync.Mutex
 	sessions map[sessionKey]*list.Element // of *session
 	lru      list.List                    // front: most recently written
+	bytes    int                          // approximate, of every session
 }
 
 // sessionKey is a struct, not a joined string, so that no choice of org,
@@ -45,6 +50,7 @@ type session struct {
 	events  []domain.SessionEvent // ascending by (CreatedAt, ID)
 	byID    map[string]domain.SessionEvent
 	expires time.Time
+	bytes   int // approximate, of its events
 }
 
 var _ ports.SessionStore = (*SessionStore)(nil)
@@ -59,6 +65,9 @@ func NewSessionStore(o SessionOptions) *SessionStore {
 	}
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = 10_000
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 256 << 20
 	}
 	if o.HalfLife <= 0 {
 		o.HalfLife = domain.DefaultRecencyHalfLife
@@ -83,9 +92,7 @@ func (s *SessionStore) Append(_ context.Context, t domain.Tenant, sid domain.Ses
 	ss := s.liveLocked(k, now)
 	if ss == nil {
 		if len(s.sessions) >= s.o.MaxSessions {
-			oldest := s.lru.Back()
-			s.lru.Remove(oldest)
-			delete(s.sessions, oldest.Value.(*session).key)
+			s.removeLocked(s.lru.Back())
 		}
 		ss = &session{key: k, byID: make(map[string]domain.SessionEvent)}
 		s.sessions[k] = s.lru.PushFront(ss)
@@ -100,16 +107,13 @@ func (s *SessionStore) Append(_ context.Context, t domain.Tenant, sid domain.Ses
 	copy(ss.events[i+1:], ss.events[i:])
 	ss.events[i] = e
 	ss.byID[e.ID] = e
+	size := eventSize(e)
+	ss.bytes += size
+	s.bytes += size
 	if drop := len(ss.events) - s.o.MaxEvents; drop > 0 {
-		for _, old := range ss.events[:drop] {
-			delete(ss.byID, old.ID)
-		}
-		// Reslice rather than copy: O(1) per append. The dropped prefix is
-		// cleared for the GC, and the next growth of the slice copies only
-		// the live events, so memory stays within a constant of the cap.
-		clear(ss.events[:drop])
-		ss.events = ss.events[drop:]
+		s.bytes -= ss.dropOldest(drop)
 	}
+	s.enforceBytesLocked(ss)
 	ss.expires = now.Add(s.o.TTL)
 	return cloneEvent(e), nil
 }
@@ -179,7 +183,6 @@ func (s *SessionStore) End(_ context.Context, t domain.Tenant, sid domain.Sessio
 	if s.liveLocked(k, s.o.Clock.Now()) == nil {
 		return fmt.Errorf("inproc: end session %s: %w", sid, domain.ErrNotFound)
 	}
-	s.lru.Remove(s.sessions[k])
-	delete(s.sessions, k)
+	s.removeLocked(s.sessions[k])
 	return nil
 }

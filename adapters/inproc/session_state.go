@@ -1,6 +1,7 @@
 package inproc
 
 import (
+	"container/list"
 	"time"
 
 	"github.com/engram-memory/engram/domain"
@@ -28,8 +29,7 @@ func (s *SessionStore) liveLocked(k sessionKey, now time.Time) *session {
 	}
 	ss := el.Value.(*session)
 	if !ss.expires.After(now) {
-		s.lru.Remove(el)
-		delete(s.sessions, k)
+		s.removeLocked(el)
 		return nil
 	}
 	return ss
@@ -45,9 +45,80 @@ func (s *SessionStore) sweep() {
 		if ss.expires.After(now) {
 			return
 		}
-		s.lru.Remove(el)
-		delete(s.sessions, ss.key)
+		s.removeLocked(el)
 	}
+}
+
+// Bytes reports the approximate memory held by the sessions' events.
+func (s *SessionStore) Bytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes
+}
+
+func (s *SessionStore) removeLocked(el *list.Element) {
+	ss := el.Value.(*session)
+	s.lru.Remove(el)
+	delete(s.sessions, ss.key)
+	s.bytes -= ss.bytes
+}
+
+// enforceBytesLocked brings the store under MaxBytes: other sessions go
+// first, least recently written first; then cur loses its oldest events,
+// keeping at least the newest.
+func (s *SessionStore) enforceBytesLocked(cur *session) {
+	for s.bytes > s.o.MaxBytes {
+		el := s.lru.Back()
+		if el.Value.(*session) == cur {
+			break
+		}
+		s.removeLocked(el)
+	}
+	for s.bytes > s.o.MaxBytes && len(cur.events) > 1 {
+		s.bytes -= cur.dropOldest(1)
+	}
+}
+
+// dropOldest removes the n oldest events and returns the bytes freed. It
+// reslices rather than copies, O(n): the dropped prefix is cleared for the
+// GC, and the slice's next growth copies only the live events, so memory
+// stays within a constant factor of what is held.
+func (ss *session) dropOldest(n int) int {
+	freed := 0
+	for _, old := range ss.events[:n] {
+		delete(ss.byID, old.ID)
+		freed += eventSize(old)
+	}
+	clear(ss.events[:n])
+	ss.events = ss.events[n:]
+	ss.bytes -= freed
+	return freed
+}
+
+// eventSize approximates an event's memory: its strings plus a fixed
+// overhead per value. It must give the same answer on insert and removal.
+func eventSize(e domain.SessionEvent) int {
+	return 96 + len(e.ID) + len(e.Role) + len(e.Text) + valueSize(map[string]any(e.Metadata))
+}
+
+func valueSize(v any) int {
+	switch v := v.(type) {
+	case string:
+		return 16 + len(v)
+	case map[string]any:
+		n := 48
+		for k, x := range v {
+			n += 16 + len(k) + valueSize(x)
+		}
+		return n
+	case []any:
+		n := 24
+		for _, x := range v {
+			n += valueSize(x)
+		}
+		return n
+	}
+	return 16
 }
 
 func eventLess(a, b domain.SessionEvent) bool {

@@ -2,6 +2,7 @@ package inproc_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,4 +80,40 @@ func TestSessionStoreReturnsCopies(t *testing.T) {
 	again, err := st.Recent(ctx, tn, "s", 1)
 	require.NoError(t, err)
 	require.Equal(t, "y", again[0].Metadata["k"].(map[string]any)["x"])
+}
+
+func TestSessionStoreBoundedByBytes(t *testing.T) {
+	t.Parallel()
+	st := inproc.NewSessionStore(inproc.SessionOptions{MaxBytes: 20_000})
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
+	ctx := context.Background()
+	tn := domain.Tenant{OrgID: "o", UserID: "u"}
+	add := func(sid domain.SessionID, size int) {
+		e, err := domain.NewSessionEvent(domain.RoleUser, strings.Repeat("x", size), domain.Metadata{"k": "v"}, time.Now())
+		require.NoError(t, err)
+		_, err = st.Append(ctx, tn, sid, e)
+		require.NoError(t, err)
+		require.LessOrEqual(t, st.Bytes(), 20_000)
+	}
+	for _, sid := range []domain.SessionID{"a", "b", "c"} {
+		add(sid, 4_000)
+	}
+	require.Equal(t, 3, st.Len())
+	add("d", 9_000) // 21k: a, the least recently written, must go
+	require.Equal(t, 3, st.Len())
+	got, err := st.Recent(ctx, tn, "a", 10)
+	require.NoError(t, err)
+	require.Empty(t, got)
+
+	// One session alone over the budget keeps its newest events.
+	for range 10 {
+		add("big", 5_000)
+	}
+	got, err = st.Recent(ctx, tn, "big", 100)
+	require.NoError(t, err)
+	require.Len(t, got, 3, "3 events of ~5 KB fit in 20 KB, 4 do not")
+	require.Equal(t, 1, st.Len(), "every other session was evicted first")
+
+	require.NoError(t, st.End(ctx, tn, "big"))
+	require.Zero(t, st.Bytes(), "accounting returns to zero")
 }
