@@ -4,7 +4,8 @@
 // so they suit one engramd; a fleet needs valkeystore, which shares state
 // between servers.
 //
-// Memory is bounded: each structure has a cap and a background sweeper that
+// Memory is bounded: each structure has a cap (for sessions, in events,
+// sessions and approximate bytes) and a background sweeper that
 // drops expired entries; Close stops the sweeper. At the cap the session
 // store forgets its least recently written session and the rate limiter its
 // least recently used bucket (both merely lose short-term state), while the
