@@ -21,7 +21,8 @@ type ExperimentDeps struct {
 // ExperimentService runs A/B experiments on search parameters: CRUD,
 // the status machine, sticky assignment and per-variant results.
 type ExperimentService struct {
-	d ExperimentDeps
+	d     ExperimentDeps
+	cache runningCache
 }
 
 // NewExperimentService checks deps and returns the service.
@@ -102,6 +103,7 @@ func (s *ExperimentService) Update(ctx context.Context, p domain.Principal, id d
 		}
 	}
 	now := s.d.Clock.Now().UTC()
+	defer s.forget(p.OrgID) // new weights reach this server's next search
 	return s.d.Experiments.UpdateExperiment(ctx, p.OrgID, id, func(e *domain.Experiment) error {
 		if e.Status.Final() {
 			return &domain.TransitionError{Action: "update", From: e.Status}
@@ -163,6 +165,7 @@ func (s *ExperimentService) Act(ctx context.Context, p domain.Principal, id doma
 	e, err := s.d.Experiments.UpdateExperiment(ctx, p.OrgID, id, func(e *domain.Experiment) error {
 		return e.Apply(action, p.UserID, reason, now)
 	})
+	s.forget(p.OrgID)
 	var te *domain.TransitionError
 	if err != nil && !errors.As(err, &te) && errors.Is(err, domain.ErrConflict) {
 		return domain.Experiment{}, conflict("another experiment of this org is running; pause or complete it first")
@@ -228,15 +231,12 @@ type SearchPlan struct {
 	Params       domain.SearchParams // zero fields: keep the request's
 }
 
-// PlanSearch finds the org's running experiment and the caller's sticky
-// variant, assigning it at this first exposure. No running experiment is
-// the zero plan and no error.
+// PlanSearch finds the org's running experiment (cached for
+// RunningCacheTTL) and the caller's sticky variant, assigning it at this
+// first exposure. No running experiment is the zero plan and no error.
 func (s *ExperimentService) PlanSearch(ctx context.Context, p domain.Principal) (SearchPlan, error) {
-	e, err := s.d.Experiments.RunningExperiment(ctx, p.OrgID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return SearchPlan{}, nil
-	}
-	if err != nil {
+	e, ok, err := s.running(ctx, p.OrgID)
+	if err != nil || !ok {
 		return SearchPlan{}, err
 	}
 	// Read first: only a user's first exposure needs a write.

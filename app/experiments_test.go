@@ -253,3 +253,42 @@ func TestFeedbackPurgeAndErase(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, m.Outcomes.Total())
 }
+
+// stepClock is a clock tests move by hand.
+type stepClock struct{ t time.Time }
+
+func (c *stepClock) Now() time.Time { return c.t }
+
+func TestPlanSearchCachesTheRunningExperimentBriefly(t *testing.T) {
+	ctx := context.Background()
+	e := newFeedbackEnv(t)
+	clock := &stepClock{t: time.Now()}
+	exps := app.NewExperimentService(app.ExperimentDeps{Experiments: e.store, Feedback: e.store, Queries: e.store, Clock: clock})
+	alice := user("alice")
+	plan, err := exps.PlanSearch(ctx, alice)
+	require.NoError(t, err)
+	require.Empty(t, plan.Variant, "nothing runs")
+
+	// Started through another server (the store directly): this one keeps
+	// its cached "nothing runs" for at most RunningCacheTTL.
+	x, err := domain.NewExperiment("org-1", "ops", "x", "", limitVariants(), clock.t)
+	require.NoError(t, err)
+	x.Status = domain.ExperimentRunning
+	_, err = e.store.CreateExperiment(ctx, "org-1", x)
+	require.NoError(t, err)
+	plan, err = exps.PlanSearch(ctx, alice)
+	require.NoError(t, err)
+	require.Empty(t, plan.Variant, "cached")
+	clock.t = clock.t.Add(app.RunningCacheTTL)
+	plan, err = exps.PlanSearch(ctx, alice)
+	require.NoError(t, err)
+	require.Equal(t, x.ID, plan.ExperimentID)
+	require.NotEmpty(t, plan.Variant)
+
+	// A change through this service is seen at once.
+	_, err = exps.Act(ctx, operator, x.ID, domain.ActionPause, "")
+	require.NoError(t, err)
+	plan, err = exps.PlanSearch(ctx, alice)
+	require.NoError(t, err)
+	require.Empty(t, plan.Variant, "paused: searches run outside the experiment")
+}
