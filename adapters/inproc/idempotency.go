@@ -1,0 +1,126 @@
+package inproc
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// IdempotencyOptions configures an IdempotencyStore. Zero fields take the
+// defaults.
+type IdempotencyOptions struct {
+	MaxKeys    int           // default 100,000; a full store refuses new keys
+	SweepEvery time.Duration // default 30s
+	Clock      ports.Clock   // default the system clock
+}
+
+// IdempotencyStore is a ports.IdempotencyStore in this process's memory,
+// for the embedded profile (one process, so no other writer to agree with).
+type IdempotencyStore struct {
+	clock ports.Clock
+	max   int
+	sw    *sweeper
+
+	mu      sync.Mutex
+	records map[idemKey]idemEntry
+}
+
+type idemKey struct{ scope, key string }
+
+type idemEntry struct {
+	rec     ports.IdempotencyRecord
+	expires time.Time
+}
+
+var _ ports.IdempotencyStore = (*IdempotencyStore)(nil)
+
+// NewIdempotencyStore starts a store and its sweeper; Close stops it.
+func NewIdempotencyStore(o IdempotencyOptions) *IdempotencyStore {
+	if o.MaxKeys <= 0 {
+		o.MaxKeys = 100_000
+	}
+	if o.Clock == nil {
+		o.Clock = ports.SystemClock{}
+	}
+	s := &IdempotencyStore{clock: o.Clock, max: o.MaxKeys, records: make(map[idemKey]idemEntry)}
+	s.sw = startSweeper(o.SweepEvery, func() {
+		s.mu.Lock()
+		s.sweepLocked(s.clock.Now())
+		s.mu.Unlock()
+	})
+	return s
+}
+
+// Close stops the sweeper.
+func (s *IdempotencyStore) Close() error {
+	s.sw.stop()
+	return nil
+}
+
+func (s *IdempotencyStore) sweepLocked(now time.Time) {
+	for k, e := range s.records {
+		if !e.expires.After(now) {
+			delete(s.records, k)
+		}
+	}
+}
+
+// Begin implements ports.IdempotencyStore.
+func (s *IdempotencyStore) Begin(_ context.Context, scope, key, fingerprint string, lock time.Duration) (ports.IdempotencyRecord, bool, error) {
+	if err := ports.CheckIdempotency(scope, key, lock); err != nil {
+		return ports.IdempotencyRecord{}, false, fmt.Errorf("inproc: idempotency begin: %w", err)
+	}
+	if fingerprint == "" {
+		return ports.IdempotencyRecord{}, false, fmt.Errorf("inproc: idempotency begin: %w", domain.Invalid("fingerprint", "must not be empty"))
+	}
+	now := s.clock.Now()
+	k := idemKey{scope, key}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.records[k]; ok && e.expires.After(now) {
+		return e.rec, false, nil
+	}
+	if len(s.records) >= s.max {
+		s.sweepLocked(now)
+		if len(s.records) >= s.max {
+			return ports.IdempotencyRecord{}, false, fmt.Errorf("inproc: idempotency begin: %w", &domain.UnavailableError{
+				Dependency: "idempotency store", RetryAfter: 1, Err: fmt.Errorf("full with %d unexpired keys", len(s.records)),
+			})
+		}
+	}
+	rec := ports.IdempotencyRecord{Fingerprint: fingerprint}
+	s.records[k] = idemEntry{rec: rec, expires: now.Add(lock)}
+	return rec, true, nil
+}
+
+// Finish implements ports.IdempotencyStore.
+func (s *IdempotencyStore) Finish(_ context.Context, scope, key string, rec ports.IdempotencyRecord, ttl time.Duration) error {
+	if err := ports.CheckIdempotency(scope, key, ttl); err != nil {
+		return fmt.Errorf("inproc: idempotency finish: %w", err)
+	}
+	if rec.Fingerprint == "" {
+		return fmt.Errorf("inproc: idempotency finish: %w", domain.Invalid("fingerprint", "must not be empty"))
+	}
+	rec.Done = true
+	rec.Response.Body = slices.Clone(rec.Response.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records[idemKey{scope, key}] = idemEntry{rec: rec, expires: s.clock.Now().Add(ttl)}
+	return nil
+}
+
+// Abandon implements ports.IdempotencyStore.
+func (s *IdempotencyStore) Abandon(_ context.Context, scope, key string) error {
+	if err := ports.CheckIdempotency(scope, key, time.Second); err != nil {
+		return fmt.Errorf("inproc: idempotency abandon: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.records, idemKey{scope, key})
+	return nil
+}

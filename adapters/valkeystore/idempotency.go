@@ -1,0 +1,100 @@
+package valkeystore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+var _ ports.IdempotencyStore = (*Store)(nil)
+
+// Begin implements ports.IdempotencyStore with SET NX PX: the server picks
+// the one claimer among racing engramd processes. When the key is held, a
+// GET returns the record; if it expired between the two commands, the claim
+// is tried once more.
+func (s *Store) Begin(ctx context.Context, scope, key, fingerprint string, lock time.Duration) (ports.IdempotencyRecord, bool, error) {
+	if err := ports.CheckIdempotency(scope, key, lock); err != nil {
+		return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency begin: %w", err)
+	}
+	if fingerprint == "" {
+		return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency begin: %w", domain.Invalid("fingerprint", "must not be empty"))
+	}
+	rec := ports.IdempotencyRecord{Fingerprint: fingerprint}
+	claim, err := json.Marshal(rec)
+	if err != nil {
+		return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency begin: %w", err)
+	}
+	k := s.idemKey(scope, key)
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	for range 2 {
+		err := mapErr(s.c.Do(ctx, s.c.B().Set().Key(k).Value(string(claim)).Nx().PxMilliseconds(max(1, lock.Milliseconds())).Build()).Error())
+		switch {
+		case err == nil:
+			return rec, true, nil
+		case !errors.Is(err, errNil):
+			return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency claim: %w", err)
+		}
+		raw, err := s.c.Do(ctx, s.c.B().Get().Key(k).Build()).AsBytes()
+		switch err = mapErr(err); {
+		case errors.Is(err, errNil):
+			continue // expired since the SET: claim again
+		case err != nil:
+			return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency read: %w", err)
+		}
+		var held ports.IdempotencyRecord
+		if err := json.Unmarshal(raw, &held); err != nil {
+			return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency record %s: %w", k, &domain.UnavailableError{Dependency: "valkey", Err: err})
+		}
+		return held, false, nil
+	}
+	return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency begin: key flapping: %w", &domain.UnavailableError{Dependency: "valkey", RetryAfter: 1})
+}
+
+// Finish implements ports.IdempotencyStore.
+func (s *Store) Finish(ctx context.Context, scope, key string, rec ports.IdempotencyRecord, ttl time.Duration) error {
+	if err := ports.CheckIdempotency(scope, key, ttl); err != nil {
+		return fmt.Errorf("valkeystore: idempotency finish: %w", err)
+	}
+	if rec.Fingerprint == "" {
+		return fmt.Errorf("valkeystore: idempotency finish: %w", domain.Invalid("fingerprint", "must not be empty"))
+	}
+	rec.Done = true
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("valkeystore: idempotency finish: %w", err)
+	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	if err := mapErr(s.c.Do(ctx, s.c.B().Set().Key(s.idemKey(scope, key)).Value(string(raw)).PxMilliseconds(max(1, ttl.Milliseconds())).Build()).Error()); err != nil {
+		return fmt.Errorf("valkeystore: idempotency finish: %w", err)
+	}
+	return nil
+}
+
+// Abandon implements ports.IdempotencyStore.
+func (s *Store) Abandon(ctx context.Context, scope, key string) error {
+	if err := ports.CheckIdempotency(scope, key, time.Second); err != nil {
+		return fmt.Errorf("valkeystore: idempotency abandon: %w", err)
+	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	if err := mapErr(s.c.Do(ctx, s.c.B().Del().Key(s.idemKey(scope, key)).Build()).Error()); err != nil {
+		return fmt.Errorf("valkeystore: idempotency abandon: %w", err)
+	}
+	return nil
+}
+
+// idemKey hashes scope and key: both come from clients (a key may hold
+// any printable byte) and must neither collide nor grow the key unbounded.
+func (s *Store) idemKey(scope, key string) string {
+	h := sha256.Sum256([]byte(scope + "\x00" + key))
+	return s.o.Prefix + ":idem:" + hex.EncodeToString(h[:])
+}

@@ -1,0 +1,138 @@
+package contracttest
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// RunIdempotencyStore checks a ports.IdempotencyStore. newStore is called
+// once per subtest and returns a store isolated from every other (its own
+// key prefix or instance), cleaned up with t.Cleanup.
+func RunIdempotencyStore(t *testing.T, newStore func(t *testing.T) ports.IdempotencyStore) {
+	const lock, day = time.Minute, 24 * time.Hour
+	ctx := context.Background()
+	resp := ports.IdempotentResponse{
+		Status: 201,
+		Header: map[string]string{"Content-Type": "application/json", "Location": "/api/v1/memories/m1"},
+		Body:   []byte("{\"id\":\"m1\"}\x00\xff binary-safe"),
+	}
+
+	t.Run("Begin/FirstClaimsThenHeld", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		rec, claimed, err := s.Begin(ctx, "org/u1", "k1", "fp-1", lock)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		require.Equal(t, "fp-1", rec.Fingerprint)
+		for _, fp := range []string{"fp-1", "fp-other"} {
+			rec, claimed, err = s.Begin(ctx, "org/u1", "k1", fp, lock)
+			require.NoError(t, err)
+			require.False(t, claimed, "a held key is not claimed twice")
+			require.False(t, rec.Done, "the first request still runs")
+			require.Equal(t, "fp-1", rec.Fingerprint, "the held record names the first request")
+		}
+	})
+
+	t.Run("Finish/LaterBeginsGetTheFirstAnswer", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		rec, claimed, err := s.Begin(ctx, "org/u1", "k1", "fp-1", lock)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		rec.Response = resp
+		require.NoError(t, s.Finish(ctx, "org/u1", "k1", rec, day))
+		got, claimed, err := s.Begin(ctx, "org/u1", "k1", "fp-1", lock)
+		require.NoError(t, err)
+		require.False(t, claimed)
+		require.True(t, got.Done)
+		require.Equal(t, "fp-1", got.Fingerprint)
+		require.Equal(t, resp, got.Response)
+	})
+
+	t.Run("Tenancy/ScopesAreIndependent", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		for _, sk := range [][2]string{{"org/u1", "k"}, {"org/u2", "k"}, {"other/u1", "k"}, {"org/u1", "k:x"}, {"org/u1:k", "x"}} {
+			_, claimed, err := s.Begin(ctx, sk[0], sk[1], "fp", lock)
+			require.NoError(t, err)
+			require.True(t, claimed, "scope %q key %q collides with another", sk[0], sk[1])
+		}
+	})
+
+	t.Run("Abandon/FreesTheKey", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		_, claimed, err := s.Begin(ctx, "org/u1", "k1", "fp-1", lock)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		require.NoError(t, s.Abandon(ctx, "org/u1", "k1"))
+		_, claimed, err = s.Begin(ctx, "org/u1", "k1", "fp-2", lock)
+		require.NoError(t, err)
+		require.True(t, claimed, "an abandoned key runs anew")
+		require.NoError(t, s.Abandon(ctx, "org/u1", "never-used"), "abandoning a free key is a no-op")
+	})
+
+	t.Run("Expiry/ClaimAndRecordExpire", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		_, claimed, err := s.Begin(ctx, "org/u1", "crashed", "fp", 100*time.Millisecond)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		rec, claimed, err := s.Begin(ctx, "org/u1", "done", "fp", lock)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		rec.Response = resp
+		require.NoError(t, s.Finish(ctx, "org/u1", "done", rec, 100*time.Millisecond))
+		time.Sleep(300 * time.Millisecond)
+		for _, k := range []string{"crashed", "done"} {
+			_, claimed, err = s.Begin(ctx, "org/u1", k, "fp", lock)
+			require.NoError(t, err)
+			require.True(t, claimed, "%s: an expired record frees its key", k)
+		}
+	})
+
+	t.Run("Begin/ConcurrentExactlyOneClaims", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range 32 {
+			wg.Go(func() {
+				_, claimed, err := s.Begin(ctx, "org/u1", "race", "fp", lock)
+				require.NoError(t, err)
+				if claimed {
+					wins.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		require.EqualValues(t, 1, wins.Load())
+	})
+
+	t.Run("Invalid/ArgumentsRefused", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		_, _, err := s.Begin(ctx, "", "k", "fp", lock)
+		require.ErrorIs(t, err, domain.ErrInvalid)
+		_, _, err = s.Begin(ctx, "org/u1", "", "fp", lock)
+		require.ErrorIs(t, err, domain.ErrInvalid)
+		_, _, err = s.Begin(ctx, "org/u1", "k", "", lock)
+		require.ErrorIs(t, err, domain.ErrInvalid)
+		_, _, err = s.Begin(ctx, "org/u1", "k", "fp", 0)
+		require.ErrorIs(t, err, domain.ErrInvalid)
+		require.ErrorIs(t, s.Finish(ctx, "org/u1", "k", ports.IdempotencyRecord{Fingerprint: "fp"}, 0), domain.ErrInvalid)
+		require.ErrorIs(t, s.Finish(ctx, "org/u1", "k", ports.IdempotencyRecord{}, day), domain.ErrInvalid)
+		require.ErrorIs(t, s.Abandon(ctx, "", "k"), domain.ErrInvalid)
+		_, claimed, err := s.Begin(ctx, "org/u1", "k", "fp", lock)
+		require.NoError(t, err)
+		require.True(t, claimed, "refused calls stored nothing")
+	})
+}
