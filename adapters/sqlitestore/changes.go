@@ -143,17 +143,24 @@ func (s *Store) loadOne(ctx context.Context, tx *sql.Tx, t domain.Tenant, id dom
 
 // loadMany reads the listed memories of t that are not erased, each id once,
 // in the order given, and fails with ErrNotFound naming the first missing id.
+// The ids travel as one JSON array, so no list is too long for SQLite's
+// bound-variable limit.
 func loadMany(ctx context.Context, tx *sql.Tx, t domain.Tenant, ids []domain.MemoryID) ([]domain.Memory, error) {
 	uniq := make([]domain.MemoryID, 0, len(ids))
-	args := []any{string(t.OrgID), string(t.UserID)}
+	seen := make(map[domain.MemoryID]bool, len(ids))
 	for _, id := range ids {
-		if !slices.Contains(uniq, id) {
+		if !seen[id] {
+			seen[id] = true
 			uniq = append(uniq, id)
-			args = append(args, string(id))
 		}
 	}
+	list, err := json.Marshal(uniq)
+	if err != nil {
+		return nil, fmt.Errorf("encode ids: %w", err)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+memoryCols+` FROM memories
-		WHERE org_id = ? AND user_id = ? AND erased = 0 AND id IN (`+placeholders(len(uniq))+`)`, args...)
+		WHERE org_id = ? AND user_id = ? AND erased = 0 AND id IN (SELECT value FROM json_each(?))`,
+		string(t.OrgID), string(t.UserID), string(list))
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -94,7 +95,12 @@ func listWhere(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 		add("instr(lower(text), lower(?)) > 0", q.TextContains)
 	}
 	if len(q.IDs) > 0 {
-		add("id IN ("+placeholders(len(q.IDs))+")", anys(q.IDs)...)
+		// One JSON array instead of a placeholder per id: no length limit.
+		list, err := json.Marshal(q.IDs)
+		if err != nil {
+			return "", nil, fmt.Errorf("encode ids: %w", err)
+		}
+		add("id IN (SELECT value FROM json_each(?))", string(list))
 	}
 	if q.Cursor != "" {
 		after, err := domain.DecodeCursor(q.Cursor)
