@@ -29,6 +29,7 @@ func (s *System) openStore(ctx context.Context) error {
 			return fmt.Errorf("ENGRAM_POSTGRES_URL: %w", err)
 		}
 		s.onClose(st.Close)
+		s.raw = st
 		s.Store = s.decorateStore("postgres", st)
 		s.Checks = append(s.Checks, httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping})
 	default:
@@ -37,6 +38,7 @@ func (s *System) openStore(ctx context.Context) error {
 			return fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
 		}
 		s.onClose(st.Close)
+		s.raw = st
 		s.Store = s.decorateStore("sqlite", st)
 		s.Checks = append(s.Checks, httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {
 			_, err := st.Stats(ctx, probeTenant)

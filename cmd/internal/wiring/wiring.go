@@ -42,14 +42,23 @@ type System struct {
 	Replay   ports.ReplayCache
 	Limiter  ports.RateLimiter
 	Sessions ports.SessionStore
-	API      *httpapi.Server
-	MCP      *mcpserver.Server
+	// Use cases beyond memories.
+	Search      *app.SearchService
+	Indexer     *app.Indexer
+	Feedback    *app.FeedbackService
+	Experiments *app.ExperimentService
+	Searcher    *app.ExperimentSearch // search with experiment variants and query logging
+	SessionSvc  *app.SessionService
+	RateLimits  *app.RateLimitService // nil when every ENGRAM_RATE_* is 0
+	API         *httpapi.Server
+	MCP         *mcpserver.Server
 	// LocalKey is set in zero-config mode: tokens are minted from it.
 	LocalKey *jwtauth.LocalKey
 	// LocalKeyCreated says this start created the key (first start).
 	LocalKeyCreated bool
 	Checks          []httpapi.Check
 	closers         []func() error
+	raw             any // the undecorated store adapter, for its extra ports
 }
 
 // Close releases every backend in reverse order of opening.
@@ -81,12 +90,31 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	if err := sys.openVerifier(ctx); err != nil {
 		return nil, err
 	}
+	search, err := sys.openSearch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sys.Indexer = search.indexer
 	sys.Memories = app.NewMemoryService(app.MemoryDeps{
 		Memories: sys.Store, Apps: sys.Store, Access: sys.Store, Logger: log,
+		Observers: []app.ChangeObserver{search.indexer},
 	})
 	// Closed before the store (closers run in reverse): queued access-log
 	// entries are written first.
 	sys.onClose(func() error { sys.Memories.Close(); return nil })
+	sys.Search = app.NewSearchService(app.SearchDeps{
+		Memories: sys.Store, Text: search.text, Vectors: search.vectors, Embedder: search.embedder,
+		Reads: sys.Memories, Logger: log,
+	})
+	if err := sys.buildFeedback(); err != nil {
+		return nil, err
+	}
+	sys.SessionSvc = app.NewSessionService(app.SessionDeps{
+		Sessions: sys.Sessions, Memories: sys.Memories, Finder: sys.Search, Logger: log,
+	})
+	if err := sys.buildRateLimits(); err != nil {
+		return nil, err
+	}
 	if err := sys.buildTransports(); err != nil {
 		return nil, err
 	}
@@ -152,17 +180,25 @@ func (s *System) buildTransports() error {
 	cfg := s.Config
 	api, err := httpapi.New(httpapi.Config{
 		PublicURL: cfg.PublicURL, BodyLimit: cfg.BodyLimit, TLS: cfg.TLSCert != "",
-	}, httpapi.Deps{Memories: s.Memories, Verifier: s.Verifier, Ready: s.Checks, Logger: s.Logger})
+		RateLimits: httpapi.RateLimits{Reads: perMinute(cfg.RateReads), Writes: perMinute(cfg.RateWrites)},
+	}, httpapi.Deps{Memories: s.Memories, Verifier: s.Verifier, Ready: s.Checks, Limiter: s.Limiter, Logger: s.Logger})
 	if err != nil {
 		return err
+	}
+	api.EnableSearch(s.Searcher)
+	api.EnableFeedback(s.Feedback, s.Experiments)
+	deps := mcpserver.Deps{Memories: s.Memories, Verifier: s.Verifier, Searcher: s.Searcher, Sessions: s.SessionSvc}
+	if s.RateLimits != nil {
+		deps.Limits = s.RateLimits
 	}
 	s.MCP = mcpserver.New(mcpserver.Config{
 		PublicURL:            cfg.PublicURL,
 		Resource:             cfg.Audience,
 		AuthorizationServers: strings.Fields(cfg.AuthServers),
 		AllowedOrigins:       strings.Fields(cfg.AllowedOrigins),
+		MaxBodyBytes:         cfg.BodyLimit,
 		Logger:               s.Logger,
-	}, mcpserver.Deps{Memories: s.Memories, Verifier: s.Verifier})
+	}, deps)
 	// The MCP handler authenticates every request itself (it must answer
 	// 401 with resource_metadata, and verifying a DPoP proof twice would
 	// trip the replay check), so it is mounted without the API's auth.

@@ -1,0 +1,102 @@
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/engram-memory/engram/adapters/inproc"
+	"github.com/engram-memory/engram/adapters/localembed"
+	"github.com/engram-memory/engram/adapters/openaiembed"
+	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/adapters/sqlitestore"
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/ports"
+)
+
+// searchParts are the derived indexes over the store and what keeps them in
+// step with it.
+type searchParts struct {
+	text     ports.TextIndex
+	vectors  ports.VectorIndex
+	embedder ports.Embedder
+	indexer  *app.Indexer
+}
+
+// openSearch builds the embedder, the store's own text index and the
+// in-process vector index, binds the indexer (which refuses an index built
+// with another model or dimension) and loads the vectors from the store.
+func (s *System) openSearch(ctx context.Context) (*searchParts, error) {
+	cfg := s.Config
+	var emb ports.Embedder
+	switch cfg.Embedder {
+	case "openai":
+		e, err := openaiembed.New(openaiembed.Config{BaseURL: cfg.EmbedURL, APIKey: cfg.EmbedAPIKey, Model: cfg.EmbedModel})
+		if err != nil {
+			return nil, fmt.Errorf("ENGRAM_EMBED_URL: %w", err)
+		}
+		emb = s.decorateEmbedder("embedder", e)
+	default:
+		e, err := localembed.New(localembed.Options{})
+		if err != nil {
+			return nil, err
+		}
+		emb = e // in-process arithmetic: no deadline or breaker to add
+	}
+	var text ports.TextIndex
+	switch st := s.raw.(type) {
+	case *sqlitestore.Store:
+		text = s.decorateText("sqlite", st.TextIndex())
+	case *pgstore.Store:
+		text = s.decorateText("postgres", st.TextIndex(pgstore.TextOptions{}))
+	default:
+		return nil, fmt.Errorf("wiring: no text index for store %T", s.raw)
+	}
+	scanner, ok := s.raw.(ports.MemoryScanner)
+	if !ok {
+		return nil, fmt.Errorf("wiring: store %T cannot be scanned for reindexing", s.raw)
+	}
+	vectors := inproc.NewVectorIndex()
+	ix := app.NewIndexer(app.IndexerDeps{Memories: s.Store, Scanner: scanner, Text: text, Vectors: vectors, Embedder: emb, Logger: s.Logger})
+	if err := ix.Bind(ctx); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	n, err := ix.Reindex(ctx, app.ReindexOptions{Vectors: true})
+	if err != nil {
+		return nil, fmt.Errorf("load vector index from the store: %w", err)
+	}
+	s.Logger.Info("vector index loaded from the store", "memories", n, "took_ms", time.Since(start).Milliseconds())
+	s.observeIndexer(ix)
+	s.retryPendingLoop(ix)
+	return &searchParts{text: text, vectors: vectors, embedder: emb, indexer: ix}, nil
+}
+
+// retryPendingLoop re-applies index changes that failed (an index or the
+// embedder was down) until they succeed; the store stays the system of
+// record meanwhile.
+func (s *System) retryPendingLoop(ix *app.Indexer) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if ix.Pending() == 0 {
+					continue
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				if err := ix.RetryPending(ctx); err != nil {
+					s.Logger.Warn("index retry failed; will try again", "pending", ix.Pending(), "err", err)
+				}
+				cancel()
+			}
+		}
+	}()
+	s.onClose(func() error { close(stop); <-done; return nil })
+}
