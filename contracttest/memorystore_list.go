@@ -175,9 +175,13 @@ func testListPaginationUnderInserts(t *testing.T, s ports.MemoryStore) {
 	var wg sync.WaitGroup
 	var insertErr error
 	inserted := 0
+	// started is closed after the writer's first insert, or when it gives up.
+	started := make(chan struct{})
+	var once sync.Once
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer once.Do(func() { close(started) })
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
@@ -193,8 +197,12 @@ func testListPaginationUnderInserts(t *testing.T, s ports.MemoryStore) {
 				return
 			}
 			inserted++
+			once.Do(func() { close(started) })
 		}
 	}()
+	// Page only once the writer is demonstrably running, so that a slow
+	// first insert on a loaded machine cannot make the race vacuous.
+	<-started
 
 	seen := map[domain.MemoryID]int{}
 	q := domain.ListQuery{Limit: 7}
