@@ -187,6 +187,7 @@ func (s *System) buildTransports() error {
 	}
 	api.EnableSearch(s.Searcher)
 	api.EnableFeedback(s.Feedback, s.Experiments)
+	api.EnableSessions(s.SessionSvc)
 	deps := mcpserver.Deps{Memories: s.Memories, Verifier: s.Verifier, Searcher: s.Searcher, Sessions: s.SessionSvc}
 	if s.RateLimits != nil {
 		deps.Limits = s.RateLimits
