@@ -21,13 +21,34 @@ type VectorIndex struct {
 	mu    sync.RWMutex
 	space ports.VectorSpace
 	parts map[domain.Tenant]*partition
+	exact bool
+	qmin  int
+}
+
+// VectorOptions tune a VectorIndex.
+type VectorOptions struct {
+	// Exact turns off the int8 first pass: every row is scored in float32.
+	Exact bool
+	// QuantMinRows is the partition size from which the int8 first pass
+	// runs; 0 means 4096.
+	QuantMinRows int
+}
+
+// NewVectorIndexWith returns an empty, unbound index with options.
+func NewVectorIndexWith(o VectorOptions) *VectorIndex {
+	x := NewVectorIndex()
+	x.exact = o.Exact
+	if o.QuantMinRows > 0 {
+		x.qmin = o.QuantMinRows
+	}
+	return x
 }
 
 var _ ports.VectorIndex = (*VectorIndex)(nil)
 
 // NewVectorIndex returns an empty, unbound index.
 func NewVectorIndex() *VectorIndex {
-	return &VectorIndex{parts: map[domain.Tenant]*partition{}}
+	return &VectorIndex{parts: map[domain.Tenant]*partition{}, qmin: quantMinRows}
 }
 
 // partition holds one tenant's rows. Row i is data[i*dim:(i+1)*dim].
@@ -39,6 +60,9 @@ type partition struct {
 	meta []vectorMeta
 	pos  map[domain.MemoryID]int
 	sum  []float64 // running sum of the rows, for Centroid
+	// q8 and scales are the rows quantised to int8, for the first pass.
+	q8     []int8
+	scales []float32
 }
 
 type vectorMeta struct {
@@ -123,6 +147,7 @@ func (x *VectorIndex) Upsert(_ context.Context, t domain.Tenant, docs []ports.Ve
 		if i, ok := p.pos[d.ID]; ok {
 			p.addSum(p.data[i*dim:(i+1)*dim], -1)
 			copy(p.data[i*dim:(i+1)*dim], d.Vector)
+			p.scales[i] = quantize(d.Vector, p.q8[i*dim:(i+1)*dim])
 			p.meta[i] = m
 			continue
 		}
@@ -130,6 +155,8 @@ func (x *VectorIndex) Upsert(_ context.Context, t domain.Tenant, docs []ports.Ve
 		p.ids = append(p.ids, d.ID)
 		p.meta = append(p.meta, m)
 		p.data = append(p.data, d.Vector...)
+		p.q8 = append(p.q8, make([]int8, dim)...)
+		p.scales = append(p.scales, quantize(d.Vector, p.q8[len(p.q8)-dim:]))
 	}
 	return nil
 }
@@ -152,10 +179,13 @@ func (x *VectorIndex) Delete(_ context.Context, t domain.Tenant, ids []domain.Me
 		p.addSum(p.data[i*p.dim:(i+1)*p.dim], -1)
 		if i != last {
 			copy(p.data[i*p.dim:(i+1)*p.dim], p.data[last*p.dim:(last+1)*p.dim])
+			copy(p.q8[i*p.dim:(i+1)*p.dim], p.q8[last*p.dim:(last+1)*p.dim])
+			p.scales[i] = p.scales[last]
 			p.ids[i], p.meta[i] = p.ids[last], p.meta[last]
 			p.pos[p.ids[i]] = i
 		}
 		p.ids, p.meta, p.data = p.ids[:last], p.meta[:last], p.data[:last*p.dim]
+		p.q8, p.scales = p.q8[:last*p.dim], p.scales[:last]
 		delete(p.pos, id)
 	}
 	return nil

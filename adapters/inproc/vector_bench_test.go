@@ -39,9 +39,13 @@ func sqrt64(x float64) float64 {
 }
 
 func benchIndex(b *testing.B) (*VectorIndex, domain.Tenant, []float32) {
+	return benchIndexWith(b, VectorOptions{Exact: true})
+}
+
+func benchIndexWith(b *testing.B, o VectorOptions) (*VectorIndex, domain.Tenant, []float32) {
 	b.Helper()
 	r := rand.New(rand.NewPCG(1, 2))
-	x := NewVectorIndex()
+	x := NewVectorIndexWith(o)
 	ctx := context.Background()
 	if err := x.Bind(ctx, ports.VectorSpace{Model: "bench", Dimension: benchDim}); err != nil {
 		b.Fatal(err)
@@ -66,6 +70,19 @@ func BenchmarkExactScan100kx384(b *testing.B) {
 	x, t, q := benchIndex(b)
 	ctx := context.Background()
 	b.SetBytes(benchRows * benchDim * 4)
+	for b.Loop() {
+		if _, err := x.Search(ctx, t, q, 50, domain.SearchFilter{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkQuantizedScan100kx384 is the default path: int8 first pass over
+// every row, float32 re-score of the best 4k+16.
+func BenchmarkQuantizedScan100kx384(b *testing.B) {
+	x, t, q := benchIndexWith(b, VectorOptions{})
+	ctx := context.Background()
+	b.SetBytes(benchRows * benchDim)
 	for b.Loop() {
 		if _, err := x.Search(ctx, t, q, 50, domain.SearchFilter{}); err != nil {
 			b.Fatal(err)

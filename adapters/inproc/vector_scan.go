@@ -39,12 +39,29 @@ func (x *VectorIndex) Search(ctx context.Context, t domain.Tenant, q []float32, 
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	n := len(p.ids)
+	var best []candidate
+	if !x.exact && n >= x.qmin {
+		best = p.searchQuantized(q, k, f)
+	} else {
+		best = p.parallel(k, func(lo, hi int) *topK { return p.scan(q, lo, hi, k, f) }).sorted()
+	}
+	hits := make([]ports.Hit, len(best))
+	for i, c := range best {
+		hits[i] = ports.Hit{ID: p.ids[c.row], Score: float64(c.score)}
+	}
+	return hits, nil
+}
+
+// parallel splits the rows across CPUs when the partition is big enough to
+// pay for the hand-off, and merges the workers' top lists.
+func (p *partition) parallel(k int, scan func(lo, hi int) *topK) *topK {
+	n := len(p.ids)
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/parallelScanRows))
 	tops := make([]*topK, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := n*w/workers, n*(w+1)/workers
-		wg.Go(func() { tops[w] = p.scan(q, lo, hi, k, f) })
+		wg.Go(func() { tops[w] = scan(lo, hi) })
 	}
 	wg.Wait()
 	all := tops[0]
@@ -53,12 +70,40 @@ func (x *VectorIndex) Search(ctx context.Context, t domain.Tenant, q []float32, 
 			all.offer(c)
 		}
 	}
-	best := all.sorted()
-	hits := make([]ports.Hit, len(best))
-	for i, c := range best {
-		hits[i] = ports.Hit{ID: p.ids[c.row], Score: float64(c.score)}
+	return all
+}
+
+// searchQuantized ranks all rows by the int8 dot product, then re-scores the
+// best rescoreFactor·k in float32.
+func (p *partition) searchQuantized(q []float32, k int, f domain.SearchFilter) []candidate {
+	q16, qs := quantizeQuery(q)
+	kk := min(len(p.ids), rescoreFactor*k+16)
+	approx := p.parallel(kk, func(lo, hi int) *topK { return p.scanQ8(q16, qs, lo, hi, kk, f) })
+	exact := &topK{k: k, ids: p.ids, c: make([]candidate, 0, k)}
+	for _, c := range approx.c {
+		exact.offer(candidate{row: c.row, score: dot(q, p.data[c.row*p.dim:(c.row+1)*p.dim])})
 	}
-	return hits, nil
+	return exact.sorted()
+}
+
+func (p *partition) scanQ8(q16 []int16, qs float32, lo, hi, k int, f domain.SearchFilter) *topK {
+	tk := &topK{k: k, ids: p.ids, c: make([]candidate, 0, k)}
+	filtered := !f.IsZero()
+	dim := p.dim
+	for i := lo; i < hi; i++ {
+		if filtered {
+			m := &p.meta[i]
+			if !f.Matches(m.app, m.cats, m.md, m.created) {
+				continue
+			}
+		}
+		s := float32(dotI8(p.q8[i*dim:(i+1)*dim], q16)) * p.scales[i] * qs
+		if len(tk.c) == tk.k && s < tk.c[0].score {
+			continue
+		}
+		tk.offer(candidate{row: i, score: s})
+	}
+	return tk
 }
 
 func (p *partition) scan(q []float32, lo, hi, k int, f domain.SearchFilter) *topK {

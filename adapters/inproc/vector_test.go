@@ -39,3 +39,11 @@ func TestVectorIndexCentroidFollowsWrites(t *testing.T) {
 	require.Equal(t, 1, n)
 	require.InDeltaSlice(t, []float32{0, 1}, c, 1e-6)
 }
+
+// TestVectorIndexContractQuantized runs the suite with the int8 first pass
+// on for every partition size.
+func TestVectorIndexContractQuantized(t *testing.T) {
+	contracttest.RunVectorIndex(t, func(t *testing.T) ports.VectorIndex {
+		return inproc.NewVectorIndexWith(inproc.VectorOptions{QuantMinRows: 1})
+	})
+}

@@ -46,6 +46,9 @@ func runBenchSearch(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	var st searchStore
 	if *pgURL != "" {
+		if _, err := pgstore.Migrate(ctx, *pgURL, pgstore.Up); err != nil {
+			return err
+		}
 		s, err := pgstore.Open(ctx, pgstore.Config{URL: *pgURL})
 		if err != nil {
 			return err
