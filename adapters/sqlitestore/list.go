@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/engram-memory/engram/domain"
@@ -24,7 +26,7 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 		return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", err)
 	}
 	args = append(args, q.Limit+1)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+memoryCols+` FROM memories WHERE `+where+` ORDER BY id DESC LIMIT ?`, args...)
+	rows, err := s.shapes.query(ctx, s.r, `SELECT `+memoryCols+` FROM memories WHERE `+where+` ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
 		return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", mapErr(err))
 	}
@@ -68,7 +70,9 @@ func listWhere(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 	if len(q.Categories) > 0 {
 		add("EXISTS (SELECT 1 FROM json_each(memories.categories) c WHERE c.value IN ("+placeholders(len(q.Categories))+"))", anys(q.Categories)...)
 	}
-	for k, v := range q.Metadata {
+	// Keys in order: the SQL text is the statement cache's key.
+	for _, k := range slices.Sorted(maps.Keys(q.Metadata)) {
+		v := q.Metadata[k]
 		// json_each rather than json_extract: any key works without path
 		// quoting, and its type column tells true from 1 and "1" from 1.
 		const each = "EXISTS (SELECT 1 FROM json_each(memories.metadata) j WHERE j.key = ? AND "

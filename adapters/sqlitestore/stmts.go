@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 )
 
 // readStmts are the hot read queries, prepared once on the read pool.
@@ -67,5 +68,57 @@ func (q *writeStmts) close() error {
 			errs = append(errs, st.Close())
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// maxListShapes bounds the List statement cache. The SQL text of a List
+// depends only on which filters are set (and how many values each has), so
+// a handful of shapes cover nearly every call; unusual ones beyond the bound
+// are simply not cached.
+const maxListShapes = 128
+
+// shapeCache holds prepared read statements by SQL text.
+type shapeCache struct {
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// query runs text with args on db through a cached prepared statement,
+// preparing and caching it on first use.
+func (c *shapeCache) query(ctx context.Context, db *sql.DB, text string, args ...any) (*sql.Rows, error) {
+	c.mu.Lock()
+	st, ok := c.stmts[text]
+	full := len(c.stmts) >= maxListShapes
+	c.mu.Unlock()
+	if !ok {
+		if full {
+			return db.QueryContext(ctx, text, args...)
+		}
+		prepared, err := db.PrepareContext(ctx, text)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if st, ok = c.stmts[text]; ok {
+			_ = prepared.Close() // another caller won the race
+		} else {
+			if c.stmts == nil {
+				c.stmts = map[string]*sql.Stmt{}
+			}
+			c.stmts[text], st = prepared, prepared
+		}
+		c.mu.Unlock()
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c *shapeCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, st := range c.stmts {
+		errs = append(errs, st.Close())
+	}
+	c.stmts = nil
 	return errors.Join(errs...)
 }

@@ -50,10 +50,11 @@ type Config struct {
 
 // Store implements ports.MemoryStore, ports.AppStore and ports.AccessLog.
 type Store struct {
-	w  *sql.DB // exactly one connection: SQLite's single writer
-	r  *sql.DB // read-only connections
-	q  readStmts
-	ws writeStmts
+	w      *sql.DB // exactly one connection: SQLite's single writer
+	r      *sql.DB // read-only connections
+	q      readStmts
+	ws     writeStmts
+	shapes shapeCache // List statements by SQL text
 }
 
 // Open creates the file when needed, applies the migrations and returns a
@@ -99,7 +100,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // Close closes both pools.
 func (s *Store) Close() error {
 	s.q.close()
-	return errors.Join(s.ws.close(), s.r.Close(), s.w.Close())
+	return errors.Join(s.ws.close(), s.shapes.close(), s.r.Close(), s.w.Close())
 }
 
 // dsn builds a modernc.org/sqlite connection string. The pragmas run on every
