@@ -224,6 +224,7 @@ func newRequest(t testing.TB, method, target string, body any) *http.Request {
 func (e *env) serve(req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	e.server.Handler().ServeHTTP(rec, req)
+	conforms(e.t, req, rec)
 	return rec
 }
 
