@@ -30,9 +30,16 @@ type memoryCase struct {
 //   - ListQuery.Categories matches a memory carrying ANY of the labels (as
 //     OpenMemory does); Metadata filters are top-level key = value with the
 //     JSON type respected (the string "1" never equals the number 1), ANDed.
-//   - ListQuery.TextContains is a case-insensitive substring match in which
-//     %, _ and \ are literal characters.
-//   - Stats.Total and ByApp count every state, deleted included, erased not.
+//   - ListQuery.TextContains is a case-insensitive (at least for ASCII)
+//     substring match in which %, _ and \ are literal characters.
+//   - CreatedAfter and CreatedBefore are tested away from their boundaries
+//     only; whether a bound is inclusive is not promised.
+//   - Stats.Total and ByApp count every state, deleted included, erased not;
+//     Stats.Apps (tested by RunAccessLog) counts the tenant's AppStore rows.
+//   - SetState refuses deleted and unknown states with domain.ErrInvalid.
+//   - Update may refuse (ErrInvalid) or ignore changes fn makes to ID,
+//     tenant, app, state and CreatedAt; it never stores them.
+//   - A batch cut off by its context is stored in full or not at all.
 func RunMemoryStore(t *testing.T, newStore func(t *testing.T) ports.MemoryStore) {
 	var cases []memoryCase
 	cases = append(cases, createCases()...)
