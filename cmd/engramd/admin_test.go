@@ -52,7 +52,9 @@ func startLogged(t *testing.T, env map[string]string) *engramd {
 	if env["ENGRAM_ADMIN_ADDR"] == "" {
 		env["ENGRAM_ADMIN_ADDR"] = freeAddr(t)
 	}
-	env["ENGRAM_ADDR"] = "127.0.0.1:0"
+	if env["ENGRAM_ADDR"] == "" {
+		env["ENGRAM_ADDR"] = "127.0.0.1:0"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &engramd{stderr: &syncBuffer{}, done: make(chan error, 1), cancel: cancel}
 	go func() { e.done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, e.stderr) }()
