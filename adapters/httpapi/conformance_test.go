@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"io"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -57,9 +59,11 @@ func TestOpenAPIDocumentValidates(t *testing.T) {
 	require.True(t, ok, strings.Join(msgs, "\n"))
 }
 
-// conforms checks one response against the document. Mounted test handlers
-// and unknown routes are not part of the API and are skipped.
-func conforms(t testing.TB, req *http.Request, rec *httptest.ResponseRecorder) {
+// conforms checks one response against the document, and the request too
+// when the server accepted it (a request the server takes must be one the
+// document allows). Mounted test handlers and unknown routes are not part of
+// the API and are skipped.
+func conforms(t testing.TB, req *http.Request, body []byte, rec *httptest.ResponseRecorder) {
 	t.Helper()
 	if !strings.HasPrefix(req.URL.Path, "/api/v1/") && req.URL.Path != "/healthz" && req.URL.Path != "/readyz" {
 		return
@@ -73,12 +77,18 @@ func conforms(t testing.TB, req *http.Request, rec *httptest.ResponseRecorder) {
 	v := specValidator(t)
 	spec.mu.Lock()
 	defer spec.mu.Unlock()
+	req = req.Clone(req.Context())
+	req.Body = io.NopCloser(bytes.NewReader(body))
 	ok, errs := v.ValidateHttpResponse(req, rec.Result())
+	if ok && rec.Code < 300 {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		ok, errs = v.ValidateHttpRequestSync(req)
+	}
 	if !ok {
 		msgs := make([]string, len(errs))
 		for i, e := range errs {
 			msgs[i] = e.Error() + ": " + e.Reason
 		}
-		t.Errorf("%s %s → %d does not match docs/openapi.yaml:\n%s\nbody: %s", req.Method, req.URL.Path, rec.Code, strings.Join(msgs, "\n"), rec.Body.String())
+		t.Errorf("%s %s (%s) → %d does not match docs/openapi.yaml:\n%s\nresponse: %s", req.Method, req.URL.Path, body, rec.Code, strings.Join(msgs, "\n"), rec.Body.String())
 	}
 }

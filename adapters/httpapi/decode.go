@@ -105,14 +105,13 @@ func queryInt(c echo.Context, name string) (int, error) {
 	return n, nil
 }
 
-// queryList collects a repeated or comma-separated parameter.
+// queryList collects a repeated parameter (state=a&state=b: OpenAPI's
+// exploded form, the only one docs/openapi.yaml describes).
 func queryList(c echo.Context, name string) []string {
 	var out []string
 	for _, v := range c.QueryParams()[name] {
-		for _, part := range strings.Split(v, ",") {
-			if part = strings.TrimSpace(part); part != "" {
-				out = append(out, part)
-			}
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
 		}
 	}
 	return out

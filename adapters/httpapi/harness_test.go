@@ -222,9 +222,18 @@ func newRequest(t testing.TB, method, target string, body any) *http.Request {
 }
 
 func (e *env) serve(req *http.Request) *httptest.ResponseRecorder {
+	// Keep the body so the request can be checked against the document
+	// after the handler consumed it.
+	var body []byte
+	if req.Body != nil {
+		var err error
+		body, err = io.ReadAll(req.Body)
+		require.NoError(e.t, err)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	rec := httptest.NewRecorder()
 	e.server.Handler().ServeHTTP(rec, req)
-	conforms(e.t, req, rec)
+	conforms(e.t, req, body, rec)
 	return rec
 }
 

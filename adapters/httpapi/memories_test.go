@@ -107,7 +107,7 @@ func TestListPaginatesAndFilters(t *testing.T) {
 		decode[map[string]any](t, alice.do(http.MethodPost, "/api/v1/memories/bulk-state", map[string]any{"ids": ids[:2], "state": "archived"}), http.StatusOK)
 		p = decode[pageJSON](t, alice.do(http.MethodGet, "/api/v1/memories?state=archived", nil), http.StatusOK)
 		require.Len(t, p.Items, 2)
-		p = decode[pageJSON](t, alice.do(http.MethodGet, "/api/v1/memories?state=active,archived&limit=200", nil), http.StatusOK)
+		p = decode[pageJSON](t, alice.do(http.MethodGet, "/api/v1/memories?state=active&state=archived&limit=200", nil), http.StatusOK)
 		require.Len(t, p.Items, 6)
 	})
 }
@@ -116,7 +116,7 @@ func TestListLimits(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	alice := e.user("acme", "alice")
-	for _, q := range []string{"limit=1000000", "limit=0", "limit=-1", "limit=201", "limit=ten", "state=gone", "cursor=not-a-cursor", "app=Not%20A%20Slug"} {
+	for _, q := range []string{"limit=1000000", "limit=0", "limit=-1", "limit=201", "limit=ten", "state=gone", "state=active,archived", "cursor=not-a-cursor", "app=Not%20A%20Slug"} {
 		t.Run(q, func(t *testing.T) {
 			p := requireProblem(t, alice.do(http.MethodGet, "/api/v1/memories?"+q, nil), http.StatusBadRequest)
 			field, _, _ := strings.Cut(q, "=")
