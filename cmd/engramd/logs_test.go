@@ -30,6 +30,27 @@ func tokenClaims(t *testing.T, tok string) map[string]any {
 	return c
 }
 
+// mintDPoP mints, from engramd's local key in dir, a token for org/user
+// bound to a fresh P-256 key, with the issuer and audience of localToken.
+func mintDPoP(t *testing.T, dir, localToken, org, user string) (string, *jwtauth.DPoPProver) {
+	t.Helper()
+	claims := tokenClaims(t, localToken)
+	key, _, err := jwtauth.LoadOrCreateLocalKey(dir)
+	require.NoError(t, err)
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	prover, err := jwtauth.NewDPoPProver(ec)
+	require.NoError(t, err)
+	aud, _ := claims["aud"].(string)
+	if list, ok := claims["aud"].([]any); ok && len(list) > 0 {
+		aud, _ = list[0].(string)
+	}
+	iss, _ := claims["iss"].(string)
+	tok, err := key.Mint(jwtauth.Claims{Subject: user, OrgID: org, JKT: prover.JKT(), Issuer: iss, Audience: aud, TTL: time.Hour})
+	require.NoError(t, err)
+	return tok, prover
+}
+
 func send(t *testing.T, req *http.Request) int {
 	t.Helper()
 	res, err := http.DefaultClient.Do(req)
@@ -52,20 +73,7 @@ func TestLogsNeverHoldTokensProofsOrMemoryText(t *testing.T) {
 	secrets := []string{e.token}
 
 	// A DPoP-bound token for another user, minted from the local key.
-	claims := tokenClaims(t, e.token)
-	key, _, err := jwtauth.LoadOrCreateLocalKey(dir)
-	require.NoError(t, err)
-	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	prover, err := jwtauth.NewDPoPProver(ec)
-	require.NoError(t, err)
-	aud, _ := claims["aud"].(string)
-	if list, ok := claims["aud"].([]any); ok && len(list) > 0 {
-		aud, _ = list[0].(string)
-	}
-	iss, _ := claims["iss"].(string)
-	dpopToken, err := key.Mint(jwtauth.Claims{Subject: "dpop-user", OrgID: "dpop-org", JKT: prover.JKT(), Issuer: iss, Audience: aud, TTL: time.Hour})
-	require.NoError(t, err)
+	dpopToken, prover := mintDPoP(t, dir, e.token, "dpop-org", "dpop-user")
 	secrets = append(secrets, dpopToken)
 
 	texts := []string{"zebra-pancake-7731 likes oolong", "quokka-saxophone-0412 lives in Oslo", "narwhal-tuba-5598 hates cilantro"}
