@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +15,7 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/stretchr/testify/require"
 
-	"github.com/engram-memory/engram/docs"
+	"github.com/engram-memory/engram/adapters/httpapi"
 )
 
 // Every response the tests get through env.serve is checked against
@@ -31,7 +32,18 @@ var spec struct {
 func specValidator(t testing.TB) validator.Validator {
 	t.Helper()
 	spec.once.Do(func() {
-		doc, err := libopenapi.NewDocument(docs.OpenAPI)
+		// The merged document, so routes from fragments are checked too.
+		merged, err := httpapi.OpenAPIDocument()
+		if err != nil {
+			spec.err = err
+			return
+		}
+		raw, err := json.Marshal(merged)
+		if err != nil {
+			spec.err = err
+			return
+		}
+		doc, err := libopenapi.NewDocument(raw)
 		if err != nil {
 			spec.err = err
 			return

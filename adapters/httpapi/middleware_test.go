@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/httpapi"
+	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -159,13 +160,24 @@ func TestReadinessTimeout(t *testing.T) {
 func TestOpenAPIServed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	rec := e.serve(newRequest(t, http.MethodGet, "/api/v1/openapi.json", nil))
-	doc := decode[map[string]any](t, rec, http.StatusOK)
+	doc := decode[map[string]any](t, e.serve(newRequest(t, http.MethodGet, "/api/v1/openapi.json", nil)), http.StatusOK)
 	require.Equal(t, "3.1.0", doc["openapi"])
 	paths := doc["paths"].(map[string]any)
 	require.Contains(t, paths, "/api/v1/memories/{id}")
 	responses := paths["/api/v1/memories/{id}"].(map[string]any)["get"].(map[string]any)["responses"].(map[string]any)
 	require.Contains(t, responses, "200")
+	// Fragment routes not turned on are not advertised.
+	require.NotContains(t, paths, "/api/v1/search")
+	require.NotContains(t, paths, "/api/v1/feedback")
+
+	// Turned on, they are (the services are never called here).
+	on := newEnv(t)
+	on.server.EnableFeedback(&app.FeedbackService{}, &app.ExperimentService{})
+	doc = decode[map[string]any](t, on.serve(newRequest(t, http.MethodGet, "/api/v1/openapi.json", nil)), http.StatusOK)
+	paths = doc["paths"].(map[string]any)
+	require.Contains(t, paths, "/api/v1/feedback")
+	require.NotContains(t, paths, "/api/v1/search", "EnableSearch was not called")
+	require.Contains(t, paths, "/api/v1/memories")
 }
 
 func TestMountSharesTheStack(t *testing.T) {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"regexp"
 	"slices"
 	"strings"
@@ -45,7 +46,9 @@ func registeredRoutes(t *testing.T) (map[string]bool, map[string]string) {
 }
 
 func TestOpenAPIIsValid31(t *testing.T) {
-	doc := loadSpec(t)
+	// The merged document: base plus every fragment, $refs across them.
+	doc, err := OpenAPIDocument()
+	require.NoError(t, err)
 	require.Regexp(t, `^3\.1\.\d+$`, doc["openapi"])
 	info, _ := doc["info"].(map[string]any)
 	require.NotEmpty(t, info["title"])
@@ -143,12 +146,26 @@ func TestOpenAPIDocumentsEveryRouteAndNoOther(t *testing.T) {
 }
 
 func TestOpenAPIConvertsToJSON(t *testing.T) {
-	out, err := openAPIJSON()
+	doc, err := OpenAPIDocument()
+	require.NoError(t, err)
+	out, err := json.Marshal(doc)
 	require.NoError(t, err)
 	require.Contains(t, string(out), `"openapi":"3.1.0"`)
 	// Response codes written as YAML integers still become JSON keys.
-	var doc any
-	require.NoError(t, yaml.Unmarshal([]byte("responses:\n  200: {description: ok}\n"), &doc))
-	m := jsonCompatible(doc).(map[string]any)
+	var y any
+	require.NoError(t, yaml.Unmarshal([]byte("responses:\n  200: {description: ok}\n"), &y))
+	m := jsonCompatible(y).(map[string]any)
 	require.Contains(t, m["responses"], "200")
+}
+
+func TestOpenAPIMergeRefusesRedefinition(t *testing.T) {
+	base := map[string]any{"paths": map[string]any{"/a": map[string]any{}}, "components": map[string]any{"schemas": map[string]any{"X": 1}}}
+	require.NoError(t, mergeSection(base, map[string]any{"paths": map[string]any{"/b": map[string]any{}}}, "f1", "paths"))
+	require.Contains(t, base["paths"], "/b")
+	require.ErrorContains(t, mergeSection(base, map[string]any{"paths": map[string]any{"/a": map[string]any{}}}, "f2", "paths"), "redefines paths//a")
+	require.ErrorContains(t, mergeSection(base, map[string]any{"components": map[string]any{"schemas": map[string]any{"X": 2}}}, "f3", "components", "schemas"),
+		"redefines components/schemas/X")
+	// A section the base lacks is created.
+	require.NoError(t, mergeSection(base, map[string]any{"components": map[string]any{"parameters": map[string]any{"P": 1}}}, "f4", "components", "parameters"))
+	require.Contains(t, base["components"].(map[string]any)["parameters"], "P")
 }

@@ -71,7 +71,7 @@ type Server struct {
 	d      Deps
 	e      *echo.Echo
 	log    *slog.Logger
-	spec   []byte // the OpenAPI document as JSON
+	spec   servedSpec
 	// scopes records each API route's scope ("GET /api/v1/stats") so a
 	// test can hold docs/openapi.yaml's x-required-scope to it.
 	scopes map[string]domain.Scope
@@ -114,11 +114,13 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	spec, err := openAPIJSON()
+	// Parse the OpenAPI document now, so a broken one stops the start.
+	spec, err := OpenAPIDocument()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, origin: origin, d: d, log: d.Logger, spec: spec, e: echo.New()}
+	s := &Server{cfg: cfg, origin: origin, d: d, log: d.Logger, e: echo.New()}
+	s.spec.doc = spec
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
 	s.e.Use(s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic, s.tenantQueryGuard, s.bodyLimit)
