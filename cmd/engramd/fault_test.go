@@ -35,6 +35,10 @@ type loadGen struct {
 	wg        sync.WaitGroup
 	unavail   atomic.Int64 // 503s seen
 	succeeded atomic.Int64
+	// draining: engramd is shutting down, so a refused connection is the
+	// expected answer, counted in refused rather than as a problem.
+	draining atomic.Bool
+	refused  atomic.Int64
 }
 
 func newLoadGen(base, public, bearer, dpop string, prover *jwtauth.DPoPProver) *loadGen {
@@ -56,7 +60,7 @@ func (g *loadGen) run(workers int, pace time.Duration) {
 					return
 				case <-time.After(pace):
 				}
-				useDPoP := w%2 == 1
+				useDPoP := w%2 == 1 && g.prover != nil
 				if i%3 == 2 {
 					g.read(useDPoP)
 				} else {
@@ -98,6 +102,10 @@ func (g *loadGen) request(method, path, body string, useDPoP bool) (*http.Reques
 func (g *loadGen) do(req *http.Request) (int, []byte) {
 	res, err := g.client.Do(req)
 	if err != nil {
+		if g.draining.Load() {
+			g.refused.Add(1)
+			return 0, nil
+		}
 		g.fail("%s %s: transport error (engramd must keep answering): %v", req.Method, req.URL.Path, err)
 		return 0, nil
 	}
