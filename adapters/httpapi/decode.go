@@ -97,10 +97,10 @@ func queryInt(c echo.Context, name string) (int, error) {
 	if err != nil {
 		return 0, domain.Invalid(name, "must be an integer")
 	}
-	if n == 0 {
-		// 0 would mean "default" below; a client that asks for 0 asked
-		// for something out of range.
-		return 0, domain.Invalid(name, "must be between 1 and %d", domain.MaxListLimit)
+	if n < 1 {
+		// 0 would mean "default" to the use cases; a client that asks
+		// for 0 asked for something out of range.
+		return 0, domain.Invalid(name, "must be at least 1")
 	}
 	return n, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/docs"
 )
 
@@ -142,6 +143,52 @@ func TestOpenAPIDocumentsEveryRouteAndNoOther(t *testing.T) {
 	}
 	for d := range documented {
 		require.True(t, routes[d], "docs/openapi.yaml documents %s, which the router does not serve", d)
+	}
+}
+
+// TestOpenAPIDocumentsEveryEnabledRoute turns every optional route group on
+// and holds all served routes to the merged document (openapi.yaml plus the
+// openapi-*.yaml fragments), both ways, scopes included.
+func TestOpenAPIDocumentsEveryEnabledRoute(t *testing.T) {
+	s := &Server{e: echo.New()}
+	s.routes()
+	// Handlers are closures over services they never call here.
+	s.EnableFeedback(&app.FeedbackService{}, &app.ExperimentService{})
+	s.EnableSearch(&app.ExperimentSearch{})
+	s.EnableSessions(&app.SessionService{})
+	served := map[string]string{}
+	for _, r := range s.e.Routes() {
+		key := strings.ToLower(r.Method) + " " + routeParam.ReplaceAllString(r.Path, "{$1}")
+		served[key] = ""
+	}
+	for k, v := range s.scopes {
+		method, path, _ := strings.Cut(k, " ")
+		served[strings.ToLower(method)+" "+routeParam.ReplaceAllString(path, "{$1}")] = string(v)
+	}
+	doc, err := OpenAPIDocument()
+	require.NoError(t, err)
+	ids := map[string]string{}
+	documented := map[string]bool{}
+	for path, item := range doc["paths"].(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			if !isHTTPMethod(method) {
+				continue
+			}
+			key := method + " " + path
+			documented[key] = true
+			scope, ok := served[key]
+			require.True(t, ok, "the OpenAPI document describes %s, which no route group serves", key)
+			o := op.(map[string]any)
+			got, _ := o["x-required-scope"].(string)
+			require.Equal(t, scope, got, "%s: x-required-scope", key)
+			id, _ := o["operationId"].(string)
+			require.NotEmpty(t, id, key)
+			require.Empty(t, ids[id], "operationId %s used by %s and %s", id, ids[id], key)
+			ids[id] = key
+		}
+	}
+	for key := range served {
+		require.True(t, documented[key], "route %s is missing from docs/openapi*.yaml", key)
 	}
 }
 
