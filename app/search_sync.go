@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -42,27 +44,32 @@ func (x *Indexer) Sync(ctx context.Context, t domain.Tenant, ids []domain.Memory
 	return nil
 }
 
-// apply writes both indexes; both are attempted even when one fails, so a
-// down vector backend does not hold back lexical search.
+// apply writes both indexes, concurrently (the text write waits on the
+// database while embedding keeps a CPU busy); both are attempted even when
+// one fails, so a down vector backend does not hold back lexical search.
 func (x *Indexer) apply(ctx context.Context, t domain.Tenant, active []domain.Memory, gone []domain.MemoryID) error {
-	var errs []error
+	var textErr, vecErr error
+	var wg sync.WaitGroup
 	if x.d.Text != nil {
-		if err := x.d.Text.Delete(ctx, t, gone); err != nil {
-			errs = append(errs, fmt.Errorf("indexer: text delete: %w", err))
-		} else if err := x.d.Text.Index(ctx, t, textDocs(active)); err != nil {
-			errs = append(errs, fmt.Errorf("indexer: text index: %w", err))
-		}
+		wg.Go(func() {
+			if err := x.d.Text.Delete(ctx, t, gone); err != nil {
+				textErr = fmt.Errorf("indexer: text delete: %w", err)
+			} else if err := x.d.Text.Index(ctx, t, textDocs(active)); err != nil {
+				textErr = fmt.Errorf("indexer: text index: %w", err)
+			}
+		})
 	}
 	if x.d.Vectors != nil {
 		if err := x.d.Vectors.Delete(ctx, t, gone); err != nil {
-			errs = append(errs, fmt.Errorf("indexer: vector delete: %w", err))
+			vecErr = fmt.Errorf("indexer: vector delete: %w", err)
 		} else if docs, err := x.vectorDocs(ctx, active); err != nil {
-			errs = append(errs, fmt.Errorf("indexer: embed: %w", err))
+			vecErr = fmt.Errorf("indexer: embed: %w", err)
 		} else if err := x.d.Vectors.Upsert(ctx, t, docs); err != nil {
-			errs = append(errs, fmt.Errorf("indexer: vector upsert: %w", err))
+			vecErr = fmt.Errorf("indexer: vector upsert: %w", err)
 		}
 	}
-	return errors.Join(errs...)
+	wg.Wait()
+	return errors.Join(textErr, vecErr)
 }
 
 func textDocs(ms []domain.Memory) []ports.TextDoc {
@@ -81,7 +88,7 @@ func (x *Indexer) vectorDocs(ctx context.Context, ms []domain.Memory) ([]ports.V
 	for i, m := range ms {
 		texts[i] = m.Text
 	}
-	vs, err := x.d.Embedder.Embed(ctx, texts)
+	vs, err := x.embedParallel(ctx, texts)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +100,35 @@ func (x *Indexer) vectorDocs(ctx context.Context, ms []domain.Memory) ([]ports.V
 		out[i] = ports.VectorDoc{ID: m.ID, Vector: vs[i], AppID: m.AppID, Categories: m.Categories, Metadata: m.Metadata, CreatedAt: m.CreatedAt}
 	}
 	return out, nil
+}
+
+// embedParallel splits big batches across CPUs (Embed is safe for
+// concurrent use): the local embedder is CPU-bound, a remote one gets a few
+// requests in flight.
+func (x *Indexer) embedParallel(ctx context.Context, texts []string) ([][]float32, error) {
+	parts := min(runtime.GOMAXPROCS(0), len(texts)/64)
+	if parts < 2 {
+		return x.d.Embedder.Embed(ctx, texts)
+	}
+	out := make([][]float32, len(texts))
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := len(texts)*p/parts, len(texts)*(p+1)/parts
+		wg.Go(func() {
+			vs, err := x.d.Embedder.Embed(ctx, texts[lo:hi])
+			if err == nil && len(vs) != hi-lo {
+				err = fmt.Errorf("embedder returned %d vectors for %d texts: %w", len(vs), hi-lo, domain.ErrUnavailable)
+			}
+			if err != nil {
+				errs[p] = err
+				return
+			}
+			copy(out[lo:hi], vs)
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 func dedupe(ids []domain.MemoryID) []domain.MemoryID {

@@ -1,9 +1,11 @@
 package localembed
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -80,13 +82,20 @@ func (e *Embedder) EmbedOne(text string) []float32 {
 func (e *Embedder) embedOne(text string, acc []float64) []float32 {
 	clear(acc)
 	f := extract(text)
-	for h, tf := range f.counts {
-		w := f.weights[h] * (1 + math.Log(float64(tf)))
-		idx := int(h % uint64(e.dim))
+	slices.SortFunc(f.list, func(a, b feature) int { return cmp.Compare(a.h, b.h) })
+	for i := 0; i < len(f.list); {
+		j := i + 1
+		for j < len(f.list) && f.list[j].h == f.list[i].h {
+			j++
+		}
+		// Sublinear tf; the weight is the first occurrence's family weight.
+		h := f.list[i].h
+		w := f.list[i].w * (1 + math.Log(float64(j-i)))
 		if h&(1<<63) != 0 {
 			w = -w
 		}
-		acc[idx] += w
+		acc[int(h%uint64(e.dim))] += w
+		i = j
 	}
 	var norm float64
 	for _, v := range acc {

@@ -7,12 +7,17 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// features counts hashed features of one text. A feature hashed twice adds
-// to its count; its weight is the family weight it was first seen with
-// (families are salted so they rarely collide with each other).
+// feature is one hashed feature occurrence and its family weight.
+type feature struct {
+	h uint64
+	w float64
+}
+
+// features lists feature occurrences; equal hashes are counted after a sort
+// (cheaper than maps for a few hundred features). Families are salted so
+// they rarely collide with each other.
 type features struct {
-	counts  map[uint64]int
-	weights map[uint64]float64
+	list []feature
 }
 
 const (
@@ -56,17 +61,14 @@ func finalize(h uint64) uint64 {
 }
 
 func (f *features) add(h uint64, w float64) {
-	if _, ok := f.counts[h]; !ok {
-		f.weights[h] = w
-	}
-	f.counts[h]++
+	f.list = append(f.list, feature{h, w})
 }
 
 // extract tokenises text into words of letters and digits, lower-cased and
 // accent-folded, and emits every feature family.
 func extract(text string) features {
 	words := tokenize(text)
-	f := features{counts: make(map[uint64]int, len(words)*12), weights: make(map[uint64]float64, len(words)*12)}
+	f := features{list: make([]feature, 0, len(words)*16)}
 	buf := make([]rune, 0, 64)
 	for i, w := range words {
 		stop := stopWords[string(w)]
