@@ -97,16 +97,16 @@ func (x *TextIndex) searchSQL(t domain.Tenant, words []string, phrase string, k 
 		filter.WriteString(" AND s.created_at < " + arg(f.CreatedBefore))
 	}
 	where := `s.org_id = $1 AND s.user_id = $2` + filter.String()
-	return `WITH q AS (
-		SELECT to_tsquery($3::regconfig, $4) AS anyq, plainto_tsquery($3::regconfig, $5) AS allq,
-		       phraseto_tsquery($3::regconfig, $6) AS phq
-	), cand AS (
-		(SELECT s.memory_id FROM memory_search s, q WHERE ` + where + ` AND s.tsv @@ q.allq LIMIT $7)
+	// The tsqueries are written inline, not in a CTE: only an expression of
+	// constants and parameters can be a GIN index condition.
+	anyq := `to_tsquery($3::regconfig, $4)`
+	return `WITH cand AS (
+		(SELECT s.memory_id FROM memory_search s WHERE ` + where + ` AND s.tsv @@ plainto_tsquery($3::regconfig, $5) LIMIT $7)
 		UNION
-		(SELECT s.memory_id FROM memory_search s, q WHERE ` + where + ` AND s.tsv @@ q.anyq LIMIT $7)
+		(SELECT s.memory_id FROM memory_search s WHERE ` + where + ` AND s.tsv @@ ` + anyq + ` LIMIT $7)
 	)
 	SELECT s.memory_id::text,
-	       ts_rank(s.tsv, q.anyq, 1|32) + CASE WHEN $6 <> '' AND s.tsv @@ q.phq THEN 1 ELSE 0 END AS score
-	FROM cand c JOIN memory_search s ON s.org_id = $1 AND s.user_id = $2 AND s.memory_id = c.memory_id, q
+	       ts_rank(s.tsv, ` + anyq + `, 1|32) + CASE WHEN $6 <> '' AND s.tsv @@ phraseto_tsquery($3::regconfig, $6) THEN 1 ELSE 0 END AS score
+	FROM cand c JOIN memory_search s ON s.org_id = $1 AND s.user_id = $2 AND s.memory_id = c.memory_id
 	ORDER BY score DESC, s.memory_id LIMIT $8`, args, nil
 }
