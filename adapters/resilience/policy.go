@@ -91,7 +91,9 @@ type Policy struct {
 	dep     string
 	o       Options
 	breaker circuitbreaker.CircuitBreaker[any]
-	retry   retrypolicy.RetryPolicy[any]
+	// Executors are built once: composing policies per call cost more
+	// than the policies themselves.
+	reads, writes failsafe.Executor[any]
 }
 
 // NewPolicy builds the policies of the dependency named dep ("postgres",
@@ -110,7 +112,7 @@ func NewPolicy(dep string, o Options) *Policy {
 		})
 	}
 	p.breaker = cb.Build()
-	p.retry = retrypolicy.NewBuilder[any]().
+	retry := retrypolicy.NewBuilder[any]().
 		HandleIf(func(_ any, err error) bool { return isOutage(err) }).
 		// An open breaker will still be open in 50 ms: retrying it only
 		// burns the request's time.
@@ -120,6 +122,12 @@ func NewPolicy(dep string, o Options) *Policy {
 		WithJitterFactor(0.25).
 		ReturnLastFailure().
 		Build()
+	deadline := timeout.New[any](o.Timeout)
+	p.writes = failsafe.With[any](p.breaker, deadline)
+	p.reads = p.writes
+	if o.Retries > 0 {
+		p.reads = failsafe.With[any](retry, p.breaker, deadline)
+	}
 	return p
 }
 
@@ -160,11 +168,11 @@ func do[R any](ctx context.Context, p *Policy, op string, idempotent bool, fn fu
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	policies := []failsafe.Policy[any]{p.breaker, timeout.New[any](p.o.Timeout)}
-	if idempotent && p.o.Retries > 0 {
-		policies = append([]failsafe.Policy[any]{p.retry}, policies...)
+	exec := p.writes
+	if idempotent {
+		exec = p.reads
 	}
-	exec := failsafe.With(policies...).WithContext(ctx)
+	exec = exec.WithContext(ctx)
 	attempts := 0
 	res, err := exec.GetWithExecution(func(e failsafe.Execution[any]) (any, error) {
 		if attempts++; attempts > 1 && p.o.OnRetry != nil {

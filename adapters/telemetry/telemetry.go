@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -31,7 +34,14 @@ type Config struct {
 	ServiceName string
 	// Version is the service.version attribute.
 	Version string
+	// Logger receives export failures (a collector that is down), at
+	// most one line per ErrorEvery; nil discards them.
+	Logger *slog.Logger
 }
+
+// ErrorEvery throttles export-failure log lines: a collector that is down
+// would otherwise log on every batch.
+const ErrorEvery = 30 * time.Second
 
 // T is the process's telemetry: tracer, propagator and metric registry.
 type T struct {
@@ -76,6 +86,19 @@ func New(ctx context.Context, cfg Config) (*T, error) {
 		sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(2*time.Second)),
 		sdktrace.WithResource(res),
 	)
+	// The SDK reports export failures to the process-wide handler (by
+	// default the standard logger, in plain text on stderr); route them
+	// into our JSON log, throttled.
+	var last atomic.Int64
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		now := time.Now().UnixNano()
+		if prev := last.Load(); now-prev < int64(ErrorEvery) || !last.CompareAndSwap(prev, now) {
+			return
+		}
+		if cfg.Logger != nil {
+			cfg.Logger.Warn("trace export failed; spans are being dropped", "endpoint", cfg.OTLPEndpoint, "err", err)
+		}
+	}))
 	t.tracer = tp.Tracer("engram")
 	t.shutdown = tp.Shutdown
 	return t, nil

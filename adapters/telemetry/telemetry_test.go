@@ -209,3 +209,35 @@ func TestTransportInjectsTraceparent(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	require.Contains(t, got, "4bf92f3577b34da6a3ce929d0e0e4736")
 }
+
+// A collector that is down costs dropped spans and one throttled warning
+// in our own log, never a failed call.
+func TestExportFailuresAreLoggedNotFatal(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(p) })
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close() // nothing listens there any more
+	tel, err := telemetry.New(context.Background(), telemetry.Config{OTLPEndpoint: dead.URL, Logger: slog.New(slog.NewJSONHandler(w, nil))})
+	require.NoError(t, err)
+	st := tel.Store("sqlite", openSQLite(t))
+	for range 3 {
+		_, err := st.Stats(context.Background(), domain.Tenant{OrgID: "o", UserID: "u"})
+		require.NoError(t, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = tel.Shutdown(ctx) // reports the failed flush too
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return bytes.Contains(logs.Bytes(), []byte("trace export failed"))
+	}, 5*time.Second, 50*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("trace export failed")), "throttled")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -40,7 +40,7 @@ func (s *System) obs() *observed {
 	if o, ok := observedBy[s]; ok {
 		return o
 	}
-	tel, err := telemetry.New(context.Background(), telemetry.Config{OTLPEndpoint: s.Config.OTLPEndpoint})
+	tel, err := telemetry.New(context.Background(), telemetry.Config{OTLPEndpoint: s.Config.OTLPEndpoint, Logger: s.Logger})
 	if err != nil {
 		// New only fails on a malformed endpoint; tracing off is better
 		// than refusing to serve, and the operator is told.
