@@ -136,3 +136,18 @@ func BenchmarkDot384(b *testing.B) {
 	}
 	_ = sink
 }
+
+// BenchmarkSIMDReadFloor streams the same slab once through the AVX2 kernel
+// (dot of the slab with itself: one read per value, no per-row work). This is
+// the memory-bandwidth floor a SIMD scan can reach on this machine; the plain
+// loop above is compute-bound in Go and slower than the real floor.
+func BenchmarkSIMDReadFloor(b *testing.B) {
+	x, t, _ := benchIndex(b)
+	data := x.parts[t].data
+	b.SetBytes(int64(len(data)) * 4)
+	var sink float32
+	for b.Loop() {
+		sink += dot(data, data)
+	}
+	_ = sink
+}
