@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -176,21 +177,33 @@ func (x *Index) Search(ctx context.Context, t domain.Tenant, query string, k int
 	return hits, nil
 }
 
-// mapErr classifies a transport failure; context errors pass through.
+// httpStatusError is an error answer of the cluster.
+type httpStatusError struct {
+	code int
+	body string
+}
+
+func (e *httpStatusError) Error() string {
+	return fmt.Sprintf("elasticsearch answered %d: %s", e.code, e.body)
+}
+
+// mapErr is the one place failures become domain kinds: a 400 is our
+// request's fault, a cancelled context stays itself, everything else means
+// the cluster is unavailable.
 func mapErr(err error) error {
-	if err == context.Canceled {
+	var se *httpStatusError
+	switch {
+	case errors.Is(err, context.Canceled):
 		return err
+	case errors.As(err, &se) && se.code == http.StatusBadRequest:
+		return fmt.Errorf("%w: %w", domain.ErrInvalid, err)
 	}
 	return &domain.UnavailableError{Dependency: "elasticsearch", Err: err}
 }
 
-// statusErr classifies an error answer: 400 is our request's fault.
+// statusErr maps an error answer.
 func statusErr(res *esapi.Response) error {
-	body := readBody(res)
-	if res.StatusCode == http.StatusBadRequest {
-		return fmt.Errorf("%w: elasticsearch answered 400: %s", domain.ErrInvalid, body)
-	}
-	return &domain.UnavailableError{Dependency: "elasticsearch", Err: fmt.Errorf("status %d: %s", res.StatusCode, body)}
+	return mapErr(&httpStatusError{code: res.StatusCode, body: readBody(res)})
 }
 
 func readBody(res *esapi.Response) string {
