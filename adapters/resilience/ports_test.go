@@ -42,6 +42,13 @@ func TestDecoratedPortsKeepTheirContracts(t *testing.T) {
 			return resilience.NewSessionStore(st, policy())
 		})
 	})
+	t.Run("IdempotencyStore", func(t *testing.T) {
+		contracttest.RunIdempotencyStore(t, func(t *testing.T) ports.IdempotencyStore {
+			s := inproc.NewIdempotencyStore(inproc.IdempotencyOptions{SweepEvery: 50 * time.Millisecond})
+			t.Cleanup(func() { _ = s.Close() })
+			return resilience.NewIdempotencyStore(s, policy())
+		})
+	})
 	t.Run("TextIndex", func(t *testing.T) {
 		contracttest.RunTextIndex(t, func(t *testing.T) ports.TextIndex {
 			st, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(t.TempDir(), "engram.db")})

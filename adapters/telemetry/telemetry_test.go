@@ -44,6 +44,15 @@ func TestDecoratedStoreKeepsTheContract(t *testing.T) {
 	contracttest.RunMemoryStore(t, func(t *testing.T) ports.MemoryStore { return tel.Store("sqlite", openSQLite(t)) })
 }
 
+func TestDecoratedIdempotencyStoreKeepsTheContract(t *testing.T) {
+	tel := newT(t, "")
+	contracttest.RunIdempotencyStore(t, func(t *testing.T) ports.IdempotencyStore {
+		s := inproc.NewIdempotencyStore(inproc.IdempotencyOptions{SweepEvery: 50 * time.Millisecond})
+		t.Cleanup(func() { _ = s.Close() })
+		return tel.IdempotencyStore("inproc", s)
+	})
+}
+
 // metric finds one sample by name and labels in the registry.
 func metric(t *testing.T, tel *telemetry.T, name string, labels map[string]string) *dto.Metric {
 	t.Helper()

@@ -115,6 +115,12 @@ func (s *System) decorateSessions(name string, ss ports.SessionStore) ports.Sess
 	return s.obs().tel.SessionStore(name, resilience.NewSessionStore(ss, s.policy(name, cachePolicy)))
 }
 
+// decorateIdempotency guards the Idempotency-Key store (Valkey shares its
+// breaker with the replay cache and limiter: one server).
+func (s *System) decorateIdempotency(name string, st ports.IdempotencyStore) ports.IdempotencyStore {
+	return s.obs().tel.IdempotencyStore(name, resilience.NewIdempotencyStore(st, s.policy(name, cachePolicy)))
+}
+
 func (s *System) decorateText(name string, t ports.TextIndex) ports.TextIndex {
 	return s.obs().tel.TextIndex(name, resilience.NewTextIndex(t, s.policy(name, indexPolicy)))
 }
