@@ -50,10 +50,10 @@ func (q *ListQuery) Validate() error {
 	}
 	q.Categories = cats
 	for k, v := range q.Metadata {
-		switch v.(type) {
+		switch n := v.(type) {
 		case string, float64, bool:
 		case int:
-			q.Metadata[k] = float64(v.(int))
+			q.Metadata[k] = float64(n)
 		default:
 			return Invalid("metadata", "filter on %q must be a string, number or boolean", k)
 		}

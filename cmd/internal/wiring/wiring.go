@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/adapters/inproc"
@@ -214,6 +213,3 @@ func (s *System) Handler() http.Handler { return s.API.Handler() }
 
 // SQLitePath is where the embedded store keeps its file.
 func SQLitePath(dataDir string) string { return filepath.Join(dataDir, "engram.db") }
-
-// probeTimeout bounds a readiness probe that has no deadline of its own.
-const probeTimeout = 2 * time.Second
