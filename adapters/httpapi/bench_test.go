@@ -25,6 +25,7 @@ import (
 
 func benchEnv(b *testing.B) (*env, *app.MemoryService, domain.Principal) {
 	e := newEnv(b)
+	e.skipConformance = true
 	// The access log goes nowhere, as it would to a pipe in production;
 	// formatting it is still paid.
 	e.deps.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
