@@ -145,3 +145,10 @@ func (t *T) WatchPool(name string, stats func() PoolStats) error {
 		t.Registry.Register(gauge("in_use", func(s PoolStats) int { return s.InUse })),
 	)
 }
+
+// Probe wraps a readiness probe so that each /readyz check also updates
+// engram_dependency_up and the latency histogram (operation "probe"): the
+// gauge then moves even when no request touches the dependency.
+func (t *T) Probe(dependency string, probe func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error { return run(ctx, t, dependency, "probe", probe) }
+}

@@ -250,3 +250,20 @@ func TestExportFailuresAreLoggedNotFatal(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestProbeMovesTheUpGauge(t *testing.T) {
+	tel := newT(t, "")
+	var down bool
+	probe := tel.Probe("valkey", func(context.Context) error {
+		if down {
+			return &domain.UnavailableError{Dependency: "valkey"}
+		}
+		return nil
+	})
+	require.NoError(t, probe(context.Background()))
+	require.EqualValues(t, 1, metric(t, tel, "engram_dependency_up", map[string]string{"dependency": "valkey"}).GetGauge().GetValue())
+	down = true
+	require.ErrorIs(t, probe(context.Background()), domain.ErrUnavailable)
+	require.EqualValues(t, 0, metric(t, tel, "engram_dependency_up", map[string]string{"dependency": "valkey"}).GetGauge().GetValue())
+	require.EqualValues(t, 1, metric(t, tel, "engram_dependency_duration_seconds", map[string]string{"dependency": "valkey", "operation": "probe", "outcome": "unavailable"}).GetHistogram().GetSampleCount())
+}
