@@ -19,17 +19,17 @@ type TextIndex struct {
 func NewTextIndex(next ports.TextIndex, p *Policy) *TextIndex { return &TextIndex{next: next, p: p} }
 
 func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.TextDoc) error {
-	_, err := do(ctx, x.p, "index", true, func(ctx context.Context) (struct{}, error) { return struct{}{}, x.next.Index(ctx, t, docs) })
+	_, err := do(ctx, x.p, "text_index", true, func(ctx context.Context) (struct{}, error) { return struct{}{}, x.next.Index(ctx, t, docs) })
 	return err
 }
 
 func (x *TextIndex) Delete(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error {
-	_, err := do(ctx, x.p, "delete", true, func(ctx context.Context) (struct{}, error) { return struct{}{}, x.next.Delete(ctx, t, ids) })
+	_, err := do(ctx, x.p, "text_delete", true, func(ctx context.Context) (struct{}, error) { return struct{}{}, x.next.Delete(ctx, t, ids) })
 	return err
 }
 
 func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k int, f domain.SearchFilter) ([]ports.Hit, error) {
-	return do(ctx, x.p, "search", true, func(ctx context.Context) ([]ports.Hit, error) { return x.next.Search(ctx, t, query, k, f) })
+	return do(ctx, x.p, "text_search", true, func(ctx context.Context) ([]ports.Hit, error) { return x.next.Search(ctx, t, query, k, f) })
 }
 
 // VectorIndex guards a vector index; every method is idempotent by contract.
@@ -44,22 +44,22 @@ func NewVectorIndex(next ports.VectorIndex, p *Policy) *VectorIndex {
 }
 
 func (x *VectorIndex) Bind(ctx context.Context, space ports.VectorSpace) error {
-	_, err := do(ctx, x.p, "bind", true, func(ctx context.Context) (struct{}, error) { return struct{}{}, x.next.Bind(ctx, space) })
+	_, err := do(ctx, x.p, "vector_bind", true, func(ctx context.Context) (struct{}, error) { return struct{}{}, x.next.Bind(ctx, space) })
 	return err
 }
 
 func (x *VectorIndex) Upsert(ctx context.Context, t domain.Tenant, docs []ports.VectorDoc) error {
-	_, err := do(ctx, x.p, "upsert", true, func(ctx context.Context) (struct{}, error) { return struct{}{}, x.next.Upsert(ctx, t, docs) })
+	_, err := do(ctx, x.p, "vector_upsert", true, func(ctx context.Context) (struct{}, error) { return struct{}{}, x.next.Upsert(ctx, t, docs) })
 	return err
 }
 
 func (x *VectorIndex) Delete(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error {
-	_, err := do(ctx, x.p, "delete", true, func(ctx context.Context) (struct{}, error) { return struct{}{}, x.next.Delete(ctx, t, ids) })
+	_, err := do(ctx, x.p, "vector_delete", true, func(ctx context.Context) (struct{}, error) { return struct{}{}, x.next.Delete(ctx, t, ids) })
 	return err
 }
 
 func (x *VectorIndex) Search(ctx context.Context, t domain.Tenant, vector []float32, k int, f domain.SearchFilter) ([]ports.Hit, error) {
-	return do(ctx, x.p, "search", true, func(ctx context.Context) ([]ports.Hit, error) { return x.next.Search(ctx, t, vector, k, f) })
+	return do(ctx, x.p, "vector_search", true, func(ctx context.Context) ([]ports.Hit, error) { return x.next.Search(ctx, t, vector, k, f) })
 }
 
 // Embedder guards an embedder. Embedding is a pure function of its input,

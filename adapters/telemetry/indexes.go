@@ -20,15 +20,15 @@ func (t *T) TextIndex(dep string, next ports.TextIndex) *TextIndex {
 }
 
 func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.TextDoc) error {
-	return run(ctx, x.t, x.dep, "index", func(ctx context.Context) error { return x.next.Index(ctx, t, docs) })
+	return run(ctx, x.t, x.dep, "text_index", func(ctx context.Context) error { return x.next.Index(ctx, t, docs) })
 }
 
 func (x *TextIndex) Delete(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error {
-	return run(ctx, x.t, x.dep, "delete", func(ctx context.Context) error { return x.next.Delete(ctx, t, ids) })
+	return run(ctx, x.t, x.dep, "text_delete", func(ctx context.Context) error { return x.next.Delete(ctx, t, ids) })
 }
 
 func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k int, f domain.SearchFilter) ([]ports.Hit, error) {
-	return call(ctx, x.t, x.dep, "search", func(ctx context.Context) ([]ports.Hit, error) { return x.next.Search(ctx, t, query, k, f) })
+	return call(ctx, x.t, x.dep, "text_search", func(ctx context.Context) ([]ports.Hit, error) { return x.next.Search(ctx, t, query, k, f) })
 }
 
 // VectorIndex traces and measures a vector index.
@@ -44,19 +44,19 @@ func (t *T) VectorIndex(dep string, next ports.VectorIndex) *VectorIndex {
 }
 
 func (x *VectorIndex) Bind(ctx context.Context, space ports.VectorSpace) error {
-	return run(ctx, x.t, x.dep, "bind", func(ctx context.Context) error { return x.next.Bind(ctx, space) })
+	return run(ctx, x.t, x.dep, "vector_bind", func(ctx context.Context) error { return x.next.Bind(ctx, space) })
 }
 
 func (x *VectorIndex) Upsert(ctx context.Context, t domain.Tenant, docs []ports.VectorDoc) error {
-	return run(ctx, x.t, x.dep, "upsert", func(ctx context.Context) error { return x.next.Upsert(ctx, t, docs) })
+	return run(ctx, x.t, x.dep, "vector_upsert", func(ctx context.Context) error { return x.next.Upsert(ctx, t, docs) })
 }
 
 func (x *VectorIndex) Delete(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error {
-	return run(ctx, x.t, x.dep, "delete", func(ctx context.Context) error { return x.next.Delete(ctx, t, ids) })
+	return run(ctx, x.t, x.dep, "vector_delete", func(ctx context.Context) error { return x.next.Delete(ctx, t, ids) })
 }
 
 func (x *VectorIndex) Search(ctx context.Context, t domain.Tenant, vector []float32, k int, f domain.SearchFilter) ([]ports.Hit, error) {
-	return call(ctx, x.t, x.dep, "search", func(ctx context.Context) ([]ports.Hit, error) { return x.next.Search(ctx, t, vector, k, f) })
+	return call(ctx, x.t, x.dep, "vector_search", func(ctx context.Context) ([]ports.Hit, error) { return x.next.Search(ctx, t, vector, k, f) })
 }
 
 // Embedder traces and measures an embedder.
