@@ -31,6 +31,7 @@ func freeAddr(t *testing.T) string {
 // engramd is one in-process run() with its outputs and a token.
 type engramd struct {
 	base   string
+	admin  string // the admin listener's address
 	token  string
 	stderr *syncBuffer
 	done   chan error
@@ -56,7 +57,7 @@ func startLogged(t *testing.T, env map[string]string) *engramd {
 		env["ENGRAM_ADDR"] = "127.0.0.1:0"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &engramd{stderr: &syncBuffer{}, done: make(chan error, 1), cancel: cancel}
+	e := &engramd{stderr: &syncBuffer{}, done: make(chan error, 1), cancel: cancel, admin: env["ENGRAM_ADMIN_ADDR"]}
 	go func() { e.done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, e.stderr) }()
 	select {
 	case addr := <-addrs:

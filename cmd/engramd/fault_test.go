@@ -54,7 +54,12 @@ func TestFaultOutagesLoseNoAcknowledgedWrite(t *testing.T) {
 	unavailBefore := load.unavail.Load()
 	mark = ready.mark()
 	pg.stop()
-	time.Sleep(3 * time.Second)
+	breakerOpen := `engram_circuit_breaker_state{dependency="postgres"} 2`
+	require.Eventually(t, func() bool {
+		_, metrics := get(t, "http://"+e.admin+"/metrics")
+		return strings.Contains(metrics, breakerOpen)
+	}, 3*time.Second, 100*time.Millisecond, "the PostgreSQL breaker opens")
+	time.Sleep(2 * time.Second)
 	pg.start()
 	waitReady(t, e.base, 20*time.Second)
 	require.Contains(t, ready.since(mark), http.StatusServiceUnavailable, "/readyz reported the PostgreSQL outage")
@@ -62,6 +67,9 @@ func TestFaultOutagesLoseNoAcknowledgedWrite(t *testing.T) {
 	load.waitWrites(t, 20*time.Second)
 	time.Sleep(time.Second)
 	load.halt()
+	_, metrics := get(t, "http://"+e.admin+"/metrics")
+	require.Contains(t, metrics, `engram_circuit_breaker_state{dependency="postgres"} 0`, "the breaker closed again")
+	require.Contains(t, metrics, `engram_dependency_up{dependency="postgres"} 1`)
 	require.ErrorIs(t, e.exited(), errStillRunning, "engramd was never restarted")
 
 	load.mu.Lock()
