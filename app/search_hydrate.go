@@ -18,9 +18,17 @@ func (s *SearchService) hydrate(ctx context.Context, t domain.Tenant, fused []do
 	}
 	// The best possible score: first in every ranking that ran.
 	best := (w.Lexical + w.Vector) / float64(s.d.RRFK+1)
-	byID := make(map[domain.MemoryID]domain.Memory, len(fused))
-	for start := 0; start < len(fused); start += domain.MaxListLimit {
-		chunk := fused[start:min(start+domain.MaxListLimit, len(fused))]
+	// Load in fused order, a few times the limit at a time, until the limit
+	// is filled: most searches read one small batch, and a lagging index
+	// (stale entries dropped below) costs another. MMR needs the whole pool.
+	want := req.Limit
+	batch := min(domain.MaxListLimit, max(2*req.Limit, 20))
+	if req.Diversity > 0 {
+		want, batch = len(fused), domain.MaxListLimit
+	}
+	hits := make([]SearchHit, 0, min(len(fused), want))
+	for start := 0; start < len(fused) && len(hits) < want; start += batch {
+		chunk := fused[start:min(start+batch, len(fused))]
 		idList := make([]domain.MemoryID, len(chunk))
 		for i, f := range chunk {
 			idList[i] = f.ID
@@ -29,21 +37,21 @@ func (s *SearchService) hydrate(ctx context.Context, t domain.Tenant, fused []do
 		if err != nil {
 			return nil, fmt.Errorf("search: load results: %w", err)
 		}
+		byID := make(map[domain.MemoryID]domain.Memory, len(page.Items))
 		for _, m := range page.Items {
 			byID[m.ID] = m
 		}
-	}
-	hits := make([]SearchHit, 0, min(len(fused), req.Limit))
-	for _, f := range fused {
-		m, ok := byID[f.ID]
-		if !ok || m.State != domain.StateActive || !req.Filter.Matches(m.AppID, m.Categories, m.Metadata, m.CreatedAt) {
-			continue
+		for _, f := range chunk {
+			m, ok := byID[f.ID]
+			if !ok || m.State != domain.StateActive || !req.Filter.Matches(m.AppID, m.Categories, m.Metadata, m.CreatedAt) {
+				continue
+			}
+			score := f.Score / best
+			if score < req.MinScore {
+				continue
+			}
+			hits = append(hits, SearchHit{Memory: m, Score: score, LexicalRank: f.LexicalRank, VectorRank: f.VectorRank})
 		}
-		score := f.Score / best
-		if score < req.MinScore {
-			continue
-		}
-		hits = append(hits, SearchHit{Memory: m, Score: score, LexicalRank: f.LexicalRank, VectorRank: f.VectorRank})
 	}
 	if req.Diversity > 0 && len(hits) > 1 {
 		hits = diversify(hits, req.Diversity, req.Limit)

@@ -31,7 +31,7 @@ var (
 	sBob   = domain.Principal{OrgID: "org-1", UserID: "bob", Scopes: domain.DefaultUserScopes, ClientID: "cursor"}
 )
 
-func newSearchEnv(t *testing.T) *searchEnv {
+func newSearchEnv(t testing.TB) *searchEnv {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(t.TempDir(), "engram.db")})
