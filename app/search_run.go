@@ -25,8 +25,9 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 	// choice, and fusion needs depth in both lists to find agreement.
 	depth := min(ports.MaxIndexK, max(4*req.Limit, 50))
 
-	wantLex := req.Mode != domain.SearchVector && s.d.Text != nil
-	wantVec := req.Mode != domain.SearchLexical && s.d.Vectors != nil
+	// A ranking weighted 0 in hybrid mode is not run at all.
+	wantLex := req.Mode != domain.SearchVector && s.d.Text != nil && (req.Mode == domain.SearchLexical || req.Weights.Lexical > 0)
+	wantVec := req.Mode != domain.SearchLexical && s.d.Vectors != nil && (req.Mode == domain.SearchVector || req.Weights.Vector > 0)
 	if !wantLex && !wantVec {
 		return SearchResult{}, domain.Invalid("mode", "%s search is not configured on this server", req.Mode)
 	}
@@ -55,6 +56,14 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 		}
 		s.d.Logger.WarnContext(ctx, "search degraded: vector ranking failed", "err", vecErr)
 		res.Degraded, w.Vector = append(res.Degraded, "vector"), 0
+	}
+	// Single modes weigh their one ranking 1; a ranking that did not run
+	// weighs nothing, so scores stay normalised over what ran.
+	switch {
+	case req.Mode == domain.SearchLexical:
+		w.Lexical = 1
+	case req.Mode == domain.SearchVector:
+		w.Vector = 1
 	}
 	if !wantLex {
 		w.Lexical = 0

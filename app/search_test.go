@@ -234,3 +234,16 @@ func TestReindexRebuildsVectorIndexFromStore(t *testing.T) {
 	require.Contains(t, err.Error(), "engram reindex")
 	var _ ports.MemoryScanner = e.store
 }
+
+func TestSearchZeroWeightSkipsThatRanking(t *testing.T) {
+	e := newSearchEnv(t)
+	e.add(t, sAlice, "Plays chess on Tuesdays")
+	e.add(t, sAlice, "Chess club meets at the library")
+	res := e.find(t, sAlice, app.SearchRequest{Query: "chess", Weights: &domain.Weights{Lexical: 0, Vector: 1}})
+	require.NotEmpty(t, res.Results)
+	for _, h := range res.Results {
+		require.Zero(t, h.LexicalRank, "the lexical ranking did not run")
+		require.Positive(t, h.VectorRank)
+	}
+	require.InDelta(t, 1, res.Results[0].Score, 1e-9, "normalised over the vector ranking alone")
+}
