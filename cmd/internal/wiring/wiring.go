@@ -41,6 +41,8 @@ type System struct {
 	Replay   ports.ReplayCache
 	Limiter  ports.RateLimiter
 	Sessions ports.SessionStore
+	// Idempotency keeps Idempotency-Key answers per principal for 24 h.
+	Idempotency ports.IdempotencyStore
 	// Use cases beyond memories.
 	Search      *app.SearchService
 	Indexer     *app.Indexer
@@ -130,6 +132,7 @@ func (s *System) openCaches(ctx context.Context) error {
 		}
 		s.onClose(vs.Close)
 		s.Replay, s.Limiter, s.Sessions = s.decorateReplay("valkey", vs), s.decorateLimiter("valkey", vs), s.decorateSessions("valkey", vs)
+		s.Idempotency = s.decorateIdempotency("valkey", vs)
 		s.Checks = append(s.Checks, httpapi.Check{Name: "valkey", Required: true, Probe: vs.Ping})
 		if policy, err := vs.MaxMemoryPolicy(ctx); err != nil {
 			s.Logger.Warn("could not read valkey maxmemory-policy", "err", err)
@@ -142,6 +145,9 @@ func (s *System) openCaches(ctx context.Context) error {
 		sessions := inproc.NewSessionStore(inproc.SessionOptions{})
 		s.onClose(func() error { replay.Close(); limiter.Close(); sessions.Close(); return nil })
 		s.Replay, s.Limiter, s.Sessions = s.decorateReplay("inproc", replay), s.decorateLimiter("inproc", limiter), s.decorateSessions("inproc", sessions)
+		idem := inproc.NewIdempotencyStore(inproc.IdempotencyOptions{})
+		s.onClose(idem.Close)
+		s.Idempotency = s.decorateIdempotency("inproc", idem)
 	}
 	return nil
 }
@@ -187,6 +193,7 @@ func (s *System) buildTransports() error {
 	api.EnableSearch(s.Searcher)
 	api.EnableFeedback(s.Feedback, s.Experiments)
 	api.EnableSessions(s.SessionSvc)
+	api.EnableIdempotency(s.Idempotency)
 	deps := mcpserver.Deps{Memories: s.Memories, Verifier: s.Verifier, Searcher: s.Searcher, Sessions: s.SessionSvc}
 	if s.RateLimits != nil {
 		deps.Limits = s.RateLimits
@@ -209,7 +216,9 @@ func (s *System) buildTransports() error {
 }
 
 // Handler is the HTTP handler engramd serves.
-func (s *System) Handler() http.Handler { return s.API.Handler() }
+// Every request is traced and counted per route (engram_http_*), continuing
+// the caller's traceparent.
+func (s *System) Handler() http.Handler { return s.ObservedHandler(s.API.Handler()) }
 
 // SQLitePath is where the embedded store keeps its file.
 func SQLitePath(dataDir string) string { return filepath.Join(dataDir, "engram.db") }
