@@ -17,7 +17,9 @@ import (
 // The decorated store must keep every promise of the ports it wraps.
 func TestDecoratedStoreKeepsTheContracts(t *testing.T) {
 	wrap := func(t *testing.T) *resilience.Store {
-		return resilience.NewStore(openFaulty(t), resilience.NewPolicy("sqlite", resilience.Options{}))
+		// The suite checks behaviour, not speed: under -race on a busy
+		// machine its large batches can outlast the default deadline.
+		return resilience.NewStore(openFaulty(t), resilience.NewPolicy("sqlite", resilience.Options{Timeout: time.Minute}))
 	}
 	t.Run("MemoryStore", func(t *testing.T) {
 		contracttest.RunMemoryStore(t, func(t *testing.T) ports.MemoryStore { return wrap(t) })
