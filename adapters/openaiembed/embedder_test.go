@@ -201,11 +201,11 @@ func TestEmbedRefusesDimensionChange(t *testing.T) {
 func TestEmbedTimeoutIsRetriedThenUnavailable(t *testing.T) {
 	s := &server{answer: func(n int, w http.ResponseWriter) bool {
 		if n == 1 {
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(800 * time.Millisecond)
 		}
 		return false
 	}}
-	e := setup(t, s, func(c *openaiembed.Config) { c.Timeout = 100 * time.Millisecond })
+	e := setup(t, s, func(c *openaiembed.Config) { c.Timeout = 300 * time.Millisecond })
 	vs, err := e.Embed(context.Background(), []string{"x"})
 	require.NoError(t, err, "the slow first attempt times out and the retry succeeds")
 	require.Len(t, vs, 1)
