@@ -101,8 +101,12 @@ func BenchmarkStack(b *testing.B) {
 	e.server.Mount("/noop", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	bearer, dpop := e.user("acme", "alice"), e.dpopUser("acme", "alice")
-	for name, c := range map[string]caller{"bearer": bearer, "dpop": dpop} {
+	callers := map[string]caller{
+		"bearer":       e.user("acme", "alice"),
+		"dpop-es256":   e.dpopUser("acme", "alice"),
+		"dpop-ed25519": e.dpopUserWithKey(ed25519Key(b), "acme", "alice"),
+	}
+	for name, c := range callers {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				if rec := c.do(http.MethodGet, "/noop", nil); rec.Code != http.StatusNoContent {

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -176,6 +177,11 @@ func (e *env) user(org, user string, scopes ...domain.Scope) caller {
 func (e *env) dpopUser(org, user string, scopes ...domain.Scope) caller {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(e.t, err)
+	return e.dpopUserWithKey(key, org, user, scopes...)
+}
+
+// dpopUserWithKey returns a caller whose token is bound to key.
+func (e *env) dpopUserWithKey(key crypto.Signer, org, user string, scopes ...domain.Scope) caller {
 	prover, err := jwtauth.NewDPoPProver(key)
 	require.NoError(e.t, err)
 	c := claims(org, user, scopes...)
