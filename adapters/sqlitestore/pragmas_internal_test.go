@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -30,6 +31,7 @@ func TestConnectionSettings(t *testing.T) {
 		require.Equal(t, "5000", pragma(readPool, "busy_timeout"))
 	}
 	require.Equal(t, "1", pragma(false, "secure_delete"))
+	require.Equal(t, fmt.Sprint(backstopCheckpointPages), pragma(false, "wal_autocheckpoint"))
 	require.Equal(t, "1", pragma(true, "query_only"))
 	require.Equal(t, 1, s.w.Stats().MaxOpenConnections, "SQLite has one writer")
 

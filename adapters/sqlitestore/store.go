@@ -46,6 +46,9 @@ type Config struct {
 	// BusyTimeout is how long a connection waits for a lock held by another
 	// process before failing; 0 means 5s.
 	BusyTimeout time.Duration
+	// CheckpointInterval is how long after a commit the background
+	// checkpoint runs; 0 means 200ms.
+	CheckpointInterval time.Duration
 }
 
 // Store implements ports.MemoryStore, ports.AppStore and ports.AccessLog.
@@ -55,6 +58,7 @@ type Store struct {
 	q      readStmts
 	ws     writeStmts
 	shapes shapeCache // List statements by SQL text
+	ckpt   *checkpointer
 }
 
 // Open creates the file when needed, applies the migrations and returns a
@@ -67,12 +71,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sqlitestore: Config.ReadConns must not be negative, got %d", cfg.ReadConns)
 	case cfg.BusyTimeout < 0:
 		return nil, fmt.Errorf("sqlitestore: Config.BusyTimeout must not be negative, got %s", cfg.BusyTimeout)
+	case cfg.CheckpointInterval < 0:
+		return nil, fmt.Errorf("sqlitestore: Config.CheckpointInterval must not be negative, got %s", cfg.CheckpointInterval)
 	}
 	if cfg.ReadConns == 0 {
 		cfg.ReadConns = max(4, runtime.GOMAXPROCS(0))
 	}
 	if cfg.BusyTimeout == 0 {
 		cfg.BusyTimeout = 5 * time.Second
+	}
+	if cfg.CheckpointInterval == 0 {
+		cfg.CheckpointInterval = 200 * time.Millisecond
 	}
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlitestore: create data directory: %w", err)
@@ -90,6 +99,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{w: w, r: r}
+	if s.ckpt, err = startCheckpointer(ctx, cfg); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	if err := errors.Join(s.q.prepare(ctx, r), s.ws.prepare(ctx, w)); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("sqlitestore: prepare statements: %w", mapErr(err))
@@ -97,10 +110,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Close closes both pools.
+// Close stops the checkpointer and closes the pools. The last connection to
+// close checkpoints the whole WAL into the file and removes it.
 func (s *Store) Close() error {
+	var ckptErr error
+	if s.ckpt != nil {
+		ckptErr = s.ckpt.close()
+	}
 	s.q.close()
-	return errors.Join(s.ws.close(), s.shapes.close(), s.r.Close(), s.w.Close())
+	return errors.Join(ckptErr, s.ws.close(), s.shapes.close(), s.r.Close(), s.w.Close())
 }
 
 // dsn builds a modernc.org/sqlite connection string. The pragmas run on every
@@ -124,6 +142,8 @@ func dsn(cfg Config, readOnly bool) string {
 		// them back. Statement journals stay in memory for the same reason.
 		v.Add("_pragma", "cache_size(-65536)")
 		v.Add("_pragma", "temp_store(MEMORY)")
+		// Checkpoints are the checkpointer's job (checkpoint.go).
+		v.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", backstopCheckpointPages))
 		v.Set("_txlock", "immediate")
 	}
 	return "file:" + uriPath.Replace(cfg.Path) + "?" + v.Encode()
@@ -196,5 +216,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		}
 		return err
 	}
-	return mapErr(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return mapErr(err)
+	}
+	s.ckpt.committed()
+	return nil
 }
