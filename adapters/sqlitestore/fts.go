@@ -73,38 +73,50 @@ func tenantToken(t domain.Tenant) string {
 	return "t" + hex.EncodeToString(sum[:12])
 }
 
-// Index replaces each document's entry in one write transaction.
+// Index replaces each document's entry in one write transaction: the old
+// entries of the batch are removed in one pass, then every document is
+// inserted through two statements prepared once per batch (SQLite spends as
+// long parsing a statement as running a small insert).
 func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.TextDoc) error {
 	if len(docs) == 0 {
 		return nil
 	}
 	tok := tenantToken(t)
+	ids := make([]domain.MemoryID, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
 	err := x.s.write(ctx, func(tx *sql.Tx) error {
+		if err := deleteDocs(ctx, tx, t, ids); err != nil {
+			return err
+		}
+		insDoc, err := tx.PrepareContext(ctx, `INSERT INTO search_docs (org_id, user_id, memory_id, app_id, categories, metadata, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING rowid`)
+		if err != nil {
+			return mapErr(err)
+		}
+		defer insDoc.Close()
+		insFTS, err := tx.PrepareContext(ctx, `INSERT INTO search_fts (rowid, body) VALUES (?, ?)`)
+		if err != nil {
+			return mapErr(err)
+		}
+		defer insFTS.Close()
 		for _, d := range docs {
-			if err := deleteDoc(ctx, tx, t, d.ID); err != nil {
-				return err
-			}
 			cats, err := json.Marshal(nonNil(d.Categories))
 			if err != nil {
 				return err
 			}
-			md, err := json.Marshal(d.Metadata)
-			if err != nil {
-				return err
+			md := []byte("{}")
+			if d.Metadata != nil {
+				if md, err = json.Marshal(d.Metadata); err != nil {
+					return err
+				}
 			}
-			if d.Metadata == nil {
-				md = []byte("{}")
-			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO search_docs (org_id, user_id, memory_id, app_id, categories, metadata, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, t.OrgID, t.UserID, d.ID, d.AppID, string(cats), string(md), d.CreatedAt.UnixNano())
-			if err != nil {
+			var rowid int64
+			if err := insDoc.QueryRowContext(ctx, t.OrgID, t.UserID, d.ID, d.AppID, string(cats), string(md), d.CreatedAt.UnixNano()).Scan(&rowid); err != nil {
 				return mapErr(err)
 			}
-			rowid, err := res.LastInsertId()
-			if err != nil {
-				return mapErr(err)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO search_fts (rowid, body) VALUES (?, ?)`, rowid, tenantText(tok, d.Text)); err != nil {
+			if _, err := insFTS.ExecContext(ctx, rowid, tenantText(tok, d.Text)); err != nil {
 				return mapErr(err)
 			}
 		}
@@ -123,17 +135,41 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func deleteDoc(ctx context.Context, tx *sql.Tx, t domain.Tenant, id domain.MemoryID) error {
-	var rowid int64
-	err := tx.QueryRowContext(ctx, `DELETE FROM search_docs WHERE org_id = ? AND user_id = ? AND memory_id = ? RETURNING rowid`,
-		t.OrgID, t.UserID, id).Scan(&rowid)
-	if err == sql.ErrNoRows {
-		return nil
+// deleteDocs removes the tenant's entries for ids, if any, in three
+// statements whatever the batch size.
+func deleteDocs(ctx context.Context, tx *sql.Tx, t domain.Tenant, ids []domain.MemoryID) error {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
 	}
+	rows, err := tx.QueryContext(ctx, `SELECT d.rowid FROM json_each(?) AS j CROSS JOIN search_docs d
+		ON d.org_id = ? AND d.user_id = ? AND d.memory_id = j.value`, string(list), t.OrgID, t.UserID)
 	if err != nil {
 		return mapErr(err)
 	}
-	_, err = tx.ExecContext(ctx, `DELETE FROM search_fts WHERE rowid = ?`, rowid)
+	var rowids []int64
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			_ = rows.Close()
+			return mapErr(err)
+		}
+		rowids = append(rowids, r)
+	}
+	if err := rows.Close(); err != nil {
+		return mapErr(err)
+	}
+	if len(rowids) == 0 {
+		return nil
+	}
+	rl, err := json.Marshal(rowids)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM search_fts WHERE rowid IN (SELECT value FROM json_each(?))`, string(rl)); err != nil {
+		return mapErr(err)
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM search_docs WHERE rowid IN (SELECT value FROM json_each(?))`, string(rl))
 	return mapErr(err)
 }
 
@@ -142,14 +178,7 @@ func (x *TextIndex) Delete(ctx context.Context, t domain.Tenant, ids []domain.Me
 	if len(ids) == 0 {
 		return nil
 	}
-	err := x.s.write(ctx, func(tx *sql.Tx) error {
-		for _, id := range ids {
-			if err := deleteDoc(ctx, tx, t, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := x.s.write(ctx, func(tx *sql.Tx) error { return deleteDocs(ctx, tx, t, ids) })
 	if err != nil {
 		return fmt.Errorf("sqlitestore: unindex %d docs: %w", len(ids), mapErr(err))
 	}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -38,8 +39,20 @@ func runBenchSearch(ctx context.Context, args []string, stdout, stderr io.Writer
 	perUser := fs.Int("per-other-user", 1000, "memories per other user")
 	dur := fs.Duration("duration", 5*time.Second, "duration of each search measurement")
 	pgURL := fs.String("postgres-url", "", "benchmark the Postgres profile at this URL (a throwaway database!)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *total < *userN {
 		return fmt.Errorf("bench-search: --total must be at least --user-memories")
@@ -116,31 +129,47 @@ func runBenchSearch(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // benchIngest writes n memories for t in batches through the store and the
-// indexer, the path a bulk import takes.
+// indexer, the path a bulk import takes, pipelined: batch i is indexed while
+// batch i+1 is written (SQLite has one writer; embedding needs the CPU).
 func benchIngest(ctx context.Context, s *searchStack, t domain.Tenant, n int, gen *textGen) (int, error) {
 	const batch = 500
 	now := time.Now()
+	written := make(chan []domain.MemoryID, 2)
+	indexErr := make(chan error, 1)
+	go func() {
+		var first error
+		for ids := range written {
+			if first == nil {
+				first = s.Indexer.Sync(ctx, t, ids)
+			}
+		}
+		indexErr <- first
+	}()
 	done := 0
-	for done < n {
+	var err error
+	for done < n && err == nil {
 		size := min(batch, n-done)
 		ms := make([]domain.Memory, size)
 		ids := make([]domain.MemoryID, size)
 		for i := range ms {
-			m, err := domain.NewMemory(t, "bench", gen.text(), nil, nil, now)
-			if err != nil {
-				return done, err
+			var m domain.Memory
+			if m, err = domain.NewMemory(t, "bench", gen.text(), nil, nil, now); err != nil {
+				break
 			}
 			ms[i], ids[i] = m, m.ID
 		}
-		if _, err := s.Store.CreateBatch(ctx, t, ms); err != nil {
-			return done, err
+		if err == nil {
+			if _, err = s.Store.CreateBatch(ctx, t, ms); err == nil {
+				written <- ids
+				done += size
+			}
 		}
-		if err := s.Indexer.Sync(ctx, t, ids); err != nil {
-			return done, err
-		}
-		done += size
 	}
-	return done, nil
+	close(written)
+	if ierr := <-indexErr; err == nil {
+		err = ierr
+	}
+	return done, err
 }
 
 // textGen makes memory-like sentences over a Zipf-distributed vocabulary,
