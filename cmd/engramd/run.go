@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/adapters/telemetry"
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/cmd/internal/logging"
@@ -27,7 +28,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log, level := logging.New(stderr, cfg.LogFormat, cfg.LogLevel)
 	// Log lines written inside a traced request carry its trace_id.
-	log = slog.New(telemetry.LogHandler(log.Handler()))
+	// and, when written with the request's context, its request_id.
+	log = slog.New(httpapi.WithRequestID(telemetry.LogHandler(log.Handler())))
 	log.Info("engramd starting", "config", cfg.String())
 
 	sys, err := wiring.Build(ctx, cfg, log)
