@@ -20,3 +20,22 @@ type MemoryScanner interface {
 	Orgs(ctx context.Context) ([]domain.OrgID, error)
 	ScanActive(ctx context.Context, org domain.OrgID, after domain.MemoryID, limit int) ([]domain.Memory, error)
 }
+
+// MemoryRef names one memory of one tenant.
+type MemoryRef struct {
+	Tenant domain.Tenant
+	ID     domain.MemoryID
+}
+
+// IndexDrift is implemented by text indexes that live in the store's own
+// database (SQLite FTS5, Postgres full-text), where the difference between
+// store and index can be computed instead of recorded: that difference is
+// the pending work after a crash between a store commit and its index write.
+//
+// Drift returns up to limit memories of org whose index entry disagrees with
+// the store: active but missing, indexed with other text, or indexed but no
+// longer active (or erased). Re-syncing them empties the drift. Backend
+// failures wrap domain.ErrUnavailable.
+type IndexDrift interface {
+	Drift(ctx context.Context, org domain.OrgID, limit int) ([]MemoryRef, error)
+}

@@ -64,9 +64,9 @@ func (x *TextIndex) Check(ctx context.Context) error {
 	return nil
 }
 
-const upsertSearchSQL = `INSERT INTO memory_search (org_id, user_id, memory_id, app_id, categories, metadata, created_at, tsv)
-	VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, to_tsvector($8::regconfig, $9))
-	ON CONFLICT (org_id, user_id, memory_id) DO UPDATE SET app_id = EXCLUDED.app_id,
+const upsertSearchSQL = `INSERT INTO memory_search (org_id, user_id, memory_id, app_id, categories, metadata, created_at, tsv, content_hash)
+	VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, to_tsvector($8::regconfig, $9), $10)
+	ON CONFLICT (org_id, user_id, memory_id) DO UPDATE SET app_id = EXCLUDED.app_id, content_hash = EXCLUDED.content_hash,
 		categories = EXCLUDED.categories, metadata = EXCLUDED.metadata,
 		created_at = EXCLUDED.created_at, tsv = EXCLUDED.tsv`
 
@@ -93,7 +93,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 				cats = []string{}
 			}
 			if _, err := tx.ExecContext(ctx, upsertSearchSQL, t.OrgID, t.UserID, string(d.ID), d.AppID,
-				pq.Array(cats), md, d.CreatedAt, x.config, d.Text); err != nil {
+				pq.Array(cats), md, d.CreatedAt, x.config, d.Text, domain.ContentHash(d.Text)); err != nil {
 				return err
 			}
 		}

@@ -90,8 +90,8 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 		if err := deleteDocs(ctx, tx, t, ids); err != nil {
 			return err
 		}
-		insDoc, err := tx.PrepareContext(ctx, `INSERT INTO search_docs (org_id, user_id, memory_id, app_id, categories, metadata, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING rowid`)
+		insDoc, err := tx.PrepareContext(ctx, `INSERT INTO search_docs (org_id, user_id, memory_id, app_id, content_hash, categories, metadata, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid`)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -113,7 +113,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 				}
 			}
 			var rowid int64
-			if err := insDoc.QueryRowContext(ctx, t.OrgID, t.UserID, d.ID, d.AppID, string(cats), string(md), d.CreatedAt.UnixNano()).Scan(&rowid); err != nil {
+			if err := insDoc.QueryRowContext(ctx, t.OrgID, t.UserID, d.ID, d.AppID, domain.ContentHash(d.Text), string(cats), string(md), d.CreatedAt.UnixNano()).Scan(&rowid); err != nil {
 				return mapErr(err)
 			}
 			if _, err := insFTS.ExecContext(ctx, rowid, tenantText(tok, d.Text)); err != nil {

@@ -85,7 +85,12 @@ func newSearchStackWith(ctx context.Context, st searchStore, ec embedderConfig, 
 		return nil, err
 	}
 	if load {
+		// The in-process vectors start empty: fill them from the store, then
+		// heal any text index drift a crash left behind.
 		if _, err := s.Indexer.Reindex(ctx, app.ReindexOptions{Vectors: true}); err != nil {
+			return nil, err
+		}
+		if _, err := s.Indexer.Repair(ctx); err != nil {
 			return nil, err
 		}
 	}

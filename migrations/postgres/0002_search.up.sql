@@ -28,6 +28,9 @@ CREATE TABLE memory_search (
     user_id    text        NOT NULL,
     memory_id  uuid        NOT NULL,
     app_id     text        NOT NULL,
+    -- SHA-256 of the indexed text, compared with memories.content_hash to
+    -- find entries that lag the store (TextIndex.Drift)
+    content_hash text      NOT NULL DEFAULT '',
     categories text[]      NOT NULL DEFAULT '{}',
     metadata   jsonb       NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL,

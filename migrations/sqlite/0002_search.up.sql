@@ -11,6 +11,9 @@ CREATE TABLE search_docs (
     user_id    TEXT    NOT NULL,
     memory_id  TEXT    NOT NULL,
     app_id     TEXT    NOT NULL,
+    -- the indexed text's SHA-256, compared with memories.content_hash to
+    -- find entries that lag the store (TextIndex.Drift)
+    content_hash TEXT  NOT NULL DEFAULT '',
     categories TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(categories)),
     metadata   TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
     created_at INTEGER NOT NULL -- Unix nanoseconds, as in memories

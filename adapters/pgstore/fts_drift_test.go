@@ -1,0 +1,48 @@
+package pgstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+func TestTextIndexDrift(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t, pgstore.Options{})
+	x := s.TextIndex(pgstore.TextOptions{})
+	tn := domain.Tenant{OrgID: "org-d", UserID: "u"}
+	doc := func(m domain.Memory) ports.TextDoc {
+		return ports.TextDoc{ID: m.ID, Text: m.Text, AppID: m.AppID, CreatedAt: m.CreatedAt}
+	}
+	mk := func(text string) domain.Memory {
+		m, err := domain.NewMemory(tn, "app", text, nil, nil, time.Now())
+		require.NoError(t, err)
+		_, _, err = s.Create(ctx, tn, m)
+		require.NoError(t, err)
+		return m
+	}
+	synced, stale, missing, gone := mk("in step"), mk("old text"), mk("never indexed"), mk("deleted later")
+	require.NoError(t, x.Index(ctx, tn, []ports.TextDoc{doc(synced), doc(stale), doc(gone)}))
+	_, err := s.Update(ctx, tn, stale.ID, "app", func(m *domain.Memory) error { m.Text = "new text"; return nil })
+	require.NoError(t, err)
+	require.NoError(t, s.Delete(ctx, tn, []domain.MemoryID{gone.ID}, "app"))
+
+	refs, err := x.Drift(ctx, tn.OrgID, 10)
+	require.NoError(t, err)
+	var ids []domain.MemoryID
+	for _, r := range refs {
+		require.Equal(t, tn, r.Tenant)
+		ids = append(ids, r.ID)
+	}
+	require.ElementsMatch(t, []domain.MemoryID{stale.ID, missing.ID, gone.ID}, ids)
+	other, err := x.Drift(ctx, "org-other", 10)
+	require.NoError(t, err)
+	require.Empty(t, other)
+}
