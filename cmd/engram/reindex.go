@@ -5,10 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
+	"github.com/engram-memory/engram/adapters/esindex"
 	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/adapters/qdrantindex"
 	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/cmd/internal/wiring"
@@ -32,6 +36,8 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	text := fs.Bool("text", true, "rebuild the text index")
 	vectors := fs.Bool("vectors", true, "embed every memory (checks the embedder against the vector space)")
 	emb := fs.String("embedder", envOr("ENGRAM_EMBEDDER", "local"), "embedder: local or openai")
+	qdrantAddr := fs.String("qdrant-addr", os.Getenv("ENGRAM_QDRANT_ADDR"), "rebuild this Qdrant (host:grpc-port) instead of the in-process vectors")
+	esURL := fs.String("elasticsearch-url", os.Getenv("ENGRAM_ELASTICSEARCH_URL"), "rebuild this Elasticsearch instead of the store's text index")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,9 +66,14 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("reindex: %w", err)
 	}
 	defer stack.Memories.Close()
+	ix, closeIx, err := fleetIndexer(ctx, stack, *qdrantAddr, *esURL)
+	if err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	defer closeIx()
 	start := time.Now()
 	last := start
-	n, err := stack.Indexer.Reindex(ctx, app.ReindexOptions{Text: *text, Vectors: *vectors, Progress: func(n int) {
+	n, err := ix.Reindex(ctx, app.ReindexOptions{Text: *text, Vectors: *vectors, Progress: func(n int) {
 		if time.Since(last) > 2*time.Second {
 			last = time.Now()
 			fmt.Fprintf(stderr, "reindexed %d memories...\n", n)
@@ -81,4 +92,44 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// fleetIndexer swaps in Qdrant and Elasticsearch when their addresses are
+// given; otherwise it is the stack's own indexer.
+func fleetIndexer(ctx context.Context, s *searchStack, qdrantAddr, esURL string) (*app.Indexer, func(), error) {
+	if qdrantAddr == "" && esURL == "" {
+		return s.Indexer, func() {}, nil
+	}
+	deps := app.IndexerDeps{Memories: s.Store, Scanner: s.Store, Text: s.Text, Vectors: s.Vectors, Embedder: s.Embedder}
+	var closers []func() error
+	closeAll := func() {
+		for _, c := range closers {
+			_ = c()
+		}
+	}
+	if qdrantAddr != "" {
+		host, port, err := net.SplitHostPort(qdrantAddr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--qdrant-addr: %w", err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--qdrant-addr: %w", err)
+		}
+		q, err := qdrantindex.Open(ctx, qdrantindex.Config{Host: host, Port: p, APIKey: os.Getenv("ENGRAM_QDRANT_API_KEY")})
+		if err != nil {
+			return nil, nil, err
+		}
+		closers = append(closers, q.Close)
+		deps.Vectors = q
+	}
+	if esURL != "" {
+		e, err := esindex.Open(ctx, esindex.Config{Addresses: []string{esURL}})
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		deps.Text = e
+	}
+	return app.NewIndexer(deps), closeAll, nil
 }
