@@ -35,6 +35,17 @@ type SearchDeps struct {
 	// IDF that hashed and model embeddings both lack. 0 means
 	// DefaultCentering; a negative value turns it off.
 	Centering float64
+	// Centroids reports a tenant's mean vector for centering; nil means
+	// Vectors itself when it implements VectorCentroids (the in-process
+	// index does). Set it explicitly when Vectors is wrapped in decorators.
+	Centroids VectorCentroids
+}
+
+// VectorCentroids is implemented by vector indexes that can report a
+// tenant's mean vector and row count cheaply (the in-process index keeps a
+// running sum).
+type VectorCentroids interface {
+	Centroid(ctx context.Context, t domain.Tenant) ([]float32, int, error)
 }
 
 // DefaultCentering was chosen on testdata/eval, where it lifts hybrid
@@ -70,6 +81,9 @@ func NewSearchService(d SearchDeps) *SearchService {
 	}
 	if d.Centering == 0 {
 		d.Centering = DefaultCentering
+	}
+	if d.Centroids == nil {
+		d.Centroids, _ = d.Vectors.(VectorCentroids)
 	}
 	return &SearchService{d: d}
 }

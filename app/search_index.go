@@ -19,7 +19,11 @@ type IndexerDeps struct {
 	Text     ports.TextIndex
 	Vectors  ports.VectorIndex
 	Embedder ports.Embedder
-	Logger   *slog.Logger
+	// Drift lets Repair find what lags; nil means Text itself when it
+	// implements ports.IndexDrift. Set it explicitly when Text is wrapped
+	// in decorators that hide the method.
+	Drift  ports.IndexDrift
+	Logger *slog.Logger
 }
 
 // Indexer keeps the text and vector indexes in step with the store. It is a

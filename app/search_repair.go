@@ -22,8 +22,11 @@ const (
 // back into an index that agrees with the store. Vectors of the repaired
 // memories are rewritten too. It returns how many memories it re-synced.
 func (x *Indexer) Repair(ctx context.Context) (int, error) {
-	drift, ok := x.d.Text.(ports.IndexDrift)
-	if !ok || x.d.Scanner == nil {
+	drift := x.d.Drift
+	if drift == nil {
+		drift, _ = x.d.Text.(ports.IndexDrift)
+	}
+	if drift == nil || x.d.Scanner == nil {
 		return 0, nil
 	}
 	orgs, err := x.d.Scanner.Orgs(ctx)

@@ -117,7 +117,7 @@ func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchR
 		return nil, fmt.Errorf("embedder returned %d vectors for one query: %w", len(vs), domain.ErrUnavailable)
 	}
 	q, isCentered := vs[0], false
-	if c, ok := s.d.Vectors.(centroider); ok && s.d.Centering > 0 {
+	if c := s.d.Centroids; c != nil && s.d.Centering > 0 {
 		if cv, n, err := c.Centroid(ctx, t); err == nil && n >= minCenteredRows && len(cv) == len(q) {
 			q, isCentered = centered(q, cv, s.d.Centering), true
 		}
@@ -138,13 +138,6 @@ func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchR
 		}
 	}
 	return ids(kept), nil
-}
-
-// centroider is implemented by vector indexes that can report a tenant's
-// mean vector and row count cheaply (the in-process index keeps a running
-// sum).
-type centroider interface {
-	Centroid(ctx context.Context, t domain.Tenant) ([]float32, int, error)
 }
 
 // minCenteredRows: below it a mean says more about the few memories than
