@@ -151,14 +151,22 @@ func fromFailsafe(s circuitbreaker.State) State {
 // against the breaker and may be retried), as opposed to a domain answer.
 // The caller's own cancellation is neither.
 func isOutage(err error) bool {
+	var gone callerGoneError
 	switch {
-	case err == nil, errors.Is(err, context.Canceled):
+	case err == nil, errors.Is(err, context.Canceled), errors.As(err, &gone):
 		return false
 	case errors.Is(err, domain.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, timeout.ErrExceeded):
 		return true
 	}
 	return false
 }
+
+// callerGoneError marks a failure caused by the caller's own context ending;
+// it is never an outage.
+type callerGoneError struct{ err error }
+
+func (e callerGoneError) Error() string { return e.err.Error() }
+func (e callerGoneError) Unwrap() error { return e.err }
 
 // do runs fn under the dependency's policies. Writes get the breaker and
 // the deadline; idempotent calls get retries too, outermost, so each
@@ -178,7 +186,14 @@ func do[R any](ctx context.Context, p *Policy, op string, idempotent bool, fn fu
 		if attempts++; attempts > 1 && p.o.OnRetry != nil {
 			p.o.OnRetry(p.dep, op)
 		}
-		return fn(e.Context())
+		r, err := fn(e.Context())
+		if err != nil && ctx.Err() != nil {
+			// The caller's deadline or cancellation ended the call: a
+			// burst of clients timing out together must not open the
+			// breaker and turn their impatience into an outage.
+			return r, callerGoneError{err}
+		}
+		return r, err
 	})
 	if err != nil {
 		return zero, p.unavailable(ctx, op, err)
