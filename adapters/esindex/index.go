@@ -141,9 +141,10 @@ func (x *Index) Search(ctx context.Context, t domain.Tenant, query string, k int
 	if len(words) == 0 {
 		return nil, nil
 	}
-	// Only words reach Elasticsearch: the analyser would drop the rest
-	// anyway, and this keeps the phrase clause to the query's words.
-	body, err := searchBody(t, strings.Join(words, " "), k, f)
+	// The raw text goes to match queries, which analyse it with the same
+	// analyser as the documents (so "O'Brien" matches "O'Brien") and never
+	// parse it as syntax.
+	body, err := searchBody(t, query, k, f)
 	if err != nil {
 		return nil, fmt.Errorf("esindex: search: %w", err)
 	}

@@ -159,7 +159,7 @@ func TestSearchFiltersTenantAndTreatsQueryAsText(t *testing.T) {
 	require.Equal(t, "true", terms["metadata.ok"])
 	require.Contains(t, other, "range")
 	body := string(r.body)
-	require.Contains(t, body, `"match":{"text":{"operator":"or","query":"red wine near glass x"}}`, "only words reach Elasticsearch")
+	require.Contains(t, body, `"match":{"text":{"operator":"or","query":"\"red wine\" OR NEAR(glass) -x AND NOT *"}}`, "the text goes to a match query, which never parses syntax")
 	require.Contains(t, body, `"match_phrase"`)
 	require.NotContains(t, body, "query_string")
 
