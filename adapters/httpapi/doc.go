@@ -13,8 +13,8 @@
 // per-request deadline, authentication (Authorization: Bearer or DPoP, plus
 // the DPoP header, checked by a ports.TokenVerifier against the configured
 // public origin, never Host or X-Forwarded-*), the per-user rate limit of
-// the route's class (reads or writes; failing open when the limiter's
-// backend is down) and the route's own scope.
+// the route's class (reads, writes or search, by app.RateLimitService;
+// failing open when the limiter's backend is down) and the route's own scope.
 //
 // Other transports share the stack through Mount (authenticated; the
 // handler reads the caller with PrincipalFrom) or MountPublic (the handler

@@ -120,9 +120,12 @@ type env struct {
 }
 
 type envOptions struct {
-	cfg     httpapi.Config
-	ready   []httpapi.Check
+	cfg   httpapi.Config
+	ready []httpapi.Check
+	// limiter, when set, rate-limits by limits (zero: the defaults)
+	// through an app.RateLimitService logging to the env's log.
 	limiter ports.RateLimiter
+	limits  app.RateLimits
 	store   func(testing.TB) store // default SQLite
 }
 
@@ -146,9 +149,11 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	require.NoError(t, err)
 	t.Cleanup(v.Close)
 	logs := &lockedBuffer{}
-	deps := httpapi.Deps{
-		Memories: svc, Verifier: v, Ready: o.ready, Limiter: o.limiter,
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	deps := httpapi.Deps{Memories: svc, Verifier: v, Ready: o.ready, Logger: logger}
+	if o.limiter != nil {
+		deps.RateLimits, err = app.NewRateLimitService(app.RateLimitDeps{Limiter: o.limiter, Limits: o.limits, Logger: logger})
+		require.NoError(t, err)
 	}
 	srv, err := httpapi.New(o.cfg, deps)
 	require.NoError(t, err)

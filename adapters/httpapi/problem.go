@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -58,7 +59,7 @@ func problemFor(err error, scheme string) problem {
 		ae   *domain.AuthError
 		fe   *domain.ForbiddenError
 		ue   *domain.UnavailableError
-		rle  *rateLimitError
+		rle  *app.RateLimitedError
 		se   *sizeError
 		he   *echo.HTTPError
 		none = errors.Is(err, errNoCredentials)
@@ -100,7 +101,8 @@ func problemFor(err error, scheme string) problem {
 	case errors.Is(err, domain.ErrTooLarge):
 		return problem{Type: problemType("too-large"), Title: "Request too large", Status: http.StatusRequestEntityTooLarge}
 	case errors.As(err, &rle):
-		return problem{Type: problemType("rate-limited"), Title: "Too many requests", Status: http.StatusTooManyRequests, retryAfter: max(rle.retryAfter, 1)}
+		return problem{Type: problemType("rate-limited"), Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: fmt.Sprintf("the %s budget of this user is spent; retry after %d s", rle.Class, rle.RetryAfterSeconds()), retryAfter: rle.RetryAfterSeconds()}
 	case errors.Is(err, domain.ErrRateLimited):
 		return problem{Type: problemType("rate-limited"), Title: "Too many requests", Status: http.StatusTooManyRequests, retryAfter: defaultRateLimitRetry}
 	case errors.As(err, &ue):
@@ -124,12 +126,6 @@ func problemFor(err error, scheme string) problem {
 	return problem{Type: problemType("internal"), Title: "Internal server error", Status: http.StatusInternalServerError,
 		Detail: "the server failed; quote the request id when reporting this"}
 }
-
-// rateLimitError is a refused admission carrying when to retry.
-type rateLimitError struct{ retryAfter int }
-
-func (e *rateLimitError) Error() string { return "rate limited" }
-func (e *rateLimitError) Unwrap() error { return domain.ErrRateLimited }
 
 func orBearer(scheme string) string {
 	if scheme == schemeDPoP {

@@ -9,10 +9,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 
+	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -48,7 +50,7 @@ func TestProblemFor(t *testing.T) {
 		{"bare unavailable", wrap(domain.ErrUnavailable), "", 503, "unavailable", defaultUnavailableRetry, "", ""},
 		{"request deadline", fmt.Errorf("pgstore: list: %w", context.DeadlineExceeded), "", 503, "unavailable", defaultUnavailableRetry, "", ""},
 		{"too large", tooLarge(1 << 20), "", 413, "too-large", 0, "", ""},
-		{"rate limited with retry", &rateLimitError{retryAfter: 3}, "", 429, "rate-limited", 3, "", ""},
+		{"rate limited with retry", &app.RateLimitedError{Class: app.ClassSearch, RetryAfter: 2100 * time.Millisecond}, "", 429, "rate-limited", 3, "", ""},
 		{"bare rate limited", wrap(domain.ErrRateLimited), "", 429, "rate-limited", defaultRateLimitRetry, "", ""},
 		{"unknown error", errors.New("pq: relation memories does not exist"), "", 500, "internal", 0, "", ""},
 		{"echo 404", echo.ErrNotFound, "", 404, "", 0, "", ""},

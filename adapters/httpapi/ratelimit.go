@@ -3,50 +3,56 @@ package httpapi
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
-	"time"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/engram-memory/engram/domain"
-	"github.com/engram-memory/engram/ports"
+	"github.com/engram-memory/engram/app"
 )
 
-// RateLimits are each user's token buckets, one per class of route. A zero
-// RateLimit leaves its class unlimited; with no Deps.Limiter nothing is.
-type RateLimits struct {
-	Reads  ports.RateLimit // GET routes
-	Writes ports.RateLimit // POST, PATCH and DELETE routes
-}
+// classifier names the bucket a request draws from. It takes the request,
+// not just the route, because GET /api/v1/memories?q= is a search while the
+// same route without q is a plain read.
+type classifier func(c echo.Context) app.RouteClass
 
-func (r RateLimits) validate() error {
-	for name, l := range map[string]ports.RateLimit{"reads": r.Reads, "writes": r.Writes} {
-		if l == (ports.RateLimit{}) {
-			continue
+// routeClass is the classifier of one route. Searches have their own class
+// because they embed the query and hit both indexes: a client paging through
+// its memories must not spend the budget its agent needs to search, nor the
+// other way round.
+func routeClass(method, path string) classifier {
+	fixed := func(rc app.RouteClass) classifier { return func(echo.Context) app.RouteClass { return rc } }
+	switch {
+	case method == http.MethodPost && path == "/api/v1/search",
+		method == http.MethodGet && strings.HasSuffix(path, "/context") && strings.HasPrefix(path, "/api/v1/sessions/"):
+		return fixed(app.ClassSearch)
+	case method == http.MethodGet && path == "/api/v1/memories":
+		return func(c echo.Context) app.RouteClass {
+			if c.QueryParam("q") != "" {
+				return app.ClassSearch
+			}
+			return app.ClassReads
 		}
-		if err := l.Check(name, 1); err != nil {
-			return fmt.Errorf("httpapi: %s rate limit: %w", name, err)
-		}
+	case method == http.MethodGet:
+		return fixed(app.ClassReads)
 	}
-	return nil
+	return fixed(app.ClassWrites)
 }
 
 // rateLimit admits one request of the authenticated caller from its
-// per-user bucket for the route's class. It runs after authentication so
-// the bucket is the verified tenant's, never a client-chosen name. A
-// limiter that cannot decide (Valkey down) lets the request through:
-// refusing every request because a counter is unavailable would turn a
-// cache outage into a full one. The RateLimit-* headers follow
-// draft-ietf-httpapi-ratelimit-headers.
-func (s *Server) rateLimit(method string) echo.MiddlewareFunc {
-	class, limit := "writes", s.cfg.RateLimits.Writes
-	if method == http.MethodGet {
-		class, limit = "reads", s.cfg.RateLimits.Reads
-	}
+// per-principal bucket of the route's class (app.RateLimitService holds the
+// policy, the keys and the header values). It runs after authentication so
+// the bucket is the verified tenant's, never a client-chosen name, and before
+// the scope check so a flood of refused requests still costs tokens.
+//
+// Every header the decision yields (RateLimit and RateLimit-Policy per
+// draft-ietf-httpapi-ratelimit-headers, X-RateLimit-*, Retry-After when
+// refused) is set before the handler runs, so it goes out on the success
+// response and on any problem alike. A limiter that cannot decide (Valkey
+// down) admits the request without headers: the service logs and counts it.
+func (s *Server) rateLimit(class classifier) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		if s.d.Limiter == nil || limit == (ports.RateLimit{}) {
+		if s.d.RateLimits == nil {
 			return next
 		}
 		return func(c echo.Context) error {
@@ -54,30 +60,21 @@ func (s *Server) rateLimit(method string) echo.MiddlewareFunc {
 			if !ok {
 				return next(c)
 			}
-			// '/' cannot occur in an org or user id, so keys cannot collide.
-			key := class + ":" + string(p.OrgID) + "/" + string(p.UserID)
-			d, err := s.d.Limiter.Allow(c.Request().Context(), key, limit, 1)
-			if err != nil {
-				if !errors.Is(err, domain.ErrUnavailable) {
-					// New checked the limit, so this is a bug, not the
-					// client's fault: %v keeps it from mapping to a 400.
-					return fmt.Errorf("httpapi: rate limiter: %v", err)
-				}
-				s.log.WarnContext(c.Request().Context(), "rate limiter unavailable; admitting", "request_id", requestIDOf(c), "err", err)
-				return next(c)
-			}
+			res, err := s.d.RateLimits.Check(c.Request().Context(), p, class(c))
 			h := c.Response().Header()
-			h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
-			h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
-			h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.Reset)))
-			if !d.Allowed {
-				return &rateLimitError{retryAfter: ceilSeconds(d.RetryAfter)}
+			for _, rh := range res.Headers {
+				h.Set(rh.Name, rh.Value)
+			}
+			if err != nil {
+				var refused *app.RateLimitedError
+				if errors.As(err, &refused) {
+					return err
+				}
+				// An unknown class or invalid limit is a wiring bug, not
+				// the client's fault: %v keeps it from mapping to a 400.
+				return fmt.Errorf("httpapi: rate limit: %v", err)
 			}
 			return next(c)
 		}
 	}
-}
-
-func ceilSeconds(d time.Duration) int {
-	return int(math.Ceil(d.Seconds()))
 }

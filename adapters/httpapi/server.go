@@ -37,8 +37,6 @@ type Config struct {
 	// store call is abandoned instead of piling up; 0 means 30 s. Mounted
 	// handlers are not bound by it (MCP streams live long).
 	RequestTimeout time.Duration
-	// RateLimits are each user's buckets when Deps.Limiter is set.
-	RateLimits RateLimits
 }
 
 // Check is one dependency probed by /readyz. A required check that fails
@@ -54,10 +52,10 @@ type Deps struct {
 	Memories *app.MemoryService
 	Verifier ports.TokenVerifier
 	Ready    []Check
-	// Limiter, when set, rate-limits each authenticated user on the API
-	// routes by Config.RateLimits; nil turns limiting off. Mounted
-	// handlers limit themselves.
-	Limiter ports.RateLimiter
+	// RateLimits, when set, rate-limits each authenticated principal on
+	// the API routes per route class (reads, writes, search); nil turns
+	// limiting off. Mounted handlers limit themselves.
+	RateLimits *app.RateLimitService
 	// Logger receives the access log and internal errors; nil discards.
 	Logger *slog.Logger
 }
@@ -100,9 +98,6 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	if cfg.ReadyTimeout < 0 || cfg.RequestTimeout < 0 {
 		return nil, errors.New("httpapi: timeouts must not be negative")
-	}
-	if err := cfg.RateLimits.validate(); err != nil {
-		return nil, err
 	}
 	names := map[string]bool{}
 	for _, c := range d.Ready {
@@ -157,7 +152,7 @@ func (s *Server) route(method, path string, scope domain.Scope, h echo.HandlerFu
 		s.scopes = make(map[string]domain.Scope)
 	}
 	s.scopes[method+" "+path] = scope
-	s.e.Add(method, path, h, s.deadline, s.authenticate, s.rateLimit(method), requireScope(scope))
+	s.e.Add(method, path, h, s.deadline, s.authenticate, s.rateLimit(routeClass(method, path)), requireScope(scope))
 }
 
 func (s *Server) routes() {

@@ -42,14 +42,6 @@ func (s *System) buildRateLimits() error {
 	return nil
 }
 
-// perMinute is a bucket of n tokens refilled every minute; zero disables.
-func perMinute(n int) ports.RateLimit {
-	if n == 0 {
-		return ports.RateLimit{}
-	}
-	return ports.RateLimit{Burst: n, Period: time.Minute}
-}
-
 // unlimited stands in for a disabled class where a limit is mandatory.
 const unlimited = 1 << 30
 

@@ -185,8 +185,7 @@ func (s *System) buildTransports() error {
 	cfg := s.Config
 	api, err := httpapi.New(httpapi.Config{
 		PublicURL: cfg.PublicURL, BodyLimit: cfg.BodyLimit, TLS: cfg.TLSCert != "",
-		RateLimits: httpapi.RateLimits{Reads: perMinute(cfg.RateReads), Writes: perMinute(cfg.RateWrites)},
-	}, httpapi.Deps{Memories: s.Memories, Verifier: s.Verifier, Ready: s.Checks, Limiter: s.Limiter, Logger: s.Logger})
+	}, httpapi.Deps{Memories: s.Memories, Verifier: s.Verifier, Ready: s.Checks, RateLimits: s.RateLimits, Logger: s.Logger})
 	if err != nil {
 		return err
 	}
