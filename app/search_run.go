@@ -71,10 +71,6 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 	if !wantVec {
 		w.Vector = 0
 	}
-	if w.Lexical == 0 && w.Vector == 0 {
-		// A weight of zero asked for one ranking only; the other then failed.
-		return SearchResult{}, fmt.Errorf("search: the only weighted ranking failed: %w", firstErr(lexErr, vecErr))
-	}
 	fused := domain.FuseRRF(lex, vec, w, s.d.RRFK)
 	hits, err := s.hydrate(ctx, t, fused, req, w)
 	if err != nil {
@@ -89,15 +85,6 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 		s.d.Reads.RecordAccess(ctx, p, actor, domain.AccessSearch, ms...)
 	}
 	return res, nil
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return domain.ErrUnavailable
 }
 
 func (s *SearchService) lexical(ctx context.Context, t domain.Tenant, req SearchRequest, k int) ([]domain.MemoryID, error) {
