@@ -78,6 +78,15 @@ func RunTextIndex(t *testing.T, newIndex func(t *testing.T) ports.TextIndex) {
 		require.Equal(t, []domain.MemoryID{id}, search(t, x, vecAlice, "colour"), "one entry per id")
 	})
 
+	t.Run("Index/RepeatedIDInOneCallLastWins", func(t *testing.T) {
+		t.Parallel()
+		x := newIndex(t)
+		id := newID()
+		require.NoError(t, x.Index(ctx, vecAlice, []ports.TextDoc{tdoc(id, "first walrus"), tdoc(id, "second narwhal")}))
+		require.Equal(t, []domain.MemoryID{id}, search(t, x, vecAlice, "narwhal walrus"))
+		require.Empty(t, search(t, x, vecAlice, "walrus"))
+	})
+
 	t.Run("Delete/Vanishes", func(t *testing.T) {
 		t.Parallel()
 		x := newIndex(t)

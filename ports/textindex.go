@@ -22,7 +22,7 @@ type TextDoc struct {
 // Tenancy: as VectorIndex; identical text in two tenants never crosses.
 //
 // Index inserts or replaces entries by id, idempotently, visible to the next
-// Search once it returns. Delete removes entries by id; unknown ids are
+// Search once it returns; when one call names an id twice, the last wins. Delete removes entries by id; unknown ids are
 // ignored. Search returns at most k hits (k in 1..1000, else
 // domain.ErrInvalid) that pass the filter, most relevant first (BM25 or the
 // backend's equivalent; ties by id).

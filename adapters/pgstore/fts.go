@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -64,40 +65,63 @@ func (x *TextIndex) Check(ctx context.Context) error {
 	return nil
 }
 
+// upsertSearchSQL writes a whole batch in one statement (one round trip):
+// the documents travel as one JSON array and are unpacked in SQL.
 const upsertSearchSQL = `INSERT INTO memory_search (org_id, user_id, memory_id, app_id, categories, metadata, created_at, tsv, content_hash)
-	VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, to_tsvector($8::regconfig, $9), $10)
+	SELECT $1, $2, (d->>'id')::uuid, d->>'app',
+	       ARRAY(SELECT jsonb_array_elements_text(d->'cats')), d->'md', (d->>'created')::timestamptz,
+	       to_tsvector($3::regconfig, d->>'text'), d->>'hash'
+	FROM jsonb_array_elements($4::jsonb) AS d
 	ON CONFLICT (org_id, user_id, memory_id) DO UPDATE SET app_id = EXCLUDED.app_id, content_hash = EXCLUDED.content_hash,
 		categories = EXCLUDED.categories, metadata = EXCLUDED.metadata,
 		created_at = EXCLUDED.created_at, tsv = EXCLUDED.tsv`
 
-// Index upserts every document in one transaction.
+type searchRow struct {
+	ID      string          `json:"id"`
+	App     string          `json:"app"`
+	Cats    []string        `json:"cats"`
+	MD      domain.Metadata `json:"md"`
+	Created time.Time       `json:"created"`
+	Text    string          `json:"text"`
+	Hash    string          `json:"hash"`
+}
+
+// Index upserts every document in one statement.
 func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.TextDoc) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	err := x.s.inTx(ctx, t.OrgID, false, func(tx *sqlx.Tx) error {
-		for _, d := range docs {
-			if !domain.ValidID(string(d.ID)) {
-				return domain.Invalid("id", "must be a lower-case UUID")
-			}
-			md := "{}"
-			if len(d.Metadata) > 0 {
-				raw, err := json.Marshal(d.Metadata)
-				if err != nil {
-					return domain.Invalid("metadata", "%v", err)
-				}
-				md = string(raw)
-			}
-			cats := d.Categories
-			if cats == nil {
-				cats = []string{}
-			}
-			if _, err := tx.ExecContext(ctx, upsertSearchSQL, t.OrgID, t.UserID, string(d.ID), d.AppID,
-				pq.Array(cats), md, d.CreatedAt, x.config, d.Text, domain.ContentHash(d.Text)); err != nil {
-				return err
-			}
+	// One statement cannot upsert a row twice: the last document of an id
+	// wins, as it would with one call per document.
+	last := make(map[domain.MemoryID]int, len(docs))
+	for i, d := range docs {
+		last[d.ID] = i
+	}
+	rows := make([]searchRow, 0, len(last))
+	for i, d := range docs {
+		if last[d.ID] != i {
+			continue
 		}
-		return nil
+		if !domain.ValidID(string(d.ID)) {
+			return fmt.Errorf("pgstore: index: %w", domain.Invalid("id", "must be a lower-case UUID"))
+		}
+		cats, md := d.Categories, d.Metadata
+		if cats == nil {
+			cats = []string{}
+		}
+		if md == nil {
+			md = domain.Metadata{}
+		}
+		rows = append(rows, searchRow{ID: string(d.ID), App: string(d.AppID), Cats: cats, MD: md, Created: d.CreatedAt.UTC(),
+			Text: d.Text, Hash: domain.ContentHash(d.Text)})
+	}
+	batch, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("pgstore: index: %w", domain.Invalid("metadata", "%v", err))
+	}
+	err = x.s.inTx(ctx, t.OrgID, false, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, upsertSearchSQL, t.OrgID, t.UserID, x.config, string(batch))
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("pgstore: index %d docs: %w", len(docs), mapErr(err))

@@ -82,9 +82,14 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 		return nil
 	}
 	tok := tenantToken(t)
-	ids := make([]domain.MemoryID, len(docs))
+	// The last document of an id wins, as with one call per document.
+	last := make(map[domain.MemoryID]int, len(docs))
 	for i, d := range docs {
-		ids[i] = d.ID
+		last[d.ID] = i
+	}
+	ids := make([]domain.MemoryID, 0, len(last))
+	for id := range last {
+		ids = append(ids, id)
 	}
 	err := x.s.write(ctx, func(tx *sql.Tx) error {
 		if err := deleteDocs(ctx, tx, t, ids); err != nil {
@@ -101,7 +106,10 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 			return mapErr(err)
 		}
 		defer insFTS.Close()
-		for _, d := range docs {
+		for i, d := range docs {
+			if last[d.ID] != i {
+				continue
+			}
 			cats, err := json.Marshal(nonNil(d.Categories))
 			if err != nil {
 				return err
