@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -44,12 +45,24 @@ func runBenchHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	conc := fs.String("concurrency", "1,8", "comma-separated worker counts")
 	dataDir := fs.String("data-dir", "", "data directory (default: a temporary one, removed after)")
 	pgURL := fs.String("postgres-url", "", "bench the Postgres profile instead of SQLite")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	levels, err := parseLevels(*conc)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *dataDir == "" {
 		dir, err := os.MkdirTemp("", "engram-bench-")
