@@ -134,6 +134,16 @@ func (s *System) openCaches(ctx context.Context) error {
 		s.Replay, s.Limiter, s.Sessions = s.decorateReplay("valkey", vs), s.decorateLimiter("valkey", vs), s.decorateSessions("valkey", vs)
 		s.Idempotency = s.decorateIdempotency("valkey", vs)
 		s.Checks = append(s.Checks, httpapi.Check{Name: "valkey", Required: true, Probe: vs.Ping})
+		// Reported, not required: an evicted replay key weakens DPoP replay
+		// protection but does not stop service. The check's name says
+		// what /readyz expects.
+		s.Checks = append(s.Checks, httpapi.Check{Name: "valkey_maxmemory_policy_noeviction", Probe: func(ctx context.Context) error {
+			policy, err := vs.MaxMemoryPolicy(ctx)
+			if err == nil && policy != "noeviction" {
+				err = fmt.Errorf("valkey maxmemory-policy is %q; DPoP replay keys need noeviction", policy)
+			}
+			return err
+		}})
 		if policy, err := vs.MaxMemoryPolicy(ctx); err != nil {
 			s.Logger.Warn("could not read valkey maxmemory-policy", "err", err)
 		} else if policy != "noeviction" {
