@@ -13,7 +13,9 @@ import (
 // search: the caller's variant of the org's running experiment picks the
 // parameters, and every search is logged under the query_id its response
 // carries, which POST /feedback then names. Call it before serving.
+// GET /api/v1/memories?q= then searches through it too.
 func (s *Server) EnableSearch(xs *app.ExperimentSearch) {
+	s.searcher = xs
 	s.route(http.MethodPost, "/search", domain.ScopeMemoriesRead, s.search(xs))
 }
 

@@ -127,6 +127,9 @@ type envOptions struct {
 	limiter ports.RateLimiter
 	limits  app.RateLimits
 	store   func(testing.TB) store // default SQLite
+	// search, when set, indexes every memory the env's service writes and
+	// enables search (see searchStack); the store must be SQLite.
+	search bool
 }
 
 func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
@@ -136,7 +139,14 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		f(&o)
 	}
 	store := o.store(t)
-	svc := app.NewMemoryService(app.MemoryDeps{Memories: store, Apps: store, Access: store})
+	var stack *searchStack
+	deps := app.MemoryDeps{Memories: store, Apps: store, Access: store}
+	if o.search {
+		stack = newSearchStack(t, store)
+		deps.Observers = []app.ChangeObserver{stack.indexer}
+	}
+	svc := app.NewMemoryService(deps)
+	t.Cleanup(svc.Close)
 	replay := inproc.NewReplayCache(inproc.ReplayOptions{})
 	t.Cleanup(func() { _ = replay.Close() })
 	iss := newIssuer(t)
@@ -150,14 +160,17 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	t.Cleanup(v.Close)
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := httpapi.Deps{Memories: svc, Verifier: v, Ready: o.ready, Logger: logger}
+	hdeps := httpapi.Deps{Memories: svc, Verifier: v, Ready: o.ready, Logger: logger}
 	if o.limiter != nil {
-		deps.RateLimits, err = app.NewRateLimitService(app.RateLimitDeps{Limiter: o.limiter, Limits: o.limits, Logger: logger})
+		hdeps.RateLimits, err = app.NewRateLimitService(app.RateLimitDeps{Limiter: o.limiter, Limits: o.limits, Logger: logger})
 		require.NoError(t, err)
 	}
-	srv, err := httpapi.New(o.cfg, deps)
+	srv, err := httpapi.New(o.cfg, hdeps)
 	require.NoError(t, err)
-	return &env{t: t, iss: iss, server: srv, deps: deps, logs: logs}
+	if stack != nil {
+		srv.EnableSearch(stack.searcher(svc))
+	}
+	return &env{t: t, iss: iss, server: srv, deps: hdeps, logs: logs}
 }
 
 // newServer builds another server over e's dependencies.

@@ -61,6 +61,9 @@ func (s *Server) createMemory(c echo.Context) error {
 }
 
 func (s *Server) listMemories(c echo.Context) error {
+	if c.QueryParam("q") != "" {
+		return s.searchMemories(c)
+	}
 	q, err := listQuery(c)
 	if err != nil {
 		return err

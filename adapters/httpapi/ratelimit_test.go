@@ -162,3 +162,30 @@ func TestPanicIsA500Problem(t *testing.T) {
 	require.Contains(t, e.logs.String(), "kaboom")
 	require.Contains(t, e.logs.String(), `"status":500`)
 }
+
+// TestRateLimitSearchClass: GET /memories?q= and POST /search draw from the
+// search bucket, not the reads one, so spending searches leaves listing
+// (the same route without q) served.
+func TestRateLimitSearchClass(t *testing.T) {
+	t.Parallel()
+	limiter := inproc.NewRateLimiter(inproc.RateLimiterOptions{})
+	t.Cleanup(func() { _ = limiter.Close() })
+	e := newEnv(t, func(o *envOptions) {
+		o.limiter, o.search = limiter, true
+		o.limits = app.RateLimits{Reads: hourly(10), Writes: hourly(10), Search: hourly(2)}
+	})
+	alice := e.user("acme", "alice")
+	alice.add("green tea")
+	rec := alice.do(http.MethodGet, "/api/v1/memories?q=tea", nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	requireRateHeaders(t, rec, "search", 2, 1)
+	rec = alice.do(http.MethodPost, "/api/v1/search", map[string]any{"query": "tea"})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	requireRateHeaders(t, rec, "search", 2, 0)
+	rec = alice.do(http.MethodGet, "/api/v1/memories?q=tea", nil)
+	requireProblem(t, rec, http.StatusTooManyRequests)
+	requireRateHeaders(t, rec, "search", 2, 0)
+	rec = alice.do(http.MethodGet, "/api/v1/memories", nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	requireRateHeaders(t, rec, "reads", 10, 9)
+}

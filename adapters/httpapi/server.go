@@ -70,6 +70,8 @@ type Server struct {
 	e      *echo.Echo
 	log    *slog.Logger
 	spec   servedSpec
+	// searcher serves GET /api/v1/memories?q= once EnableSearch is called.
+	searcher *app.ExperimentSearch
 	// scopes records each API route's scope ("GET /api/v1/stats") so a
 	// test can hold docs/openapi.yaml's x-required-scope to it.
 	scopes map[string]domain.Scope
