@@ -95,7 +95,7 @@ func (s *Server) updateExperiment(x *app.ExperimentService) echo.HandlerFunc {
 		p, _ := principalOf(c)
 		e, err := x.Update(c.Request().Context(), p, id, patch)
 		if err != nil {
-			return experimentConflict(c, err)
+			return err
 		}
 		return c.JSON(http.StatusOK, viewExperiment(e))
 	}
@@ -120,7 +120,7 @@ func (s *Server) actOnExperiment(x *app.ExperimentService, action domain.Experim
 		p, _ := principalOf(c)
 		e, err := x.Act(c.Request().Context(), p, id, action, req.Reason)
 		if err != nil {
-			return experimentConflict(c, err)
+			return err
 		}
 		return c.JSON(http.StatusOK, viewExperiment(e))
 	}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -197,21 +196,4 @@ func (s *Server) feedbackMetrics(f *app.FeedbackService) echo.HandlerFunc {
 			"rated": m.Rated, "average_rating": m.AvgRating,
 		})
 	}
-}
-
-// experimentConflict turns a refused transition or edit into a 409 whose
-// detail says what was refused; the generic conflict text is about
-// memories. Other errors go to the shared handler unchanged.
-func experimentConflict(c echo.Context, err error) error {
-	var (
-		te *domain.TransitionError
-		ce *app.ConflictError
-	)
-	switch {
-	case errors.As(err, &te):
-		return writeProblem(c, problem{Type: problemType("conflict"), Title: "Conflict", Status: http.StatusConflict, Detail: te.Error()})
-	case errors.As(err, &ce):
-		return writeProblem(c, problem{Type: problemType("conflict"), Title: "Conflict", Status: http.StatusConflict, Detail: ce.Reason})
-	}
-	return err
 }

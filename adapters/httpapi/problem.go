@@ -60,6 +60,8 @@ func problemFor(err error, scheme string) problem {
 		fe   *domain.ForbiddenError
 		ue   *domain.UnavailableError
 		rle  *app.RateLimitedError
+		te   *domain.TransitionError
+		ce   *app.ConflictError
 		se   *sizeError
 		he   *echo.HTTPError
 		none = errors.Is(err, errNoCredentials)
@@ -92,6 +94,12 @@ func problemFor(err error, scheme string) problem {
 		return problem{Type: problemType("not-found"), Title: "Not found", Status: http.StatusNotFound}
 	case errors.Is(err, domain.ErrAlreadyExists):
 		return problem{Type: problemType("already-exists"), Title: "Already exists", Status: http.StatusConflict}
+	case errors.As(err, &te):
+		// The typed conflicts say exactly what was refused ("cannot start
+		// an experiment that is completed"); their text names no internals.
+		return problem{Type: problemType("conflict"), Title: "Conflict", Status: http.StatusConflict, Detail: te.Error()}
+	case errors.As(err, &ce):
+		return problem{Type: problemType("conflict"), Title: "Conflict", Status: http.StatusConflict, Detail: ce.Reason}
 	case errors.Is(err, domain.ErrConflict):
 		return problem{Type: problemType("conflict"), Title: "Conflict", Status: http.StatusConflict,
 			Detail: "the change conflicts with the memory's current state (a duplicate of another active memory, or a deleted memory)"}

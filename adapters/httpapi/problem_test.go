@@ -87,6 +87,28 @@ func TestProblemFor(t *testing.T) {
 	}
 }
 
+// TestConflictDetail: a typed conflict's own reason is the detail; only a
+// bare conflict (a store's duplicate or state race) gets the generic text.
+func TestConflictDetail(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		err    error
+		detail string
+	}{
+		{"transition", fmt.Errorf("update experiment: %w", &domain.TransitionError{Action: domain.ActionStart, From: domain.ExperimentCompleted}),
+			"cannot start an experiment that is completed"},
+		{"app conflict", fmt.Errorf("act: %w", &app.ConflictError{Reason: "another experiment of this org is running; pause or complete it first"}),
+			"another experiment of this org is running; pause or complete it first"},
+		{"bare conflict", fmt.Errorf("pgstore: update memory x: %w", domain.ErrConflict),
+			"the change conflicts with the memory's current state (a duplicate of another active memory, or a deleted memory)"},
+	} {
+		p := problemFor(tc.err, "")
+		require.Equal(t, http.StatusConflict, p.Status, tc.name)
+		require.Equal(t, "urn:engram:problem:conflict", p.Type, tc.name)
+		require.Equal(t, tc.detail, p.Detail, tc.name)
+	}
+}
+
 func TestNoCredentialsChallengeHasNoErrorCode(t *testing.T) {
 	// RFC 6750 §3.1: a request without credentials gets a bare challenge.
 	p := problemFor(errNoCredentials, "")
