@@ -82,7 +82,7 @@ type searchRow struct {
 	Cats    []string        `json:"cats"`
 	MD      domain.Metadata `json:"md"`
 	Created time.Time       `json:"created"`
-	Text    string          `json:"text"`
+	Text    string          `json:"text"` // folded, tenant-prefixed words
 	Hash    string          `json:"hash"`
 }
 
@@ -98,6 +98,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 		last[d.ID] = i
 	}
 	rows := make([]searchRow, 0, len(last))
+	prefix := tenantPrefix(t)
 	for i, d := range docs {
 		if last[d.ID] != i {
 			continue
@@ -113,7 +114,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 			md = domain.Metadata{}
 		}
 		rows = append(rows, searchRow{ID: string(d.ID), App: string(d.AppID), Cats: cats, MD: md, Created: d.CreatedAt.UTC(),
-			Text: d.Text, Hash: domain.ContentHash(d.Text)})
+			Text: prefixed(prefix, foldWords(d.Text)), Hash: domain.ContentHash(d.Text)})
 	}
 	batch, err := json.Marshal(rows)
 	if err != nil {

@@ -22,11 +22,19 @@ func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k
 	if k < 1 || k > ports.MaxIndexK {
 		return nil, fmt.Errorf("pgstore: text search: %w", domain.Invalid("k", "must be between 1 and %d", ports.MaxIndexK))
 	}
-	words := domain.QueryTerms(query)
+	words := foldTerms(domain.QueryTerms(query))
 	if len(words) == 0 {
 		return nil, nil
 	}
-	sqlText, args, err := x.searchSQL(t, words, strings.Join(domain.PhraseWords(query), " "), k, f)
+	prefix := tenantPrefix(t)
+	for i, w := range words {
+		words[i] = prefix + w
+	}
+	phrase := ""
+	if pw := domain.PhraseWords(query); pw != nil {
+		phrase = prefixed(prefix, foldWords(strings.Join(pw, " ")))
+	}
+	sqlText, args, err := x.searchSQL(t, words, phrase, k, f)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: text search: %w", err)
 	}
