@@ -181,6 +181,11 @@ func TestOpenAPIDocumentsEveryEnabledRoute(t *testing.T) {
 			o := op.(map[string]any)
 			got, _ := o["x-required-scope"].(string)
 			require.Equal(t, scope, got, "%s: x-required-scope", key)
+			if scope != "" {
+				// Every scoped route runs the rate limiter.
+				responses, _ := o["responses"].(map[string]any)
+				require.Equal(t, map[string]any{"$ref": "#/components/responses/RateLimited"}, responses["429"], "%s: 429", key)
+			}
 			id, _ := o["operationId"].(string)
 			require.NotEmpty(t, id, key)
 			require.Empty(t, ids[id], "operationId %s used by %s and %s", id, ids[id], key)
