@@ -20,6 +20,7 @@ type checkView struct {
 	Status    string  `json:"status"` // "ok" or "down"
 	Required  bool    `json:"required"`
 	LatencyMS float64 `json:"latency_ms"`
+	Pending   *int    `json:"pending,omitempty"`
 }
 
 type readyView struct {
@@ -67,6 +68,10 @@ func (s *Server) probe(ctx context.Context, chk Check) (checkView, error) {
 	v := checkView{Status: "ok", Required: chk.Required, LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
 	if err != nil {
 		v.Status = "down"
+	}
+	if chk.Pending != nil {
+		n := chk.Pending()
+		v.Pending = &n
 	}
 	return v, err
 }

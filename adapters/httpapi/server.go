@@ -45,6 +45,9 @@ type Check struct {
 	Name     string
 	Required bool
 	Probe    func(ctx context.Context) error
+	// Pending, when set, reports a backlog shown beside the check (an
+	// index's lag behind the store, in memories).
+	Pending func() int
 }
 
 // Deps are what the handlers call.

@@ -116,6 +116,16 @@ func TestZeroConfigStartPrintsAWorkingToken(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, code)
 	code, _ = do(t, http.MethodGet, base+"/healthz", "", "")
 	require.Equal(t, http.StatusOK, code)
+	// Readiness lists the store and the search index with its lag.
+	code, body = do(t, http.MethodGet, base+"/readyz", "", "")
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, `"sqlite":{"status":"ok"`)
+	require.Contains(t, body, `"search_index":{"status":"ok","required":false`)
+	require.Contains(t, body, `"pending":0`)
+	// The memory just added is found by search.
+	code, body = do(t, http.MethodPost, base+"/api/v1/search", token, `{"query":"tea or coffee"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, "prefers tea over coffee")
 	require.NoError(t, stop())
 
 	// A restart on the same data dir keeps the key, the token and the data.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/adapters/inproc"
 	"github.com/engram-memory/engram/adapters/localembed"
 	"github.com/engram-memory/engram/adapters/openaiembed"
@@ -44,11 +45,14 @@ func (s *System) openSearch(ctx context.Context) (*searchParts, error) {
 		emb = e // in-process arithmetic: no deadline or breaker to add
 	}
 	var text ports.TextIndex
+	var drift ports.IndexDrift // the undecorated index: decorators hide it
 	switch st := s.raw.(type) {
 	case *sqlitestore.Store:
-		text = s.decorateText("sqlite", st.TextIndex())
+		raw := st.TextIndex()
+		text, drift = s.decorateText("sqlite", raw), raw
 	case *pgstore.Store:
-		text = s.decorateText("postgres", st.TextIndex(pgstore.TextOptions{}))
+		raw := st.TextIndex(pgstore.TextOptions{})
+		text, drift = s.decorateText("postgres", raw), raw
 	default:
 		return nil, fmt.Errorf("wiring: no text index for store %T", s.raw)
 	}
@@ -57,7 +61,8 @@ func (s *System) openSearch(ctx context.Context) (*searchParts, error) {
 		return nil, fmt.Errorf("wiring: store %T cannot be scanned for reindexing", s.raw)
 	}
 	vectors := inproc.NewVectorIndex()
-	ix := app.NewIndexer(app.IndexerDeps{Memories: s.Store, Scanner: scanner, Text: text, Vectors: vectors, Embedder: emb, Logger: s.Logger})
+	ix := app.NewIndexer(app.IndexerDeps{Memories: s.Store, Scanner: scanner, Text: text, Vectors: vectors, Embedder: emb, Logger: s.Logger,
+		Drift: drift})
 	if err := ix.Bind(ctx); err != nil {
 		return nil, err
 	}
@@ -67,6 +72,15 @@ func (s *System) openSearch(ctx context.Context) (*searchParts, error) {
 		return nil, fmt.Errorf("load vector index from the store: %w", err)
 	}
 	s.Logger.Info("vector index loaded from the store", "memories", n, "took_ms", time.Since(start).Milliseconds())
+	// A crash between a store write and its index update leaves the text
+	// index behind; its content hashes say exactly which entries lag.
+	if fixed, err := ix.Repair(ctx); err != nil {
+		s.Logger.Warn("text index repair failed; engram reindex rebuilds it", "err", err)
+	} else if fixed > 0 {
+		s.Logger.Info("text index repaired from the store", "memories", fixed)
+	}
+	s.Checks = append(s.Checks, httpapi.Check{Name: "search_index", Pending: ix.Pending,
+		Probe: func(context.Context) error { return nil }})
 	s.observeIndexer(ix)
 	s.retryPendingLoop(ix)
 	return &searchParts{text: text, vectors: vectors, embedder: emb, indexer: ix}, nil
