@@ -60,6 +60,9 @@ func (s *System) openSearch(ctx context.Context) (*searchParts, error) {
 	if !ok {
 		return nil, fmt.Errorf("wiring: store %T cannot be scanned for reindexing", s.raw)
 	}
+	// The in-process vector index is not decorated: it has no network to
+	// time out or break, and the search reads its centroids, which a
+	// decorator would hide. Its cost shows in the search spans.
 	vectors := inproc.NewVectorIndex()
 	ix := app.NewIndexer(app.IndexerDeps{Memories: s.Store, Scanner: scanner, Text: text, Vectors: vectors, Embedder: emb, Logger: s.Logger,
 		Drift: drift})
