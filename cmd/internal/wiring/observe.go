@@ -125,7 +125,6 @@ func (s *System) decorateText(name string, t ports.TextIndex) ports.TextIndex {
 	return s.obs().tel.TextIndex(name, resilience.NewTextIndex(t, s.policy(name, indexPolicy)))
 }
 
-
 func (s *System) decorateEmbedder(name string, e ports.Embedder) ports.Embedder {
 	return s.obs().tel.Embedder(name, resilience.NewEmbedder(e, s.policy(name, embedPolicy)))
 }
