@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
@@ -47,6 +48,8 @@ type Config struct {
 	// Version is reported in the initialize handshake.
 	Version string
 	Logger  *slog.Logger
+	// Tracer, when set, gets a span per MCP request (per tool call).
+	Tracer trace.Tracer
 }
 
 // Deps are the use cases the tools call. Memories is required; Verifier is
@@ -128,6 +131,9 @@ func New(cfg Config, deps Deps) *Server {
 		Instructions: instructions,
 		Logger:       cfg.Logger,
 	})
+	if cfg.Tracer != nil {
+		s.mcp.AddReceivingMiddleware(traceMethods(cfg.Tracer))
+	}
 	s.addMemoryTools()
 	if deps.Sessions != nil {
 		s.addSessionTools()

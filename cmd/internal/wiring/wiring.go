@@ -214,6 +214,7 @@ func (s *System) buildTransports() error {
 		AllowedOrigins:       strings.Fields(cfg.AllowedOrigins),
 		MaxBodyBytes:         cfg.BodyLimit,
 		Logger:               s.Logger,
+		Tracer:               s.Telemetry().Tracer(),
 	}, deps)
 	// The MCP handler authenticates every request itself (it must answer
 	// 401 with resource_metadata, and verifying a DPoP proof twice would
