@@ -91,8 +91,8 @@ func ValidateText(text string) error {
 // canonical JSON types so that it round-trips through every store unchanged.
 // A nil map becomes an empty one.
 func NormalizeMetadata(md Metadata) (Metadata, error) {
-	if md == nil {
-		return Metadata{}, nil
+	if len(md) == 0 {
+		return Metadata{}, nil // nothing to check, and the common case
 	}
 	raw, err := json.Marshal(md)
 	if err != nil {

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -19,14 +18,33 @@ type Tenant struct {
 	UserID UserID
 }
 
-var tenantPart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@|+-]{0,254}$`)
+// validTenantPart is ^[A-Za-z0-9][A-Za-z0-9._:@|+-]{0,254}$ written out:
+// it runs twice for every memory written, and a regexp match cost more than
+// the rest of the validation together.
+func validTenantPart(s string) bool {
+	if len(s) == 0 || len(s) > 255 || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case isAlnum(c), c == '.', c == '_', c == ':', c == '@', c == '|', c == '+', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // Validate refuses an empty or malformed org or user.
 func (t Tenant) Validate() error {
-	if !tenantPart.MatchString(string(t.OrgID)) {
+	if !validTenantPart(string(t.OrgID)) {
 		return Invalid("org_id", "must be 1-255 characters of letters, digits and ._:@|+-")
 	}
-	if !tenantPart.MatchString(string(t.UserID)) {
+	if !validTenantPart(string(t.UserID)) {
 		return Invalid("user_id", "must be 1-255 characters of letters, digits and ._:@|+-")
 	}
 	return nil
