@@ -57,14 +57,27 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 	}
 	useCopy := s.opts.Batch == BatchCopy || (s.opts.Batch == BatchAuto && len(ms) >= copyThreshold)
 	created := 0
-	err := s.inTx(ctx, t.OrgID, false, func(tx *sqlx.Tx) error {
+	txCtx := ctx
+	if useCopy {
+		// lib/pq reads a COPY's responses on a goroutine of its own, and
+		// database/sql rolls a transaction back on context cancellation
+		// from another goroutine, reading the same connection: a data race
+		// (caught by -race). So the COPY's transaction is not cancellable;
+		// the statement timeout bounds it, and the caller's deadline is
+		// checked before commit: a batch cut off is rolled back whole.
+		txCtx = context.WithoutCancel(ctx)
+	}
+	err := s.inTx(txCtx, t.OrgID, false, func(tx *sqlx.Tx) error {
 		var err error
 		if useCopy {
-			created, err = copyBatch(ctx, tx, t, ms)
+			created, err = copyBatch(txCtx, tx, t, ms)
 		} else {
 			created, err = insertBatch(ctx, tx, t, ms)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return ctx.Err()
 	})
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: create batch of %d: %w", len(ms), mapErr(err))
