@@ -26,6 +26,7 @@ type accessQueue struct {
 	done     chan struct{}
 	once     sync.Once
 
+	knownMu sync.Mutex
 	known   map[appKey]bool // apps known to exist; apps are never deleted
 	pending map[domain.Tenant][]domain.Access
 	count   int
@@ -148,22 +149,36 @@ func (q *accessQueue) writePending() {
 	q.count = 0
 }
 
+// known is read by the writer goroutine and by a reader that writes inline
+// because its context ended or the queue closed, hence the lock.
+func (q *accessQueue) isKnown(k appKey) bool {
+	q.knownMu.Lock()
+	defer q.knownMu.Unlock()
+	return q.known[k]
+}
+
+func (q *accessQueue) markKnown(k appKey) {
+	q.knownMu.Lock()
+	defer q.knownMu.Unlock()
+	if len(q.known) >= maxKnownApps {
+		clear(q.known)
+	}
+	q.known[k] = true
+}
+
 // write makes sure each acting app exists, then records the entries. A
 // failure is logged: the reads themselves already succeeded.
 func (q *accessQueue) write(ctx context.Context, t domain.Tenant, entries []domain.Access) {
 	for _, e := range entries {
 		k := appKey{t: t, app: e.AppID}
-		if q.known[k] {
+		if q.isKnown(k) {
 			continue
 		}
 		if _, err := q.apps.EnsureApp(ctx, t, e.AppID); err != nil {
 			q.logger.WarnContext(ctx, "access log: ensure app failed", "app", e.AppID, "err", err)
 			return
 		}
-		if len(q.known) >= maxKnownApps {
-			clear(q.known)
-		}
-		q.known[k] = true
+		q.markKnown(k)
 	}
 	if err := q.log.RecordAccess(ctx, t, entries); err != nil {
 		q.logger.WarnContext(ctx, "access log: record failed", "count", len(entries), "err", err)

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -120,4 +121,34 @@ func TestDeleteAllSoftDeletesEverything(t *testing.T) {
 	page, err = svc.List(ctx, owner, domain.ListQuery{States: []domain.State{domain.StateDeleted}}, "")
 	require.NoError(t, err)
 	require.Len(t, page.Items, 3)
+}
+
+// A read whose context has ended writes its access entry inline, beside the
+// queue's writer goroutine; the race detector checks they share nothing
+// unguarded.
+func TestAccessWritesInlineWhenTheReaderGaveUp(t *testing.T) {
+	svc, _ := newMemoryService(t)
+	ctx := context.Background()
+	m, _, err := svc.Add(ctx, owner, app.AddInput{Text: "read by impatient callers"})
+	require.NoError(t, err)
+	done := make(chan struct{})
+	for i := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for j := range 50 {
+				c, cancel := context.WithCancel(ctx)
+				if (i+j)%2 == 0 {
+					cancel() // ended before the read: the entry is written inline
+				}
+				svc.RecordAccess(c, owner, domain.AppID(fmt.Sprintf("app-%d", j%5)), domain.AccessGet, m)
+				cancel()
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	got, _, err := svc.AppAccessed(ctx, owner, "app-0", 10, "")
+	require.NoError(t, err)
+	require.Len(t, got, 1)
 }
