@@ -151,32 +151,21 @@ type benchServer struct {
 }
 
 func startBenchServer(ctx context.Context, env map[string]string) (*benchServer, error) {
+	// Listen first: the public URL (DPoP htu) must name the real port, so
+	// the configuration is built from the listener's address.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	env["ENGRAM_ADDR"] = ln.Addr().String()
 	cfg, err := config.Load(nil, func(k string) string { return env[k] })
 	if err != nil {
+		_ = ln.Close()
 		return nil, err
 	}
 	sys, err := wiring.Build(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		_ = sys.Close()
-		return nil, err
-	}
-	// htu is checked against the public URL, so it must name the real port.
-	sys.Config.PublicURL = "http://" + ln.Addr().String()
-	_ = sys.Close()
-	_ = ln.Close()
-	env["ENGRAM_ADDR"] = sys.Config.PublicURL[len("http://"):]
-	if cfg, err = config.Load(nil, func(k string) string { return env[k] }); err != nil {
-		return nil, err
-	}
-	if sys, err = wiring.Build(ctx, cfg, slog.New(slog.DiscardHandler)); err != nil {
-		return nil, err
-	}
-	if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-		_ = sys.Close()
+		_ = ln.Close()
 		return nil, err
 	}
 	h := &benchServer{sys: sys, base: cfg.PublicURL, srv: &http.Server{Handler: sys.Handler(), ReadHeaderTimeout: 5 * time.Second}}

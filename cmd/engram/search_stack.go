@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/engram-memory/engram/adapters/inproc"
-	"github.com/engram-memory/engram/adapters/localembed"
-	"github.com/engram-memory/engram/adapters/openaiembed"
-	"github.com/engram-memory/engram/adapters/pgstore"
-	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/ports"
 )
 
@@ -36,31 +32,8 @@ type searchStack struct {
 	Search   *app.SearchService
 }
 
-// embedderConfig selects the embedder: "local" (default) or "openai".
-type embedderConfig struct {
-	Kind, URL, APIKey, Model string
-}
-
-func newEmbedder(c embedderConfig) (ports.Embedder, error) {
-	switch c.Kind {
-	case "", "local":
-		return localembed.New(localembed.Options{})
-	case "openai":
-		return openaiembed.New(openaiembed.Config{BaseURL: c.URL, APIKey: c.APIKey, Model: c.Model})
-	}
-	return nil, fmt.Errorf("embedder %q: want local or openai", c.Kind)
-}
-
-// textIndexOf picks the store's own text index.
-func textIndexOf(st searchStore) (ports.TextIndex, error) {
-	switch s := st.(type) {
-	case *sqlitestore.Store:
-		return s.TextIndex(), nil
-	case *pgstore.Store:
-		return s.TextIndex(pgstore.TextOptions{}), nil
-	}
-	return nil, fmt.Errorf("no text index for store %T", st)
-}
+// embedderConfig selects the embedder; the choice itself lives in wiring.
+type embedderConfig = wiring.EmbedderConfig
 
 // newSearchStack builds the stack and binds the vector index; with load set
 // it fills the vector index from the store (what engramd does at start).
@@ -71,11 +44,11 @@ func newSearchStack(ctx context.Context, st searchStore, ec embedderConfig, load
 // newSearchStackWith is newSearchStack with tuning knobs (RRFK,
 // VectorFloor) taken from tune.
 func newSearchStackWith(ctx context.Context, st searchStore, ec embedderConfig, load bool, tune app.SearchDeps) (*searchStack, error) {
-	emb, err := newEmbedder(ec)
+	emb, err := wiring.NewEmbedder(ec)
 	if err != nil {
 		return nil, err
 	}
-	text, err := textIndexOf(st)
+	text, err := wiring.TextIndexOf(st)
 	if err != nil {
 		return nil, err
 	}

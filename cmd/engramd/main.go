@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -31,5 +30,3 @@ func announce(addr string) {
 		ready <- addr
 	}
 }
-
-var _ io.Writer = os.Stdout

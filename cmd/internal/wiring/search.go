@@ -7,10 +7,6 @@ import (
 
 	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/adapters/inproc"
-	"github.com/engram-memory/engram/adapters/localembed"
-	"github.com/engram-memory/engram/adapters/openaiembed"
-	"github.com/engram-memory/engram/adapters/pgstore"
-	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/ports"
 )
@@ -29,33 +25,21 @@ type searchParts struct {
 // with another model or dimension) and loads the vectors from the store.
 func (s *System) openSearch(ctx context.Context) (*searchParts, error) {
 	cfg := s.Config
-	var emb ports.Embedder
-	switch cfg.Embedder {
-	case "openai":
-		e, err := openaiembed.New(openaiembed.Config{BaseURL: cfg.EmbedURL, APIKey: cfg.EmbedAPIKey, Model: cfg.EmbedModel})
-		if err != nil {
-			return nil, fmt.Errorf("ENGRAM_EMBED_URL: %w", err)
-		}
-		emb = s.decorateEmbedder("embedder", e)
-	default:
-		e, err := localembed.New(localembed.Options{})
-		if err != nil {
-			return nil, err
-		}
-		emb = e // in-process arithmetic: no deadline or breaker to add
+	emb, err := NewEmbedder(EmbedderConfig{Kind: cfg.Embedder, URL: cfg.EmbedURL, APIKey: cfg.EmbedAPIKey, Model: cfg.EmbedModel})
+	if err != nil {
+		return nil, fmt.Errorf("ENGRAM_EMBEDDER: %w", err)
 	}
-	var text ports.TextIndex
-	var drift ports.IndexDrift // the undecorated index: decorators hide it
-	switch st := s.raw.(type) {
-	case *sqlitestore.Store:
-		raw := st.TextIndex()
-		text, drift = s.decorateText("sqlite", raw), raw
-	case *pgstore.Store:
-		raw := st.TextIndex(pgstore.TextOptions{})
-		text, drift = s.decorateText("postgres", raw), raw
-	default:
-		return nil, fmt.Errorf("wiring: no text index for store %T", s.raw)
+	if cfg.Embedder == "openai" {
+		// A remote call: deadline, retries and breaker. The local embedder
+		// is in-process arithmetic and needs none.
+		emb = s.decorateEmbedder("embedder", emb)
 	}
+	rawText, err := TextIndexOf(s.raw)
+	if err != nil {
+		return nil, err
+	}
+	drift, _ := rawText.(ports.IndexDrift) // the undecorated index: decorators hide it
+	text := s.decorateText(s.storeName, rawText)
 	scanner, ok := s.raw.(ports.MemoryScanner)
 	if !ok {
 		return nil, fmt.Errorf("wiring: store %T cannot be scanned for reindexing", s.raw)

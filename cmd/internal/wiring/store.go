@@ -29,8 +29,8 @@ func (s *System) openStore(ctx context.Context) error {
 			return fmt.Errorf("ENGRAM_POSTGRES_URL: %w", err)
 		}
 		s.onClose(st.Close)
-		s.raw = st
-		s.Store = s.decorateStore("postgres", st)
+		s.raw, s.storeName = st, "postgres"
+		s.Store = s.decorateStore(s.storeName, st)
 		s.Checks = append(s.Checks, httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping})
 	default:
 		st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: SQLitePath(cfg.DataDir)})
@@ -38,8 +38,8 @@ func (s *System) openStore(ctx context.Context) error {
 			return fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
 		}
 		s.onClose(st.Close)
-		s.raw = st
-		s.Store = s.decorateStore("sqlite", st)
+		s.raw, s.storeName = st, "sqlite"
+		s.Store = s.decorateStore(s.storeName, st)
 		s.Checks = append(s.Checks, httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {
 			_, err := st.Stats(ctx, probeTenant)
 			return err

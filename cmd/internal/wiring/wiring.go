@@ -54,12 +54,11 @@ type System struct {
 	API         *httpapi.Server
 	MCP         *mcpserver.Server
 	// LocalKey is set in zero-config mode: tokens are minted from it.
-	LocalKey *jwtauth.LocalKey
-	// LocalKeyCreated says this start created the key (first start).
-	LocalKeyCreated bool
-	Checks          []httpapi.Check
-	closers         []func() error
-	raw             any // the undecorated store adapter, for its extra ports
+	LocalKey  *jwtauth.LocalKey
+	Checks    []httpapi.Check
+	closers   []func() error
+	raw       any    // the undecorated store adapter, for its extra ports
+	storeName string // "sqlite" or "postgres": the store's dependency name
 }
 
 // Close releases every backend in reverse order of opening.
@@ -178,7 +177,7 @@ func (s *System) openVerifier(ctx context.Context) error {
 		s.Checks = append(s.Checks, httpapi.Check{Name: "jwks", Required: true, Probe: v.Ready})
 		return nil
 	}
-	key, created, err := jwtauth.LoadOrCreateLocalKey(cfg.DataDir)
+	key, _, err := jwtauth.LoadOrCreateLocalKey(cfg.DataDir)
 	if err != nil {
 		return fmt.Errorf("ENGRAM_DATA_DIR: local signing key: %w", err)
 	}
@@ -187,7 +186,7 @@ func (s *System) openVerifier(ctx context.Context) error {
 		return err
 	}
 	s.onClose(func() error { v.Close(); return nil })
-	s.Verifier, s.LocalKey, s.LocalKeyCreated = v, key, created
+	s.Verifier, s.LocalKey = v, key
 	return nil
 }
 
