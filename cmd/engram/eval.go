@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 
@@ -18,7 +17,7 @@ import (
 
 func init() {
 	register("eval", command{
-		summary: "search quality on a labelled set: recall@1/5/10 and NDCG@10 per mode",
+		summary: "search quality on a labelled set: recall@1/5/10, NDCG@10 and MRR per mode (and per question type and split)",
 		run:     runEval,
 	})
 }
@@ -31,19 +30,17 @@ type evalQuery struct {
 	User     string   `json:"user"`
 	Query    string   `json:"query"`
 	Relevant []string `json:"relevant"`
-}
-
-// evalScores are means over the queries of one mode.
-type evalScores struct {
-	Mode                domain.SearchMode
-	R1, R5, R10, NDCG10 float64
-	Queries, Unanswered int
+	// Type (single-hop, multi-hop, temporal, open-domain) and Split (dev,
+	// heldout) are set by the conversational set; scores are also reported
+	// per type, per split and per split and type.
+	Type  string `json:"type"`
+	Split string `json:"split"`
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("data", "testdata/eval", "directory holding memories.jsonl and queries.jsonl")
+	dir := fs.String("data", "testdata/eval", "directory holding memories.jsonl and queries.jsonl (testdata/conv: the conversational set)")
 	emb := fs.String("embedder", "local", "embedder: local or openai")
 	embURL := fs.String("embed-url", os.Getenv("ENGRAM_EMBED_URL"), "OpenAI-compatible base URL ending in /v1 (openai embedder)")
 	embModel := fs.String("embed-model", os.Getenv("ENGRAM_EMBED_MODEL"), "embedding model (openai embedder)")
@@ -64,10 +61,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%-8s %9s %9s %9s %8s  (%d queries)\n", "mode", "recall@1", "recall@5", "recall@10", "ndcg@10", scores[0].Queries)
-	for _, s := range scores {
-		fmt.Fprintf(stdout, "%-8s %9.3f %9.3f %9.3f %8.3f\n", s.Mode, s.R1, s.R5, s.R10, s.NDCG10)
-	}
+	printEval(stdout, scores)
 	return nil
 }
 
@@ -120,7 +114,7 @@ func evaluate(ctx context.Context, dir string, ec embedderConfig, w domain.Weigh
 	}
 	var scores []evalScores
 	for _, mode := range []domain.SearchMode{domain.SearchHybrid, domain.SearchLexical, domain.SearchVector} {
-		s := evalScores{Mode: mode, Queries: len(queries)}
+		s := evalScores{Mode: mode}
 		for _, q := range queries {
 			res, err := stack.Search.Search(ctx, principal(q.User), app.SearchRequest{Query: q.Query, Limit: 10, Mode: mode, Weights: &w}, "eval")
 			if err != nil {
@@ -130,62 +124,16 @@ func evaluate(ctx context.Context, dir string, ec embedderConfig, w domain.Weigh
 			for i, h := range res.Results {
 				ranked[i] = toEval[h.Memory.ID]
 			}
-			r1, r5, r10, ndcg := rankMetrics(ranked, q.Relevant)
-			s.R1, s.R5, s.R10, s.NDCG10 = s.R1+r1, s.R5+r5, s.R10+r10, s.NDCG10+ndcg
-			if r10 == 0 {
-				s.Unanswered++
-				if mode == showMisses {
-					fmt.Fprintf(out, "miss %s: %q wants %v, got %v\n", mode, q.Query, q.Relevant, ranked[:min(3, len(ranked))])
-				}
+			m := rankMetrics(ranked, q.Relevant)
+			s.add(q, m)
+			if m.R10 == 0 && mode == showMisses {
+				fmt.Fprintf(out, "miss %s [%s]: %q wants %v, got %v\n", mode, q.Type, q.Query, q.Relevant, ranked[:min(3, len(ranked))])
 			}
 		}
-		n := float64(len(queries))
-		s.R1, s.R5, s.R10, s.NDCG10 = s.R1/n, s.R5/n, s.R10/n, s.NDCG10/n
+		s.finish()
 		scores = append(scores, s)
 	}
 	return scores, nil
-}
-
-// rankMetrics scores one ranking: recall at 1, 5 and 10 (share of the
-// relevant ids found) and NDCG@10 with binary relevance.
-func rankMetrics(ranked, relevant []string) (r1, r5, r10, ndcg float64) {
-	rel := map[string]bool{}
-	for _, id := range relevant {
-		rel[id] = true
-	}
-	found := 0
-	var dcg float64
-	for i, id := range ranked {
-		if i >= 10 {
-			break
-		}
-		if rel[id] {
-			found++
-			dcg += 1 / math.Log2(float64(i+2))
-		}
-		recall := float64(found) / float64(len(rel))
-		switch i {
-		case 0:
-			r1 = recall
-		case 4:
-			r5 = recall
-		}
-		r10 = recall
-	}
-	if len(ranked) < 5 {
-		r5 = r10
-	}
-	if len(ranked) < 1 {
-		r1 = 0
-	}
-	var ideal float64
-	for i := range min(len(rel), 10) {
-		ideal += 1 / math.Log2(float64(i+2))
-	}
-	if ideal > 0 {
-		ndcg = dcg / ideal
-	}
-	return r1, r5, r10, ndcg
 }
 
 func readJSONL(path string, each func(*json.Decoder) error) error {

@@ -34,13 +34,15 @@ func TestEvalHybridBeatsEachRanking(t *testing.T) {
 }
 
 func TestRankMetrics(t *testing.T) {
-	r1, r5, r10, ndcg := rankMetrics([]string{"a", "b", "c"}, []string{"a"})
-	require.Equal(t, []float64{1, 1, 1, 1}, []float64{r1, r5, r10, ndcg})
-	r1, r5, r10, ndcg = rankMetrics([]string{"x", "y", "a"}, []string{"a", "b"})
-	require.Equal(t, []float64{0, 0.5, 0.5}, []float64{r1, r5, r10})
-	require.InDelta(t, 0.5/(1+1/1.5849625), ndcg, 1e-6)
-	r1, r5, r10, _ = rankMetrics([]string{"1", "2", "3", "4", "5", "6", "a"}, []string{"a"})
-	require.Equal(t, []float64{0, 0, 1}, []float64{r1, r5, r10})
+	m := rankMetrics([]string{"a", "b", "c"}, []string{"a"})
+	require.Equal(t, evalMetrics{R1: 1, R5: 1, R10: 1, NDCG10: 1, MRR: 1}, m)
+	m = rankMetrics([]string{"x", "y", "a"}, []string{"a", "b"})
+	require.Equal(t, []float64{0, 0.5, 0.5, 1.0 / 3}, []float64{m.R1, m.R5, m.R10, m.MRR})
+	require.InDelta(t, 0.5/(1+1/1.5849625), m.NDCG10, 1e-6)
+	m = rankMetrics([]string{"1", "2", "3", "4", "5", "6", "a"}, []string{"a"})
+	require.Equal(t, []float64{0, 0, 1, 1.0 / 7}, []float64{m.R1, m.R5, m.R10, m.MRR})
+	m = rankMetrics([]string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "a"}, []string{"a"})
+	require.Zero(t, m.MRR, "a hit past the top 10 does not count")
 }
 
 func TestEvalCommandPrintsEveryMode(t *testing.T) {
@@ -51,5 +53,16 @@ func TestEvalCommandPrintsEveryMode(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"eval", "--data", "../../testdata/eval"}, &out, &out))
 	for _, m := range []string{"hybrid", "lexical", "vector", "recall@1", "ndcg@10"} {
 		require.True(t, strings.Contains(out.String(), m), out.String())
+	}
+}
+
+func TestEvalConversationalSetReportsEveryTypeAndSplit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests and searches the whole conversational set")
+	}
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"eval", "--data", "../../testdata/conv"}, &out, &out))
+	for _, g := range []string{"single-hop", "multi-hop", "temporal", "open-domain", "dev", "heldout", "heldout/temporal", "mrr"} {
+		require.Contains(t, out.String(), g)
 	}
 }
