@@ -37,3 +37,9 @@ func TestAccessLogContract(t *testing.T) {
 		return newStore(t, pgstore.Options{})
 	})
 }
+
+func TestArchiveContract(t *testing.T) {
+	contracttest.RunArchiveStore(t, func(t *testing.T) contracttest.ArchiveStore {
+		return newStore(t, pgstore.Options{})
+	})
+}

@@ -32,3 +32,7 @@ func TestAppStoreContract(t *testing.T) {
 func TestAccessLogContract(t *testing.T) {
 	contracttest.RunAccessLog(t, func(t *testing.T) contracttest.AccessLogStore { return openTemp(t) })
 }
+
+func TestArchiveContract(t *testing.T) {
+	contracttest.RunArchiveStore(t, func(t *testing.T) contracttest.ArchiveStore { return openTemp(t) })
+}

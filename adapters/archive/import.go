@@ -1,0 +1,260 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// ImportOptions say how to import.
+type ImportOptions struct {
+	ports.LoadOptions
+	// BatchSize rows go into one transaction; default 1000.
+	BatchSize int
+	// Tenant, when set, rewrites every row's org and user to it and leaves
+	// out org-level tables (experiments): an import through the API lands
+	// in the caller's own data only.
+	Tenant *domain.Tenant
+	// Checkpoint is a file that records progress so that a re-run resumes;
+	// empty means none. It is removed when the import completes.
+	Checkpoint string
+	Limits     Limits
+	// Progress, if set, is called after every batch.
+	Progress func(table string, rows int64)
+	// Changed, if set, is called after every committed batch of memories
+	// with their ids, per tenant, so that the caller brings its indexes up
+	// to date (app.Indexer.MemoriesChanged). Not called in a dry run.
+	Changed func(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error
+}
+
+// TableReport is one table's outcome.
+type TableReport struct {
+	Table string `json:"table"`
+	Rows  int64  `json:"rows"`
+	ports.LoadResult
+}
+
+// Report is an import's outcome.
+type Report struct {
+	Format  string        `json:"format"`
+	Resumed bool          `json:"resumed"`
+	DryRun  bool          `json:"dry_run"`
+	Tables  []TableReport `json:"tables"`
+	// Orgs lists the orgs whose memories were written: their indexes need
+	// bringing up to date.
+	Orgs []domain.OrgID `json:"orgs"`
+}
+
+// ImportFile imports the file at path; see Import.
+func ImportFile(ctx context.Context, sink ports.ArchiveSink, path string, o ImportOptions) (Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Report{}, fmt.Errorf("archive: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Report{}, fmt.Errorf("archive: %w", err)
+	}
+	return Import(ctx, sink, f, st.Size(), o)
+}
+
+// Import reads an Engram archive, an OpenMemory backup or a mem0 export
+// (detected by content) into sink.
+//
+// It reads the file twice. The first pass checks everything: member
+// checksums and counts, every line's syntax and the domain's rules. Only a
+// file that passes is imported, in a second pass of batches, each one
+// transaction. So a corrupted, truncated or tampered file imports nothing,
+// and an error names the member and line at fault.
+func Import(ctx context.Context, sink ports.ArchiveSink, r io.ReaderAt, size int64, o ImportOptions) (Report, error) {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1000
+	}
+	src, err := detect(r, size, o.Limits.withDefaults())
+	if err != nil {
+		return Report{}, err
+	}
+	tables := importTables(src, o)
+	rep := Report{Format: src.kind(), DryRun: o.DryRun}
+	for _, t := range tables {
+		tr := TableReport{Table: t.Name}
+		err := src.each(t, func(member string, line int64, row ports.ArchiveRow) error {
+			tr.Rows++
+			return prepare(t, &row, o, member, line)
+		})
+		if err != nil {
+			return Report{}, err
+		}
+		rep.Tables = append(rep.Tables, tr)
+	}
+	mode := "skip"
+	if o.Overwrite {
+		mode = "overwrite"
+	}
+	tenant := ""
+	if o.Tenant != nil {
+		tenant = string(o.Tenant.OrgID) + "/" + string(o.Tenant.UserID)
+	}
+	cp, err := loadCheckpoint(o.Checkpoint)
+	if err != nil {
+		return Report{}, err
+	}
+	if cp != nil && (cp.Archive != src.id() || cp.Mode != mode || cp.Tenant != tenant) {
+		return Report{}, fmt.Errorf("archive: checkpoint %s belongs to another archive or mode; delete it to start over", o.Checkpoint)
+	}
+	if o.DryRun {
+		cp = nil
+	}
+	rep.Resumed = cp != nil
+	orgs := map[domain.OrgID]bool{}
+	for i, t := range tables {
+		if cp != nil && slices.IndexFunc(tables, func(x ports.ArchiveTable) bool { return x.Name == cp.Table }) > i {
+			continue // finished before the interruption
+		}
+		im := &importer{ctx: ctx, sink: sink, t: t, o: o, tr: &rep.Tables[i], id: src.id(), mode: mode, tenant: tenant, orgs: orgs}
+		if cp != nil && cp.Table == t.Name {
+			im.skipTo = cp.Line
+		}
+		if err := src.each(t, im.add); err != nil {
+			return Report{}, err
+		}
+		if err := im.flush(); err != nil {
+			return Report{}, err
+		}
+	}
+	if !o.DryRun && o.Checkpoint != "" {
+		if err := os.Remove(o.Checkpoint); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return Report{}, fmt.Errorf("archive: remove checkpoint: %w", err)
+		}
+	}
+	for org := range orgs {
+		rep.Orgs = append(rep.Orgs, org)
+	}
+	slices.Sort(rep.Orgs)
+	return rep, nil
+}
+
+func importTables(src source, o ImportOptions) []ports.ArchiveTable {
+	var out []ports.ArchiveTable
+	for _, t := range ports.ArchiveTables {
+		if src.has(t.Name) && (o.Tenant == nil || t.UserScoped) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// prepare rewrites the tenant when asked and applies the domain's rules.
+func prepare(t ports.ArchiveTable, row *ports.ArchiveRow, o ImportOptions, member string, line int64) error {
+	if o.Tenant != nil {
+		rewrite(t, row, *o.Tenant)
+	}
+	if err := check(t, row); err != nil {
+		return &Error{Member: member, Line: line, Err: err}
+	}
+	return nil
+}
+
+// importer loads one table in batches and checkpoints after each.
+type importer struct {
+	ctx    context.Context
+	sink   ports.ArchiveSink
+	t      ports.ArchiveTable
+	o      ImportOptions
+	tr     *TableReport
+	id     string
+	mode   string
+	tenant string
+	orgs   map[domain.OrgID]bool
+	skipTo int64
+
+	batch  []ports.ArchiveRow
+	lines  []int64
+	member string
+}
+
+func (im *importer) add(member string, line int64, row ports.ArchiveRow) error {
+	if line <= im.skipTo {
+		return nil
+	}
+	if err := prepare(im.t, &row, im.o, member, line); err != nil {
+		return err
+	}
+	im.member = member
+	im.batch = append(im.batch, row)
+	im.lines = append(im.lines, line)
+	if len(im.batch) >= im.o.BatchSize {
+		return im.flush()
+	}
+	return nil
+}
+
+func (im *importer) flush() error {
+	if len(im.batch) == 0 {
+		return nil
+	}
+	res, err := im.sink.Load(im.ctx, im.t, im.batch, im.o.LoadOptions)
+	if err != nil {
+		var re *ports.RowError
+		if errors.As(err, &re) && re.Index < len(im.lines) {
+			return &Error{Member: im.member, Line: im.lines[re.Index], Err: err}
+		}
+		return &Error{Member: im.member, Line: im.lines[0], Err: fmt.Errorf("batch of lines %d-%d: %w", im.lines[0], im.lines[len(im.lines)-1], err)}
+	}
+	im.tr.Inserted += res.Inserted
+	im.tr.Updated += res.Updated
+	im.tr.Skipped += res.Skipped
+	if im.t.Name == "memories" {
+		// Every batch, skipped rows too: a re-run after a failed index write
+		// finds its rows stored already and must still index them.
+		if err := im.changed(); err != nil {
+			return err
+		}
+	}
+	last := im.lines[len(im.lines)-1]
+	if !im.o.DryRun {
+		cp := checkpoint{Archive: im.id, Table: im.t.Name, Line: last, Mode: im.mode, Tenant: im.tenant}
+		if err := cp.save(im.o.Checkpoint); err != nil {
+			return err
+		}
+	}
+	if im.o.Progress != nil {
+		im.o.Progress(im.t.Name, last)
+	}
+	im.batch, im.lines = im.batch[:0], im.lines[:0]
+	return nil
+}
+
+// changed notes the batch's orgs and tells the caller which memories of
+// which tenant were written.
+func (im *importer) changed() error {
+	byTenant := map[domain.Tenant][]domain.MemoryID{}
+	var order []domain.Tenant
+	for _, r := range im.batch {
+		org, _ := r.Values[im.t.Col("org_id")].(string)
+		user, _ := r.Values[im.t.Col("user_id")].(string)
+		id, _ := r.Values[im.t.Col("id")].(string)
+		tn := domain.Tenant{OrgID: domain.OrgID(org), UserID: domain.UserID(user)}
+		if _, ok := byTenant[tn]; !ok {
+			order = append(order, tn)
+		}
+		byTenant[tn] = append(byTenant[tn], domain.MemoryID(id))
+		im.orgs[tn.OrgID] = true
+	}
+	if im.o.Changed == nil || im.o.DryRun {
+		return nil
+	}
+	for _, tn := range order {
+		if err := im.o.Changed(im.ctx, tn, byTenant[tn]); err != nil {
+			return fmt.Errorf("archive: index imported memories: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,279 @@
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+var (
+	_ ports.ArchiveSource = (*Store)(nil)
+	_ ports.ArchiveSink   = (*Store)(nil)
+)
+
+// ArchiveSnapshot runs fn in one REPEATABLE READ, READ ONLY transaction: its
+// snapshot is taken by the first statement and every table of every org is
+// read at that instant. The statement timeout is off, since one export scan
+// may take minutes; the org is switched per Scan with set_config, which row-
+// level security reads.
+func (s *Store) ArchiveSnapshot(ctx context.Context, fn func(ports.ArchiveSnapshot) error) error {
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("pgstore: snapshot: %w", mapErr(err))
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('role', `+pq.QuoteLiteral(s.opts.Role)+`, true),
+		set_config('statement_timeout', '0', true), set_config('engram.org_id', '', true)`); err != nil {
+		return fmt.Errorf("pgstore: snapshot: %w", mapErr(err))
+	}
+	var orgs []string
+	if err := tx.SelectContext(ctx, &orgs, `SELECT org_id FROM memory_orgs ORDER BY org_id COLLATE "C"`); err != nil {
+		return fmt.Errorf("pgstore: snapshot: list orgs: %w", mapErr(err))
+	}
+	return fn(&pgSnapshot{tx: tx, orgs: orgs})
+}
+
+type pgSnapshot struct {
+	tx   *sqlx.Tx
+	orgs []string
+}
+
+// Scan implements ports.ArchiveSnapshot, one org at a time.
+func (sn *pgSnapshot) Scan(ctx context.Context, t ports.ArchiveTable, scope ports.ArchiveScope, fn func(ports.ArchiveRow) error) error {
+	q, ok := archiveTables[t.Name]
+	if !ok {
+		return fmt.Errorf("pgstore: no archived table %q: %w", t.Name, domain.ErrInvalid)
+	}
+	orgs := sn.orgs
+	if scope.Org != "" {
+		orgs = []string{string(scope.Org)}
+	}
+	var since any
+	if !scope.Since.IsZero() {
+		since = scope.Since.UTC()
+	}
+	for _, org := range orgs {
+		if _, err := sn.tx.ExecContext(ctx, `SELECT set_config('engram.org_id', $1, true)`, org); err != nil {
+			return fmt.Errorf("pgstore: scan %s: %w", t.Name, mapErr(err))
+		}
+		if err := scanRows(ctx, sn.tx, q.sel, t, []any{org, string(scope.User), since}, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func scanRows(ctx context.Context, tx *sqlx.Tx, query string, t ports.ArchiveTable, args []any, fn func(ports.ArchiveRow) error) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("pgstore: scan %s: %w", t.Name, mapErr(err))
+	}
+	defer rows.Close()
+	n := len(t.Columns)
+	raw := make([]any, n+1)
+	ptrs := make([]any, n+1)
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("pgstore: scan %s: %w", t.Name, mapErr(err))
+		}
+		row, err := fromPostgres(t, raw)
+		if err != nil {
+			return fmt.Errorf("pgstore: scan %s: %w", t.Name, err)
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("pgstore: scan %s: %w", t.Name, mapErr(err))
+	}
+	return nil
+}
+
+// fromPostgres turns lib/pq's values (string, []byte, int64, bool,
+// time.Time, nil) into the archive's portable kinds.
+func fromPostgres(t ports.ArchiveTable, raw []any) (ports.ArchiveRow, error) {
+	vals := make([]any, len(t.Columns))
+	for i, c := range t.Columns {
+		v := raw[i]
+		if v == nil {
+			if !c.Null {
+				return ports.ArchiveRow{}, fmt.Errorf("column %s is NULL", c.Name)
+			}
+			continue
+		}
+		switch c.Kind {
+		case ports.ColText:
+			vals[i] = pgString(v)
+		case ports.ColTime:
+			tm, _ := v.(time.Time)
+			vals[i] = tm.UTC().Truncate(time.Microsecond)
+		case ports.ColJSON:
+			j, err := ports.CanonicalJSON([]byte(pgString(v)))
+			if err != nil {
+				return ports.ArchiveRow{}, fmt.Errorf("column %s: %w", c.Name, err)
+			}
+			vals[i] = j
+		case ports.ColInt:
+			vals[i], _ = v.(int64)
+		case ports.ColBool:
+			vals[i], _ = v.(bool)
+		}
+	}
+	row := ports.ArchiveRow{Values: vals}
+	if x := raw[len(t.Columns)]; x != nil {
+		j, err := ports.CanonicalJSON([]byte(pgString(x)))
+		if err != nil {
+			return ports.ArchiveRow{}, fmt.Errorf("archive_extra: %w", err)
+		}
+		row.Extra = j
+	}
+	return row, nil
+}
+
+func pgString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// Load implements ports.ArchiveSink: one transaction for the batch, the
+// org switched (set_config) whenever a row's org differs from the last.
+func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.ArchiveRow, opts ports.LoadOptions) (ports.LoadResult, error) {
+	q, ok := archiveTables[t.Name]
+	if !ok {
+		return ports.LoadResult{}, fmt.Errorf("pgstore: no archived table %q: %w", t.Name, domain.ErrInvalid)
+	}
+	if len(rows) == 0 {
+		return ports.LoadResult{}, nil
+	}
+	orgCol := t.Col("org_id")
+	first, _ := rows[0].Values[orgCol].(string)
+	var res ports.LoadResult
+	errDryRun := errors.New("dry run")
+	err := s.inTx(ctx, domain.OrgID(first), false, func(tx *sqlx.Tx) error {
+		ins, err := tx.PrepareContext(ctx, q.ins)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		var upd *sql.Stmt
+		if opts.Overwrite && q.upd != "" {
+			if upd, err = tx.PrepareContext(ctx, q.upd); err != nil {
+				return err
+			}
+			defer upd.Close()
+		}
+		org := first
+		for i, r := range rows {
+			if o, _ := r.Values[orgCol].(string); o != org {
+				if _, err := tx.ExecContext(ctx, `SELECT set_config('engram.org_id', $1, true)`, o); err != nil {
+					return err
+				}
+				org = o
+			}
+			args := toPostgres(t, r, q.hashed)
+			if upd != nil {
+				n, err := rowsAffected(upd.ExecContext(ctx, args...))
+				if err != nil {
+					return &ports.RowError{Index: i, Err: err}
+				}
+				if n > 0 {
+					res.Updated++
+					continue
+				}
+			}
+			n, err := rowsAffected(ins.ExecContext(ctx, args...))
+			if err != nil {
+				return &ports.RowError{Index: i, Err: err}
+			}
+			if n > 0 {
+				res.Inserted++
+			} else {
+				res.Skipped++
+			}
+		}
+		if opts.DryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		return res, nil
+	}
+	if err != nil {
+		return ports.LoadResult{}, fmt.Errorf("pgstore: load %s: %w", t.Name, loadErr(err))
+	}
+	return res, nil
+}
+
+func rowsAffected(r sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+// loadErr maps a row PostgreSQL refuses (integrity constraint violations,
+// class 23, and malformed values, class 22) to domain.ErrInvalid.
+func loadErr(err error) error {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && (pqErr.Code.Class() == "23" || pqErr.Code.Class() == "22") {
+		return fmt.Errorf("%w: %w", domain.ErrInvalid, err)
+	}
+	return mapErr(err)
+}
+
+// toPostgres turns portable values into arguments in archiveSQL's order.
+func toPostgres(t ports.ArchiveTable, r ports.ArchiveRow, hashed bool) []any {
+	args := make([]any, 0, len(t.Columns)+2)
+	for i, c := range t.Columns {
+		v := r.Values[i]
+		switch {
+		case v == nil:
+			args = append(args, nil)
+		case c.Kind == ports.ColJSON:
+			args = append(args, jsonArg(v))
+		default:
+			args = append(args, v)
+		}
+	}
+	if r.Extra != nil {
+		args = append(args, string(r.Extra))
+	} else {
+		args = append(args, nil)
+	}
+	if hashed {
+		text, _ := r.Values[t.Col("text")].(string)
+		args = append(args, domain.ContentHash(text))
+	}
+	return args
+}
+
+func jsonArg(v any) string {
+	switch j := v.(type) {
+	case json.RawMessage:
+		return string(j)
+	case []byte:
+		return string(j)
+	case string:
+		return j
+	}
+	return fmt.Sprint(v)
+}

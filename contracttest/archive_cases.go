@@ -1,0 +1,200 @@
+package contracttest
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+var archiveBase = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+func testArchiveRoundTrip(t *testing.T, s ArchiveStore) {
+	tn := newTenant(t)
+	data := sampleRows(t, tn, archiveBase)
+	res := loadAll(t, s, data, ports.LoadOptions{})
+	require.Equal(t, ports.LoadResult{Inserted: total(data)}, res)
+	got := scanAll(t, s, ports.ArchiveScope{Org: tn.OrgID})
+	for _, d := range data {
+		require.Equal(t, d.rows, got[d.table.Name], d.table.Name)
+	}
+}
+
+func testArchiveIdempotent(t *testing.T, s ArchiveStore) {
+	tn := newTenant(t)
+	data := sampleRows(t, tn, archiveBase)
+	loadAll(t, s, data, ports.LoadOptions{})
+	again := loadAll(t, s, data, ports.LoadOptions{})
+	require.Equal(t, ports.LoadResult{Skipped: total(data)}, again)
+	again = loadAll(t, s, data, ports.LoadOptions{Overwrite: true})
+	require.Zero(t, again.Inserted, "overwrite inserts nothing twice")
+	got := scanAll(t, s, ports.ArchiveScope{Org: tn.OrgID})
+	for _, d := range data {
+		require.Len(t, got[d.table.Name], len(d.rows), d.table.Name)
+	}
+}
+
+func testArchiveDryRun(t *testing.T, s ArchiveStore) {
+	tn := newTenant(t)
+	data := sampleRows(t, tn, archiveBase)
+	res, err := s.Load(ctxFor(t), data[0].table, data[0].rows, ports.LoadOptions{DryRun: true})
+	require.NoError(t, err)
+	require.Equal(t, len(data[0].rows), res.Inserted)
+	require.Empty(t, scanAll(t, s, ports.ArchiveScope{Org: tn.OrgID})["memories"])
+}
+
+func testArchiveOverwrite(t *testing.T, s ArchiveStore) {
+	tn := newTenant(t)
+	data := sampleRows(t, tn, archiveBase)
+	loadAll(t, s, data[:1], ports.LoadOptions{})
+	changed := data[0].rows[0]
+	changed.Values = append([]any(nil), changed.Values...)
+	changed.Values[4] = "likes green tea"
+	res, err := s.Load(ctxFor(t), data[0].table, []ports.ArchiveRow{changed}, ports.LoadOptions{})
+	require.NoError(t, err)
+	require.Equal(t, ports.LoadResult{Skipped: 1}, res, "skip mode keeps the stored row")
+	res, err = s.Load(ctxFor(t), data[0].table, []ports.ArchiveRow{changed}, ports.LoadOptions{Overwrite: true})
+	require.NoError(t, err)
+	require.Equal(t, ports.LoadResult{Updated: 1}, res)
+	m, err := s.Get(ctxFor(t), tn, domain.MemoryID(changed.Values[0].(string)))
+	require.NoError(t, err)
+	require.Equal(t, "likes green tea", m.Text)
+	require.Equal(t, domain.ContentHash("likes green tea"), m.ContentHash)
+}
+
+func testArchiveOverwriteOtherTenant(t *testing.T, s ArchiveStore) {
+	a, b := newTenant(t), newTenant(t)
+	b.OrgID = a.OrgID // same org, other user: no row-level security to hide it
+	data := sampleRows(t, a, archiveBase)
+	loadAll(t, s, data[:1], ports.LoadOptions{})
+	stolen := data[0].rows[0]
+	stolen.Values = append([]any(nil), stolen.Values...)
+	stolen.Values[2] = string(b.UserID)
+	stolen.Values[4] = "overwritten by b"
+	res, err := s.Load(ctxFor(t), data[0].table, []ports.ArchiveRow{stolen}, ports.LoadOptions{Overwrite: true})
+	require.NoError(t, err)
+	require.Equal(t, ports.LoadResult{Skipped: 1}, res)
+	m, err := s.Get(ctxFor(t), a, domain.MemoryID(stolen.Values[0].(string)))
+	require.NoError(t, err)
+	require.Equal(t, "likes tea <&>", m.Text)
+	_, err = s.Get(ctxFor(t), b, domain.MemoryID(stolen.Values[0].(string)))
+	require.ErrorIs(t, err, domain.ErrNotFound)
+}
+
+func testArchiveBadBatch(t *testing.T, s ArchiveStore) {
+	tn := newTenant(t)
+	data := sampleRows(t, tn, archiveBase)
+	bad := data[0].rows[1]
+	bad.Values = append([]any(nil), bad.Values...)
+	bad.Values[7] = "bogus" // not a state the store accepts
+	_, err := s.Load(ctxFor(t), data[0].table, []ports.ArchiveRow{data[0].rows[0], bad}, ports.LoadOptions{})
+	require.ErrorIs(t, err, domain.ErrInvalid)
+	require.Empty(t, scanAll(t, s, ports.ArchiveScope{Org: tn.OrgID})["memories"], "nothing of the batch is written")
+}
+
+func testArchiveOrphanHistory(t *testing.T, s ArchiveStore) {
+	tn := newTenant(t)
+	data := sampleRows(t, tn, archiveBase)
+	res, err := s.Load(ctxFor(t), data[1].table, data[1].rows, ports.LoadOptions{})
+	require.NoError(t, err)
+	require.Equal(t, ports.LoadResult{Skipped: len(data[1].rows)}, res)
+}
+
+func testArchiveScanWritten(t *testing.T, s ArchiveStore) {
+	tn := newTenant(t)
+	m, err := domain.NewMemory(tn, "app-a", "written the ordinary way", domain.Metadata{"x": 1}, []string{"Misc"}, time.Now())
+	require.NoError(t, err)
+	_, _, err = s.Create(ctxFor(t), tn, m)
+	require.NoError(t, err)
+	_, err = s.Update(ctxFor(t), tn, m.ID, "app-a", func(mm *domain.Memory) error { mm.Text = "rewritten"; return nil })
+	require.NoError(t, err)
+	got := scanAll(t, s, ports.ArchiveScope{Org: tn.OrgID})
+	require.Len(t, got["memories"], 1)
+	row := got["memories"][0].Values
+	require.Equal(t, string(m.ID), row[0])
+	require.Equal(t, "rewritten", row[4])
+	require.JSONEq(t, `{"x":1}`, string(row[5].(json.RawMessage)))
+	require.JSONEq(t, `["misc"]`, string(row[6].(json.RawMessage)))
+	require.Equal(t, m.CreatedAt.Truncate(time.Microsecond), row[9])
+	require.Len(t, got["memory_history"], 2)
+	require.Equal(t, "add", got["memory_history"][0].Values[3])
+	require.Equal(t, "update", got["memory_history"][1].Values[3])
+
+	// Loaded into a second tenant's view of the same rows: equal scan.
+	other := newTenant(t)
+	for _, tb := range []string{"memories", "memory_history"} {
+		rows := got[tb]
+		for i := range rows {
+			rows[i].Values[1], rows[i].Values[2] = string(other.OrgID), string(other.UserID)
+			if tb == "memories" {
+				rows[i].Values[0] = string(domain.NewMemoryID(time.Now()))
+				id := rows[i].Values[0]
+				for j := range got["memory_history"] {
+					got["memory_history"][j].Values[0] = id
+				}
+			}
+		}
+		_, err := s.Load(ctxFor(t), archTable(t, tb), rows, ports.LoadOptions{})
+		require.NoError(t, err)
+	}
+	again := scanAll(t, s, ports.ArchiveScope{Org: other.OrgID})
+	require.Equal(t, got["memories"], again["memories"])
+	require.Equal(t, got["memory_history"], again["memory_history"])
+	mm, err := s.Get(ctxFor(t), other, domain.MemoryID(again["memories"][0].Values[0].(string)))
+	require.NoError(t, err)
+	require.Equal(t, "rewritten", mm.Text)
+	h, err := s.History(ctxFor(t), other, mm.ID)
+	require.NoError(t, err)
+	require.Len(t, h, 2)
+}
+
+func testArchiveUserScope(t *testing.T, s ArchiveStore) {
+	a := newTenant(t)
+	b := domain.Tenant{OrgID: a.OrgID, UserID: domain.UserID("other-" + randHex(t))}
+	loadAll(t, s, sampleRows(t, a, archiveBase), ports.LoadOptions{})
+	loadAll(t, s, sampleRows(t, b, archiveBase.Add(time.Hour)), ports.LoadOptions{})
+	got := scanAll(t, s, ports.ArchiveScope{Org: a.OrgID, User: b.UserID})
+	require.Len(t, got["memories"], 2)
+	for name, rows := range got {
+		tb := archTable(t, name)
+		require.True(t, tb.UserScoped, "%s is not a user's table", name)
+		for _, r := range rows {
+			require.Equal(t, string(b.UserID), r.Values[tb.Col("user_id")], name)
+		}
+	}
+}
+
+func testArchiveSince(t *testing.T, s ArchiveStore) {
+	tn := newTenant(t)
+	loadAll(t, s, sampleRows(t, tn, archiveBase), ports.LoadOptions{})
+	got := scanAll(t, s, ports.ArchiveScope{Org: tn.OrgID, Since: archiveBase.Add(6 * time.Second)})
+	require.Len(t, got["memories"], 1, "only the memory updated at +6s")
+	require.Len(t, got["memory_history"], 1)
+	require.Len(t, got["feedback_events"], 1)
+	require.Empty(t, got["apps"])
+}
+
+func testArchiveSnapshot(t *testing.T, s ArchiveStore) {
+	tn := newTenant(t)
+	data := sampleRows(t, tn, archiveBase)
+	loadAll(t, s, data[:1], ports.LoadOptions{})
+	var seen int
+	errStop := errors.New("stop")
+	err := s.ArchiveSnapshot(ctxFor(t), func(sn ports.ArchiveSnapshot) error {
+		m, err := domain.NewMemory(tn, "app-a", "written during the export", nil, nil, time.Now())
+		require.NoError(t, err)
+		_, _, err = s.Create(ctxFor(t), tn, m)
+		require.NoError(t, err)
+		err = sn.Scan(ctxFor(t), data[0].table, ports.ArchiveScope{Org: tn.OrgID}, func(ports.ArchiveRow) error { seen++; return nil })
+		require.NoError(t, err)
+		return errStop
+	})
+	require.ErrorIs(t, err, errStop)
+	require.Equal(t, 2, seen, "the memory written after the snapshot began is not seen")
+	require.Len(t, scanAll(t, s, ports.ArchiveScope{Org: tn.OrgID})["memories"], 3)
+}

@@ -1,0 +1,9 @@
+ALTER TABLE memories DROP COLUMN archive_extra;
+ALTER TABLE memory_changes DROP COLUMN archive_extra;
+ALTER TABLE apps DROP COLUMN archive_extra;
+ALTER TABLE memory_access DROP COLUMN archive_extra;
+ALTER TABLE query_logs DROP COLUMN archive_extra;
+ALTER TABLE feedback_events DROP COLUMN archive_extra;
+ALTER TABLE experiments DROP COLUMN archive_extra;
+ALTER TABLE experiment_history DROP COLUMN archive_extra;
+ALTER TABLE experiment_assignments DROP COLUMN archive_extra;

@@ -1,0 +1,231 @@
+package ports
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/engram-memory/engram/domain"
+)
+
+// ColumnKind is the portable type of an archived column. Every store maps
+// its own storage (SQLite integers and JSON text, PostgreSQL timestamptz,
+// uuid, jsonb and arrays) to and from these, so that the same data gives the
+// same archive bytes whichever store it comes from.
+type ColumnKind uint8
+
+// The column kinds and the Go type an ArchiveRow holds for each (nil when
+// the column is Null and absent).
+const (
+	ColText ColumnKind = iota // string
+	ColTime                   // time.Time, UTC, truncated to the microsecond
+	ColJSON                   // json.RawMessage, canonical (object keys sorted, no insignificant space)
+	ColInt                    // int64
+	ColBool                   // bool
+)
+
+// ArchiveColumn is one column of an archived table.
+type ArchiveColumn struct {
+	Name string
+	Kind ColumnKind
+	Null bool // may be nil
+}
+
+// ArchiveTable describes one table as it travels in an archive.
+type ArchiveTable struct {
+	Name    string
+	Columns []ArchiveColumn
+	// UserScoped tables have a user_id column; a user-scoped export holds
+	// only that user's rows. The others (experiments) belong to an org and
+	// are left out of a user's export.
+	UserScoped bool
+	// Since is the column an incremental export (--since) compares.
+	Since string
+	// Optional tables may be left out of an export (access log, feedback,
+	// query log); the archive's manifest says which members it holds.
+	Optional bool
+}
+
+// Col returns the index of the named column, or -1.
+func (t ArchiveTable) Col(name string) int {
+	for i, c := range t.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// ArchiveRow is one row: Values in the table's column order, and Extra, the
+// fields of an archive line that this version does not know (a JSON object,
+// or nil). Stores keep Extra beside the row (column archive_extra) so that a
+// newer archive's fields survive an import and the next export.
+type ArchiveRow struct {
+	Values []any
+	Extra  json.RawMessage
+}
+
+// ArchiveScope selects what an export reads: the whole instance (Org empty),
+// one org, or one user of one org; Since, when set, keeps rows whose Since
+// column is at or after it.
+type ArchiveScope struct {
+	Org   domain.OrgID
+	User  domain.UserID
+	Since time.Time
+}
+
+// ArchiveSource is a store read as tables, for `engram export`, backups and
+// `GET /api/v1/export`. It is an operator path that crosses tenants when the
+// scope asks for it; request handlers pass the caller's own org and user.
+//
+// ArchiveSnapshot calls fn with a reader over one consistent, read-only
+// snapshot (one SQLite read transaction, one PostgreSQL REPEATABLE READ
+// transaction): writes committed after it began are not seen, and every
+// table is read at the same instant. The snapshot is valid only inside fn.
+//
+// ArchiveSnapshot.Scan calls fn for every row of table in scope, ordered by
+// org_id and then the table's key (byte order), so that the same data gives
+// the same sequence of rows from every store. Timestamps are truncated to the
+// microsecond, the finest precision every store keeps. An error from fn
+// stops the scan and is returned as is. Backend failures wrap
+// domain.ErrUnavailable.
+type ArchiveSource interface {
+	ArchiveSnapshot(ctx context.Context, fn func(ArchiveSnapshot) error) error
+}
+
+// ArchiveSnapshot reads one table of a snapshot; see ArchiveSource.
+type ArchiveSnapshot interface {
+	Scan(ctx context.Context, table ArchiveTable, scope ArchiveScope, fn func(ArchiveRow) error) error
+}
+
+// LoadOptions say how ArchiveSink.Load treats rows that exist already.
+type LoadOptions struct {
+	// Overwrite replaces an existing row with the same key and tenant;
+	// otherwise (the default, skip) the existing row is kept. Append-only
+	// tables (history, feedback, query log, experiment history) never
+	// overwrite: a row equal to an existing one is skipped either way.
+	Overwrite bool
+	// DryRun runs the batch and rolls it back: the result says what would
+	// change, and nothing does.
+	DryRun bool
+}
+
+// LoadResult counts what a batch did (or, in a dry run, would do).
+type LoadResult struct {
+	Inserted int
+	Updated  int
+	Skipped  int
+}
+
+// ArchiveSink writes archived rows into a store, for `engram import`,
+// restore and `POST /api/v1/import`.
+//
+// Load writes rows of one table in one transaction: all or nothing. The
+// caller has validated and normalised the rows (domain rules) and rewritten
+// their tenant; rows of several orgs may share a batch. A row whose key
+// exists is skipped, or with Overwrite replaced when it belongs to the same
+// tenant (a key owned by another tenant is skipped, never touched). A row
+// that depends on a memory or experiment (history, access, assignments)
+// that does not exist for its tenant is skipped. Loading the same batch
+// twice changes nothing the second time, which is what makes an interrupted
+// import safe to re-run. A row the store refuses (a constraint) fails the
+// batch with an error wrapping domain.ErrInvalid or domain.ErrConflict;
+// backend failures wrap domain.ErrUnavailable. An error caused by one row
+// is a *RowError naming it. Derived data (text index,
+// vectors) is not written: the caller rebuilds it.
+type ArchiveSink interface {
+	Load(ctx context.Context, table ArchiveTable, rows []ArchiveRow, opts LoadOptions) (LoadResult, error)
+}
+
+func text(name string) ArchiveColumn     { return ArchiveColumn{Name: name, Kind: ColText} }
+func nullText(name string) ArchiveColumn { return ArchiveColumn{Name: name, Kind: ColText, Null: true} }
+func at(name string) ArchiveColumn       { return ArchiveColumn{Name: name, Kind: ColTime} }
+func jsonCol(name string) ArchiveColumn  { return ArchiveColumn{Name: name, Kind: ColJSON} }
+
+// ArchiveTables lists the archived tables in the order an archive holds and
+// an import loads them (parents before the rows that refer to them). The
+// columns are the archive's fields; docs/archive.md describes each.
+var ArchiveTables = []ArchiveTable{
+	{Name: "memories", UserScoped: true, Since: "updated_at", Columns: []ArchiveColumn{
+		text("id"), text("org_id"), text("user_id"), text("app_id"), text("text"),
+		jsonCol("metadata"), jsonCol("categories"), text("state"),
+		{Name: "erased", Kind: ColBool}, at("created_at"), at("updated_at"),
+	}},
+	{Name: "memory_history", UserScoped: true, Since: "changed_at", Columns: []ArchiveColumn{
+		text("memory_id"), text("org_id"), text("user_id"), text("kind"),
+		{Name: "old_values", Kind: ColJSON, Null: true}, {Name: "new_values", Kind: ColJSON, Null: true},
+		text("actor_app"), at("changed_at"),
+	}},
+	{Name: "apps", UserScoped: true, Since: "updated_at", Columns: []ArchiveColumn{
+		text("org_id"), text("user_id"), text("id"), text("description"),
+		{Name: "active", Kind: ColBool}, at("created_at"), at("updated_at"),
+	}},
+	{Name: "memory_access", UserScoped: true, Since: "accessed_at", Optional: true, Columns: []ArchiveColumn{
+		text("org_id"), text("user_id"), text("app_id"), text("memory_id"), text("kind"), at("accessed_at"),
+	}},
+	{Name: "query_logs", UserScoped: true, Since: "created_at", Optional: true, Columns: []ArchiveColumn{
+		text("id"), text("org_id"), text("user_id"), text("query"), jsonCol("params"), jsonCol("result_ids"),
+		nullText("experiment_id"), nullText("variant"), at("created_at"),
+	}},
+	{Name: "feedback_events", UserScoped: true, Since: "created_at", Optional: true, Columns: []ArchiveColumn{
+		text("id"), text("org_id"), text("user_id"), text("query_id"), nullText("memory_id"), text("app_id"),
+		text("outcome"), {Name: "rating", Kind: ColInt, Null: true}, nullText("experiment_id"), nullText("variant"),
+		{Name: "latency_ms", Kind: ColInt}, at("created_at"),
+	}},
+	{Name: "experiments", Since: "updated_at", Columns: []ArchiveColumn{
+		text("id"), text("org_id"), text("name"), text("description"), text("status"), jsonCol("variants"),
+		text("created_by"), at("created_at"), at("updated_at"),
+		{Name: "started_at", Kind: ColTime, Null: true}, {Name: "ended_at", Kind: ColTime, Null: true},
+	}},
+	{Name: "experiment_history", Since: "at", Columns: []ArchiveColumn{
+		text("experiment_id"), text("org_id"), text("from_status"), text("to_status"), text("actor"), text("reason"), at("at"),
+	}},
+	{Name: "experiment_assignments", Since: "assigned_at", Columns: []ArchiveColumn{
+		text("org_id"), text("experiment_id"), text("user_id"), text("variant"), at("assigned_at"),
+	}},
+}
+
+// ArchiveTableNamed returns the table called name.
+func ArchiveTableNamed(name string) (ArchiveTable, bool) {
+	for _, t := range ArchiveTables {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return ArchiveTable{}, false
+}
+
+// CanonicalJSON re-encodes a JSON document the way archives hold it: object
+// keys sorted, no insignificant space, numbers as float64 (the domain's
+// metadata rule), HTML characters unescaped. jsonb and JSON text of the same
+// value then give the same bytes.
+func CanonicalJSON(raw []byte) (json.RawMessage, error) {
+	switch string(raw) {
+	case "{}", "[]", "null":
+		return json.RawMessage(raw), nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(bytes.TrimRight(b.Bytes(), "\n")), nil
+}
+
+// RowError is how ArchiveSink.Load names the row that failed a batch: its
+// index in rows. It unwraps to the cause.
+type RowError struct {
+	Index int
+	Err   error
+}
+
+func (e *RowError) Error() string { return "row " + strconv.Itoa(e.Index) + ": " + e.Err.Error() }
+
+func (e *RowError) Unwrap() error { return e.Err }
