@@ -46,6 +46,7 @@ func RunArchiveStore(t *testing.T, newStore func(t *testing.T) ArchiveStore) {
 		{"Scan/UserScopeSeesOnlyThatUser", testArchiveUserScope},
 		{"Scan/SinceKeepsNewerRows", testArchiveSince},
 		{"Scan/SnapshotIgnoresLaterWrites", testArchiveSnapshot},
+		{"Erase/ClearsUnknownFields", testArchiveEraseClearsExtra},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

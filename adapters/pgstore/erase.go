@@ -17,11 +17,11 @@ const eraseSQL = `
 WITH m AS (
 	UPDATE memories
 	SET text = '', metadata = '{}', categories = '{}', content_hash = '', state = 'deleted',
-		updated_at = $4, erased_at = $4
+		updated_at = $4, erased_at = $4, archive_extra = NULL
 	WHERE org_id = $1 AND user_id = $2 AND id = $3 AND erased_at IS NULL
 	RETURNING id
 ), h AS (
-	UPDATE memory_changes SET old_values = NULL, new_values = NULL
+	UPDATE memory_changes SET old_values = NULL, new_values = NULL, archive_extra = NULL
 	WHERE org_id = $1 AND user_id = $2 AND memory_id IN (SELECT id FROM m)
 ), a AS (
 	DELETE FROM memory_access WHERE org_id = $1 AND user_id = $2 AND memory_id IN (SELECT id FROM m)

@@ -122,8 +122,8 @@ func (s *Store) Erase(ctx context.Context, t domain.Tenant, id domain.MemoryID, 
 			args []any
 		}{
 			{`UPDATE memories SET text = '', metadata = '{}', categories = '[]', content_hash = '', state = 'deleted',
-				erased = 1, updated_at = ? WHERE id = ?`, []any{toNanos(at), string(id)}},
-			{`UPDATE memory_changes SET old_values = NULL, new_values = NULL WHERE memory_id = ?`, []any{string(id)}},
+				erased = 1, archive_extra = NULL, updated_at = ? WHERE id = ?`, []any{toNanos(at), string(id)}},
+			{`UPDATE memory_changes SET old_values = NULL, new_values = NULL, archive_extra = NULL WHERE memory_id = ?`, []any{string(id)}},
 			{`DELETE FROM memory_access WHERE memory_id = ?`, []any{string(id)}},
 		} {
 			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
