@@ -39,6 +39,18 @@ type SearchDeps struct {
 	// Vectors itself when it implements VectorCentroids (the in-process
 	// index does). Set it explicitly when Vectors is wrapped in decorators.
 	Centroids VectorCentroids
+	// VectorTrust multiplies the vector weight of every hybrid search: how
+	// far this embedder's ranking is trusted next to the lexical one. 0
+	// means VectorTrustFor(Embedder.Model()): the local hashing embedder
+	// is lexical at heart and should not vote like a semantic model.
+	VectorTrust float64
+	// ShortQuery: queries of at most this many words (after stop words)
+	// fuse at full vector weight, whatever VectorTrust; 0 means
+	// DefaultShortQuery, negative means none.
+	ShortQuery int
+	// GapBoost and PinGap are domain.Fusion's per-query signals; 0 means
+	// DefaultGapBoost and DefaultPinGap, a negative value turns one off.
+	GapBoost, PinGap float64
 }
 
 // VectorCentroids is implemented by vector indexes that can report a
@@ -81,6 +93,18 @@ func NewSearchService(d SearchDeps) *SearchService {
 	}
 	if d.Centering == 0 {
 		d.Centering = DefaultCentering
+	}
+	if d.VectorTrust == 0 && d.Embedder != nil {
+		d.VectorTrust = VectorTrustFor(d.Embedder.Model())
+	}
+	if d.ShortQuery == 0 {
+		d.ShortQuery = DefaultShortQuery
+	}
+	if d.GapBoost == 0 {
+		d.GapBoost = DefaultGapBoost
+	}
+	if d.PinGap == 0 {
+		d.PinGap = DefaultPinGap
 	}
 	if d.Centroids == nil {
 		d.Centroids, _ = d.Vectors.(VectorCentroids)

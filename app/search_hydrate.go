@@ -12,12 +12,10 @@ import (
 // hydrate loads the fused candidates from the store, keeps the active ones
 // that still pass the filter (an index may lag the store; the store is the
 // truth), applies min_score and diversity, and cuts to the limit.
-func (s *SearchService) hydrate(ctx context.Context, t domain.Tenant, fused []domain.Fused, req SearchRequest, w domain.Weights) ([]SearchHit, error) {
+func (s *SearchService) hydrate(ctx context.Context, t domain.Tenant, fused []domain.Fused, req SearchRequest) ([]SearchHit, error) {
 	if len(fused) == 0 {
 		return []SearchHit{}, nil
 	}
-	// The best possible score: first in every ranking that ran.
-	best := (w.Lexical + w.Vector) / float64(s.d.RRFK+1)
 	// Load in fused order, a few times the limit at a time, until the limit
 	// is filled: most searches read one small batch, and a lagging index
 	// (stale entries dropped below) costs another. MMR needs the whole pool.
@@ -46,7 +44,7 @@ func (s *SearchService) hydrate(ctx context.Context, t domain.Tenant, fused []do
 			if !ok || m.State != domain.StateActive || !req.Filter.Matches(m.AppID, m.Categories, m.Metadata, m.CreatedAt) {
 				continue
 			}
-			score := f.Score / best
+			score := f.Score // domain.Fuse normalised it to [0,1]
 			if score < req.MinScore {
 				continue
 			}

@@ -31,7 +31,7 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 	if !wantLex && !wantVec {
 		return SearchResult{}, domain.Invalid("mode", "%s search is not configured on this server", req.Mode)
 	}
-	var lex, vec []domain.MemoryID
+	var lex, vec []domain.Ranked
 	var lexErr, vecErr error
 	var wg sync.WaitGroup
 	if wantLex {
@@ -71,8 +71,8 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 	if !wantVec {
 		w.Vector = 0
 	}
-	fused := domain.FuseRRF(lex, vec, w, s.d.RRFK)
-	hits, err := s.hydrate(ctx, t, fused, req, w)
+	fused := domain.Fuse(lex, vec, s.fusion(req.Query, w))
+	hits, err := s.hydrate(ctx, t, fused, req)
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -87,15 +87,15 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 	return res, nil
 }
 
-func (s *SearchService) lexical(ctx context.Context, t domain.Tenant, req SearchRequest, k int) ([]domain.MemoryID, error) {
+func (s *SearchService) lexical(ctx context.Context, t domain.Tenant, req SearchRequest, k int) ([]domain.Ranked, error) {
 	hs, err := s.d.Text.Search(ctx, t, req.Query, k, req.Filter)
 	if err != nil {
 		return nil, err
 	}
-	return ids(hs), nil
+	return ranked(hs), nil
 }
 
-func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchRequest, k int) ([]domain.MemoryID, error) {
+func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchRequest, k int) ([]domain.Ranked, error) {
 	vs, err := s.d.Embedder.Embed(ctx, []string{req.Query})
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchR
 	if isCentered {
 		// Centered scores are relative to the user's average memory, not
 		// cosines; the floor would cut real results.
-		return ids(hs), nil
+		return ranked(hs), nil
 	}
 	kept := hs[:0]
 	for _, h := range hs {
@@ -124,7 +124,7 @@ func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchR
 			kept = append(kept, h)
 		}
 	}
-	return ids(kept), nil
+	return ranked(kept), nil
 }
 
 // minCenteredRows: below it a mean says more about the few memories than
@@ -150,10 +150,10 @@ func centered(q, c []float32, lambda float64) []float32 {
 	return out
 }
 
-func ids(hs []ports.Hit) []domain.MemoryID {
-	out := make([]domain.MemoryID, len(hs))
+func ranked(hs []ports.Hit) []domain.Ranked {
+	out := make([]domain.Ranked, len(hs))
 	for i, h := range hs {
-		out[i] = h.ID
+		out[i] = domain.Ranked{ID: h.ID, Score: h.Score}
 	}
 	return out
 }

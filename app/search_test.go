@@ -247,3 +247,8 @@ func TestSearchZeroWeightSkipsThatRanking(t *testing.T) {
 	}
 	require.InDelta(t, 1, res.Results[0].Score, 1e-9, "normalised over the vector ranking alone")
 }
+
+func TestVectorTrustFor(t *testing.T) {
+	require.Equal(t, app.LocalVectorTrust, app.VectorTrustFor("local-hash-v1-384"))
+	require.Equal(t, 1.0, app.VectorTrustFor("text-embedding-3-small"))
+}

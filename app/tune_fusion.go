@@ -59,7 +59,8 @@ type TuneReport struct {
 
 // replayed is one search's candidates and what the user accepted.
 type replayed struct {
-	lex, vec []domain.MemoryID
+	query    string
+	lex, vec []domain.Ranked
 	accepted map[domain.MemoryID]bool
 }
 
@@ -112,7 +113,7 @@ func (x *FusionTuner) Tune(ctx context.Context, in TuneInput) (TuneReport, error
 		}
 	}
 	rep.Replayed = len(runs)
-	rep.Current = score(runs, in.Current.RRFK, in.Current.Weights, in.TopK)
+	rep.Current = score(runs, x.search.fusion, in.Current.RRFK, in.Current.Weights, in.TopK)
 	rep.Best = rep.Current
 	for _, k := range in.Ks {
 		for _, wl := range in.Weights {
@@ -121,7 +122,7 @@ func (x *FusionTuner) Tune(ctx context.Context, in TuneInput) (TuneReport, error
 				if k < 1 || k > domain.MaxRRFK || w.Validate() != nil {
 					continue
 				}
-				p := score(runs, k, w, in.TopK)
+				p := score(runs, x.search.fusion, k, w, in.TopK)
 				rep.Points = append(rep.Points, p)
 				// Strictly better only: on a tie the current setting stays.
 				if p.Hits > rep.Best.Hits || (p.Hits == rep.Best.Hits && p.MRR > rep.Best.MRR+1e-12) {
@@ -165,7 +166,7 @@ func (x *FusionTuner) replay(ctx context.Context, q domain.QueryLog) (replayed, 
 		return replayed{}, err
 	}
 	depth := min(ports.MaxIndexK, max(4*req.Limit, 50))
-	var r replayed
+	r := replayed{query: q.Query}
 	var err error
 	if x.search.d.Text != nil {
 		if r.lex, err = x.search.lexical(ctx, t, req, depth); err != nil {
@@ -180,14 +181,18 @@ func (x *FusionTuner) replay(ctx context.Context, q domain.QueryLog) (replayed, 
 	return r, nil
 }
 
-func score(runs []replayed, k int, w domain.Weights, topK int) TunePoint {
+// score replays runs fused as the live search would fuse them at k and w
+// (fuseWith adds the service's vector trust and per-query signals).
+func score(runs []replayed, fuseWith func(string, domain.Weights) domain.Fusion, k int, w domain.Weights, topK int) TunePoint {
 	p := TunePoint{RRFK: k, Weights: w}
 	if len(runs) == 0 {
 		return p
 	}
 	rr := 0.0
 	for _, r := range runs {
-		fused := domain.FuseRRF(r.lex, r.vec, w, k)
+		f := fuseWith(r.query, w)
+		f.K = k
+		fused := domain.Fuse(r.lex, r.vec, f)
 		for i, f := range fused {
 			if f.Score <= 0 || !r.accepted[f.ID] {
 				continue // a zero weight leaves that list's ids unranked

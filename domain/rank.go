@@ -2,7 +2,6 @@ package domain
 
 import (
 	"math"
-	"sort"
 )
 
 // DefaultRRFK is the k of reciprocal rank fusion (Cormack et al., 2009). It
@@ -50,57 +49,6 @@ type Fused struct {
 	Score       float64
 	LexicalRank int
 	VectorRank  int
-}
-
-// FuseRRF combines two rankings, best first, by weighted reciprocal rank
-// fusion: score(d) = Σ w_i / (k + rank_i(d)). Only ranks matter, not the raw
-// scores, so BM25 and cosine need no calibration against each other. k <= 0
-// means DefaultRRFK. Ties break by the better single rank, then by id, so the
-// order is deterministic. Duplicate ids within one list keep their first rank.
-func FuseRRF(lexical, vector []MemoryID, w Weights, k int) []Fused {
-	if k <= 0 {
-		k = DefaultRRFK
-	}
-	byID := make(map[MemoryID]*Fused, len(lexical)+len(vector))
-	out := make([]*Fused, 0, len(lexical)+len(vector))
-	get := func(id MemoryID) *Fused {
-		f, ok := byID[id]
-		if !ok {
-			f = &Fused{ID: id}
-			byID[id] = f
-			out = append(out, f)
-		}
-		return f
-	}
-	for i, id := range lexical {
-		f := get(id)
-		if f.LexicalRank == 0 {
-			f.LexicalRank = i + 1
-			f.Score += w.Lexical / float64(k+i+1)
-		}
-	}
-	for i, id := range vector {
-		f := get(id)
-		if f.VectorRank == 0 {
-			f.VectorRank = i + 1
-			f.Score += w.Vector / float64(k+i+1)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Score != b.Score {
-			return a.Score > b.Score
-		}
-		if ba, bb := bestRank(a), bestRank(b); ba != bb {
-			return ba < bb
-		}
-		return a.ID < b.ID
-	})
-	res := make([]Fused, len(out))
-	for i, f := range out {
-		res[i] = *f
-	}
-	return res
 }
 
 func bestRank(f *Fused) int {

@@ -48,6 +48,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rrfK := fs.Int("rrf-k", domain.DefaultRRFK, "k of reciprocal rank fusion")
 	center := fs.Float64("centering", app.DefaultCentering, "share of the user's mean vector subtracted from vector queries (negative: off)")
 	floor := fs.Float64("vector-floor", 0, "drop vector hits below this cosine similarity")
+	trust := fs.Float64("vector-trust", 0, "multiplier of the hybrid vector weight (0: the embedder's default, app.VectorTrustFor)")
+	short := fs.Int("short-query", app.DefaultShortQuery, "queries of at most this many words fuse at full vector weight (negative: none)")
+	gap := fs.Float64("gap-boost", app.DefaultGapBoost, "per-query weight boost of a ranking whose first hit stands out (negative: off)")
+	pin := fs.Float64("pin-gap", app.DefaultPinGap, "confidence at which a ranking keeps its first hit first when the other is unsure (negative: off)")
 	lw := fs.Float64("lexical-weight", domain.DefaultWeights.Lexical, "hybrid weight of the lexical ranking")
 	vw := fs.Float64("vector-weight", domain.DefaultWeights.Vector, "hybrid weight of the vector ranking")
 	if err := fs.Parse(args); err != nil {
@@ -57,7 +61,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	scores, err := evaluate(ctx, *dir, embedderConfig{Kind: *emb, URL: *embURL, Model: *embModel, APIKey: os.Getenv("ENGRAM_EMBED_API_KEY")}, w, domain.SearchMode(*misses), stdout, app.SearchDeps{RRFK: *rrfK, VectorFloor: *floor, Centering: *center})
+	scores, err := evaluate(ctx, *dir, embedderConfig{Kind: *emb, URL: *embURL, Model: *embModel, APIKey: os.Getenv("ENGRAM_EMBED_API_KEY")}, w, domain.SearchMode(*misses), stdout, app.SearchDeps{RRFK: *rrfK, VectorFloor: *floor, Centering: *center,
+		VectorTrust: *trust, ShortQuery: *short, GapBoost: *gap, PinGap: *pin})
 	if err != nil {
 		return err
 	}

@@ -66,3 +66,26 @@ func TestEvalConversationalSetReportsEveryTypeAndSplit(t *testing.T) {
 		require.Contains(t, out.String(), g)
 	}
 }
+
+// TestEvalHybridNeverLosesToItsParts is issue 14's bar on the
+// conversational set with the default fusion and the local embedder: on
+// every question type, hybrid recall@5 is at least the best single
+// ranking's and its NDCG@10 within 0.02 of it; overall, hybrid beats
+// lexical alone on recall@5 and NDCG@10.
+func TestEvalHybridNeverLosesToItsParts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests and searches the whole conversational set")
+	}
+	scores, err := evaluate(context.Background(), "../../testdata/conv", embedderConfig{}, domain.DefaultWeights, "", nil, app.SearchDeps{})
+	require.NoError(t, err)
+	hybrid, lexical, vector := scores[0], scores[1], scores[2]
+	require.Equal(t, domain.SearchHybrid, hybrid.Mode)
+	require.Greater(t, hybrid.R5, lexical.R5)
+	require.Greater(t, hybrid.NDCG10, lexical.NDCG10)
+	for _, typ := range []string{"single-hop", "multi-hop", "temporal", "open-domain"} {
+		h, l, v := hybrid.By[typ], lexical.By[typ], vector.By[typ]
+		require.NotNil(t, h, typ)
+		require.GreaterOrEqual(t, h.R5, max(l.R5, v.R5), "recall@5 on %s", typ)
+		require.GreaterOrEqual(t, h.NDCG10, max(l.NDCG10, v.NDCG10)-0.02, "ndcg@10 on %s", typ)
+	}
+}

@@ -42,7 +42,7 @@ func newSearchStack(ctx context.Context, st searchStore, ec embedderConfig, load
 }
 
 // newSearchStackWith is newSearchStack with tuning knobs (RRFK,
-// VectorFloor) taken from tune.
+// VectorFloor, Centering, VectorTrust, GapBoost, PinGap) taken from tune.
 func newSearchStackWith(ctx context.Context, st searchStore, ec embedderConfig, load bool, tune app.SearchDeps) (*searchStack, error) {
 	emb, err := wiring.NewEmbedder(ec)
 	if err != nil {
@@ -69,6 +69,7 @@ func newSearchStackWith(ctx context.Context, st searchStore, ec embedderConfig, 
 	}
 	s.Memories = app.NewMemoryService(app.MemoryDeps{Memories: st, Apps: st, Access: st, Observers: []app.ChangeObserver{s.Indexer}})
 	s.Search = app.NewSearchService(app.SearchDeps{Memories: st, Text: text, Vectors: s.Vectors, Embedder: emb, Reads: s.Memories,
-		RRFK: tune.RRFK, VectorFloor: tune.VectorFloor, Centering: tune.Centering})
+		RRFK: tune.RRFK, VectorFloor: tune.VectorFloor, Centering: tune.Centering,
+		VectorTrust: tune.VectorTrust, ShortQuery: tune.ShortQuery, GapBoost: tune.GapBoost, PinGap: tune.PinGap})
 	return s, nil
 }

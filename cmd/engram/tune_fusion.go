@@ -41,6 +41,10 @@ func runTuneFusion(ctx context.Context, args []string, stdout, stderr io.Writer)
 	create := fs.String("create-experiment", "", "store a draft experiment with this name: control = current, tuned = best")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	emb := fs.String("embedder", envOr("ENGRAM_EMBEDDER", "local"), "embedder: local or openai (must be the one the index was built with)")
+	trust := fs.Float64("vector-trust", 0, "multiplier of the hybrid vector weight on questions (0: the embedder's default)")
+	short := fs.Int("short-query", app.DefaultShortQuery, "queries of at most this many words fuse at full vector weight (negative: none)")
+	gap := fs.Float64("gap-boost", app.DefaultGapBoost, "per-query weight shift toward the ranking whose first hit stands out (negative: off)")
+	pin := fs.Float64("pin-gap", app.DefaultPinGap, "confidence at which a ranking keeps its first hit first when the other is unsure (negative: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,8 +72,9 @@ func runTuneFusion(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("tune-fusion: %w", err)
 	}
 	defer func() { _ = closeStore() }()
-	stack, err := newSearchStack(ctx, st, embedderConfig{Kind: *emb, URL: os.Getenv("ENGRAM_EMBED_URL"),
-		APIKey: os.Getenv("ENGRAM_EMBED_API_KEY"), Model: os.Getenv("ENGRAM_EMBED_MODEL")}, true)
+	stack, err := newSearchStackWith(ctx, st, embedderConfig{Kind: *emb, URL: os.Getenv("ENGRAM_EMBED_URL"),
+		APIKey: os.Getenv("ENGRAM_EMBED_API_KEY"), Model: os.Getenv("ENGRAM_EMBED_MODEL")}, true,
+		app.SearchDeps{VectorTrust: *trust, ShortQuery: *short, GapBoost: *gap, PinGap: *pin})
 	if err != nil {
 		return fmt.Errorf("tune-fusion: %w", err)
 	}
