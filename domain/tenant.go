@@ -66,6 +66,11 @@ const (
 	ScopeFeedbackWrite    Scope = "feedback:write"
 	ScopeExperimentsRead  Scope = "experiments:read"
 	ScopeExperimentsWrite Scope = "experiments:write"
+	// ScopeBackupRead exports the caller's own data as an archive;
+	// ScopeBackupWrite imports one into it (docs/archive.md). Neither is a
+	// default: a token must be granted them.
+	ScopeBackupRead  Scope = "backup:read"
+	ScopeBackupWrite Scope = "backup:write"
 )
 
 // DefaultUserScopes are what a locally minted token gets when none are asked

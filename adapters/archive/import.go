@@ -35,9 +35,11 @@ type ImportOptions struct {
 
 // TableReport is one table's outcome.
 type TableReport struct {
-	Table string `json:"table"`
-	Rows  int64  `json:"rows"`
-	ports.LoadResult
+	Table    string `json:"table"`
+	Rows     int64  `json:"rows"`
+	Inserted int    `json:"inserted"`
+	Updated  int    `json:"updated"`
+	Skipped  int    `json:"skipped"`
 }
 
 // Report is an import's outcome.
@@ -82,7 +84,7 @@ func Import(ctx context.Context, sink ports.ArchiveSink, r io.ReaderAt, size int
 		return Report{}, err
 	}
 	tables := importTables(src, o)
-	rep := Report{Format: src.kind(), DryRun: o.DryRun}
+	rep := Report{Format: src.kind(), DryRun: o.DryRun, Tables: []TableReport{}, Orgs: []domain.OrgID{}}
 	for _, t := range tables {
 		tr := TableReport{Table: t.Name}
 		err := src.each(t, func(member string, line int64, row ports.ArchiveRow) error {

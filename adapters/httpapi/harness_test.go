@@ -130,6 +130,8 @@ type envOptions struct {
 	// search, when set, indexes every memory the env's service writes and
 	// enables search (see searchStack); the store must be SQLite.
 	search bool
+	// archive, when set, enables export and import over the env's store.
+	archive *httpapi.ArchiveDeps
 }
 
 func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
@@ -169,6 +171,15 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	require.NoError(t, err)
 	if stack != nil {
 		srv.EnableSearch(stack.searcher(svc))
+	}
+	if o.archive != nil {
+		as := store.(interface {
+			ports.ArchiveSource
+			ports.ArchiveSink
+		})
+		d := *o.archive
+		d.Source, d.Sink = as, as
+		srv.EnableArchive(d)
 	}
 	return &env{t: t, iss: iss, server: srv, deps: hdeps, logs: logs}
 }

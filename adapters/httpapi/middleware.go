@@ -157,11 +157,15 @@ const tenantReason = "is not accepted; the tenant comes only from the access tok
 func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if req.ContentLength > s.cfg.BodyLimit {
-			return tooLarge(s.cfg.BodyLimit)
+		limit := s.cfg.BodyLimit
+		if l, ok := s.bodyLimits[c.Path()]; ok {
+			limit = l // a route with its own bound (archive import)
+		}
+		if req.ContentLength > limit {
+			return tooLarge(limit)
 		}
 		if req.Body != nil && req.Body != http.NoBody {
-			req.Body = http.MaxBytesReader(c.Response(), req.Body, s.cfg.BodyLimit)
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
 		}
 		return next(c)
 	}

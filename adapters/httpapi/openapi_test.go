@@ -13,6 +13,7 @@ import (
 
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/docs"
+	"github.com/engram-memory/engram/ports"
 )
 
 var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -156,6 +157,7 @@ func TestOpenAPIDocumentsEveryEnabledRoute(t *testing.T) {
 	s.EnableFeedback(&app.FeedbackService{}, &app.ExperimentService{})
 	s.EnableSearch(&app.ExperimentSearch{})
 	s.EnableSessions(&app.SessionService{})
+	s.EnableArchive(ArchiveDeps{Source: archiveStub{}, Sink: archiveStub{}})
 	served := map[string]string{}
 	for _, r := range s.e.Routes() {
 		key := strings.ToLower(r.Method) + " " + routeParam.ReplaceAllString(r.Path, "{$1}")
@@ -220,4 +222,10 @@ func TestOpenAPIMergeRefusesRedefinition(t *testing.T) {
 	// A section the base lacks is created.
 	require.NoError(t, mergeSection(base, map[string]any{"components": map[string]any{"parameters": map[string]any{"P": 1}}}, "f4", "components", "parameters"))
 	require.Contains(t, base["components"].(map[string]any)["parameters"], "P")
+}
+
+// archiveStub only has to be non-nil: the routes are listed, never called.
+type archiveStub struct {
+	ports.ArchiveSource
+	ports.ArchiveSink
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/engram-memory/engram/adapters/archive"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
@@ -64,6 +65,7 @@ func problemFor(err error, scheme string) problem {
 		ce   *app.ConflictError
 		se   *sizeError
 		he   *echo.HTTPError
+		arch *archive.Error
 		none = errors.Is(err, errNoCredentials)
 	)
 	switch {
@@ -85,6 +87,14 @@ func problemFor(err error, scheme string) problem {
 		return problem{Type: problemType("forbidden"), Title: "Forbidden", Status: http.StatusForbidden, Detail: fe.Reason}
 	case errors.Is(err, domain.ErrForbidden):
 		return problem{Type: problemType("forbidden"), Title: "Forbidden", Status: http.StatusForbidden}
+	case errors.As(err, &arch) && errors.Is(err, domain.ErrInvalid):
+		// An archive's fault: say where (member and line) and what.
+		where := arch.Member
+		if arch.Line > 0 {
+			where = fmt.Sprintf("%s:%d", arch.Member, arch.Line)
+		}
+		return problem{Type: problemType("invalid-archive"), Title: "Invalid archive", Status: http.StatusBadRequest,
+			Detail: arch.Error(), Errors: []fieldError{{Field: where, Reason: arch.Err.Error()}}}
 	case errors.As(err, &ve):
 		return problem{Type: problemType("invalid"), Title: "Invalid request", Status: http.StatusBadRequest,
 			Detail: ve.Error(), Errors: []fieldError{{Field: ve.Field, Reason: ve.Reason}}}

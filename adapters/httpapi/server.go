@@ -78,6 +78,8 @@ type Server struct {
 	// scopes records each API route's scope ("GET /api/v1/stats") so a
 	// test can hold docs/openapi.yaml's x-required-scope to it.
 	scopes map[string]domain.Scope
+	// bodyLimits overrides Config.BodyLimit per route path.
+	bodyLimits map[string]int64
 }
 
 // New validates cfg and deps and builds the router.

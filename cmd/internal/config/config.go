@@ -31,6 +31,7 @@ type Config struct {
 	AuthServers      string
 	InsecureLocalKey bool
 	BodyLimit        int64
+	ImportMaxBytes   int64
 	TLSCert          string
 	TLSKey           string
 	LogLevel         string
@@ -126,6 +127,14 @@ var settings = []setting{
 			return errors.New("must be an integer of at least 1024")
 		}
 		c.BodyLimit = n
+		return nil
+	}},
+	{"import-max-bytes", "ENGRAM_IMPORT_MAX_BYTES", "67108864", "Maximum archive upload to POST /api/v1/import in bytes", false, func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			return errors.New("must be an integer of at least 1024")
+		}
+		c.ImportMaxBytes = n
 		return nil
 	}},
 	{"tls-cert", "ENGRAM_TLS_CERT", "", "TLS certificate file (serve HTTPS, enables HSTS)", false, str(func(c *Config) *string { return &c.TLSCert })},

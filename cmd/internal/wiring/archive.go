@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/adapters/pgstore"
 	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/app"
@@ -75,4 +76,21 @@ func OpenArchiveStore(ctx context.Context, cfg config.Config) (ArchiveBackend, e
 	}
 	ix := app.NewIndexer(app.IndexerDeps{Memories: st, Scanner: st, Text: text})
 	return ArchiveBackend{Store: st, Profile: profile, SchemaVersion: version, Indexer: ix, Close: closeFn}, nil
+}
+
+// archiveDeps serves the export and import routes from the undecorated
+// store (the archive ports are its own, beside the decorated memory port),
+// indexing imported memories through the system's Indexer.
+func (s *System) archiveDeps() httpapi.ArchiveDeps {
+	st, ok := s.raw.(ArchiveStore)
+	if !ok {
+		return httpapi.ArchiveDeps{}
+	}
+	version, _ := LatestPostgresMigration()
+	d := httpapi.ArchiveDeps{Source: st, Sink: st, MaxImportBytes: s.Config.ImportMaxBytes,
+		SchemaVersion: version, Profile: s.storeName}
+	if s.Indexer != nil {
+		d.Changed = s.Indexer.MemoriesChanged
+	}
+	return d
 }

@@ -202,6 +202,7 @@ func (s *System) buildTransports() error {
 	api.EnableFeedback(s.Feedback, s.Experiments)
 	api.EnableSessions(s.SessionSvc)
 	api.EnableIdempotency(s.Idempotency)
+	api.EnableArchive(s.archiveDeps())
 	deps := mcpserver.Deps{Memories: s.Memories, Verifier: s.Verifier, Searcher: s.Searcher, Sessions: s.SessionSvc}
 	if s.RateLimits != nil {
 		deps.Limits = s.RateLimits
