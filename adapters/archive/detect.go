@@ -3,8 +3,7 @@ package archive
 import (
 	"archive/zip"
 	"io"
-
-	"github.com/engram-memory/engram/domain"
+	"time"
 )
 
 // detect recognises a file by its content, not its name: a zip with
@@ -27,7 +26,19 @@ func detect(r io.ReaderAt, size int64, l Limits) (source, error) {
 				return native{rd}, nil
 			}
 		}
+		for _, f := range zr.File {
+			if f.Name == "memories.json" {
+				return parseOpenMemory(zr, l, time.Now())
+			}
+		}
 		return nil, invalid("", 0, "a zip file, but neither an Engram archive (no %s) nor an OpenMemory backup (no memories.json)", ManifestName)
 	}
-	return nil, &Error{Err: domain.Invalid("file", "not an Engram archive, an OpenMemory backup zip or a mem0 JSON export")}
+	if size > l.MaxForeignJSON {
+		return nil, invalid("mem0.json", 0, "larger than the limit of %d bytes", l.MaxForeignJSON)
+	}
+	raw, err := readLimited(io.NewSectionReader(r, 0, size), l.MaxForeignJSON, "mem0.json")
+	if err != nil {
+		return nil, err
+	}
+	return parseMem0(raw, time.Now())
 }

@@ -83,6 +83,9 @@ func Import(ctx context.Context, sink ports.ArchiveSink, r io.ReaderAt, size int
 	if err != nil {
 		return Report{}, err
 	}
+	if src.kind() != "engram" && o.Tenant == nil {
+		return Report{}, fmt.Errorf("archive: a %s file names no Engram org or user: import it for one user (--org and --user, or through the API): %w", src.kind(), domain.ErrInvalid)
+	}
 	tables := importTables(src, o)
 	rep := Report{Format: src.kind(), DryRun: o.DryRun, Tables: []TableReport{}, Orgs: []domain.OrgID{}}
 	for _, t := range tables {

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -150,4 +151,16 @@ func (c caller) request2(method, target, contentType string, body []byte) *httpt
 	req := c.request(method, target, string(body))
 	req.Header.Set("Content-Type", contentType)
 	return c.e.serve(req)
+}
+
+func TestImportTakesAMem0Export(t *testing.T) {
+	e := newEnv(t, withArchive(0))
+	raw, err := os.ReadFile("../archive/testdata/mem0/get_all.json")
+	require.NoError(t, err)
+	alex := e.user("acme", "alex", backupScopes...)
+	rec := alex.request2(http.MethodPost, "/api/v1/import", "application/json", raw)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.Contains(t, rec.Body.String(), `"format":"mem0"`)
+	page := decode[pageJSON](t, alex.do(http.MethodGet, "/api/v1/memories", nil), http.StatusOK)
+	require.Len(t, page.Items, 3)
 }

@@ -29,7 +29,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dry := fs.Bool("dry-run", false, "report what would change and change nothing")
 	batch := fs.Int("batch", 1000, "rows per transaction")
 	checkpoint := fs.String("checkpoint", "", "progress file for resuming (default FILE.checkpoint)")
-	org := fs.String("org", "", "land every row in this org (with --user): rewrites the file's tenants")
+	org := fs.String("org", "", "land every row in this org (with --user): rewrites the file's tenants; required for OpenMemory and mem0 files")
 	user := fs.String("user", "", "land every row with this user (with --org)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := interleaved(fs, args); err != nil {
