@@ -45,7 +45,7 @@ type SearchDeps struct {
 	// is lexical at heart and should not vote like a semantic model.
 	VectorTrust float64
 	// ShortQuery: queries of at most this many words (after stop words)
-	// fuse at full vector weight, whatever VectorTrust; 0 means
+	// are keyword queries, fused by plain weighted RRF; 0 means
 	// DefaultShortQuery, negative means none.
 	ShortQuery int
 	// GapBoost and PinGap are domain.Fusion's per-query signals; 0 means

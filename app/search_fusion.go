@@ -16,8 +16,8 @@ const (
 	// DefaultPinGap: a ranking whose first score is this far above its
 	// third, while the other's is not, keeps its first hit first.
 	DefaultPinGap = 0.4
-	// DefaultShortQuery: a query of at most this many words is a keyword
-	// query, not a question.
+	// DefaultShortQuery: a query of at most this many words (after stop
+	// words) is a keyword query, not a question.
 	DefaultShortQuery = 4
 	// LocalVectorTrust is the local hashing embedder's vote next to BM25.
 	LocalVectorTrust = 0.1
@@ -33,16 +33,20 @@ func VectorTrustFor(model string) float64 {
 	return 1
 }
 
-// fusion is the domain.Fusion of one hybrid search for query with weights w.
+// fusion is the domain.Fusion of one hybrid search for query with weights
+// w. A keyword query (at most ShortQuery words after stop words) is fused by
+// plain weighted RRF: there BM25 misses other word forms and misspellings
+// that the embedder's character n-grams catch. A question gets the vector
+// trust and the per-query signals: on many words the hashing embedder's
+// vector is a blur of them all, which BM25's IDF weighting beats.
 func (s *SearchService) fusion(query string, w domain.Weights) domain.Fusion {
-	f := domain.Fusion{K: s.d.RRFK, Weights: w, GapBoost: max(0, s.d.GapBoost), PinGap: max(0, s.d.PinGap)}
-	if s.d.VectorTrust > 0 && w.Lexical > 0 && len(domain.QueryTerms(query)) > s.d.ShortQuery {
-		// Trust scales the vector side of hybrid only (a vector-only
-		// search is the vector ranking whatever the trust), and only for
-		// questions: on a keyword or two, BM25 misses other word forms and
-		// misspellings that the embedder's character n-grams catch, while
-		// on a question of many words the embedder's vector is a blur of
-		// them all that BM25's IDF weighting beats.
+	f := domain.Fusion{K: s.d.RRFK, Weights: w}
+	if len(domain.QueryTerms(query)) <= s.d.ShortQuery {
+		return f
+	}
+	f.GapBoost, f.PinGap = max(0, s.d.GapBoost), max(0, s.d.PinGap)
+	if s.d.VectorTrust > 0 && w.Lexical > 0 {
+		// A vector-only search is the vector ranking whatever the trust.
 		f.Weights.Vector *= s.d.VectorTrust
 	}
 	return f
