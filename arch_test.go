@@ -72,6 +72,14 @@ func forbidden(rel, imp string) string {
 		if !isStd(imp) && !(internal && (top(irel) == "domain" || top(irel) == "ports" || top(irel) == "app")) {
 			return "app may import domain and ports only (no adapters, no client libraries)"
 		}
+	case "cmd":
+		// One composition root: engram's subcommands open backends
+		// through cmd/internal/wiring, never by importing one themselves.
+		other := strings.SplitN(irel, "/", 3)
+		if strings.HasPrefix(rel, "cmd/engram") && !strings.HasPrefix(rel, "cmd/engramd") && internal &&
+			len(other) >= 2 && other[0] == "adapters" && backendAdapters[other[1]] {
+			return "cmd/engram chooses no backend: open it through cmd/internal/wiring"
+		}
 	case "contracttest":
 		if internal && top(irel) != "domain" && top(irel) != "ports" && top(irel) != "contracttest" {
 			return "contracttest may import domain and ports only"
@@ -97,6 +105,14 @@ func forbidden(rel, imp string) string {
 	return ""
 }
 
+// backendAdapters are the adapters that choose where data lives or how it is
+// computed; transports and token handling (httpapi, mcpserver, jwtauth) are
+// not backends.
+var backendAdapters = map[string]bool{
+	"sqlitestore": true, "pgstore": true, "valkeystore": true, "inproc": true, "qdrantindex": true,
+	"esindex": true, "openaiembed": true, "localembed": true, "resilience": true, "telemetry": true,
+}
+
 func TestForbiddenCatchesViolations(t *testing.T) {
 	cases := []struct{ rel, imp string }{
 		{"domain", "github.com/lib/pq"},
@@ -107,6 +123,9 @@ func TestForbiddenCatchesViolations(t *testing.T) {
 		{"adapters/pgstore", module + "/app"},
 		{"adapters/pgstore", module + "/adapters/sqlitestore"},
 		{"contracttest", module + "/adapters/inproc"},
+		{"cmd/engram", module + "/adapters/sqlitestore"},
+		{"cmd/engram", module + "/adapters/qdrantindex"},
+		{"cmd/engram", module + "/adapters/valkeystore"},
 	}
 	for _, c := range cases {
 		if forbidden(c.rel, c.imp) == "" {
@@ -115,5 +134,15 @@ func TestForbiddenCatchesViolations(t *testing.T) {
 	}
 	if r := forbidden("app", module+"/ports"); r != "" {
 		t.Errorf("app importing ports refused: %s", r)
+	}
+	for _, ok := range []struct{ rel, imp string }{
+		{"cmd/engram", module + "/adapters/jwtauth"},
+		{"cmd/engram", module + "/cmd/internal/wiring"},
+		{"cmd/internal/wiring", module + "/adapters/sqlitestore"},
+		{"cmd/engramd", module + "/adapters/telemetry"},
+	} {
+		if r := forbidden(ok.rel, ok.imp); r != "" {
+			t.Errorf("%s importing %s refused: %s", ok.rel, ok.imp, r)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -35,23 +36,8 @@ func newStore(t testing.TB, o valkeystore.Options) *valkeystore.Store {
 	s, err := valkeystore.Open(context.Background(), valkeystore.Config{URL: testURL(t), Options: o})
 	require.NoError(t, err)
 	t.Cleanup(func() {
-		c := s.Client()
-		ctx := context.Background()
-		var cursor uint64
-		for {
-			e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(o.Prefix+":*").Count(1000).Build()).AsScanEntry()
-			if err != nil {
-				t.Errorf("cleanup scan: %v", err)
-				break
-			}
-			if len(e.Elements) > 0 {
-				if err := c.Do(ctx, c.B().Unlink().Key(e.Elements...).Build()).Error(); err != nil {
-					t.Errorf("cleanup unlink: %v", err)
-				}
-			}
-			if cursor = e.Cursor; cursor == 0 {
-				break
-			}
+		if _, err := s.DeletePrefixed(context.Background()); err != nil {
+			t.Errorf("cleanup: %v", err)
 		}
 		require.NoError(t, s.Close())
 	})
@@ -84,6 +70,28 @@ func TestOpenRefusesBadURLAndUnreachableServer(t *testing.T) {
 	_, err = valkeystore.Open(context.Background(), valkeystore.Config{URL: "redis://127.0.0.1:1", DialTimeout: time.Second})
 	require.ErrorIs(t, err, domain.ErrUnavailable)
 	require.Less(t, time.Since(start), 3*time.Second)
+}
+
+func TestDeletePrefixedDeletesOnlyItsPrefix(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, b := newStore(t, valkeystore.Options{}), newStore(t, valkeystore.Options{})
+	until := time.Now().Add(time.Hour)
+	for i := range 1500 { // more than one SCAN page
+		_, err := a.Remember(ctx, fmt.Sprintf("jti-%d", i), until)
+		require.NoError(t, err)
+	}
+	_, err := b.Remember(ctx, "kept", until)
+	require.NoError(t, err)
+	n, err := a.DeletePrefixed(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1500, n)
+	fresh, err := a.Remember(ctx, "jti-7", until)
+	require.NoError(t, err)
+	require.True(t, fresh, "the key was deleted")
+	fresh, err = b.Remember(ctx, "kept", until)
+	require.NoError(t, err)
+	require.False(t, fresh, "another prefix is untouched")
 }
 
 func TestMaxMemoryPolicy(t *testing.T) {

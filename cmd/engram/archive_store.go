@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -12,35 +11,20 @@ import (
 	"github.com/engram-memory/engram/cmd/internal/wiring"
 )
 
-// archiveStoreFlags are the flags every archive command takes to name a store:
-// the engramd settings of the same names, defaulting to their ENGRAM_*
-// variables through config.Load.
-type archiveStoreFlags struct {
-	dataDir, pgURL string
-	getenv         func(string) string
+// archiveStoreFlags are the flags every archive command takes to name a
+// store: engramd's --data-dir and --postgres-url, defaulting to their
+// ENGRAM_* variables.
+type archiveStoreFlags struct{ cc *config.Command }
+
+func addArchiveStoreFlags(fs *flag.FlagSet, getenv func(string) string) *archiveStoreFlags {
+	return &archiveStoreFlags{cc: config.ForCommand(fs, getenv, "data-dir", "postgres-url")}
 }
 
-func addArchiveStoreFlags(fs *flag.FlagSet) *archiveStoreFlags {
-	s := &archiveStoreFlags{getenv: os.Getenv}
-	fs.StringVar(&s.dataDir, "data-dir", "", "data directory of the embedded store (ENGRAM_DATA_DIR)")
-	fs.StringVar(&s.pgURL, "postgres-url", "", "PostgreSQL URL instead of the embedded store (ENGRAM_POSTGRES_URL)")
-	return s
-}
-
-// config is engramd's configuration with the store flags applied.
-func (s *archiveStoreFlags) config() (config.Config, error) {
-	var args []string
-	if s.dataDir != "" {
-		args = append(args, "--data-dir", s.dataDir)
-	}
-	if s.pgURL != "" {
-		args = append(args, "--postgres-url", s.pgURL)
-	}
-	return config.Load(args, s.getenv)
-}
-
+// open opens the store after the flags are parsed. Unlike other commands,
+// archive commands migrate PostgreSQL (unless ENGRAM_NO_MIGRATE): a restore
+// lands on a fresh database.
 func (s *archiveStoreFlags) open(ctx context.Context) (wiring.ArchiveBackend, error) {
-	cfg, err := s.config()
+	cfg, err := s.cc.Load()
 	if err != nil {
 		return wiring.ArchiveBackend{}, err
 	}

@@ -17,7 +17,7 @@ func init() {
 	})
 }
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var kinds []string
 	for name := range commands {
 		if k, ok := strings.CutPrefix(name, "bench-"); ok {
@@ -32,5 +32,5 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !ok {
 		return fmt.Errorf("bench: unknown benchmark %q (have %s)", args[0], strings.Join(kinds, ", "))
 	}
-	return c.run(ctx, args[1:], stdout, stderr)
+	return c.run(ctx, args[1:], getenv, stdout, stderr)
 }

@@ -38,7 +38,7 @@ func init() {
 // port (embedded store in a temporary directory unless --data-dir), binds a
 // token to an Ed25519 DPoP key, and measures the same operations through
 // HTTP and directly on MemoryService.
-func runBenchHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runBenchHTTP(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench http", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	duration := fs.Duration("duration", 5*time.Second, "time per measurement (bounded)")

@@ -5,18 +5,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"time"
 
-	"github.com/engram-memory/engram/adapters/pgstore"
-	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/cmd/internal/loadgen"
+	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 func init() {
@@ -31,7 +32,7 @@ func init() {
 // with indexing, then searches that user in each mode. Everything goes
 // through the app layer (SearchService and Indexer), the HTTP stack is not
 // included.
-func runBenchSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runBenchSearch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench-search", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	userN := fs.Int("user-memories", 10_000, "memories of the searched user")
@@ -57,58 +58,56 @@ func runBenchSearch(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *total < *userN {
 		return fmt.Errorf("bench-search: --total must be at least --user-memories")
 	}
-	var st searchStore
-	if *pgURL != "" {
-		if _, err := pgstore.Migrate(ctx, *pgURL, pgstore.Up); err != nil {
-			return err
-		}
-		s, err := pgstore.Open(ctx, pgstore.Config{URL: *pgURL})
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		st = s
-	} else {
-		dir, err := os.MkdirTemp("", "engram-bench-search-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		s, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(dir, "engram.db")})
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		st = s
-	}
-	stack, err := newSearchStack(ctx, st, embedderConfig{}, false)
+	dir, err := os.MkdirTemp("", "engram-bench-search-")
 	if err != nil {
 		return err
 	}
-	defer stack.Memories.Close()
-	fmt.Fprintf(stdout, "bench search: %s, GOMAXPROCS=%d, store %T, %d memories for the user among %d\n",
-		cpuModel(), runtimeProcs(), st, *userN, *total)
+	defer os.RemoveAll(dir)
+	// Only what the flags say: a benchmark must never pick up the
+	// environment's production database.
+	env := map[string]string{"ENGRAM_DATA_DIR": dir, "ENGRAM_POSTGRES_URL": *pgURL}
+	cfg, err := config.Load(nil, func(k string) string { return env[k] })
+	if err != nil {
+		return err
+	}
+	b, err := wiring.OpenStore(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	search, err := wiring.OpenSearch(ctx, cfg, b)
+	if err != nil {
+		return err
+	}
+	defer search.Close()
+	stack, err := wiring.NewCore(ctx, b, search, wiring.CoreOptions{})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	fmt.Fprintf(stdout, "bench search: %s, GOMAXPROCS=%d, store %s, %d memories for the user among %d\n",
+		cpuModel(), runtimeProcs(), b.Name, *userN, *total)
 
 	gen := newTextGen(7)
 	target := domain.Tenant{OrgID: "bench-org", UserID: "bench-user"}
 	start := time.Now()
-	n, err := benchIngest(ctx, stack, target, *userN, gen)
+	n, err := benchIngest(ctx, b.Memories, stack.Indexer, target, *userN, gen)
 	if err != nil {
 		return err
 	}
 	for u := 0; n < *total; u++ {
 		t := domain.Tenant{OrgID: domain.OrgID(fmt.Sprintf("org-%d", u%50)), UserID: domain.UserID(fmt.Sprintf("user-%d", u))}
-		k, err := benchIngest(ctx, stack, t, min(*perUser, *total-n), gen)
+		k, err := benchIngest(ctx, b.Memories, stack.Indexer, t, min(*perUser, *total-n), gen)
 		if err != nil {
 			return err
 		}
 		n += k
 	}
 	el := time.Since(start)
-	if pg, ok := st.(*pgstore.Store); ok {
+	if b.Name == "postgres" {
 		// What autovacuum would do shortly after a bulk load; without fresh
 		// statistics the planner misjudges the GIN and tenant indexes.
-		if _, err := pg.DB().ExecContext(ctx, `ANALYZE memories; ANALYZE memory_search`); err != nil {
+		if _, err := b.DB.ExecContext(ctx, `ANALYZE memories; ANALYZE memory_search`); err != nil {
 			return err
 		}
 	}
@@ -131,7 +130,7 @@ func runBenchSearch(ctx context.Context, args []string, stdout, stderr io.Writer
 // benchIngest writes n memories for t in batches through the store and the
 // indexer, the path a bulk import takes, pipelined: batch i is indexed while
 // batch i+1 is written (SQLite has one writer; embedding needs the CPU).
-func benchIngest(ctx context.Context, s *searchStack, t domain.Tenant, n int, gen *textGen) (int, error) {
+func benchIngest(ctx context.Context, st ports.MemoryStore, ix *app.Indexer, t domain.Tenant, n int, gen *textGen) (int, error) {
 	const batch = 500
 	now := time.Now()
 	written := make(chan []domain.MemoryID, 2)
@@ -140,7 +139,7 @@ func benchIngest(ctx context.Context, s *searchStack, t domain.Tenant, n int, ge
 		var first error
 		for ids := range written {
 			if first == nil {
-				first = s.Indexer.Sync(ctx, t, ids)
+				first = ix.Sync(ctx, t, ids)
 			}
 		}
 		indexErr <- first
@@ -159,7 +158,7 @@ func benchIngest(ctx context.Context, s *searchStack, t domain.Tenant, n int, ge
 			ms[i], ids[i] = m, m.ID
 		}
 		if err == nil {
-			if _, err = s.Store.CreateBatch(ctx, t, ms); err == nil {
+			if _, err = st.CreateBatch(ctx, t, ms); err == nil {
 				written <- ids
 				done += size
 			}

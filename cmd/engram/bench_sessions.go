@@ -8,13 +8,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/engram-memory/engram/adapters/valkeystore"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -37,15 +38,11 @@ type benchSessionsFlags struct {
 	skipContext    bool
 }
 
-func runBenchSessions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runBenchSessions(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var f benchSessionsFlags
 	fs := flag.NewFlagSet("bench-sessions", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	def := os.Getenv("ENGRAM_VALKEY_URL")
-	if def == "" {
-		def = "redis://127.0.0.1:6379"
-	}
-	fs.StringVar(&f.valkeyURL, "valkey-url", def, "Valkey/Redis to measure (default $ENGRAM_VALKEY_URL or loopback)")
+	cc := config.ForCommand(fs, getenv, "valkey-url")
 	fs.IntVar(&f.ops, "ops", 20000, "latency samples of each of PING, replay check and rate decision")
 	fs.IntVar(&f.appendEvents, "append-events", 200000, "events to append in the throughput run")
 	fs.IntVar(&f.batch, "batch", 100, "events per pipelined round trip")
@@ -63,23 +60,31 @@ func runBenchSessions(ctx context.Context, args []string, stdout, stderr io.Writ
 	if f.ops < 100 || f.batch < 1 || f.workers < 1 || f.appendEvents < f.batch {
 		return fmt.Errorf("bench-sessions: need --ops >= 100, --batch >= 1, --workers >= 1, --append-events >= --batch")
 	}
+	cfg, err := loadCommandConfig(cc)
+	if err != nil {
+		return fmt.Errorf("bench-sessions: %w", err)
+	}
+	if cfg.ValkeyURL == "" {
+		cfg.ValkeyURL = "redis://127.0.0.1:6379"
+	}
+	f.valkeyURL = cfg.ValkeyURL
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	prefix := "engram-bench-" + hex.EncodeToString(b[:])
-	s, err := valkeystore.Open(ctx, valkeystore.Config{URL: f.valkeyURL, Options: valkeystore.Options{Prefix: prefix, MaxEvents: domain.MaxSessionEvents}})
+	cfg.ValkeyPrefix = "engram-bench-" + hex.EncodeToString(b[:])
+	s, err := wiring.OpenCaches(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	defer func() {
-		n, err := deletePrefix(context.WithoutCancel(ctx), s)
+		n, err := s.Admin.DeletePrefixed(context.WithoutCancel(ctx))
 		if err != nil {
-			fmt.Fprintf(stderr, "bench-sessions: cleanup of %s:* failed: %v\n", prefix, err)
+			fmt.Fprintf(stderr, "bench-sessions: cleanup of %s:* failed: %v\n", cfg.ValkeyPrefix, err)
 			return
 		}
-		fmt.Fprintf(stdout, "cleanup: deleted %d keys under %s:*\n", n, prefix)
+		fmt.Fprintf(stdout, "cleanup: deleted %d keys under %s:*\n", n, cfg.ValkeyPrefix)
 	}()
-	if policy, err := s.MaxMemoryPolicy(ctx); err == nil {
+	if policy, err := s.Admin.MaxMemoryPolicy(ctx); err == nil {
 		fmt.Fprintf(stdout, "valkey %s  maxmemory-policy=%s\n\n", f.valkeyURL, policy)
 	}
 	if err := benchLatencies(ctx, s, f, stdout); err != nil {
@@ -96,7 +101,7 @@ func runBenchSessions(ctx context.Context, args []string, stdout, stderr io.Writ
 
 // benchLatencies interleaves PING, replay check and rate decision so that
 // whatever else loads the machine affects the three alike.
-func benchLatencies(ctx context.Context, s *valkeystore.Store, f benchSessionsFlags, w io.Writer) error {
+func benchLatencies(ctx context.Context, s wiring.Caches, f benchSessionsFlags, w io.Writer) error {
 	ping := make([]time.Duration, 0, f.ops)
 	replay := make([]time.Duration, 0, f.ops)
 	rate := make([]time.Duration, 0, f.ops)
@@ -104,24 +109,24 @@ func benchLatencies(ctx context.Context, s *valkeystore.Store, f benchSessionsFl
 	lim := ports.RateLimit{Burst: 1 << 30, Period: time.Second}
 	// Warm up: connections, script cache.
 	for range 200 {
-		if err := s.Ping(ctx); err != nil {
+		if err := s.Admin.Ping(ctx); err != nil {
 			return err
 		}
-		if _, err := s.Allow(ctx, "warm", lim, 1); err != nil {
+		if _, err := s.Limiter.Allow(ctx, "warm", lim, 1); err != nil {
 			return err
 		}
 	}
 	for i := range f.ops {
 		t0 := time.Now()
-		if err := s.Ping(ctx); err != nil {
+		if err := s.Admin.Ping(ctx); err != nil {
 			return err
 		}
 		t1 := time.Now()
-		if _, err := s.Remember(ctx, fmt.Sprintf("jti-%d", i), until); err != nil {
+		if _, err := s.Replay.Remember(ctx, fmt.Sprintf("jti-%d", i), until); err != nil {
 			return err
 		}
 		t2 := time.Now()
-		if _, err := s.Allow(ctx, "bench", lim, 1); err != nil {
+		if _, err := s.Limiter.Allow(ctx, "bench", lim, 1); err != nil {
 			return err
 		}
 		t3 := time.Now()
@@ -141,7 +146,7 @@ func benchLatencies(ctx context.Context, s *valkeystore.Store, f benchSessionsFl
 	return nil
 }
 
-func benchAppend(ctx context.Context, s *valkeystore.Store, f benchSessionsFlags, w io.Writer) error {
+func benchAppend(ctx context.Context, s wiring.Caches, f benchSessionsFlags, w io.Writer) error {
 	tn := domain.Tenant{OrgID: "bench", UserID: "appender"}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -160,7 +165,7 @@ func benchAppend(ctx context.Context, s *valkeystore.Store, f benchSessionsFlags
 				for k := range es {
 					es[k] = domain.SessionEvent{ID: domain.NewID(now), Role: domain.RoleUser, Text: "the quick brown fox jumps over the lazy dog", CreatedAt: now}
 				}
-				if err := s.AppendBatch(ctx, tn, domain.SessionID(fmt.Sprintf("append-%d-%d", wk, j%16)), es); err != nil {
+				if err := s.Admin.AppendBatch(ctx, tn, domain.SessionID(fmt.Sprintf("append-%d-%d", wk, j%16)), es); err != nil {
 					errs <- err
 					return
 				}
@@ -193,25 +198,3 @@ func summarize(lat []time.Duration) latencySummary {
 }
 
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
-
-// deletePrefix removes every key the run wrote.
-func deletePrefix(ctx context.Context, s *valkeystore.Store) (int, error) {
-	c := s.Client()
-	n := 0
-	var cursor uint64
-	for {
-		e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(s.Prefix()+":*").Count(1000).Build()).AsScanEntry()
-		if err != nil {
-			return n, err
-		}
-		if len(e.Elements) > 0 {
-			if err := c.Do(ctx, c.B().Unlink().Key(e.Elements...).Build()).Error(); err != nil {
-				return n, err
-			}
-			n += len(e.Elements)
-		}
-		if cursor = e.Cursor; cursor == 0 {
-			return n, nil
-		}
-	}
-}

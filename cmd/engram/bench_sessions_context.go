@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/engram-memory/engram/adapters/sqlitestore"
-	"github.com/engram-memory/engram/adapters/valkeystore"
 	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -67,19 +67,24 @@ func (c *benchCorpus) query() string {
 // benchContext loads the memories into SQLite with its FTS5 index (the
 // embedded profile), fills one Valkey session, and times
 // SessionService.Context with the TextFinder.
-func benchContext(ctx context.Context, vs *valkeystore.Store, f benchSessionsFlags, w io.Writer) error {
+func benchContext(ctx context.Context, caches wiring.Caches, f benchSessionsFlags, w io.Writer) error {
+	vs := caches.Sessions
 	dir, err := os.MkdirTemp("", "engram-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(dir, "engram.db")})
+	cfg, err := config.Load(nil, func(k string) string { return map[string]string{"ENGRAM_DATA_DIR": dir}[k] })
+	if err != nil {
+		return err
+	}
+	st, err := wiring.OpenStore(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	p := domain.Principal{OrgID: "bench", UserID: "ctx", Scopes: domain.DefaultUserScopes, ClientID: "bench"}
-	text := st.TextIndex()
+	text := st.Text
 	corpus := newBenchCorpus()
 
 	start := time.Now()
@@ -96,7 +101,7 @@ func benchContext(ctx context.Context, vs *valkeystore.Store, f benchSessionsFla
 			ms = append(ms, m)
 			docs = append(docs, ports.TextDoc{ID: m.ID, Text: m.Text, AppID: m.AppID, CreatedAt: m.CreatedAt})
 		}
-		if _, err := st.CreateBatch(ctx, p.Tenant(), ms); err != nil {
+		if _, err := st.Memories.CreateBatch(ctx, p.Tenant(), ms); err != nil {
 			return err
 		}
 		if err := text.Index(ctx, p.Tenant(), docs); err != nil {
@@ -117,12 +122,12 @@ func benchContext(ctx context.Context, vs *valkeystore.Store, f benchSessionsFla
 		evs = append(evs, domain.SessionEvent{ID: domain.NewID(at), Role: role, Text: corpus.sentence(i), CreatedAt: at})
 	}
 	for i := 0; i < len(evs); i += 100 {
-		if err := vs.AppendBatch(ctx, p.Tenant(), sid, evs[i:min(i+100, len(evs))]); err != nil {
+		if err := caches.Admin.AppendBatch(ctx, p.Tenant(), sid, evs[i:min(i+100, len(evs))]); err != nil {
 			return err
 		}
 	}
 
-	mem := app.NewMemoryService(app.MemoryDeps{Memories: st, Apps: st, Access: st})
+	mem := app.NewMemoryService(app.MemoryDeps{Memories: st.Memories, Apps: st.Apps, Access: st.Access})
 	svc := app.NewSessionService(app.SessionDeps{Sessions: vs, Memories: mem, Finder: app.TextFinder{Text: text, Memories: mem}})
 	lat := make([]time.Duration, 0, f.contextRuns)
 	found := 0

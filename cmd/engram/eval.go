@@ -7,11 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
-	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -37,13 +39,11 @@ type evalQuery struct {
 	Split string `json:"split"`
 }
 
-func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("data", "testdata/eval", "directory holding memories.jsonl and queries.jsonl (testdata/conv: the conversational set)")
-	emb := fs.String("embedder", "local", "embedder: local or openai")
-	embURL := fs.String("embed-url", os.Getenv("ENGRAM_EMBED_URL"), "OpenAI-compatible base URL ending in /v1 (openai embedder)")
-	embModel := fs.String("embed-model", os.Getenv("ENGRAM_EMBED_MODEL"), "embedding model (openai embedder)")
+	cc := config.ForCommand(fs, getenv, "embedder", "embed-url", "embed-model")
 	misses := fs.String("show-misses", "", "print the queries this mode (hybrid, lexical, vector) answers with nothing relevant in the top 10")
 	rrfK := fs.Int("rrf-k", domain.DefaultRRFK, "k of reciprocal rank fusion")
 	center := fs.Float64("centering", app.DefaultCentering, "share of the user's mean vector subtracted from vector queries (negative: off)")
@@ -61,7 +61,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	scores, err := evaluate(ctx, *dir, embedderConfig{Kind: *emb, URL: *embURL, Model: *embModel, APIKey: os.Getenv("ENGRAM_EMBED_API_KEY")}, w, domain.SearchMode(*misses), stdout, app.SearchDeps{RRFK: *rrfK, VectorFloor: *floor, Centering: *center,
+	cfg, err := loadCommandConfig(cc)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	scores, err := evaluate(ctx, *dir, cfg, w, domain.SearchMode(*misses), stdout, app.SearchDeps{RRFK: *rrfK, VectorFloor: *floor, Centering: *center,
 		VectorTrust: *trust, ShortQuery: *short, GapBoost: *gap, PinGap: *pin})
 	if err != nil {
 		return err
@@ -72,7 +76,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // evaluate ingests the set into a fresh embedded store through
 // MemoryService (so the indexer runs as in production) and scores each mode.
-func evaluate(ctx context.Context, dir string, ec embedderConfig, w domain.Weights, showMisses domain.SearchMode, out io.Writer, tune app.SearchDeps) ([]evalScores, error) {
+func evaluate(ctx context.Context, dir string, cfg config.Config, w domain.Weights, showMisses domain.SearchMode, out io.Writer, tune app.SearchDeps) ([]evalScores, error) {
 	var mems []evalMemory
 	if err := readJSONL(filepath.Join(dir, "memories.jsonl"), func(dec *json.Decoder) error {
 		var m evalMemory
@@ -96,16 +100,23 @@ func evaluate(ctx context.Context, dir string, ec embedderConfig, w domain.Weigh
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(tmp, "engram.db")})
+	// A fresh embedded store, whatever store the environment names.
+	cfg.DataDir, cfg.PostgresURL, cfg.QdrantURL, cfg.ElasticURL = tmp, "", "", ""
+	b, err := wiring.OpenStore(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
-	stack, err := newSearchStackWith(ctx, st, ec, false, tune)
+	defer b.Close()
+	search, err := wiring.OpenSearch(ctx, cfg, b)
 	if err != nil {
 		return nil, err
 	}
-	defer stack.Memories.Close()
+	defer search.Close()
+	stack, err := wiring.NewCore(ctx, b, search, wiring.CoreOptions{Tune: tune})
+	if err != nil {
+		return nil, err
+	}
+	defer stack.Close()
 	principal := func(user string) domain.Principal {
 		return domain.Principal{OrgID: "eval", UserID: domain.UserID(user), Scopes: domain.DefaultUserScopes, ClientID: "eval"}
 	}

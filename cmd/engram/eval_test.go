@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -19,7 +20,7 @@ func TestEvalHybridBeatsEachRanking(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ingests and searches the whole evaluation set")
 	}
-	scores, err := evaluate(context.Background(), "../../testdata/eval", embedderConfig{}, domain.DefaultWeights, "", nil, app.SearchDeps{})
+	scores, err := evaluate(context.Background(), "../../testdata/eval", config.Config{}, domain.DefaultWeights, "", nil, app.SearchDeps{})
 	require.NoError(t, err)
 	require.Len(t, scores, 3)
 	hybrid, lexical, vector := scores[0], scores[1], scores[2]
@@ -76,7 +77,7 @@ func TestEvalHybridNeverLosesToItsParts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ingests and searches the whole conversational set")
 	}
-	scores, err := evaluate(context.Background(), "../../testdata/conv", embedderConfig{}, domain.DefaultWeights, "", nil, app.SearchDeps{})
+	scores, err := evaluate(context.Background(), "../../testdata/conv", config.Config{}, domain.DefaultWeights, "", nil, app.SearchDeps{})
 	require.NoError(t, err)
 	hybrid, lexical, vector := scores[0], scores[1], scores[2]
 	require.Equal(t, domain.SearchHybrid, hybrid.Mode)

@@ -21,10 +21,10 @@ func init() {
 	})
 }
 
-func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	sf := addArchiveStoreFlags(fs)
+	sf := addArchiveStoreFlags(fs, getenv)
 	out := fs.String("o", "", "archive file to write (required; - for standard output)")
 	org := fs.String("org", "", "export this org only")
 	user := fs.String("user", "", "export this user of --org only")
@@ -47,7 +47,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer be.Close()
 	start := time.Now()
 	m, err := writeArchive(ctx, *out, stdout, func(w io.Writer) (archive.Manifest, error) {
-		return archive.Export(ctx, be.Store, w, archive.ExportOptions{Scope: scope, Omit: splitList(*omit),
+		return archive.Export(ctx, be.Source, w, archive.ExportOptions{Scope: scope, Omit: splitList(*omit),
 			SchemaVersion: be.SchemaVersion, Profile: be.Profile})
 	})
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 func init() {
 	register("healthcheck", command{
 		summary: "exit 0 when engramd answers 200 at --url (for container health checks)",
-		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		run: func(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
 			fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 			fs.SetOutput(stderr)
 			url := fs.String("url", "http://127.0.0.1:8765/healthz", "URL to probe")

@@ -21,10 +21,10 @@ func init() {
 	})
 }
 
-func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	sf := addArchiveStoreFlags(fs)
+	sf := addArchiveStoreFlags(fs, getenv)
 	mode := fs.String("mode", "skip", "rows whose id exists: skip (keep the stored row) or overwrite")
 	dry := fs.Bool("dry-run", false, "report what would change and change nothing")
 	batch := fs.Int("batch", 1000, "rows per transaction")
@@ -74,7 +74,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stderr, "import: %s line %d...\n", table, line)
 		}
 	}
-	rep, err := archive.ImportFile(ctx, be.Store, file, o)
+	rep, err := archive.ImportFile(ctx, be.Sink, file, o)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}

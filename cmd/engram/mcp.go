@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -29,12 +28,12 @@ func init() {
 
 // runMCP speaks MCP on stdin/stdout, so everything else (logs, errors) goes
 // to stderr: one stray byte on stdout would corrupt the client's stream.
-func runMCP(ctx context.Context, args []string, _, stderr io.Writer) error {
+func runMCP(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", "", "data directory of the embedded store and local key (default $ENGRAM_DATA_DIR or ./data, as engramd)")
-	remote := fs.String("remote", os.Getenv("ENGRAM_REMOTE"), "base URL of a remote engramd to proxy, e.g. https://engram.example.com ($ENGRAM_REMOTE)")
-	token := fs.String("token", os.Getenv("ENGRAM_TOKEN"), "access token: required with --remote; locally, act as its subject ($ENGRAM_TOKEN)")
+	remote := fs.String("remote", getenv("ENGRAM_REMOTE"), "base URL of a remote engramd to proxy, e.g. https://engram.example.com ($ENGRAM_REMOTE)")
+	token := fs.String("token", getenv("ENGRAM_TOKEN"), "access token: required with --remote; locally, act as its subject ($ENGRAM_TOKEN)")
 	user := fs.String("user", wiring.LocalUser, "user to act as in zero-config mode when no --token is given")
 	org := fs.String("org", jwtauth.LocalOrg, "org of --user")
 	fs.Usage = func() {
@@ -57,7 +56,7 @@ func runMCP(ctx context.Context, args []string, _, stderr io.Writer) error {
 			Endpoint: remoteEndpoint(*remote), Token: *token, Version: "dev",
 		}, &mcp.StdioTransport{})
 	}
-	return serveLocalMCP(ctx, *dataDir, *token, domain.Principal{
+	return serveLocalMCP(ctx, getenv, *dataDir, *token, domain.Principal{
 		OrgID: domain.OrgID(*org), UserID: domain.UserID(*user), Scopes: domain.DefaultUserScopes,
 	}, log)
 }
@@ -75,12 +74,12 @@ func remoteEndpoint(u string) string {
 // settings (store, sessions, search, verifier) and serves its MCP tools on
 // stdio. With a token it acts as the token's subject, verified exactly as
 // engramd would; without one, as the zero-config local user.
-func serveLocalMCP(ctx context.Context, dataDir, token string, p domain.Principal, log *slog.Logger) error {
+func serveLocalMCP(ctx context.Context, getenv func(string) string, dataDir, token string, p domain.Principal, log *slog.Logger) error {
 	var args []string
 	if dataDir != "" {
 		args = append(args, "--data-dir", dataDir)
 	}
-	cfg, err := config.Load(args, os.Getenv)
+	cfg, err := config.Load(args, getenv)
 	if err != nil {
 		return err
 	}

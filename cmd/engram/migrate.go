@@ -6,10 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
-	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/cmd/internal/wiring"
 )
 
 func init() {
@@ -22,10 +21,10 @@ func init() {
 // runMigrate runs as the schema owner: the URL's role must own (or be able
 // to create) the tables and create the engram_app role on first run. engramd
 // itself should log in as a member of engram_app.
-func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	pgURL := fs.String("postgres-url", os.Getenv("ENGRAM_POSTGRES_URL"),
+	pgURL := fs.String("postgres-url", getenv("ENGRAM_POSTGRES_URL"),
 		"PostgreSQL URL of the schema owner (default $ENGRAM_POSTGRES_URL); search_path=<schema> selects a schema")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: engram migrate up|down|version|force N --postgres-url URL")
@@ -67,14 +66,14 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	switch action {
 	case "up", "down":
-		v, err := pgstore.Migrate(ctx, *pgURL, pgstore.Direction(action))
+		v, err := wiring.Migrate(ctx, *pgURL, wiring.Direction(action))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "migrated %s: schema version %d\n", action, v)
 		return nil
 	case "version":
-		v, dirty, err := pgstore.Version(ctx, *pgURL)
+		v, dirty, err := wiring.SchemaVersion(ctx, *pgURL)
 		if err != nil {
 			return err
 		}
@@ -85,7 +84,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "schema version %d\n", v)
 		return nil
 	case "force":
-		if err := pgstore.Force(ctx, *pgURL, forceTo); err != nil {
+		if err := wiring.ForceVersion(ctx, *pgURL, forceTo); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "schema version forced to %d\n", forceTo)

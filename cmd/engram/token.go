@@ -33,7 +33,7 @@ var knownScopes = []domain.Scope{
 
 // runToken prints one token on stdout; notes go to stderr so
 // `TOKEN=$(engram token --user me)` captures only the token.
-func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runToken(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	user := fs.String("user", "", "user id (the token's sub); required")
@@ -56,7 +56,7 @@ func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if *ttl <= 0 || *ttl > 366*24*time.Hour {
 		return errors.New("token: --ttl must be between 1s and 366 days")
 	}
-	cfg, err := tokenConfig(*dataDir)
+	cfg, err := tokenConfig(*dataDir, getenv)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error 
 // tokenConfig resolves data dir, issuer and audience exactly as engramd does,
 // from the same ENGRAM_* variables. The loopback-only rule of the local key
 // concerns the listener, which this command does not open, so it is waived.
-func tokenConfig(dataDir string) (config.Config, error) {
+func tokenConfig(dataDir string, getenv func(string) string) (config.Config, error) {
 	var args []string
 	if dataDir != "" {
 		args = []string{"--data-dir", dataDir}
@@ -114,7 +114,7 @@ func tokenConfig(dataDir string) (config.Config, error) {
 		if k == "ENGRAM_INSECURE_LOCAL_KEY" {
 			return "true"
 		}
-		return os.Getenv(k)
+		return getenv(k)
 	})
 }
 

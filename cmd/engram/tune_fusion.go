@@ -6,13 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 func init() {
@@ -26,10 +29,10 @@ func init() {
 // indexes, scores every grid setting by how often an accepted memory lands
 // in the top k, prints the best beside the current setting and, with
 // --create-experiment, stores a draft experiment that puts them head to head.
-func runTuneFusion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runTuneFusion(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tune-fusion", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	sf := addStoreFlags(fs)
+	cc := config.ForCommand(fs, getenv, "data-dir", "postgres-url", "embedder", "embed-url", "embed-model")
 	org := fs.String("org", "", "org whose searches to replay (required)")
 	since := fs.Duration("since", 30*24*time.Hour, "replay searches and feedback of this recent period")
 	topK := fs.Int("top-k", 5, "score: an accepted memory within the first k results")
@@ -40,7 +43,6 @@ func runTuneFusion(ctx context.Context, args []string, stdout, stderr io.Writer)
 	curVec := fs.Float64("current-vector", domain.DefaultWeights.Vector, "the vector weight search uses today")
 	create := fs.String("create-experiment", "", "store a draft experiment with this name: control = current, tuned = best")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	emb := fs.String("embedder", envOr("ENGRAM_EMBEDDER", "local"), "embedder: local or openai (must be the one the index was built with)")
 	trust := fs.Float64("vector-trust", 0, "multiplier of the hybrid vector weight on questions (0: the embedder's default)")
 	short := fs.Int("short-query", app.DefaultShortQuery, "queries of at most this many words fuse at full vector weight (negative: none)")
 	gap := fs.Float64("gap-boost", app.DefaultGapBoost, "per-query weight shift toward the ranking whose first hit stands out (negative: off)")
@@ -67,19 +69,30 @@ func runTuneFusion(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("tune-fusion: current setting: %w", err)
 	}
 
-	st, closeStore, err := sf.open(ctx)
+	cfg, err := loadCommandConfig(cc)
 	if err != nil {
 		return fmt.Errorf("tune-fusion: %w", err)
 	}
-	defer func() { _ = closeStore() }()
-	stack, err := newSearchStackWith(ctx, st, embedderConfig{Kind: *emb, URL: os.Getenv("ENGRAM_EMBED_URL"),
-		APIKey: os.Getenv("ENGRAM_EMBED_API_KEY"), Model: os.Getenv("ENGRAM_EMBED_MODEL")}, true,
-		app.SearchDeps{VectorTrust: *trust, ShortQuery: *short, GapBoost: *gap, PinGap: *pin})
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	b, err := wiring.OpenStore(ctx, cfg, log)
 	if err != nil {
 		return fmt.Errorf("tune-fusion: %w", err)
 	}
-	defer stack.Memories.Close()
-	rep, err := app.NewFusionTuner(stack.Search, st, st).Tune(ctx, app.TuneInput{
+	defer b.Close()
+	s, err := wiring.OpenSearch(ctx, cfg, b)
+	if err != nil {
+		return fmt.Errorf("tune-fusion: %w", err)
+	}
+	defer s.Close()
+	// The replay searches the indexes as they are: fill the in-process
+	// vectors from the store first, as engramd does at start.
+	core, err := wiring.NewCore(ctx, b, s, wiring.CoreOptions{Load: true, Logger: log,
+		Tune: app.SearchDeps{VectorTrust: *trust, ShortQuery: *short, GapBoost: *gap, PinGap: *pin}})
+	if err != nil {
+		return fmt.Errorf("tune-fusion: %w", err)
+	}
+	defer core.Close()
+	rep, err := app.NewFusionTuner(core.Search, b.Feedback, b.QueryLog).Tune(ctx, app.TuneInput{
 		Org: domain.OrgID(*org), Since: time.Now().Add(-*since), TopK: *topK, Ks: kList, Weights: wList, Current: current,
 	})
 	if err != nil {
@@ -87,7 +100,7 @@ func runTuneFusion(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	var created *domain.Experiment
 	if *create != "" && rep.Replayed > 0 {
-		e, err := createTunedExperiment(ctx, st, domain.OrgID(*org), *create, rep)
+		e, err := createTunedExperiment(ctx, b.Experiments, domain.OrgID(*org), *create, rep)
 		if err != nil {
 			return fmt.Errorf("tune-fusion: %w", err)
 		}
@@ -114,7 +127,7 @@ func parseList[T any](raw, name string, parse func(string) (T, error)) ([]T, err
 
 // createTunedExperiment stores a draft: control keeps today's setting, tuned
 // takes the best one, half the traffic each. An operator starts it.
-func createTunedExperiment(ctx context.Context, st feedbackStore, org domain.OrgID, name string, rep app.TuneReport) (domain.Experiment, error) {
+func createTunedExperiment(ctx context.Context, st ports.ExperimentStore, org domain.OrgID, name string, rep app.TuneReport) (domain.Experiment, error) {
 	variant := func(n string, p app.TunePoint) domain.Variant {
 		return domain.Variant{Name: n, Weight: 1, Params: domain.SearchParams{RRFK: p.RRFK, Weights: p.Weights}}
 	}

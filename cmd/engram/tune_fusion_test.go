@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/domain"
 )
@@ -22,13 +24,17 @@ func seedFeedbackDir(t *testing.T) (dir string, accepted int) {
 	t.Helper()
 	ctx := context.Background()
 	dir = t.TempDir()
-	st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: wiring.SQLitePath(dir)})
+	cfg, err := config.Load(nil, func(k string) string { return map[string]string{"ENGRAM_DATA_DIR": dir}[k] })
 	require.NoError(t, err)
-	defer st.Close()
-	stack, err := newSearchStack(ctx, st, embedderConfig{}, false)
+	b, err := wiring.OpenStore(ctx, cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	defer stack.Memories.Close()
-	fb := app.NewFeedbackService(app.FeedbackDeps{Feedback: st, Queries: st, Experiments: st})
+	defer b.Close()
+	search, err := wiring.OpenSearch(ctx, cfg, b)
+	require.NoError(t, err)
+	stack, err := wiring.NewCore(ctx, b, search, wiring.CoreOptions{})
+	require.NoError(t, err)
+	defer stack.Close()
+	fb := app.NewFeedbackService(app.FeedbackDeps{Feedback: b.Feedback, Queries: b.QueryLog, Experiments: b.Experiments})
 	xs := app.NewExperimentSearch(stack.Search, nil, fb)
 	for i, topic := range []string{"espresso", "bicycle", "saxophone", "sourdough"} {
 		p := domain.Principal{OrgID: "org-1", UserID: domain.UserID(fmt.Sprintf("u%d", i)), Scopes: domain.DefaultUserScopes}

@@ -46,6 +46,11 @@ type Config struct {
 	RateWrites       int
 	RateSearch       int
 	AllowedOrigins   string
+	QdrantURL        string
+	QdrantAPIKey     string
+	ElasticURL       string
+	ElasticUser      string
+	ElasticPassword  string
 }
 
 // setting describes one key: its flag, its variable, its default, and how to
@@ -150,26 +155,39 @@ var settings = []setting{
 	{"rate-reads", "ENGRAM_RATE_READS", "600", "Read requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateReads })},
 	{"rate-writes", "ENGRAM_RATE_WRITES", "120", "Write requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateWrites })},
 	{"rate-search", "ENGRAM_RATE_SEARCH", "300", "Search requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateSearch })},
+	{"qdrant-url", "ENGRAM_QDRANT_URL", "", "Qdrant gRPC endpoint (http://host:6334) as the vector index instead of the in-process one", true, str(func(c *Config) *string { return &c.QdrantURL })},
+	{"qdrant-api-key", "ENGRAM_QDRANT_API_KEY", "", "API key for Qdrant", true, str(func(c *Config) *string { return &c.QdrantAPIKey })},
+	{"elasticsearch-url", "ENGRAM_ELASTICSEARCH_URL", "", "Elasticsearch or OpenSearch URL as the text index instead of the store's own", true, str(func(c *Config) *string { return &c.ElasticURL })},
+	{"elasticsearch-username", "ENGRAM_ELASTICSEARCH_USERNAME", "", "Elasticsearch basic-auth user", false, str(func(c *Config) *string { return &c.ElasticUser })},
+	{"elasticsearch-password", "ENGRAM_ELASTICSEARCH_PASSWORD", "", "Elasticsearch basic-auth password", true, str(func(c *Config) *string { return &c.ElasticPassword })},
 	{"allowed-origins", "ENGRAM_ALLOWED_ORIGINS", "", "Space-separated browser origins allowed on /mcp (DNS-rebinding guard); loopback origins always allowed", false, str(func(c *Config) *string { return &c.AllowedOrigins })},
 }
 
 // Load fills a Config from defaults, then getenv, then args (flags win), and
 // validates it. getenv is os.Getenv in production and a map in tests.
 func Load(args []string, getenv func(string) string) (Config, error) {
-	var c Config
 	fs := flag.NewFlagSet("engramd", flag.ContinueOnError)
 	fs.SetOutput(new(strings.Builder))
 	for _, s := range settings {
-		fs.Var(&flagValue{isBool: s.def == "true" || s.def == "false"}, s.flag, s.help+" ("+s.env+")")
+		fs.Var(&flagValue{isBool: s.isBool()}, s.flag, s.help+" ("+s.env+")")
 	}
 	if err := fs.Parse(args); err != nil {
-		return c, fmt.Errorf("config: %w", err)
+		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("config: unexpected argument %q", fs.Arg(0))
+		return Config{}, fmt.Errorf("config: unexpected argument %q", fs.Arg(0))
 	}
 	given := map[string]string{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = f.Value.String() })
+	return resolve(given, getenv)
+}
+
+func (s setting) isBool() bool { return s.def == "true" || s.def == "false" }
+
+// resolve fills a Config from defaults, getenv and the flags given (by
+// flag name; flags win), then validates it.
+func resolve(given map[string]string, getenv func(string) string) (Config, error) {
+	var c Config
 	for _, s := range settings {
 		v, src := s.def, "default"
 		if e := getenv(s.env); e != "" {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"flag"
 	"os"
 	"strings"
 	"testing"
@@ -46,6 +47,11 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 		{map[string]string{"ENGRAM_SHUTDOWN_TIMEOUT": "soon"}, nil, "ENGRAM_SHUTDOWN_TIMEOUT"},
 		{nil, []string{"--addr", "0.0.0.0:8765"}, "ENGRAM_ADDR"},
 		{map[string]string{"ENGRAM_PUBLIC_URL": "ftp://x"}, nil, "ENGRAM_PUBLIC_URL"},
+		{map[string]string{"ENGRAM_QDRANT_URL": "qdrant:6334"}, nil, "ENGRAM_QDRANT_URL"},
+		{map[string]string{"ENGRAM_QDRANT_URL": "http://qdrant:grpc"}, nil, "ENGRAM_QDRANT_URL"},
+		{map[string]string{"ENGRAM_QDRANT_URL": "http://qdrant:6334/collections"}, nil, "ENGRAM_QDRANT_URL"},
+		{map[string]string{"ENGRAM_ELASTICSEARCH_URL": "es:9200"}, nil, "ENGRAM_ELASTICSEARCH_URL"},
+		{map[string]string{"ENGRAM_ELASTICSEARCH_URL": "http://es:9200", "ENGRAM_ELASTICSEARCH_USERNAME": "elastic"}, nil, "ENGRAM_ELASTICSEARCH_USERNAME"},
 	}
 	for _, tc := range cases {
 		_, err := Load(tc.args, env(tc.env))
@@ -65,13 +71,18 @@ func TestNonLoopbackNeedsJWKSOrExplicitOverride(t *testing.T) {
 
 func TestStringRedactsSecrets(t *testing.T) {
 	c, err := Load(nil, env(map[string]string{
-		"ENGRAM_POSTGRES_URL":  "postgres://app:hunter2@db:5432/engram",
-		"ENGRAM_EMBED_API_KEY": "sk-secret",
+		"ENGRAM_POSTGRES_URL":   "postgres://app:hunter2@db:5432/engram",
+		"ENGRAM_EMBED_API_KEY":  "sk-secret",
+		"ENGRAM_QDRANT_API_KEY": "qk-secret", "ENGRAM_ELASTICSEARCH_URL": "https://elastic:espw@es:9200",
+		"ENGRAM_ELASTICSEARCH_USERNAME": "elastic", "ENGRAM_ELASTICSEARCH_PASSWORD": "pw-secret",
 	}))
 	require.NoError(t, err)
 	s := c.String()
 	require.NotContains(t, s, "hunter2")
 	require.NotContains(t, s, "sk-secret")
+	for _, secret := range []string{"qk-secret", "espw", "pw-secret"} {
+		require.NotContains(t, s, secret)
+	}
 	require.Contains(t, s, "postgres://db:5432/[redacted]")
 	require.NotContains(t, s, "=?")
 }
@@ -83,4 +94,30 @@ func TestReadmeListsEveryKey(t *testing.T) {
 	for _, name := range EnvNames() {
 		require.True(t, strings.Contains(string(raw), "`"+name+"`"), "README.md does not document %s; paste config.MarkdownTable()", name)
 	}
+}
+
+// TestForCommandResolvesLikeEngramd: a subcommand's config flags win over
+// the environment, its own flags stay its own, and the rest comes from the
+// environment exactly as engramd reads it.
+func TestForCommandResolvesLikeEngramd(t *testing.T) {
+	fs := flag.NewFlagSet("reindex", flag.ContinueOnError)
+	cc := ForCommand(fs, env(map[string]string{
+		"ENGRAM_DATA_DIR": "/from/env", "ENGRAM_EMBEDDER": "local", "ENGRAM_ADDR": "0.0.0.0:8765",
+		"ENGRAM_QDRANT_URL": "http://qdrant:6334",
+	}), "data-dir", "postgres-url")
+	own := fs.String("embedder", "ignored-by-config", "a subcommand flag that happens to share a setting's name")
+	require.NoError(t, fs.Parse([]string{"--data-dir", "/from/flag", "--embedder", "openai"}))
+	c, err := cc.Load()
+	require.NoError(t, err, "a command opens no listener: the loopback rule of the local key is waived")
+	require.Equal(t, "/from/flag", c.DataDir)
+	require.Equal(t, "local", c.Embedder, "only registered settings are read from the command's flags")
+	require.Equal(t, "openai", *own)
+	require.Equal(t, "http://qdrant:6334", c.QdrantURL)
+	require.Panics(t, func() { ForCommand(flag.NewFlagSet("x", flag.ContinueOnError), env(nil), "no-such-setting") })
+
+	fs = flag.NewFlagSet("purge", flag.ContinueOnError)
+	cc = ForCommand(fs, env(nil), "postgres-url")
+	require.NoError(t, fs.Parse([]string{"--postgres-url", "mysql://x"}))
+	_, err = cc.Load()
+	require.ErrorContains(t, err, "ENGRAM_POSTGRES_URL")
 }

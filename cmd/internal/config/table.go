@@ -20,6 +20,8 @@ func (c Config) value(env string) string {
 		"ENGRAM_SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "ENGRAM_EMBEDDER": c.Embedder, "ENGRAM_EMBED_URL": c.EmbedURL,
 		"ENGRAM_EMBED_API_KEY": c.EmbedAPIKey, "ENGRAM_EMBED_MODEL": c.EmbedModel, "ENGRAM_RATE_READS": c.RateReads,
 		"ENGRAM_RATE_WRITES": c.RateWrites, "ENGRAM_RATE_SEARCH": c.RateSearch, "ENGRAM_ALLOWED_ORIGINS": c.AllowedOrigins,
+		"ENGRAM_QDRANT_URL": c.QdrantURL, "ENGRAM_QDRANT_API_KEY": c.QdrantAPIKey, "ENGRAM_ELASTICSEARCH_URL": c.ElasticURL,
+		"ENGRAM_ELASTICSEARCH_USERNAME": c.ElasticUser, "ENGRAM_ELASTICSEARCH_PASSWORD": c.ElasticPassword,
 	}
 	v, ok := fields[env]
 	if !ok {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -87,11 +88,40 @@ func (c *Config) validate() error {
 	default:
 		return bad("ENGRAM_EMBEDDER", "must be local or openai")
 	}
+	if err := c.validateIndexes(); err != nil {
+		return err
+	}
 	if c.PGMaxConns < 1 {
 		return bad("ENGRAM_PG_MAX_CONNS", "must be at least 1")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("config: ENGRAM_SHUTDOWN_TIMEOUT: must be positive")
+	}
+	return nil
+}
+
+// validateIndexes checks the external search indexes' URLs, so a typo stops
+// the start naming its key instead of surfacing as "index unavailable".
+func (c *Config) validateIndexes() error {
+	if c.QdrantURL != "" {
+		u, err := url.Parse(c.QdrantURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.Path != "" && u.Path != "/" {
+			return bad("ENGRAM_QDRANT_URL", "must be http(s)://host:port of Qdrant's gRPC endpoint (port 6334 by default)")
+		}
+		if p := u.Port(); p != "" {
+			if _, err := strconv.ParseUint(p, 10, 16); err != nil {
+				return bad("ENGRAM_QDRANT_URL", "port %q is not a number", p)
+			}
+		}
+	}
+	if c.ElasticURL != "" {
+		u, err := url.Parse(c.ElasticURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("ENGRAM_ELASTICSEARCH_URL", "must be an http(s) URL such as http://127.0.0.1:9200")
+		}
+	}
+	if (c.ElasticUser == "") != (c.ElasticPassword == "") {
+		return bad("ENGRAM_ELASTICSEARCH_USERNAME", "ENGRAM_ELASTICSEARCH_USERNAME and ENGRAM_ELASTICSEARCH_PASSWORD go together")
 	}
 	return nil
 }

@@ -2,29 +2,19 @@ package wiring
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 
 	"github.com/engram-memory/engram/adapters/httpapi"
-	"github.com/engram-memory/engram/adapters/pgstore"
-	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/ports"
 )
 
-// ArchiveStore is the system of record as export, import, backup and
-// restore see it: its tables, and the memory ports to index what lands.
-type ArchiveStore interface {
-	Store
-	ports.MemoryScanner
-	ports.ArchiveSource
-	ports.ArchiveSink
-}
-
-// ArchiveBackend is an open ArchiveStore with what the archive commands need
-// beside it.
+// ArchiveBackend is the system of record as export, import, backup and
+// restore see it: its archive ports, and an indexer for what lands.
 type ArchiveBackend struct {
-	Store ArchiveStore
+	Source ports.ArchiveSource
+	Sink   ports.ArchiveSink
 	// Profile is "sqlite" or "postgres", written in manifests.
 	Profile string
 	// SchemaVersion is the highest migration this binary embeds.
@@ -32,65 +22,31 @@ type ArchiveBackend struct {
 	// Indexer writes imported memories into the store's own text index.
 	// Vectors are not written: engramd fills its in-process vector index
 	// from the store at start (re-embedding), and Qdrant is rebuilt by
-	// `engram reindex --qdrant-addr`.
+	// `engram reindex`.
 	Indexer *app.Indexer
 	Close   func() error
 }
 
-// OpenArchiveStore opens the system of record cfg names, migrating
-// PostgreSQL first unless cfg.NoMigrate (SQLite migrates on open).
+// OpenArchiveStore opens the system of record cfg names (OpenStore:
+// PostgreSQL is migrated first unless cfg.NoMigrate).
 func OpenArchiveStore(ctx context.Context, cfg config.Config) (ArchiveBackend, error) {
 	version, err := LatestPostgresMigration()
 	if err != nil {
 		return ArchiveBackend{}, err
 	}
-	var (
-		st      ArchiveStore
-		profile string
-		closeFn func() error
-	)
-	switch {
-	case cfg.PostgresURL != "":
-		if !cfg.NoMigrate {
-			if _, err := pgstore.Migrate(ctx, cfg.PostgresURL, pgstore.Up); err != nil {
-				return ArchiveBackend{}, fmt.Errorf("ENGRAM_POSTGRES_URL: migrate: %w", err)
-			}
-		}
-		s, err := pgstore.Open(ctx, pgstore.Config{URL: cfg.PostgresURL, MaxOpenConns: cfg.PGMaxConns,
-			Options: pgstore.Options{StatementTimeout: cfg.PGStmtTimeout}})
-		if err != nil {
-			return ArchiveBackend{}, fmt.Errorf("ENGRAM_POSTGRES_URL: %w", err)
-		}
-		st, profile, closeFn = s, "postgres", s.Close
-	default:
-		s, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: SQLitePath(cfg.DataDir)})
-		if err != nil {
-			return ArchiveBackend{}, fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
-		}
-		st, profile, closeFn = s, "sqlite", s.Close
-	}
-	text, err := TextIndexOf(st)
+	b, err := OpenStore(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
-		_ = closeFn()
 		return ArchiveBackend{}, err
 	}
-	ix := app.NewIndexer(app.IndexerDeps{Memories: st, Scanner: st, Text: text})
-	return ArchiveBackend{Store: st, Profile: profile, SchemaVersion: version, Indexer: ix, Close: closeFn}, nil
+	ix := app.NewIndexer(app.IndexerDeps{Memories: b.Memories, Scanner: b.Scanner, Text: b.Text})
+	return ArchiveBackend{Source: b.ArchiveSource, Sink: b.ArchiveSink, Profile: b.Name, SchemaVersion: version,
+		Indexer: ix, Close: b.Close}, nil
 }
 
-// archiveDeps serves the export and import routes from the undecorated
-// store (the archive ports are its own, beside the decorated memory port),
-// indexing imported memories through the system's Indexer.
-func (s *System) archiveDeps() httpapi.ArchiveDeps {
-	st, ok := s.raw.(ArchiveStore)
-	if !ok {
-		return httpapi.ArchiveDeps{}
-	}
+// archiveDeps serves the export and import routes from the store's archive
+// ports, indexing imported memories through the serving Indexer.
+func archiveDeps(cfg config.Config, b Backend, ix *app.Indexer) httpapi.ArchiveDeps {
 	version, _ := LatestPostgresMigration()
-	d := httpapi.ArchiveDeps{Source: st, Sink: st, MaxImportBytes: s.Config.ImportMaxBytes,
-		SchemaVersion: version, Profile: s.storeName}
-	if s.Indexer != nil {
-		d.Changed = s.Indexer.MemoriesChanged
-	}
-	return d
+	return httpapi.ArchiveDeps{Source: b.ArchiveSource, Sink: b.ArchiveSink, MaxImportBytes: cfg.ImportMaxBytes,
+		SchemaVersion: version, Profile: b.Name, Changed: ix.MemoriesChanged}
 }

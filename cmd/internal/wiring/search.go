@@ -2,102 +2,127 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"time"
+	"net/url"
+	"strconv"
 
+	"github.com/engram-memory/engram/adapters/esindex"
 	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/adapters/inproc"
-	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/adapters/localembed"
+	"github.com/engram-memory/engram/adapters/openaiembed"
+	"github.com/engram-memory/engram/adapters/qdrantindex"
+	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/ports"
 )
 
-// searchParts are the derived indexes over the store and what keeps them in
-// step with it.
-type searchParts struct {
-	text     ports.TextIndex
-	vectors  ports.VectorIndex
-	embedder ports.Embedder
-	indexer  *app.Indexer
+// Search is the derived side of the store: the embedder and the two
+// indexes search ranks with. Each index field comes with its dependency
+// name, so each backend gets its own breaker and readiness entry.
+type Search struct {
+	Embedder ports.Embedder
+	// EmbedderName is "embedder" for a remote embedder, "" for the local
+	// one (in-process arithmetic: nothing to time out or break).
+	EmbedderName string
+
+	Vectors ports.VectorIndex
+	// VectorsName is "qdrant", or "" for the in-process index, which
+	// starts empty and is loaded from the store (LoadVectors) and is not
+	// decorated (no network; search reads its centroids).
+	VectorsName string
+
+	Text ports.TextIndex
+	// TextName is "elasticsearch", or the store's name + "_text" for the
+	// store's own full-text index.
+	TextName string
+	// Drift reports text entries that lag the store, when Text can tell.
+	Drift ports.IndexDrift
+
+	// Checks are the external indexes' /readyz entries.
+	Checks []httpapi.Check
+	// Close releases the external indexes.
+	Close func() error
 }
 
-// openSearch builds the embedder, the store's own text index and the
-// in-process vector index, binds the indexer (which refuses an index built
-// with another model or dimension) and loads the vectors from the store.
-func (s *System) openSearch(ctx context.Context) (*searchParts, error) {
-	cfg := s.Config
-	emb, err := NewEmbedder(EmbedderConfig{Kind: cfg.Embedder, URL: cfg.EmbedURL, APIKey: cfg.EmbedAPIKey, Model: cfg.EmbedModel})
-	if err != nil {
-		return nil, fmt.Errorf("ENGRAM_EMBEDDER: %w", err)
-	}
-	if cfg.Embedder == "openai" {
-		// A remote call: deadline, retries and breaker. The local embedder
-		// is in-process arithmetic and needs none.
-		emb = s.decorateEmbedder("embedder", emb)
-	}
-	rawText, err := TextIndexOf(s.raw)
-	if err != nil {
-		return nil, err
-	}
-	drift, _ := rawText.(ports.IndexDrift) // the undecorated index: decorators hide it
-	text := s.decorateText(s.storeName, rawText)
-	scanner, ok := s.raw.(ports.MemoryScanner)
-	if !ok {
-		return nil, fmt.Errorf("wiring: store %T cannot be scanned for reindexing", s.raw)
-	}
-	// The in-process vector index is not decorated: it has no network to
-	// time out or break, and the search reads its centroids, which a
-	// decorator would hide. Its cost shows in the search spans.
-	vectors := inproc.NewVectorIndex()
-	ix := app.NewIndexer(app.IndexerDeps{Memories: s.Store, Scanner: scanner, Text: text, Vectors: vectors, Embedder: emb, Logger: s.Logger,
-		Drift: drift})
-	if err := ix.Bind(ctx); err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	n, err := ix.Reindex(ctx, app.ReindexOptions{Vectors: true})
-	if err != nil {
-		return nil, fmt.Errorf("load vector index from the store: %w", err)
-	}
-	s.Logger.Info("vector index loaded from the store", "memories", n, "took_ms", time.Since(start).Milliseconds())
-	// A crash between a store write and its index update leaves the text
-	// index behind; its content hashes say exactly which entries lag.
-	if fixed, err := ix.Repair(ctx); err != nil {
-		s.Logger.Warn("text index repair failed; engram reindex rebuilds it", "err", err)
-	} else if fixed > 0 {
-		s.Logger.Info("text index repaired from the store", "memories", fixed)
-	}
-	s.Checks = append(s.Checks, httpapi.Check{Name: "search_index", Pending: ix.Pending,
-		Probe: func(context.Context) error { return nil }})
-	s.observeIndexer(ix)
-	s.retryPendingLoop(ix)
-	return &searchParts{text: text, vectors: vectors, embedder: emb, indexer: ix}, nil
-}
+// LoadVectors reports whether the vector index lives in this process and
+// must be filled from the store at start.
+func (s Search) LoadVectors() bool { return s.VectorsName == "" }
 
-// retryPendingLoop re-applies index changes that failed (an index or the
-// embedder was down) until they succeed; the store stays the system of
-// record meanwhile.
-func (s *System) retryPendingLoop(ix *app.Indexer) {
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(5 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if ix.Pending() == 0 {
-					continue
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				if err := ix.RetryPending(ctx); err != nil {
-					s.Logger.Warn("index retry failed; will try again", "pending", ix.Pending(), "err", err)
-				}
-				cancel()
-			}
+// OpenSearch opens the embedder (ENGRAM_EMBEDDER), the vector index (Qdrant
+// at ENGRAM_QDRANT_URL, else in process) and the text index (Elasticsearch
+// at ENGRAM_ELASTICSEARCH_URL, else the store's own, taken from b).
+func OpenSearch(ctx context.Context, cfg config.Config, b Backend) (_ Search, err error) {
+	s := Search{Text: b.Text, TextName: b.Name + "_text", Drift: b.Drift}
+	var closers []func() error
+	s.Close = func() error {
+		var errs []error
+		for _, c := range closers {
+			errs = append(errs, c())
+		}
+		return errors.Join(errs...)
+	}
+	defer func() {
+		if err != nil {
+			_ = s.Close()
 		}
 	}()
-	s.onClose(func() error { close(stop); <-done; return nil })
+	if s.Embedder, err = NewEmbedder(cfg); err != nil {
+		return Search{}, fmt.Errorf("ENGRAM_EMBEDDER: %w", err)
+	}
+	if cfg.Embedder == "openai" {
+		s.EmbedderName = "embedder"
+	}
+	switch {
+	case cfg.QdrantURL != "":
+		qc, err := qdrantConfig(cfg)
+		if err != nil {
+			return Search{}, err
+		}
+		q, err := qdrantindex.Open(ctx, qc)
+		if err != nil {
+			return Search{}, fmt.Errorf("ENGRAM_QDRANT_URL: %w", err)
+		}
+		closers = append(closers, q.Close)
+		s.Vectors, s.VectorsName = q, "qdrant"
+	default:
+		s.Vectors = inproc.NewVectorIndex()
+	}
+	switch {
+	case cfg.ElasticURL != "":
+		e, err := esindex.Open(ctx, esindex.Config{Addresses: []string{cfg.ElasticURL}, Username: cfg.ElasticUser, Password: cfg.ElasticPassword})
+		if err != nil {
+			return Search{}, fmt.Errorf("ENGRAM_ELASTICSEARCH_URL: %w", err)
+		}
+		s.Text, s.TextName, s.Drift = e, "elasticsearch", nil
+	}
+	return s, nil
+}
+
+// NewEmbedder builds the undecorated embedder cfg names: "local" (the
+// default) or "openai" (any /v1/embeddings server).
+func NewEmbedder(cfg config.Config) (ports.Embedder, error) {
+	switch cfg.Embedder {
+	case "", "local":
+		return localembed.New(localembed.Options{})
+	case "openai":
+		return openaiembed.New(openaiembed.Config{BaseURL: cfg.EmbedURL, APIKey: cfg.EmbedAPIKey, Model: cfg.EmbedModel})
+	}
+	return nil, fmt.Errorf("embedder %q: want local or openai", cfg.Embedder)
+}
+
+// qdrantConfig reads host, gRPC port (6334 when absent) and TLS from
+// ENGRAM_QDRANT_URL; config.Load has already checked its shape.
+func qdrantConfig(cfg config.Config) (qdrantindex.Config, error) {
+	u, err := url.Parse(cfg.QdrantURL)
+	if err != nil {
+		return qdrantindex.Config{}, fmt.Errorf("ENGRAM_QDRANT_URL: %w", err)
+	}
+	port := 6334
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil {
+			return qdrantindex.Config{}, fmt.Errorf("ENGRAM_QDRANT_URL: port %q: %w", p, err)
+		}
+	}
+	return qdrantindex.Config{Host: u.Hostname(), Port: port, APIKey: cfg.QdrantAPIKey, UseTLS: u.Scheme == "https"}, nil
 }

@@ -2,44 +2,49 @@ package wiring
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/ports"
 )
 
-// buildFeedback wires feedback, experiments and experiment-aware search over
-// the store's own feedback, query-log and experiment tables.
-func (s *System) buildFeedback() error {
-	fb, ok1 := s.raw.(ports.FeedbackStore)
-	ql, ok2 := s.raw.(ports.QueryLog)
-	ex, ok3 := s.raw.(ports.ExperimentStore)
-	if !ok1 || !ok2 || !ok3 {
-		return fmt.Errorf("wiring: store %T lacks feedback, query log or experiment tables", s.raw)
-	}
-	s.Feedback = app.NewFeedbackService(app.FeedbackDeps{Feedback: fb, Queries: ql, Experiments: ex, Logger: s.Logger})
-	s.Experiments = app.NewExperimentService(app.ExperimentDeps{Experiments: ex, Feedback: fb, Queries: ql, Logger: s.Logger})
-	s.Searcher = app.NewExperimentSearch(s.Search, s.Experiments, s.Feedback)
-	return nil
+// services are the use cases beyond memories and search.
+type services struct {
+	feedback    *app.FeedbackService
+	experiments *app.ExperimentService
+	searcher    *app.ExperimentSearch // search with experiment variants and query logging
+	sessions    *app.SessionService
+	rateLimits  *app.RateLimitService // nil when every ENGRAM_RATE_* is 0
 }
 
-// buildRateLimits wires the per-principal token buckets MCP tool calls draw
+func newServices(cfg config.Config, log *slog.Logger, b Backend, c Caches, core Core) (services, error) {
+	var s services
+	s.feedback = app.NewFeedbackService(app.FeedbackDeps{Feedback: b.Feedback, Queries: b.QueryLog, Experiments: b.Experiments, Logger: log})
+	s.experiments = app.NewExperimentService(app.ExperimentDeps{Experiments: b.Experiments, Feedback: b.Feedback, Queries: b.QueryLog, Logger: log})
+	s.searcher = app.NewExperimentSearch(core.Search, s.experiments, s.feedback)
+	s.sessions = app.NewSessionService(app.SessionDeps{Sessions: c.Sessions, Memories: core.Memories, Finder: core.Search, Logger: log})
+	rl, err := newRateLimits(cfg, c.Limiter, log)
+	s.rateLimits = rl
+	return s, err
+}
+
+// newRateLimits wires the per-principal token buckets MCP tool calls draw
 // from (the REST routes use the same limiter and limits through httpapi).
 // A zero ENGRAM_RATE_* disables its class; all zero disables limiting.
-func (s *System) buildRateLimits() error {
-	cfg := s.Config
+func newRateLimits(cfg config.Config, l ports.RateLimiter, log *slog.Logger) (*app.RateLimitService, error) {
 	if cfg.RateReads == 0 && cfg.RateWrites == 0 && cfg.RateSearch == 0 {
-		return nil
+		return nil, nil
 	}
 	limits := app.RateLimits{
 		Reads: perMinuteOr(cfg.RateReads), Writes: perMinuteOr(cfg.RateWrites), Search: perMinuteOr(cfg.RateSearch),
 	}
-	rl, err := app.NewRateLimitService(app.RateLimitDeps{Limiter: s.Limiter, Limits: limits, Logger: s.Logger})
+	rl, err := app.NewRateLimitService(app.RateLimitDeps{Limiter: l, Limits: limits, Logger: log})
 	if err != nil {
-		return fmt.Errorf("ENGRAM_RATE_*: %w", err)
+		return nil, fmt.Errorf("ENGRAM_RATE_*: %w", err)
 	}
-	s.RateLimits = rl
-	return nil
+	return rl, nil
 }
 
 // unlimited stands in for a disabled class where a limit is mandatory.

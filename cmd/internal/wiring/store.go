@@ -2,97 +2,100 @@ package wiring
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
-	"io/fs"
-	"strconv"
-	"strings"
+	"log/slog"
+	"path/filepath"
 
 	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/adapters/pgstore"
 	"github.com/engram-memory/engram/adapters/sqlitestore"
+	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/domain"
-	pgmigrations "github.com/engram-memory/engram/migrations/postgres"
+	"github.com/engram-memory/engram/ports"
 )
 
-func (s *System) openStore(ctx context.Context) error {
-	cfg := s.Config
+// Backend is the system of record, opened once: every port its tables serve
+// and the optional capabilities found on the adapter. OpenStore returns it
+// undecorated; Build decorates the port fields and keeps the capabilities
+// as they are (a decorator would hide them).
+type Backend struct {
+	// Name is the dependency's name in metrics, breakers and /readyz:
+	// "sqlite" or "postgres".
+	Name        string
+	Memories    ports.MemoryStore
+	Apps        ports.AppStore
+	Access      ports.AccessLog
+	Feedback    ports.FeedbackStore
+	QueryLog    ports.QueryLog
+	Experiments ports.ExperimentStore
+	// ArchiveSource and ArchiveSink read and write whole tenants for
+	// export, import, backup and restore.
+	ArchiveSource ports.ArchiveSource
+	ArchiveSink   ports.ArchiveSink
+
+	// Scanner walks every memory for rebuilds (engram reindex, start-up).
+	Scanner ports.MemoryScanner
+	// Text is the store's own text index (FTS5 or PostgreSQL full text),
+	// which lives in the same database and transaction as the memories.
+	Text ports.TextIndex
+	// Drift reports text index entries that lag the store; nil when Text
+	// cannot tell.
+	Drift ports.IndexDrift
+	// DB is the connection pool, for pool metrics; nil when not pooled.
+	DB *sql.DB
+	// Check is the store's /readyz entry.
+	Check httpapi.Check
+	// Close releases the store.
+	Close func() error
+}
+
+// OpenStore opens the system of record cfg names: PostgreSQL when
+// ENGRAM_POSTGRES_URL is set (migrated first unless cfg.NoMigrate, in which
+// case a schema older than this binary is refused), else the SQLite file in
+// ENGRAM_DATA_DIR.
+func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backend, error) {
 	switch {
 	case cfg.PostgresURL != "":
-		if err := s.migratePostgres(ctx); err != nil {
-			return err
+		if err := ensureSchema(ctx, cfg, log); err != nil {
+			return Backend{}, err
 		}
 		st, err := pgstore.Open(ctx, pgstore.Config{
 			URL: cfg.PostgresURL, MaxOpenConns: cfg.PGMaxConns,
 			Options: pgstore.Options{StatementTimeout: cfg.PGStmtTimeout},
 		})
 		if err != nil {
-			return fmt.Errorf("ENGRAM_POSTGRES_URL: %w", err)
+			return Backend{}, fmt.Errorf("ENGRAM_POSTGRES_URL: %w", err)
 		}
-		s.onClose(st.Close)
-		s.raw, s.storeName = st, "postgres"
-		s.Store = s.decorateStore(s.storeName, st)
-		s.Checks = append(s.Checks, httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping})
+		text := st.TextIndex(pgstore.TextOptions{})
+		return Backend{
+			Name: "postgres", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
+			ArchiveSource: st, ArchiveSink: st,
+			Scanner: st, Text: text, Drift: text, DB: st.DB().DB,
+			Check: httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
+			Close: st.Close,
+		}, nil
 	default:
 		st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: SQLitePath(cfg.DataDir)})
 		if err != nil {
-			return fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
+			return Backend{}, fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
 		}
-		s.onClose(st.Close)
-		s.raw, s.storeName = st, "sqlite"
-		s.Store = s.decorateStore(s.storeName, st)
-		s.Checks = append(s.Checks, httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {
-			_, err := st.Stats(ctx, probeTenant)
-			return err
-		}})
+		text := st.TextIndex()
+		return Backend{
+			Name: "sqlite", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
+			ArchiveSource: st, ArchiveSink: st,
+			Scanner: st, Text: text, Drift: text,
+			Check: httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {
+				_, err := st.Stats(ctx, probeTenant)
+				return err
+			}},
+			Close: st.Close,
+		}, nil
 	}
-	return nil
 }
 
 // probeTenant owns nothing; reading its stats exercises the read path.
 var probeTenant = domain.Tenant{OrgID: "engram-readiness", UserID: "probe"}
 
-// migratePostgres applies pending migrations, or with --no-migrate refuses
-// to start on a schema older than this binary.
-func (s *System) migratePostgres(ctx context.Context) error {
-	cfg := s.Config
-	want, err := LatestPostgresMigration()
-	if err != nil {
-		return err
-	}
-	if cfg.NoMigrate {
-		have, dirty, err := pgstore.Version(ctx, cfg.PostgresURL)
-		if err != nil {
-			return fmt.Errorf("ENGRAM_POSTGRES_URL: read schema version: %w", err)
-		}
-		if dirty || have < want {
-			return fmt.Errorf("the database schema is at version %d (dirty=%v) but this engramd needs %d, and --no-migrate is set: run `engram migrate up --postgres-url ...` as the schema owner first", have, dirty, want)
-		}
-		return nil
-	}
-	v, err := pgstore.Migrate(ctx, cfg.PostgresURL, pgstore.Up)
-	if err != nil {
-		return fmt.Errorf("ENGRAM_POSTGRES_URL: migrate: %w", err)
-	}
-	s.Logger.Info("postgres schema migrated", "version", v)
-	return nil
-}
-
-// LatestPostgresMigration is the highest migration version embedded.
-func LatestPostgresMigration() (uint, error) {
-	entries, err := fs.ReadDir(pgmigrations.FS, ".")
-	if err != nil {
-		return 0, err
-	}
-	var latest uint
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		if !ok || !strings.HasSuffix(e.Name(), ".up.sql") {
-			continue
-		}
-		n, err := strconv.ParseUint(num, 10, 32)
-		if err == nil && uint(n) > latest {
-			latest = uint(n)
-		}
-	}
-	return latest, nil
-}
+// SQLitePath is where the embedded store keeps its file.
+func SQLitePath(dataDir string) string { return filepath.Join(dataDir, "engram.db") }

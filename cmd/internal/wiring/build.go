@@ -1,0 +1,167 @@
+package wiring
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/engram-memory/engram/adapters/httpapi"
+	"github.com/engram-memory/engram/adapters/jwtauth"
+	"github.com/engram-memory/engram/adapters/mcpserver"
+	"github.com/engram-memory/engram/adapters/telemetry"
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/ports"
+)
+
+// System is a wired serving process: what engramd and `engram mcp` use of
+// what Build composed, and what it takes to close it all.
+type System struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Memories *app.MemoryService
+	Verifier ports.TokenVerifier
+	// LocalKey is set in zero-config mode: tokens are minted from it.
+	LocalKey *jwtauth.LocalKey
+	API      *httpapi.Server
+	MCP      *mcpserver.Server
+	tel      *telemetry.T
+	closers  closers
+}
+
+// Build opens every backend cfg names, decorates every port alike, and wires
+// the use cases and transports, in this order and nowhere else. On error
+// everything opened so far is closed.
+func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System, err error) {
+	var cl closers
+	defer func() {
+		if err != nil {
+			_ = cl.Close()
+		}
+	}()
+	dec := newDecorator(cfg, log)
+	// Registered first, so it runs last: spans of the final writes flush.
+	cl.add(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return dec.tel.Shutdown(ctx)
+	})
+
+	raw, err := OpenStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	cl.add(raw.Close)
+	store := dec.backend(raw)
+
+	caches, err := OpenCaches(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	cl.add(caches.Close)
+	caches = dec.caches(caches)
+
+	auth, err := openVerifier(ctx, cfg, caches.Replay)
+	if err != nil {
+		return nil, err
+	}
+	cl.add(auth.Close)
+
+	search, err := OpenSearch(ctx, cfg, raw)
+	if err != nil {
+		return nil, err
+	}
+	cl.add(search.Close)
+	search = dec.search(search)
+
+	core, err := NewCore(ctx, store, search, CoreOptions{Load: true, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	// Closed before the store (closers run in reverse): queued access-log
+	// entries are written first.
+	cl.add(func() error { core.Close(); return nil })
+	cl.add(retryPendingLoop(core.Indexer, log))
+	if err := dec.tel.WatchIndexLag(core.Indexer.Pending); err != nil {
+		log.Warn("index lag metric not registered", "err", err)
+	}
+
+	checks := append([]httpapi.Check{store.Check}, caches.Checks...)
+	checks = append(checks, auth.Checks...)
+	checks = append(checks, search.Checks...)
+	checks = append(checks, httpapi.Check{Name: "search_index", Pending: core.Indexer.Pending,
+		Probe: func(context.Context) error { return nil }})
+
+	svc, err := newServices(cfg, log, store, caches, core)
+	if err != nil {
+		return nil, err
+	}
+	api, mcp, err := newTransports(cfg, log, dec.tel, transportDeps{
+		core: core, svc: svc, verifier: auth.Verifier, checks: checks, idempotency: caches.Idempotency,
+		// The archive ports are the store's own, undecorated beside its
+		// decorated memory port (an export streams for minutes: no
+		// per-call deadline fits it).
+		archive: archiveDeps(cfg, raw, core.Indexer),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &System{
+		Config: cfg, Logger: log, Memories: core.Memories, Verifier: auth.Verifier, LocalKey: auth.LocalKey,
+		API: api, MCP: mcp, tel: dec.tel, closers: cl,
+	}, nil
+}
+
+// Close releases every backend in reverse order of opening.
+func (s *System) Close() error { return s.closers.Close() }
+
+// Telemetry is the System's tracer provider and metric registry.
+func (s *System) Telemetry() *telemetry.T { return s.tel }
+
+// Handler is the HTTP handler engramd serves. Every request is traced and
+// counted per route (engram_http_*), continuing the caller's traceparent.
+func (s *System) Handler() http.Handler { return s.tel.HTTP(s.API.Handler()) }
+
+// closers run in reverse order of registration.
+type closers []func() error
+
+func (c *closers) add(f func() error) { *c = append(*c, f) }
+
+func (c closers) Close() error {
+	var errs []error
+	for i := len(c) - 1; i >= 0; i-- {
+		errs = append(errs, c[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// retryPendingLoop re-applies index changes that failed (an index or the
+// embedder was down) until they succeed; the store stays the system of
+// record meanwhile. The returned func stops it.
+func retryPendingLoop(ix *app.Indexer, log *slog.Logger) func() error {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if ix.Pending() == 0 {
+					continue
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				if err := ix.RetryPending(ctx); err != nil {
+					log.Warn("index retry failed; will try again", "pending", ix.Pending(), "err", err)
+				}
+				cancel()
+			}
+		}
+	}()
+	return func() error { close(stop); <-done; return nil }
+}

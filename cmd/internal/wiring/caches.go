@@ -1,0 +1,97 @@
+package wiring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/engram-memory/engram/adapters/httpapi"
+	"github.com/engram-memory/engram/adapters/inproc"
+	"github.com/engram-memory/engram/adapters/valkeystore"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// Caches are the short-lived shared state: DPoP replay keys, rate-limit
+// buckets, sessions and Idempotency-Key answers, all on one backend.
+type Caches struct {
+	// Name is the dependency's name in metrics, breakers and /readyz:
+	// "valkey" or "inproc".
+	Name        string
+	Replay      ports.ReplayCache
+	Limiter     ports.RateLimiter
+	Sessions    ports.SessionStore
+	Idempotency ports.IdempotencyStore
+	// Admin is the server behind them, for benchmarks and operators; nil
+	// in process.
+	Admin CacheAdmin
+	// Checks are the caches' /readyz entries.
+	Checks []httpapi.Check
+	// Close releases the caches.
+	Close func() error
+}
+
+// CacheAdmin is what a cache server offers beyond the ports.
+type CacheAdmin interface {
+	Ping(ctx context.Context) error
+	// MaxMemoryPolicy is the server's eviction policy (DPoP replay keys
+	// need noeviction).
+	MaxMemoryPolicy(ctx context.Context) (string, error)
+	// DeletePrefixed deletes every key under this deployment's prefix and
+	// returns how many it deleted.
+	DeletePrefixed(ctx context.Context) (int, error)
+	// AppendBatch appends session events in one pipelined round trip (bulk
+	// loads and benchmarks; the API appends one event at a time).
+	AppendBatch(ctx context.Context, t domain.Tenant, sid domain.SessionID, es []domain.SessionEvent) error
+}
+
+// OpenCaches opens Valkey when ENGRAM_VALKEY_URL is set (under
+// ENGRAM_VALKEY_PREFIX), else in-process caches, which only one process sees.
+func OpenCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Caches, error) {
+	switch {
+	case cfg.ValkeyURL != "":
+		vs, err := valkeystore.Open(ctx, valkeystore.Config{URL: cfg.ValkeyURL, Options: valkeystore.Options{Prefix: cfg.ValkeyPrefix}})
+		if err != nil {
+			return Caches{}, fmt.Errorf("ENGRAM_VALKEY_URL: %w", err)
+		}
+		warnEviction(ctx, vs, log)
+		return Caches{
+			Name: "valkey", Replay: vs, Limiter: vs, Sessions: vs, Idempotency: vs, Admin: vs,
+			Checks: []httpapi.Check{
+				{Name: "valkey", Required: true, Probe: vs.Ping},
+				// Reported, not required: an evicted replay key weakens DPoP
+				// replay protection but does not stop service. The check's
+				// name says what /readyz expects.
+				{Name: "valkey_maxmemory_policy_noeviction", Probe: func(ctx context.Context) error {
+					policy, err := vs.MaxMemoryPolicy(ctx)
+					if err == nil && policy != "noeviction" {
+						err = fmt.Errorf("valkey maxmemory-policy is %q; DPoP replay keys need noeviction", policy)
+					}
+					return err
+				}},
+			},
+			Close: vs.Close,
+		}, nil
+	default:
+		replay := inproc.NewReplayCache(inproc.ReplayOptions{})
+		limiter := inproc.NewRateLimiter(inproc.RateLimiterOptions{})
+		sessions := inproc.NewSessionStore(inproc.SessionOptions{})
+		idem := inproc.NewIdempotencyStore(inproc.IdempotencyOptions{})
+		return Caches{
+			Name: "inproc", Replay: replay, Limiter: limiter, Sessions: sessions, Idempotency: idem,
+			Close: func() error {
+				return errors.Join(replay.Close(), limiter.Close(), sessions.Close(), idem.Close())
+			},
+		}, nil
+	}
+}
+
+func warnEviction(ctx context.Context, vs *valkeystore.Store, log *slog.Logger) {
+	if policy, err := vs.MaxMemoryPolicy(ctx); err != nil {
+		log.Warn("could not read valkey maxmemory-policy", "err", err)
+	} else if policy != "noeviction" {
+		log.Warn("valkey maxmemory-policy is not noeviction: an evicted DPoP jti can be replayed; set maxmemory-policy noeviction", "policy", policy)
+	}
+}

@@ -1,0 +1,88 @@
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/engram-memory/engram/app"
+)
+
+// Core is the memory and search use cases over one store and its search
+// backends, with the indexer that keeps the indexes in step: what engramd
+// serves and what the CLI's offline commands (reindex, eval, tune-fusion,
+// bench-search) drive directly.
+type Core struct {
+	Memories *app.MemoryService
+	Search   *app.SearchService
+	Indexer  *app.Indexer
+}
+
+// Close flushes the memory service's queued access-log entries; call it
+// before closing the store.
+func (c Core) Close() { c.Memories.Close() }
+
+// CoreOptions tune NewCore.
+type CoreOptions struct {
+	// Load fills an in-process vector index from the store and repairs text
+	// index drift a crash left behind (what a serving process does at start).
+	Load bool
+	// Tune carries search's tuning knobs (RRFK, VectorFloor, Centering,
+	// VectorTrust, ShortQuery, GapBoost, PinGap); its ports are ignored.
+	Tune   app.SearchDeps
+	Logger *slog.Logger
+}
+
+// NewCore wires the use cases over b and s as given (decorated or not) and
+// binds the indexer, which refuses an index built with another model or
+// dimension.
+func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ix := app.NewIndexer(app.IndexerDeps{
+		Memories: b.Memories, Scanner: b.Scanner, Text: s.Text, Vectors: s.Vectors, Embedder: s.Embedder,
+		Drift: s.Drift, Logger: log,
+	})
+	if err := ix.Bind(ctx); err != nil {
+		return Core{}, err
+	}
+	if o.Load {
+		if err := load(ctx, ix, s, log); err != nil {
+			return Core{}, err
+		}
+	}
+	mem := app.NewMemoryService(app.MemoryDeps{
+		Memories: b.Memories, Apps: b.Apps, Access: b.Access, Logger: log,
+		Observers: []app.ChangeObserver{ix},
+	})
+	t := o.Tune
+	search := app.NewSearchService(app.SearchDeps{
+		Memories: b.Memories, Text: s.Text, Vectors: s.Vectors, Embedder: s.Embedder, Reads: mem, Logger: log,
+		RRFK: t.RRFK, VectorFloor: t.VectorFloor, Centering: t.Centering,
+		VectorTrust: t.VectorTrust, ShortQuery: t.ShortQuery, GapBoost: t.GapBoost, PinGap: t.PinGap,
+	})
+	return Core{Memories: mem, Search: search, Indexer: ix}, nil
+}
+
+// load fills the in-process vectors (they start empty) and heals the text
+// index: a crash between a store write and its index update leaves it
+// behind, and its content hashes say exactly which entries lag.
+func load(ctx context.Context, ix *app.Indexer, s Search, log *slog.Logger) error {
+	if s.LoadVectors() {
+		start := time.Now()
+		n, err := ix.Reindex(ctx, app.ReindexOptions{Vectors: true})
+		if err != nil {
+			return fmt.Errorf("load vector index from the store: %w", err)
+		}
+		log.Info("vector index loaded from the store", "memories", n, "took_ms", time.Since(start).Milliseconds())
+	}
+	if fixed, err := ix.Repair(ctx); err != nil {
+		log.Warn("text index repair failed; engram reindex rebuilds it", "err", err)
+	} else if fixed > 0 {
+		log.Info("text index repaired from the store", "memories", fixed)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	pgmigrations "github.com/engram-memory/engram/migrations/postgres"
+)
+
+// Direction is "up" (apply every pending migration) or "down" (revert one).
+type Direction = pgstore.Direction
+
+// Migrate applies (up) or reverts one (down) PostgreSQL migration on the
+// database at url, as its schema owner, and returns the version reached.
+func Migrate(ctx context.Context, url string, d Direction) (uint, error) {
+	return pgstore.Migrate(ctx, url, d)
+}
+
+// SchemaVersion reads the PostgreSQL schema version and its dirty flag.
+func SchemaVersion(ctx context.Context, url string) (uint, bool, error) {
+	return pgstore.Version(ctx, url)
+}
+
+// ForceVersion records version v and clears the dirty flag, running nothing.
+func ForceVersion(ctx context.Context, url string, v int) error { return pgstore.Force(ctx, url, v) }
+
+// ensureSchema applies pending migrations, or with cfg.NoMigrate refuses a
+// schema older than this binary.
+func ensureSchema(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	want, err := LatestPostgresMigration()
+	if err != nil {
+		return err
+	}
+	if cfg.NoMigrate {
+		have, dirty, err := pgstore.Version(ctx, cfg.PostgresURL)
+		if err != nil {
+			return fmt.Errorf("ENGRAM_POSTGRES_URL: read schema version: %w", err)
+		}
+		if dirty || have < want {
+			return fmt.Errorf("the database schema is at version %d (dirty=%v) but this binary needs %d, and migrations are off (--no-migrate, or an engram subcommand): run `engram migrate up --postgres-url ...` as the schema owner first", have, dirty, want)
+		}
+		return nil
+	}
+	v, err := pgstore.Migrate(ctx, cfg.PostgresURL, pgstore.Up)
+	if err != nil {
+		return fmt.Errorf("ENGRAM_POSTGRES_URL: migrate: %w", err)
+	}
+	log.Info("postgres schema migrated", "version", v)
+	return nil
+}
+
+// LatestPostgresMigration is the highest migration version embedded.
+func LatestPostgresMigration() (uint, error) {
+	entries, err := fs.ReadDir(pgmigrations.FS, ".")
+	if err != nil {
+		return 0, err
+	}
+	var latest uint
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		if !ok || !strings.HasSuffix(e.Name(), ".up.sql") {
+			continue
+		}
+		n, err := strconv.ParseUint(num, 10, 32)
+		if err == nil && uint(n) > latest {
+			latest = uint(n)
+		}
+	}
+	return latest, nil
+}

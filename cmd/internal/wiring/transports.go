@@ -1,0 +1,93 @@
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/engram-memory/engram/adapters/httpapi"
+	"github.com/engram-memory/engram/adapters/jwtauth"
+	"github.com/engram-memory/engram/adapters/mcpserver"
+	"github.com/engram-memory/engram/adapters/telemetry"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/ports"
+)
+
+// auth is the token verifier cfg names, with the local key in zero-config
+// mode.
+type auth struct {
+	Verifier ports.TokenVerifier
+	LocalKey *jwtauth.LocalKey
+	Checks   []httpapi.Check
+	Close    func() error
+}
+
+// openVerifier trusts the JWKS at ENGRAM_AUTH_JWKS_URL, or else the local
+// Ed25519 key in the data directory (created on first use).
+func openVerifier(ctx context.Context, cfg config.Config, replay ports.ReplayCache) (auth, error) {
+	jc := jwtauth.Config{Issuer: cfg.Issuer, Audience: cfg.Audience, PublicURL: cfg.PublicURL, ReplayCache: replay}
+	switch {
+	case cfg.JWKSURL != "":
+		jc.JWKSURL = cfg.JWKSURL
+		v, err := jwtauth.NewJWKS(ctx, jc)
+		if err != nil {
+			return auth{}, fmt.Errorf("ENGRAM_AUTH_JWKS_URL: %w", err)
+		}
+		return auth{Verifier: v, Checks: []httpapi.Check{{Name: "jwks", Required: true, Probe: v.Ready}},
+			Close: func() error { v.Close(); return nil }}, nil
+	default:
+		key, _, err := jwtauth.LoadOrCreateLocalKey(cfg.DataDir)
+		if err != nil {
+			return auth{}, fmt.Errorf("ENGRAM_DATA_DIR: local signing key: %w", err)
+		}
+		v, err := jwtauth.NewLocal(key, jc)
+		if err != nil {
+			return auth{}, err
+		}
+		return auth{Verifier: v, LocalKey: key, Close: func() error { v.Close(); return nil }}, nil
+	}
+}
+
+type transportDeps struct {
+	core        Core
+	svc         services
+	verifier    ports.TokenVerifier
+	checks      []httpapi.Check
+	idempotency ports.IdempotencyStore
+	archive     httpapi.ArchiveDeps
+}
+
+// newTransports builds the REST API with the MCP endpoint mounted on it.
+func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d transportDeps) (*httpapi.Server, *mcpserver.Server, error) {
+	api, err := httpapi.New(httpapi.Config{
+		PublicURL: cfg.PublicURL, BodyLimit: cfg.BodyLimit, TLS: cfg.TLSCert != "",
+	}, httpapi.Deps{Memories: d.core.Memories, Verifier: d.verifier, Ready: d.checks, RateLimits: d.svc.rateLimits, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	api.EnableSearch(d.svc.searcher)
+	api.EnableFeedback(d.svc.feedback, d.svc.experiments)
+	api.EnableSessions(d.svc.sessions)
+	api.EnableIdempotency(d.idempotency)
+	api.EnableArchive(d.archive)
+	deps := mcpserver.Deps{Memories: d.core.Memories, Verifier: d.verifier, Searcher: d.svc.searcher, Sessions: d.svc.sessions}
+	if d.svc.rateLimits != nil {
+		deps.Limits = d.svc.rateLimits
+	}
+	mcp := mcpserver.New(mcpserver.Config{
+		PublicURL:            cfg.PublicURL,
+		Resource:             cfg.Audience,
+		AuthorizationServers: strings.Fields(cfg.AuthServers),
+		AllowedOrigins:       strings.Fields(cfg.AllowedOrigins),
+		MaxBodyBytes:         cfg.BodyLimit,
+		Logger:               log,
+		Tracer:               tel.Tracer(),
+	}, deps)
+	// The MCP handler authenticates every request itself (it must answer
+	// 401 with resource_metadata, and verifying a DPoP proof twice would
+	// trip the replay check), so it is mounted without the API's auth.
+	api.MountPublic("/mcp", mcp.Handler())
+	api.MountPublic(mcpserver.MetadataPath, mcp.MetadataHandler())
+	return api, mcp, nil
+}
