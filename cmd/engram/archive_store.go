@@ -55,3 +55,5 @@ func splitList(v string) []string {
 	}
 	return out
 }
+
+func splitLines(s string) []string { return strings.Split(s, "\n") }
