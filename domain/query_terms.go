@@ -43,13 +43,20 @@ func QueryTerms(q string) []string {
 	return out
 }
 
+// MaxPhraseWords bounds the queries that get an exact-phrase boost. A
+// phrase query reads the posting list of every word, stop words included,
+// so a question of a dozen words would read nearly every entry of the user
+// twice over — for a phrase no memory holds: questions are not quotes.
+const MaxPhraseWords = 6
+
 // PhraseWords is the query's words in order, duplicates kept, for exact
-// phrase matching; nil when the query has fewer than two words.
+// phrase matching; nil when the query has fewer than two words or more
+// than MaxPhraseWords.
 func PhraseWords(q string) []string {
 	words := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r)
 	})
-	if len(words) < 2 || len(words) > MaxQueryTerms {
+	if len(words) < 2 || len(words) > MaxPhraseWords {
 		return nil
 	}
 	return words

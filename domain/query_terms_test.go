@@ -35,3 +35,8 @@ func TestPhraseWords(t *testing.T) {
 	require.Equal(t, []string{"red", "wine", "glass"}, domain.PhraseWords(`"Red wine" glass!`))
 	require.Nil(t, domain.PhraseWords("single"))
 }
+
+func TestPhraseWordsSkipsQuestions(t *testing.T) {
+	require.Len(t, domain.PhraseWords("one two three four five six"), domain.MaxPhraseWords)
+	require.Nil(t, domain.PhraseWords("What did the doctor tell Leo about his health?"), "a question is not a quote")
+}

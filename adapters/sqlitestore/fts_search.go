@@ -63,10 +63,14 @@ func (x *TextIndex) search(ctx context.Context, t domain.Tenant, words, phrase [
 	}
 	var cands []ftsCand
 	if len(rare) > 0 {
-		cands, err = x.ranked(ctx, `SELECT rowid, -rank FROM search_fts WHERE search_fts MATCH ? ORDER BY rank LIMIT ?`,
+		// bm25() sorted by SQLite, not FTS5's "ORDER BY rank": for that
+		// FTS5 writes a second SQL statement with the query inlined and
+		// prepares it on every call, which cost as much as the ranking
+		// itself on a question. Same scores, same order.
+		cands, err = x.ranked(ctx, `SELECT rowid, -bm25(search_fts) AS s FROM search_fts WHERE search_fts MATCH ? ORDER BY s DESC LIMIT ?`,
 			matchExpr(tok, rare, false), limit)
 	} else {
-		cands, err = x.ranked(ctx, `SELECT rowid, -rank FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?`,
+		cands, err = x.ranked(ctx, `SELECT rowid, -bm25(search_fts) FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?`,
 			matchAll(tok, words), commonCap)
 		// Ranked in Go; only the best need their memory ids.
 		sort.Slice(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
@@ -125,31 +129,47 @@ func phraseScores(cs []ftsCand) []ports.Hit {
 }
 
 // rareWords keeps the words found in at most rankCap of the tenant's
-// entries, counting each with a walk that stops at rankCap+1 rows.
+// entries. Each word's count comes from the tenant's cached counts or from
+// a walk that stops at rankCap+1 rows.
 func (x *TextIndex) rareWords(ctx context.Context, tok string, words []string) ([]string, error) {
+	known, gen := x.counts.get(tok, words)
+	probed := map[string]int{}
 	var rare []string
 	for _, w := range words {
-		rows, err := x.query(ctx, `SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)`,
-			matchExpr(tok, []string{w}, false), rankCap+1)
-		if err != nil {
-			return nil, err
-		}
-		n := 0
-		if rows.Next() {
-			err = rows.Scan(&n)
-		}
-		if err == nil {
-			err = rows.Err()
-		}
-		_ = rows.Close()
-		if err != nil {
-			return nil, err
+		n, ok := known[w]
+		if !ok {
+			var err error
+			if n, err = x.countWord(ctx, tok, w); err != nil {
+				return nil, err
+			}
+			probed[w] = n
 		}
 		if n <= rankCap {
 			rare = append(rare, w)
 		}
 	}
+	if len(probed) > 0 {
+		x.counts.put(tok, gen, probed)
+	}
 	return rare, nil
+}
+
+// countWord counts the tenant's entries holding w, up to rankCap+1.
+func (x *TextIndex) countWord(ctx context.Context, tok, w string) (int, error) {
+	rows, err := x.query(ctx, `SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)`,
+		matchExpr(tok, []string{w}, false), rankCap+1)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	if rows.Next() {
+		err = rows.Scan(&n)
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	return n, err
 }
 
 func (x *TextIndex) ranked(ctx context.Context, q, match string, limit int) ([]ftsCand, error) {
