@@ -45,8 +45,12 @@ func OpenArchiveStore(ctx context.Context, cfg config.Config) (ArchiveBackend, e
 
 // archiveDeps serves the export and import routes from the store's archive
 // ports, indexing imported memories through the serving Indexer.
-func archiveDeps(cfg config.Config, b Backend, ix *app.Indexer) httpapi.ArchiveDeps {
+func archiveDeps(cfg config.Config, b Backend, core Core) httpapi.ArchiveDeps {
 	version, _ := LatestPostgresMigration()
+	changed := core.Indexer.MemoriesChanged
+	if core.Follower != nil {
+		changed = core.Follower.MemoriesChanged // indexed once, not again from the feed
+	}
 	return httpapi.ArchiveDeps{Source: b.ArchiveSource, Sink: b.ArchiveSink, MaxImportBytes: cfg.ImportMaxBytes,
-		SchemaVersion: version, Profile: b.Name, Changed: ix.MemoriesChanged}
+		SchemaVersion: version, Profile: b.Name, Changed: changed}
 }

@@ -84,6 +84,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	// entries are written first.
 	cl.add(func() error { core.Close(); return nil })
 	cl.add(retryPendingLoop(core.Indexer, log))
+	if core.Follower != nil {
+		cl.add(follow(core.Follower))
+	}
 	if err := dec.tel.WatchIndexLag(core.Indexer.Pending); err != nil {
 		log.Warn("index lag metric not registered", "err", err)
 	}
@@ -103,7 +106,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 		// The archive ports are the store's own, undecorated beside its
 		// decorated memory port (an export streams for minutes: no
 		// per-call deadline fits it).
-		archive: archiveDeps(cfg, raw, core.Indexer),
+		archive: archiveDeps(cfg, raw, core),
 	})
 	if err != nil {
 		return nil, err
@@ -135,6 +138,20 @@ func (c closers) Close() error {
 		errs = append(errs, c[i]())
 	}
 	return errors.Join(errs...)
+}
+
+// FollowInterval is how often a serving process polls the store's change
+// feed for other processes' writes: well under the 1 s in which a write
+// through one process must be searchable through every other. An idle
+// SQLite poll is one PRAGMA.
+const FollowInterval = 100 * time.Millisecond
+
+// follow runs the follower until the returned func stops it.
+func follow(f *app.ChangeFollower) func() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.Run(ctx, FollowInterval) }()
+	return func() error { cancel(); <-done; return nil }
 }
 
 // retryPendingLoop re-applies index changes that failed (an index or the

@@ -17,6 +17,9 @@ type Core struct {
 	Memories *app.MemoryService
 	Search   *app.SearchService
 	Indexer  *app.Indexer
+	// Follower indexes other processes' writes from the store's change
+	// feed; set when CoreOptions.Load is and the store has a feed. Run it.
+	Follower *app.ChangeFollower
 }
 
 // Close flushes the memory service's queued access-log entries; call it
@@ -49,14 +52,26 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 	if err := ix.Bind(ctx); err != nil {
 		return Core{}, err
 	}
+	var observer app.ChangeObserver = ix
+	var follower *app.ChangeFollower
 	if o.Load {
+		if b.Feed != nil {
+			// The head before the load: what commits during it is
+			// indexed again by the follower, which is harmless.
+			head, err := b.Feed.Head(ctx)
+			if err != nil {
+				return Core{}, fmt.Errorf("read the store's change feed: %w", err)
+			}
+			follower = app.NewChangeFollower(b.Feed, ix, head, log)
+			observer = follower
+		}
 		if err := load(ctx, ix, s, log); err != nil {
 			return Core{}, err
 		}
 	}
 	mem := app.NewMemoryService(app.MemoryDeps{
 		Memories: b.Memories, Apps: b.Apps, Access: b.Access, Logger: log,
-		Observers: []app.ChangeObserver{ix},
+		Observers: []app.ChangeObserver{observer},
 	})
 	t := o.Tune
 	search := app.NewSearchService(app.SearchDeps{
@@ -64,7 +79,7 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 		RRFK: t.RRFK, VectorFloor: t.VectorFloor, Centering: t.Centering,
 		VectorTrust: t.VectorTrust, ShortQuery: t.ShortQuery, GapBoost: t.GapBoost, PinGap: t.PinGap,
 	})
-	return Core{Memories: mem, Search: search, Indexer: ix}, nil
+	return Core{Memories: mem, Search: search, Indexer: ix, Follower: follower}, nil
 }
 
 // load fills the in-process vectors (they start empty) and heals the text

@@ -3,6 +3,7 @@ package wiring
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -42,6 +43,9 @@ type Backend struct {
 	// Drift reports text index entries that lag the store; nil when Text
 	// cannot tell.
 	Drift ports.IndexDrift
+	// Feed lists committed changes across tenants, so a serving process
+	// sees other processes' writes; nil when the store has none.
+	Feed ports.ChangeFeed
 	// DB is the connection pool, for pool metrics; nil when not pooled.
 	DB *sql.DB
 	// Check is the store's /readyz entry.
@@ -81,15 +85,20 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 			return Backend{}, fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
 		}
 		text := st.TextIndex()
+		feed, err := st.Feed(ctx)
+		if err != nil {
+			_ = st.Close()
+			return Backend{}, fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
+		}
 		return Backend{
 			Name: "sqlite", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
 			ArchiveSource: st, ArchiveSink: st,
-			Scanner: st, Text: text, Drift: text,
+			Scanner: st, Text: text, Drift: text, Feed: feed,
 			Check: httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {
 				_, err := st.Stats(ctx, probeTenant)
 				return err
 			}},
-			Close: st.Close,
+			Close: func() error { return errors.Join(feed.Close(), st.Close()) },
 		}, nil
 	}
 }
