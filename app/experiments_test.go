@@ -82,7 +82,7 @@ func TestExperimentSearchAppliesStickyVariantAndAttributesFeedback(t *testing.T)
 		if a.Variant == "wide" {
 			outcome = "accepted"
 		}
-		evs, err := e.fb.Submit(ctx, u, []app.FeedbackInput{{QueryID: res.QueryID, MemoryID: string(res.Results[0].Memory.ID), Outcome: outcome, Rating: 4}})
+		evs, err := e.fb.Submit(ctx, u, []app.FeedbackInput{{QueryID: res.QueryID, MemoryID: string(res.Results[0].Memory.ID), Outcome: outcome, Rating: ptr(4)}})
 		require.NoError(t, err)
 		require.Equal(t, a.Variant, evs[0].Variant, "feedback is attributed to the variant that served the query")
 		require.Equal(t, domain.AppID("cursor"), evs[0].App)
@@ -149,7 +149,8 @@ func TestFeedbackBadInputWritesNothing(t *testing.T) {
 		in    app.FeedbackInput
 		field string
 	}{
-		"rating 7":                 {alice, app.FeedbackInput{QueryID: res.QueryID, Outcome: "accepted", Rating: 7}, "rating"},
+		"rating 7":                 {alice, app.FeedbackInput{QueryID: res.QueryID, Outcome: "accepted", Rating: ptr(7)}, "rating"},
+		"rating 0":                 {alice, app.FeedbackInput{QueryID: res.QueryID, Outcome: "accepted", Rating: ptr(0)}, "rating"},
 		"unknown outcome":          {alice, app.FeedbackInput{QueryID: res.QueryID, Outcome: "loved"}, "outcome"},
 		"another user's query":     {bob, app.FeedbackInput{QueryID: res.QueryID, Outcome: "accepted"}, "query_id"},
 		"another org's query":      {alice, app.FeedbackInput{QueryID: other.QueryID, Outcome: "accepted"}, "query_id"},
@@ -165,7 +166,7 @@ func TestFeedbackBadInputWritesNothing(t *testing.T) {
 	// One bad event refuses the batch and names its index.
 	_, err = e.fb.Submit(ctx, alice, []app.FeedbackInput{
 		{QueryID: res.QueryID, MemoryID: string(m.ID), Outcome: "accepted"},
-		{QueryID: res.QueryID, Outcome: "accepted", Rating: 9},
+		{QueryID: res.QueryID, Outcome: "accepted", Rating: ptr(9)},
 	})
 	var ve *domain.ValidationError
 	require.ErrorAs(t, err, &ve)
@@ -292,3 +293,5 @@ func TestPlanSearchCachesTheRunningExperimentBriefly(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, plan.Variant, "paused: searches run outside the experiment")
 }
+
+func ptr[T any](v T) *T { return &v }

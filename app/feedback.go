@@ -54,7 +54,7 @@ type FeedbackInput struct {
 	QueryID  string
 	MemoryID string // optional
 	Outcome  string
-	Rating   int          // 0: none
+	Rating   *int         // nil: none; a given 0 is out of range, not "none"
 	App      domain.AppID // empty: the caller's client
 	Latency  *int         // ms; nil: measured from the search
 }
@@ -115,7 +115,13 @@ func (s *FeedbackService) event(ctx context.Context, p domain.Principal, f Feedb
 	}
 	e := domain.FeedbackEvent{
 		ID: domain.NewID(now), OrgID: p.OrgID, UserID: p.UserID, QueryID: qid, App: ActingApp(p, f.App),
-		Outcome: outcome, Rating: f.Rating, ExperimentID: q.ExperimentID, Variant: q.Variant, CreatedAt: now,
+		Outcome: outcome, ExperimentID: q.ExperimentID, Variant: q.Variant, CreatedAt: now,
+	}
+	if f.Rating != nil {
+		if r := *f.Rating; r < domain.MinRating || r > domain.MaxRating {
+			return domain.FeedbackEvent{}, domain.Invalid("rating", "must be between %d and %d, got %d", domain.MinRating, domain.MaxRating, r)
+		}
+		e.Rating = *f.Rating
 	}
 	if f.MemoryID != "" {
 		mid, err := domain.ParseMemoryID(f.MemoryID)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/engram-memory/engram/domain"
@@ -75,8 +76,9 @@ func (s *SessionService) Append(ctx context.Context, p domain.Principal, session
 	return s.d.Sessions.Append(ctx, p.Tenant(), sid, e)
 }
 
-// Recent returns up to limit events (0: domain.DefaultRecentEvents), newest
-// first, scored by recency. An unknown session is empty.
+// Recent returns the newest limit events (0: domain.DefaultRecentEvents)
+// in the order they happened, oldest first, without a score. An unknown
+// session is empty.
 func (s *SessionService) Recent(ctx context.Context, p domain.Principal, session string, limit int) ([]domain.SessionEvent, error) {
 	if err := p.Require(domain.ScopeSessionsRead); err != nil {
 		return nil, err
@@ -91,7 +93,17 @@ func (s *SessionService) Recent(ctx context.Context, p domain.Principal, session
 	if limit < 1 || limit > domain.MaxRecentEvents {
 		return nil, domain.Invalid("limit", "must be between 1 and %d", domain.MaxRecentEvents)
 	}
-	return s.d.Sessions.Recent(ctx, p.Tenant(), sid, limit)
+	evs, err := s.d.Sessions.Recent(ctx, p.Tenant(), sid, limit)
+	if err != nil {
+		return nil, err
+	}
+	// The store gives the newest first; a transcript reads oldest first.
+	// Score is a context measure (recency weight), not part of a listing.
+	slices.Reverse(evs)
+	for i := range evs {
+		evs[i].Score = 0
+	}
+	return evs, nil
 }
 
 // Resolve returns the most recent event mentioning term, for reference

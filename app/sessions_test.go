@@ -67,8 +67,9 @@ func TestSessionServiceAppendRecentEnd(t *testing.T) {
 	got, err := svc.Recent(ctx, alice, "chat-1", 0)
 	require.NoError(t, err)
 	require.Len(t, got, 2)
-	require.Equal(t, e2.ID, got[0].ID)
-	require.Equal(t, "x", got[0].Metadata["model"])
+	require.Equal(t, e2.ID, got[1].ID, "oldest first")
+	require.Equal(t, "x", got[1].Metadata["model"])
+	require.Zero(t, got[1].Score, "a listing carries no score")
 
 	for name, call := range map[string]func() error{
 		"bad session": func() error {

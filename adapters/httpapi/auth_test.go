@@ -152,7 +152,8 @@ func TestNoCredentials(t *testing.T) {
 			require.NotContains(t, ch, "error=", "RFC 6750 §3.1: no error code without credentials")
 		}
 	}
-	requireProblem(t, caller{e: e, token: "a b"}.do(http.MethodGet, "/api/v1/memories", nil), http.StatusUnauthorized)
+	// A malformed Authorization header is invalid_request: 400 (RFC 6750 §3.1).
+	requireProblem(t, caller{e: e, token: "a b"}.do(http.MethodGet, "/api/v1/memories", nil), http.StatusBadRequest)
 }
 
 func TestMissingScopeIs403(t *testing.T) {

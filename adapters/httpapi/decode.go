@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,18 +12,32 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/engram-memory/engram/adapters/jsonbody"
 	"github.com/engram-memory/engram/domain"
 )
 
 // decodeJSON reads exactly one JSON object into v. Unknown fields, trailing
-// data, a wrong type and a body over the limit are all refused; a user_id or
+// data, a wrong type, a string that is not valid UTF-8 and a body over the
+// limit are all refused; a user_id or
 // org_id field gets its own reason because the tenant comes from the token.
 func decodeJSON(c echo.Context, v any) error {
 	body := c.Request().Body
 	if body == nil {
 		return domain.Invalid("body", "must be a JSON object")
 	}
-	dec := json.NewDecoder(body)
+	// Read the raw bytes first: encoding/json turns invalid UTF-8 into
+	// U+FFFD silently, so the check must see what the client sent.
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		if tl, ok := asTooLarge(err); ok {
+			return tl
+		}
+		return fmt.Errorf("httpapi: read body: %w", err)
+	}
+	if err := jsonbody.CheckUTF8(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -103,6 +118,19 @@ func queryInt(c echo.Context, name string) (int, error) {
 		return 0, domain.Invalid(name, "must be at least 1")
 	}
 	return n, nil
+}
+
+// optInt checks an optional integer body field: absent is 0, which the use
+// cases read as "the default"; a present value must lie in [lo, hi]. A
+// client that sends 0 chose 0, and 0 is out of range, never "not given".
+func optInt(field string, v *int, lo, hi int) (int, error) {
+	if v == nil {
+		return 0, nil
+	}
+	if *v < lo || *v > hi {
+		return 0, domain.Invalid(field, "must be between %d and %d, got %d", lo, hi, *v)
+	}
+	return *v, nil
 }
 
 // queryList collects a repeated parameter (state=a&state=b: OpenAPI's

@@ -86,7 +86,7 @@ func TestDPoP(t *testing.T) {
 
 	t.Run("missing proof", func(t *testing.T) {
 		rec := e.serve(send("DPoP "+alice.token, ""))
-		requireProblem(t, rec, http.StatusUnauthorized)
+		requireProblem(t, rec, http.StatusBadRequest) // RFC 6750 §3.1
 		requireChallenge(t, rec, "DPoP", "invalid_request")
 	})
 	t.Run("bound token as Bearer", func(t *testing.T) {

@@ -37,8 +37,12 @@ func (s *Server) createExperiment(x *app.ExperimentService) echo.HandlerFunc {
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
+		vs, err := variantsFrom(req.Variants)
+		if err != nil {
+			return err
+		}
 		p, _ := principalOf(c)
-		e, err := x.Create(c.Request().Context(), p, app.ExperimentInput{Name: req.Name, Description: req.Description, Variants: variantsFrom(req.Variants)})
+		e, err := x.Create(c.Request().Context(), p, app.ExperimentInput{Name: req.Name, Description: req.Description, Variants: vs})
 		if err != nil {
 			return err
 		}
@@ -89,7 +93,10 @@ func (s *Server) updateExperiment(x *app.ExperimentService) echo.HandlerFunc {
 		}
 		patch := app.ExperimentPatch{Name: req.Name, Description: req.Description}
 		if req.Variants != nil {
-			vs := variantsFrom(*req.Variants)
+			vs, err := variantsFrom(*req.Variants)
+			if err != nil {
+				return err
+			}
 			patch.Variants = &vs
 		}
 		p, _ := principalOf(c)

@@ -1,45 +1,92 @@
 package httpapi
 
 import (
+	"errors"
 	"time"
 
 	"github.com/engram-memory/engram/domain"
 )
 
-// paramsBody is the wire shape of domain.SearchParams; absent fields keep
-// the search defaults.
+// paramsBody is the wire shape of domain.SearchParams. Absent fields keep
+// the search defaults; a present field is the client's value, so every
+// number is a pointer: a given 0 is refused or honoured, never taken for
+// "not given" (issue 11).
 type paramsBody struct {
 	Mode          domain.SearchMode `json:"mode,omitempty"`
-	RRFK          int               `json:"rrf_k,omitempty"`
-	LexicalWeight float64           `json:"lexical_weight,omitempty"`
-	VectorWeight  float64           `json:"vector_weight,omitempty"`
-	Limit         int               `json:"limit,omitempty"`
+	RRFK          *int              `json:"rrf_k,omitempty"`
+	LexicalWeight *float64          `json:"lexical_weight,omitempty"`
+	VectorWeight  *float64          `json:"vector_weight,omitempty"`
+	Limit         *int              `json:"limit,omitempty"`
 }
 
 type variantBody struct {
 	Name   string     `json:"name"`
-	Weight float64    `json:"weight"`
+	Weight *float64   `json:"weight"`
 	Params paramsBody `json:"params"`
 }
 
-func variantsFrom(in []variantBody) []domain.Variant {
+// params checks the present fields and builds the domain value, whose zero
+// fields mean "the default". Weights travel as a pair: giving one gives
+// both, the absent one at its default (1), so {"vector_weight": 2} keeps
+// the lexical ranking at full weight and {"lexical_weight": 0, ...} turns
+// it off.
+func (b paramsBody) params() (domain.SearchParams, error) {
+	p := domain.SearchParams{Mode: b.Mode}
+	var err error
+	if p.RRFK, err = optInt("rrf_k", b.RRFK, 1, domain.MaxRRFK); err != nil {
+		return p, err
+	}
+	if p.Limit, err = optInt("limit", b.Limit, 1, domain.MaxSearchLimit); err != nil {
+		return p, err
+	}
+	if b.LexicalWeight != nil || b.VectorWeight != nil {
+		p.Weights = domain.DefaultWeights
+		if b.LexicalWeight != nil {
+			p.Weights.Lexical = *b.LexicalWeight
+		}
+		if b.VectorWeight != nil {
+			p.Weights.Vector = *b.VectorWeight
+		}
+		if err := p.Weights.Validate(); err != nil {
+			return p, domain.Invalid("lexical_weight", "and vector_weight must each be between %g and %g and not both 0", domain.MinRankWeight, domain.MaxRankWeight)
+		}
+	}
+	return p, p.Validate()
+}
+
+func variantsFrom(in []variantBody) ([]domain.Variant, error) {
 	out := make([]domain.Variant, len(in))
 	for i, v := range in {
-		out[i] = domain.Variant{Name: v.Name, Weight: v.Weight, Params: domain.SearchParams{
-			Mode: v.Params.Mode, RRFK: v.Params.RRFK, Limit: v.Params.Limit,
-			Weights: domain.Weights{Lexical: v.Params.LexicalWeight, Vector: v.Params.VectorWeight},
-		}}
+		if v.Weight == nil {
+			return nil, domain.Invalid("variants.weight", "of %q is required", v.Name)
+		}
+		p, err := v.Params.params()
+		if err != nil {
+			var ve *domain.ValidationError
+			if errors.As(err, &ve) {
+				return nil, domain.Invalid("variants.params."+ve.Field, "of %q %s", v.Name, ve.Reason)
+			}
+			return nil, err
+		}
+		out[i] = domain.Variant{Name: v.Name, Weight: *v.Weight, Params: p}
 	}
-	return out
+	return out, nil
 }
 
 func viewVariants(vs []domain.Variant) []variantBody {
 	out := make([]variantBody, len(vs))
 	for i, v := range vs {
-		out[i] = variantBody{Name: v.Name, Weight: v.Weight, Params: paramsBody{
-			Mode: v.Params.Mode, RRFK: v.Params.RRFK, Limit: v.Params.Limit,
-			LexicalWeight: v.Params.Weights.Lexical, VectorWeight: v.Params.Weights.Vector,
-		}}
+		b := variantBody{Name: v.Name, Weight: &v.Weight, Params: paramsBody{Mode: v.Params.Mode}}
+		if v.Params.RRFK != 0 {
+			b.Params.RRFK = &v.Params.RRFK
+		}
+		if v.Params.Limit != 0 {
+			b.Params.Limit = &v.Params.Limit
+		}
+		if w := v.Params.Weights; w != (domain.Weights{}) {
+			b.Params.LexicalWeight, b.Params.VectorWeight = &w.Lexical, &w.Vector
+		}
+		out[i] = b
 	}
 	return out
 }

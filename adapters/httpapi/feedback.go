@@ -29,7 +29,7 @@ type feedbackRequest struct {
 	QueryID   string       `json:"query_id"`
 	MemoryID  string       `json:"memory_id"`
 	Outcome   string       `json:"outcome"`
-	Rating    int          `json:"rating"`
+	Rating    *int         `json:"rating"`
 	App       domain.AppID `json:"app"`
 	LatencyMS *int         `json:"latency_ms"`
 }

@@ -21,7 +21,7 @@ func (s *Server) EnableSearch(xs *app.ExperimentSearch) {
 
 type searchRequest struct {
 	Query      string          `json:"query"`
-	Limit      int             `json:"limit"`
+	Limit      *int            `json:"limit"`
 	Mode       string          `json:"mode"`
 	Weights    *weightsBody    `json:"weights"`
 	MinScore   float64         `json:"min_score"`
@@ -31,9 +31,11 @@ type searchRequest struct {
 	Metadata   domain.Metadata `json:"metadata"`
 }
 
+// weightsBody is the weights object of a search; an absent weight is its
+// default (1), a present 0 switches that ranking off.
 type weightsBody struct {
-	Lexical float64 `json:"lexical"`
-	Vector  float64 `json:"vector"`
+	Lexical *float64 `json:"lexical"`
+	Vector  *float64 `json:"vector"`
 }
 
 type searchHitView struct {
@@ -49,12 +51,23 @@ func (s *Server) search(xs *app.ExperimentSearch) echo.HandlerFunc {
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
+		limit, err := optInt("limit", req.Limit, 1, domain.MaxSearchLimit)
+		if err != nil {
+			return err
+		}
 		in := app.SearchRequest{
-			Query: req.Query, Limit: req.Limit, Mode: domain.SearchMode(req.Mode), MinScore: req.MinScore, Diversity: req.Diversity,
+			Query: req.Query, Limit: limit, Mode: domain.SearchMode(req.Mode), MinScore: req.MinScore, Diversity: req.Diversity,
 			Filter: domain.SearchFilter{App: req.App, Categories: req.Categories, Metadata: req.Metadata},
 		}
 		if req.Weights != nil {
-			in.Weights = &domain.Weights{Lexical: req.Weights.Lexical, Vector: req.Weights.Vector}
+			w := domain.DefaultWeights
+			if req.Weights.Lexical != nil {
+				w.Lexical = *req.Weights.Lexical
+			}
+			if req.Weights.Vector != nil {
+				w.Vector = *req.Weights.Vector
+			}
+			in.Weights = &w
 		}
 		p, _ := principalOf(c)
 		res, err := xs.Search(c.Request().Context(), p, in, "")

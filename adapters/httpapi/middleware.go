@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -149,6 +150,19 @@ func (s *Server) tenantQueryGuard(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 var tenantFields = []string{"user_id", "org_id"}
+
+// pathGuard refuses, before routing matters and before authentication, a
+// path with dot segments or encoded slashes: the router matches such a path
+// literally while a DPoP htu is compared after RFC 3986 normalisation, so
+// the two could name different resources (issue 11).
+func (s *Server) pathGuard(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := jwtauth.CheckRequestPath(c.Request().URL); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
 
 const tenantReason = "is not accepted; the tenant comes only from the access token"
 

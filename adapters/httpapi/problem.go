@@ -74,7 +74,7 @@ func problemFor(err error, scheme string) problem {
 			Detail:     "send an access token: Authorization: Bearer <token>, or DPoP <token> with a DPoP proof",
 			challenges: []string{`Bearer realm="engram"`, `DPoP realm="engram", algs="` + dpopAlgs + `"`}}
 	case errors.As(err, &ae):
-		return problem{Type: problemType("unauthenticated"), Title: "Invalid credentials", Status: http.StatusUnauthorized,
+		return problem{Type: problemType("unauthenticated"), Title: "Invalid credentials", Status: authStatus(ae),
 			Detail: ae.Description, challenges: []string{authChallenge(ae, scheme)}}
 	case errors.Is(err, domain.ErrUnauthenticated):
 		return problem{Type: problemType("unauthenticated"), Title: "Invalid credentials", Status: http.StatusUnauthorized,
@@ -155,6 +155,15 @@ func orBearer(scheme string) string {
 // authChallenge answers a refused credential in the scheme the verifier
 // named (a proof failure is a DPoP challenge even when the token was sent as
 // Bearer), else the one the client used.
+// authStatus is RFC 6750 §3.1: invalid_request is a malformed request
+// (400), every other refused credential is 401; both carry the challenge.
+func authStatus(ae *domain.AuthError) int {
+	if ae.Code == "invalid_request" {
+		return http.StatusBadRequest
+	}
+	return http.StatusUnauthorized
+}
+
 func authChallenge(ae *domain.AuthError, scheme string) string {
 	sch := ae.Scheme
 	if sch != schemeBearer && sch != schemeDPoP {

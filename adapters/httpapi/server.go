@@ -33,6 +33,10 @@ type Config struct {
 	TLS bool
 	// ReadyTimeout bounds each readiness check; 0 means 2 s.
 	ReadyTimeout time.Duration
+	// AllowedOrigins are browser origins (scheme://host[:port]) allowed to
+	// call the API and /mcp cross-origin (ENGRAM_ALLOWED_ORIGINS): their
+	// CORS preflights are answered before authentication.
+	AllowedOrigins []string
 	// RequestTimeout bounds each /api/v1 request's context, so a slow
 	// store call is abandoned instead of piling up; 0 means 30 s. Mounted
 	// handlers are not bound by it (MCP streams live long).
@@ -67,12 +71,13 @@ type Deps struct {
 // behind the same middleware stack. Mount before serving: echo's router is
 // not safe for concurrent registration and serving.
 type Server struct {
-	cfg    Config
-	origin string
-	d      Deps
-	e      *echo.Echo
-	log    *slog.Logger
-	spec   servedSpec
+	cfg     Config
+	origin  string
+	origins []string // AllowedOrigins, normalised
+	d       Deps
+	e       *echo.Echo
+	log     *slog.Logger
+	spec    servedSpec
 	// searcher serves GET /api/v1/memories?q= once EnableSearch is called.
 	searcher *app.ExperimentSearch
 	// scopes records each API route's scope ("GET /api/v1/stats") so a
@@ -85,6 +90,10 @@ type Server struct {
 // New validates cfg and deps and builds the router.
 func New(cfg Config, d Deps) (*Server, error) {
 	origin, err := normalizeOrigin(cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	origins, err := normalizeOrigins(cfg.AllowedOrigins)
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +130,11 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, origin: origin, d: d, log: d.Logger, e: echo.New()}
+	s := &Server{cfg: cfg, origin: origin, origins: origins, d: d, log: d.Logger, e: echo.New()}
 	s.spec.doc = spec
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
-	s.e.Use(s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic, s.tenantQueryGuard, s.bodyLimit)
+	s.e.Use(s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic, s.cors, s.pathGuard, s.tenantQueryGuard, s.bodyLimit)
 	s.routes()
 	return s, nil
 }

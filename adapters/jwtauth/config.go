@@ -37,11 +37,22 @@ type Config struct {
 	JWKSURL  string // remote JWK Set (NewJWKS only)
 	Issuer   string // required iss; LocalIssuer for NewLocal when empty
 	Audience string // required aud; DefaultAudience for NewLocal when empty
+	// Resource is the protected resource's URL, served as "resource" in
+	// its RFC 9728 metadata; a token whose aud names it is accepted too, as
+	// RFC 8707 clients request tokens for that URL. Empty: Audience only.
+	Resource string
 
 	// PublicURL is the origin clients reach the API at (e.g.
 	// http://127.0.0.1:8765). When Credentials.URL is only a path, htu is
 	// checked against PublicURL + path; it is never derived from Host headers.
 	PublicURL string
+
+	// RequireATJWT refuses access tokens whose typ header is not at+jwt
+	// (RFC 9068 §4; "application/at+jwt" too). NewLocal always requires
+	// it (its tokens carry it); for a JWKS issuer it is opt-in
+	// (ENGRAM_AUTH_REQUIRE_AT_JWT), since many identity providers still
+	// mint plain "JWT" access tokens.
+	RequireATJWT bool
 
 	// ReplayCache remembers DPoP proof jti values; required.
 	ReplayCache ports.ReplayCache

@@ -134,8 +134,10 @@ func (v *Verifier) requestURL(u string) (string, error) {
 
 // NormalizeHTU normalises an http(s) URL for the htu comparison of RFC 9449
 // §4.3 (RFC 3986 §6.2.2-6.2.3): lower-case scheme and host, default port
-// dropped, empty path as "/", dot segments removed, percent-encoding
-// normalised, query and fragment dropped.
+// dropped, empty path as "/", percent-encoding normalised, dot segments
+// removed, query and fragment dropped. Only unreserved characters are
+// decoded: %2F stays %2F, because '/' is reserved and an encoded one is
+// data, not a separator (so /api%2Fv1/memories is not /api/v1/memories).
 func NormalizeHTU(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -151,8 +153,5 @@ func NormalizeHTU(raw string) (string, error) {
 	} else if strings.Contains(host, ":") { // IPv6 literal keeps its brackets
 		host = "[" + host + "]"
 	}
-	// ResolveReference removes dot segments; re-escaping the decoded path
-	// gives one canonical percent-encoding.
-	p := (&url.URL{Path: "/"}).ResolveReference(&url.URL{Path: u.Path}).EscapedPath()
-	return scheme + "://" + host + p, nil
+	return scheme + "://" + host + normalizePath(u.EscapedPath()), nil
 }

@@ -105,7 +105,10 @@ func TestDPoPURLNormalisation(t *testing.T) {
 		"http://example.com:80":            "http://example.com/",
 		"http://[::1]:8765/x":              "http://[::1]:8765/x",
 		"http://[::1]:80/x":                "http://[::1]/x",
-		"http://h/%7Euser/a%2fb":           "http://h/~user/a/b",
+		"http://h/%7Euser/a%2fb":           "http://h/~user/a%2Fb", // '/' is reserved: %2F is not a separator
+		"http://h/x/a%5cb/%2e%2E/c":        "http://h/x/c",
+		"http://h/x/a%5cb":                 "http://h/x/a%5Cb",
+		"http://h/%41%2D%5F%7E%20":         "http://h/A-_~%20",
 	} {
 		got, err := jwtauth.NormalizeHTU(in)
 		require.NoError(t, err, in)

@@ -54,11 +54,14 @@ type jwksSource struct {
 	kf     keyfunc.Keyfunc
 	cancel context.CancelFunc
 
-	fetchMu   sync.Mutex // one fetch at a time
-	mu        sync.Mutex // guards the fields below
-	loaded    bool
-	lastErr   error
-	lastFetch time.Time
+	fetchMu sync.Mutex // one fetch at a time
+	mu      sync.Mutex // guards the fields below
+	loaded  bool
+	lastErr error
+	// lastUnknown is when an unknown kid last triggered a fetch. Other
+	// fetches do not count: neither the start-up fetch nor a periodic one
+	// may delay the refresh a freshly rotated key needs (issue 11).
+	lastUnknown time.Time
 }
 
 func (s *jwksSource) key(ctx context.Context, t *jwt.Token) (any, error) {
@@ -121,7 +124,6 @@ func (s *jwksSource) fetch(ctx context.Context) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.lastFetch = time.Now()
 	s.lastErr = err
 	if err == nil {
 		s.loaded = true
@@ -166,13 +168,14 @@ func (s *jwksSource) download(ctx context.Context) ([]jwkset.JWK, error) {
 }
 
 // refreshUnknown re-fetches once when a token names a kid not in the set (a
-// freshly rotated key), at most once per UnknownKIDInterval.
+// freshly rotated key), at most once per UnknownKIDInterval counted between
+// such refreshes only: the first one is always due.
 func (s *jwksSource) refreshUnknown(ctx context.Context) bool {
 	s.mu.Lock()
-	due := time.Since(s.lastFetch) >= s.cfg.UnknownKIDInterval
+	due := s.lastUnknown.IsZero() || time.Since(s.lastUnknown) >= s.cfg.UnknownKIDInterval
 	if due {
 		// Claimed now so concurrent misses do not all fetch.
-		s.lastFetch = time.Now()
+		s.lastUnknown = time.Now()
 	}
 	s.mu.Unlock()
 	if due {

@@ -185,3 +185,29 @@ func TestJWKSHangingAtStartDoesNotBlockStart(t *testing.T) {
 	require.Less(t, time.Since(start), 2*time.Second, "start waits at most HTTPTimeout for the IdP")
 	require.ErrorIs(t, v.Ready(context.Background()), domain.ErrUnavailable)
 }
+
+// TestJWKSKeyRotatedRightAfterStartIsAccepted is issue 11's case: with the
+// default rate limit, a key published seconds after the process started is
+// accepted on first sight; the start-up fetch does not use up the
+// unknown-kid refresh.
+func TestJWKSKeyRotatedRightAfterStartIsAccepted(t *testing.T) {
+	_, es, _ := testKeys(t)
+	srv := newJWKSServer(t, es)
+	clock := newTestClock(time.Now())
+	v, _ := newJWKSVerifier(t, srv, clock, func(c *jwtauth.Config) { c.UnknownKIDInterval = jwtauth.DefaultUnknownKIDInterval })
+	_, fresh, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	rotated := signingKey{"ed-rotated", "EdDSA", fresh, jwt.SigningMethodEdDSA}
+	srv.addKey(rotated)
+
+	p, err := v.Verify(context.Background(), bearer(sign(t, rotated, baseClaims(clock.Now()), nil)))
+	require.NoError(t, err, "a key rotated in right after start works at once")
+	require.Equal(t, domain.OrgID("org-1"), p.OrgID)
+
+	// Still rate limited: the next unknown kid within the interval costs no fetch.
+	before := srv.hits.Load()
+	bogus := signingKey{"made-up", "EdDSA", fresh, jwt.SigningMethodEdDSA}
+	_, err = v.Verify(context.Background(), bearer(sign(t, bogus, baseClaims(clock.Now()), nil)))
+	require.ErrorIs(t, err, domain.ErrUnauthenticated)
+	require.Equal(t, before, srv.hits.Load())
+}

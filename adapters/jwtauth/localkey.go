@@ -130,6 +130,7 @@ func NewLocal(key *LocalKey, cfg Config) (*Verifier, error) {
 	if cfg.Audience == "" {
 		cfg.Audience = DefaultAudience
 	}
+	cfg.RequireATJWT = true // Mint sets it; a local token without it is forged or foreign
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err

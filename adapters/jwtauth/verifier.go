@@ -60,12 +60,19 @@ func newVerifier(cfg Config, keys keySource) *Verifier {
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(cfg.Leeway),
 			jwt.WithIssuer(cfg.Issuer),
-			jwt.WithAudience(cfg.Audience),
+			jwt.WithAudience(audiences(cfg)...), // any one of them
 			jwt.WithTimeFunc(cfg.Clock.Now),
 		),
 		// Proof claims are checked by hand against the proof window.
 		proofParser: jwt.NewParser(jwt.WithValidMethods(allowedAlgs), jwt.WithoutClaimsValidation()),
 	}
+}
+
+func audiences(cfg Config) []string {
+	if cfg.Resource == "" || cfg.Resource == cfg.Audience {
+		return []string{cfg.Audience}
+	}
+	return []string{cfg.Audience, cfg.Resource}
 }
 
 // Ready reports nil once verification keys are loaded; before that an error
@@ -91,6 +98,13 @@ func (c *accessClaims) jkt() string {
 		return ""
 	}
 	return c.Cnf.JKT
+}
+
+// mediaType is a typ header as RFC 8725 §3.11 and RFC 7515 §4.1.9 compare
+// it: case-insensitive, "application/" optional.
+func mediaType(typ string) string {
+	t := strings.ToLower(strings.TrimSpace(typ))
+	return strings.TrimPrefix(t, "application/")
 }
 
 // Verify checks the access token and, for the DPoP scheme, its proof, and
@@ -127,8 +141,18 @@ func (v *Verifier) Verify(ctx context.Context, c ports.Credentials) (domain.Prin
 	if err := p.Tenant().Validate(); err != nil {
 		return domain.Principal{}, authErr(scheme, "invalid_token", "token sub or org_id is malformed")
 	}
+	if claims.Cnf != nil && claims.Cnf.JKT == "" {
+		// A cnf claim names a key binding; one without a thumbprint is
+		// not "unbound", it is broken.
+		return domain.Principal{}, authErr(scheme, "invalid_token", "token cnf claim has no jkt")
+	}
 	switch scheme {
 	case SchemeBearer:
+		if c.DPoPProof != "" && p.KeyJKT == "" {
+			// RFC 9449 §7.2: a DPoP header with the Bearer scheme is a
+			// malformed request, not a proof to ignore.
+			return domain.Principal{}, authErr(scheme, "invalid_request", "a DPoP proof header was sent with the Bearer scheme")
+		}
 		if p.KeyJKT != "" {
 			return domain.Principal{}, authErr(scheme, "invalid_token", "token is DPoP-bound and must be sent with the DPoP scheme")
 		}
@@ -171,8 +195,12 @@ func (v *Verifier) parseAccess(ctx context.Context, scheme, raw string) (*access
 		if kid, ok := t.Header["kid"].(string); !ok || kid == "" {
 			return nil, errNoKID
 		}
-		if typ, _ := t.Header["typ"].(string); strings.EqualFold(typ, "dpop+jwt") {
+		typ, _ := t.Header["typ"].(string)
+		switch mt := mediaType(typ); {
+		case mt == "dpop+jwt":
 			return nil, errProofAsToken
+		case v.cfg.RequireATJWT && mt != "at+jwt":
+			return nil, errNotATJWT
 		}
 		return v.keys.key(ctx, t)
 	})
@@ -186,6 +214,7 @@ var (
 	errCrit         = errors.New("crit header is not supported")
 	errNoKID        = errors.New("kid header is missing")
 	errProofAsToken = errors.New("a DPoP proof is not an access token")
+	errNotATJWT     = errors.New("typ is not at+jwt")
 	errUnknownKID   = errors.New("kid is not a known key")
 )
 
@@ -219,6 +248,8 @@ func mapErr(scheme string, err error) error {
 		desc = "token has no kid header"
 	case errors.Is(err, errProofAsToken):
 		desc = "a DPoP proof is not an access token"
+	case errors.Is(err, errNotATJWT):
+		desc = "token typ must be at+jwt"
 	case errors.Is(err, errUnknownKID):
 		desc = "token key is unknown"
 	case errors.Is(err, jwt.ErrTokenUnverifiable):

@@ -91,10 +91,14 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, err error)
 	}
 	w.Header().Add("WWW-Authenticate", scheme+" "+strings.Join(params, ", "))
 	detail := "authentication required: send Authorization: Bearer <token>"
+	status := http.StatusUnauthorized
 	if ae != nil {
 		detail = ae.Code + ": " + ae.Description
+		if ae.Code == "invalid_request" { // RFC 6750 §3.1: a malformed request
+			status = http.StatusBadRequest
+		}
 	}
-	writeProblem(w, http.StatusUnauthorized, detail)
+	writeProblem(w, status, detail)
 }
 
 func (s *Server) metadataURL() string { return s.cfg.PublicURL + MetadataPath }

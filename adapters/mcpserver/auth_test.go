@@ -36,7 +36,11 @@ func TestMalformedCredentialsAreChallenged(t *testing.T) {
 				extra = []string{"DPoP", c.dpop}
 			}
 			resp := h.post("/mcp", c.authz, "", initializeBody, extra...)
-			require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+			want := http.StatusUnauthorized
+			if c.wantCode == "invalid_request" {
+				want = http.StatusBadRequest // RFC 6750 §3.1
+			}
+			require.Equal(t, want, resp.StatusCode)
 			challenge := resp.Header.Get("WWW-Authenticate")
 			require.Regexp(t, "^"+c.wantScheme+" ", challenge)
 			require.Contains(t, challenge, `error="`+c.wantCode+`"`)

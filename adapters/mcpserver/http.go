@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -96,6 +97,11 @@ func (s *Server) guard(pathIdentity bool, next func(http.ResponseWriter, *http.R
 		}
 		if !s.hostAllowed(r) {
 			writeProblem(w, http.StatusForbidden, "host not allowed")
+			return
+		}
+		// The htu of a DPoP proof must name the path served (issue 11).
+		if err := jwtauth.CheckRequestPath(r.URL); err != nil {
+			writeProblem(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		p, ok := s.authenticate(w, r)

@@ -47,8 +47,8 @@ func toEventOut(e domain.SessionEvent) sessionEventOut {
 type sessionContextInput struct {
 	SessionID string `json:"session_id" jsonschema:"The conversation's id, as given to add_session_event."`
 	Query     string `json:"query,omitempty" jsonschema:"What the long-term memories should be relevant to; default the latest user message of the session."`
-	Events    int    `json:"events,omitempty" jsonschema:"How many recent events to return, newest first; default 20."`
-	Memories  int    `json:"memories,omitempty" jsonschema:"How many long-term memories to return; 1-50, default 10."`
+	Events    *int   `json:"events,omitempty" jsonschema:"How many recent events to return, newest first; default 20."`
+	Memories  *int   `json:"memories,omitempty" jsonschema:"How many long-term memories to return; 1-50, default 10."`
 }
 
 type sessionContextOut struct {
@@ -76,7 +76,15 @@ func (s *Server) addSessionTools() {
 		Description: "Get what you need to continue a conversation: its most recent events (newest first) and the user's long-term memories most relevant to the query or, without one, to the latest user message.",
 		Annotations: readOnly("Get session context"),
 	}, domain.ScopeSessionsRead, app.ClassReads, func(ctx context.Context, c call, in sessionContextInput) (sessionContextOut, error) {
-		sc, err := s.deps.Sessions.Context(ctx, c.Principal, in.SessionID, app.ContextInput{Query: in.Query, Events: in.Events, Memories: in.Memories})
+		events, err := optInt("events", in.Events, 1, domain.MaxRecentEvents)
+		if err != nil {
+			return sessionContextOut{}, err
+		}
+		memories, err := optInt("memories", in.Memories, 1, app.MaxContextMemories)
+		if err != nil {
+			return sessionContextOut{}, err
+		}
+		sc, err := s.deps.Sessions.Context(ctx, c.Principal, in.SessionID, app.ContextInput{Query: in.Query, Events: events, Memories: memories})
 		if err != nil {
 			return sessionContextOut{}, err
 		}

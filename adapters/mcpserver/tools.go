@@ -8,6 +8,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/engram-memory/engram/adapters/jsonbody"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
@@ -93,6 +94,11 @@ func schemaFor[T any]() (*jsonschema.Schema, *jsonschema.Resolved) {
 func decodeArgs[In any](raw json.RawMessage, schema *jsonschema.Resolved) (In, error) {
 	var in In
 	args := map[string]any{}
+	// encoding/json would turn invalid UTF-8 into U+FFFD silently; refuse
+	// it on the raw arguments instead, naming the argument.
+	if err := jsonbody.CheckUTF8(raw); err != nil {
+		return in, err
+	}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &args); err != nil {
 			return in, fmt.Errorf("arguments must be a JSON object: %w", err)

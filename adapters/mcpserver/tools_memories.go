@@ -20,7 +20,11 @@ func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutpu
 }
 
 func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (searchOutput, error) {
-	req := app.SearchRequest{Query: in.Query, Limit: in.Limit}
+	limit, err := optInt("limit", in.Limit, 1, domain.MaxSearchLimit)
+	if err != nil {
+		return searchOutput{}, err
+	}
+	req := app.SearchRequest{Query: in.Query, Limit: limit}
 	if f := in.Filters; f != nil {
 		req.Filter = domain.SearchFilter{App: appArg(f.App), Categories: f.Categories, Metadata: f.Metadata}
 		if f.CreatedAfter != nil {
@@ -42,7 +46,11 @@ func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (sear
 }
 
 func (s *Server) listMemories(ctx context.Context, c call, in listInput) (listOutput, error) {
-	q := domain.ListQuery{Limit: in.Limit, Cursor: in.Cursor, App: appArg(in.App)}
+	limit, err := optInt("limit", in.Limit, 1, domain.MaxListLimit)
+	if err != nil {
+		return listOutput{}, err
+	}
+	q := domain.ListQuery{Limit: limit, Cursor: in.Cursor, App: appArg(in.App)}
 	if in.State != "" {
 		st, err := domain.ParseState(in.State)
 		if err != nil {

@@ -56,7 +56,7 @@ type searchFilters struct {
 
 type searchInput struct {
 	Query   string         `json:"query" jsonschema:"What to look for, in natural language or keywords, e.g. 'travel seat preference'."`
-	Limit   int            `json:"limit,omitempty" jsonschema:"How many memories to return, 1-100; default 10."`
+	Limit   *int           `json:"limit,omitempty" jsonschema:"How many memories to return, 1-100; default 10."`
 	Filters *searchFilters `json:"filters,omitempty" jsonschema:"Optional restrictions on which memories may match."`
 }
 
@@ -72,7 +72,7 @@ type searchOutput struct {
 }
 
 type listInput struct {
-	Limit  int    `json:"limit,omitempty" jsonschema:"Page size, 1-200; default 50."`
+	Limit  *int   `json:"limit,omitempty" jsonschema:"Page size, 1-200; default 50."`
 	Cursor string `json:"cursor,omitempty" jsonschema:"The next_cursor of the previous page, to continue listing."`
 	App    string `json:"app,omitempty" jsonschema:"Only memories written by this app."`
 	State  string `json:"state,omitempty" jsonschema:"Only memories in this state: active, paused, archived or deleted. Default: every state except deleted."`

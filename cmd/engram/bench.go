@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -27,6 +28,10 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	sort.Strings(kinds)
 	if len(args) == 0 {
 		return fmt.Errorf("bench: say what to measure: %s", strings.Join(kinds, ", "))
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintf(stderr, "usage: engram bench <%s> [flags]; engram bench <kind> -h lists its flags\n", strings.Join(kinds, "|"))
+		return flag.ErrHelp
 	}
 	c, ok := commands["bench-"+args[0]]
 	if !ok {

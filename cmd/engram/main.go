@@ -6,10 +6,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"syscall"
 )
@@ -62,8 +64,19 @@ func runEnv(ctx context.Context, args []string, getenv func(string) string, stdo
 		usage(stderr)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
+	if slices.ContainsFunc(args[1:], isHelp) {
+		// Asked for, the usage is the output: to stdout, exit 0.
+		err := c.run(ctx, args[1:], getenv, stdout, stdout)
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, "\nSettings not given as flags come from ENGRAM_* environment variables; engramd -h lists them.")
+			return nil
+		}
+		return err
+	}
 	return c.run(ctx, args[1:], getenv, stdout, stderr)
 }
+
+func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: engram <command> [flags]\n\ncommands:")

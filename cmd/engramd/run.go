@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +24,10 @@ import (
 // after a clean drain when ctx ends (SIGTERM).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		config.Usage(stdout, "engramd")
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type Config struct {
 	Issuer           string
 	Audience         string
 	AuthServers      string
+	RequireATJWT     bool
 	InsecureLocalKey bool
 	BodyLimit        int64
 	ImportMaxBytes   int64
@@ -123,8 +125,9 @@ var settings = []setting{
 	{"valkey-prefix", "ENGRAM_VALKEY_PREFIX", "engram", "Key prefix for this deployment in Valkey", false, str(func(c *Config) *string { return &c.ValkeyPrefix })},
 	{"auth-jwks-url", "ENGRAM_AUTH_JWKS_URL", "", "JWKS of the token issuer; empty: zero-config local Ed25519 key", false, str(func(c *Config) *string { return &c.JWKSURL })},
 	{"auth-issuer", "ENGRAM_AUTH_ISSUER", "", "Required iss of access tokens (required with a JWKS)", false, str(func(c *Config) *string { return &c.Issuer })},
-	{"auth-audience", "ENGRAM_AUTH_AUDIENCE", "", "Required aud of access tokens (required with a JWKS; default the public URL)", false, str(func(c *Config) *string { return &c.Audience })},
+	{"auth-audience", "ENGRAM_AUTH_AUDIENCE", "", "Required aud of access tokens (required with a JWKS; default the public URL, which is always accepted too)", false, str(func(c *Config) *string { return &c.Audience })},
 	{"auth-servers", "ENGRAM_AUTH_SERVERS", "", "Space-separated authorization server URLs for MCP protected resource metadata", false, str(func(c *Config) *string { return &c.AuthServers })},
+	{"auth-require-at-jwt", "ENGRAM_AUTH_REQUIRE_AT_JWT", "false", "Refuse JWKS-issued access tokens not typed at+jwt (RFC 9068); local-key tokens always must be", false, boolean(func(c *Config) *bool { return &c.RequireATJWT })},
 	{"insecure-local-key", "ENGRAM_INSECURE_LOCAL_KEY", "false", "Allow the local key on a non-loopback address", false, boolean(func(c *Config) *bool { return &c.InsecureLocalKey })},
 	{"body-limit", "ENGRAM_BODY_LIMIT", "1048576", "Maximum request body in bytes", false, func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -160,7 +163,26 @@ var settings = []setting{
 	{"elasticsearch-url", "ENGRAM_ELASTICSEARCH_URL", "", "Elasticsearch or OpenSearch URL as the text index instead of the store's own", true, str(func(c *Config) *string { return &c.ElasticURL })},
 	{"elasticsearch-username", "ENGRAM_ELASTICSEARCH_USERNAME", "", "Elasticsearch basic-auth user", false, str(func(c *Config) *string { return &c.ElasticUser })},
 	{"elasticsearch-password", "ENGRAM_ELASTICSEARCH_PASSWORD", "", "Elasticsearch basic-auth password", true, str(func(c *Config) *string { return &c.ElasticPassword })},
-	{"allowed-origins", "ENGRAM_ALLOWED_ORIGINS", "", "Space-separated browser origins allowed on /mcp (DNS-rebinding guard); loopback origins always allowed", false, str(func(c *Config) *string { return &c.AllowedOrigins })},
+	{"allowed-origins", "ENGRAM_ALLOWED_ORIGINS", "", "Space-separated browser origins allowed on /mcp (DNS-rebinding guard; loopback always allowed) and granted CORS on /mcp and /api/v1", false, str(func(c *Config) *string { return &c.AllowedOrigins })},
+}
+
+// Usage writes every flag with its variable, default and meaning, for
+// engramd -h (flag.ErrHelp from Load).
+func Usage(w io.Writer, name string) {
+	fmt.Fprintf(w, "usage: %s [flags]\n\n", name)
+	fmt.Fprintln(w, "Every setting is a flag or an ENGRAM_* environment variable; a flag wins.")
+	fmt.Fprintln(w)
+	for _, s := range settings {
+		arg := " VALUE"
+		if s.isBool() {
+			arg = ""
+		}
+		def := ""
+		if s.def != "" {
+			def = ", default " + s.def
+		}
+		fmt.Fprintf(w, "  --%s%s\n        %s (%s%s)\n", s.flag, arg, s.help, s.env, def)
+	}
 }
 
 // Load fills a Config from defaults, then getenv, then args (flags win), and
@@ -172,6 +194,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		fs.Var(&flagValue{isBool: s.isBool()}, s.flag, s.help+" ("+s.env+")")
 	}
 	if err := fs.Parse(args); err != nil {
+		// -h and --help wrap flag.ErrHelp: the caller prints Usage and
+		// exits 0 rather than calling a request for help an error.
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	if fs.NArg() > 0 {

@@ -12,7 +12,7 @@ func (c Config) value(env string) string {
 		"ENGRAM_ADMIN_ADDR": c.AdminAddr, "ENGRAM_POSTGRES_URL": c.PostgresURL, "ENGRAM_NO_MIGRATE": c.NoMigrate,
 		"ENGRAM_PG_MAX_CONNS": c.PGMaxConns, "ENGRAM_PG_STATEMENT_TIMEOUT": c.PGStmtTimeout,
 		"ENGRAM_VALKEY_URL": c.ValkeyURL, "ENGRAM_VALKEY_PREFIX": c.ValkeyPrefix, "ENGRAM_AUTH_JWKS_URL": c.JWKSURL,
-		"ENGRAM_AUTH_ISSUER": c.Issuer, "ENGRAM_AUTH_AUDIENCE": c.Audience, "ENGRAM_AUTH_SERVERS": c.AuthServers,
+		"ENGRAM_AUTH_ISSUER": c.Issuer, "ENGRAM_AUTH_AUDIENCE": c.Audience, "ENGRAM_AUTH_SERVERS": c.AuthServers, "ENGRAM_AUTH_REQUIRE_AT_JWT": c.RequireATJWT,
 		"ENGRAM_INSECURE_LOCAL_KEY": c.InsecureLocalKey, "ENGRAM_BODY_LIMIT": c.BodyLimit,
 		"ENGRAM_IMPORT_MAX_BYTES": c.ImportMaxBytes,
 		"ENGRAM_TLS_CERT":         c.TLSCert, "ENGRAM_TLS_KEY": c.TLSKey, "ENGRAM_LOG_LEVEL": c.LogLevel,

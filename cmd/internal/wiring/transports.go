@@ -26,7 +26,10 @@ type auth struct {
 // openVerifier trusts the JWKS at ENGRAM_AUTH_JWKS_URL, or else the local
 // Ed25519 key in the data directory (created on first use).
 func openVerifier(ctx context.Context, cfg config.Config, replay ports.ReplayCache) (auth, error) {
-	jc := jwtauth.Config{Issuer: cfg.Issuer, Audience: cfg.Audience, PublicURL: cfg.PublicURL, ReplayCache: replay}
+	jc := jwtauth.Config{
+		Issuer: cfg.Issuer, Audience: cfg.Audience, PublicURL: cfg.PublicURL, ReplayCache: replay,
+		RequireATJWT: cfg.RequireATJWT, Resource: cfg.PublicURL,
+	}
 	switch {
 	case cfg.JWKSURL != "":
 		jc.JWKSURL = cfg.JWKSURL
@@ -62,6 +65,7 @@ type transportDeps struct {
 func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d transportDeps) (*httpapi.Server, *mcpserver.Server, error) {
 	api, err := httpapi.New(httpapi.Config{
 		PublicURL: cfg.PublicURL, BodyLimit: cfg.BodyLimit, TLS: cfg.TLSCert != "",
+		AllowedOrigins: strings.Fields(cfg.AllowedOrigins),
 	}, httpapi.Deps{Memories: d.core.Memories, Verifier: d.verifier, Ready: d.checks, RateLimits: d.svc.rateLimits, Logger: log})
 	if err != nil {
 		return nil, nil, err
@@ -76,8 +80,10 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 		deps.Limits = d.svc.rateLimits
 	}
 	mcp := mcpserver.New(mcpserver.Config{
-		PublicURL:            cfg.PublicURL,
-		Resource:             cfg.Audience,
+		PublicURL: cfg.PublicURL,
+		// RFC 9728: the resource is a URL, the one clients reach us at;
+		// the verifier accepts it as aud beside ENGRAM_AUTH_AUDIENCE.
+		Resource:             cfg.PublicURL,
 		AuthorizationServers: strings.Fields(cfg.AuthServers),
 		AllowedOrigins:       strings.Fields(cfg.AllowedOrigins),
 		MaxBodyBytes:         cfg.BodyLimit,
