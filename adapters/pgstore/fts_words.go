@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/kljensen/snowball/english"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/engram-memory/engram/domain"
@@ -29,13 +30,18 @@ func tenantPrefix(t domain.Tenant) string {
 }
 
 // foldWords splits text into lower-case, accent-folded words of letters
-// and digits, in order; index and query sides both use it.
+// and digits, in order, each reduced to its English Snowball stem
+// ("adopted" and "adopting" → "adopt"); index and query sides both use it.
+// Stemming here rather than in a text search configuration keeps the
+// default configuration (engram_simple) language-neutral for everything
+// else, and makes lexemes the same on every PostgreSQL. Migration 0061
+// marks entries stemmed otherwise as stale, for Repair to rewrite.
 func foldWords(text string) []string {
 	var words []string
 	var b strings.Builder
 	flush := func() {
 		if b.Len() > 0 {
-			words = append(words, b.String())
+			words = append(words, english.Stem(b.String(), true))
 			b.Reset()
 		}
 	}

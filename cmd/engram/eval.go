@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/cmd/internal/config"
@@ -44,6 +45,8 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	dir := fs.String("data", "testdata/eval", "directory holding memories.jsonl and queries.jsonl (testdata/conv: the conversational set)")
 	cc := config.ForCommand(fs, getenv, "embedder", "embed-url", "embed-model")
+	usePG := fs.Bool("postgres", false, "evaluate on PostgreSQL (ENGRAM_POSTGRES_URL or --postgres-url, migrated; a fresh org per run) instead of a fresh SQLite file")
+	pgURL := fs.String("postgres-url", getenv("ENGRAM_POSTGRES_URL"), "PostgreSQL URL for --postgres")
 	misses := fs.String("show-misses", "", "print the queries this mode (hybrid, lexical, vector) answers with nothing relevant in the top 10")
 	rrfK := fs.Int("rrf-k", domain.DefaultRRFK, "k of reciprocal rank fusion")
 	center := fs.Float64("centering", app.DefaultCentering, "share of the user's mean vector subtracted from vector queries (negative: off)")
@@ -64,6 +67,13 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	cfg, err := loadCommandConfig(cc)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
+	}
+	cfg.PostgresURL = ""
+	if *usePG {
+		if *pgURL == "" {
+			return fmt.Errorf("eval: --postgres needs --postgres-url or ENGRAM_POSTGRES_URL")
+		}
+		cfg.PostgresURL = *pgURL
 	}
 	scores, err := evaluate(ctx, *dir, cfg, w, domain.SearchMode(*misses), stdout, app.SearchDeps{RRFK: *rrfK, VectorFloor: *floor, Centering: *center,
 		VectorTrust: *trust, ShortQuery: *short, GapBoost: *gap, PinGap: *pin})
@@ -100,8 +110,14 @@ func evaluate(ctx context.Context, dir string, cfg config.Config, w domain.Weigh
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	// A fresh embedded store, whatever store the environment names.
-	cfg.DataDir, cfg.PostgresURL, cfg.QdrantURL, cfg.ElasticURL = tmp, "", "", ""
+	// A fresh embedded store, or PostgreSQL when cfg names it (the org is
+	// new on every run); never the vector or text backends the
+	// environment names.
+	cfg.DataDir, cfg.QdrantURL, cfg.ElasticURL = tmp, "", ""
+	org := domain.OrgID("eval")
+	if cfg.PostgresURL != "" {
+		org = domain.OrgID(fmt.Sprintf("eval-%d", time.Now().UnixNano()))
+	}
 	b, err := wiring.OpenStore(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
@@ -118,7 +134,7 @@ func evaluate(ctx context.Context, dir string, cfg config.Config, w domain.Weigh
 	}
 	defer stack.Close()
 	principal := func(user string) domain.Principal {
-		return domain.Principal{OrgID: "eval", UserID: domain.UserID(user), Scopes: domain.DefaultUserScopes, ClientID: "eval"}
+		return domain.Principal{OrgID: org, UserID: domain.UserID(user), Scopes: domain.DefaultUserScopes, ClientID: "eval"}
 	}
 	toEval := map[domain.MemoryID]string{}
 	for _, m := range mems {
