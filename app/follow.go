@@ -92,7 +92,10 @@ func (f *ChangeFollower) Poll(ctx context.Context) (int, error) {
 			}
 			byTenant[r.Tenant] = append(byTenant[r.Tenant], r.ID)
 		}
-		f.cursor = refs[len(refs)-1].Seq
+		for _, r := range refs {
+			// max: on PostgreSQL a change may commit after a higher seq.
+			f.cursor = max(f.cursor, r.Seq)
+		}
 		for id, h := range f.seen {
 			if h <= f.cursor {
 				delete(f.seen, id)

@@ -50,6 +50,10 @@ type Options struct {
 	Batch BatchMode
 	// Clock stamps state changes, updates and erasures. Nil is the wall clock.
 	Clock ports.Clock
+	// Origin names this process in memory_changes.origin, so that its Feed
+	// leaves out the changes this process made (it indexed them itself).
+	// Empty records NULL.
+	Origin string
 }
 
 // BatchMode selects CreateBatch's loading strategy.
@@ -144,6 +148,7 @@ func New(db *sqlx.DB, opts Options) *Store {
 	// parameterised one takes two with lib/pq.
 	prologue := "SELECT set_config('role', " + pq.QuoteLiteral(opts.Role) + ", true), " +
 		"set_config('statement_timeout', '" + timeout + "', true), " +
+		"set_config('engram.origin', " + pq.QuoteLiteral(opts.Origin) + ", true), " +
 		"set_config('engram.org_id', "
 	return &Store{db: db, opts: opts, prologue: prologue}
 }

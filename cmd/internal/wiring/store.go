@@ -2,7 +2,9 @@ package wiring
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,18 +68,23 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		}
 		st, err := pgstore.Open(ctx, pgstore.Config{
 			URL: cfg.PostgresURL, MaxOpenConns: cfg.PGMaxConns,
-			Options: pgstore.Options{StatementTimeout: cfg.PGStmtTimeout},
+			Options: pgstore.Options{StatementTimeout: cfg.PGStmtTimeout, Origin: newOrigin()},
 		})
 		if err != nil {
+			return Backend{}, fmt.Errorf("ENGRAM_POSTGRES_URL: %w", err)
+		}
+		feed, err := st.Feed(ctx, cfg.PostgresURL)
+		if err != nil {
+			_ = st.Close()
 			return Backend{}, fmt.Errorf("ENGRAM_POSTGRES_URL: %w", err)
 		}
 		text := st.TextIndex(pgstore.TextOptions{})
 		return Backend{
 			Name: "postgres", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
 			ArchiveSource: st, ArchiveSink: st,
-			Scanner: st, Text: text, Drift: text, DB: st.DB().DB,
+			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed,
 			Check: httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
-			Close: st.Close,
+			Close: func() error { return errors.Join(feed.Close(), st.Close()) },
 		}, nil
 	default:
 		st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: SQLitePath(cfg.DataDir)})
@@ -101,6 +108,14 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 			Close: func() error { return errors.Join(feed.Close(), st.Close()) },
 		}, nil
 	}
+}
+
+// newOrigin names this process in the store's change records, so that its
+// change feed leaves out what it indexed itself.
+func newOrigin() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // probeTenant owns nothing; reading its stats exercises the read path.
