@@ -43,3 +43,9 @@ func TestArchiveContract(t *testing.T) {
 		return newStore(t, pgstore.Options{})
 	})
 }
+
+func TestDataMigrationContract(t *testing.T) {
+	contracttest.RunDataMigration(t, func(t *testing.T) contracttest.DataMigrationStore {
+		return newStore(t, pgstore.Options{})
+	})
+}

@@ -36,3 +36,7 @@ func TestAccessLogContract(t *testing.T) {
 func TestArchiveContract(t *testing.T) {
 	contracttest.RunArchiveStore(t, func(t *testing.T) contracttest.ArchiveStore { return openTemp(t) })
 }
+
+func TestDataMigrationContract(t *testing.T) {
+	contracttest.RunDataMigration(t, func(t *testing.T) contracttest.DataMigrationStore { return openTemp(t) })
+}

@@ -2,7 +2,9 @@ package wiring
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/app"
@@ -24,7 +26,9 @@ type ArchiveBackend struct {
 	// from the store at start (re-embedding), and Qdrant is rebuilt by
 	// `engram reindex`.
 	Indexer *app.Indexer
-	Close   func() error
+	// Migration marks the store as an unfinished migrate-data target.
+	Migration ports.DataMigration
+	Close     func() error
 }
 
 // OpenArchiveStore opens the system of record cfg names (OpenStore:
@@ -40,7 +44,7 @@ func OpenArchiveStore(ctx context.Context, cfg config.Config) (ArchiveBackend, e
 	}
 	ix := app.NewIndexer(app.IndexerDeps{Memories: b.Memories, Scanner: b.Scanner, Text: b.Text})
 	return ArchiveBackend{Source: b.ArchiveSource, Sink: b.ArchiveSink, Profile: b.Name, SchemaVersion: version,
-		Indexer: ix, Close: b.Close}, nil
+		Indexer: ix, Migration: b.Migration, Close: b.Close}, nil
 }
 
 // archiveDeps serves the export and import routes from the store's archive
@@ -53,4 +57,21 @@ func archiveDeps(cfg config.Config, b Backend, core Core) httpapi.ArchiveDeps {
 	}
 	return httpapi.ArchiveDeps{Source: b.ArchiveSource, Sink: b.ArchiveSink, MaxImportBytes: cfg.ImportMaxBytes,
 		SchemaVersion: version, Profile: b.Name, Changed: changed}
+}
+
+// RefuseUnfinishedMigration stops engramd from serving a store that an
+// `engram migrate-data` is still filling: it would serve half the data.
+func RefuseUnfinishedMigration(ctx context.Context, b Backend) error {
+	if b.Migration == nil {
+		return nil
+	}
+	src, since, ok, err := b.Migration.MigrationInProgress(ctx)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return fmt.Errorf("this %s store is the target of an unfinished `engram migrate-data` from %s (started %s): "+
+			"run the same migrate-data again to finish it, or `engram migrate-data --rollback --to ...` to empty it", b.Name, src, since.Format(time.RFC3339))
+	}
+	return nil
 }

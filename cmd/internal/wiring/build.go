@@ -54,6 +54,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 		return nil, err
 	}
 	cl.add(raw.Close)
+	if err := RefuseUnfinishedMigration(ctx, raw); err != nil {
+		return nil, err
+	}
 	store := dec.backend(raw)
 
 	caches, err := OpenCaches(ctx, cfg, log)
