@@ -21,8 +21,6 @@ type TextIndex struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
-
-	counts termCounts
 }
 
 var _ ports.TextIndex = (*TextIndex)(nil)
@@ -84,7 +82,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 		return nil
 	}
 	tok := tenantToken(t)
-	defer x.counts.forget(tok)
+	defer x.s.counts.forget(tok)
 	// The last document of an id wins, as with one call per document.
 	last := make(map[domain.MemoryID]int, len(docs))
 	for i, d := range docs {
@@ -189,7 +187,7 @@ func (x *TextIndex) Delete(ctx context.Context, t domain.Tenant, ids []domain.Me
 	if len(ids) == 0 {
 		return nil
 	}
-	defer x.counts.forget(tenantToken(t))
+	defer x.s.counts.forget(tenantToken(t))
 	err := x.s.write(ctx, func(tx *sql.Tx) error { return deleteDocs(ctx, tx, t, ids) })
 	if err != nil {
 		return fmt.Errorf("sqlitestore: unindex %d docs: %w", len(ids), mapErr(err))

@@ -132,7 +132,7 @@ func phraseScores(cs []ftsCand) []ports.Hit {
 // entries. Each word's count comes from the tenant's cached counts or from
 // a walk that stops at rankCap+1 rows.
 func (x *TextIndex) rareWords(ctx context.Context, tok string, words []string) ([]string, error) {
-	known, gen := x.counts.get(tok, words)
+	known, gen := x.s.counts.get(tok, words)
 	probed := map[string]int{}
 	var rare []string
 	for _, w := range words {
@@ -149,7 +149,7 @@ func (x *TextIndex) rareWords(ctx context.Context, tok string, words []string) (
 		}
 	}
 	if len(probed) > 0 {
-		x.counts.put(tok, gen, probed)
+		x.s.counts.put(tok, gen, probed)
 	}
 	return rare, nil
 }

@@ -47,7 +47,7 @@ func TestRareWordsSeesWritesAfterCaching(t *testing.T) {
 	rare, err := x.rareWords(ctx, tok, []string{"zebra", "crossing"})
 	require.NoError(t, err)
 	require.Equal(t, []string{"zebra", "crossing"}, rare)
-	known, _ := x.counts.get(tok, []string{"zebra"})
+	known, _ := x.s.counts.get(tok, []string{"zebra"})
 	require.Equal(t, map[string]int{"zebra": 1}, known, "the probe is cached")
 
 	docs := make([]ports.TextDoc, rankCap+1)
@@ -58,4 +58,27 @@ func TestRareWordsSeesWritesAfterCaching(t *testing.T) {
 	rare, err = x.rareWords(ctx, tok, []string{"zebra", "crossing"})
 	require.NoError(t, err)
 	require.Equal(t, []string{"crossing"}, rare, "zebra is common now")
+}
+
+// TestTermCountsAreSharedByTheStoresIndexes: the indexer and the search
+// service may hold different TextIndex values of one store; a write
+// through one must reach the other's searches.
+func TestTermCountsAreSharedByTheStoresIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "engram.db")})
+	require.NoError(t, err)
+	defer s.Close()
+	writer, reader := s.TextIndex(), s.TextIndex()
+	tn := domain.Tenant{OrgID: "o", UserID: "u"}
+	tok := tenantToken(tn)
+	_, err = reader.rareWords(ctx, tok, []string{"zebra"})
+	require.NoError(t, err)
+	docs := make([]ports.TextDoc, rankCap+1)
+	for i := range docs {
+		docs[i] = ports.TextDoc{ID: domain.NewMemoryID(time.Now()), AppID: "a", Text: fmt.Sprintf("zebra %d", i), CreatedAt: time.Now()}
+	}
+	require.NoError(t, writer.Index(ctx, tn, docs))
+	rare, err := reader.rareWords(ctx, tok, []string{"zebra"})
+	require.NoError(t, err)
+	require.Empty(t, rare)
 }

@@ -59,6 +59,9 @@ type Store struct {
 	ws     writeStmts
 	shapes shapeCache // List statements by SQL text
 	ckpt   *checkpointer
+	// counts are the text index's cached word counts, kept here so that
+	// every TextIndex of the store forgets them on any one's write.
+	counts termCounts
 }
 
 // Open creates the file when needed, applies the migrations and returns a
