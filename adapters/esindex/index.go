@@ -197,7 +197,11 @@ func mapErr(err error) error {
 	case errors.Is(err, context.Canceled):
 		return err
 	case errors.As(err, &se) && se.code == http.StatusBadRequest:
+		// Includes too_many_clauses and a query nested too deep: the
+		// request's shape, not the cluster's health.
 		return fmt.Errorf("%w: %w", domain.ErrInvalid, err)
+	case errors.As(err, &se) && se.code == http.StatusRequestEntityTooLarge:
+		return fmt.Errorf("%w: %w", domain.ErrTooLarge, err)
 	}
 	return &domain.UnavailableError{Dependency: "elasticsearch", Err: err}
 }

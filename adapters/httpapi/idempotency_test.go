@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -164,6 +165,16 @@ func TestIdempotencyStoreDownIs503AndWritesNothing(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	require.Equal(t, "2", rec.Header().Get("Retry-After"))
 	require.Equal(t, 0, countMemories(t, alice))
+	// The edge logs the 503 once, naming the dependency and the cause.
+	var lines []string
+	for _, l := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(l, `"status":503`) {
+			lines = append(lines, l)
+		}
+	}
+	require.Len(t, lines, 1, e.logs.String())
+	require.Contains(t, lines[0], `"dependency":"valkey"`)
+	require.Contains(t, lines[0], `"cause":"httpapi: idempotency key: valkey unavailable"`)
 	store.down.Store(false)
 	rec = e.serve(withKey(alice, http.MethodPost, "/api/v1/memories", map[string]any{"text": "unguarded"}, "k"))
 	require.Equal(t, http.StatusCreated, rec.Code)

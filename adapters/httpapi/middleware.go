@@ -101,6 +101,12 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if res.Status >= 500 {
 			level = slog.LevelError
 		}
+		if res.Status == http.StatusServiceUnavailable && err != nil {
+			// The one line a 503 gets: which dependency and why, so an
+			// operator can tell an outage from a refusal that should not
+			// have been one. Counted by engram_http_requests_total.
+			attrs = append(attrs, unavailableAttrs(err)...)
+		}
 		s.log.LogAttrs(req.Context(), level, "http request", attrs...)
 		return nil
 	}
@@ -202,4 +208,14 @@ func asTooLarge(err error) (error, bool) {
 		return tooLarge(mbe.Limit), true
 	}
 	return err, false
+}
+
+// unavailableAttrs names the dependency a 503 blames and the cause.
+func unavailableAttrs(err error) []slog.Attr {
+	dep := "request"
+	var ue *domain.UnavailableError
+	if errors.As(err, &ue) {
+		dep = ue.Dependency
+	}
+	return []slog.Attr{slog.String("dependency", dep), slog.String("cause", err.Error())}
 }

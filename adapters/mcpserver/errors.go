@@ -50,6 +50,14 @@ func (s *Server) mapErr(ctx context.Context, tool string, err error) string {
 	case errors.Is(err, domain.ErrRateLimited):
 		return "rate limited: retry later"
 	case errors.Is(err, domain.ErrUnavailable):
+		// Logged once here, with the dependency and cause, as the HTTP
+		// edge logs its 503s.
+		dep := "request"
+		var ue *domain.UnavailableError
+		if errors.As(err, &ue) {
+			dep = ue.Dependency
+		}
+		s.log.WarnContext(ctx, "mcp tool unavailable", "tool", tool, "dependency", dep, "cause", err.Error())
 		return "temporarily unavailable: retry later"
 	}
 	s.log.ErrorContext(ctx, "mcp tool failed", "tool", tool, "err", err)

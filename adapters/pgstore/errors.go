@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
@@ -58,6 +59,9 @@ func mapErr(err error) error {
 		return unavailable()
 	}
 	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) && isClientShapeRefusal(err) {
+		return fmt.Errorf("%w: the request is too large for one statement: %w", domain.ErrInvalid, err)
+	}
 	if !errors.As(err, &pqErr) {
 		// Broken pipes, closed pools and the like: the backend, not the input.
 		return unavailable()
@@ -75,9 +79,23 @@ func mapErr(err error) error {
 		// Includes "new row violates row-level security policy": a write for
 		// an org the transaction is not scoped to.
 		return fmt.Errorf("%w: %w", domain.ErrForbidden, err)
+	case code.Class() == pqerror.ClassSyntaxErrorOrAccessRuleViolation, code.Class() == pqerror.ClassProgramLimitExceeded:
+		// The server refused the statement for its shape (too complex,
+		// too many columns or arguments, a name it cannot resolve): the
+		// same request fails the same way on a healthy server, so it is
+		// the caller's input and must not count against a breaker.
+		return fmt.Errorf("%w: the request is too large or complex for one statement: %w", domain.ErrInvalid, err)
 	default:
 		// Timeouts (57014), connection loss (08xxx), shutdown (57P0x),
 		// resource exhaustion (53xxx) and anything else from the server.
 		return unavailable()
 	}
+}
+
+// isClientShapeRefusal recognises lib/pq refusing a statement before it is
+// sent (more than 65535 parameters or columns). lib/pq returns these as
+// plain errors, so their text is all there is to match.
+func isClientShapeRefusal(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "parameters but PostgreSQL only supports") || strings.Contains(msg, "pq: too many columns")
 }

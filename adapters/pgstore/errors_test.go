@@ -31,6 +31,14 @@ func TestMapErr(t *testing.T) {
 		{pqErr("22P02", ""), domain.ErrInvalid},
 		{pqErr("23514", ""), domain.ErrInvalid},
 		{pqErr("42501", ""), domain.ErrForbidden},
+		// Refused for the statement's shape: the caller's input, never an
+		// outage a breaker would count.
+		{pqErr("42601", ""), domain.ErrInvalid}, // syntax error
+		{pqErr("42P18", ""), domain.ErrInvalid}, // indeterminate datatype
+		{pqErr("54001", ""), domain.ErrInvalid}, // statement too complex
+		{pqErr("54023", ""), domain.ErrInvalid}, // too many arguments
+		{pqErr("22001", ""), domain.ErrInvalid}, // string data right truncation
+		{errors.New("pq: got 70000 parameters but PostgreSQL only supports 65535 parameters"), domain.ErrInvalid},
 		{pqErr("57014", ""), domain.ErrUnavailable}, // statement timeout
 		{pqErr("08006", ""), domain.ErrUnavailable},
 		{pqErr("57P01", ""), domain.ErrUnavailable}, // admin shutdown

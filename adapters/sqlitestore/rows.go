@@ -35,6 +35,16 @@ func mapErr(err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE:
 			return fmt.Errorf("%w: %w", domain.ErrConflict, err)
 		}
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_ERROR, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_RANGE:
+			// SQLite refused the statement for its shape: "too many SQL
+			// variables", "Expression tree is too large", a string or blob
+			// over SQLITE_MAX_LENGTH. The same request fails the same way
+			// on a healthy database, so it is the caller's input; as an
+			// outage it would be retried and open the breaker that every
+			// other tenant shares.
+			return fmt.Errorf("%w: the request is too large or complex for one statement: %w", domain.ErrInvalid, err)
+		}
 	}
 	return &domain.UnavailableError{Dependency: "sqlite", Err: err}
 }
