@@ -19,10 +19,10 @@ import (
 // span, and counts it by method, route template and status.
 func (t *T) HTTP(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		route := Route(r.URL.Path)
+		route, method := Route(r.URL.Path), Method(r.Method)
 		ctx := t.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := t.tracer.Start(ctx, r.Method+" "+route, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", route)))
+		ctx, span := t.tracer.Start(ctx, method+" "+route, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("http.route", route)))
 		defer span.End()
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
@@ -35,8 +35,8 @@ func (t *T) HTTP(h http.Handler) http.Handler {
 		if status >= 500 {
 			span.SetStatus(codes.Error, http.StatusText(status))
 		}
-		t.m.httpTotal.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
-		t.m.httpLatency.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
+		t.m.httpTotal.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+		t.m.httpLatency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	})
 }
 
@@ -72,14 +72,40 @@ var idAfter = map[string]bool{"memories": true, "apps": true, "experiments": tru
 // actions are fixed segments that sit where an identifier could.
 var actions = map[string]bool{"bulk-delete": true, "bulk-state": true, "batch": true}
 
+// templates are every route the server answers, as Route writes them. A
+// label holds one of these or "other", never a client's path, so junk
+// requests cannot grow the series count (TestRouteTemplatesCoverTheAPI
+// holds this list to docs/openapi.yaml).
+var templates = setOf(
+	"/healthz", "/readyz", "/api/v1/openapi.json",
+	"/api/v1/memories", "/api/v1/memories/bulk-delete", "/api/v1/memories/bulk-state",
+	"/api/v1/memories/:id", "/api/v1/memories/:id/history",
+	"/api/v1/apps", "/api/v1/apps/:id", "/api/v1/apps/:id/memories", "/api/v1/apps/:id/accessed",
+	"/api/v1/stats", "/api/v1/search",
+	"/api/v1/feedback", "/api/v1/feedback/batch", "/api/v1/feedback/metrics",
+	"/api/v1/experiments", "/api/v1/experiments/:id", "/api/v1/experiments/:id/assignment",
+	"/api/v1/experiments/:id/results", "/api/v1/experiments/:id/start", "/api/v1/experiments/:id/pause",
+	"/api/v1/experiments/:id/resume", "/api/v1/experiments/:id/complete", "/api/v1/experiments/:id/cancel",
+	"/api/v1/sessions/:id", "/api/v1/sessions/:id/events", "/api/v1/sessions/:id/context",
+	"/api/v1/sessions/:id/promote",
+	"/mcp", "/mcp/sse", "/mcp/:client/http/:user", "/mcp/:client/sse/:user",
+	"/.well-known/oauth-protected-resource",
+)
+
+func setOf(xs ...string) map[string]bool {
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
+
 // Route turns a request path into its template (/api/v1/memories/:id), so
-// a metric label never holds an identifier; paths outside the API are
-// "other", so a scanner cannot blow up the series count.
+// a metric label never holds an identifier; a path that is no route of the
+// server is "other", so a scanner cannot blow up the series count.
 func Route(path string) string {
-	known := strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/mcp") ||
-		strings.HasPrefix(path, "/.well-known/") || path == "/healthz" || path == "/readyz"
 	segs := strings.Split(path, "/")
-	if !known || len(segs) > 8 {
+	if len(segs) > 8 {
 		return "other"
 	}
 	for i := 1; i < len(segs); i++ {
@@ -87,7 +113,27 @@ func Route(path string) string {
 			segs[i] = ":id"
 		}
 	}
-	return strings.Join(segs, "/")
+	if len(segs) == 5 && segs[1] == "mcp" && (segs[3] == "http" || segs[3] == "sse") && segs[2] != "" && segs[4] != "" {
+		// The OpenMemory-compatible paths name a client and a user.
+		segs[2], segs[4] = ":client", ":user"
+	}
+	if t := strings.Join(segs, "/"); templates[t] {
+		return t
+	}
+	return "other"
+}
+
+// methods are the method label's values; anything else is "other".
+var methods = setOf(http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions)
+
+// Method is the method label for m: a standard method or "other", so a
+// client inventing methods cannot grow the series count either.
+func Method(m string) string {
+	if methods[m] {
+		return m
+	}
+	return "other"
 }
 
 // Transport injects the current trace's traceparent into outbound requests

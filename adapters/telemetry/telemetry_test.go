@@ -140,6 +140,10 @@ func TestRouteTemplates(t *testing.T) {
 		"/wp-login.php":                      "other",
 		"/api/v1/a/b/c/d/e/f/g/h":            "other",
 		"/api/v1/experiments/x/results":      "/api/v1/experiments/:id/results",
+		"/api/v1/junk":                       "other",
+		"/api/v1/memories/x/y":               "other",
+		"/mcp/claude/sse/alice":              "/mcp/:client/sse/:user",
+		"/.well-known/anything":              "other",
 	} {
 		require.Equal(t, want, telemetry.Route(path), path)
 	}
