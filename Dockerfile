@@ -16,10 +16,12 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/engramd /out/engram /usr/local/bin/
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532
+# The admin listener (pprof, log level) stays on the container's loopback;
+# to scrape metrics from outside set ENGRAM_ADMIN_ADDR=0.0.0.0:9464 and
+# ENGRAM_ADMIN_TOKEN (required off loopback).
 ENV ENGRAM_ADDR=0.0.0.0:8765 \
-    ENGRAM_ADMIN_ADDR=0.0.0.0:9464 \
     ENGRAM_DATA_DIR=/data
-EXPOSE 8765 9464
+EXPOSE 8765
 VOLUME ["/data"]
 # distroless has no shell or curl: the CLI probes /healthz itself.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

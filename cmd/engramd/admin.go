@@ -19,24 +19,26 @@ import (
 )
 
 // startAdmin starts the admin listener (metrics, pprof, log level) on
-// ENGRAM_ADMIN_ADDR and returns a function that stops it. It must stay on
-// loopback or a private network: pprof and the log level are unauthenticated.
+// ENGRAM_ADMIN_ADDR and returns a function that stops it. Off loopback it
+// requires ENGRAM_ADMIN_TOKEN (config refuses to start without one); on
+// loopback the token is optional and the Host check keeps browsers out.
 // A listener that cannot bind is logged and skipped rather than fatal: the
 // API must not go down because a metrics port is taken.
 func startAdmin(ctx context.Context, sys *wiring.System, level *slog.LevelVar) (stop func(context.Context) error, err error) {
 	noop := func(context.Context) error { return nil }
 	addr := sys.Config.AdminAddr
+	log := sys.Logger
 	if addr == "" {
+		log.Info("admin listener off (ENGRAM_ADMIN_ADDR is empty)")
 		return noop, nil
 	}
-	log := sys.Logger
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		log.Error("admin listener disabled: metrics, pprof and /admin/loglevel are not served", "addr", addr, "err", err)
 		return noop, nil
 	}
 	srv := &http.Server{
-		Handler:           adminHandler(sys.Telemetry().Registry, level, log),
+		Handler:           adminGuard(sys.Config.AdminToken, adminHandler(sys.Telemetry().Registry, level, log)),
 		ReadHeaderTimeout: 5 * time.Second,
 		// No WriteTimeout: /debug/pprof/profile streams for ?seconds=N.
 		IdleTimeout: 60 * time.Second,

@@ -14,11 +14,22 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "engramd:", err)
 		stop()
 		os.Exit(1)
 	}
+}
+
+// getenv is os.Getenv, except that ENGRAM_ADMIN_ADDR set to the empty
+// string reads as "off": config cannot tell empty from unset, and the
+// README promises that an empty value turns the admin listener off.
+func getenv(key string) string {
+	v, ok := os.LookupEnv(key)
+	if ok && v == "" && key == "ENGRAM_ADMIN_ADDR" {
+		return "off"
+	}
+	return v
 }
 
 // ready is closed by run once the listener accepts connections; tests wait

@@ -20,6 +20,7 @@ type Config struct {
 	PublicURL        string
 	DataDir          string
 	AdminAddr        string
+	AdminToken       string
 	PostgresURL      string
 	NoMigrate        bool
 	PGMaxConns       int
@@ -116,7 +117,14 @@ var settings = []setting{
 	{"addr", "ENGRAM_ADDR", "127.0.0.1:8765", "HTTP listen address", false, str(func(c *Config) *string { return &c.Addr })},
 	{"public-url", "ENGRAM_PUBLIC_URL", "", "Public origin clients use (DPoP htu, MCP metadata); default http://ADDR", false, str(func(c *Config) *string { return &c.PublicURL })},
 	{"data-dir", "ENGRAM_DATA_DIR", "./data", "Directory for the SQLite file and the local signing key", false, str(func(c *Config) *string { return &c.DataDir })},
-	{"admin-addr", "ENGRAM_ADMIN_ADDR", "127.0.0.1:9464", "Admin listener (metrics, pprof, log level); empty disables", false, str(func(c *Config) *string { return &c.AdminAddr })},
+	{"admin-addr", "ENGRAM_ADMIN_ADDR", "127.0.0.1:9464", "Admin listener (metrics, pprof, log level); empty or `off` disables", false, func(c *Config, v string) error {
+		if v == "off" {
+			v = ""
+		}
+		c.AdminAddr = v
+		return nil
+	}},
+	{"admin-token", "ENGRAM_ADMIN_TOKEN", "", "Bearer token the admin listener requires (at least 32 characters); required when ENGRAM_ADMIN_ADDR is not loopback", true, str(func(c *Config) *string { return &c.AdminToken })},
 	{"postgres-url", "ENGRAM_POSTGRES_URL", "", "Use PostgreSQL instead of SQLite (runtime role must not own the tables)", true, str(func(c *Config) *string { return &c.PostgresURL })},
 	{"no-migrate", "ENGRAM_NO_MIGRATE", "false", "Do not apply migrations at start; refuse to start if the schema is behind", false, boolean(func(c *Config) *bool { return &c.NoMigrate })},
 	{"pg-max-conns", "ENGRAM_PG_MAX_CONNS", "20", "PostgreSQL pool size", false, integer(func(c *Config) *int { return &c.PGMaxConns })},

@@ -9,7 +9,7 @@ import (
 func (c Config) value(env string) string {
 	fields := map[string]any{
 		"ENGRAM_ADDR": c.Addr, "ENGRAM_PUBLIC_URL": c.PublicURL, "ENGRAM_DATA_DIR": c.DataDir,
-		"ENGRAM_ADMIN_ADDR": c.AdminAddr, "ENGRAM_POSTGRES_URL": c.PostgresURL, "ENGRAM_NO_MIGRATE": c.NoMigrate,
+		"ENGRAM_ADMIN_ADDR": c.AdminAddr, "ENGRAM_ADMIN_TOKEN": c.AdminToken, "ENGRAM_POSTGRES_URL": c.PostgresURL, "ENGRAM_NO_MIGRATE": c.NoMigrate,
 		"ENGRAM_PG_MAX_CONNS": c.PGMaxConns, "ENGRAM_PG_STATEMENT_TIMEOUT": c.PGStmtTimeout,
 		"ENGRAM_VALKEY_URL": c.ValkeyURL, "ENGRAM_VALKEY_PREFIX": c.ValkeyPrefix, "ENGRAM_AUTH_JWKS_URL": c.JWKSURL,
 		"ENGRAM_AUTH_ISSUER": c.Issuer, "ENGRAM_AUTH_AUDIENCE": c.Audience, "ENGRAM_AUTH_SERVERS": c.AuthServers, "ENGRAM_AUTH_REQUIRE_AT_JWT": c.RequireATJWT,

@@ -21,6 +21,14 @@ func (c *Config) validate() error {
 		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
 			return bad("ENGRAM_ADMIN_ADDR", "must be host:port: %v", err)
 		}
+		// pprof and the log level must not be open to a network: off
+		// loopback the listener needs a token.
+		if !loopback(c.AdminAddr) && c.AdminToken == "" {
+			return bad("ENGRAM_ADMIN_TOKEN", "is required when ENGRAM_ADMIN_ADDR (%s) is not a loopback address", c.AdminAddr)
+		}
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 32 {
+		return bad("ENGRAM_ADMIN_TOKEN", "must be at least 32 characters")
 	}
 	if c.PublicURL == "" {
 		scheme := "http"
