@@ -49,14 +49,8 @@ func (q *ListQuery) Validate() error {
 		return err
 	}
 	q.Categories = cats
-	for k, v := range q.Metadata {
-		switch n := v.(type) {
-		case string, float64, bool:
-		case int:
-			q.Metadata[k] = float64(n)
-		default:
-			return Invalid("metadata", "filter on %q must be a string, number or boolean", k)
-		}
+	if err := validateFilterMetadata("metadata", q.Metadata); err != nil {
+		return err
 	}
 	if len(q.TextContains) > 1024 {
 		return Invalid("text_contains", "must be at most 1024 bytes")

@@ -32,7 +32,37 @@ const (
 	DefaultSearchLimit = 10
 	MaxSearchLimit     = 100
 	MaxQueryBytes      = 4096
+	// MaxFilterKeys bounds a filter's metadata keys: each is one predicate
+	// of the store's statement, and a few thousand make SQLite refuse it.
+	MaxFilterKeys = 32
+	// MaxFilterValueBytes bounds one string a metadata filter compares.
+	MaxFilterValueBytes = 1024
 )
+
+// validateFilterMetadata bounds a metadata filter and turns int values into
+// float64; field names the filter in errors.
+func validateFilterMetadata(field string, md Metadata) error {
+	if len(md) > MaxFilterKeys {
+		return Invalid(field, "at most %d keys, got %d", MaxFilterKeys, len(md))
+	}
+	for k, v := range md {
+		if k == "" || len(k) > 256 {
+			return Invalid(field, "keys must be 1-256 bytes")
+		}
+		switch x := v.(type) {
+		case string:
+			if len(x) > MaxFilterValueBytes {
+				return Invalid(field, "the value for %q must be at most %d bytes", k, MaxFilterValueBytes)
+			}
+		case float64, bool:
+		case int:
+			md[k] = float64(x)
+		default:
+			return Invalid(field, "filter on %q must be a string, number or boolean", k)
+		}
+	}
+	return nil
+}
 
 // SearchFilter narrows a search. Every set field must hold: the memory was
 // written by App, carries every one of Categories, has each Metadata key equal
@@ -59,14 +89,8 @@ func (f *SearchFilter) Validate() error {
 		return err
 	}
 	f.Categories = cats
-	for k, v := range f.Metadata {
-		switch x := v.(type) {
-		case string, float64, bool:
-		case int:
-			f.Metadata[k] = float64(x)
-		default:
-			return Invalid("filters.metadata", "filter on %q must be a string, number or boolean", k)
-		}
+	if err := validateFilterMetadata("filters.metadata", f.Metadata); err != nil {
+		return err
 	}
 	if !f.CreatedAfter.IsZero() && !f.CreatedBefore.IsZero() && !f.CreatedAfter.Before(f.CreatedBefore) {
 		return Invalid("filters.created_after", "must be before created_before")
