@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/engram-memory/engram/docs"
 )
 
 // HTTP wraps the server's handler: it continues the caller's trace from a
@@ -66,31 +68,79 @@ func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// idAfter are the collections whose next path segment is an identifier.
-var idAfter = map[string]bool{"memories": true, "apps": true, "experiments": true, "sessions": true}
-
-// actions are fixed segments that sit where an identifier could.
-var actions = map[string]bool{"bulk-delete": true, "bulk-state": true, "batch": true}
-
-// templates are every route the server answers, as Route writes them. A
-// label holds one of these or "other", never a client's path, so junk
-// requests cannot grow the series count (TestRouteTemplatesCoverTheAPI
-// holds this list to docs/openapi.yaml).
-var templates = setOf(
-	"/healthz", "/readyz", "/api/v1/openapi.json",
-	"/api/v1/memories", "/api/v1/memories/bulk-delete", "/api/v1/memories/bulk-state",
-	"/api/v1/memories/:id", "/api/v1/memories/:id/history",
-	"/api/v1/apps", "/api/v1/apps/:id", "/api/v1/apps/:id/memories", "/api/v1/apps/:id/accessed",
-	"/api/v1/stats", "/api/v1/search",
-	"/api/v1/feedback", "/api/v1/feedback/batch", "/api/v1/feedback/metrics",
-	"/api/v1/experiments", "/api/v1/experiments/:id", "/api/v1/experiments/:id/assignment",
-	"/api/v1/experiments/:id/results", "/api/v1/experiments/:id/start", "/api/v1/experiments/:id/pause",
-	"/api/v1/experiments/:id/resume", "/api/v1/experiments/:id/complete", "/api/v1/experiments/:id/cancel",
-	"/api/v1/sessions/:id", "/api/v1/sessions/:id/events", "/api/v1/sessions/:id/context",
-	"/api/v1/sessions/:id/promote",
-	"/mcp", "/mcp/sse", "/mcp/:client/http/:user", "/mcp/:client/sse/:user",
+// extraRoutes are the routes outside the OpenAPI document: MCP's
+// endpoints and its protected-resource metadata.
+var extraRoutes = []string{
+	"/mcp", "/mcp/sse", "/mcp/{client}/http/{user}", "/mcp/{client}/sse/{user}",
 	"/.well-known/oauth-protected-resource",
-)
+}
+
+// routeTable holds every route template the server answers, split into
+// segments, by segment count. It is read from docs/openapi*.yaml (every API
+// route is documented there; the conformance tests hold the server to it),
+// so a route added to the API gets its own label without a change here.
+var routeTable = func() map[int][][]string {
+	paths := append([]string(nil), extraRoutes...)
+	paths = append(paths, openAPIPaths(docs.OpenAPI)...)
+	for _, f := range docs.OpenAPIFragments() {
+		paths = append(paths, openAPIPaths(f.YAML)...)
+	}
+	t := map[int][][]string{}
+	for _, p := range paths {
+		segs := strings.Split(p, "/")
+		for i, sg := range segs {
+			if strings.HasPrefix(sg, "{") && strings.HasSuffix(sg, "}") {
+				segs[i] = ":" + sg[1:len(sg)-1]
+			}
+		}
+		t[len(segs)] = append(t[len(segs)], segs)
+	}
+	return t
+}()
+
+// openAPIPaths lists the keys of an OpenAPI document's paths object: the
+// lines indented by two spaces that start with a slash and end with a colon.
+func openAPIPaths(doc []byte) []string {
+	var out []string
+	for _, line := range strings.Split(string(doc), "\n") {
+		line = strings.TrimRight(line, " \r")
+		if strings.HasPrefix(line, "  /") && !strings.HasPrefix(line, "   ") && strings.HasSuffix(line, ":") {
+			out = append(out, strings.TrimSuffix(strings.TrimSpace(line), ":"))
+		}
+	}
+	return out
+}
+
+// Route turns a request path into the template of the route it matches
+// (/api/v1/memories/:id), so a metric label never holds an identifier; a
+// path that is no route of the server is "other", so junk requests cannot
+// grow the series count. When several templates match, the one with the
+// most literal segments wins (/memories/bulk-delete over /memories/:id).
+func Route(path string) string {
+	segs := strings.Split(path, "/")
+	best, bestLiterals := "other", -1
+	for _, tpl := range routeTable[len(segs)] {
+		literals := 0
+		for i, sg := range tpl {
+			if strings.HasPrefix(sg, ":") {
+				if segs[i] == "" {
+					literals = -1
+					break
+				}
+				continue
+			}
+			if sg != segs[i] {
+				literals = -1
+				break
+			}
+			literals++
+		}
+		if literals > bestLiterals {
+			best, bestLiterals = strings.Join(tpl, "/"), literals
+		}
+	}
+	return best
+}
 
 func setOf(xs ...string) map[string]bool {
 	m := make(map[string]bool, len(xs))
@@ -98,29 +148,6 @@ func setOf(xs ...string) map[string]bool {
 		m[x] = true
 	}
 	return m
-}
-
-// Route turns a request path into its template (/api/v1/memories/:id), so
-// a metric label never holds an identifier; a path that is no route of the
-// server is "other", so a scanner cannot blow up the series count.
-func Route(path string) string {
-	segs := strings.Split(path, "/")
-	if len(segs) > 8 {
-		return "other"
-	}
-	for i := 1; i < len(segs); i++ {
-		if idAfter[segs[i-1]] && segs[i] != "" && !actions[segs[i]] {
-			segs[i] = ":id"
-		}
-	}
-	if len(segs) == 5 && segs[1] == "mcp" && (segs[3] == "http" || segs[3] == "sse") && segs[2] != "" && segs[4] != "" {
-		// The OpenMemory-compatible paths name a client and a user.
-		segs[2], segs[4] = ":client", ":user"
-	}
-	if t := strings.Join(segs, "/"); templates[t] {
-		return t
-	}
-	return "other"
 }
 
 // methods are the method label's values; anything else is "other".

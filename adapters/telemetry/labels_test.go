@@ -25,15 +25,16 @@ func TestRouteTemplatesCoverTheAPI(t *testing.T) {
 	paths, ok := doc["paths"].(map[string]any)
 	require.True(t, ok)
 	require.Greater(t, len(paths), 20)
-	param := regexp.MustCompile(`\{[^}]+\}`)
+	param := regexp.MustCompile(`\{([^}]+)\}`)
 	for p := range paths {
 		concrete := param.ReplaceAllString(p, "01JX0000000000000000000000")
-		want := param.ReplaceAllString(p, ":id")
+		want := param.ReplaceAllString(p, ":$1")
 		require.Equal(t, want, telemetry.Route(concrete), p)
 	}
 	for _, p := range []string{"/mcp", "/mcp/sse", "/.well-known/oauth-protected-resource"} {
 		require.Equal(t, p, telemetry.Route(p))
 	}
+	require.Equal(t, "/mcp/:client/http/:user", telemetry.Route("/mcp/claude/http/alice"))
 }
 
 func randomString(t *testing.T, alphabet string, n int) string {

@@ -144,6 +144,8 @@ func TestRouteTemplates(t *testing.T) {
 		"/api/v1/memories/x/y":               "other",
 		"/mcp/claude/sse/alice":              "/mcp/:client/sse/:user",
 		"/.well-known/anything":              "other",
+		"/api/v1/sessions/s1/events":         "/api/v1/sessions/:session_id/events",
+		"/api/v1/memories//history":          "other",
 	} {
 		require.Equal(t, want, telemetry.Route(path), path)
 	}
