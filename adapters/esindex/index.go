@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
@@ -35,8 +36,9 @@ type Options struct {
 
 // Index implements ports.TextIndex on Elasticsearch.
 type Index struct {
-	es   *elasticsearch.Client
-	opts Options
+	es      *elasticsearch.Client
+	opts    Options
+	ensured atomic.Bool // the index exists with its mapping (Ensure succeeded)
 }
 
 var _ ports.TextIndex = (*Index)(nil)
@@ -48,7 +50,7 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 		return nil, fmt.Errorf("esindex: %w", domain.Invalid("elasticsearch_url", "%v", err))
 	}
 	x := New(es, cfg.Options)
-	if err := x.Ensure(ctx); err != nil {
+	if err := x.ensureOnce(ctx); err != nil {
 		return nil, err
 	}
 	return x, nil
@@ -85,6 +87,9 @@ func (x *Index) Index(ctx context.Context, t domain.Tenant, docs []ports.TextDoc
 	if len(docs) == 0 {
 		return nil
 	}
+	if err := x.ensureOnce(ctx); err != nil {
+		return err
+	}
 	body, err := bulkBody(x.opts.Index, t, docs)
 	if err != nil {
 		return fmt.Errorf("esindex: index: %w", domain.Invalid("metadata", "%v", err))
@@ -112,6 +117,9 @@ func (x *Index) Index(ctx context.Context, t domain.Tenant, docs []ports.TextDoc
 func (x *Index) Delete(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error {
 	if len(ids) == 0 {
 		return nil
+	}
+	if err := x.ensureOnce(ctx); err != nil {
+		return err
 	}
 	body, err := deleteBody(t, ids)
 	if err != nil {

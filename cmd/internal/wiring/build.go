@@ -87,6 +87,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	// entries are written first.
 	cl.add(func() error { core.Close(); return nil })
 	cl.add(retryPendingLoop(core.Indexer, log))
+	if core.Unbound {
+		cl.add(bindLater(core.Indexer, log))
+	}
 	if core.Follower != nil {
 		cl.add(follow(core.Follower))
 	}
@@ -154,6 +157,30 @@ func follow(f *app.ChangeFollower) func() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); f.Run(ctx, FollowInterval) }()
+	return func() error { cancel(); <-done; return nil }
+}
+
+// bindLater retries binding the vector index every few seconds until it
+// succeeds; the pending retries then fill it with what was written meanwhile.
+func bindLater(ix *app.Indexer, log *slog.Logger) func() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := ix.Bind(ctx); err == nil {
+					log.Info("vector index bound: vector search is back")
+					return
+				}
+			}
+		}
+	}()
 	return func() error { cancel(); <-done; return nil }
 }
 

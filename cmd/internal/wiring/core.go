@@ -2,11 +2,13 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/domain"
 )
 
 // Core is the memory and search use cases over one store and its search
@@ -20,6 +22,9 @@ type Core struct {
 	// Follower indexes other processes' writes from the store's change
 	// feed; set when CoreOptions.Load is and the store has a feed. Run it.
 	Follower *app.ChangeFollower
+	// Unbound is set when the vector index could not be bound at start
+	// (it was unreachable); Build retries the Bind in the background.
+	Unbound bool
 }
 
 // Close flushes the memory service's queued access-log entries; call it
@@ -45,12 +50,20 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	unbound := false
 	ix := app.NewIndexer(app.IndexerDeps{
 		Memories: b.Memories, Scanner: b.Scanner, Text: s.Text, Vectors: s.Vectors, Embedder: s.Embedder,
 		Drift: s.Drift, Logger: log,
 	})
 	if err := ix.Bind(ctx); err != nil {
-		return Core{}, err
+		// An external vector index (or remote embedder) that is down at
+		// start leaves vector search degraded until a later Bind succeeds
+		// (BindLater); a refusal (another model) still stops the start.
+		if !o.Load || s.LoadVectors() || !errors.Is(err, domain.ErrUnavailable) {
+			return Core{}, err
+		}
+		log.Warn("vector index unreachable at start: search is lexical-only until it binds", "err", err)
+		unbound = true
 	}
 	var observer app.ChangeObserver = ix
 	var follower *app.ChangeFollower
@@ -79,7 +92,7 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 		RRFK: t.RRFK, VectorFloor: t.VectorFloor, Centering: t.Centering,
 		VectorTrust: t.VectorTrust, ShortQuery: t.ShortQuery, GapBoost: t.GapBoost, PinGap: t.PinGap,
 	})
-	return Core{Memories: mem, Search: search, Indexer: ix, Follower: follower}, nil
+	return Core{Memories: mem, Search: search, Indexer: ix, Follower: follower, Unbound: unbound}, nil
 }
 
 // load fills the in-process vectors (they start empty) and heals the text

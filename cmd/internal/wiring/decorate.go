@@ -14,6 +14,7 @@ import (
 // Every dependency's deadline, retries and breaker, in one place. The store
 // is generous enough for a bulk write under load; caches sit on every
 // request's path and must fail fast; the remote embedder may be slow.
+// Breaker settings (thresholds, open delays) per kind belong here too.
 func policyOptions(kind string) resilience.Options {
 	switch kind {
 	case kindStore:
@@ -21,7 +22,11 @@ func policyOptions(kind string) resilience.Options {
 	case kindCache:
 		return resilience.Options{Timeout: time.Second}
 	case kindEmbedder:
-		return resilience.Options{Timeout: 15 * time.Second, Retries: 2}
+		// openaiembed retries each batch itself (429, 5xx, timeouts,
+		// with backoff): the policy adds a deadline over all of them and
+		// the breaker, and no retries of its own, which would multiply
+		// with the adapter's.
+		return resilience.Options{Timeout: 15 * time.Second, Retries: -1}
 	default: // kindIndex
 		return resilience.Options{Timeout: 5 * time.Second}
 	}

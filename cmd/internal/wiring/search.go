@@ -79,22 +79,29 @@ func OpenSearch(ctx context.Context, cfg config.Config, b Backend) (_ Search, er
 		if err != nil {
 			return Search{}, err
 		}
-		q, err := qdrantindex.Open(ctx, qc)
+		// Connect, not Open: a Qdrant that is down at start leaves search
+		// degraded (lexical only) until it is back; it does not stop the
+		// start. Reported in /readyz, not required.
+		q, err := qdrantindex.Connect(qc)
 		if err != nil {
 			return Search{}, fmt.Errorf("ENGRAM_QDRANT_URL: %w", err)
 		}
 		closers = append(closers, q.Close)
 		s.Vectors, s.VectorsName = q, "qdrant"
+		s.Checks = append(s.Checks, httpapi.Check{Name: "qdrant", Probe: q.Ping})
 	default:
 		s.Vectors = inproc.NewVectorIndex()
 	}
 	switch {
 	case cfg.ElasticURL != "":
-		e, err := esindex.Open(ctx, esindex.Config{Addresses: []string{cfg.ElasticURL}, Username: cfg.ElasticUser, Password: cfg.ElasticPassword})
+		// Connect, as for Qdrant: down at start means vector-only search
+		// until it is back.
+		e, err := esindex.Connect(esindex.Config{Addresses: []string{cfg.ElasticURL}, Username: cfg.ElasticUser, Password: cfg.ElasticPassword})
 		if err != nil {
 			return Search{}, fmt.Errorf("ENGRAM_ELASTICSEARCH_URL: %w", err)
 		}
 		s.Text, s.TextName, s.Drift = e, "elasticsearch", nil
+		s.Checks = append(s.Checks, httpapi.Check{Name: "elasticsearch", Probe: e.Ping})
 	}
 	return s, nil
 }
