@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -41,6 +43,7 @@ func runBenchSearch(ctx context.Context, args []string, getenv func(string) stri
 	dur := fs.Duration("duration", 5*time.Second, "duration of each search measurement")
 	pgURL := fs.String("postgres-url", "", "benchmark the Postgres profile at this URL (a throwaway database!)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	conv := fs.String("conv", "", "directory of a conversational set (testdata/conv): memories are its turns, queries its natural-language questions, instead of 3-word queries over a synthetic vocabulary")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,6 +92,11 @@ func runBenchSearch(ctx context.Context, args []string, getenv func(string) stri
 		cpuModel(), runtimeProcs(), b.Name, *userN, *total)
 
 	gen := newTextGen(7)
+	if *conv != "" {
+		if err := gen.useConv(*conv); err != nil {
+			return err
+		}
+	}
 	target := domain.Tenant{OrgID: "bench-org", UserID: "bench-user"}
 	start := time.Now()
 	n, err := benchIngest(ctx, b.Memories, stack.Indexer, target, *userN, gen)
@@ -177,6 +185,33 @@ type textGen struct {
 	r     *rand.Rand
 	words []string
 	zipf  *rand.Zipf
+	// turns and questions, when set (useConv), replace the synthetic
+	// sentences and queries.
+	turns, questions []string
+	next             int
+}
+
+// useConv makes memories of a conversational set's turns (in order, over
+// and over, each with a number of its own) and queries of its questions.
+func (g *textGen) useConv(dir string) error {
+	for _, f := range []struct {
+		name, field string
+		into        *[]string
+	}{{"memories.jsonl", "text", &g.turns}, {"queries.jsonl", "query", &g.questions}} {
+		err := readJSONL(filepath.Join(dir, f.name), func(dec *json.Decoder) error {
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil {
+				return err
+			}
+			s, _ := m[f.field].(string)
+			*f.into = append(*f.into, s)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("bench search: --conv: %w", err)
+		}
+	}
+	return nil
 }
 
 func newTextGen(seed uint64) *textGen {
@@ -194,6 +229,10 @@ func newTextGen(seed uint64) *textGen {
 }
 
 func (g *textGen) text() string {
+	if len(g.turns) > 0 {
+		g.next++
+		return fmt.Sprintf("%s %d", g.turns[g.next%len(g.turns)], g.r.Uint64())
+	}
 	n := 8 + g.r.IntN(16)
 	parts := make([]string, n)
 	for i := range parts {
@@ -205,6 +244,9 @@ func (g *textGen) text() string {
 // query draws 3 words deterministically from i, without touching the shared
 // generator (queries run concurrently).
 func (g *textGen) query(i uint64) string {
+	if len(g.questions) > 0 {
+		return g.questions[i%uint64(len(g.questions))]
+	}
 	r := rand.New(rand.NewPCG(i, 99))
 	z := rand.NewZipf(r, 1.1, 2, uint64(len(g.words)-1))
 	return g.words[z.Uint64()] + " " + g.words[z.Uint64()] + " " + g.words[z.Uint64()]
