@@ -28,6 +28,7 @@ func TestMalformedCredentialsAreChallenged(t *testing.T) {
 		{"bound token with a garbage proof", "DPoP " + bound, "not.a.proof", "DPoP", "invalid_dpop_proof"},
 		{"unbound token under the DPoP scheme", "DPoP " + tok, "not.a.proof", "DPoP", "invalid_token"},
 		{"bound token as Bearer", "Bearer " + bound, "", "Bearer", "invalid_token"},
+		{"unbound token as Bearer with a DPoP header", "Bearer " + tok, "not.a.proof", "Bearer", "invalid_request"}, // RFC 9449 §7.2
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
