@@ -1,6 +1,7 @@
 package mcpserver_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"testing"
@@ -64,7 +65,19 @@ func TestInvalidUTF8ArgumentIsRefused(t *testing.T) {
 		require.Contains(t, string(body), "text", "%q: %s", bad, body)
 		require.Contains(t, string(body), "UTF-8", "%q: %s", bad, body)
 	}
+	// The sweep: every tool checks its raw arguments before decoding.
 	cs := h.connect("/mcp", h.token("alice"), "check")
+	tools, err := cs.ListTools(context.Background(), nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, tools.Tools)
+	for _, tool := range tools.Tools {
+		resp := h.post("/mcp", authz, sid, `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"`+tool.Name+`","arguments":{"zz":"x`+"\xff"+`"}}}`)
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Contains(t, string(body), `"isError":true`, "%s: %s", tool.Name, body)
+		require.Contains(t, string(body), "zz", "%s: %s", tool.Name, body)
+		require.Contains(t, string(body), "UTF-8", "%s: %s", tool.Name, body)
+	}
 	list := callOK[struct {
 		Items []any `json:"items"`
 	}](t, cs, "list_memories", map[string]any{})
