@@ -27,4 +27,7 @@ VOLUME ["/data"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["/usr/local/bin/engram", "healthcheck", "--url", "http://127.0.0.1:8765/healthz"]
 ENTRYPOINT ["/usr/local/bin/engramd"]
-# Run with: docker run --read-only -v engram-data:/data -p 8765:8765 engram
+# Run with an identity provider (README "In a container"):
+#   docker run --read-only -v engram-data:/data -p 8765:8765 \
+#     -e ENGRAM_AUTH_JWKS_URL=... -e ENGRAM_AUTH_ISSUER=... -e ENGRAM_AUTH_AUDIENCE=... engram
+# or, as a local demo only: -p 127.0.0.1:8765:8765 -e ENGRAM_INSECURE_LOCAL_KEY=true

@@ -47,6 +47,10 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 		{map[string]string{"ENGRAM_SHUTDOWN_TIMEOUT": "soon"}, nil, "ENGRAM_SHUTDOWN_TIMEOUT"},
 		{nil, []string{"--addr", "0.0.0.0:8765"}, "ENGRAM_ADDR"},
 		{map[string]string{"ENGRAM_PUBLIC_URL": "ftp://x"}, nil, "ENGRAM_PUBLIC_URL"},
+		// The local key behind a reverse proxy: loopback listener, public origin.
+		{map[string]string{"ENGRAM_PUBLIC_URL": "https://memory.example.com"}, nil, "ENGRAM_PUBLIC_URL"},
+		{map[string]string{"ENGRAM_ADMIN_ADDR": "0.0.0.0:9464"}, nil, "ENGRAM_ADMIN_TOKEN"},
+		{map[string]string{"ENGRAM_ADMIN_TOKEN": "short"}, nil, "ENGRAM_ADMIN_TOKEN"},
 		{map[string]string{"ENGRAM_QDRANT_URL": "qdrant:6334"}, nil, "ENGRAM_QDRANT_URL"},
 		{map[string]string{"ENGRAM_QDRANT_URL": "http://qdrant:grpc"}, nil, "ENGRAM_QDRANT_URL"},
 		{map[string]string{"ENGRAM_QDRANT_URL": "http://qdrant:6334/collections"}, nil, "ENGRAM_QDRANT_URL"},
@@ -58,6 +62,30 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 		require.Error(t, err, "%v %v", tc.env, tc.args)
 		require.Contains(t, err.Error(), tc.key)
 	}
+}
+
+func TestLoopbackPublicURLsAreLocal(t *testing.T) {
+	for _, pub := range []string{"http://localhost:8765", "http://127.0.0.1:8765", "http://[::1]:8765", "http://localhost"} {
+		_, err := Load(nil, env(map[string]string{"ENGRAM_PUBLIC_URL": pub}))
+		require.NoError(t, err, pub)
+	}
+	_, err := Load(nil, env(map[string]string{"ENGRAM_PUBLIC_URL": "https://memory.example.com", "ENGRAM_INSECURE_LOCAL_KEY": "true"}))
+	require.NoError(t, err)
+}
+
+// URLs in the start-up log keep no credentials and no query strings, even
+// in settings that are not secrets.
+func TestStringRedactsURLCredentialsAndQueries(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{
+		"ENGRAM_OTLP_ENDPOINT": "https://user:otlp-pw@collector:4318?token=otlp-token",
+		"ENGRAM_AUTH_JWKS_URL": "https://idp/jwks?key=jwks-key", "ENGRAM_AUTH_ISSUER": "https://idp", "ENGRAM_AUTH_AUDIENCE": "engram",
+	}))
+	require.NoError(t, err)
+	s := c.String()
+	for _, leak := range []string{"otlp-pw", "otlp-token", "jwks-key"} {
+		require.NotContains(t, s, leak)
+	}
+	require.Contains(t, s, "https://idp/jwks?[redacted]")
 }
 
 func TestNonLoopbackNeedsJWKSOrExplicitOverride(t *testing.T) {

@@ -69,7 +69,11 @@ func (c *Config) validate() error {
 			return bad("ENGRAM_AUTH_AUDIENCE", "is required when ENGRAM_AUTH_JWKS_URL is set")
 		}
 	} else if !c.InsecureLocalKey && !loopback(c.Addr) {
-		return bad("ENGRAM_ADDR", "%s is not a loopback address and no ENGRAM_AUTH_JWKS_URL is configured; the local signing key is meant for one machine (pass --insecure-local-key to override)", c.Addr)
+		return bad("ENGRAM_ADDR", "%s is not a loopback address and no ENGRAM_AUTH_JWKS_URL is configured; the local signing key is meant for one machine. Set ENGRAM_AUTH_JWKS_URL (with ENGRAM_AUTH_ISSUER and ENGRAM_AUTH_AUDIENCE) for your identity provider, or ENGRAM_INSECURE_LOCAL_KEY=true for a demo", c.Addr)
+	} else if !c.InsecureLocalKey && !loopback(u.Host) && !loopback(u.Host+":0") {
+		// A loopback listener behind a reverse proxy is reachable from
+		// wherever the public URL is: the local key must not serve it.
+		return bad("ENGRAM_PUBLIC_URL", "%s is not a loopback origin and no ENGRAM_AUTH_JWKS_URL is configured; the local signing key is meant for one machine. Set ENGRAM_AUTH_JWKS_URL (with ENGRAM_AUTH_ISSUER and ENGRAM_AUTH_AUDIENCE), or ENGRAM_INSECURE_LOCAL_KEY=true for a demo", c.PublicURL)
 	}
 	if c.Audience == "" {
 		c.Audience = c.PublicURL
@@ -155,6 +159,8 @@ func (c Config) String() string {
 		v := c.value(s.env)
 		if s.secret && v != "" {
 			v = redact(v)
+		} else {
+			v = redactURL(v)
 		}
 		fmt.Fprintf(&b, "%s=%s ", s.env, v)
 	}
@@ -168,4 +174,21 @@ func redact(v string) string {
 		return u.Scheme + "://" + u.Host + "/[redacted]"
 	}
 	return "[redacted]"
+}
+
+// redactURL drops the user info and query of a URL that is not a secret
+// setting (a JWKS or OTLP URL may still carry a password or a token in its
+// query); other values pass unchanged.
+func redactURL(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" || u.Host == "" || (u.User == nil && u.RawQuery == "") {
+		return v
+	}
+	if u.User != nil {
+		u.User = url.User("[redacted]")
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "[redacted]"
+	}
+	return u.String()
 }
