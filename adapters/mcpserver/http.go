@@ -108,6 +108,9 @@ func (s *Server) guard(pathIdentity bool, next func(http.ResponseWriter, *http.R
 		if !ok {
 			return
 		}
+		if r.Method == http.MethodPost && !s.admitPost(w, r, p) {
+			return
+		}
 		c := caller{Principal: p}
 		if pathIdentity {
 			if r.PathValue("user") != string(p.UserID) {

@@ -45,6 +45,13 @@ type Config struct {
 	// MaxSSESessions bounds concurrently open legacy SSE streams (each holds
 	// a goroutine and a connection); default 1000, 503 beyond.
 	MaxSSESessions int
+	// MaxSSEPerUser bounds one principal's open SSE streams, so one tenant
+	// cannot take the shared MaxSSESessions; default 4, 429 beyond.
+	MaxSSEPerUser int
+	// SSEIdleTimeout closes an SSE stream no message was posted to for this
+	// long; default 10m. SSEMaxLifetime closes any stream this old (the
+	// client reconnects); default 4h.
+	SSEIdleTimeout, SSEMaxLifetime time.Duration
 	// Version is reported in the initialize handshake.
 	Version string
 	Logger  *slog.Logger
@@ -84,6 +91,9 @@ type Server struct {
 	mcp       *mcp.Server
 	publicURL *url.URL
 	sse       sseSessions
+	// toolScopes is each tool's required scope, for authorising an SSE
+	// POST by its own token before the message reaches the session.
+	toolScopes map[string]domain.Scope
 
 	handlerOnce sync.Once
 	handler     *handlers
@@ -114,6 +124,15 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.MaxSSESessions == 0 {
 		cfg.MaxSSESessions = 1000
 	}
+	if cfg.MaxSSEPerUser == 0 {
+		cfg.MaxSSEPerUser = 4
+	}
+	if cfg.SSEIdleTimeout == 0 {
+		cfg.SSEIdleTimeout = 10 * time.Minute
+	}
+	if cfg.SSEMaxLifetime == 0 {
+		cfg.SSEMaxLifetime = 4 * time.Hour
+	}
 	if len(cfg.DPoPAlgs) == 0 {
 		cfg.DPoPAlgs = []string{"ES256", "EdDSA", "RS256"}
 	}
@@ -125,7 +144,7 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.PublicURL != "" && (err != nil || u.Scheme == "" || u.Host == "") {
 		panic(fmt.Sprintf("mcpserver: PublicURL %q is not an absolute origin", cfg.PublicURL))
 	}
-	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, publicURL: u}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, publicURL: u, toolScopes: map[string]domain.Scope{}}
 	s.sse.init()
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "engram", Title: "Engram memory", Version: cfg.Version}, &mcp.ServerOptions{
 		Instructions: instructions,

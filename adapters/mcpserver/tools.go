@@ -41,6 +41,7 @@ func addTool[In, Out any](s *Server, t *mcp.Tool, scope domain.Scope, class app.
 	inSchema, inResolved := schemaFor[In]()
 	outSchema, _ := schemaFor[Out]()
 	t.InputSchema, t.OutputSchema = inSchema, outSchema
+	s.toolScopes[t.Name] = scope
 	s.mcp.AddTool(t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		in, err := decodeArgs[In](req.Params.Arguments, inResolved)
 		if err != nil {
