@@ -62,9 +62,12 @@ type AddInput struct {
 	Categories []string
 }
 
-// ActingApp picks the app a call is recorded under: an explicit one, else the
-// token's client, else domain.DefaultApp.
+// ActingApp picks the app a call is recorded under: the app a key is bound
+// to, else an explicit one, else the token's client, else domain.DefaultApp.
 func ActingApp(p domain.Principal, explicit domain.AppID) domain.AppID {
+	if p.BoundApp != "" {
+		return p.BoundApp
+	}
 	if explicit != "" {
 		return explicit
 	}

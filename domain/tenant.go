@@ -71,6 +71,11 @@ const (
 	// default: a token must be granted them.
 	ScopeBackupRead  Scope = "backup:read"
 	ScopeBackupWrite Scope = "backup:write"
+	// ScopeKeysWrite lets a caller issue, list and revoke its own user keys.
+	ScopeKeysWrite Scope = "keys:write"
+	// ScopeKeysProject also lets it issue and revoke project keys, which
+	// act for every user of the org: an operator scope.
+	ScopeKeysProject Scope = "keys:project"
 )
 
 // DefaultUserScopes are what a locally minted token gets when none are asked
@@ -99,6 +104,34 @@ type Principal struct {
 	ClientID string // OAuth client_id; the default app for writes
 	TokenID  string // jti of the access token, for logs and revocation
 	KeyJKT   string // RFC 7638 thumbprint from cnf.jkt when DPoP-bound
+	// KeyID is set when the caller presented an API key.
+	KeyID string
+	// ProjectKey marks a project key's principal: it has no user until
+	// ActAs names one from the request.
+	ProjectKey bool
+	// BoundApp, when set, is the app every write is filed under, whatever
+	// the request names (an API key bound to an app).
+	BoundApp AppID
+}
+
+// ActAs returns the principal acting for user, a user_id the request named.
+// Only a project key may name any user (of its own org: the org never
+// comes from the request); every other credential may only name itself, and
+// naming another user is ErrForbidden. An empty user keeps the principal.
+func (p Principal) ActAs(user UserID) (Principal, error) {
+	switch {
+	case p.ProjectKey && user == "":
+		return Principal{}, Invalid("user_id", "is required with a project key")
+	case p.ProjectKey:
+		if err := (Tenant{OrgID: p.OrgID, UserID: user}).Validate(); err != nil {
+			return Principal{}, err
+		}
+		p.UserID, p.ProjectKey = user, false
+		return p, nil
+	case user == "" || user == p.UserID:
+		return p, nil
+	}
+	return Principal{}, &ForbiddenError{Reason: "user_id names another user than the credential's"}
 }
 
 // Tenant is the principal's data partition.

@@ -54,3 +54,28 @@ func TestDefaultUserScopesExcludeOperatorScopes(t *testing.T) {
 	require.NotContains(t, domain.DefaultUserScopes, domain.ScopeExperimentsWrite)
 	require.NotContains(t, domain.DefaultUserScopes, domain.ScopeExperimentsRead)
 }
+
+func TestActAs(t *testing.T) {
+	user := domain.Principal{OrgID: "acme", UserID: "alice"}
+	p, err := user.ActAs("")
+	if err != nil || p.UserID != "alice" {
+		t.Fatalf("empty user keeps the principal: %v %v", p, err)
+	}
+	if p, err = user.ActAs("alice"); err != nil || p.UserID != "alice" {
+		t.Fatalf("naming oneself: %v %v", p, err)
+	}
+	if _, err = user.ActAs("bob"); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("a user naming another user must be forbidden, got %v", err)
+	}
+	project := domain.Principal{OrgID: "acme", ProjectKey: true}
+	if _, err = project.ActAs(""); !errors.Is(err, domain.ErrInvalid) {
+		t.Fatalf("a project key must name a user, got %v", err)
+	}
+	if _, err = project.ActAs("bad user"); !errors.Is(err, domain.ErrInvalid) {
+		t.Fatalf("a malformed user id must be invalid, got %v", err)
+	}
+	p, err = project.ActAs("bob")
+	if err != nil || p.UserID != "bob" || p.OrgID != "acme" || p.ProjectKey {
+		t.Fatalf("a project key acts for bob of its own org: %+v %v", p, err)
+	}
+}

@@ -2,26 +2,27 @@ package httpapi
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
 
 const (
-	schemeBearer = "Bearer"
-	schemeDPoP   = "DPoP"
-
 	ctxPrincipal = "engram.principal"
 	ctxScheme    = "engram.auth_scheme"
 )
 
 // errNoCredentials is a request without an Authorization header in a scheme
 // we speak; RFC 6750 §3.1 says its challenge carries no error code.
-var errNoCredentials = errors.New("httpapi: no credentials")
+var errNoCredentials = jwtauth.ErrNoCredentials
+
+// errProjectKeyHere refuses a project key where the user comes from the
+// credential: a project key names its user per request, which only the
+// mem0-compatible routes accept.
+var errProjectKeyHere = &domain.ForbiddenError{Reason: "a project key acts for the user_id each request names, which only the mem0-compatible routes take; use a user key here"}
 
 type principalKey struct{}
 
@@ -60,47 +61,19 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if p.ProjectKey {
+			return errProjectKeyHere
+		}
 		c.Set(ctxPrincipal, p)
 		c.SetRequest(req.WithContext(context.WithValue(req.Context(), principalKey{}, p)))
 		return next(c)
 	}
 }
 
-// credentialsOf splits the Authorization and DPoP headers. Schemes are
-// case-insensitive (RFC 9110 §11.1); more than one Authorization or DPoP
-// header is refused rather than guessed at.
+// credentialsOf splits the Authorization and DPoP headers with the parser
+// the MCP endpoint shares.
 func credentialsOf(authz, dpop []string) (ports.Credentials, error) {
-	if len(authz) == 0 {
-		return ports.Credentials{}, errNoCredentials
-	}
-	if len(authz) > 1 {
-		return ports.Credentials{}, &domain.AuthError{Scheme: schemeBearer, Code: "invalid_request", Description: "more than one Authorization header"}
-	}
-	scheme, token, _ := strings.Cut(strings.TrimSpace(authz[0]), " ")
-	token = strings.TrimSpace(token)
-	var c ports.Credentials
-	switch {
-	case strings.EqualFold(scheme, schemeBearer):
-		c.Scheme = schemeBearer
-	case strings.EqualFold(scheme, schemeDPoP):
-		c.Scheme = schemeDPoP
-	default:
-		// Basic and friends: not a credential we understand, so the
-		// request is as good as anonymous.
-		return ports.Credentials{}, errNoCredentials
-	}
-	if token == "" || strings.ContainsAny(token, " \t") {
-		return ports.Credentials{}, &domain.AuthError{Scheme: c.Scheme, Code: "invalid_request", Description: "malformed Authorization header"}
-	}
-	c.Token = token
-	switch len(dpop) {
-	case 0:
-	case 1:
-		c.DPoPProof = strings.TrimSpace(dpop[0])
-	default:
-		return ports.Credentials{}, &domain.AuthError{Scheme: schemeDPoP, Code: "invalid_dpop_proof", Description: "more than one DPoP header"}
-	}
-	return c, nil
+	return jwtauth.ParseCredentials(authz, dpop)
 }
 
 // requireScope refuses a principal without scope before the handler runs,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -21,11 +22,11 @@ func TestCredentialsOf(t *testing.T) {
 	}{
 		{"no header", nil, nil, "", "", "", "none"},
 		{"basic is no credential of ours", []string{"Basic dTpw"}, nil, "", "", "", "none"},
-		{"bearer", []string{"Bearer abc.def.ghi"}, nil, schemeBearer, "abc.def.ghi", "", ""},
-		{"scheme is case-insensitive", []string{"bearer abc"}, nil, schemeBearer, "abc", "", ""},
-		{"dpop with proof", []string{"DPoP tok"}, []string{"proof"}, schemeDPoP, "tok", "proof", ""},
-		{"dpop lower case", []string{"dpop tok"}, []string{"proof"}, schemeDPoP, "tok", "proof", ""},
-		{"bearer with a proof passes both on", []string{"Bearer tok"}, []string{"proof"}, schemeBearer, "tok", "proof", ""},
+		{"bearer", []string{"Bearer abc.def.ghi"}, nil, jwtauth.SchemeBearer, "abc.def.ghi", "", ""},
+		{"scheme is case-insensitive", []string{"bearer abc"}, nil, jwtauth.SchemeBearer, "abc", "", ""},
+		{"dpop with proof", []string{"DPoP tok"}, []string{"proof"}, jwtauth.SchemeDPoP, "tok", "proof", ""},
+		{"dpop lower case", []string{"dpop tok"}, []string{"proof"}, jwtauth.SchemeDPoP, "tok", "proof", ""},
+		{"bearer with a proof passes both on", []string{"Bearer tok"}, []string{"proof"}, jwtauth.SchemeBearer, "tok", "proof", ""},
 		{"empty token", []string{"Bearer "}, nil, "", "", "", "invalid_request"},
 		{"token with spaces", []string{"Bearer a b"}, nil, "", "", "", "invalid_request"},
 		{"two authorization headers", []string{"Bearer a", "Bearer b"}, nil, "", "", "", "invalid_request"},

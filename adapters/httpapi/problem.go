@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/engram-memory/engram/adapters/archive"
+	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
@@ -146,10 +147,10 @@ func problemFor(err error, scheme string) problem {
 }
 
 func orBearer(scheme string) string {
-	if scheme == schemeDPoP {
-		return schemeDPoP
+	if scheme == jwtauth.SchemeDPoP {
+		return jwtauth.SchemeDPoP
 	}
-	return schemeBearer
+	return jwtauth.SchemeBearer
 }
 
 // authChallenge answers a refused credential in the scheme the verifier
@@ -166,7 +167,7 @@ func authStatus(ae *domain.AuthError) int {
 
 func authChallenge(ae *domain.AuthError, scheme string) string {
 	sch := ae.Scheme
-	if sch != schemeBearer && sch != schemeDPoP {
+	if sch != jwtauth.SchemeBearer && sch != jwtauth.SchemeDPoP {
 		sch = orBearer(scheme)
 	}
 	code := ae.Code
@@ -180,7 +181,7 @@ func authChallenge(ae *domain.AuthError, scheme string) string {
 func challenge(scheme, code, description, scope string) string {
 	var b strings.Builder
 	b.WriteString(scheme)
-	if scheme == schemeDPoP {
+	if scheme == jwtauth.SchemeDPoP {
 		b.WriteString(` algs="` + dpopAlgs + `",`)
 	}
 	b.WriteString(` error="` + code + `"`)

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 
+	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
@@ -36,15 +37,15 @@ func TestProblemFor(t *testing.T) {
 		{"conflict", wrap(domain.ErrConflict), "", 409, "conflict", 0, "", ""},
 		{"already exists", wrap(domain.ErrAlreadyExists), "", 409, "already-exists", 0, "", ""},
 		{"no credentials", errNoCredentials, "", 401, "unauthenticated", 0, `Bearer realm="engram"`, ""},
-		{"bare unauthenticated", wrap(domain.ErrUnauthenticated), schemeBearer, 401, "unauthenticated", 0, `Bearer error="invalid_token"`, ""},
-		{"bearer token refused", &domain.AuthError{Scheme: schemeBearer, Code: "invalid_token", Description: "token expired"}, schemeBearer, 401, "unauthenticated", 0,
+		{"bare unauthenticated", wrap(domain.ErrUnauthenticated), jwtauth.SchemeBearer, 401, "unauthenticated", 0, `Bearer error="invalid_token"`, ""},
+		{"bearer token refused", &domain.AuthError{Scheme: jwtauth.SchemeBearer, Code: "invalid_token", Description: "token expired"}, jwtauth.SchemeBearer, 401, "unauthenticated", 0,
 			`Bearer error="invalid_token", error_description="token expired"`, ""},
-		{"dpop proof refused", &domain.AuthError{Scheme: schemeDPoP, Code: "invalid_dpop_proof", Description: "proof replayed"}, schemeDPoP, 401, "unauthenticated", 0,
+		{"dpop proof refused", &domain.AuthError{Scheme: jwtauth.SchemeDPoP, Code: "invalid_dpop_proof", Description: "proof replayed"}, jwtauth.SchemeDPoP, 401, "unauthenticated", 0,
 			`DPoP algs="ES256 EdDSA RS256", error="invalid_dpop_proof", error_description="proof replayed"`, ""},
-		{"auth error without scheme uses the request's", &domain.AuthError{Code: "invalid_token", Description: "x"}, schemeDPoP, 401, "unauthenticated", 0, `DPoP algs=`, ""},
-		{"missing scope", &domain.ForbiddenError{MissingScope: domain.ScopeMemoriesWrite}, schemeBearer, 403, "insufficient-scope", 0,
+		{"auth error without scheme uses the request's", &domain.AuthError{Code: "invalid_token", Description: "x"}, jwtauth.SchemeDPoP, 401, "unauthenticated", 0, `DPoP algs=`, ""},
+		{"missing scope", &domain.ForbiddenError{MissingScope: domain.ScopeMemoriesWrite}, jwtauth.SchemeBearer, 403, "insufficient-scope", 0,
 			`Bearer error="insufficient_scope", error_description="the access token lacks scope memories:write", scope="memories:write"`, ""},
-		{"paused app", &domain.ForbiddenError{Reason: `app "x" is paused`}, schemeBearer, 403, "forbidden", 0, "", ""},
+		{"paused app", &domain.ForbiddenError{Reason: `app "x" is paused`}, jwtauth.SchemeBearer, 403, "forbidden", 0, "", ""},
 		{"bare forbidden", wrap(domain.ErrForbidden), "", 403, "forbidden", 0, "", ""},
 		{"unavailable with retry", &domain.UnavailableError{Dependency: "postgres", RetryAfter: 7, Err: errors.New("dial tcp 10.0.0.3:5432: refused")}, "", 503, "unavailable", 7, "", ""},
 		{"bare unavailable", wrap(domain.ErrUnavailable), "", 503, "unavailable", defaultUnavailableRetry, "", ""},
@@ -121,7 +122,7 @@ func TestNoCredentialsChallengeHasNoErrorCode(t *testing.T) {
 }
 
 func TestChallengeQuotingCannotBreakOut(t *testing.T) {
-	ch := challenge(schemeBearer, "invalid_token", "bad \"kid\"\r\nSet-Cookie: x", "")
+	ch := challenge(jwtauth.SchemeBearer, "invalid_token", "bad \"kid\"\r\nSet-Cookie: x", "")
 	require.NotContains(t, ch, "\r")
 	require.NotContains(t, ch, "\n")
 	require.Equal(t, 4, strings.Count(ch, `"`), ch)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -25,6 +26,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (domain.Pr
 	}
 	p, err := s.deps.Verifier.Verify(r.Context(), creds)
 	switch {
+	case err == nil && p.ProjectKey:
+		// A project key names its user per request; MCP tools have no
+		// user argument, so it cannot act here.
+		writeProblem(w, http.StatusForbidden, "a project key cannot be used on MCP: use a user key or a token")
 	case err == nil:
 		return p, true
 	case errors.Is(err, domain.ErrUnauthenticated):
@@ -39,39 +44,22 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (domain.Pr
 	return domain.Principal{}, false
 }
 
-// errNoCredentials marks a request without an Authorization header: the
-// challenge then carries no error code (RFC 6750 §3.1).
-var errNoCredentials = errors.New("no credentials")
-
-// credentials splits the Authorization and DPoP headers. The URL a DPoP
-// proof must name is the configured public origin plus the path, never the
-// Host header, which a client or proxy controls.
+// credentials splits the Authorization and DPoP headers with the parser the
+// REST API shares. The URL a DPoP proof must name is the configured public
+// origin plus the path, never the Host header, which a client or proxy
+// controls.
 func (s *Server) credentials(r *http.Request) (ports.Credentials, error) {
 	authz := r.Header.Values("Authorization")
-	if len(authz) == 0 {
-		return ports.Credentials{}, errNoCredentials
+	c, err := jwtauth.ParseCredentials(authz, r.Header.Values("DPoP"))
+	if errors.Is(err, jwtauth.ErrNoCredentials) && len(authz) > 0 {
+		// An MCP client that sent something meant it as a credential:
+		// tell it the scheme is wrong rather than ask for one.
+		return ports.Credentials{}, &domain.AuthError{Scheme: jwtauth.SchemeBearer, Code: "invalid_request", Description: "unsupported authorization scheme"}
 	}
-	scheme, token, ok := strings.Cut(strings.TrimSpace(authz[0]), " ")
-	token = strings.TrimSpace(token)
-	if len(authz) > 1 || !ok || token == "" || strings.ContainsAny(token, " \t") {
-		return ports.Credentials{}, &domain.AuthError{Scheme: "Bearer", Code: "invalid_request", Description: "malformed Authorization header"}
+	if err != nil {
+		return ports.Credentials{}, err
 	}
-	switch {
-	case strings.EqualFold(scheme, "Bearer"):
-		scheme = "Bearer"
-	case strings.EqualFold(scheme, "DPoP"):
-		scheme = "DPoP"
-	default:
-		return ports.Credentials{}, &domain.AuthError{Scheme: "Bearer", Code: "invalid_request", Description: "unsupported authorization scheme"}
-	}
-	proofs := r.Header.Values("DPoP")
-	if len(proofs) > 1 {
-		return ports.Credentials{}, &domain.AuthError{Scheme: "DPoP", Code: "invalid_dpop_proof", Description: "more than one DPoP header"}
-	}
-	c := ports.Credentials{Scheme: scheme, Token: token, Method: r.Method, URL: s.cfg.PublicURL + r.URL.EscapedPath()}
-	if len(proofs) == 1 {
-		c.DPoPProof = proofs[0]
-	}
+	c.Method, c.URL = r.Method, s.cfg.PublicURL+r.URL.EscapedPath()
 	return c, nil
 }
 

@@ -51,6 +51,9 @@ func callerOf(ctx context.Context, req *mcp.CallToolRequest) (caller, bool) {
 // arguments, else the token's client, else the client in the path, else the
 // name the client gave in the initialize handshake, else domain.DefaultApp.
 func actingApp(c caller, ss *mcp.ServerSession, explicit domain.AppID) domain.AppID {
+	if c.Principal.BoundApp != "" {
+		return c.Principal.BoundApp
+	}
 	if explicit != "" {
 		return explicit
 	}

@@ -49,3 +49,9 @@ func TestDataMigrationContract(t *testing.T) {
 		return newStore(t, pgstore.Options{})
 	})
 }
+
+func TestKeyStoreContract(t *testing.T) {
+	contracttest.RunKeyStore(t, func(t *testing.T) ports.KeyStore {
+		return newStore(t, pgstore.Options{})
+	})
+}

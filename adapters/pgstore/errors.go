@@ -18,6 +18,8 @@ import (
 const (
 	constraintMemoryPK   = "memories_pkey"
 	constraintActiveHash = "memories_active_hash_idx"
+	constraintKeyPK      = "api_keys_pkey"
+	constraintKeyHash    = "api_keys_hash_idx"
 )
 
 // callerError carries an error returned by a caller's closure (Update's fn)
@@ -67,7 +69,8 @@ func mapErr(err error) error {
 		return unavailable()
 	}
 	switch code := pqErr.Code; {
-	case code == pqerror.UniqueViolation && pqErr.Constraint == constraintMemoryPK:
+	case code == pqerror.UniqueViolation && (pqErr.Constraint == constraintMemoryPK ||
+		pqErr.Constraint == constraintKeyPK || pqErr.Constraint == constraintKeyHash):
 		return fmt.Errorf("%w: %w", domain.ErrAlreadyExists, err)
 	case code == pqerror.UniqueViolation, code == pqerror.ExclusionViolation,
 		code == pqerror.TRSerializationFailure, code == pqerror.TRDeadlockDetected:

@@ -194,14 +194,20 @@ func (s *Store) now() time.Time { return s.opts.Clock.Now().UTC().Truncate(time.
 // timeout and engram.org_id are set transaction-locally before fn runs, and
 // the transaction commits only when fn returns nil.
 func (s *Store) inTx(ctx context.Context, org domain.OrgID, readOnly bool, fn func(tx *sqlx.Tx) error) error {
+	// org was validated by the caller (domain.Tenant.Validate allows no
+	// quotes); QuoteLiteral makes it safe regardless.
+	return s.inTxWith(ctx, pq.QuoteLiteral(string(org))+", true)", readOnly, fn)
+}
+
+// inTxWith is inTx with the rest of the prologue given: the org setting's
+// value and closing parenthesis, then any further set_config calls.
+func (s *Store) inTxWith(ctx context.Context, settings string, readOnly bool, fn func(tx *sqlx.Tx) error) error {
 	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
-	// org was validated by the caller (domain.Tenant.Validate allows no
-	// quotes); QuoteLiteral makes it safe regardless.
-	if _, err := tx.ExecContext(ctx, s.prologue+pq.QuoteLiteral(string(org))+", true)"); err != nil {
+	if _, err := tx.ExecContext(ctx, s.prologue+settings); err != nil {
 		return err
 	}
 	if err := fn(tx); err != nil {

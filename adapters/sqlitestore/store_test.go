@@ -40,3 +40,7 @@ func TestArchiveContract(t *testing.T) {
 func TestDataMigrationContract(t *testing.T) {
 	contracttest.RunDataMigration(t, func(t *testing.T) contracttest.DataMigrationStore { return openTemp(t) })
 }
+
+func TestKeyStoreContract(t *testing.T) {
+	contracttest.RunKeyStore(t, func(t *testing.T) ports.KeyStore { return openTemp(t) })
+}

@@ -29,6 +29,7 @@ var knownScopes = []domain.Scope{
 	domain.ScopeMemoriesRead, domain.ScopeMemoriesWrite, domain.ScopeAppsRead, domain.ScopeAppsWrite,
 	domain.ScopeStatsRead, domain.ScopeSessionsRead, domain.ScopeSessionsWrite, domain.ScopeFeedbackRead,
 	domain.ScopeFeedbackWrite, domain.ScopeExperimentsRead, domain.ScopeExperimentsWrite,
+	domain.ScopeKeysWrite, domain.ScopeKeysProject,
 }
 
 // runToken prints one token on stdout; notes go to stderr so

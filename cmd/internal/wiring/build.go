@@ -72,6 +72,15 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	}
 	cl.add(auth.Close)
 
+	keys, stopKeys, err := newKeys(ctx, raw, caches, log)
+	if err != nil {
+		return nil, err
+	}
+	cl.add(stopKeys)
+	// API keys are checked before tokens; anything else goes on to the
+	// JWT verifier.
+	verifier := keys.Verifier(auth.Verifier)
+
 	search, err := OpenSearch(ctx, cfg, raw)
 	if err != nil {
 		return nil, err
@@ -108,7 +117,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 		return nil, err
 	}
 	api, mcp, err := newTransports(cfg, log, dec.tel, transportDeps{
-		core: core, svc: svc, verifier: auth.Verifier, checks: checks, idempotency: caches.Idempotency,
+		core: core, svc: svc, verifier: verifier, checks: checks, idempotency: caches.Idempotency,
+		keys: keys,
 		// The archive ports are the store's own, undecorated beside its
 		// decorated memory port (an export streams for minutes: no
 		// per-call deadline fits it).
@@ -118,7 +128,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 		return nil, err
 	}
 	return &System{
-		Config: cfg, Logger: log, Memories: core.Memories, Verifier: auth.Verifier, LocalKey: auth.LocalKey,
+		Config: cfg, Logger: log, Memories: core.Memories, Verifier: verifier, LocalKey: auth.LocalKey,
 		API: api, MCP: mcp, tel: dec.tel, closers: cl,
 	}, nil
 }

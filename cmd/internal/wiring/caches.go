@@ -24,6 +24,9 @@ type Caches struct {
 	Limiter     ports.RateLimiter
 	Sessions    ports.SessionStore
 	Idempotency ports.IdempotencyStore
+	// Revocations carries API key revocations to every instance; nil in
+	// process, where the key cache's TTL bounds what other processes see.
+	Revocations ports.KeyRevocations
 	// Admin is the server behind them, for benchmarks and operators; nil
 	// in process.
 	Admin CacheAdmin
@@ -58,7 +61,7 @@ func OpenCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Cache
 		}
 		warnEviction(ctx, vs, log)
 		return Caches{
-			Name: "valkey", Replay: vs, Limiter: vs, Sessions: vs, Idempotency: vs, Admin: vs,
+			Name: "valkey", Replay: vs, Limiter: vs, Sessions: vs, Idempotency: vs, Admin: vs, Revocations: vs,
 			Checks: []httpapi.Check{
 				{Name: "valkey", Required: true, Probe: vs.Ping},
 				// Reported, not required: an evicted replay key weakens DPoP

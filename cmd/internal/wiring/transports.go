@@ -10,6 +10,7 @@ import (
 	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/adapters/mcpserver"
 	"github.com/engram-memory/engram/adapters/telemetry"
+	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/ports"
 )
@@ -59,6 +60,7 @@ type transportDeps struct {
 	checks      []httpapi.Check
 	idempotency ports.IdempotencyStore
 	archive     httpapi.ArchiveDeps
+	keys        *app.KeyService
 }
 
 // newTransports builds the REST API with the MCP endpoint mounted on it.
@@ -75,6 +77,7 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 	api.EnableSessions(d.svc.sessions)
 	api.EnableIdempotency(d.idempotency)
 	api.EnableArchive(d.archive)
+	api.EnableKeys(d.keys)
 	deps := mcpserver.Deps{Memories: d.core.Memories, Verifier: d.verifier, Searcher: d.svc.searcher, Sessions: d.svc.sessions}
 	if d.svc.rateLimits != nil {
 		deps.Limits = d.svc.rateLimits
