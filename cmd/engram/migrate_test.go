@@ -22,7 +22,9 @@ import (
 )
 
 // migrateSchema makes an empty schema and returns a URL pinned to it.
-func migrateSchema(t *testing.T) string {
+func migrateSchema(t *testing.T) string { return migrateSchemaTB(t) }
+
+func migrateSchemaTB(t testing.TB) string {
 	t.Helper()
 	base := contracttest.BackendAddr(t, contracttest.Postgres)
 	db, err := sql.Open("postgres", base)

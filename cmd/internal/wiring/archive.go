@@ -28,7 +28,9 @@ type ArchiveBackend struct {
 	Indexer *app.Indexer
 	// Migration marks the store as an unfinished migrate-data target.
 	Migration ports.DataMigration
-	Close     func() error
+	// Memories is the same store's memory port (benchmarks seed through it).
+	Memories ports.MemoryStore
+	Close    func() error
 }
 
 // OpenArchiveStore opens the system of record cfg names (OpenStore:
@@ -44,7 +46,7 @@ func OpenArchiveStore(ctx context.Context, cfg config.Config) (ArchiveBackend, e
 	}
 	ix := app.NewIndexer(app.IndexerDeps{Memories: b.Memories, Scanner: b.Scanner, Text: b.Text})
 	return ArchiveBackend{Source: b.ArchiveSource, Sink: b.ArchiveSink, Profile: b.Name, SchemaVersion: version,
-		Indexer: ix, Migration: b.Migration, Close: b.Close}, nil
+		Indexer: ix, Migration: b.Migration, Memories: b.Memories, Close: b.Close}, nil
 }
 
 // archiveDeps serves the export and import routes from the store's archive
