@@ -27,12 +27,12 @@ func BenchmarkPolicyOverhead(b *testing.B) {
 	}
 	b.Run("bare", func(b *testing.B) { run(b, l) })
 	b.Run("breaker+deadline", func(b *testing.B) {
-		run(b, resilience.NewRateLimiter(l, resilience.NewPolicy("bench", resilience.Options{})))
+		run(b, newRateLimiter(l, resilience.NewPolicy("bench", resilience.Options{})))
 	})
 	c := inproc.NewSessionStore(inproc.SessionOptions{})
 	defer c.Close()
 	b.Run("retry+breaker+deadline", func(b *testing.B) {
-		s := resilience.NewSessionStore(c, resilience.NewPolicy("bench", resilience.Options{}))
+		s := newSessionStore(c, resilience.NewPolicy("bench", resilience.Options{}))
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := s.Recent(ctx, tenant, "s1", 10); err != nil {

@@ -13,12 +13,13 @@ import (
 	"github.com/engram-memory/engram/adapters/resilience"
 	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports/intercept"
 )
 
 // faultyStore is a real SQLite store that can be told to fail or to be
 // slow, the way a database behind a dropped network or a lock would.
 type faultyStore struct {
-	resilience.StorePorts
+	intercept.Store
 	failNext atomic.Int64 // calls that fail before the store answers again
 	down     atomic.Bool  // every call fails
 	delay    atomic.Int64 // nanoseconds each call waits (honouring ctx)
@@ -30,7 +31,7 @@ func openFaulty(t *testing.T) *faultyStore {
 	st, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(t.TempDir(), "engram.db")})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
-	return &faultyStore{StorePorts: st}
+	return &faultyStore{Store: st}
 }
 
 // enter is what every wrapped call goes through first.
@@ -57,14 +58,14 @@ func (f *faultyStore) Get(ctx context.Context, t domain.Tenant, id domain.Memory
 	if err := f.enter(ctx); err != nil {
 		return domain.Memory{}, err
 	}
-	return f.StorePorts.Get(ctx, t, id)
+	return f.Store.Get(ctx, t, id)
 }
 
 func (f *faultyStore) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (domain.Memory, bool, error) {
 	if err := f.enter(ctx); err != nil {
 		return domain.Memory{}, false, err
 	}
-	return f.StorePorts.Create(ctx, t, m)
+	return f.Store.Create(ctx, t, m)
 }
 
 var tenant = domain.Tenant{OrgID: "org-1", UserID: "user-1"}

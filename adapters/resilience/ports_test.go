@@ -25,28 +25,28 @@ func TestDecoratedPortsKeepTheirContracts(t *testing.T) {
 		contracttest.RunReplayCache(t, func(t *testing.T) ports.ReplayCache {
 			c := inproc.NewReplayCache(inproc.ReplayOptions{SweepEvery: 50 * time.Millisecond})
 			t.Cleanup(func() { _ = c.Close() })
-			return resilience.NewReplayCache(c, policy())
+			return newReplayCache(c, policy())
 		})
 	})
 	t.Run("RateLimiter", func(t *testing.T) {
 		contracttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter {
 			l := inproc.NewRateLimiter(inproc.RateLimiterOptions{})
 			t.Cleanup(func() { _ = l.Close() })
-			return resilience.NewRateLimiter(l, policy())
+			return newRateLimiter(l, policy())
 		})
 	})
 	t.Run("SessionStore", func(t *testing.T) {
 		contracttest.RunSessionStore(t, func(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
 			st := inproc.NewSessionStore(inproc.SessionOptions{TTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, SweepEvery: 50 * time.Millisecond})
 			t.Cleanup(func() { _ = st.Close() })
-			return resilience.NewSessionStore(st, policy())
+			return newSessionStore(st, policy())
 		})
 	})
 	t.Run("IdempotencyStore", func(t *testing.T) {
 		contracttest.RunIdempotencyStore(t, func(t *testing.T) ports.IdempotencyStore {
 			s := inproc.NewIdempotencyStore(inproc.IdempotencyOptions{SweepEvery: 50 * time.Millisecond})
 			t.Cleanup(func() { _ = s.Close() })
-			return resilience.NewIdempotencyStore(s, policy())
+			return newIdempotencyStore(s, policy())
 		})
 	})
 	t.Run("TextIndex", func(t *testing.T) {
@@ -54,12 +54,12 @@ func TestDecoratedPortsKeepTheirContracts(t *testing.T) {
 			st, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(t.TempDir(), "engram.db")})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = st.Close() })
-			return resilience.NewTextIndex(st.TextIndex(), policy())
+			return newTextIndex(st.TextIndex(), policy())
 		})
 	})
 	t.Run("VectorIndex", func(t *testing.T) {
 		contracttest.RunVectorIndex(t, func(t *testing.T) ports.VectorIndex {
-			return resilience.NewVectorIndex(inproc.NewVectorIndex(), policy())
+			return newVectorIndex(inproc.NewVectorIndex(), policy())
 		})
 	})
 }
@@ -88,7 +88,7 @@ func TestRememberIsNotRetried(t *testing.T) {
 	defer c.Close()
 	f := &flakyReplay{ReplayCache: c}
 	f.lose.Store(1)
-	r := resilience.NewReplayCache(f, resilience.NewPolicy("valkey", resilience.Options{BackoffMin: time.Millisecond}))
+	r := newReplayCache(f, resilience.NewPolicy("valkey", resilience.Options{BackoffMin: time.Millisecond}))
 	_, err := r.Remember(context.Background(), "jti-1", time.Now().Add(time.Minute))
 	var ue *domain.UnavailableError
 	require.ErrorAs(t, err, &ue)
@@ -106,7 +106,7 @@ func (d *deadLimiter) Allow(context.Context, string, ports.RateLimit, int) (port
 
 func TestDownLimiterTripsTheBreakerAndAnswersFast(t *testing.T) {
 	d := &deadLimiter{}
-	l := resilience.NewRateLimiter(d, resilience.NewPolicy("valkey", resilience.Options{FailureThreshold: 3}))
+	l := newRateLimiter(d, resilience.NewPolicy("valkey", resilience.Options{FailureThreshold: 3}))
 	for range 10 {
 		_, err := l.Allow(context.Background(), "k", ports.RateLimit{Burst: 1, Period: time.Second}, 1)
 		require.ErrorIs(t, err, domain.ErrUnavailable)

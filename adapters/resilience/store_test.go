@@ -12,14 +12,15 @@ import (
 	"github.com/engram-memory/engram/contracttest"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
+	"github.com/engram-memory/engram/ports/intercept"
 )
 
 // The decorated store must keep every promise of the ports it wraps.
 func TestDecoratedStoreKeepsTheContracts(t *testing.T) {
-	wrap := func(t *testing.T) *resilience.Store {
+	wrap := func(t *testing.T) intercept.Store {
 		// The suite checks behaviour, not speed: under -race on a busy
 		// machine its large batches can outlast the default deadline.
-		return resilience.NewStore(openFaulty(t), resilience.NewPolicy("sqlite", resilience.Options{Timeout: time.Minute}))
+		return newStore(openFaulty(t), resilience.NewPolicy("sqlite", resilience.Options{Timeout: time.Minute}))
 	}
 	t.Run("MemoryStore", func(t *testing.T) {
 		contracttest.RunMemoryStore(t, func(t *testing.T) ports.MemoryStore { return wrap(t) })
@@ -35,7 +36,7 @@ func TestDecoratedStoreKeepsTheContracts(t *testing.T) {
 func TestReadsRetryThroughTransientFailures(t *testing.T) {
 	f := openFaulty(t)
 	var ev events
-	s := resilience.NewStore(f, resilience.NewPolicy("postgres", ev.options(resilience.Options{BackoffMin: time.Millisecond, BackoffMax: 5 * time.Millisecond})))
+	s := newStore(f, resilience.NewPolicy("postgres", ev.options(resilience.Options{BackoffMin: time.Millisecond, BackoffMax: 5 * time.Millisecond})))
 	m, _, err := s.Create(context.Background(), tenant, newMemory(t, "the retry test memory"))
 	require.NoError(t, err)
 
@@ -51,7 +52,7 @@ func TestReadsRetryThroughTransientFailures(t *testing.T) {
 func TestWritesAreNeverRetried(t *testing.T) {
 	f := openFaulty(t)
 	var ev events
-	s := resilience.NewStore(f, resilience.NewPolicy("postgres", ev.options(resilience.Options{BackoffMin: time.Millisecond})))
+	s := newStore(f, resilience.NewPolicy("postgres", ev.options(resilience.Options{BackoffMin: time.Millisecond})))
 	f.failNext.Store(1)
 	_, _, err := s.Create(context.Background(), tenant, newMemory(t, "written at most once"))
 	var ue *domain.UnavailableError
@@ -64,7 +65,7 @@ func TestWritesAreNeverRetried(t *testing.T) {
 
 func TestRetriesExhaustedIsUnavailable(t *testing.T) {
 	f := openFaulty(t)
-	s := resilience.NewStore(f, resilience.NewPolicy("postgres", resilience.Options{Retries: 2, BackoffMin: time.Millisecond, FailureThreshold: 100}))
+	s := newStore(f, resilience.NewPolicy("postgres", resilience.Options{Retries: 2, BackoffMin: time.Millisecond, FailureThreshold: 100}))
 	f.down.Store(true)
 	_, err := s.Get(context.Background(), tenant, domain.NewMemoryID(time.Now()))
 	require.ErrorIs(t, err, domain.ErrUnavailable)
@@ -78,7 +79,7 @@ func TestBreakerOpensRefusesAndRecovers(t *testing.T) {
 	f := openFaulty(t)
 	var ev events
 	p := resilience.NewPolicy("postgres", ev.options(resilience.Options{Retries: -1, FailureThreshold: 3, OpenFor: 300 * time.Millisecond}))
-	s := resilience.NewStore(f, p)
+	s := newStore(f, p)
 	ctx := context.Background()
 	m, _, err := s.Create(ctx, tenant, newMemory(t, "survives the outage"))
 	require.NoError(t, err)
@@ -113,7 +114,7 @@ func TestBreakerOpensRefusesAndRecovers(t *testing.T) {
 
 func TestSlowCallsHitTheDeadline(t *testing.T) {
 	f := openFaulty(t)
-	s := resilience.NewStore(f, resilience.NewPolicy("postgres", resilience.Options{Timeout: 50 * time.Millisecond, Retries: -1}))
+	s := newStore(f, resilience.NewPolicy("postgres", resilience.Options{Timeout: 50 * time.Millisecond, Retries: -1}))
 	f.delay.Store(int64(5 * time.Second))
 	start := time.Now()
 	_, _, err := s.Create(context.Background(), tenant, newMemory(t, "too slow to store"))
@@ -131,7 +132,7 @@ func TestDomainAnswersNeitherRetryNorTrip(t *testing.T) {
 	f := openFaulty(t)
 	var ev events
 	p := resilience.NewPolicy("postgres", ev.options(resilience.Options{FailureThreshold: 2}))
-	s := resilience.NewStore(f, p)
+	s := newStore(f, p)
 	for range 5 {
 		_, err := s.Get(context.Background(), tenant, domain.NewMemoryID(time.Now()))
 		require.ErrorIs(t, err, domain.ErrNotFound)
@@ -145,7 +146,7 @@ func TestDomainAnswersNeitherRetryNorTrip(t *testing.T) {
 func TestCallerCancellationIsNotAnOutage(t *testing.T) {
 	f := openFaulty(t)
 	p := resilience.NewPolicy("postgres", resilience.Options{FailureThreshold: 1})
-	s := resilience.NewStore(f, p)
+	s := newStore(f, p)
 	f.delay.Store(int64(time.Second))
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(20*time.Millisecond, cancel)

@@ -38,7 +38,7 @@ func BenchmarkDecoratorOverhead(b *testing.B) {
 				defer cancel()
 				_ = tel.Shutdown(sctx)
 			}()
-			run(b, tel.RateLimiter("bench", l))
+			run(b, limiterOf(tel, "bench", l))
 		})
 	}
 }

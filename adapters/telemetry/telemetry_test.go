@@ -41,7 +41,7 @@ func openSQLite(t *testing.T) *sqlitestore.Store {
 
 func TestDecoratedStoreKeepsTheContract(t *testing.T) {
 	tel := newT(t, "")
-	contracttest.RunMemoryStore(t, func(t *testing.T) ports.MemoryStore { return tel.Store("sqlite", openSQLite(t)) })
+	contracttest.RunMemoryStore(t, func(t *testing.T) ports.MemoryStore { return storeOf(tel, "sqlite", openSQLite(t)) })
 }
 
 func TestDecoratedIdempotencyStoreKeepsTheContract(t *testing.T) {
@@ -49,7 +49,7 @@ func TestDecoratedIdempotencyStoreKeepsTheContract(t *testing.T) {
 	contracttest.RunIdempotencyStore(t, func(t *testing.T) ports.IdempotencyStore {
 		s := inproc.NewIdempotencyStore(inproc.IdempotencyOptions{SweepEvery: 50 * time.Millisecond})
 		t.Cleanup(func() { _ = s.Close() })
-		return tel.IdempotencyStore("inproc", s)
+		return idempotencyOf(tel, "inproc", s)
 	})
 }
 
@@ -81,7 +81,7 @@ func metric(t *testing.T, tel *telemetry.T, name string, labels map[string]strin
 
 func TestStoreCallsAreMeasuredByOutcome(t *testing.T) {
 	tel := newT(t, "")
-	st := tel.Store("sqlite", openSQLite(t))
+	st := storeOf(tel, "sqlite", openSQLite(t))
 	ten := domain.Tenant{OrgID: "o", UserID: "u"}
 	m, err := domain.NewMemory(ten, "app", "measured memory", nil, nil, time.Now())
 	require.NoError(t, err)
@@ -115,7 +115,7 @@ func TestRateLimiterCountsRejectionsAndFailOpen(t *testing.T) {
 	tel := newT(t, "")
 	real := inproc.NewRateLimiter(inproc.RateLimiterOptions{})
 	t.Cleanup(func() { _ = real.Close() })
-	l := tel.RateLimiter("inproc", real)
+	l := limiterOf(tel, "inproc", real)
 	lim := ports.RateLimit{Burst: 2, Period: time.Minute}
 	for range 5 {
 		_, err := l.Allow(context.Background(), "k", lim, 1)
@@ -123,7 +123,7 @@ func TestRateLimiterCountsRejectionsAndFailOpen(t *testing.T) {
 	}
 	require.EqualValues(t, 3, metric(t, tel, "engram_rate_limit_rejections_total", map[string]string{"dependency": "inproc"}).GetCounter().GetValue())
 
-	down := tel.RateLimiter("valkey", downLimiter{})
+	down := limiterOf(tel, "valkey", downLimiter{})
 	_, err := down.Allow(context.Background(), "k", lim, 1)
 	require.ErrorIs(t, err, domain.ErrUnavailable)
 	require.EqualValues(t, 1, metric(t, tel, "engram_rate_limit_fail_open_total", map[string]string{"dependency": "valkey"}).GetCounter().GetValue())
@@ -182,7 +182,7 @@ func TestTracesReachTheCollectorAndContinueTheCallersTrace(t *testing.T) {
 
 	var logs bytes.Buffer
 	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(&logs, nil)))
-	st := tel.Store("sqlite", openSQLite(t))
+	st := storeOf(tel, "sqlite", openSQLite(t))
 	h := tel.HTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, err := st.Stats(r.Context(), domain.Tenant{OrgID: "o", UserID: "u"})
 		require.NoError(t, err)
@@ -235,7 +235,7 @@ func TestExportFailuresAreLoggedNotFatal(t *testing.T) {
 	dead.Close() // nothing listens there any more
 	tel, err := telemetry.New(context.Background(), telemetry.Config{OTLPEndpoint: dead.URL, Logger: slog.New(slog.NewJSONHandler(w, nil))})
 	require.NoError(t, err)
-	st := tel.Store("sqlite", openSQLite(t))
+	st := storeOf(tel, "sqlite", openSQLite(t))
 	for range 3 {
 		_, err := st.Stats(context.Background(), domain.Tenant{OrgID: "o", UserID: "u"})
 		require.NoError(t, err)

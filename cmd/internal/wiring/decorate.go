@@ -9,6 +9,7 @@ import (
 	"github.com/engram-memory/engram/adapters/telemetry"
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/ports"
+	"github.com/engram-memory/engram/ports/intercept"
 )
 
 // Every dependency's deadline, retries and breaker, in one place. The store
@@ -39,10 +40,12 @@ const (
 	kindEmbedder = "embedder"
 )
 
-// decorator wraps ports as telemetry(resilience(adapter)): spans and metrics
-// see what the caller got, an open breaker included. Each dependency name
-// gets one breaker, shared by every port that dependency serves (Valkey's
-// replay cache, limiter and sessions trip together, being one server).
+// decorator wraps every port through package intercept as
+// telemetry(resilience(adapter)): spans and metrics see what the caller got,
+// an open breaker included. Each dependency name gets one breaker, shared by
+// every port that dependency serves (the store's memories, feedback and
+// experiments; Valkey's replay cache, limiter and sessions), because they
+// fail together.
 type decorator struct {
 	tel      *telemetry.T
 	log      *slog.Logger
@@ -60,48 +63,52 @@ func newDecorator(cfg config.Config, log *slog.Logger) *decorator {
 	return &decorator{tel: tel, log: log, policies: map[string]*resilience.Policy{}}
 }
 
-func (d *decorator) policy(dep, kind string) *resilience.Policy {
-	if p, ok := d.policies[dep]; ok {
-		return p
+// interceptor is dependency dep's chain: telemetry outside its policy.
+func (d *decorator) interceptor(dep, kind string) intercept.Interceptor {
+	p, ok := d.policies[dep]
+	if !ok {
+		o := policyOptions(kind)
+		o.OnRetry = d.tel.RecordRetry
+		o.OnStateChange = func(dep string, st resilience.State) {
+			d.tel.SetBreakerState(dep, int(st))
+			d.log.Warn("circuit breaker changed state", "dependency", dep, "state", st.String())
+		}
+		p = resilience.NewPolicy(dep, o)
+		d.tel.SetBreakerState(dep, int(resilience.Closed))
+		d.policies[dep] = p
 	}
-	o := policyOptions(kind)
-	o.OnRetry = d.tel.RecordRetry
-	o.OnStateChange = func(dep string, st resilience.State) {
-		d.tel.SetBreakerState(dep, int(st))
-		d.log.Warn("circuit breaker changed state", "dependency", dep, "state", st.String())
-	}
-	p := resilience.NewPolicy(dep, o)
-	d.tel.SetBreakerState(dep, int(resilience.Closed))
-	d.policies[dep] = p
-	return p
+	return intercept.Chain(d.tel.Intercept, p.Intercept)
 }
 
-// storePorts lets the three system-of-record ports go through the store
-// decorators, which take them together.
+// storePorts lets the three core ports of the store go through one wrapper.
 type storePorts struct {
 	ports.MemoryStore
 	ports.AppStore
 	ports.AccessLog
 }
 
-// backend decorates b's ports; its capabilities stay as opened.
+// backend decorates every port of b; its capabilities stay as opened.
 func (d *decorator) backend(b Backend) Backend {
 	if b.DB != nil {
 		if err := d.tel.WatchDB(b.Name, b.DB); err != nil {
 			d.log.Warn("pool metrics not registered", "dependency", b.Name, "err", err)
 		}
 	}
-	st := d.tel.Store(b.Name, resilience.NewStore(storePorts{b.Memories, b.Apps, b.Access}, d.policy(b.Name, kindStore)))
+	ic := d.interceptor(b.Name, kindStore)
+	st := intercept.WrapStore(storePorts{b.Memories, b.Apps, b.Access}, b.Name, ic)
 	b.Memories, b.Apps, b.Access = st, st, st
+	b.Feedback = intercept.WrapFeedback(b.Feedback, b.Name, ic)
+	b.QueryLog = intercept.WrapQueryLog(b.QueryLog, b.Name, ic)
+	b.Experiments = intercept.WrapExperiments(b.Experiments, b.Name, ic)
 	return b
 }
 
 func (d *decorator) caches(c Caches) Caches {
-	p := d.policy(c.Name, kindCache)
-	c.Replay = d.tel.ReplayCache(c.Name, resilience.NewReplayCache(c.Replay, p))
-	c.Limiter = d.tel.RateLimiter(c.Name, resilience.NewRateLimiter(c.Limiter, p))
-	c.Sessions = d.tel.SessionStore(c.Name, resilience.NewSessionStore(c.Sessions, p))
-	c.Idempotency = d.tel.IdempotencyStore(c.Name, resilience.NewIdempotencyStore(c.Idempotency, p))
+	ic := d.interceptor(c.Name, kindCache)
+	c.Replay = intercept.WrapReplay(c.Replay, c.Name, ic)
+	c.Limiter = d.tel.CountDecisions(c.Name, intercept.WrapLimiter(c.Limiter, c.Name, ic))
+	c.Sessions = intercept.WrapSessions(c.Sessions, c.Name, ic)
+	c.Idempotency = intercept.WrapIdempotency(c.Idempotency, c.Name, ic)
 	return c
 }
 
@@ -112,11 +119,11 @@ func (d *decorator) caches(c Caches) Caches {
 // search spans.
 func (d *decorator) search(s Search) Search {
 	if s.EmbedderName != "" {
-		s.Embedder = d.tel.Embedder(s.EmbedderName, resilience.NewEmbedder(s.Embedder, d.policy(s.EmbedderName, kindEmbedder)))
+		s.Embedder = intercept.WrapEmbedder(s.Embedder, s.EmbedderName, d.interceptor(s.EmbedderName, kindEmbedder))
 	}
 	if s.VectorsName != "" {
-		s.Vectors = d.tel.VectorIndex(s.VectorsName, resilience.NewVectorIndex(s.Vectors, d.policy(s.VectorsName, kindIndex)))
+		s.Vectors = intercept.WrapVectors(s.Vectors, s.VectorsName, d.interceptor(s.VectorsName, kindIndex))
 	}
-	s.Text = d.tel.TextIndex(s.TextName, resilience.NewTextIndex(s.Text, d.policy(s.TextName, kindIndex)))
+	s.Text = intercept.WrapText(s.Text, s.TextName, d.interceptor(s.TextName, kindIndex))
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -34,4 +35,47 @@ func TestEmbedderRetriesAreNotNested(t *testing.T) {
 	_, err = s.Embedder.Embed(ctx, []string{"hello"})
 	require.Error(t, err)
 	require.EqualValues(t, 4, hits.Load(), "one retry layer: the adapter's")
+}
+
+// TestEveryStorePortIsDecorated: the feedback, query-log and experiment
+// ports go through telemetry and the store's breaker like memories do (they
+// used to be reached undecorated).
+func TestEveryStorePortIsDecorated(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t, nil)
+	raw, err := OpenStore(ctx, cfg, quiet)
+	require.NoError(t, err)
+	defer raw.Close()
+	dec := newDecorator(cfg, quiet)
+	b := dec.backend(raw)
+	_, _ = b.Feedback.FeedbackOrgs(ctx)
+	_, _, _ = b.QueryLog.ListQueries(ctx, "org", time.Time{}, 10, "")
+	_, _ = b.Experiments.ListExperiments(ctx, "org", "")
+	_, _ = b.Memories.Stats(ctx, probeTenant)
+	families, err := dec.tel.Registry.Gather()
+	require.NoError(t, err)
+	ops := map[string]bool{}
+	for _, f := range families {
+		if f.GetName() != "engram_dependency_duration_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var dep, op string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "dependency":
+					dep = l.GetValue()
+				case "operation", "op":
+					op = l.GetValue()
+				}
+			}
+			if dep == "sqlite" {
+				ops[op] = true
+			}
+		}
+	}
+	for _, op := range []string{"feedback_orgs", "list_queries", "list_experiments", "stats"} {
+		require.True(t, ops[op], "%s is not observed (have %v)", op, ops)
+	}
+	require.Contains(t, dec.policies, "sqlite", "one breaker for the store's ports")
 }
