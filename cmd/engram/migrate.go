@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/engram-memory/engram/adapters/archive"
 	"github.com/engram-memory/engram/cmd/internal/wiring"
 )
 
@@ -24,6 +25,7 @@ func init() {
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	verify := fs.Bool("verify", false, "up: digest every table of every org (rows and SHA-256) before and after, and fail if they differ")
 	pgURL := fs.String("postgres-url", getenv("ENGRAM_POSTGRES_URL"),
 		"PostgreSQL URL of the schema owner (default $ENGRAM_POSTGRES_URL); search_path=<schema> selects a schema")
 	fs.Usage = func() {
@@ -66,6 +68,12 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	switch action {
 	case "up", "down":
+		if *verify {
+			if action != "up" {
+				return errors.New("migrate: --verify goes with up")
+			}
+			return migrateUpVerified(ctx, *pgURL, stdout)
+		}
 		v, err := wiring.Migrate(ctx, *pgURL, wiring.Direction(action))
 		if err != nil {
 			return err
@@ -93,4 +101,46 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		fs.Usage()
 		return fmt.Errorf("migrate: unknown action %q (want up, down, version or force)", action)
 	}
+}
+
+// migrateUpVerified is migrate up between two digests of the data (the
+// seed's MigrationVerifier): a schema migration must not change a row.
+func migrateUpVerified(ctx context.Context, url string, stdout io.Writer) error {
+	have, dirty, err := wiring.SchemaVersion(ctx, url)
+	if err != nil {
+		return err
+	}
+	if dirty {
+		return errors.New("migrate: the schema is dirty (a migration failed half-way); repair it before --verify")
+	}
+	if have < wiring.ArchiveColumnsVersion {
+		return fmt.Errorf("migrate: --verify reads the data through the archive columns of schema %d; this schema is at %d: migrate up without --verify first", wiring.ArchiveColumnsVersion, have)
+	}
+	before, err := wiring.PostgresDigests(ctx, url)
+	if err != nil {
+		return fmt.Errorf("migrate: verify: read before: %w", err)
+	}
+	v, err := wiring.Migrate(ctx, url, wiring.Direction("up"))
+	if err != nil {
+		return err
+	}
+	after, err := wiring.PostgresDigests(ctx, url)
+	if err != nil {
+		return fmt.Errorf("migrate: verify: read after: %w", err)
+	}
+	bad := archive.Compare(before, after)
+	for _, m := range bad {
+		fmt.Fprintf(stdout, "MISMATCH %s org %q: before %d rows %.12s, after %d rows %.12s\n", m.Table, m.Org, m.Want.Rows, m.Want.SHA256, m.Got.Rows, m.Got.SHA256)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("migrate: schema migrated from %d to %d but %d table/org pairs changed: restore the backup taken before, or migrate down", have, v, len(bad))
+	}
+	var rows int64
+	for _, byOrg := range after {
+		for _, d := range byOrg {
+			rows += d.Rows
+		}
+	}
+	fmt.Fprintf(stdout, "migrated up: schema version %d -> %d; verified %d rows of every table and org unchanged\n", have, v, rows)
+	return nil
 }

@@ -161,3 +161,27 @@ func TestMigrateCommandRefusesBadInput(t *testing.T) {
 		require.Error(t, err, "%q", args)
 	}
 }
+
+func TestMigrateUpVerify(t *testing.T) {
+	pgURL := migrateSchema(t)
+	_, _, err := engramCmd(t, "migrate", "up", "--verify", "--postgres-url", pgURL)
+	require.ErrorContains(t, err, "migrate up without --verify first", "an empty schema has no archive columns to read")
+
+	_, _, err = engramCmd(t, "migrate", "up", "--postgres-url", pgURL)
+	require.NoError(t, err)
+	data := seedSQLite(t, 10)
+	a := archivePath(t)
+	_, _, err = engramCmd(t, "export", "--data-dir", data, "-o", a)
+	require.NoError(t, err)
+	_, _, err = engramCmd(t, "import", a, "--postgres-url", pgURL)
+	require.NoError(t, err)
+	_, _, err = engramCmd(t, "migrate", "down", "--postgres-url", pgURL)
+	require.NoError(t, err)
+
+	out, _, err := engramCmd(t, "migrate", "up", "--verify", "--postgres-url", pgURL)
+	require.NoError(t, err)
+	require.Contains(t, out, "verified")
+	require.Contains(t, out, "rows of every table and org unchanged")
+	_, _, err = engramCmd(t, "migrate", "down", "--verify", "--postgres-url", pgURL)
+	require.ErrorContains(t, err, "--verify goes with up")
+}

@@ -3,6 +3,7 @@ package wiring
 import (
 	"context"
 	"fmt"
+	"github.com/engram-memory/engram/adapters/archive"
 	"io/fs"
 	"log/slog"
 	"strconv"
@@ -73,4 +74,21 @@ func LatestPostgresMigration() (uint, error) {
 		}
 	}
 	return latest, nil
+}
+
+// ArchiveColumnsVersion is the first schema version with the archive's
+// columns (0071): digests can be read from it on.
+const ArchiveColumnsVersion = 71
+
+// PostgresDigests reads every archived table of the database at url from
+// one snapshot and digests it per org (archive.Digests), whatever the
+// schema version, for `engram migrate up --verify`. The schema must be at
+// ArchiveColumnsVersion or later.
+func PostgresDigests(ctx context.Context, url string) (map[string]map[string]archive.Digest, error) {
+	st, err := pgstore.Open(ctx, pgstore.Config{URL: url, MaxOpenConns: 2})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return archive.Digests(ctx, st)
 }
