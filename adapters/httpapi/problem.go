@@ -123,7 +123,10 @@ func problemFor(err error, scheme string) problem {
 		return problem{Type: problemType("rate-limited"), Title: "Too many requests", Status: http.StatusTooManyRequests,
 			Detail: fmt.Sprintf("the %s budget of this user is spent; retry after %d s", rle.Class, rle.RetryAfterSeconds()), retryAfter: rle.RetryAfterSeconds()}
 	case errors.Is(err, domain.ErrRateLimited):
-		return problem{Type: problemType("rate-limited"), Title: "Too many requests", Status: http.StatusTooManyRequests, retryAfter: defaultRateLimitRetry}
+		// A per-user quota of shared state (idempotency keys, sessions):
+		// this user's, not the server's, so 429 and not 503.
+		return problem{Type: problemType("rate-limited"), Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: "a per-user limit or quota is reached; retry later", retryAfter: defaultRateLimitRetry}
 	case errors.As(err, &ue):
 		retry := ue.RetryAfter
 		if retry <= 0 {

@@ -14,20 +14,27 @@ import (
 // IdempotencyOptions configures an IdempotencyStore. Zero fields take the
 // defaults.
 type IdempotencyOptions struct {
-	MaxKeys    int           // default 100,000; a full store refuses new keys
-	SweepEvery time.Duration // default 30s
-	Clock      ports.Clock   // default the system clock
+	MaxKeys int // default 100,000; a full store refuses new keys
+	// MaxKeysPerScope bounds one scope's (one principal's) unexpired keys,
+	// default 1,000, so that one tenant cannot fill the store every
+	// tenant shares: over it, Begin of a new key wraps
+	// domain.ErrRateLimited (429) for that scope alone.
+	MaxKeysPerScope int
+	SweepEvery      time.Duration // default 30s
+	Clock           ports.Clock   // default the system clock
 }
 
 // IdempotencyStore is a ports.IdempotencyStore in this process's memory,
 // for the embedded profile (one process, so no other writer to agree with).
 type IdempotencyStore struct {
-	clock ports.Clock
-	max   int
-	sw    *sweeper
+	clock    ports.Clock
+	max      int
+	perScope int
+	sw       *sweeper
 
 	mu      sync.Mutex
 	records map[idemKey]idemEntry
+	scopes  map[string]int // unexpired keys per scope
 }
 
 type idemKey struct{ scope, key string }
@@ -44,10 +51,14 @@ func NewIdempotencyStore(o IdempotencyOptions) *IdempotencyStore {
 	if o.MaxKeys <= 0 {
 		o.MaxKeys = 100_000
 	}
+	if o.MaxKeysPerScope <= 0 {
+		o.MaxKeysPerScope = 1_000
+	}
 	if o.Clock == nil {
 		o.Clock = ports.SystemClock{}
 	}
-	s := &IdempotencyStore{clock: o.Clock, max: o.MaxKeys, records: make(map[idemKey]idemEntry)}
+	s := &IdempotencyStore{clock: o.Clock, max: o.MaxKeys, perScope: o.MaxKeysPerScope,
+		records: make(map[idemKey]idemEntry), scopes: make(map[string]int)}
 	s.sw = startSweeper(o.SweepEvery, func() {
 		s.mu.Lock()
 		s.sweepLocked(s.clock.Now())
@@ -65,8 +76,26 @@ func (s *IdempotencyStore) Close() error {
 func (s *IdempotencyStore) sweepLocked(now time.Time) {
 	for k, e := range s.records {
 		if !e.expires.After(now) {
-			delete(s.records, k)
+			s.deleteLocked(k)
 		}
+	}
+}
+
+// putLocked stores e under k, counting a new key against its scope.
+func (s *IdempotencyStore) putLocked(k idemKey, e idemEntry) {
+	if _, ok := s.records[k]; !ok {
+		s.scopes[k.scope]++
+	}
+	s.records[k] = e
+}
+
+func (s *IdempotencyStore) deleteLocked(k idemKey) {
+	if _, ok := s.records[k]; !ok {
+		return
+	}
+	delete(s.records, k)
+	if s.scopes[k.scope]--; s.scopes[k.scope] <= 0 {
+		delete(s.scopes, k.scope)
 	}
 }
 
@@ -85,6 +114,13 @@ func (s *IdempotencyStore) Begin(_ context.Context, scope, key, fingerprint stri
 	if e, ok := s.records[k]; ok && e.expires.After(now) {
 		return e.rec, false, nil
 	}
+	if _, held := s.records[k]; !held && s.scopes[scope] >= s.perScope {
+		s.sweepLocked(now)
+		if s.scopes[scope] >= s.perScope {
+			return ports.IdempotencyRecord{}, false, fmt.Errorf("inproc: idempotency begin: %w: this user holds %d unexpired Idempotency-Keys, the most one user may",
+				domain.ErrRateLimited, s.perScope)
+		}
+	}
 	if len(s.records) >= s.max {
 		s.sweepLocked(now)
 		if len(s.records) >= s.max {
@@ -94,7 +130,7 @@ func (s *IdempotencyStore) Begin(_ context.Context, scope, key, fingerprint stri
 		}
 	}
 	rec := ports.IdempotencyRecord{Fingerprint: fingerprint}
-	s.records[k] = idemEntry{rec: rec, expires: now.Add(lock)}
+	s.putLocked(k, idemEntry{rec: rec, expires: now.Add(lock)})
 	return rec, true, nil
 }
 
@@ -110,7 +146,7 @@ func (s *IdempotencyStore) Finish(_ context.Context, scope, key string, rec port
 	rec.Response.Body = slices.Clone(rec.Response.Body)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.records[idemKey{scope, key}] = idemEntry{rec: rec, expires: s.clock.Now().Add(ttl)}
+	s.putLocked(idemKey{scope, key}, idemEntry{rec: rec, expires: s.clock.Now().Add(ttl)})
 	return nil
 }
 
@@ -121,6 +157,6 @@ func (s *IdempotencyStore) Abandon(_ context.Context, scope, key string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.records, idemKey{scope, key})
+	s.deleteLocked(idemKey{scope, key})
 	return nil
 }

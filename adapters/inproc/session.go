@@ -20,10 +20,16 @@ type SessionOptions struct {
 	// MaxBytes bounds the approximate memory held by all sessions (text,
 	// ids, metadata); default 256 MiB. Over it, the least recently written
 	// sessions go first, then the oldest events of the one being written.
-	MaxBytes   int
-	HalfLife   time.Duration // recency decay; default domain.DefaultRecencyHalfLife
-	SweepEvery time.Duration // default 30s
-	Clock      ports.Clock   // default the system clock
+	MaxBytes int
+	// MaxSessionsPerUser (default 100) and MaxBytesPerUser (default 16
+	// MiB) bound one user's share, so one tenant's flood cannot evict
+	// every other tenant's sessions: past either, Append of that user
+	// wraps domain.ErrRateLimited (429) and touches no one else.
+	MaxSessionsPerUser int
+	MaxBytesPerUser    int
+	HalfLife           time.Duration // recency decay; default domain.DefaultRecencyHalfLife
+	SweepEvery         time.Duration // default 30s
+	Clock              ports.Clock   // default the system clock
 }
 
 // SessionStore is a ports.SessionStore in this process's memory.
@@ -35,7 +41,11 @@ type SessionStore struct {
 	sessions map[sessionKey]*list.Element // of *session
 	lru      list.List                    // front: most recently written
 	bytes    int                          // approximate, of every session
+	users    map[domain.Tenant]*usage     // each user's sessions and bytes
 }
+
+// usage is one user's share of the store.
+type usage struct{ sessions, bytes int }
 
 // sessionKey is a struct, not a joined string, so that no choice of org,
 // user or session id can collide with another's.
@@ -69,13 +79,19 @@ func NewSessionStore(o SessionOptions) *SessionStore {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 256 << 20
 	}
+	if o.MaxSessionsPerUser <= 0 {
+		o.MaxSessionsPerUser = 100
+	}
+	if o.MaxBytesPerUser <= 0 {
+		o.MaxBytesPerUser = 16 << 20
+	}
 	if o.HalfLife <= 0 {
 		o.HalfLife = domain.DefaultRecencyHalfLife
 	}
 	if o.Clock == nil {
 		o.Clock = ports.SystemClock{}
 	}
-	s := &SessionStore{o: o, sessions: make(map[sessionKey]*list.Element)}
+	s := &SessionStore{o: o, sessions: make(map[sessionKey]*list.Element), users: make(map[domain.Tenant]*usage)}
 	s.sw = startSweeper(o.SweepEvery, s.sweep)
 	return s
 }
@@ -90,12 +106,27 @@ func (s *SessionStore) Append(_ context.Context, t domain.Tenant, sid domain.Ses
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.liveLocked(k, now)
+	u := s.users[t]
+	if u == nil {
+		u = &usage{}
+	}
+	size := eventSize(e)
+	switch {
+	case ss == nil && u.sessions >= s.o.MaxSessionsPerUser:
+		return domain.SessionEvent{}, fmt.Errorf("inproc: append to session %s: %w: this user holds %d sessions, the most one user may; end one",
+			sid, domain.ErrRateLimited, s.o.MaxSessionsPerUser)
+	case u.bytes+size > s.o.MaxBytesPerUser:
+		return domain.SessionEvent{}, fmt.Errorf("inproc: append to session %s: %w: this user's sessions hold %d bytes, the most one user may is %d; end a session",
+			sid, domain.ErrRateLimited, u.bytes, s.o.MaxBytesPerUser)
+	}
+	s.users[t] = u
 	if ss == nil {
 		if len(s.sessions) >= s.o.MaxSessions {
 			s.removeLocked(s.lru.Back())
 		}
 		ss = &session{key: k, byID: make(map[string]domain.SessionEvent)}
 		s.sessions[k] = s.lru.PushFront(ss)
+		u.sessions++
 	} else {
 		s.lru.MoveToFront(s.sessions[k])
 	}
@@ -107,11 +138,11 @@ func (s *SessionStore) Append(_ context.Context, t domain.Tenant, sid domain.Ses
 	copy(ss.events[i+1:], ss.events[i:])
 	ss.events[i] = e
 	ss.byID[e.ID] = e
-	size := eventSize(e)
 	ss.bytes += size
 	s.bytes += size
+	u.bytes += size
 	if drop := len(ss.events) - s.o.MaxEvents; drop > 0 {
-		s.bytes -= ss.dropOldest(drop)
+		s.freedLocked(ss, ss.dropOldest(drop))
 	}
 	s.enforceBytesLocked(ss)
 	ss.expires = now.Add(s.o.TTL)

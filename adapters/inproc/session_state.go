@@ -61,6 +61,22 @@ func (s *SessionStore) removeLocked(el *list.Element) {
 	s.lru.Remove(el)
 	delete(s.sessions, ss.key)
 	s.bytes -= ss.bytes
+	t := domain.Tenant{OrgID: ss.key.org, UserID: ss.key.user}
+	if u := s.users[t]; u != nil {
+		u.sessions--
+		u.bytes -= ss.bytes
+		if u.sessions <= 0 {
+			delete(s.users, t)
+		}
+	}
+}
+
+// freedLocked accounts for bytes dropped from ss's events.
+func (s *SessionStore) freedLocked(ss *session, freed int) {
+	s.bytes -= freed
+	if u := s.users[domain.Tenant{OrgID: ss.key.org, UserID: ss.key.user}]; u != nil {
+		u.bytes -= freed
+	}
 }
 
 // enforceBytesLocked brings the store under MaxBytes: other sessions go
@@ -75,7 +91,7 @@ func (s *SessionStore) enforceBytesLocked(cur *session) {
 		s.removeLocked(el)
 	}
 	for s.bytes > s.o.MaxBytes && len(cur.events) > 1 {
-		s.bytes -= cur.dropOldest(1)
+		s.freedLocked(cur, cur.dropOldest(1))
 	}
 }
 

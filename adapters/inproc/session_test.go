@@ -2,6 +2,7 @@ package inproc_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +117,36 @@ func TestSessionStoreBoundedByBytes(t *testing.T) {
 
 	require.NoError(t, st.End(ctx, tn, "big"))
 	require.Zero(t, st.Bytes(), "accounting returns to zero")
+}
+
+// One user's flood neither evicts another user's sessions nor fills the
+// store: past the per-user caps that user gets ErrRateLimited (429).
+func TestSessionQuotaPerUser(t *testing.T) {
+	s := inproc.NewSessionStore(inproc.SessionOptions{MaxSessions: 10, MaxSessionsPerUser: 3, MaxBytesPerUser: 4096})
+	defer s.Close()
+	ctx := context.Background()
+	alice, bob := domain.Tenant{OrgID: "acme", UserID: "alice"}, domain.Tenant{OrgID: "acme", UserID: "bob"}
+	ev := func(text string) domain.SessionEvent {
+		e, err := domain.NewSessionEvent(domain.RoleUser, text, nil, time.Now())
+		require.NoError(t, err)
+		return e
+	}
+	_, err := s.Append(ctx, bob, "b1", ev("bob's context"))
+	require.NoError(t, err)
+	for i := range 3 {
+		_, err := s.Append(ctx, alice, domain.SessionID(fmt.Sprintf("a%d", i)), ev("hello"))
+		require.NoError(t, err)
+	}
+	_, err = s.Append(ctx, alice, "a3", ev("one too many"))
+	require.ErrorIs(t, err, domain.ErrRateLimited)
+	_, err = s.Append(ctx, alice, "a0", ev(strings.Repeat("x", 5000)))
+	require.ErrorIs(t, err, domain.ErrRateLimited, "the per-user byte quota")
+	_, err = s.Append(ctx, alice, "a0", ev("still room for a short one"))
+	require.NoError(t, err)
+	got, err := s.Recent(ctx, bob, "b1", 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1, "bob's session survived alice's flood")
+	require.NoError(t, s.End(ctx, alice, "a1"))
+	_, err = s.Append(ctx, alice, "a3", ev("a freed slot"))
+	require.NoError(t, err)
 }
