@@ -57,7 +57,29 @@ ensure_redis() {
   redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { log "redis did not come up"; exit 1; }
 }
 
+# mem0's JavaScript SDKs (pinned in testdata/mem0sdk/package-lock.json) for
+# cmd/engramd's TestMem0SDKs. npm ci runs only when the lockfile changed
+# since the last install (a stamp records its hash); without node the test
+# skips and says so.
+ensure_mem0_sdks() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/testdata/mem0sdk"
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    log "node/npm not installed: the mem0 SDK test will be skipped"
+    return 0
+  fi
+  local want stamp="$dir/node_modules/.engram-lock-sha"
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  log "installing mem0's SDKs (npm ci in testdata/mem0sdk)"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --legacy-peer-deps --loglevel=error >/dev/null)
+  echo "$want" >"$stamp"
+}
+
 if ! command -v psql >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1; then :; fi
 ensure_postgres
 ensure_redis
-log "postgres and redis are up"
+ensure_mem0_sdks
+log "postgres, redis and the mem0 SDKs are up"

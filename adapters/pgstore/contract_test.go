@@ -55,3 +55,9 @@ func TestKeyStoreContract(t *testing.T) {
 		return newStore(t, pgstore.Options{})
 	})
 }
+
+func TestMemoryOwnersContract(t *testing.T) {
+	contracttest.RunMemoryOwners(t, func(t *testing.T) contracttest.OwnersStore {
+		return newStore(t, pgstore.Options{})
+	})
+}

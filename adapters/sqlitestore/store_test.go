@@ -44,3 +44,7 @@ func TestDataMigrationContract(t *testing.T) {
 func TestKeyStoreContract(t *testing.T) {
 	contracttest.RunKeyStore(t, func(t *testing.T) ports.KeyStore { return openTemp(t) })
 }
+
+func TestMemoryOwnersContract(t *testing.T) {
+	contracttest.RunMemoryOwners(t, func(t *testing.T) contracttest.OwnersStore { return openTemp(t) })
+}

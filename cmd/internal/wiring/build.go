@@ -118,7 +118,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	}
 	api, mcp, err := newTransports(cfg, log, dec.tel, transportDeps{
 		core: core, svc: svc, verifier: verifier, checks: checks, idempotency: caches.Idempotency,
-		keys: keys,
+		keys: keys, owners: raw.Owners,
 		// The archive ports are the store's own, undecorated beside its
 		// decorated memory port (an export streams for minutes: no
 		// per-call deadline fits it).

@@ -38,8 +38,10 @@ type Backend struct {
 	ArchiveSink   ports.ArchiveSink
 	// Migration marks the store as an unfinished migrate-data target.
 	Migration ports.DataMigration
-	// Keys holds API keys (hashes only).
-	Keys ports.KeyStore
+	// Keys holds API keys (hashes only); Owners finds a memory's user in
+	// an org, for project keys on the mem0-compatible routes.
+	Keys   ports.KeyStore
+	Owners ports.MemoryOwners
 
 	// Scanner walks every memory for rebuilds (engram reindex, start-up).
 	Scanner ports.MemoryScanner
@@ -85,7 +87,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		text := st.TextIndex(pgstore.TextOptions{})
 		return Backend{
 			Name: "postgres", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, Owners: st,
 			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed,
 			Check: httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
 			Close: func() error { return errors.Join(feed.Close(), st.Close()) },
@@ -103,7 +105,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		}
 		return Backend{
 			Name: "sqlite", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, Owners: st,
 			Scanner: st, Text: text, Drift: text, Feed: feed,
 			Check: httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {
 				_, err := st.Stats(ctx, probeTenant)

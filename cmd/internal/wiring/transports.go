@@ -61,6 +61,7 @@ type transportDeps struct {
 	idempotency ports.IdempotencyStore
 	archive     httpapi.ArchiveDeps
 	keys        *app.KeyService
+	owners      ports.MemoryOwners
 }
 
 // newTransports builds the REST API with the MCP endpoint mounted on it.
@@ -78,6 +79,7 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 	api.EnableIdempotency(d.idempotency)
 	api.EnableArchive(d.archive)
 	api.EnableKeys(d.keys)
+	api.EnableMem0(httpapi.Mem0Deps{Search: d.svc.searcher, Owners: d.owners})
 	deps := mcpserver.Deps{Memories: d.core.Memories, Verifier: d.verifier, Searcher: d.svc.searcher, Sessions: d.svc.sessions}
 	if d.svc.rateLimits != nil {
 		deps.Limits = d.svc.rateLimits

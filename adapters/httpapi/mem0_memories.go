@@ -1,0 +1,192 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/domain"
+)
+
+// mem0Entity is the entity fields every mem0 write and read may carry.
+type mem0Entity struct {
+	UserID    string `json:"user_id"`
+	AgentID   string `json:"agent_id"`
+	RunID     string `json:"run_id"`
+	AppID     string `json:"app_id"`
+	OrgID     string `json:"org_id"`
+	ProjectID string `json:"project_id"`
+}
+
+// unsupported refuses the entity scopes Engram does not store yet, rather
+// than dropping them and mixing what they were meant to separate.
+func (e mem0Entity) unsupported() error {
+	if e.AgentID != "" {
+		return domain.Invalid("agent_id", "is not supported yet: memories are scoped by user_id and app_id")
+	}
+	if e.RunID != "" {
+		return domain.Invalid("run_id", "is not supported yet: memories are scoped by user_id and app_id")
+	}
+	return nil
+}
+
+type mem0AddRequest struct {
+	mem0Entity
+	Messages     json.RawMessage `json:"messages"`
+	Metadata     domain.Metadata `json:"metadata"`
+	Infer        *bool           `json:"infer"`
+	OutputFormat string          `json:"output_format"`
+}
+
+// mem0Message is one turn of a conversation as mem0 sends it.
+type mem0Message struct {
+	Role    string `json:"role"`
+	Content any    `json:"content"`
+}
+
+// texts turns messages into what is stored: a string is one memory; each
+// user or assistant turn with text content is one memory. Engram extracts
+// no facts without an LLM, so infer is accepted and stores the text as is.
+func (r mem0AddRequest) texts() ([]string, error) {
+	var s string
+	if err := json.Unmarshal(r.Messages, &s); err == nil {
+		if strings.TrimSpace(s) == "" {
+			return nil, domain.Invalid("messages", "must not be empty")
+		}
+		return []string{s}, nil
+	}
+	var msgs []mem0Message
+	if err := json.Unmarshal(r.Messages, &msgs); err != nil {
+		return nil, domain.Invalid("messages", "must be a string or an array of {role, content}")
+	}
+	var out []string
+	for _, m := range msgs {
+		text, ok := m.Content.(string)
+		if !ok || strings.TrimSpace(text) == "" || m.Role == "system" {
+			continue
+		}
+		out = append(out, text)
+	}
+	if len(out) == 0 {
+		return nil, domain.Invalid("messages", "hold no user or assistant text")
+	}
+	return out, nil
+}
+
+// mem0Event is one memory an add touched, in mem0's v1.1 shape plus the
+// v1.0 data.memory field, so either reading works.
+type mem0Event struct {
+	ID     string            `json:"id"`
+	Memory string            `json:"memory"`
+	Data   map[string]string `json:"data"`
+	Event  string            `json:"event"`
+}
+
+func (m *mem0) add(c echo.Context) error {
+	var req mem0AddRequest
+	if err := decodeMem0(c, &req); err != nil {
+		return err
+	}
+	if err := req.unsupported(); err != nil {
+		return err
+	}
+	texts, err := req.texts()
+	if err != nil {
+		return err
+	}
+	p, err := principalFor(c, req.UserID, req.OrgID)
+	if err != nil {
+		return err
+	}
+	events := make([]mem0Event, 0, len(texts))
+	for _, text := range texts {
+		mem, created, err := m.s.d.Memories.Add(c.Request().Context(), p, app.AddInput{Text: text, App: domain.AppID(req.AppID), Metadata: req.Metadata})
+		if err != nil {
+			return err
+		}
+		kind := "ADD"
+		if !created {
+			kind = "NONE" // an exact duplicate: mem0's event for "nothing changed"
+		}
+		events = append(events, mem0Event{ID: string(mem.ID), Memory: mem.Text, Data: map[string]string{"memory": mem.Text}, Event: kind})
+	}
+	if strings.HasPrefix(c.Path(), "/v1/") && req.OutputFormat != "v1.1" {
+		return c.JSON(http.StatusOK, events)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"results": events, "status": "SUCCEEDED", "message": "memories stored"})
+}
+
+type mem0SearchRequest struct {
+	mem0Entity
+	Query        string          `json:"query"`
+	Filters      json.RawMessage `json:"filters"`
+	TopK         int             `json:"top_k"`
+	Limit        int             `json:"limit"`
+	Threshold    *float64        `json:"threshold"`
+	OutputFormat string          `json:"output_format"`
+}
+
+func (m *mem0) search(c echo.Context) error {
+	var req mem0SearchRequest
+	if err := decodeMem0(c, &req); err != nil {
+		return err
+	}
+	if err := req.unsupported(); err != nil {
+		return err
+	}
+	if req.Threshold != nil {
+		return domain.Invalid("threshold", "is not supported yet: Engram's scores are rank-fusion scores, not similarities")
+	}
+	f, err := filtersFrom(req.Filters)
+	if err != nil {
+		return err
+	}
+	p, err := m.actor(c, req.mem0Entity, f)
+	if err != nil {
+		return err
+	}
+	if f.App == "" {
+		f.App = domain.AppID(req.AppID)
+	}
+	limit := req.TopK
+	if limit == 0 {
+		limit = req.Limit
+	}
+	res, err := m.d.Search.Search(c.Request().Context(), p, app.SearchRequest{
+		Query: req.Query, Limit: limit,
+		Filter: domain.SearchFilter{App: f.App, Categories: f.Categories, Metadata: f.Metadata, CreatedAfter: f.After, CreatedBefore: f.Before},
+	}, "")
+	if err != nil {
+		return err
+	}
+	out := make([]mem0Memory, len(res.Results))
+	for i, h := range res.Results {
+		out[i] = viewMem0(h.Memory)
+		score := h.Score
+		out[i].Score = &score
+	}
+	if strings.HasPrefix(c.Path(), "/v3/") || req.OutputFormat == "v1.1" {
+		return c.JSON(http.StatusOK, map[string]any{"results": out})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// actor resolves the principal of a read from the body's entity fields and
+// the filters' user_id (mem0 3.x puts it only in filters).
+func (m *mem0) actor(c echo.Context, e mem0Entity, f mem0Filter) (domain.Principal, error) {
+	user := e.UserID
+	if f.UserID != "" {
+		if user != "" && user != f.UserID {
+			return domain.Principal{}, domain.Invalid("user_id", "differs from filters.user_id")
+		}
+		user = f.UserID
+	}
+	org := e.OrgID
+	if f.OrgID != "" {
+		org = f.OrgID
+	}
+	return principalFor(c, user, org)
+}
