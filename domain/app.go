@@ -58,6 +58,12 @@ func AppIDFromClientName(name string) AppID {
 		}
 	}
 	s := strings.Trim(b.String(), "-._")
+	// A bridge names itself and its version after the client
+	// ("claude-desktop-via-mcp-remote-0.15.1"): without the cut, every
+	// upgrade of the bridge would file memories under a new app.
+	if i := strings.Index(s, "-via-"); i > 0 {
+		s = strings.Trim(s[:i], "-._")
+	}
 	if len(s) > 64 {
 		s = s[:64]
 	}

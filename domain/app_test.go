@@ -20,14 +20,16 @@ func TestValidateAppID(t *testing.T) {
 
 func TestAppIDFromClientName(t *testing.T) {
 	for in, want := range map[string]domain.AppID{
-		"Claude Desktop":          "claude-desktop",
-		"cursor-vscode 1.2":       "cursor-vscode-1.2",
-		"  --Hello--  ":           "hello",
-		"Café Agent":              "caf-agent",
-		"":                        domain.DefaultApp,
-		"!!!":                     domain.DefaultApp,
-		"日本語":                     domain.DefaultApp,
-		strings.Repeat("ab ", 50): domain.AppID(strings.TrimSuffix(strings.Repeat("ab-", 22), "-")[:64]),
+		"Claude Desktop":                         "claude-desktop",
+		"cursor-vscode 1.2":                      "cursor-vscode-1.2",
+		"claude-desktop-via-mcp-remote-0.15.1":   "claude-desktop",
+		"Claude Desktop (via mcp-remote 0.1.18)": "claude-desktop",
+		"  --Hello--  ":                          "hello",
+		"Café Agent":                             "caf-agent",
+		"":                                       domain.DefaultApp,
+		"!!!":                                    domain.DefaultApp,
+		"日本語":                                    domain.DefaultApp,
+		strings.Repeat("ab ", 50):                domain.AppID(strings.TrimSuffix(strings.Repeat("ab-", 22), "-")[:64]),
 	} {
 		got := domain.AppIDFromClientName(in)
 		require.Equal(t, want, got, "%q", in)

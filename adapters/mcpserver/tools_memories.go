@@ -100,8 +100,12 @@ func (s *Server) updateMemory(ctx context.Context, c call, in updateInput) (memo
 
 func (s *Server) deleteMemories(ctx context.Context, c call, in deleteInput) (deleteOutput, error) {
 	// A repeated id is one memory: count what was deleted, not what was sent.
-	ids := make([]domain.MemoryID, 0, len(in.IDs))
-	for _, id := range in.IDs {
+	all := append(slices.Clone(in.IDs), in.MemoryIDs...)
+	if len(all) == 0 {
+		return deleteOutput{}, domain.Invalid("ids", "must name at least one memory (ids or memory_ids)")
+	}
+	ids := make([]domain.MemoryID, 0, len(all))
+	for _, id := range all {
 		if !slices.Contains(ids, domain.MemoryID(id)) {
 			ids = append(ids, domain.MemoryID(id))
 		}
@@ -113,7 +117,9 @@ func (s *Server) deleteMemories(ctx context.Context, c call, in deleteInput) (de
 }
 
 func (s *Server) deleteAllMemories(ctx context.Context, c call, in deleteAllInput) (deleteOutput, error) {
-	if !in.Confirm {
+	// OpenMemory's clients never send confirm, and reach Engram on the
+	// OpenMemory-style URLs (a client in the path); /mcp keeps asking.
+	if !in.Confirm && c.PathApp == "" {
 		return deleteOutput{}, domain.Invalid("confirm", "must be true to delete every memory")
 	}
 	n, err := s.deps.Memories.DeleteAll(ctx, c.Principal, c.app(""))

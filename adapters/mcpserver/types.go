@@ -39,6 +39,7 @@ type addInput struct {
 	App        string         `json:"app,omitempty" jsonschema:"Optional app (client) to file the memory under, e.g. cursor. Leave empty to use the calling client."`
 	Metadata   map[string]any `json:"metadata,omitempty" jsonschema:"Optional JSON object of extra facts about the memory (source, confidence, ...). Filterable by exact value."`
 	Categories []string       `json:"categories,omitempty" jsonschema:"Optional labels such as 'preferences' or 'work'; at most 32, each up to 64 characters."`
+	Infer      *bool          `json:"infer,omitempty" jsonschema:"Accepted for OpenMemory clients; the text is stored as given either way (no LLM extraction)."`
 }
 
 type addOutput struct {
@@ -94,11 +95,13 @@ type updateInput struct {
 }
 
 type deleteInput struct {
-	IDs []string `json:"ids" jsonschema:"The ids of the memories to delete, 1-1000. All or nothing: if one is unknown, none is deleted."`
+	IDs []string `json:"ids,omitempty" jsonschema:"The ids of the memories to delete, 1-1000. All or nothing: if one is unknown, none is deleted."`
+	// MemoryIDs is OpenMemory's name for ids; both lists are joined.
+	MemoryIDs []string `json:"memory_ids,omitempty" jsonschema:"Another name for ids (OpenMemory's)."`
 }
 
 type deleteAllInput struct {
-	Confirm bool `json:"confirm" jsonschema:"Must be true. Only set it when the user explicitly asked to forget everything."`
+	Confirm bool `json:"confirm,omitempty" jsonschema:"Must be true on /mcp. Only set it when the user explicitly asked to forget everything. OpenMemory-style URLs (/mcp/{client}/sse/{user}) do not ask for it, as OpenMemory never did."`
 }
 
 type deleteOutput struct {
