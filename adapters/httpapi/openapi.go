@@ -134,6 +134,9 @@ func (s *Server) openAPI(c echo.Context) error {
 				delete(paths, path)
 			}
 		}
+		// Generated clients call the URL in servers: the one this server
+		// is reached at (ENGRAM_PUBLIC_URL), not the document's example.
+		s.spec.doc["servers"] = []any{map[string]any{"url": s.origin, "description": "this server (ENGRAM_PUBLIC_URL)"}}
 		s.spec.json, s.spec.err = json.Marshal(s.spec.doc)
 	})
 	if s.spec.err != nil {

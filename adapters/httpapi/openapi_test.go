@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/docs"
+	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
 
@@ -229,4 +233,43 @@ func TestOpenAPIMergeRefusesRedefinition(t *testing.T) {
 type archiveStub struct {
 	ports.ArchiveSource
 	ports.ArchiveSink
+}
+
+// TestOpenAPITagsDeclaredAndServersServed: every operation's tag is
+// declared at the top (generators group by them), and the served document
+// names this server's public URL in servers.
+func TestOpenAPITagsDeclaredAndServersServed(t *testing.T) {
+	doc, err := OpenAPIDocument()
+	require.NoError(t, err)
+	declared := map[string]bool{}
+	for _, tag := range doc["tags"].([]any) {
+		declared[tag.(map[string]any)["name"].(string)] = true
+	}
+	for path, item := range doc["paths"].(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			if !isHTTPMethod(method) {
+				continue
+			}
+			tags, _ := op.(map[string]any)["tags"].([]any)
+			require.NotEmpty(t, tags, "%s %s has no tag", method, path)
+			for _, tag := range tags {
+				require.True(t, declared[tag.(string)], "%s %s uses undeclared tag %q", method, path, tag)
+			}
+		}
+	}
+
+	s, err := New(Config{PublicURL: "https://memory.example.com"}, Deps{Memories: &app.MemoryService{}, Verifier: noVerifier{}})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/openapi.json", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	var served map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &served))
+	require.Equal(t, "https://memory.example.com", served["servers"].([]any)[0].(map[string]any)["url"])
+}
+
+type noVerifier struct{}
+
+func (noVerifier) Verify(context.Context, ports.Credentials) (domain.Principal, error) {
+	return domain.Principal{}, domain.ErrUnauthenticated
 }
