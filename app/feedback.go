@@ -23,6 +23,9 @@ type FeedbackDeps struct {
 	// domain.DefaultFeedbackRetain.
 	Retention time.Duration
 	Logger    *slog.Logger
+	// Guard, when set, refuses feedback and query logs of a user whose
+	// erasure has started.
+	Guard WriteGuard
 }
 
 // FeedbackService takes feedback on search results, checked against the
@@ -67,6 +70,9 @@ type FeedbackInput struct {
 // events[i]. when there is more than one).
 func (s *FeedbackService) Submit(ctx context.Context, p domain.Principal, in []FeedbackInput) ([]domain.FeedbackEvent, error) {
 	if err := p.Require(domain.ScopeFeedbackWrite); err != nil {
+		return nil, err
+	}
+	if err := allowWrite(ctx, s.d.Guard, p.Tenant()); err != nil {
 		return nil, err
 	}
 	if len(in) == 0 || len(in) > domain.MaxFeedbackBatch {
@@ -197,6 +203,9 @@ func (s *FeedbackService) Metrics(ctx context.Context, p domain.Principal, q Fee
 
 // LogQuery records a search of p; the search path calls it.
 func (s *FeedbackService) LogQuery(ctx context.Context, p domain.Principal, q domain.QueryLog) error {
+	if err := allowWrite(ctx, s.d.Guard, p.Tenant()); err != nil {
+		return err
+	}
 	q.OrgID, q.UserID = p.OrgID, p.UserID
 	if q.CreatedAt.IsZero() {
 		q.CreatedAt = s.d.Clock.Now().UTC()

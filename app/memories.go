@@ -22,6 +22,8 @@ type MemoryDeps struct {
 	// acknowledged it (index maintenance hooks in here). Their errors are
 	// logged, never returned: the store is the system of record.
 	Observers []ChangeObserver
+	// Guard, when set, refuses writes by a user whose erasure has started.
+	Guard WriteGuard
 }
 
 // ChangeObserver is notified after a committed write.
@@ -81,6 +83,9 @@ func ActingApp(p domain.Principal, explicit domain.AppID) domain.AppID {
 // user returns that memory with created=false and writes nothing.
 func (s *MemoryService) Add(ctx context.Context, p domain.Principal, in AddInput) (domain.Memory, bool, error) {
 	if err := p.Require(domain.ScopeMemoriesWrite); err != nil {
+		return domain.Memory{}, false, err
+	}
+	if err := allowWrite(ctx, s.d.Guard, p.Tenant()); err != nil {
 		return domain.Memory{}, false, err
 	}
 	appID := ActingApp(p, in.App)

@@ -21,6 +21,9 @@ func (s *MemoryService) Update(ctx context.Context, p domain.Principal, id domai
 	if in.Text == nil && in.Metadata == nil && in.Categories == nil {
 		return domain.Memory{}, domain.Invalid("body", "names no field to change (text, metadata, categories)")
 	}
+	if err := allowWrite(ctx, s.d.Guard, p.Tenant()); err != nil {
+		return domain.Memory{}, err
+	}
 	m, err := s.d.Memories.Update(ctx, p.Tenant(), id, ActingApp(p, actor), func(m *domain.Memory) error {
 		if in.Text != nil {
 			m.Text = *in.Text

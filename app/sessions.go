@@ -25,6 +25,8 @@ type SessionDeps struct {
 	Finder   MemoryFinder
 	Clock    ports.Clock
 	Logger   *slog.Logger
+	// Guard, when set, refuses events of a user whose erasure has started.
+	Guard WriteGuard
 }
 
 // SessionService is short-term conversational memory: append and read the
@@ -59,6 +61,9 @@ type EventInput struct {
 // first use and refreshing its time-to-live.
 func (s *SessionService) Append(ctx context.Context, p domain.Principal, session string, in EventInput) (domain.SessionEvent, error) {
 	if err := p.Require(domain.ScopeSessionsWrite); err != nil {
+		return domain.SessionEvent{}, err
+	}
+	if err := allowWrite(ctx, s.d.Guard, p.Tenant()); err != nil {
 		return domain.SessionEvent{}, err
 	}
 	sid, err := domain.ParseSessionID(session)

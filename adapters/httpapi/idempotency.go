@@ -68,8 +68,9 @@ func idempotent(store ports.IdempotencyStore) func(echo.HandlerFunc) echo.Handle
 			}
 			req.Body = io.NopCloser(bytes.NewReader(body))
 			fp := fingerprint(req.Method, req.URL.Path, body)
-			// Length-prefixed so that no org/user split can forge another's.
-			scope := fmt.Sprintf("%d:%s/%s", len(p.OrgID), p.OrgID, p.UserID)
+			// Length-prefixed so that no org/user split can forge another's;
+			// erasure finds a subject's records by it.
+			scope := ports.IdempotencyScope(p.Tenant())
 			ctx := req.Context()
 			rec, claimed, err := store.Begin(ctx, scope, key, fp, idempotencyLock)
 			if err != nil {

@@ -163,6 +163,7 @@ func TestOpenAPIDocumentsEveryEnabledRoute(t *testing.T) {
 	s.EnableSessions(&app.SessionService{})
 	s.EnableArchive(ArchiveDeps{Source: archiveStub{}, Sink: archiveStub{}})
 	s.EnableKeys(&app.KeyService{})
+	s.EnablePrivacy(&app.PrivacyService{})
 	served := map[string]string{}
 	for _, r := range s.e.Routes() {
 		key := strings.ToLower(r.Method) + " " + routeParam.ReplaceAllString(r.Path, "{$1}")

@@ -50,6 +50,12 @@ func TestDataMigrationContract(t *testing.T) {
 	})
 }
 
+func TestErasureContract(t *testing.T) {
+	contracttest.RunErasure(t, func(t *testing.T) contracttest.ErasureBackend {
+		return newStore(t, pgstore.Options{})
+	})
+}
+
 func TestKeyStoreContract(t *testing.T) {
 	contracttest.RunKeyStore(t, func(t *testing.T) ports.KeyStore {
 		return newStore(t, pgstore.Options{})
@@ -58,6 +64,12 @@ func TestKeyStoreContract(t *testing.T) {
 
 func TestMemoryOwnersContract(t *testing.T) {
 	contracttest.RunMemoryOwners(t, func(t *testing.T) contracttest.OwnersStore {
+		return newStore(t, pgstore.Options{})
+	})
+}
+
+func TestAuditLogContract(t *testing.T) {
+	contracttest.RunAuditLog(t, func(t *testing.T) contracttest.AuditBackend {
 		return newStore(t, pgstore.Options{})
 	})
 }

@@ -92,9 +92,12 @@ func (s *Store) Abandon(ctx context.Context, scope, key string) error {
 	return nil
 }
 
-// idemKey hashes scope and key: both come from clients (a key may hold
-// any printable byte) and must neither collide nor grow the key unbounded.
+// idemKey names a record: the scope escaped (it is built from validated
+// tenant ids, so it is bounded, and erasure finds a subject's records by
+// it) and the key hashed (it comes from clients, may hold any printable
+// byte and must not grow the key unbounded). Escaping ':' keeps one
+// user's scope from being a prefix of another's.
 func (s *Store) idemKey(scope, key string) string {
-	h := sha256.Sum256([]byte(scope + "\x00" + key))
-	return s.o.Prefix + ":idem:" + hex.EncodeToString(h[:])
+	h := sha256.Sum256([]byte(key))
+	return s.o.Prefix + ":idem:" + escapeKeyPart(scope) + ":" + hex.EncodeToString(h[:])
 }

@@ -22,6 +22,10 @@ func init() {
 }
 
 func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if wantsSubjectExport(args) {
+		// A subject access document, not an archive (export_subject.go).
+		return runSubjectExport(ctx, args, getenv, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	sf := addArchiveStoreFlags(fs, getenv)

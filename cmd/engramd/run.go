@@ -46,6 +46,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Warn("closing backends", "err", cerr)
 		}
 	}()
+	// Erasure jobs run in the background: started here, by another server,
+	// or left unfinished by a crash.
+	sys.StartPrivacyWorker()
 	if sys.LocalKey != nil {
 		if err := printLocalToken(sys, stdout, log); err != nil {
 			return err

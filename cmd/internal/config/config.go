@@ -54,6 +54,7 @@ type Config struct {
 	ElasticURL       string
 	ElasticUser      string
 	ElasticPassword  string
+	PrivacyKey       string
 }
 
 // setting describes one key: its flag, its variable, its default, and how to
@@ -172,6 +173,7 @@ var settings = []setting{
 	{"elasticsearch-username", "ENGRAM_ELASTICSEARCH_USERNAME", "", "Elasticsearch basic-auth user", false, str(func(c *Config) *string { return &c.ElasticUser })},
 	{"elasticsearch-password", "ENGRAM_ELASTICSEARCH_PASSWORD", "", "Elasticsearch basic-auth password", true, str(func(c *Config) *string { return &c.ElasticPassword })},
 	{"allowed-origins", "ENGRAM_ALLOWED_ORIGINS", "", "Space-separated browser origins allowed on /mcp (DNS-rebinding guard; loopback always allowed) and granted CORS on /mcp and /api/v1", false, str(func(c *Config) *string { return &c.AllowedOrigins })},
+	{"privacy-key", "ENGRAM_PRIVACY_KEY", "", "Key (64+ hex digits) of the HMAC naming subjects in erasure jobs and the audit trail; the same on every server; empty: privacy.key in the data dir", true, str(func(c *Config) *string { return &c.PrivacyKey })},
 }
 
 // Usage writes every flag with its variable, default and meaning, for

@@ -22,6 +22,7 @@ func (c Config) value(env string) string {
 		"ENGRAM_RATE_WRITES": c.RateWrites, "ENGRAM_RATE_SEARCH": c.RateSearch, "ENGRAM_ALLOWED_ORIGINS": c.AllowedOrigins,
 		"ENGRAM_QDRANT_URL": c.QdrantURL, "ENGRAM_QDRANT_API_KEY": c.QdrantAPIKey, "ENGRAM_ELASTICSEARCH_URL": c.ElasticURL,
 		"ENGRAM_ELASTICSEARCH_USERNAME": c.ElasticUser, "ENGRAM_ELASTICSEARCH_PASSWORD": c.ElasticPassword,
+		"ENGRAM_PRIVACY_KEY": c.PrivacyKey,
 	}
 	v, ok := fields[env]
 	if !ok {

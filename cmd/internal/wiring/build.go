@@ -27,8 +27,10 @@ type System struct {
 	LocalKey *jwtauth.LocalKey
 	API      *httpapi.Server
 	MCP      *mcpserver.Server
-	tel      *telemetry.T
-	closers  closers
+	// Privacy runs erasure jobs (StartPrivacyWorker) and subject access.
+	Privacy *app.PrivacyService
+	tel     *telemetry.T
+	closers closers
 }
 
 // Build opens every backend cfg names, decorates every port alike, and wires
@@ -88,7 +90,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	cl.add(search.Close)
 	search = dec.search(search)
 
-	core, err := NewCore(ctx, store, search, CoreOptions{Load: true, Logger: log})
+	// Before the use cases: its write guard goes into each of them.
+	privacy, err := newPrivacy(cfg, log, store, search, caches)
+	if err != nil {
+		return nil, err
+	}
+	core, err := NewCore(ctx, store, search, CoreOptions{Load: true, Logger: log, Guard: privacy})
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +119,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	checks = append(checks, httpapi.Check{Name: "search_index", Pending: core.Indexer.Pending,
 		Probe: func(context.Context) error { return nil }})
 
-	svc, err := newServices(cfg, log, store, caches, core)
+	svc, err := newServices(cfg, log, store, caches, core, privacy)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +136,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	}
 	return &System{
 		Config: cfg, Logger: log, Memories: core.Memories, Verifier: verifier, LocalKey: auth.LocalKey,
-		API: api, MCP: mcp, tel: dec.tel, closers: cl,
+		API: api, MCP: mcp, Privacy: privacy, tel: dec.tel, closers: cl,
 	}, nil
 }
 

@@ -30,6 +30,9 @@ type Caches struct {
 	// Admin is the server behind them, for benchmarks and operators; nil
 	// in process.
 	Admin CacheAdmin
+	// Erasers are the session and idempotency stores undecorated, for
+	// erasure and subject access.
+	Erasers CacheErasers
 	// Checks are the caches' /readyz entries.
 	Checks []httpapi.Check
 	// Close releases the caches.
@@ -62,6 +65,7 @@ func OpenCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Cache
 		warnEviction(ctx, vs, log)
 		return Caches{
 			Name: "valkey", Replay: vs, Limiter: vs, Sessions: vs, Idempotency: vs, Admin: vs, Revocations: vs,
+			Erasers: CacheErasers{Sessions: vs, Idempotency: vs},
 			Checks: []httpapi.Check{
 				{Name: "valkey", Required: true, Probe: vs.Ping},
 				// Reported, not required: an evicted replay key weakens DPoP
@@ -84,6 +88,7 @@ func OpenCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Cache
 		idem := inproc.NewIdempotencyStore(inproc.IdempotencyOptions{})
 		return Caches{
 			Name: "inproc", Replay: replay, Limiter: limiter, Sessions: sessions, Idempotency: idem,
+			Erasers: CacheErasers{Sessions: sessions, Idempotency: idem},
 			Close: func() error {
 				return errors.Join(replay.Close(), limiter.Close(), sessions.Close(), idem.Close())
 			},

@@ -40,6 +40,8 @@ type CoreOptions struct {
 	// VectorTrust, ShortQuery, GapBoost, PinGap); its ports are ignored.
 	Tune   app.SearchDeps
 	Logger *slog.Logger
+	// Guard, when set, refuses writes by a user whose erasure has started.
+	Guard app.WriteGuard
 }
 
 // NewCore wires the use cases over b and s as given (decorated or not) and
@@ -84,7 +86,7 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 	}
 	mem := app.NewMemoryService(app.MemoryDeps{
 		Memories: b.Memories, Apps: b.Apps, Access: b.Access, Logger: log,
-		Observers: []app.ChangeObserver{observer},
+		Observers: []app.ChangeObserver{observer}, Guard: o.Guard,
 	})
 	t := o.Tune
 	search := app.NewSearchService(app.SearchDeps{

@@ -17,14 +17,15 @@ type services struct {
 	searcher    *app.ExperimentSearch // search with experiment variants and query logging
 	sessions    *app.SessionService
 	rateLimits  *app.RateLimitService // nil when every ENGRAM_RATE_* is 0
+	privacy     *app.PrivacyService   // erasure, subject access, audit trail
 }
 
-func newServices(cfg config.Config, log *slog.Logger, b Backend, c Caches, core Core) (services, error) {
-	var s services
-	s.feedback = app.NewFeedbackService(app.FeedbackDeps{Feedback: b.Feedback, Queries: b.QueryLog, Experiments: b.Experiments, Logger: log})
+func newServices(cfg config.Config, log *slog.Logger, b Backend, c Caches, core Core, privacy *app.PrivacyService) (services, error) {
+	s := services{privacy: privacy}
+	s.feedback = app.NewFeedbackService(app.FeedbackDeps{Feedback: b.Feedback, Queries: b.QueryLog, Experiments: b.Experiments, Logger: log, Guard: privacy})
 	s.experiments = app.NewExperimentService(app.ExperimentDeps{Experiments: b.Experiments, Feedback: b.Feedback, Queries: b.QueryLog, Logger: log})
 	s.searcher = app.NewExperimentSearch(core.Search, s.experiments, s.feedback)
-	s.sessions = app.NewSessionService(app.SessionDeps{Sessions: c.Sessions, Memories: core.Memories, Finder: core.Search, Logger: log})
+	s.sessions = app.NewSessionService(app.SessionDeps{Sessions: c.Sessions, Memories: core.Memories, Finder: core.Search, Logger: log, Guard: privacy})
 	rl, err := newRateLimits(cfg, c.Limiter, log)
 	s.rateLimits = rl
 	return s, err

@@ -80,6 +80,7 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 	api.EnableArchive(d.archive)
 	api.EnableKeys(d.keys)
 	api.EnableMem0(httpapi.Mem0Deps{Search: d.svc.searcher, Owners: d.owners})
+	api.EnablePrivacy(d.svc.privacy)
 	deps := mcpserver.Deps{Memories: d.core.Memories, Verifier: d.verifier, Searcher: d.svc.searcher, Sessions: d.svc.sessions}
 	if d.svc.rateLimits != nil {
 		deps.Limits = d.svc.rateLimits

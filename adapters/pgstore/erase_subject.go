@@ -1,0 +1,134 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+var _ ports.SubjectStore = (*Store)(nil)
+
+// subjectWhere is the predicate on (org_id, user_id) for a subject; the
+// org is also the transaction's engram.org_id, so row-level security
+// agrees. An org-wide subject passes ” for the user.
+const subjectWhere = `org_id = $1 AND ($2 = '' OR user_id = $2)`
+
+// SubjectMemories implements ports.SubjectStore.
+func (s *Store) SubjectMemories(ctx context.Context, subj domain.Subject, limit int) ([]ports.MemoryRef, error) {
+	if err := subj.Validate(); err != nil {
+		return nil, fmt.Errorf("pgstore: subject memories: %w", err)
+	}
+	var out []ports.MemoryRef
+	err := s.inTx(ctx, subj.OrgID, true, func(tx *sqlx.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, user_id FROM memories WHERE `+subjectWhere+` LIMIT $3`, subj.OrgID, subj.UserID, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r ports.MemoryRef
+			if err := rows.Scan(&r.ID, &r.Tenant.UserID); err != nil {
+				return err
+			}
+			r.Tenant.OrgID = subj.OrgID
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: subject memories: %w", mapErr(err))
+	}
+	return out, nil
+}
+
+// EraseMemories implements ports.SubjectStore.
+func (s *Store) EraseMemories(ctx context.Context, subj domain.Subject, ids []domain.MemoryID) (map[string]int64, error) {
+	if err := subj.Validate(); err != nil {
+		return nil, fmt.Errorf("pgstore: erase memories: %w", err)
+	}
+	list := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if domain.ValidID(string(id)) {
+			list = append(list, string(id))
+		}
+	}
+	counts := map[string]int64{}
+	err := s.inTx(ctx, subj.OrgID, false, func(tx *sqlx.Tx) error {
+		for _, q := range []struct{ store, table, col string }{
+			{domain.StoreAccessLog, "memory_access", "memory_id"},
+			{domain.StoreHistory, "memory_changes", "memory_id"},
+			{domain.StoreMemories, "memories", "id"},
+		} {
+			res, err := tx.ExecContext(ctx, `DELETE FROM `+q.table+` WHERE `+subjectWhere+` AND `+q.col+` = ANY($3::uuid[])`,
+				subj.OrgID, subj.UserID, pq.Array(list))
+			if err != nil {
+				return err
+			}
+			counts[q.store], _ = res.RowsAffected()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: erase memories: %w", mapErr(err))
+	}
+	return counts, nil
+}
+
+// EraseSubjectData implements ports.SubjectStore. Deleting feedback events
+// fires the rollup triggers, which keep feedback_rollups exact.
+func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[string]int64, error) {
+	if err := subj.Validate(); err != nil {
+		return nil, fmt.Errorf("pgstore: erase subject data: %w", err)
+	}
+	steps := []struct{ store, table string }{
+		{domain.StoreAccessLog, "memory_access"},
+		{domain.StoreHistory, "memory_changes"},
+		{domain.StoreFeedback, "feedback_events"},
+		{domain.StoreQueryLog, "query_logs"},
+		{domain.StoreExperiments, "experiment_assignments"},
+		{domain.StoreApps, "apps"},
+		// Entries of the store's own text index whose memory is already
+		// gone (a Delete the index missed): erasure must not leave them.
+		{domain.StoreTextIndex, "memory_search"},
+	}
+	counts := map[string]int64{}
+	err := s.inTx(ctx, subj.OrgID, false, func(tx *sqlx.Tx) error {
+		for _, st := range steps {
+			res, err := tx.ExecContext(ctx, `DELETE FROM `+st.table+` WHERE `+subjectWhere, subj.OrgID, subj.UserID)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			counts[st.store] += n
+		}
+		// API keys are revoked and their free-text name blanked, not
+		// deleted: the row (ids, hash, times) stays for the key audit, and
+		// the runtime role may not delete it.
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET name = '', revoked_at = COALESCE(revoked_at, now())
+			WHERE `+subjectWhere+` AND (name <> '' OR revoked_at IS NULL)`, subj.OrgID, subj.UserID)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		counts[domain.StoreAPIKeys] += n
+		if subj.OrgWide() {
+			// History and assignments go with their experiment (ON DELETE CASCADE).
+			res, err := tx.ExecContext(ctx, `DELETE FROM experiments WHERE org_id = $1`, subj.OrgID)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			counts[domain.StoreExperiments] += n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: erase subject data: %w", mapErr(err))
+	}
+	return counts, nil
+}

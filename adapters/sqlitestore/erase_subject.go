@@ -1,0 +1,130 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+var _ ports.SubjectStore = (*Store)(nil)
+
+// subjectWhere is the predicate on (org_id, user_id) for a subject, and
+// its arguments.
+func subjectWhere(s domain.Subject) (string, []any) {
+	if s.OrgWide() {
+		return "org_id = ?", []any{string(s.OrgID)}
+	}
+	return "org_id = ? AND user_id = ?", []any{string(s.OrgID), string(s.UserID)}
+}
+
+// SubjectMemories implements ports.SubjectStore.
+func (s *Store) SubjectMemories(ctx context.Context, subj domain.Subject, limit int) ([]ports.MemoryRef, error) {
+	if err := subj.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: subject memories: %w", err)
+	}
+	where, args := subjectWhere(subj)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, org_id, user_id FROM memories WHERE `+where+` LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: subject memories: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []ports.MemoryRef
+	for rows.Next() {
+		var id, org, user string
+		if err := rows.Scan(&id, &org, &user); err != nil {
+			return nil, fmt.Errorf("sqlitestore: subject memories: %w", mapErr(err))
+		}
+		out = append(out, ports.MemoryRef{Tenant: domain.Tenant{OrgID: domain.OrgID(org), UserID: domain.UserID(user)}, ID: domain.MemoryID(id)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: subject memories: %w", mapErr(err))
+	}
+	return out, nil
+}
+
+// EraseMemories implements ports.SubjectStore: children first, because
+// memory_changes and memory_access reference memories.
+func (s *Store) EraseMemories(ctx context.Context, subj domain.Subject, ids []domain.MemoryID) (map[string]int64, error) {
+	if err := subj.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: erase memories: %w", err)
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: erase memories: %w", err)
+	}
+	where, args := subjectWhere(subj)
+	args = append(args, string(list))
+	counts := map[string]int64{}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		for _, q := range []struct{ store, table, col string }{
+			{domain.StoreAccessLog, "memory_access", "memory_id"},
+			{domain.StoreHistory, "memory_changes", "memory_id"},
+			{domain.StoreMemories, "memories", "id"},
+		} {
+			n, err := execCount(ctx, tx, `DELETE FROM `+q.table+` WHERE `+where+` AND `+q.col+` IN (SELECT value FROM json_each(?))`, args...)
+			if err != nil {
+				return err
+			}
+			counts[q.store] = n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: erase memories: %w", err)
+	}
+	return counts, nil
+}
+
+// EraseSubjectData implements ports.SubjectStore.
+func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[string]int64, error) {
+	if err := subj.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: erase subject data: %w", err)
+	}
+	where, args := subjectWhere(subj)
+	steps := []struct{ store, sql string }{
+		{domain.StoreAccessLog, `DELETE FROM memory_access WHERE ` + where},
+		{domain.StoreHistory, `DELETE FROM memory_changes WHERE ` + where},
+		{domain.StoreFeedback, `DELETE FROM feedback_events WHERE ` + where},
+		{domain.StoreQueryLog, `DELETE FROM query_logs WHERE ` + where},
+		{domain.StoreExperiments, `DELETE FROM experiment_assignments WHERE ` + where},
+		{domain.StoreApps, `DELETE FROM apps WHERE ` + where},
+		// API keys are revoked and their free-text name blanked, not
+		// deleted: the row (ids, hash, times) stays for the key audit.
+		{domain.StoreAPIKeys, `UPDATE api_keys SET name = '', revoked_at = CASE WHEN revoked_at = 0 THEN ` +
+			strconv.FormatInt(time.Now().UnixNano(), 10) + ` ELSE revoked_at END WHERE ` + where + ` AND (name <> '' OR revoked_at = 0)`},
+	}
+	if subj.OrgWide() {
+		// History and assignments go with their experiment (ON DELETE CASCADE).
+		steps = append(steps, struct{ store, sql string }{domain.StoreExperiments, `DELETE FROM experiments WHERE org_id = ?`})
+	}
+	counts := map[string]int64{}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for _, st := range steps {
+			n, err := execCount(ctx, tx, st.sql, args...)
+			if err != nil {
+				return err
+			}
+			counts[st.store] += n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: erase subject data: %w", err)
+	}
+	return counts, nil
+}
+
+func execCount(ctx context.Context, tx *sql.Tx, q string, args ...any) (int64, error) {
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return n, mapErr(err)
+}

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS erasure_counts;
+DROP TABLE IF EXISTS erasure_jobs;
