@@ -40,7 +40,7 @@ CREATE TABLE erasure_queue (
 );
 
 CREATE FUNCTION engram_erasure_queue() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
     IF NEW.status = 'done' THEN
         DELETE FROM erasure_queue WHERE erasure_id = NEW.id;
@@ -51,20 +51,32 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION engram_erasure_queue() FROM PUBLIC;
+-- Pinned as migration 0051 pins every SECURITY DEFINER function.
+DO $$
+BEGIN
+    EXECUTE format('ALTER FUNCTION engram_erasure_queue() SET search_path = pg_catalog, %I, pg_temp', current_schema());
+END
+$$;
 CREATE TRIGGER erasure_jobs_queue AFTER INSERT OR UPDATE OF status ON erasure_jobs
     FOR EACH ROW EXECUTE FUNCTION engram_erasure_queue();
 
 ALTER TABLE erasure_jobs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE erasure_jobs FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON erasure_jobs
+CREATE POLICY tenant_isolation ON erasure_jobs AS RESTRICTIVE
     USING (org_id = NULLIF(current_setting('engram.org_id', true), ''))
     WITH CHECK (org_id = NULLIF(current_setting('engram.org_id', true), ''));
+-- Restrictive beside a permissive base, as migration 0051 made every
+-- tenant table: a permissive policy added later cannot widen it.
+CREATE POLICY tenant_base ON erasure_jobs AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
 
 ALTER TABLE erasure_counts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE erasure_counts FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON erasure_counts
+CREATE POLICY tenant_isolation ON erasure_counts AS RESTRICTIVE
     USING (org_id = NULLIF(current_setting('engram.org_id', true), ''))
     WITH CHECK (org_id = NULLIF(current_setting('engram.org_id', true), ''));
+-- Restrictive beside a permissive base, as migration 0051 made every
+-- tenant table: a permissive policy added later cannot widen it.
+CREATE POLICY tenant_base ON erasure_counts AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
 
 GRANT SELECT, INSERT, UPDATE ON erasure_jobs TO engram_app;
 GRANT SELECT, INSERT, UPDATE ON erasure_counts TO engram_app;

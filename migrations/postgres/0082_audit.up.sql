@@ -26,9 +26,12 @@ CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
 
 ALTER TABLE audit_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_events FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON audit_events
+CREATE POLICY tenant_isolation ON audit_events AS RESTRICTIVE
     USING (org_id = NULLIF(current_setting('engram.org_id', true), ''))
     WITH CHECK (org_id = NULLIF(current_setting('engram.org_id', true), ''));
+-- Restrictive beside a permissive base, as migration 0051 made every
+-- tenant table: a permissive policy added later cannot widen it.
+CREATE POLICY tenant_base ON audit_events AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
 
 -- No UPDATE or DELETE for the runtime role, and the trigger refuses them
 -- from anyone else.
