@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -41,10 +42,18 @@ func (s *System) MintLocal(c jwtauth.Claims) (string, error) {
 // against this key and audience, or it expires within a day. fresh reports
 // whether it minted one.
 func (s *System) EnsureLocalToken() (token, path string, fresh bool, err error) {
+	if err := checkDataDir(s.Config.DataDir); err != nil {
+		return "", "", false, err
+	}
 	path = LocalTokenPath(s.Config.DataDir)
 	if raw, err := os.ReadFile(path); err == nil {
 		tok := strings.TrimSpace(string(raw))
 		if s.localTokenUsable(tok) {
+			// Enforced on every start: a copy or a restore may have left
+			// the token readable by others.
+			if err := privateFile(path); err != nil {
+				return "", "", false, err
+			}
 			return tok, path, false, nil
 		}
 	}
@@ -58,7 +67,44 @@ func (s *System) EnsureLocalToken() (token, path string, fresh bool, err error) 
 	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
 		return "", "", false, fmt.Errorf("save local token: %w", err)
 	}
+	// WriteFile keeps the mode of a file that already existed.
+	if err := privateFile(path); err != nil {
+		return "", "", false, err
+	}
 	return tok, path, true, nil
+}
+
+// privateFile makes path readable by its owner only.
+func privateFile(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("local token: %w", err)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return fmt.Errorf("local token %s has mode %s and cannot be made 0600: %w", path, info.Mode().Perm(), err)
+		}
+	}
+	return nil
+}
+
+// checkDataDir refuses a data directory others may write to: whoever can
+// write there can replace the local signing key or the token.
+func checkDataDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
+	}
+	if info.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("ENGRAM_DATA_DIR %s has mode %s: others can write the local signing key there; run chmod 700 on it", dir, info.Mode().Perm())
+	}
+	return nil
 }
 
 func (s *System) localTokenUsable(tok string) bool {
