@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
 	_ "github.com/golang-migrate/migrate/v4/database/postgres" // registers postgres:// for migrate
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
@@ -60,21 +61,10 @@ func Migrate(ctx context.Context, url string, dir Direction) (version uint, err 
 		return 0, fmt.Errorf("pgstore: migrate: %w", domain.Invalid("direction", "must be up or down, got %q", dir))
 	}
 	if err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return 0, fmt.Errorf("pgstore: migrate %s: %w", dir, mapErr(err))
+		return 0, fmt.Errorf("pgstore: migrate %s: %w", dir, mapErr(migrateCause(err)))
 	}
 	v, _, err := MigrationVersion(m)
 	return v, err
-}
-
-// Version reports the schema version at url and whether a failed migration
-// left it dirty (then it needs manual repair and `migrate force`).
-func Version(ctx context.Context, url string) (version uint, dirty bool, err error) {
-	m, err := newMigrate(url)
-	if err != nil {
-		return 0, false, err
-	}
-	defer closeMigrate(m, &err)
-	return MigrationVersion(m)
 }
 
 // Force records version as the schema's current one and clears the dirty
@@ -93,7 +83,7 @@ func Force(ctx context.Context, url string, version int) (err error) {
 		version = -1 // golang-migrate's "no version"
 	}
 	if err := m.Force(version); err != nil {
-		return fmt.Errorf("pgstore: migrate force %d: %w", version, mapErr(err))
+		return fmt.Errorf("pgstore: migrate force %d: %w", version, mapErr(migrateCause(err)))
 	}
 	return nil
 }
@@ -120,7 +110,7 @@ func newMigrate(url string) (*migrate.Migrate, error) {
 	}
 	m, err := migrate.NewWithSourceInstance("iofs", src, url)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: migrate: connect: %w", mapErr(err))
+		return nil, fmt.Errorf("pgstore: migrate: connect: %w", mapErr(migrateCause(err)))
 	}
 	return m, nil
 }
@@ -132,4 +122,15 @@ func closeMigrate(m *migrate.Migrate, err *error) {
 			*err = fmt.Errorf("pgstore: migrate: close: %w", mapErr(cerr))
 		}
 	}
+}
+
+// migrateCause exposes the driver error inside golang-migrate's
+// database.Error (which has no Unwrap), so that mapErr classifies it: a
+// role that may not create tables is domain.ErrForbidden, not an outage.
+func migrateCause(err error) error {
+	var de *database.Error
+	if errors.As(err, &de) && de.OrigErr != nil {
+		return fmt.Errorf("%s: %w", de.Error(), de.OrigErr)
+	}
+	return err
 }

@@ -104,3 +104,19 @@ func TestMigrateUnreachableIsUnavailable(t *testing.T) {
 	_, err = pgstore.Migrate(context.Background(), "", pgstore.Up)
 	require.ErrorIs(t, err, domain.ErrInvalid)
 }
+
+// The runtime role reads the schema version (migration 0021 grants it), so
+// engramd can check the schema without the owner's rights.
+func TestVersionAsTheRuntimeRole(t *testing.T) {
+	t.Parallel()
+	_, appURL := testSchema(t)
+	v, dirty, err := pgstore.Version(context.Background(), appURL)
+	require.NoError(t, err)
+	require.False(t, dirty)
+	require.Equal(t, latestMigration(t), v)
+
+	// golang-migrate's x-* options are not sent to the server.
+	v, _, err = pgstore.Version(context.Background(), appURL+"&x-multi-statement=true")
+	require.NoError(t, err)
+	require.Equal(t, latestMigration(t), v)
+}

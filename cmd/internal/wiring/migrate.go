@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/engram-memory/engram/adapters/archive"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/engram-memory/engram/adapters/pgstore"
 	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/domain"
 	pgmigrations "github.com/engram-memory/engram/migrations/postgres"
 )
 
@@ -32,27 +34,37 @@ func SchemaVersion(ctx context.Context, url string) (uint, bool, error) {
 func ForceVersion(ctx context.Context, url string, v int) error { return pgstore.Force(ctx, url, v) }
 
 // ensureSchema applies pending migrations, or with cfg.NoMigrate refuses a
-// schema older than this binary.
+// schema older than this binary. The version is read first, with a SELECT
+// the runtime role may run (migration 0021): a schema that is current needs
+// no migration, so engramd starts as a login role that is only a member of
+// engram_app, with or without --no-migrate. Only a schema that is behind
+// needs the owner.
 func ensureSchema(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	want, err := LatestPostgresMigration()
 	if err != nil {
 		return err
 	}
-	if cfg.NoMigrate {
-		have, dirty, err := pgstore.Version(ctx, cfg.PostgresURL)
-		if err != nil {
-			return fmt.Errorf("ENGRAM_POSTGRES_URL: read schema version: %w", err)
-		}
-		if dirty || have < want {
-			return fmt.Errorf("the database schema is at version %d (dirty=%v) but this binary needs %d, and migrations are off (--no-migrate, or an engram subcommand): run `engram migrate up --postgres-url ...` as the schema owner first", have, dirty, want)
-		}
+	have, dirty, err := pgstore.Version(ctx, cfg.PostgresURL)
+	switch {
+	case err != nil:
+		return fmt.Errorf("ENGRAM_POSTGRES_URL: read schema version: %w", err)
+	case dirty:
+		return fmt.Errorf("the database schema is dirty at version %d (a migration failed half-way): repair it by hand, then `engram migrate force N` and `engram migrate up --postgres-url ...` as the schema owner", have)
+	case have >= want:
+		// Current, or newer (a later binary migrated during a rolling deploy).
+		log.Info("postgres schema current", "version", have, "needs", want)
 		return nil
+	case cfg.NoMigrate:
+		return fmt.Errorf("the database schema is at version %d but this binary needs %d, and migrations are off (--no-migrate, or an engram subcommand): run `engram migrate up --postgres-url ...` as the schema owner first", have, want)
 	}
 	v, err := pgstore.Migrate(ctx, cfg.PostgresURL, pgstore.Up)
-	if err != nil {
-		return fmt.Errorf("ENGRAM_POSTGRES_URL: migrate: %w", err)
+	if errors.Is(err, domain.ErrForbidden) {
+		return fmt.Errorf("ENGRAM_POSTGRES_URL: the schema is at version %d, this binary needs %d, and the login role may not migrate: run `engram migrate up --postgres-url ...` as the schema owner (see docs/postgres.md), then start again: %w", have, want, err)
 	}
-	log.Info("postgres schema migrated", "version", v)
+	if err != nil {
+		return fmt.Errorf("ENGRAM_POSTGRES_URL: migrate from version %d to %d: %w (a login role that is only a member of engram_app may not migrate: run `engram migrate up --postgres-url ...` as the schema owner first)", have, want, err)
+	}
+	log.Info("postgres schema migrated", "from", have, "version", v)
 	return nil
 }
 
