@@ -31,7 +31,9 @@ type Options struct {
 	// when zero.
 	FailureThreshold uint
 	// OpenFor is how long an open breaker refuses calls before it lets a
-	// trial call through (half-open); 5 s when zero.
+	// trial call through (half-open); 1 s when zero. Short, because a trial
+	// is one call and the breaker's wait is how long writes keep failing
+	// after the backend returns (1 s is the documented recovery bound).
 	OpenFor time.Duration
 	// OnRetry is told about every retry (for a retries counter).
 	OnRetry func(dependency, op string)
@@ -59,7 +61,7 @@ func (o *Options) defaults() {
 		o.FailureThreshold = 5
 	}
 	if o.OpenFor <= 0 {
-		o.OpenFor = 5 * time.Second
+		o.OpenFor = time.Second
 	}
 }
 
@@ -129,6 +131,18 @@ func NewPolicy(dep string, o Options) *Policy {
 		p.reads = failsafe.With[any](retry, p.breaker, deadline)
 	}
 	return p
+}
+
+// Probe runs a readiness check through the breaker, so /readyz and the
+// breaker agree: an open breaker is "not ready" without touching the
+// backend, and once half-open the probe is the trial call whose success
+// closes it (the backend's return is noticed by the probe, not only by the
+// next user request).
+func (p *Policy) Probe(ctx context.Context, check func(context.Context) error) error {
+	_, err := do(ctx, p, "readiness_probe", false, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, check(ctx)
+	})
+	return err
 }
 
 // Dependency names the dependency.

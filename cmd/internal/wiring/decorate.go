@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/adapters/resilience"
 	"github.com/engram-memory/engram/adapters/telemetry"
 	"github.com/engram-memory/engram/cmd/internal/config"
@@ -100,7 +101,18 @@ func (d *decorator) backend(b Backend) Backend {
 	b.Feedback = intercept.WrapFeedback(b.Feedback, b.Name, ic)
 	b.QueryLog = intercept.WrapQueryLog(b.QueryLog, b.Name, ic)
 	b.Experiments = intercept.WrapExperiments(b.Experiments, b.Name, ic)
+	b.Check = probeThrough(d.policies[b.Name], b.Check)
 	return b
+}
+
+// probeThrough runs a readiness check through the dependency's breaker, so
+// /readyz and the breaker agree (open is "down") and, once half-open, the
+// probe is the trial call that closes it.
+func probeThrough(p *resilience.Policy, c httpapi.Check) httpapi.Check {
+	if probe := c.Probe; probe != nil {
+		c.Probe = func(ctx context.Context) error { return p.Probe(ctx, probe) }
+	}
+	return c
 }
 
 func (d *decorator) caches(c Caches) Caches {
@@ -109,6 +121,11 @@ func (d *decorator) caches(c Caches) Caches {
 	c.Limiter = d.tel.CountDecisions(c.Name, intercept.WrapLimiter(c.Limiter, c.Name, ic))
 	c.Sessions = intercept.WrapSessions(c.Sessions, c.Name, ic)
 	c.Idempotency = intercept.WrapIdempotency(c.Idempotency, c.Name, ic)
+	for i, chk := range c.Checks {
+		if chk.Name == c.Name {
+			c.Checks[i] = probeThrough(d.policies[c.Name], chk)
+		}
+	}
 	return c
 }
 
