@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -64,7 +65,17 @@ func (s *Server) probe(ctx context.Context, chk Check) (checkView, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
 	defer cancel()
 	start := time.Now()
-	err := chk.Probe(ctx)
+	// The probe runs beside the wait: a driver that ignores its context
+	// (lib/pq waiting on a frozen server cannot cancel) must not hold the
+	// answer past ReadyTimeout. The stuck probe ends when its driver does.
+	done := make(chan error, 1)
+	go func() { done <- chk.Probe(ctx) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("no answer within %s: %w", s.cfg.ReadyTimeout, ctx.Err())
+	}
 	v := checkView{Status: "ok", Required: chk.Required, LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
 	if err != nil {
 		v.Status = "down"

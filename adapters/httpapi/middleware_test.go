@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -155,6 +156,26 @@ func TestReadinessTimeout(t *testing.T) {
 	})
 	rec := e.serve(newRequest(t, http.MethodGet, "/readyz", nil))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+}
+
+// A probe stuck in a driver that ignores its context (lib/pq waiting on a
+// frozen server) still yields "not ready" within the bound.
+func TestReadinessBoundedWhenAProbeIgnoresItsContext(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	e := newEnv(t, func(o *envOptions) {
+		o.cfg.ReadyTimeout = 100 * time.Millisecond
+		o.ready = []httpapi.Check{{Name: "frozen", Required: true, Probe: func(context.Context) error {
+			<-release
+			return nil
+		}}}
+	})
+	start := time.Now()
+	rec := e.serve(newRequest(t, http.MethodGet, "/readyz", nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.Less(t, time.Since(start), 5*time.Second, "bounded by ReadyTimeout, not by the probe")
+	require.Contains(t, rec.Body.String(), `"frozen":{"status":"down"`)
 }
 
 func TestOpenAPIServed(t *testing.T) {

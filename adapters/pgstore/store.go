@@ -22,6 +22,8 @@ var (
 	_ ports.AccessLog   = (*Store)(nil)
 )
 
+const defaultStatementTimeout = 5 * time.Second
+
 // DefaultRole is the runtime role the migrations create and grant DML to.
 const DefaultRole = "engram_app"
 
@@ -34,6 +36,12 @@ type Config struct {
 	MaxIdleConns    int           // default MaxOpenConns
 	ConnMaxLifetime time.Duration // default 30m; recycles connections behind poolers
 	ConnMaxIdleTime time.Duration // default 5m
+	// IOTimeout bounds every wait on the socket (each read and write must
+	// make progress within it), so a frozen server fails calls instead of
+	// hanging them: lib/pq's cancellation needs the server's help. Zero
+	// means StatementTimeout + 2 s (30 s when statements are unbounded);
+	// negative disables it.
+	IOTimeout time.Duration
 	Options
 }
 
@@ -79,7 +87,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.URL == "" {
 		return nil, domain.Invalid("postgres_url", "must be set")
 	}
-	db, err := sqlx.Open("postgres", withBinaryParameters(cfg.URL))
+	db, err := openBounded(withBinaryParameters(cfg.URL), cfg.ioTimeout())
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: open: %w", domain.Invalid("postgres_url", "%v", err))
 	}
@@ -111,6 +119,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+func (cfg Config) ioTimeout() time.Duration {
+	switch st := cfg.StatementTimeout; {
+	case cfg.IOTimeout != 0:
+		return cfg.IOTimeout
+	case st == 0:
+		return defaultStatementTimeout + 2*time.Second
+	case st > 0:
+		return st + 2*time.Second
+	}
+	return 30 * time.Second
+}
+
 // withBinaryParameters turns on lib/pq's binary_parameters unless the DSN
 // says otherwise: a parameterised query then takes one round trip instead of
 // two (no separate Parse/Describe). The store passes no []byte arguments, the
@@ -134,7 +154,7 @@ func New(db *sqlx.DB, opts Options) *Store {
 		opts.Role = DefaultRole
 	}
 	if opts.StatementTimeout == 0 {
-		opts.StatementTimeout = 5 * time.Second
+		opts.StatementTimeout = defaultStatementTimeout
 	}
 	if opts.Clock == nil {
 		opts.Clock = ports.SystemClock{}

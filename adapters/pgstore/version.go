@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
@@ -32,7 +33,7 @@ func Version(ctx context.Context, dsn string) (version uint, dirty bool, err err
 		return 0, false, fmt.Errorf("pgstore: migration version: %w", domain.Invalid("postgres_url", "must be set"))
 	}
 	conn, table := versionDSN(dsn)
-	db, err := sql.Open("postgres", conn)
+	db, err := openBounded(conn, defaultStatementTimeout+2*time.Second)
 	if err != nil {
 		return 0, false, fmt.Errorf("pgstore: migration version: %w", domain.Invalid("postgres_url", "%v", err))
 	}
