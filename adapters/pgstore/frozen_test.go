@@ -111,7 +111,7 @@ func TestFrozenServerFailsCallsWithinTheIOTimeout(t *testing.T) {
 
 	f.freeze()
 	for name, call := range map[string]func(context.Context) error{
-		"get": func(ctx context.Context) error { _, err := s.Get(ctx, tn, m.ID); return err },
+		"get":  func(ctx context.Context) error { _, err := s.Get(ctx, tn, m.ID); return err },
 		"ping": s.Ping,
 	} {
 		ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
