@@ -99,6 +99,81 @@ func RunIdempotencyStore(t *testing.T, newStore func(t *testing.T) ports.Idempot
 		}
 	})
 
+	t.Run("Begin/HeldClaimSaysHowLongItLasts", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		_, claimed, err := s.Begin(ctx, "org/u1", "k1", "fp-1", lock)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		held, claimed, err := s.Begin(ctx, "org/u1", "k1", "fp-1", lock)
+		require.NoError(t, err)
+		require.False(t, claimed)
+		require.Greater(t, held.LockedFor, time.Duration(0))
+		require.LessOrEqual(t, held.LockedFor, lock)
+	})
+
+	t.Run("Renew/KeepsARunningClaim", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		const short = 400 * time.Millisecond
+		_, claimed, err := s.Begin(ctx, "org/u1", "k1", "fp-1", short)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		// Renewed past several short locks, the claim holds.
+		for range 4 {
+			time.Sleep(short / 4)
+			ok, err := s.Renew(ctx, "org/u1", "k1", "fp-1", short)
+			require.NoError(t, err)
+			require.True(t, ok)
+		}
+		ok, err := s.Renew(ctx, "org/u1", "k1", "fp-1", lock)
+		require.NoError(t, err)
+		require.True(t, ok)
+		held, claimed, err := s.Begin(ctx, "org/u1", "k1", "fp-1", short)
+		require.NoError(t, err)
+		require.False(t, claimed, "a renewed claim is still held")
+		require.Greater(t, held.LockedFor, short, "renewed to the new lock")
+
+		// Not renewed, a claim lapses within its lock (its owner died).
+		_, claimed, err = s.Begin(ctx, "org/u1", "lapses", "fp-1", 100*time.Millisecond)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		time.Sleep(300 * time.Millisecond)
+		_, claimed, err = s.Begin(ctx, "org/u1", "lapses", "fp-1", lock)
+		require.NoError(t, err)
+		require.True(t, claimed, "a claim nobody renews frees its key")
+	})
+
+	t.Run("Renew/OnlyARunningClaimOfTheSameRequest", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		ok, err := s.Renew(ctx, "org/u1", "free", "fp-1", lock)
+		require.NoError(t, err)
+		require.False(t, ok, "a free key is not claimed by renewing it")
+		_, claimed, err := s.Begin(ctx, "org/u1", "free", "fp-2", lock)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		ok, err = s.Renew(ctx, "org/u1", "free", "fp-1", lock)
+		require.NoError(t, err)
+		require.False(t, ok, "another request's claim")
+
+		rec, claimed, err := s.Begin(ctx, "org/u1", "done", "fp-1", lock)
+		require.NoError(t, err)
+		require.True(t, claimed)
+		rec.Response = resp
+		require.NoError(t, s.Finish(ctx, "org/u1", "done", rec, day))
+		ok, err = s.Renew(ctx, "org/u1", "done", "fp-1", time.Millisecond)
+		require.NoError(t, err)
+		require.False(t, ok, "a finished record is not a claim")
+		time.Sleep(20 * time.Millisecond)
+		got, claimed, err := s.Begin(ctx, "org/u1", "done", "fp-1", lock)
+		require.NoError(t, err)
+		require.False(t, claimed)
+		require.True(t, got.Done, "the finished answer kept its own lifetime")
+		_, err = s.Renew(ctx, "org/u1", "done", "fp-1", 0)
+		require.ErrorIs(t, err, domain.ErrInvalid)
+	})
+
 	t.Run("Begin/ConcurrentExactlyOneClaims", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)

@@ -22,6 +22,9 @@ type IdempotencyRecord struct {
 	Fingerprint string // a digest of method, path and body
 	Done        bool   // false while the first request still runs
 	Response    IdempotentResponse
+	// LockedFor is, on a record Begin found held and not Done, how long the
+	// claim can still last unless its owner renews it (for Retry-After).
+	LockedFor time.Duration `json:"-"`
 }
 
 // IdempotencyStore keeps Idempotency-Key records per principal.
@@ -35,9 +38,15 @@ type IdempotencyRecord struct {
 // number of concurrent Begins of one key exactly one claims it. Otherwise it
 // reports claimed=false and the record held: still running (Done=false) or
 // finished, with the first request's fingerprint either way, so the caller
-// can tell a retry from a different request reusing the key. A claim that
-// is neither finished nor abandoned within lock expires (the process that
-// made it died) and the key is free again.
+// can tell a retry from a different request reusing the key, and for a
+// claim still running its LockedFor (> 0, at most the claim's lock). A
+// claim that is neither renewed, finished nor abandoned within lock expires
+// (the process that made it died) and the key is free again.
+//
+// Renew extends a running claim of (scope, key) made for fingerprint to
+// lock from now, and reports whether it did: false when the key is free,
+// finished, or claimed for another fingerprint. The owner renews a short
+// lock while its request runs, so a crash frees the key within one lock.
 //
 // Finish stores the finished record for ttl (24 h in the API), replacing
 // the claim. Abandon drops the claim so a retry runs anew (the first
@@ -50,6 +59,7 @@ type IdempotencyRecord struct {
 // must then refuse the request rather than run it unguarded.
 type IdempotencyStore interface {
 	Begin(ctx context.Context, scope, key, fingerprint string, lock time.Duration) (rec IdempotencyRecord, claimed bool, err error)
+	Renew(ctx context.Context, scope, key, fingerprint string, lock time.Duration) (bool, error)
 	Finish(ctx context.Context, scope, key string, rec IdempotencyRecord, ttl time.Duration) error
 	Abandon(ctx context.Context, scope, key string) error
 }

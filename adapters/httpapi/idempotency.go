@@ -26,9 +26,13 @@ const (
 	headerReplayed       = "Idempotent-Replayed"
 	// idempotencyTTL is how long a finished answer is replayed.
 	idempotencyTTL = 24 * time.Hour
-	// idempotencyLock bounds a claim whose request never finished (the
-	// process died): after it, a retry runs anew.
-	idempotencyLock = 2 * time.Minute
+	// idempotencyLease is a claim's lifetime unless its owner renews it:
+	// the request renews it every idempotencyRenew while it runs, so a
+	// claim whose process died frees its key within one lease and the
+	// client's retry runs (or, if the first attempt committed, finds its
+	// memory through the store's duplicate check).
+	idempotencyLease = 6 * time.Second
+	idempotencyRenew = 2 * time.Second
 	// maxReplayBody bounds what is stored; a larger answer is not kept
 	// and its key is released (such answers come from bulk-state, which
 	// is idempotent by itself).
@@ -72,7 +76,7 @@ func idempotent(store ports.IdempotencyStore) func(echo.HandlerFunc) echo.Handle
 			// erasure finds a subject's records by it.
 			scope := ports.IdempotencyScope(p.Tenant())
 			ctx := req.Context()
-			rec, claimed, err := store.Begin(ctx, scope, key, fp, idempotencyLock)
+			rec, claimed, err := store.Begin(ctx, scope, key, fp, idempotencyLease)
 			if err != nil {
 				return fmt.Errorf("httpapi: idempotency key: %w", err)
 			}
@@ -81,9 +85,11 @@ func idempotent(store ports.IdempotencyStore) func(echo.HandlerFunc) echo.Handle
 			}
 			tee := &teeWriter{ResponseWriter: c.Response().Writer}
 			c.Response().Writer = tee
+			stopRenewing := renewWhileRunning(ctx, store, scope, key, fp)
 			if err := next(c); err != nil {
 				c.Error(err) // render now, so the answer is what is kept
 			}
+			stopRenewing()
 			// The client may have gone; the record must still be settled.
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 			defer cancel()
@@ -109,6 +115,30 @@ func idempotent(store ports.IdempotencyStore) func(echo.HandlerFunc) echo.Handle
 	}
 }
 
+// renewWhileRunning renews the claim every idempotencyRenew until the
+// returned stop is called. A failed renewal is not fatal: the request goes
+// on and the claim may lapse early, which at worst lets a concurrent retry
+// run (and the store's duplicate check collapse the two creates).
+func renewWhileRunning(ctx context.Context, store ports.IdempotencyStore, scope, key, fp string) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		tick := time.NewTicker(idempotencyRenew)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), idempotencyRenew)
+				_, _ = store.Renew(rctx, scope, key, fp, idempotencyLease)
+				cancel()
+			}
+		}
+	}()
+	return func() { close(done); <-exited }
+}
+
 // replay answers a request whose key is already held.
 func replay(c echo.Context, rec ports.IdempotencyRecord, fp string) error {
 	switch {
@@ -117,7 +147,7 @@ func replay(c echo.Context, rec ports.IdempotencyRecord, fp string) error {
 			Detail: "this Idempotency-Key was used with another request; use a new key for a new request"})
 	case !rec.Done:
 		return writeProblem(c, problem{Type: problemType("idempotency-in-progress"), Title: "Request in progress", Status: http.StatusConflict,
-			Detail: "a request with this Idempotency-Key is still being processed; retry later", retryAfter: 1})
+			Detail: "a request with this Idempotency-Key is still being processed; retry later", retryAfter: claimSeconds(rec.LockedFor)})
 	}
 	h := c.Response().Header()
 	for k, v := range rec.Response.Header {
@@ -127,6 +157,13 @@ func replay(c echo.Context, rec ports.IdempotencyRecord, fp string) error {
 	c.Response().WriteHeader(rec.Response.Status)
 	_, err := c.Response().Write(rec.Response.Body)
 	return err
+}
+
+// claimSeconds is Retry-After for a held claim: how long it can still last
+// unless renewed, rounded up, at least 1 s. Its owner, if alive, will have
+// finished or renewed it by then; if dead, the key is free.
+func claimSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
 }
 
 func saneIdempotencyKey(k string) bool {

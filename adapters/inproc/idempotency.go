@@ -112,6 +112,9 @@ func (s *IdempotencyStore) Begin(_ context.Context, scope, key, fingerprint stri
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.records[k]; ok && e.expires.After(now) {
+		if !e.rec.Done {
+			e.rec.LockedFor = e.expires.Sub(now)
+		}
 		return e.rec, false, nil
 	}
 	if _, held := s.records[k]; !held && s.scopes[scope] >= s.perScope {
@@ -132,6 +135,24 @@ func (s *IdempotencyStore) Begin(_ context.Context, scope, key, fingerprint stri
 	rec := ports.IdempotencyRecord{Fingerprint: fingerprint}
 	s.putLocked(k, idemEntry{rec: rec, expires: now.Add(lock)})
 	return rec, true, nil
+}
+
+// Renew implements ports.IdempotencyStore.
+func (s *IdempotencyStore) Renew(_ context.Context, scope, key, fingerprint string, lock time.Duration) (bool, error) {
+	if err := ports.CheckIdempotency(scope, key, lock); err != nil {
+		return false, fmt.Errorf("inproc: idempotency renew: %w", err)
+	}
+	now := s.clock.Now()
+	k := idemKey{scope, key}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.records[k]
+	if !ok || e.rec.Done || e.rec.Fingerprint != fingerprint || !e.expires.After(now) {
+		return false, nil
+	}
+	e.expires = now.Add(lock)
+	s.records[k] = e
+	return true, nil
 }
 
 // Finish implements ports.IdempotencyStore.

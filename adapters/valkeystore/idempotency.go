@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/valkey-io/valkey-go"
 
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -42,7 +45,8 @@ func (s *Store) Begin(ctx context.Context, scope, key, fingerprint string, lock 
 		case !errors.Is(err, errNil):
 			return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency claim: %w", err)
 		}
-		raw, err := s.c.Do(ctx, s.c.B().Get().Key(k).Build()).AsBytes()
+		res := s.c.DoMulti(ctx, s.c.B().Get().Key(k).Build(), s.c.B().Pttl().Key(k).Build())
+		raw, err := res[0].AsBytes()
 		switch err = mapErr(err); {
 		case errors.Is(err, errNil):
 			continue // expired since the SET: claim again
@@ -53,9 +57,43 @@ func (s *Store) Begin(ctx context.Context, scope, key, fingerprint string, lock 
 		if err := json.Unmarshal(raw, &held); err != nil {
 			return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency record %s: %w", k, &domain.UnavailableError{Dependency: "valkey", Err: err})
 		}
+		if ms, err := res[1].AsInt64(); err == nil && ms > 0 && !held.Done {
+			held.LockedFor = time.Duration(ms) * time.Millisecond
+		} else if !held.Done {
+			held.LockedFor = time.Millisecond // expiring as we speak
+		}
 		return held, false, nil
 	}
 	return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency begin: key flapping: %w", &domain.UnavailableError{Dependency: "valkey", RetryAfter: 1})
+}
+
+// renewClaim extends a key's expiry only while it still holds the claim
+// (byte for byte), so a finished record's 24 h is never cut short.
+var renewClaim = valkey.NewLuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`)
+
+// Renew implements ports.IdempotencyStore: a claim is the JSON Begin wrote,
+// so comparing bytes tells a running claim for fingerprint from anything
+// else.
+func (s *Store) Renew(ctx context.Context, scope, key, fingerprint string, lock time.Duration) (bool, error) {
+	if err := ports.CheckIdempotency(scope, key, lock); err != nil {
+		return false, fmt.Errorf("valkeystore: idempotency renew: %w", err)
+	}
+	claim, err := json.Marshal(ports.IdempotencyRecord{Fingerprint: fingerprint})
+	if err != nil {
+		return false, fmt.Errorf("valkeystore: idempotency renew: %w", err)
+	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	n, err := renewClaim.Exec(ctx, s.c, []string{s.idemKey(scope, key)},
+		[]string{string(claim), strconv.FormatInt(max(1, lock.Milliseconds()), 10)}).AsInt64()
+	if err := mapErr(err); err != nil {
+		return false, fmt.Errorf("valkeystore: idempotency renew: %w", err)
+	}
+	return n == 1, nil
 }
 
 // Finish implements ports.IdempotencyStore.

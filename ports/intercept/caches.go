@@ -94,6 +94,15 @@ func (s idempotency) Begin(ctx context.Context, scope, key, fingerprint string, 
 	return rec, claimed, err
 }
 
+// Renew extends one key's expiry, so it may be retried.
+func (s idempotency) Renew(ctx context.Context, scope, key, fingerprint string, lock time.Duration) (ok bool, err error) {
+	err = s.do(ctx, "idempotency_renew", read, func(ctx context.Context) (e error) {
+		ok, e = s.next.Renew(ctx, scope, key, fingerprint, lock)
+		return
+	})
+	return ok, err
+}
+
 func (s idempotency) Finish(ctx context.Context, scope, key string, rec ports.IdempotencyRecord, ttl time.Duration) error {
 	return s.do(ctx, "idempotency_finish", read, func(ctx context.Context) error { return s.next.Finish(ctx, scope, key, rec, ttl) })
 }
