@@ -100,9 +100,11 @@ func (s *MemoryService) Add(ctx context.Context, p domain.Principal, in AddInput
 	if err != nil {
 		return domain.Memory{}, false, err
 	}
-	if created {
-		s.notify(ctx, p.Tenant(), stored.ID)
-	}
+	// A duplicate is notified too: it is often a client's retry of a write
+	// whose first answer was lost (a 503 or a deadline after the commit),
+	// and the first attempt may never have reached the indexes. Indexing
+	// is idempotent, so the retry finds the memory fully indexed.
+	s.notify(ctx, p.Tenant(), stored.ID)
 	return stored, created, nil
 }
 

@@ -52,3 +52,40 @@ func TestRepairHealsDriftLeftByACrash(t *testing.T) {
 	require.Equal(t, missing.ID, e.find(t, sAlice, app.SearchRequest{Query: "theremin", Mode: domain.SearchVector}).Results[0].Memory.ID,
 		"repaired memories reach the vector index too")
 }
+
+// A commit the service never saw (the client's deadline ended after COMMIT)
+// sends no change notice; the repair loop finds it while serving.
+func TestKeepRepairedIndexesCommitsNobodyNotified(t *testing.T) {
+	e := newSearchEnv(t)
+	tn := sAlice.Tenant()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.indexer.KeepRepaired(ctx, 20*time.Millisecond) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	hidden, err := domain.NewMemory(tn, "app", "Keeps bees on the roof", nil, nil, time.Now())
+	require.NoError(t, err)
+	_, _, err = e.store.Create(context.Background(), tn, hidden)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		res := e.find(t, sAlice, app.SearchRequest{Query: "bees", Mode: domain.SearchLexical})
+		return len(res.Results) == 1 && res.Results[0].Memory.ID == hidden.ID
+	}, 20*time.Second, 20*time.Millisecond, "the loop indexed it without a restart")
+}
+
+// The retry of a write whose first answer was lost is a duplicate; it
+// indexes the memory the first attempt stored but never indexed.
+func TestDuplicateAddIndexesWhatTheFirstAttemptDidNot(t *testing.T) {
+	e := newSearchEnv(t)
+	tn := sAlice.Tenant()
+	first, err := domain.NewMemory(tn, domain.DefaultApp, "Collects vintage typewriters", nil, nil, time.Now())
+	require.NoError(t, err)
+	_, _, err = e.store.Create(context.Background(), tn, first)
+	require.NoError(t, err)
+	m, created, err := e.mem.Add(context.Background(), sAlice, app.AddInput{Text: "Collects vintage typewriters"})
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, first.ID, m.ID)
+	res := e.find(t, sAlice, app.SearchRequest{Query: "typewriters", Mode: domain.SearchLexical})
+	require.Equal(t, []domain.MemoryID{first.ID}, resultIDs(res))
+}

@@ -103,6 +103,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	// entries are written first.
 	cl.add(func() error { core.Close(); return nil })
 	cl.add(retryPendingLoop(core.Indexer, log))
+	cl.add(repairLoop(core.Indexer))
 	if core.Unbound {
 		cl.add(bindLater(core.Indexer, log))
 	}
@@ -204,6 +205,20 @@ func bindLater(ix *app.Indexer, log *slog.Logger) func() error {
 // retryPendingLoop re-applies index changes that failed (an index or the
 // embedder was down) until they succeed; the store stays the system of
 // record meanwhile. The returned func stops it.
+// driftRepairEvery is how often the indexes are checked against the store
+// while serving (see app.Indexer.KeepRepaired).
+const driftRepairEvery = 5 * time.Second
+
+// repairLoop keeps the text index (and the vectors of what it repairs) in
+// step with the store while serving, not only at start: a write committed
+// behind a lost answer sent no change notice.
+func repairLoop(ix *app.Indexer) func() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); ix.KeepRepaired(ctx, driftRepairEvery) }()
+	return func() error { cancel(); <-done; return nil }
+}
+
 func retryPendingLoop(ix *app.Indexer, log *slog.Logger) func() error {
 	stop := make(chan struct{})
 	done := make(chan struct{})
