@@ -118,11 +118,12 @@ func idempotent(store ports.IdempotencyStore) func(echo.HandlerFunc) echo.Handle
 // renewWhileRunning renews the claim every idempotencyRenew until the
 // returned stop is called. A failed renewal is not fatal: the request goes
 // on and the claim may lapse early, which at worst lets a concurrent retry
-// run (and the store's duplicate check collapse the two creates).
+// run (and the store's duplicate check collapse the two creates). stop does
+// not wait for a renewal in flight: one that lands after Finish or Abandon
+// finds no running claim and changes nothing (the port's contract).
 func renewWhileRunning(ctx context.Context, store ports.IdempotencyStore, scope, key, fp string) (stop func()) {
-	done, exited := make(chan struct{}), make(chan struct{})
+	done := make(chan struct{})
 	go func() {
-		defer close(exited)
 		tick := time.NewTicker(idempotencyRenew)
 		defer tick.Stop()
 		for {
@@ -136,7 +137,7 @@ func renewWhileRunning(ctx context.Context, store ports.IdempotencyStore, scope,
 			}
 		}
 	}()
-	return func() { close(done); <-exited }
+	return func() { close(done) }
 }
 
 // replay answers a request whose key is already held.
