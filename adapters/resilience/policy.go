@@ -31,9 +31,9 @@ type Options struct {
 	// when zero.
 	FailureThreshold uint
 	// OpenFor is how long an open breaker refuses calls before it lets a
-	// trial call through (half-open); 1 s when zero. Short, because a trial
-	// is one call and the breaker's wait is how long writes keep failing
-	// after the backend returns (1 s is the documented recovery bound).
+	// trial call through (half-open); 500 ms when zero. Short, because a
+	// trial is one call and the breaker's wait is how long writes keep
+	// failing after the backend returns (1 s is the documented bound).
 	OpenFor time.Duration
 	// OnRetry is told about every retry (for a retries counter).
 	OnRetry func(dependency, op string)
@@ -61,7 +61,7 @@ func (o *Options) defaults() {
 		o.FailureThreshold = 5
 	}
 	if o.OpenFor <= 0 {
-		o.OpenFor = time.Second
+		o.OpenFor = 500 * time.Millisecond
 	}
 }
 
