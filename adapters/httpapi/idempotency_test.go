@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -139,7 +140,7 @@ func TestIdempotencyKeyInProgressIs409(t *testing.T) {
 	require.True(t, claimed)
 	rec := e.serve(req)
 	require.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
-	require.Equal(t, "1", rec.Header().Get("Retry-After"))
+	require.Equal(t, "60", rec.Header().Get("Retry-After"), "how long the claim can still last")
 	require.Equal(t, 0, countMemories(t, alice))
 }
 
@@ -178,6 +179,80 @@ func TestIdempotencyStoreDownIs503AndWritesNothing(t *testing.T) {
 	store.down.Store(false)
 	rec = e.serve(withKey(alice, http.MethodPost, "/api/v1/memories", map[string]any{"text": "unguarded"}, "k"))
 	require.Equal(t, http.StatusCreated, rec.Code)
+}
+
+// A process that claimed a key and died (it never renews the claim) holds
+// it for at most one short lease: the retry then runs.
+func TestIdempotencyClaimOfADeadProcessLapses(t *testing.T) {
+	store := newIdemStore(t)
+	e := idemEnv(t, store)
+	alice := e.user("org-1", "alice")
+	body := []byte(`{"text":"the first attempt's process was killed"}`)
+	scope := fmt.Sprintf("%d:%s/%s", len("org-1"), "org-1", "alice")
+	fp := sha256Fingerprint(http.MethodPost, "/api/v1/memories", body)
+	_, claimed, err := store.Begin(context.Background(), scope, "crashed", fp, 1500*time.Millisecond)
+	require.NoError(t, err)
+	require.True(t, claimed)
+	rec := e.serve(withKey(alice, http.MethodPost, "/api/v1/memories", string(body), "crashed"))
+	require.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
+	retry, err := strconv.Atoi(rec.Header().Get("Retry-After"))
+	require.NoError(t, err)
+	require.LessOrEqual(t, retry, 2, "Retry-After says how long the dead claim can last")
+	time.Sleep(time.Duration(retry) * time.Second)
+	rec = e.serve(withKey(alice, http.MethodPost, "/api/v1/memories", string(body), "crashed"))
+	require.Equal(t, http.StatusCreated, rec.Code, "after Retry-After the retry runs: %s", rec.Body.String())
+}
+
+// A request that runs longer than a lease keeps its key: the claim is
+// renewed while it runs, so a concurrent retry gets 409, not a second run.
+func TestIdempotencyClaimRenewedWhileTheRequestRuns(t *testing.T) {
+	idem := &countingIdem{IdempotencyStore: newIdemStore(t)}
+	held := &heldStore{entered: make(chan struct{}, 1), hold: make(chan struct{})}
+	e := newEnv(t, func(o *envOptions) {
+		o.store = func(t testing.TB) store { held.store = newSQLiteStore(t); return held }
+	})
+	e.server.EnableIdempotency(idem)
+	alice := e.user("org-1", "alice")
+	body := `{"text":"a long first attempt"}`
+	first := make(chan int)
+	go func() {
+		first <- e.serve(withKey(alice, http.MethodPost, "/api/v1/memories", body, "long")).Code
+	}()
+	<-held.entered
+	// Past a lease (6 s); the running request renews its claim meanwhile.
+	require.Eventually(t, func() bool { return idem.renewals.Load() >= 4 }, 60*time.Second, 50*time.Millisecond)
+	rec := e.serve(withKey(alice, http.MethodPost, "/api/v1/memories", body, "long"))
+	require.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
+	close(held.hold)
+	require.Equal(t, http.StatusCreated, <-first)
+	require.Equal(t, 1, countMemories(t, alice))
+}
+
+// heldStore holds the first Create until hold is closed.
+type heldStore struct {
+	store
+	entered chan struct{}
+	hold    chan struct{}
+}
+
+func (h *heldStore) Create(ctx context.Context, tn domain.Tenant, m domain.Memory) (domain.Memory, bool, error) {
+	select {
+	case h.entered <- struct{}{}:
+		<-h.hold
+	default:
+	}
+	return h.store.Create(ctx, tn, m)
+}
+
+// countingIdem counts renewals.
+type countingIdem struct {
+	ports.IdempotencyStore
+	renewals atomic.Int32
+}
+
+func (s *countingIdem) Renew(ctx context.Context, scope, key, fp string, lock time.Duration) (bool, error) {
+	s.renewals.Add(1)
+	return s.IdempotencyStore.Renew(ctx, scope, key, fp, lock)
 }
 
 // sha256Fingerprint is the digest the middleware keeps per request.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/adapters/pgstore"
 )
 
@@ -187,21 +186,4 @@ func waitReadyOr(t *testing.T, e *engramdProc, base string, within time.Duration
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("engramd not ready within %s:\n%s", within, e.logTail())
-}
-
-// mintBearer mints a plain bearer token for another tenant from engramd's
-// local key.
-func mintBearer(t *testing.T, dir, localToken, org, user string) string {
-	t.Helper()
-	claims := tokenClaims(t, localToken)
-	key, _, err := jwtauth.LoadOrCreateLocalKey(dir)
-	require.NoError(t, err)
-	aud, _ := claims["aud"].(string)
-	if list, ok := claims["aud"].([]any); ok && len(list) > 0 {
-		aud, _ = list[0].(string)
-	}
-	iss, _ := claims["iss"].(string)
-	tok, err := key.Mint(jwtauth.Claims{Subject: user, OrgID: org, Issuer: iss, Audience: aud, TTL: time.Hour})
-	require.NoError(t, err)
-	return tok
 }
