@@ -48,7 +48,7 @@ func TestEraseSubjectLeavesNoTraceInTheFile(t *testing.T) {
 	_, _, err = s.Create(ctx, bob, keep)
 	require.NoError(t, err)
 
-	subj := domain.Subject{OrgID: alice.OrgID, UserID: alice.UserID}
+	subj := domain.Subject(alice)
 	require.NoError(t, text.Delete(ctx, alice, ids))
 	counts, err := s.EraseMemories(ctx, subj, ids)
 	require.NoError(t, err)
