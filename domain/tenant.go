@@ -85,6 +85,13 @@ var DefaultUserScopes = []Scope{
 	ScopeStatsRead, ScopeSessionsRead, ScopeSessionsWrite, ScopeFeedbackRead, ScopeFeedbackWrite,
 }
 
+// LocalOwnerScopes are the zero-config local token's: the one user of a
+// local instance owns all of its data, so besides DefaultUserScopes it may
+// take its data out and back in (backup:read, backup:write) and issue its
+// own API keys (keys:write). Operator scopes (project keys, privacy
+// administration, experiments) still need a minted token.
+var LocalOwnerScopes = append(slices.Clone(DefaultUserScopes), ScopeBackupRead, ScopeBackupWrite, ScopeKeysWrite)
+
 // ParseScopes splits an OAuth space-separated scope string.
 func ParseScopes(s string) []Scope {
 	fields := strings.Fields(s)

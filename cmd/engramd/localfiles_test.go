@@ -1,8 +1,11 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,4 +31,23 @@ func TestLocalTokenModeAndDataDirAreChecked(t *testing.T) {
 	err = run(t.Context(), nil, func(k string) string { return env[k] }, &syncBuffer{}, &syncBuffer{})
 	require.ErrorContains(t, err, "ENGRAM_DATA_DIR")
 	require.ErrorContains(t, err, "chmod 700")
+}
+
+// The zero-config owner can take their own data out with the token engramd
+// prints: the archive export needs backup:read, which DefaultUserScopes
+// leave out (403 before LocalOwnerScopes).
+func TestLocalTokenCanExportTheOwnersData(t *testing.T) {
+	dir := t.TempDir()
+	base, stop, _ := startEngramd(t, map[string]string{"ENGRAM_DATA_DIR": dir, "ENGRAM_ADMIN_ADDR": "off"})
+	defer func() { require.NoError(t, stop()) }()
+	raw, err := os.ReadFile(filepath.Join(dir, "local-token"))
+	require.NoError(t, err)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/api/v1/export", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(raw)))
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	require.Equal(t, http.StatusOK, res.StatusCode)
 }

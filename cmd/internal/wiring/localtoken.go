@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,7 +59,7 @@ func (s *System) EnsureLocalToken() (token, path string, fresh bool, err error) 
 		}
 	}
 	tok, err := s.MintLocal(jwtauth.Claims{
-		Subject: LocalUser, OrgID: jwtauth.LocalOrg, Scopes: domain.DefaultUserScopes,
+		Subject: LocalUser, OrgID: jwtauth.LocalOrg, Scopes: domain.LocalOwnerScopes,
 		ClientID: "", TTL: LocalTokenTTL,
 	})
 	if err != nil {
@@ -118,5 +119,17 @@ func (s *System) localTokenUsable(tok string) bool {
 		return false
 	}
 	exp, err := claims.GetExpirationTime()
-	return err == nil && exp != nil && time.Until(exp.Time) > 24*time.Hour
+	if err != nil || exp == nil || time.Until(exp.Time) <= 24*time.Hour {
+		return false
+	}
+	// A token saved by an older release lacks scopes added since: mint a
+	// new one rather than leave the owner locked out of their own data.
+	scope, _ := claims["scope"].(string)
+	have := domain.ParseScopes(scope)
+	for _, want := range domain.LocalOwnerScopes {
+		if !slices.Contains(have, want) {
+			return false
+		}
+	}
+	return true
 }
