@@ -202,9 +202,6 @@ func bindLater(ix *app.Indexer, log *slog.Logger) func() error {
 	return func() error { cancel(); <-done; return nil }
 }
 
-// retryPendingLoop re-applies index changes that failed (an index or the
-// embedder was down) until they succeed; the store stays the system of
-// record meanwhile. The returned func stops it.
 // driftRepairEvery is how often the indexes are checked against the store
 // while serving (see app.Indexer.KeepRepaired).
 const driftRepairEvery = 5 * time.Second
@@ -219,6 +216,9 @@ func repairLoop(ix *app.Indexer) func() error {
 	return func() error { cancel(); <-done; return nil }
 }
 
+// retryPendingLoop re-applies index changes that failed (an index or the
+// embedder was down) until they succeed; the store stays the system of
+// record meanwhile. The returned func stops it.
 func retryPendingLoop(ix *app.Indexer, log *slog.Logger) func() error {
 	stop := make(chan struct{})
 	done := make(chan struct{})
