@@ -79,13 +79,14 @@ var extraRoutes = []string{
 // segments, by segment count. It is read from docs/openapi*.yaml (every API
 // route is documented there; the conformance tests hold the server to it),
 // so a route added to the API gets its own label without a change here.
-var routeTable = func() map[int][][]string {
+// Each template's label is joined once here, not per request.
+var routeTable = func() map[int][]routeTemplate {
 	paths := append([]string(nil), extraRoutes...)
 	paths = append(paths, openAPIPaths(docs.OpenAPI)...)
 	for _, f := range docs.OpenAPIFragments() {
 		paths = append(paths, openAPIPaths(f.YAML)...)
 	}
-	t := map[int][][]string{}
+	t := map[int][]routeTemplate{}
 	for _, p := range paths {
 		segs := strings.Split(p, "/")
 		for i, sg := range segs {
@@ -93,10 +94,16 @@ var routeTable = func() map[int][][]string {
 				segs[i] = ":" + sg[1:len(sg)-1]
 			}
 		}
-		t[len(segs)] = append(t[len(segs)], segs)
+		t[len(segs)] = append(t[len(segs)], routeTemplate{segs: segs, label: strings.Join(segs, "/")})
 	}
 	return t
 }()
+
+// routeTemplate is one route template: its segments and its label.
+type routeTemplate struct {
+	segs  []string
+	label string
+}
 
 // openAPIPaths lists the keys of an OpenAPI document's paths object: the
 // lines indented by two spaces that start with a slash and end with a colon.
@@ -121,7 +128,7 @@ func Route(path string) string {
 	best, bestLiterals := "other", -1
 	for _, tpl := range routeTable[len(segs)] {
 		literals := 0
-		for i, sg := range tpl {
+		for i, sg := range tpl.segs {
 			if strings.HasPrefix(sg, ":") {
 				if segs[i] == "" {
 					literals = -1
@@ -136,7 +143,7 @@ func Route(path string) string {
 			literals++
 		}
 		if literals > bestLiterals {
-			best, bestLiterals = strings.Join(tpl, "/"), literals
+			best, bestLiterals = tpl.label, literals
 		}
 	}
 	return best
