@@ -20,7 +20,13 @@ import (
 // data, a wrong type, a string that is not valid UTF-8 and a body over the
 // limit are all refused; a user_id or
 // org_id field gets its own reason because the tenant comes from the token.
-func decodeJSON(c echo.Context, v any) error {
+func decodeJSON(c echo.Context, v any) error { return decodeBody(c, v, true) }
+
+// decodeBody is the one body reader: both modes check UTF-8 on the raw
+// bytes and map an oversized body; strict (the /api/v1 routes) also refuses
+// unknown fields and trailing data, lenient (mem0's routes, whose SDKs send
+// fields Engram does not use) ignores them.
+func decodeBody(c echo.Context, v any, strict bool) error {
 	body := c.Request().Body
 	if body == nil {
 		return domain.Invalid("body", "must be a JSON object")
@@ -38,6 +44,12 @@ func decodeJSON(c echo.Context, v any) error {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
+	if !strict {
+		if err := dec.Decode(v); err != nil {
+			return decodeError(err)
+		}
+		return nil
+	}
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -153,17 +152,9 @@ func (m *mem0) principalForMemory(c echo.Context, id domain.MemoryID) (domain.Pr
 
 // decodeMem0 reads a JSON object leniently: mem0's SDKs send fields Engram
 // does not use (output_format, version, async_mode...), which are ignored
-// here rather than refused as on /api/v1.
-func decodeMem0(c echo.Context, v any) error {
-	body := c.Request().Body
-	if body == nil {
-		return domain.Invalid("body", "must be a JSON object")
-	}
-	if err := json.NewDecoder(body).Decode(v); err != nil {
-		return decodeError(err)
-	}
-	return nil
-}
+// here rather than refused as on /api/v1. Invalid UTF-8 and an oversized
+// body are refused as everywhere (decodeBody).
+func decodeMem0(c echo.Context, v any) error { return decodeBody(c, v, false) }
 
 func (m *mem0) ping(c echo.Context) error {
 	p, _ := principalOf(c)
