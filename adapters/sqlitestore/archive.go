@@ -95,7 +95,7 @@ func fromSQLite(t ports.ArchiveTable, raw []any) (ports.ArchiveRow, error) {
 			vals[i] = asString(v)
 		case ports.ColTime:
 			n, _ := v.(int64)
-			vals[i] = time.Unix(0, n).UTC().Truncate(time.Microsecond)
+			vals[i] = fromNanos(n).Truncate(time.Microsecond)
 		case ports.ColJSON:
 			j, err := ports.CanonicalJSON([]byte(asString(v)))
 			if err != nil {

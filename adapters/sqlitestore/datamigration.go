@@ -32,7 +32,7 @@ func (s *Store) MigrationInProgress(ctx context.Context) (string, time.Time, boo
 	if err != nil {
 		return "", time.Time{}, false, fmt.Errorf("sqlitestore: migration mark: %w", mapErr(err))
 	}
-	return src, time.Unix(0, at).UTC(), true, nil
+	return src, fromNanos(at), true, nil
 }
 
 // EndMigration implements ports.DataMigration.
