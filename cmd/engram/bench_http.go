@@ -74,7 +74,7 @@ func runBenchHTTP(ctx context.Context, args []string, getenv func(string) string
 	}
 	env := map[string]string{
 		"ENGRAM_DATA_DIR": *dataDir, "ENGRAM_ADDR": "127.0.0.1:0", "ENGRAM_POSTGRES_URL": *pgURL,
-		"ENGRAM_RATE_READS": "0", "ENGRAM_RATE_WRITES": "0", "ENGRAM_RATE_SEARCH": "0", "ENGRAM_ADMIN_ADDR": "",
+		"ENGRAM_RATE_READS": "0", "ENGRAM_RATE_WRITES": "0", "ENGRAM_RATE_SEARCH": "0", "ENGRAM_ADMIN_ADDR": "off",
 	}
 	h, err := startBenchServer(ctx, env)
 	if err != nil {
