@@ -63,6 +63,7 @@ func problemFor(err error, scheme string) problem {
 		ue   *domain.UnavailableError
 		rle  *app.RateLimitedError
 		te   *domain.TransitionError
+		ee   *domain.ErasureInProgressError
 		ce   *app.ConflictError
 		se   *sizeError
 		he   *echo.HTTPError
@@ -111,6 +112,8 @@ func problemFor(err error, scheme string) problem {
 		return problem{Type: problemType("conflict"), Title: "Conflict", Status: http.StatusConflict, Detail: te.Error()}
 	case errors.As(err, &ce):
 		return problem{Type: problemType("conflict"), Title: "Conflict", Status: http.StatusConflict, Detail: ce.Reason}
+	case errors.As(err, &ee):
+		return problem{Type: problemType("conflict"), Title: "Conflict", Status: http.StatusConflict, Detail: erasingDetail(ee)}
 	case errors.Is(err, domain.ErrConflict):
 		return problem{Type: problemType("conflict"), Title: "Conflict", Status: http.StatusConflict,
 			Detail: "the change conflicts with the memory's current state (a duplicate of another active memory, or a deleted memory)"}
@@ -243,4 +246,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if werr := writeProblem(c, p); werr != nil {
 		s.log.ErrorContext(c.Request().Context(), "write problem", "request_id", requestIDOf(c), "err", werr)
 	}
+}
+
+// erasingDetail tells a subject why its write is refused while its own
+// erasure runs, and where to watch that job.
+func erasingDetail(e *domain.ErasureInProgressError) string {
+	return fmt.Sprintf("an erasure of this user is in progress (GET /api/v1/erasures/%s); writes are refused until it is done", e.ID)
 }

@@ -148,3 +148,13 @@ func TestWriteProblemDocument(t *testing.T) {
 	require.Equal(t, "req-1", doc["request_id"])
 	require.NotEmpty(t, doc["title"])
 }
+
+// A write refused because the subject's own erasure runs says so and names
+// the job, rather than the generic "duplicate or deleted memory" conflict.
+func TestErasureInProgressProblemNamesTheJob(t *testing.T) {
+	err := fmt.Errorf("app: add memory: %w", &domain.ErasureInProgressError{ID: "job-1"})
+	p := problemFor(err, "")
+	require.Equal(t, http.StatusConflict, p.Status)
+	require.Contains(t, p.Detail, "erasure of this user is in progress")
+	require.Contains(t, p.Detail, "/api/v1/erasures/job-1")
+}

@@ -23,6 +23,7 @@ func (s *Server) mapErr(ctx context.Context, tool string, err error) string {
 	var fe *domain.ForbiddenError
 	var ae *domain.AuthError
 	var re *app.RateLimitedError
+	var ee *domain.ErasureInProgressError
 	switch {
 	case errors.As(err, &re):
 		return fmt.Sprintf("rate limited: too many %s calls; retry in %d s", re.Class, re.RetryAfterSeconds())
@@ -39,6 +40,8 @@ func (s *Server) mapErr(ctx context.Context, tool string, err error) string {
 		return "unauthenticated: no verified caller for this session"
 	case errors.Is(err, domain.ErrNotFound):
 		return "not found: nothing with that id exists for this user"
+	case errors.As(err, &ee):
+		return fmt.Sprintf("conflict: an erasure of this user is in progress (job %s); writes are refused until it is done", ee.ID)
 	case errors.Is(err, domain.ErrConflict):
 		return "conflict: the change collides with the memory's state (deleted) or duplicates another active memory"
 	case errors.Is(err, domain.ErrAlreadyExists):
