@@ -132,19 +132,6 @@ func queryInt(c echo.Context, name string) (int, error) {
 	return n, nil
 }
 
-// optInt checks an optional integer body field: absent is 0, which the use
-// cases read as "the default"; a present value must lie in [lo, hi]. A
-// client that sends 0 chose 0, and 0 is out of range, never "not given".
-func optInt(field string, v *int, lo, hi int) (int, error) {
-	if v == nil {
-		return 0, nil
-	}
-	if *v < lo || *v > hi {
-		return 0, domain.Invalid(field, "must be between %d and %d, got %d", lo, hi, *v)
-	}
-	return *v, nil
-}
-
 // queryList collects a repeated parameter (state=a&state=b: OpenAPI's
 // exploded form, the only one docs/openapi.yaml describes).
 func queryList(c echo.Context, name string) []string {

@@ -33,10 +33,10 @@ type variantBody struct {
 func (b paramsBody) params() (domain.SearchParams, error) {
 	p := domain.SearchParams{Mode: b.Mode}
 	var err error
-	if p.RRFK, err = optInt("rrf_k", b.RRFK, 1, domain.MaxRRFK); err != nil {
+	if p.RRFK, err = domain.OptionalInRange("rrf_k", b.RRFK, 1, domain.MaxRRFK); err != nil {
 		return p, err
 	}
-	if p.Limit, err = optInt("limit", b.Limit, 1, domain.MaxSearchLimit); err != nil {
+	if p.Limit, err = domain.OptionalInRange("limit", b.Limit, 1, domain.MaxSearchLimit); err != nil {
 		return p, err
 	}
 	if b.LexicalWeight != nil || b.VectorWeight != nil {

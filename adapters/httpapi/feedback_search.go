@@ -51,7 +51,7 @@ func (s *Server) search(xs *app.ExperimentSearch) echo.HandlerFunc {
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		limit, err := optInt("limit", req.Limit, 1, domain.MaxSearchLimit)
+		limit, err := domain.OptionalInRange("limit", req.Limit, 1, domain.MaxSearchLimit)
 		if err != nil {
 			return err
 		}

@@ -76,11 +76,11 @@ func (s *Server) addSessionTools() {
 		Description: "Get what you need to continue a conversation: its most recent events (newest first) and the user's long-term memories most relevant to the query or, without one, to the latest user message.",
 		Annotations: readOnly("Get session context"),
 	}, domain.ScopeSessionsRead, app.ClassReads, func(ctx context.Context, c call, in sessionContextInput) (sessionContextOut, error) {
-		events, err := optInt("events", in.Events, 1, domain.MaxRecentEvents)
+		events, err := domain.OptionalInRange("events", in.Events, 1, domain.MaxRecentEvents)
 		if err != nil {
 			return sessionContextOut{}, err
 		}
-		memories, err := optInt("memories", in.Memories, 1, app.MaxContextMemories)
+		memories, err := domain.OptionalInRange("memories", in.Memories, 1, app.MaxContextMemories)
 		if err != nil {
 			return sessionContextOut{}, err
 		}

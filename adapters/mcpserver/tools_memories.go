@@ -20,7 +20,7 @@ func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutpu
 }
 
 func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (searchOutput, error) {
-	limit, err := optInt("limit", in.Limit, 1, domain.MaxSearchLimit)
+	limit, err := domain.OptionalInRange("limit", in.Limit, 1, domain.MaxSearchLimit)
 	if err != nil {
 		return searchOutput{}, err
 	}
@@ -46,7 +46,7 @@ func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (sear
 }
 
 func (s *Server) listMemories(ctx context.Context, c call, in listInput) (listOutput, error) {
-	limit, err := optInt("limit", in.Limit, 1, domain.MaxListLimit)
+	limit, err := domain.OptionalInRange("limit", in.Limit, 1, domain.MaxListLimit)
 	if err != nil {
 		return listOutput{}, err
 	}
