@@ -153,8 +153,10 @@ func pgString(v any) string {
 	return fmt.Sprint(v)
 }
 
-// Load implements ports.ArchiveSink: one transaction for the batch, the
-// org switched (set_config) whenever a row's org differs from the last.
+// Load implements ports.ArchiveSink: one transaction for the batch, written
+// with one statement per org and table (archive_bulk.go). When PostgreSQL
+// refuses the batch for a row's content, the batch is run again row by row,
+// in a transaction of its own, to name the row at fault.
 func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.ArchiveRow, opts ports.LoadOptions) (ports.LoadResult, error) {
 	q, ok := archiveTables[t.Name]
 	if !ok {
@@ -163,11 +165,41 @@ func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.Arc
 	if len(rows) == 0 {
 		return ports.LoadResult{}, nil
 	}
-	orgCol := t.Col("org_id")
-	first, _ := rows[0].Values[orgCol].(string)
+	first, _ := rows[0].Values[t.Col("org_id")].(string)
 	var res ports.LoadResult
 	errDryRun := errors.New("dry run")
 	err := s.inTx(ctx, domain.OrgID(first), false, func(tx *sqlx.Tx) error {
+		var err error
+		if res, err = loadBulk(ctx, tx, t, q, rows, opts.Overwrite, first); err != nil {
+			return err
+		}
+		if opts.DryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		return res, nil
+	}
+	if err != nil && errors.Is(loadErr(err), domain.ErrInvalid) {
+		res, err = s.loadRows(ctx, t, q, rows, opts, first)
+		if err == nil {
+			return res, nil
+		}
+	}
+	if err != nil {
+		return ports.LoadResult{}, fmt.Errorf("pgstore: load %s: %w", t.Name, loadErr(err))
+	}
+	return res, nil
+}
+
+// loadRows is Load one statement per row: slow, but an error names its row.
+func (s *Store) loadRows(ctx context.Context, t ports.ArchiveTable, q archiveSQL, rows []ports.ArchiveRow, opts ports.LoadOptions, first string) (ports.LoadResult, error) {
+	orgCol := t.Col("org_id")
+	var res ports.LoadResult
+	errDryRun := errors.New("dry run")
+	err := s.inTx(ctx, domain.OrgID(first), false, func(tx *sqlx.Tx) error {
+		res = ports.LoadResult{}
 		ins, err := tx.PrepareContext(ctx, q.ins)
 		if err != nil {
 			return err
@@ -217,10 +249,7 @@ func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.Arc
 	if errors.Is(err, errDryRun) {
 		return res, nil
 	}
-	if err != nil {
-		return ports.LoadResult{}, fmt.Errorf("pgstore: load %s: %w", t.Name, loadErr(err))
-	}
-	return res, nil
+	return res, err
 }
 
 func rowsAffected(r sql.Result, err error) (int64, error) {

@@ -14,6 +14,10 @@ type archiveSQL struct {
 	ins    string
 	upd    string
 	hashed bool
+	// dedup lists the parameters (1-based) of the ins guard's NOT EXISTS
+	// key: of the rows of one batch equal in them, the bulk statement
+	// keeps the first, as the per-row statements would.
+	dedup []int
 }
 
 const pgScope = `org_id = $1 AND ($2 = '' OR user_id = $2)`
@@ -42,6 +46,7 @@ var archiveTables = map[string]archiveSQL{
 			WHERE EXISTS (SELECT 1 FROM memories m WHERE m.id = $1::uuid AND m.org_id = $2::text AND m.user_id = $3::text)
 			  AND NOT EXISTS (SELECT 1 FROM memory_changes c WHERE c.memory_id = $1::uuid AND c.kind = $4::text
 			                  AND c.changed_at = $8::timestamptz AND c.actor_app = $7::text)`,
+		dedup: []int{1, 4, 8, 7},
 	},
 	"apps": {
 		sel: `SELECT org_id, user_id, id, description, active, created_at, updated_at, archive_extra
@@ -102,6 +107,7 @@ var archiveTables = map[string]archiveSQL{
 			WHERE EXISTS (SELECT 1 FROM experiments e WHERE e.id = $1::uuid AND e.org_id = $2::text)
 			  AND NOT EXISTS (SELECT 1 FROM experiment_history h WHERE h.experiment_id = $1::uuid AND h.from_status = $3::text
 			                  AND h.to_status = $4::text AND h.at = $7::timestamptz)`,
+		dedup: []int{1, 3, 4, 7},
 	},
 	"experiment_assignments": {
 		sel: `SELECT org_id, experiment_id::text, user_id, variant, assigned_at, archive_extra

@@ -1,0 +1,1 @@
+DROP TRIGGER IF EXISTS experiments_note_orgs ON experiments;
