@@ -128,3 +128,88 @@ func TestFrozenServerFailsCallsWithinTheIOTimeout(t *testing.T) {
 		return err == nil
 	}, 15*time.Second, 50*time.Millisecond, "the pool recovers after the thaw")
 }
+
+// A call ends by its own deadline, not by the connection-wide IOTimeout: a
+// request with 300 ms left fails after about 300 ms while the server is
+// frozen, for a read, a write transaction and a ping.
+func TestFrozenServerFailsACallByItsOwnDeadline(t *testing.T) {
+	t.Parallel()
+	_, appURL := testSchema(t)
+	u, err := url.Parse(appURL)
+	require.NoError(t, err)
+	f := startFreezer(t, u.Host)
+	u.Host = f.ln.Addr().String()
+	ctx := context.Background()
+	// An IOTimeout far above the bound asserted: only the call's deadline
+	// can end these calls in time.
+	s, err := pgstore.Open(ctx, pgstore.Config{URL: u.String(), MaxOpenConns: 4, IOTimeout: time.Minute})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	tn := domain.Tenant{OrgID: "frozen-deadline-org", UserID: "u"}
+	m, err := domain.NewMemory(tn, "app", "written before the freeze", nil, nil, time.Now())
+	require.NoError(t, err)
+	_, _, err = s.Create(ctx, tn, m)
+	require.NoError(t, err)
+
+	f.freeze()
+	for _, name := range []string{"get", "create", "ping"} {
+		call := map[string]func(context.Context) error{
+			"get": func(ctx context.Context) error { _, err := s.Get(ctx, tn, m.ID); return err },
+			"create": func(ctx context.Context) error {
+				m2, err := domain.NewMemory(tn, "app", "written during the freeze", nil, nil, time.Now())
+				require.NoError(t, err)
+				_, _, err = s.Create(ctx, tn, m2)
+				return err
+			},
+			"ping": s.Ping,
+		}[name]
+		ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		start := time.Now()
+		err := call(ctx)
+		cancel()
+		require.ErrorIs(t, err, domain.ErrUnavailable, name)
+		// 300 ms plus a loaded machine's slack; a minute without the
+		// call deadline on the socket.
+		require.Less(t, time.Since(start), 10*time.Second, name)
+	}
+	f.unfreeze()
+	require.Eventually(t, func() bool {
+		_, err := s.Get(ctx, tn, m.ID)
+		return err == nil
+	}, 15*time.Second, 50*time.Millisecond, "the pool recovers after the thaw")
+}
+
+// golang-migrate's connections are bounded too: against a frozen server,
+// Migrate, Force and Version return by their context's deadline (plus a
+// 2 s grace) instead of hanging until the server thaws.
+func TestFrozenServerFailsMigrationsByTheirDeadline(t *testing.T) {
+	t.Parallel()
+	ownerURL, _ := testSchema(t)
+	u, err := url.Parse(ownerURL)
+	require.NoError(t, err)
+	f := startFreezer(t, u.Host)
+	u.Host = f.ln.Addr().String()
+	frozenURL := u.String()
+	_, err = pgstore.Migrate(context.Background(), frozenURL, pgstore.Up)
+	require.NoError(t, err, "through the thawed relay, a current schema needs nothing")
+
+	f.freeze()
+	for name, call := range map[string]func(context.Context) error{
+		"migrate up": func(ctx context.Context) error { _, err := pgstore.Migrate(ctx, frozenURL, pgstore.Up); return err },
+		"force":      func(ctx context.Context) error { return pgstore.Force(ctx, frozenURL, 1) },
+		"version":    func(ctx context.Context) error { _, _, err := pgstore.Version(ctx, frozenURL); return err },
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- call(ctx) }()
+		select {
+		case err := <-done:
+			require.ErrorIs(t, err, domain.ErrUnavailable, name)
+			t.Logf("%s: failed after %s", name, time.Since(start).Round(time.Millisecond))
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: still waiting on the frozen server after 30 s", name)
+		}
+		cancel()
+	}
+}

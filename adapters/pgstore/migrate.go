@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/database"
-	_ "github.com/golang-migrate/migrate/v4/database/postgres" // registers postgres:// for migrate
+	"github.com/golang-migrate/migrate/v4/database/postgres"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
 	"github.com/engram-memory/engram/domain"
@@ -30,7 +33,7 @@ const (
 // search_path=<schema> to migrate into a schema other than public and
 // x-migrations-table=<name> for golang-migrate's bookkeeping table.
 func Migrate(ctx context.Context, url string, dir Direction) (version uint, err error) {
-	m, err := newMigrate(url)
+	m, err := newMigrate(ctx, url)
 	if err != nil {
 		return 0, err
 	}
@@ -74,7 +77,7 @@ func Force(ctx context.Context, url string, version int) (err error) {
 	if version < 0 {
 		return fmt.Errorf("pgstore: migrate force: %w", domain.Invalid("version", "must be 0 or more"))
 	}
-	m, err := newMigrate(url)
+	m, err := newMigrate(ctx, url)
 	if err != nil {
 		return err
 	}
@@ -100,19 +103,104 @@ func MigrationVersion(m *migrate.Migrate) (uint, bool, error) {
 	return v, dirty, nil
 }
 
-func newMigrate(url string) (*migrate.Migrate, error) {
-	if url == "" {
+// migrateIdle bounds each socket wait of a migration whose URL sets no
+// x-statement-timeout: a migration statement (an index build, say) may
+// run silently for minutes, but a server silent for this long is not
+// working. Ten minutes is generous for Engram's migrations.
+const migrateIdle = 10 * time.Minute
+
+// migrateGrace is how long past ctx's deadline a migration's statements
+// may still wait, so that one finishing just then is not cut.
+const migrateGrace = 2 * time.Second
+
+// newMigrate builds golang-migrate on a pool of bounded connections (see
+// dial.go): golang-migrate's own driver dials plain lib/pq connections that
+// a frozen server holds forever, and passes no context to its statements.
+// Every socket wait ends by ctx's deadline (plus migrateGrace) and within
+// the idle bound; cancelling ctx without a deadline stops between
+// migrations (GracefulStop), never mid-statement, so a migration is not
+// left dirty by an interrupt.
+func newMigrate(ctx context.Context, rawURL string) (*migrate.Migrate, error) {
+	if rawURL == "" {
 		return nil, fmt.Errorf("pgstore: migrate: %w", domain.Invalid("postgres_url", "must be set"))
 	}
 	src, err := iofs.New(pgmigrations.FS, ".")
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: migrate: embedded migrations: %w", err)
 	}
-	m, err := migrate.NewWithSourceInstance("iofs", src, url)
+	cfg, dsn, idle, err := migrateConfig(rawURL)
 	if err != nil {
+		return nil, fmt.Errorf("pgstore: migrate: %w", domain.Invalid("postgres_url", "%v", err))
+	}
+	var limit time.Time
+	if d, ok := ctx.Deadline(); ok {
+		limit = d.Add(migrateGrace)
+	}
+	db, err := openBoundedDB(dsn, idle, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: migrate: %w", domain.Invalid("postgres_url", "%v", err))
+	}
+	drv, err := postgres.WithInstance(db, cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("pgstore: migrate: connect: %w", mapErr(migrateCause(err)))
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "postgres", drv)
+	if err != nil {
+		_ = drv.Close()
 		return nil, fmt.Errorf("pgstore: migrate: connect: %w", mapErr(migrateCause(err)))
 	}
 	return m, nil
+}
+
+// migrateConfig reads golang-migrate's x-* options from a URL the way its
+// postgres driver does, and returns the URL without them (lib/pq would
+// send them to the server, which rejects them) and the socket idle bound.
+func migrateConfig(rawURL string) (*postgres.Config, string, time.Duration, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	q := u.Query()
+	cfg := &postgres.Config{
+		DatabaseName:          u.Path,
+		MigrationsTable:       q.Get("x-migrations-table"),
+		MultiStatementMaxSize: postgres.DefaultMultiStatementMaxSize,
+	}
+	if s := q.Get("x-migrations-table-quoted"); s != "" {
+		if cfg.MigrationsTableQuoted, err = strconv.ParseBool(s); err != nil {
+			return nil, "", 0, fmt.Errorf("x-migrations-table-quoted: %w", err)
+		}
+	}
+	if t := cfg.MigrationsTable; cfg.MigrationsTableQuoted && (len(t) < 2 || t[0] != '"' || t[len(t)-1] != '"') {
+		return nil, "", 0, fmt.Errorf("x-migrations-table must be quoted when x-migrations-table-quoted is on, got %s", t)
+	}
+	idle := migrateIdle
+	if s := q.Get("x-statement-timeout"); s != "" {
+		ms, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, "", 0, fmt.Errorf("x-statement-timeout: %w", err)
+		}
+		cfg.StatementTimeout = time.Duration(ms) * time.Millisecond
+		if ms > 0 {
+			idle = cfg.StatementTimeout + 2*time.Second
+		}
+	}
+	if s := q.Get("x-multi-statement"); s != "" {
+		if cfg.MultiStatementEnabled, err = strconv.ParseBool(s); err != nil {
+			return nil, "", 0, fmt.Errorf("x-multi-statement: %w", err)
+		}
+	}
+	if s := q.Get("x-multi-statement-max-size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, "", 0, fmt.Errorf("x-multi-statement-max-size: %w", err)
+		}
+		if n > 0 {
+			cfg.MultiStatementMaxSize = n
+		}
+	}
+	return cfg, migrate.FilterCustomQuery(u).String(), idle, nil
 }
 
 func closeMigrate(m *migrate.Migrate, err *error) {
