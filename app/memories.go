@@ -2,10 +2,8 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -175,39 +173,6 @@ func (s *MemoryService) recordAccess(ctx context.Context, p domain.Principal, ac
 		entries[i] = domain.Access{MemoryID: m.ID, AppID: actor, Kind: kind, AccessedAt: now}
 	}
 	s.access.enqueue(ctx, p.Tenant(), entries)
-}
-
-// outcomeCheck bounds the look-up committedAnyway makes.
-const outcomeCheck = 2 * time.Second
-
-// committedAnyway looks for the memory a failed Create was writing, when
-// the failure leaves the outcome unknown: the caller's deadline or the
-// connection ended after COMMIT was sent, so the store may have committed
-// without the answer reaching us. Found, the write succeeded and is
-// answered as such instead of with a 503 that hides it. The look-up runs
-// on its own short deadline (the request's may be over) and is abandoned
-// when the store does not answer in time.
-func (s *MemoryService) committedAnyway(ctx context.Context, t domain.Tenant, id domain.MemoryID, err error) (domain.Memory, bool) {
-	if !errors.Is(err, domain.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-		return domain.Memory{}, false
-	}
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeCheck)
-	defer cancel()
-	type found struct {
-		m   domain.Memory
-		err error
-	}
-	ch := make(chan found, 1)
-	go func() {
-		m, err := s.d.Memories.Get(lctx, t, id)
-		ch <- found{m, err}
-	}()
-	select {
-	case f := <-ch:
-		return f.m, f.err == nil
-	case <-lctx.Done():
-		return domain.Memory{}, false
-	}
 }
 
 func (s *MemoryService) notify(ctx context.Context, t domain.Tenant, ids ...domain.MemoryID) {

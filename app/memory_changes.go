@@ -24,7 +24,7 @@ func (s *MemoryService) Update(ctx context.Context, p domain.Principal, id domai
 	if err := allowWrite(ctx, s.d.Guard, p.Tenant()); err != nil {
 		return domain.Memory{}, err
 	}
-	m, err := s.d.Memories.Update(ctx, p.Tenant(), id, ActingApp(p, actor), func(m *domain.Memory) error {
+	change := func(m *domain.Memory) error {
 		if in.Text != nil {
 			m.Text = *in.Text
 		}
@@ -35,9 +35,14 @@ func (s *MemoryService) Update(ctx context.Context, p domain.Principal, id domai
 			m.Categories = *in.Categories
 		}
 		return nil
-	})
+	}
+	m, err := s.d.Memories.Update(ctx, p.Tenant(), id, ActingApp(p, actor), change)
 	if err != nil {
-		return domain.Memory{}, err
+		found, ok := s.updatedAnyway(ctx, p.Tenant(), id, change, err)
+		if !ok {
+			return domain.Memory{}, err
+		}
+		m = found
 	}
 	s.notify(ctx, p.Tenant(), m.ID)
 	return m, nil
@@ -59,7 +64,11 @@ func (s *MemoryService) SetState(ctx context.Context, p domain.Principal, ids []
 	}
 	ms, err := s.d.Memories.SetState(ctx, p.Tenant(), ids, state, ActingApp(p, actor))
 	if err != nil {
-		return nil, err
+		found, ok := s.inStateAnyway(ctx, p.Tenant(), ids, state, err)
+		if !ok {
+			return nil, err
+		}
+		ms = found
 	}
 	s.notify(ctx, p.Tenant(), ids...)
 	return ms, nil
@@ -74,7 +83,9 @@ func (s *MemoryService) Delete(ctx context.Context, p domain.Principal, ids []do
 		return err
 	}
 	if err := s.d.Memories.Delete(ctx, p.Tenant(), ids, ActingApp(p, actor)); err != nil {
-		return err
+		if _, ok := s.inStateAnyway(ctx, p.Tenant(), ids, domain.StateDeleted, err); !ok {
+			return err
+		}
 	}
 	s.notify(ctx, p.Tenant(), ids...)
 	return nil
