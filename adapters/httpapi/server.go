@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -85,6 +86,9 @@ type Server struct {
 	scopes map[string]domain.Scope
 	// bodyLimits overrides Config.BodyLimit per route path.
 	bodyLimits map[string]int64
+	// routeSet is every registered route template (isRoute).
+	routeSetOnce sync.Once
+	routeSet     map[string]bool
 }
 
 // New validates cfg and deps and builds the router.
@@ -134,7 +138,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.spec.doc = spec
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
-	s.e.Use(s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic, s.cors, s.pathGuard, s.tenantQueryGuard, s.bodyLimit)
+	s.e.Use(s.reportRoute, s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic, s.cors, s.pathGuard, s.tenantQueryGuard, s.bodyLimit)
 	s.routes()
 	return s, nil
 }

@@ -5,26 +5,29 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/engram-memory/engram/docs"
 )
 
 // HTTP wraps the server's handler: it continues the caller's trace from a
 // W3C traceparent header (or starts one), runs the request in a server
 // span, and counts it by method, route template and status.
+//
+// The route template is the one the router matched, which the handler
+// reports through the response writer's SetRoute (httpapi.RouteSetter):
+// the router's own table, so no second table can drift from it. A request
+// no route matched is "other", and the method is one of a fixed set or
+// "other", so junk requests cannot grow the series count.
 func (t *T) HTTP(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		route, method := Route(r.URL.Path), Method(r.Method)
+		method := Method(r.Method)
 		ctx := t.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := t.tracer.Start(ctx, method+" "+route, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("http.route", route)))
+		ctx, span := t.tracer.Start(ctx, method, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", method)))
 		defer span.End()
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
@@ -33,7 +36,12 @@ func (t *T) HTTP(h http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		span.SetAttributes(attribute.Int("http.response.status_code", status))
+		route := sw.route
+		if route == "" {
+			route = "other"
+		}
+		span.SetName(method + " " + route)
+		span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
 		if status >= 500 {
 			span.SetStatus(codes.Error, http.StatusText(status))
 		}
@@ -48,7 +56,11 @@ func (t *T) HTTP(h http.Handler) http.Handler {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	route  string
 }
+
+// SetRoute records the route template the router matched.
+func (w *statusWriter) SetRoute(template string) { w.route = template }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
@@ -67,87 +79,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// extraRoutes are the routes outside the OpenAPI document: MCP's
-// endpoints and its protected-resource metadata.
-var extraRoutes = []string{
-	"/mcp", "/mcp/sse", "/mcp/{client}/http/{user}", "/mcp/{client}/sse/{user}",
-	"/.well-known/oauth-protected-resource",
-}
-
-// routeTable holds every route template the server answers, split into
-// segments, by segment count. It is read from docs/openapi*.yaml (every API
-// route is documented there; the conformance tests hold the server to it),
-// so a route added to the API gets its own label without a change here.
-// Each template's label is joined once here, not per request.
-var routeTable = func() map[int][]routeTemplate {
-	paths := append([]string(nil), extraRoutes...)
-	paths = append(paths, openAPIPaths(docs.OpenAPI)...)
-	for _, f := range docs.OpenAPIFragments() {
-		paths = append(paths, openAPIPaths(f.YAML)...)
-	}
-	t := map[int][]routeTemplate{}
-	for _, p := range paths {
-		segs := strings.Split(p, "/")
-		for i, sg := range segs {
-			if strings.HasPrefix(sg, "{") && strings.HasSuffix(sg, "}") {
-				segs[i] = ":" + sg[1:len(sg)-1]
-			}
-		}
-		t[len(segs)] = append(t[len(segs)], routeTemplate{segs: segs, label: strings.Join(segs, "/")})
-	}
-	return t
-}()
-
-// routeTemplate is one route template: its segments and its label.
-type routeTemplate struct {
-	segs  []string
-	label string
-}
-
-// openAPIPaths lists the keys of an OpenAPI document's paths object: the
-// lines indented by two spaces that start with a slash and end with a colon.
-func openAPIPaths(doc []byte) []string {
-	var out []string
-	for _, line := range strings.Split(string(doc), "\n") {
-		line = strings.TrimRight(line, " \r")
-		if strings.HasPrefix(line, "  /") && !strings.HasPrefix(line, "   ") && strings.HasSuffix(line, ":") {
-			out = append(out, strings.TrimSuffix(strings.TrimSpace(line), ":"))
-		}
-	}
-	return out
-}
-
-// Route turns a request path into the template of the route it matches
-// (/api/v1/memories/:id), so a metric label never holds an identifier; a
-// path that is no route of the server is "other", so junk requests cannot
-// grow the series count. When several templates match, the one with the
-// most literal segments wins (/memories/bulk-delete over /memories/:id).
-func Route(path string) string {
-	segs := strings.Split(path, "/")
-	best, bestLiterals := "other", -1
-	for _, tpl := range routeTable[len(segs)] {
-		literals := 0
-		for i, sg := range tpl.segs {
-			if strings.HasPrefix(sg, ":") {
-				if segs[i] == "" {
-					literals = -1
-					break
-				}
-				continue
-			}
-			if sg != segs[i] {
-				literals = -1
-				break
-			}
-			literals++
-		}
-		if literals > bestLiterals {
-			best, bestLiterals = tpl.label, literals
-		}
-	}
-	return best
-}
 
 func setOf(xs ...string) map[string]bool {
 	m := make(map[string]bool, len(xs))
