@@ -142,5 +142,12 @@ func (d *decorator) search(s Search) Search {
 		s.Vectors = intercept.WrapVectors(s.Vectors, s.VectorsName, d.interceptor(s.VectorsName, kindIndex))
 	}
 	s.Text = intercept.WrapText(s.Text, s.TextName, d.interceptor(s.TextName, kindIndex))
+	// Qdrant's and Elasticsearch's readiness probes go through their
+	// breakers too, as the store's and Valkey's do.
+	for i, chk := range s.Checks {
+		if p := d.policies[chk.Name]; p != nil && (chk.Name == s.VectorsName || chk.Name == s.TextName) {
+			s.Checks[i] = probeThrough(p, chk)
+		}
+	}
 	return s
 }

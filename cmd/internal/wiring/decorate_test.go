@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/adapters/resilience"
 )
 
 // TestEmbedderRetriesAreNotNested: a remote embedder that keeps answering
@@ -78,4 +80,50 @@ func TestEveryStorePortIsDecorated(t *testing.T) {
 		require.True(t, ops[op], "%s is not observed (have %v)", op, ops)
 	}
 	require.Contains(t, dec.policies, "sqlite", "one breaker for the store's ports")
+}
+
+// Qdrant's and Elasticsearch's /readyz probes go through their breakers,
+// as the store's and Valkey's do: once the breaker is open the probe says
+// "down" without calling the index, and once half-open the probe is the
+// trial call that closes it, so /readyz and the breaker agree.
+func TestExternalIndexProbesGoThroughTheirBreakers(t *testing.T) {
+	var hits atomic.Int64
+	var healthy atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		if !healthy.Load() {
+			http.Error(w, "overloaded", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("X-Elastic-Product", "Elasticsearch")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"version":{"number":"8.19.0"},"tagline":"You Know, for Search"}`))
+	}))
+	defer srv.Close()
+	cfg := testConfig(t, map[string]string{"ENGRAM_ELASTICSEARCH_URL": srv.URL})
+	ctx := context.Background()
+	b, err := OpenStore(ctx, cfg, quiet)
+	require.NoError(t, err)
+	defer b.Close()
+	s, err := OpenSearch(ctx, cfg, b)
+	require.NoError(t, err)
+	defer s.Close()
+	dec := newDecorator(cfg, quiet)
+	s = dec.search(s)
+	require.Len(t, s.Checks, 1)
+	probe := s.Checks[0].Probe
+	p := dec.policies["elasticsearch"]
+	require.NotNil(t, p)
+	for i := 0; i < 50 && p.State() != resilience.Open; i++ {
+		require.Error(t, probe(ctx))
+	}
+	require.Equal(t, resilience.Open, p.State(), "failing probes open the breaker")
+	before := hits.Load()
+	require.Error(t, probe(ctx), "open: the probe says down")
+	require.Equal(t, before, hits.Load(), "open: the probe does not call the index")
+
+	healthy.Store(true)
+	require.Eventually(t, func() bool { return probe(ctx) == nil }, 10*time.Second, 100*time.Millisecond,
+		"half-open: the probe is the trial call")
+	require.Equal(t, resilience.Closed, p.State(), "the successful probe closed the breaker")
 }
