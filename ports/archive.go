@@ -206,6 +206,14 @@ func CanonicalJSON(raw []byte) (json.RawMessage, error) {
 	case "{}", "[]", "null":
 		return json.RawMessage(raw), nil
 	}
+	if isCanonical(raw) {
+		return json.RawMessage(bytes.Clone(raw)), nil
+	}
+	return canonicalSlow(raw)
+}
+
+// canonicalSlow is CanonicalJSON by decoding and encoding again.
+func canonicalSlow(raw []byte) (json.RawMessage, error) {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, err

@@ -104,6 +104,15 @@ func (e *encoder) value(c ports.ArchiveColumn, v any) error {
 // decode parses one line of t's member. Fields the table does not know are
 // kept in Extra; a missing field is an error unless the column may be null.
 func decode(t ports.ArchiveTable, line []byte) (ports.ArchiveRow, error) {
+	if row, ok := decodeFast(t, line); ok {
+		return row, nil
+	}
+	return decodeSlow(t, line)
+}
+
+// decodeSlow is decode through encoding/json: every line, any spacing,
+// unknown fields kept, errors worded.
+func decodeSlow(t ports.ArchiveTable, line []byte) (ports.ArchiveRow, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(line, &fields); err != nil {
 		return ports.ArchiveRow{}, fmt.Errorf("not a JSON object: %v", err)

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/engram-memory/engram/domain"
@@ -64,27 +65,37 @@ func checkMemory(t ports.ArchiveTable, r *ports.ArchiveRow) error {
 	if err := domain.ValidateText(v[t.Col("text")].(string)); err != nil {
 		return err
 	}
+	// decode left metadata canonical, and canonical JSON is a fixed point
+	// of decoding and encoding again: when the domain's normalising keeps
+	// the value, the archived bytes stay as they are.
+	mdRaw := v[t.Col("metadata")].(json.RawMessage)
 	var md domain.Metadata
-	if err := json.Unmarshal(v[t.Col("metadata")].(json.RawMessage), &md); err != nil {
+	if err := json.Unmarshal(mdRaw, &md); err != nil {
 		return domain.Invalid("metadata", "must be a JSON object")
 	}
-	md, err := domain.NormalizeMetadata(md)
+	if _, err := domain.NormalizeMetadata(md); err != nil {
+		return err
+	}
+	if len(md) == 0 {
+		v[t.Col("metadata")] = json.RawMessage(`{}`)
+	} else if canon, err := ports.CanonicalJSON(mdRaw); err != nil {
+		return domain.Invalid("metadata", "%v", err)
+	} else {
+		v[t.Col("metadata")] = canon
+	}
+	catRaw := v[t.Col("categories")].(json.RawMessage)
+	var cats []string
+	if err := json.Unmarshal(catRaw, &cats); err != nil {
+		return domain.Invalid("categories", "must be an array of strings")
+	}
+	norm, err := domain.NormalizeCategories(cats)
 	if err != nil {
 		return err
 	}
-	var cats []string
-	if err := json.Unmarshal(v[t.Col("categories")].(json.RawMessage), &cats); err != nil {
-		return domain.Invalid("categories", "must be an array of strings")
+	if !slices.Equal(norm, cats) {
+		catj, _ := json.Marshal(norm)
+		v[t.Col("categories")] = json.RawMessage(catj)
 	}
-	if cats, err = domain.NormalizeCategories(cats); err != nil {
-		return err
-	}
-	mdj, _ := json.Marshal(md)
-	catj, _ := json.Marshal(cats)
-	if v[t.Col("metadata")], err = ports.CanonicalJSON(mdj); err != nil {
-		return domain.Invalid("metadata", "%v", err)
-	}
-	v[t.Col("categories")] = json.RawMessage(catj)
 	return nil
 }
 
