@@ -22,6 +22,9 @@ type MemoryDeps struct {
 	// acknowledged it (index maintenance hooks in here). Their errors are
 	// logged, never returned: the store is the system of record.
 	Observers []ChangeObserver
+	// Outcomes, when set, is told about writes whose outcome stayed
+	// unknown (the Indexer, which then repairs that org first).
+	Outcomes OutcomeObserver
 	// Guard, when set, refuses writes by a user whose erasure has started.
 	Guard WriteGuard
 }
@@ -100,6 +103,7 @@ func (s *MemoryService) Add(ctx context.Context, p domain.Principal, in AddInput
 	if err != nil {
 		found, ok := s.committedAnyway(ctx, p.Tenant(), m.ID, err)
 		if !ok {
+			s.unknownOutcome(p.Tenant(), err)
 			return domain.Memory{}, false, err
 		}
 		stored, created = found, true

@@ -49,6 +49,21 @@ func lookAfter[T any](ctx context.Context, err error, look func(context.Context)
 	}
 }
 
+// OutcomeObserver is told about a write whose outcome stayed unknown: it
+// failed with an outage or a deadline and the look-up after it did not find
+// it in effect, so the store may still commit it with nobody told. The
+// Indexer implements it, to repair that org at its next pass.
+type OutcomeObserver interface {
+	OutcomeUnknown(t domain.Tenant)
+}
+
+// unknownOutcome tells Outcomes when err leaves a write of t unknown.
+func (s *MemoryService) unknownOutcome(t domain.Tenant, err error) {
+	if s.d.Outcomes != nil && outcomeUnknown(err) {
+		s.d.Outcomes.OutcomeUnknown(t)
+	}
+}
+
 // committedAnyway looks for the memory a failed Create was writing.
 func (s *MemoryService) committedAnyway(ctx context.Context, t domain.Tenant, id domain.MemoryID, err error) (domain.Memory, bool) {
 	return lookAfter(ctx, err, func(ctx context.Context) (domain.Memory, bool) {

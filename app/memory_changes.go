@@ -40,6 +40,7 @@ func (s *MemoryService) Update(ctx context.Context, p domain.Principal, id domai
 	if err != nil {
 		found, ok := s.updatedAnyway(ctx, p.Tenant(), id, change, err)
 		if !ok {
+			s.unknownOutcome(p.Tenant(), err)
 			return domain.Memory{}, err
 		}
 		m = found
@@ -66,6 +67,7 @@ func (s *MemoryService) SetState(ctx context.Context, p domain.Principal, ids []
 	if err != nil {
 		found, ok := s.inStateAnyway(ctx, p.Tenant(), ids, state, err)
 		if !ok {
+			s.unknownOutcome(p.Tenant(), err)
 			return nil, err
 		}
 		ms = found
@@ -84,6 +86,7 @@ func (s *MemoryService) Delete(ctx context.Context, p domain.Principal, ids []do
 	}
 	if err := s.d.Memories.Delete(ctx, p.Tenant(), ids, ActingApp(p, actor)); err != nil {
 		if _, ok := s.inStateAnyway(ctx, p.Tenant(), ids, domain.StateDeleted, err); !ok {
+			s.unknownOutcome(p.Tenant(), err)
 			return err
 		}
 	}

@@ -22,8 +22,12 @@ type IndexerDeps struct {
 	// Drift lets Repair find what lags; nil means Text itself when it
 	// implements ports.IndexDrift. Set it explicitly when Text is wrapped
 	// in decorators that hide the method.
-	Drift  ports.IndexDrift
-	Logger *slog.Logger
+	Drift ports.IndexDrift
+	// FullRepairEvery is how many KeepRepaired ticks pass between repairs
+	// of every org (the ticks between repair only the suspect orgs); zero
+	// means 12 (a minute at engramd's 5 s).
+	FullRepairEvery int
+	Logger          *slog.Logger
 }
 
 // Indexer keeps the text and vector indexes in step with the store. It is a
@@ -43,6 +47,9 @@ type Indexer struct {
 
 	mu      sync.Mutex
 	pending map[domain.Tenant]map[domain.MemoryID]struct{}
+	// suspect are the orgs a write with an unknown outcome touched, with
+	// the number of KeepRepaired passes that still repair them.
+	suspect map[domain.OrgID]int
 }
 
 var _ ChangeObserver = (*Indexer)(nil)
@@ -58,7 +65,10 @@ func NewIndexer(d IndexerDeps) *Indexer {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Indexer{d: d, pending: map[domain.Tenant]map[domain.MemoryID]struct{}{}}
+	if d.FullRepairEvery <= 0 {
+		d.FullRepairEvery = 12
+	}
+	return &Indexer{d: d, pending: map[domain.Tenant]map[domain.MemoryID]struct{}{}, suspect: map[domain.OrgID]int{}}
 }
 
 // Bind ties the vector index to the embedder's model and dimension, learning

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 // TestRepairHealsDriftLeftByACrash writes through the store alone, as if the
@@ -88,4 +90,53 @@ func TestDuplicateAddIndexesWhatTheFirstAttemptDidNot(t *testing.T) {
 	require.Equal(t, first.ID, m.ID)
 	res := e.find(t, sAlice, app.SearchRequest{Query: "typewriters", Mode: domain.SearchLexical})
 	require.Equal(t, []domain.MemoryID{first.ID}, resultIDs(res))
+}
+
+// lateCommit fails every Create with an outage before writing: the write
+// then commits later (the test writes it), after the service's look-up
+// gave up, as when a frozen store thaws.
+type lateCommit struct{ ports.MemoryStore }
+
+func (lateCommit) Create(context.Context, domain.Tenant, domain.Memory) (domain.Memory, bool, error) {
+	return domain.Memory{}, false, &domain.UnavailableError{Dependency: "postgres", Err: errors.New("i/o timeout")}
+}
+
+// Between full passes the repair loop repairs only the orgs a write with
+// an unknown outcome touched (one anti-join per org for thousands of orgs
+// every few seconds is not cheap): a late commit in such an org is
+// indexed by the next tick, drift in an org nobody suspects waits for the
+// next full pass.
+func TestKeepRepairedRepairsTheOrgsOfUnknownOutcomesFirst(t *testing.T) {
+	e := newSearchEnv(t)
+	ctx := context.Background()
+	ix := app.NewIndexer(app.IndexerDeps{Memories: e.store, Scanner: e.store, Text: e.store.TextIndex(), FullRepairEvery: 1 << 30})
+	svc := app.NewMemoryService(app.MemoryDeps{Memories: lateCommit{e.store}, Apps: e.store, Access: e.store, Outcomes: ix})
+	t.Cleanup(svc.Close)
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); ix.KeepRepaired(lctx, 20*time.Millisecond) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	other := domain.Principal{OrgID: "org-unsuspected", UserID: "u", Scopes: domain.DefaultUserScopes}
+	unseen, err := domain.NewMemory(other.Tenant(), "app", "Collects vintage typewriters", nil, nil, time.Now())
+	require.NoError(t, err)
+	_, _, err = e.store.Create(ctx, other.Tenant(), unseen)
+	require.NoError(t, err)
+
+	_, _, err = svc.Add(ctx, sAlice, app.AddInput{Text: "Sails a catamaran on weekends"})
+	require.ErrorIs(t, err, domain.ErrUnavailable, "the look-up did not find it: the outcome is unknown")
+	late, err := domain.NewMemory(sAlice.Tenant(), "app", "Sails a catamaran on weekends", nil, nil, time.Now())
+	require.NoError(t, err)
+	_, _, err = e.store.Create(ctx, sAlice.Tenant(), late) // the late commit
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		res := e.find(t, sAlice, app.SearchRequest{Query: "catamaran", Mode: domain.SearchLexical})
+		return len(res.Results) == 1
+	}, 20*time.Second, 20*time.Millisecond, "the suspect org was repaired")
+	time.Sleep(100 * time.Millisecond) // several more ticks
+	require.Empty(t, e.find(t, other, app.SearchRequest{Query: "typewriters", Mode: domain.SearchLexical}).Results,
+		"an org nobody suspects waits for the full pass")
+	_, err = ix.Repair(ctx)
+	require.NoError(t, err)
+	require.Len(t, e.find(t, other, app.SearchRequest{Query: "typewriters", Mode: domain.SearchLexical}).Results, 1)
 }

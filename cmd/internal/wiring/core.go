@@ -86,7 +86,7 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 	}
 	mem := app.NewMemoryService(app.MemoryDeps{
 		Memories: b.Memories, Apps: b.Apps, Access: b.Access, Logger: log,
-		Observers: []app.ChangeObserver{observer}, Guard: o.Guard,
+		Observers: []app.ChangeObserver{observer}, Outcomes: ix, Guard: o.Guard,
 	})
 	t := o.Tune
 	search := app.NewSearchService(app.SearchDeps{
