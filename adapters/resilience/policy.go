@@ -31,7 +31,7 @@ type Options struct {
 	// when zero.
 	FailureThreshold uint
 	// OpenFor is how long an open breaker refuses calls before it lets a
-	// trial call through (half-open); 500 ms when zero. Short, because a
+	// trial call through (half-open); 250 ms when zero. Short, because a
 	// trial is one call and the breaker's wait is how long writes keep
 	// failing after the backend returns (1 s is the documented bound).
 	OpenFor time.Duration
@@ -61,7 +61,7 @@ func (o *Options) defaults() {
 		o.FailureThreshold = 5
 	}
 	if o.OpenFor <= 0 {
-		o.OpenFor = 500 * time.Millisecond
+		o.OpenFor = 250 * time.Millisecond
 	}
 }
 
