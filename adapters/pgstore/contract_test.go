@@ -73,3 +73,9 @@ func TestAuditLogContract(t *testing.T) {
 		return newStore(t, pgstore.Options{})
 	})
 }
+
+func TestOAuthStoreContract(t *testing.T) {
+	contracttest.RunOAuthStore(t, func(t *testing.T) ports.OAuthStore {
+		return newStore(t, pgstore.Options{})
+	})
+}

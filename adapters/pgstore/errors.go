@@ -20,6 +20,8 @@ const (
 	constraintActiveHash = "memories_active_hash_idx"
 	constraintKeyPK      = "api_keys_pkey"
 	constraintKeyHash    = "api_keys_hash_idx"
+	constraintClientPK   = "oauth_clients_pkey"
+	constraintTokenPK    = "oauth_tokens_pkey"
 )
 
 // callerError carries an error returned by a caller's closure (Update's fn)
@@ -70,7 +72,8 @@ func mapErr(err error) error {
 	}
 	switch code := pqErr.Code; {
 	case code == pqerror.UniqueViolation && (pqErr.Constraint == constraintMemoryPK ||
-		pqErr.Constraint == constraintKeyPK || pqErr.Constraint == constraintKeyHash):
+		pqErr.Constraint == constraintKeyPK || pqErr.Constraint == constraintKeyHash ||
+		pqErr.Constraint == constraintClientPK || pqErr.Constraint == constraintTokenPK):
 		return fmt.Errorf("%w: %w", domain.ErrAlreadyExists, err)
 	case code == pqerror.UniqueViolation, code == pqerror.ExclusionViolation,
 		code == pqerror.TRSerializationFailure, code == pqerror.TRDeadlockDetected:

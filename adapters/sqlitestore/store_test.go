@@ -48,3 +48,7 @@ func TestKeyStoreContract(t *testing.T) {
 func TestMemoryOwnersContract(t *testing.T) {
 	contracttest.RunMemoryOwners(t, func(t *testing.T) contracttest.OwnersStore { return openTemp(t) })
 }
+
+func TestOAuthStoreContract(t *testing.T) {
+	contracttest.RunOAuthStore(t, func(t *testing.T) ports.OAuthStore { return openTemp(t) })
+}
