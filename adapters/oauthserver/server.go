@@ -147,18 +147,18 @@ func (s *Server) metadata(w http.ResponseWriter, _ *http.Request) {
 		scopes[i] = string(sc)
 	}
 	md := map[string]any{
-		"issuer":                                s.cfg.Issuer,
-		"authorization_endpoint":                s.cfg.Issuer + AuthorizePath,
-		"token_endpoint":                        s.cfg.Issuer + TokenPath,
-		"registration_endpoint":                 s.cfg.Issuer + RegisterPath,
-		"revocation_endpoint":                   s.cfg.Issuer + RevokePath,
-		"response_types_supported":              []string{"code"},
-		"response_modes_supported":              []string{"query"},
-		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
-		"code_challenge_methods_supported":      []string{"S256"},
-		"token_endpoint_auth_methods_supported": []string{"none"},
-		"revocation_endpoint_auth_methods_supported":    []string{"none"},
-		"scopes_supported":                              scopes,
+		"issuer":                                         s.cfg.Issuer,
+		"authorization_endpoint":                         s.cfg.Issuer + AuthorizePath,
+		"token_endpoint":                                 s.cfg.Issuer + TokenPath,
+		"registration_endpoint":                          s.cfg.Issuer + RegisterPath,
+		"revocation_endpoint":                            s.cfg.Issuer + RevokePath,
+		"response_types_supported":                       []string{"code"},
+		"response_modes_supported":                       []string{"query"},
+		"grant_types_supported":                          []string{"authorization_code", "refresh_token"},
+		"code_challenge_methods_supported":               []string{"S256"},
+		"token_endpoint_auth_methods_supported":          []string{"none"},
+		"revocation_endpoint_auth_methods_supported":     []string{"none"},
+		"scopes_supported":                               scopes,
 		"authorization_response_iss_parameter_supported": true,
 	}
 	if s.deps.ProofKey != nil && len(s.cfg.DPoPAlgs) > 0 {
