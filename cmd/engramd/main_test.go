@@ -29,7 +29,9 @@ func startEngramd(t *testing.T, env map[string]string) (base string, stop func()
 	if env["ENGRAM_DATA_DIR"] == "" {
 		env["ENGRAM_DATA_DIR"] = t.TempDir()
 	}
-	env["ENGRAM_ADDR"] = "127.0.0.1:0"
+	if env["ENGRAM_ADDR"] == "" {
+		env["ENGRAM_ADDR"] = "127.0.0.1:0"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)

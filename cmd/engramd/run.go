@@ -128,5 +128,16 @@ func printLocalToken(sys *wiring.System, stdout io.Writer, log *slog.Logger) err
 		fmt.Fprintf(stdout, "Engram zero-config mode: the local user's token is in %s\n", path)
 	}
 	log.Info("local token ready", "file", path, "minted", fresh)
+	if sys.OAuth != nil {
+		// A fresh one-time code on every start: MCP clients that sign in
+		// through the browser (mcp-remote, Claude's custom connectors)
+		// need no pasted token.
+		code, err := sys.IssueSignInCode(context.Background())
+		if err != nil {
+			return fmt.Errorf("one-time sign-in code: %w", err)
+		}
+		fmt.Fprintf(stdout, "OAuth sign-in (MCP clients, browsers): user %q, organisation %q, one-time code %s (valid 24 h; `engram user code` prints a new one)\n",
+			wiring.LocalUser, "local", code)
+	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/adapters/mcpserver"
+	"github.com/engram-memory/engram/adapters/oauthserver"
 	"github.com/engram-memory/engram/adapters/telemetry"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/cmd/internal/config"
@@ -27,6 +28,10 @@ type System struct {
 	LocalKey *jwtauth.LocalKey
 	API      *httpapi.Server
 	MCP      *mcpserver.Server
+	// OAuth is the built-in authorization server; nil with an external
+	// issuer.
+	OAuth      *oauthserver.Server
+	oauthStore ports.OAuthStore
 	// Privacy runs erasure jobs (StartPrivacyWorker) and subject access.
 	Privacy *app.PrivacyService
 	tel     *telemetry.T
@@ -124,8 +129,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	if err != nil {
 		return nil, err
 	}
+	as, err := newOAuthServer(cfg, log, auth.LocalKey, raw.OAuth, caches.Limiter)
+	if err != nil {
+		return nil, err
+	}
 	api, mcp, err := newTransports(cfg, log, dec.tel, transportDeps{
-		core: core, svc: svc, verifier: verifier, checks: checks, idempotency: caches.Idempotency,
+		oauth: as,
+		core:  core, svc: svc, verifier: verifier, checks: checks, idempotency: caches.Idempotency,
 		keys: keys, owners: raw.Owners,
 		// The archive ports are the store's own, undecorated beside its
 		// decorated memory port (an export streams for minutes: no
@@ -137,7 +147,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	}
 	return &System{
 		Config: cfg, Logger: log, Memories: core.Memories, Verifier: verifier, LocalKey: auth.LocalKey,
-		API: api, MCP: mcp, Privacy: privacy, tel: dec.tel, closers: cl,
+		API: api, MCP: mcp, OAuth: as, oauthStore: raw.OAuth, Privacy: privacy, tel: dec.tel, closers: cl,
 	}, nil
 }
 

@@ -42,6 +42,9 @@ type Backend struct {
 	// an org, for project keys on the mem0-compatible routes.
 	Keys   ports.KeyStore
 	Owners ports.MemoryOwners
+	// OAuth keeps the built-in authorization server's clients, users and
+	// grants.
+	OAuth ports.OAuthStore
 	// Erasure, Subjects and Audit keep erasure jobs, reach a subject's
 	// rows and hold the audit trail (docs/privacy.md).
 	Erasure  ports.ErasureJobs
@@ -92,7 +95,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		text := st.TextIndex(pgstore.TextOptions{})
 		return Backend{
 			Name: "postgres", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, Owners: st, Erasure: st, Subjects: st, Audit: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st,
 			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed,
 			Check: httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
 			Close: func() error { return errors.Join(feed.Close(), st.Close()) },
@@ -110,7 +113,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		}
 		return Backend{
 			Name: "sqlite", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, Owners: st, Erasure: st, Subjects: st, Audit: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st,
 			Scanner: st, Text: text, Drift: text, Feed: feed,
 			Check: httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {
 				_, err := st.Stats(ctx, probeTenant)

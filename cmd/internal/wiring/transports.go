@@ -9,6 +9,7 @@ import (
 	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/adapters/mcpserver"
+	"github.com/engram-memory/engram/adapters/oauthserver"
 	"github.com/engram-memory/engram/adapters/telemetry"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/cmd/internal/config"
@@ -62,6 +63,7 @@ type transportDeps struct {
 	archive     httpapi.ArchiveDeps
 	keys        *app.KeyService
 	owners      ports.MemoryOwners
+	oauth       *oauthserver.Server
 }
 
 // newTransports builds the REST API with the MCP endpoint mounted on it.
@@ -90,7 +92,7 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 		// RFC 9728: the resource is a URL, the one clients reach us at;
 		// the verifier accepts it as aud beside ENGRAM_AUTH_AUDIENCE.
 		Resource:             cfg.PublicURL,
-		AuthorizationServers: strings.Fields(cfg.AuthServers),
+		AuthorizationServers: authServers(cfg, d.oauth),
 		AllowedOrigins:       strings.Fields(cfg.AllowedOrigins),
 		MaxBodyBytes:         cfg.BodyLimit,
 		Logger:               log,
@@ -101,5 +103,16 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 	// trip the replay check), so it is mounted without the API's auth.
 	api.MountPublic("/mcp", mcp.Handler())
 	api.MountPublic(mcpserver.MetadataPath, mcp.MetadataHandler())
+	mountOAuth(api, d.oauth)
 	return api, mcp, nil
+}
+
+// authServers are the issuers the protected-resource metadata names:
+// ENGRAM_AUTH_SERVERS when set, else the built-in authorization server
+// when it runs.
+func authServers(cfg config.Config, as *oauthserver.Server) []string {
+	if servers := strings.Fields(cfg.AuthServers); len(servers) > 0 || as == nil {
+		return servers
+	}
+	return []string{as.Issuer()}
 }
