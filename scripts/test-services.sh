@@ -79,8 +79,30 @@ ensure_mem0_sdks() {
   echo "$want" >"$stamp"
 }
 
+# The official MCP TypeScript SDK and playwright-core (pinned in
+# testdata/oauthsdk/package-lock.json) and Debian's chromium, for
+# cmd/engramd's TestMCPSDKSignsInThroughTheBrowser: a headless browser signs
+# in on engramd's consent page. Same stamp rule as the mem0 SDKs.
+ensure_oauth_sdk() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/testdata/oauthsdk"
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing chromium"
+    apt_install chromium
+  fi
+  local want stamp="$dir/node_modules/.engram-lock-sha"
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  log "installing the MCP SDK and playwright-core (npm ci in testdata/oauthsdk)"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$stamp"
+}
+
 if ! command -v psql >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1; then :; fi
 ensure_postgres
 ensure_redis
 ensure_mem0_sdks
-log "postgres, redis and the mem0 SDKs are up"
+ensure_oauth_sdk
+log "postgres, redis, the mem0 SDKs, the MCP SDK and chromium are up"
