@@ -42,10 +42,27 @@ func (p *proofClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil
 // The replay cache is consulted last, so a proof failing any other check
 // never burns its jti.
 func (v *Verifier) checkProof(ctx context.Context, c ports.Credentials, tokenSum [32]byte, jkt string) error {
+	_, err := v.verifyProof(ctx, c, &tokenSum, jkt)
+	return err
+}
+
+// TokenRequestProof verifies the DPoP proof of a request to a token
+// endpoint (RFC 9449 §5): there is no access token yet, so no ath and no
+// key to match; every other check (signature, typ, htm, htu, iat window,
+// replay) is the same. It returns the proof key's RFC 7638 thumbprint, the
+// cnf.jkt to bind the new token to.
+func (v *Verifier) TokenRequestProof(ctx context.Context, proof, method, url string) (string, error) {
+	return v.verifyProof(ctx, ports.Credentials{DPoPProof: proof, Method: method, URL: url}, nil, "")
+}
+
+// verifyProof is checkProof's work: tokenSum nil means a proof that must
+// carry no ath, and jkt "" accepts any key, whose thumbprint it returns.
+func (v *Verifier) verifyProof(ctx context.Context, c ports.Credentials, tokenSum *[32]byte, jkt string) (string, error) {
 	if len(c.DPoPProof) > maxTokenLen || strings.Contains(c.DPoPProof, ",") {
-		return proofErr("exactly one DPoP proof is required")
+		return "", proofErr("exactly one DPoP proof is required")
 	}
 	var claims proofClaims
+	var keyJKT string
 	_, err := v.proofParser.ParseWithClaims(c.DPoPProof, &claims, func(t *jwt.Token) (any, error) {
 		if typ, _ := t.Header["typ"].(string); typ != "dpop+jwt" {
 			return nil, errors.New("typ must be dpop+jwt")
@@ -61,59 +78,62 @@ func (v *Verifier) checkProof(ctx context.Context, c ports.Credentials, tokenSum
 		if err != nil {
 			return nil, err
 		}
-		keyJKT, err := Thumbprint(pub)
+		keyJKT, err = Thumbprint(pub)
 		if err != nil {
 			return nil, err
 		}
 		// Checked before the signature: a proof made with any other key
 		// is refused without spending a verification on it.
-		if subtle.ConstantTimeCompare([]byte(keyJKT), []byte(jkt)) != 1 {
+		if jkt != "" && subtle.ConstantTimeCompare([]byte(keyJKT), []byte(jkt)) != 1 {
 			return nil, errJKTMismatch
 		}
 		return pub, nil
 	})
 	switch {
 	case errors.Is(err, errJKTMismatch):
-		return proofErr("proof key does not match the token's cnf.jkt")
+		return "", proofErr("proof key does not match the token's cnf.jkt")
 	case err != nil:
-		return proofErr("proof is malformed or its signature is invalid")
+		return "", proofErr("proof is malformed or its signature is invalid")
 	}
 	if claims.HTM != c.Method {
-		return proofErr("htm does not match the request method")
+		return "", proofErr("htm does not match the request method")
 	}
 	want, err := v.requestURL(c.URL)
 	if err != nil {
-		return fmt.Errorf("jwtauth: dpop: request URL: %w", err)
+		return "", fmt.Errorf("jwtauth: dpop: request URL: %w", err)
 	}
 	if got, err := NormalizeHTU(claims.HTU); err != nil || got != want {
-		return proofErr("htu does not match the request URL")
+		return "", proofErr("htu does not match the request URL")
 	}
 	if claims.IAT == nil {
-		return proofErr("proof has no iat")
+		return "", proofErr("proof has no iat")
 	}
 	iat := claims.IAT.Time
 	now := v.cfg.Clock.Now()
 	if iat.Before(now.Add(-v.cfg.ProofMaxAge-v.cfg.Leeway)) || iat.After(now.Add(v.cfg.Leeway)) {
-		return proofErr("proof iat is outside the acceptance window")
+		return "", proofErr("proof iat is outside the acceptance window")
 	}
-	if subtle.ConstantTimeCompare([]byte(claims.ATH), []byte(b64.EncodeToString(tokenSum[:]))) != 1 {
-		return proofErr("ath does not match the access token")
+	if tokenSum == nil && claims.ATH != "" {
+		return "", proofErr("a proof sent for a new token must carry no ath")
+	}
+	if tokenSum != nil && subtle.ConstantTimeCompare([]byte(claims.ATH), []byte(b64.EncodeToString(tokenSum[:]))) != 1 {
+		return "", proofErr("ath does not match the access token")
 	}
 	if claims.JTI == "" || len(claims.JTI) > maxJTILen {
-		return proofErr("proof jti is missing or too long")
+		return "", proofErr("proof jti is missing or too long")
 	}
 	// The entry must outlive the last instant this proof's iat is accepted.
 	until := iat.Add(v.cfg.ProofMaxAge + v.cfg.Leeway + time.Second)
-	fresh, err := v.cfg.ReplayCache.Remember(ctx, "dpop:"+jkt+":"+claims.JTI, until)
+	fresh, err := v.cfg.ReplayCache.Remember(ctx, "dpop:"+keyJKT+":"+claims.JTI, until)
 	if err != nil {
 		// Fail closed: a proof whose replay could not be ruled out is not
 		// accepted, whatever error kind the cache returned.
-		return fmt.Errorf("jwtauth: dpop replay check: %w", &domain.UnavailableError{Dependency: "replay cache", Err: err})
+		return "", fmt.Errorf("jwtauth: dpop replay check: %w", &domain.UnavailableError{Dependency: "replay cache", Err: err})
 	}
 	if !fresh {
-		return proofErr("proof jti was already used")
+		return "", proofErr("proof jti was already used")
 	}
-	return nil
+	return keyJKT, nil
 }
 
 var errJKTMismatch = errors.New("proof key is not the token's key")

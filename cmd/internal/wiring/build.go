@@ -129,7 +129,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	if err != nil {
 		return nil, err
 	}
-	as, err := newOAuthServer(cfg, log, auth.LocalKey, raw.OAuth, caches.Limiter)
+	as, err := newOAuthServer(cfg, log, auth, raw.OAuth, caches.Limiter)
 	if err != nil {
 		return nil, err
 	}

@@ -20,8 +20,9 @@ import (
 // external issuer (ENGRAM_AUTH_JWKS_URL) it returns nil: that issuer is
 // the authorization server. Its access tokens are the local tokens of
 // `engram token`, with a short lifetime.
-func newOAuthServer(cfg config.Config, log *slog.Logger, key *jwtauth.LocalKey, store ports.OAuthStore, limiter ports.RateLimiter) (*oauthserver.Server, error) {
-	if key == nil {
+func newOAuthServer(cfg config.Config, log *slog.Logger, a auth, store ports.OAuthStore, limiter ports.RateLimiter) (*oauthserver.Server, error) {
+	key := a.LocalKey
+	if key == nil || a.Local == nil {
 		return nil, nil
 	}
 	if store == nil || limiter == nil {
@@ -29,9 +30,9 @@ func newOAuthServer(cfg config.Config, log *slog.Logger, key *jwtauth.LocalKey, 
 	}
 	return oauthserver.New(oauthserver.Config{
 		Issuer: cfg.PublicURL, TLS: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
-		Scopes: domain.LocalOwnerScopes, DefaultScopes: domain.DefaultUserScopes,
+		Scopes: domain.LocalOwnerScopes, DefaultScopes: domain.DefaultUserScopes, DPoPAlgs: jwtauth.Algorithms(),
 	}, oauthserver.Deps{
-		Store: store, Limiter: limiter, Logger: log,
+		Store: store, Limiter: limiter, Logger: log, ProofKey: a.Local.TokenRequestProof,
 		Mint: func(a oauthserver.AccessToken) (string, error) {
 			return key.Mint(jwtauth.Claims{
 				Subject: string(a.Tenant.UserID), OrgID: string(a.Tenant.OrgID), Scopes: a.Scopes,

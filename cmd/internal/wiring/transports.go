@@ -21,8 +21,12 @@ import (
 type auth struct {
 	Verifier ports.TokenVerifier
 	LocalKey *jwtauth.LocalKey
-	Checks   []httpapi.Check
-	Close    func() error
+	// Local is the verifier of the local key's tokens, which also checks
+	// the DPoP proofs of the built-in authorization server's token
+	// requests; nil with a JWKS.
+	Local  *jwtauth.Verifier
+	Checks []httpapi.Check
+	Close  func() error
 }
 
 // openVerifier trusts the JWKS at ENGRAM_AUTH_JWKS_URL, or else the local
@@ -50,7 +54,7 @@ func openVerifier(ctx context.Context, cfg config.Config, replay ports.ReplayCac
 		if err != nil {
 			return auth{}, err
 		}
-		return auth{Verifier: v, LocalKey: key, Close: func() error { v.Close(); return nil }}, nil
+		return auth{Verifier: v, LocalKey: key, Local: v, Close: func() error { v.Close(); return nil }}, nil
 	}
 }
 
