@@ -65,6 +65,8 @@ type AddInput struct {
 	App        domain.AppID // empty: the caller's default app
 	Metadata   domain.Metadata
 	Categories []string
+	// AgentID and RunID are mem0's optional agent and run scopes.
+	AgentID, RunID string
 }
 
 // ActingApp picks the app a call is recorded under: the app a key is bound
@@ -94,6 +96,10 @@ func (s *MemoryService) Add(ctx context.Context, p domain.Principal, in AddInput
 	appID := ActingApp(p, in.App)
 	m, err := domain.NewMemory(p.Tenant(), appID, in.Text, in.Metadata, in.Categories, s.d.Clock.Now())
 	if err != nil {
+		return domain.Memory{}, false, err
+	}
+	m.AgentID, m.RunID = in.AgentID, in.RunID
+	if err := m.Normalize(); err != nil {
 		return domain.Memory{}, false, err
 	}
 	if err := s.activeApp(ctx, p.Tenant(), appID); err != nil {

@@ -114,10 +114,14 @@ func NewSearchService(d SearchDeps) *SearchService {
 
 // SearchRequest is one search as a client asks for it.
 type SearchRequest struct {
-	Query   string
-	Limit   int               // 1..100; 0 means 10
-	Mode    domain.SearchMode // empty means hybrid
-	Filter  domain.SearchFilter
+	Query  string
+	Limit  int               // 1..100; 0 means 10
+	Mode   domain.SearchMode // empty means hybrid
+	Filter domain.SearchFilter
+	// Where is an expression of the filter language, checked by the store
+	// when results are loaded (so any field it can compare works on every
+	// backend); nil filters nothing.
+	Where   *domain.Filter
 	Weights *domain.Weights // nil means equal weights
 	// MinScore drops results scoring below it (scores are in [0,1]).
 	MinScore float64

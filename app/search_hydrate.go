@@ -31,7 +31,7 @@ func (s *SearchService) hydrate(ctx context.Context, t domain.Tenant, fused []do
 		for i, f := range chunk {
 			idList[i] = f.ID
 		}
-		page, err := s.d.Memories.List(ctx, t, domain.ListQuery{IDs: idList, States: []domain.State{domain.StateActive}, Limit: len(idList)})
+		page, err := s.d.Memories.List(ctx, t, domain.ListQuery{IDs: idList, States: []domain.State{domain.StateActive}, Where: req.Where, Limit: len(idList)})
 		if err != nil {
 			return nil, fmt.Errorf("search: load results: %w", err)
 		}

@@ -24,6 +24,11 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 	// Over-fetch: hydration drops stale entries, min_score and MMR need
 	// choice, and fusion needs depth in both lists to find agreement.
 	depth := min(ports.MaxIndexK, max(4*req.Limit, 50))
+	if req.Where != nil {
+		// The indexes cannot apply an expression; the store drops what
+		// fails it, so the candidates must run deeper.
+		depth = ports.MaxIndexK
+	}
 
 	// A ranking weighted 0 in hybrid mode is not run at all.
 	wantLex := req.Mode != domain.SearchVector && s.d.Text != nil && (req.Mode == domain.SearchLexical || req.Weights.Lexical > 0)

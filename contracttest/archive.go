@@ -95,8 +95,8 @@ func sampleRows(t *testing.T, tn domain.Tenant, base time.Time) []tableRows {
 	}
 	return []tableRows{
 		{archTable(t, "memories"), []ports.ArchiveRow{
-			row(`{"future":{"a":1}}`, mem, org, user, "app-a", "likes tea <&>", js(`{"k":"v","n":2}`), js(`["drinks","food"]`), "active", false, ts(0), ts(5)),
-			row("", mem2, org, user, "app-a", "", js(`{}`), js(`[]`), "deleted", true, ts(1), ts(6)),
+			row(`{"future":{"a":1}}`, mem, org, user, "app-a", "likes tea <&>", js(`{"k":"v","n":2}`), js(`["drinks","food"]`), "active", false, ts(0), ts(5), "planner", "run-1"),
+			row("", mem2, org, user, "app-a", "", js(`{}`), js(`[]`), "deleted", true, ts(1), ts(6), nil, nil),
 		}},
 		{archTable(t, "memory_history"), []ports.ArchiveRow{
 			row("", mem, org, user, "add", nil, js(`{"categories":["drinks"],"metadata":{},"state":"active","text":"likes tea"}`), "app-a", ts(0)),

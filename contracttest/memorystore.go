@@ -49,6 +49,8 @@ func RunMemoryStore(t *testing.T, newStore func(t *testing.T) ports.MemoryStore)
 	cases = append(cases, updateCases()...)
 	cases = append(cases, raceCases()...)
 	cases = append(cases, listCases()...)
+	cases = append(cases, scopeCases()...)
+	cases = append(cases, whereCases()...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

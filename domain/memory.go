@@ -48,10 +48,15 @@ type Metadata map[string]any
 
 // Memory is one thing an agent learned about a user.
 type Memory struct {
-	ID          MemoryID
-	OrgID       OrgID
-	UserID      UserID
-	AppID       AppID
+	ID     MemoryID
+	OrgID  OrgID
+	UserID UserID
+	AppID  AppID
+	// AgentID and RunID are mem0's agent and run scopes beside the user:
+	// optional (empty), set when the memory is written, never changed.
+	// Exact duplicates are detected within one (user, agent, run).
+	AgentID     string
+	RunID       string
 	Text        string
 	Metadata    Metadata
 	Categories  []string
@@ -165,6 +170,12 @@ func (m *Memory) Normalize() error {
 		return err
 	}
 	if err := ValidateAppID(m.AppID); err != nil {
+		return err
+	}
+	if err := ValidateScopeID("agent_id", m.AgentID); err != nil {
+		return err
+	}
+	if err := ValidateScopeID("run_id", m.RunID); err != nil {
 		return err
 	}
 	if err := ValidateText(m.Text); err != nil {

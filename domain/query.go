@@ -15,6 +15,8 @@ const (
 // memory that is not deleted, newest first.
 type ListQuery struct {
 	App           AppID
+	AgentID       string  // exact; empty: any agent (or none)
+	RunID         string  // exact; empty: any run (or none)
 	States        []State // empty: every state except deleted
 	Categories    []string
 	Metadata      Metadata // key = value equality; values string, float64 or bool
@@ -22,8 +24,11 @@ type ListQuery struct {
 	CreatedBefore time.Time
 	TextContains  string
 	IDs           []MemoryID
-	Limit         int
-	Cursor        string // opaque; from Page.NextCursor
+	// Where is an expression of the filter language (ParseFilter), ANDed
+	// with the fields above; nil selects everything.
+	Where  *Filter
+	Limit  int
+	Cursor string // opaque; from Page.NextCursor
 }
 
 // Validate checks limits and filters and fills defaults.
@@ -38,6 +43,12 @@ func (q *ListQuery) Validate() error {
 		if err := ValidateAppID(q.App); err != nil {
 			return err
 		}
+	}
+	if err := ValidateScopeID("agent_id", q.AgentID); err != nil {
+		return err
+	}
+	if err := ValidateScopeID("run_id", q.RunID); err != nil {
+		return err
 	}
 	for _, s := range q.States {
 		if _, err := ParseState(string(s)); err != nil {

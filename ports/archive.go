@@ -152,6 +152,8 @@ var ArchiveTables = []ArchiveTable{
 		text("id"), text("org_id"), text("user_id"), text("app_id"), text("text"),
 		jsonCol("metadata"), jsonCol("categories"), text("state"),
 		{Name: "erased", Kind: ColBool}, at("created_at"), at("updated_at"),
+		// mem0's scopes; null (or absent, in an older archive) is none.
+		nullText("agent_id"), nullText("run_id"),
 	}},
 	{Name: "memory_history", UserScoped: true, Since: "changed_at", Columns: []ArchiveColumn{
 		text("memory_id"), text("org_id"), text("user_id"), text("kind"),

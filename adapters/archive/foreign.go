@@ -53,12 +53,21 @@ func (f *foreign) add(table string, line int64, vals ...any) {
 	f.lines[table] = append(f.lines[table], line)
 }
 
+// orNil is a nullable text column's value: nil for "".
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // placeholder tenant of converted rows; Import always rewrites it.
 const foreignOrg, foreignUser = "imported", "imported"
 
 // foreignMemory is what both formats give for one memory.
 type foreignMemory struct {
 	id, text, app, state string
+	agent, run           string // mem0's scopes; "" is none
 	metadata             map[string]any
 	categories           []string
 	created, updated     time.Time
@@ -83,7 +92,7 @@ func (f *foreign) addMemory(line int64, m foreignMemory, synthState bool) error 
 		m.updated = m.created
 	}
 	f.add("memories", line, m.id, foreignOrg, foreignUser, m.app, m.text, mdj, json.RawMessage(catj), m.state,
-		false, m.created, m.updated)
+		false, m.created, m.updated, orNil(m.agent), orNil(m.run))
 	values, _ := json.Marshal(map[string]any{"text": m.text, "metadata": json.RawMessage(mdj), "categories": cats, "state": "active"})
 	vj, _ := ports.CanonicalJSON(values)
 	f.add("memory_history", line, m.id, foreignOrg, foreignUser, "add", nil, vj, m.app, m.created)

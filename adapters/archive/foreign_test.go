@@ -128,13 +128,15 @@ func TestMem0ExportLandsWithTimesAndCategories(t *testing.T) {
 	require.Equal(t, []string{"travel", "plans"}, trip.Categories)
 	require.True(t, trip.CreatedAt.Equal(at("2024-07-01T19:00:00.654321Z")), trip.CreatedAt)
 	require.True(t, trip.UpdatedAt.Equal(at("2024-07-02T15:30:00Z")), trip.UpdatedAt)
-	require.Equal(t, domain.Metadata{"priority": "high", "mem0_user_id": "alex", "mem0_agent_id": "travel-agent"}, trip.Metadata)
+	require.Equal(t, domain.Metadata{"priority": "high", "mem0_user_id": "alex"}, trip.Metadata)
+	require.Equal(t, "travel-agent", trip.AgentID, "mem0's agent_id lands in its column, not in metadata")
 	require.Equal(t, domain.AppID("mem0"), trip.AppID)
 
 	veg, err := s.Get(ctx, alex, "0b1c2d3e-4f50-4617-8a9b-0c1d2e3f4a5b")
 	require.NoError(t, err)
 	require.Equal(t, veg.CreatedAt, veg.UpdatedAt, "no updated_at: the creation time")
-	require.Equal(t, "session-42", veg.Metadata["mem0_run_id"])
+	require.Equal(t, "session-42", veg.RunID)
+	require.NotContains(t, veg.Metadata, "mem0_run_id")
 
 	page, err := s.List(ctx, alex, domain.ListQuery{Limit: 10})
 	require.NoError(t, err)

@@ -80,14 +80,15 @@ func parseMem0(raw []byte, now time.Time) (*foreign, error) {
 			created = now.UTC().Truncate(time.Microsecond)
 		}
 		md := orEmpty(m.Metadata)
-		// mem0's scoping ids have no column here (yet): keep them where a
-		// filter can still find them.
-		for k, v := range map[string]string{"mem0_user_id": m.UserID, "mem0_agent_id": m.AgentID, "mem0_run_id": m.RunID, "mem0_app_id": m.AppID} {
+		// agent_id and run_id have columns; the user is the importer's
+		// and the app is "mem0", so mem0's user and app ids stay in
+		// metadata where a filter can still find them.
+		for k, v := range map[string]string{"mem0_user_id": m.UserID, "mem0_app_id": m.AppID} {
 			if v != "" {
 				md[k] = v
 			}
 		}
-		err = f.addMemory(line, foreignMemory{id: foreignID("mem0", m.ID), text: m.Memory, app: mem0App,
+		err = f.addMemory(line, foreignMemory{id: foreignID("mem0", m.ID), text: m.Memory, app: mem0App, agent: m.AgentID, run: m.RunID,
 			state: string(domain.StateActive), metadata: md, categories: m.Categories, created: created, updated: updated}, false)
 		if err != nil {
 			return nil, err

@@ -30,6 +30,10 @@ func check(t ports.ArchiveTable, r *ports.ArchiveRow) error {
 			if err := domain.ValidateAppID(domain.AppID(s)); err != nil {
 				return domain.Invalid(c.Name, "%v", err)
 			}
+		case c.Name == "agent_id" || c.Name == "run_id":
+			if err := domain.ValidateScopeID(c.Name, s); err != nil {
+				return err
+			}
 		case c.Name == "id" && t.Name == "apps":
 			if err := domain.ValidateAppID(domain.AppID(s)); err != nil {
 				return domain.Invalid(c.Name, "%v", err)

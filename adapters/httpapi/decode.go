@@ -160,7 +160,37 @@ func listQuery(c echo.Context) (domain.ListQuery, error) {
 		q.States = append(q.States, st)
 	}
 	q.Categories = queryList(c, "category")
+	q.AgentID, q.RunID = c.QueryParam("agent_id"), c.QueryParam("run_id")
+	if raw := c.QueryParam("filters"); raw != "" {
+		where, err := whereFromJSON(c, []byte(raw))
+		if err != nil {
+			return domain.ListQuery{}, err
+		}
+		q.Where = where
+	}
 	return q, nil
+}
+
+// whereFromJSON parses a filters object of the filter language for the
+// caller's own data: a user_id in it may only name the caller (403 for
+// anyone else; project keys name users on the mem0 routes).
+func whereFromJSON(c echo.Context, raw []byte) (*domain.Filter, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return nil, domain.Invalid("filters", "must be a JSON object")
+	}
+	f, err := domain.ParseFilter(obj)
+	if err != nil {
+		return nil, err
+	}
+	user, rest, err := domain.SplitUser(f)
+	if err != nil {
+		return nil, err
+	}
+	if p, _ := principalOf(c); user != "" && user != p.UserID {
+		return nil, &domain.ForbiddenError{Reason: "filters.user_id names another user than the credential's"}
+	}
+	return rest, nil
 }
 
 // memoryIDParam validates the :id path parameter.

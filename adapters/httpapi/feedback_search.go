@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -29,6 +30,10 @@ type searchRequest struct {
 	App        domain.AppID    `json:"app"`
 	Categories []string        `json:"categories"`
 	Metadata   domain.Metadata `json:"metadata"`
+	AgentID    string          `json:"agent_id"`
+	RunID      string          `json:"run_id"`
+	// Filters is an expression of the filter language (docs/filters.md).
+	Filters json.RawMessage `json:"filters"`
 }
 
 // weightsBody is the weights object of a search; an absent weight is its
@@ -45,6 +50,32 @@ type searchHitView struct {
 	VectorRank  int        `json:"vector_rank,omitempty"`
 }
 
+// scopedWhere is the search's expression: agent_id and run_id (exact) ANDed
+// with the filters object, if any.
+func scopedWhere(c echo.Context, agent, run string, filters json.RawMessage) (*domain.Filter, error) {
+	var parts []*domain.Filter
+	for _, s := range []struct {
+		field domain.FilterField
+		v     string
+	}{{domain.FieldAgentID, agent}, {domain.FieldRunID, run}} {
+		if s.v == "" {
+			continue
+		}
+		if err := domain.ValidateScopeID(string(s.field), s.v); err != nil {
+			return nil, err
+		}
+		parts = append(parts, domain.Eq(s.field, s.v))
+	}
+	if len(filters) > 0 && string(filters) != "null" {
+		where, err := whereFromJSON(c, filters)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, where)
+	}
+	return domain.Conj(parts...), nil
+}
+
 func (s *Server) search(xs *app.ExperimentSearch) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req searchRequest
@@ -55,9 +86,13 @@ func (s *Server) search(xs *app.ExperimentSearch) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		where, err := scopedWhere(c, req.AgentID, req.RunID, req.Filters)
+		if err != nil {
+			return err
+		}
 		in := app.SearchRequest{
 			Query: req.Query, Limit: limit, Mode: domain.SearchMode(req.Mode), MinScore: req.MinScore, Diversity: req.Diversity,
-			Filter: domain.SearchFilter{App: req.App, Categories: req.Categories, Metadata: req.Metadata},
+			Filter: domain.SearchFilter{App: req.App, Categories: req.Categories, Metadata: req.Metadata}, Where: where,
 		}
 		if req.Weights != nil {
 			w := domain.DefaultWeights

@@ -12,30 +12,40 @@ import (
 	"github.com/engram-memory/engram/domain"
 )
 
-func TestMem0FiltersMapOntoEngrams(t *testing.T) {
-	f, err := filtersFrom(json.RawMessage(`{"AND": [{"user_id": {"eq": "alice"}}, {"metadata": {"topic": "food"}},
-		{"metadata.mood": true}, {"categories": {"contains": "diet"}}, {"created_at": {"gte": "2026-01-01", "lt": "2026-02-01T00:00:00Z"}}], "app_id": "cursor"}`))
+func TestMem0FiltersParseIntoTheOneLanguage(t *testing.T) {
+	f, err := filtersFrom(json.RawMessage(`{"AND": [{"user_id": {"eq": "alice"}}, {"org_id": "acme"}, {"metadata": {"topic": "food"}},
+		{"metadata.mood": true}, {"categories": {"contains": "diet"}}, {"created_at": {"gte": "2026-01-01", "lt": "2026-02-01T00:00:00Z"}},
+		{"OR": [{"agent_id": "planner"}, {"NOT": {"run_id": {"in": ["r1", "r2"]}}}]}], "app_id": "cursor"}`))
 	require.NoError(t, err)
 	require.Equal(t, "alice", f.UserID)
-	require.Equal(t, domain.AppID("cursor"), f.App)
-	require.Equal(t, domain.Metadata{"topic": "food", "mood": true}, f.Metadata)
-	require.Equal(t, []string{"diet"}, f.Categories)
-	require.True(t, f.After.Before(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
-	require.Equal(t, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), f.Before)
+	require.Equal(t, "acme", f.OrgID)
+	require.NotNil(t, f.Where)
+	day := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	m := domain.Memory{AppID: "cursor", AgentID: "planner", Metadata: domain.Metadata{"topic": "food", "mood": true},
+		Categories: []string{"diet"}, CreatedAt: day}
+	require.True(t, f.Where.Eval(m))
+	m.AgentID, m.RunID = "critic", "r1"
+	require.False(t, f.Where.Eval(m), "OR of agent planner and NOT run r1")
+	m.RunID = "r3"
+	require.True(t, f.Where.Eval(m))
+	m.CreatedAt = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	require.False(t, f.Where.Eval(m), "lt is exclusive")
 }
 
 func TestMem0FiltersRefuseWhatTheyCannotMean(t *testing.T) {
-	deep := `{"user_id": "a"}`
-	for range maxFilterDepth + 1 {
+	deep := `{"agent_id": "a"}`
+	for range domain.MaxFilterDepth + 1 {
 		deep = `{"AND": [` + deep + `]}`
 	}
 	for raw, naming := range map[string]string{
-		`{"OR": [{"user_id": "a"}]}`:                  "filters.OR",
-		`{"NOT": {"user_id": "a"}}`:                   "filters.NOT",
+		`{"OR": [{"user_id": "a"}]}`:                  "filters.user_id",
+		`{"NOT": {"user_id": "a"}}`:                   "filters.user_id",
 		`{"user_id": {"ne": "a"}}`:                    `"ne"`,
-		`{"categories": {"icontains": "x"}}`:          `"icontains"`,
-		`{"agent_id": "bot"}`:                         "filters.agent_id",
-		`{"created_at": {"between": "x"}}`:            "filters.created_at",
+		`{"categories": {"between": "x"}}`:            `"between"`,
+		`{"agent_id": {"gt": "bot"}}`:                 `"gt"`,
+		`{"created_at": {"regex": "x"}}`:              `"regex"`,
+		`{"color": "blue"}`:                           "filters.color",
+		`{"OR": []}`:                                  "filters.OR",
 		`{"user_id": "a", "AND": [{"user_id": "b"}]}`: "two users",
 		deep: "levels deep",
 	} {

@@ -21,16 +21,12 @@ type mem0Entity struct {
 	ProjectID string `json:"project_id"`
 }
 
-// unsupported refuses the entity scopes Engram does not store yet, rather
-// than dropping them and mixing what they were meant to separate.
-func (e mem0Entity) unsupported() error {
-	if e.AgentID != "" {
-		return domain.Invalid("agent_id", "is not supported yet: memories are scoped by user_id and app_id")
+// validate checks the agent and run scopes (stored beside the user).
+func (e mem0Entity) validate() error {
+	if err := domain.ValidateScopeID("agent_id", e.AgentID); err != nil {
+		return err
 	}
-	if e.RunID != "" {
-		return domain.Invalid("run_id", "is not supported yet: memories are scoped by user_id and app_id")
-	}
-	return nil
+	return domain.ValidateScopeID("run_id", e.RunID)
 }
 
 type mem0AddRequest struct {
@@ -90,7 +86,7 @@ func (m *mem0) add(c echo.Context) error {
 	if err := decodeMem0(c, &req); err != nil {
 		return err
 	}
-	if err := req.unsupported(); err != nil {
+	if err := req.validate(); err != nil {
 		return err
 	}
 	texts, err := req.texts()
@@ -103,7 +99,9 @@ func (m *mem0) add(c echo.Context) error {
 	}
 	events := make([]mem0Event, 0, len(texts))
 	for _, text := range texts {
-		mem, created, err := m.s.d.Memories.Add(c.Request().Context(), p, app.AddInput{Text: text, App: domain.AppID(req.AppID), Metadata: req.Metadata})
+		mem, created, err := m.s.d.Memories.Add(c.Request().Context(), p, app.AddInput{
+			Text: text, App: domain.AppID(req.AppID), Metadata: req.Metadata, AgentID: req.AgentID, RunID: req.RunID,
+		})
 		if err != nil {
 			return err
 		}
@@ -134,13 +132,11 @@ func (m *mem0) search(c echo.Context) error {
 	if err := decodeMem0(c, &req); err != nil {
 		return err
 	}
-	if err := req.unsupported(); err != nil {
+	f, err := filtersFrom(req.Filters)
+	if err != nil {
 		return err
 	}
-	if req.Threshold != nil {
-		return domain.Invalid("threshold", "is not supported yet: Engram's scores are rank-fusion scores, not similarities")
-	}
-	f, err := filtersFrom(req.Filters)
+	where, err := req.whereOf(f.Where)
 	if err != nil {
 		return err
 	}
@@ -148,16 +144,12 @@ func (m *mem0) search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if f.App == "" {
-		f.App = domain.AppID(req.AppID)
-	}
 	limit := req.TopK
 	if limit == 0 {
 		limit = req.Limit
 	}
 	res, err := m.d.Search.Search(c.Request().Context(), p, app.SearchRequest{
-		Query: req.Query, Limit: limit,
-		Filter: domain.SearchFilter{App: f.App, Categories: f.Categories, Metadata: f.Metadata, CreatedAfter: f.After, CreatedBefore: f.Before},
+		Query: req.Query, Limit: limit, Where: where,
 	}, "")
 	if err != nil {
 		return err

@@ -35,10 +35,18 @@ func viewMem0(m domain.Memory) mem0Memory {
 	if cats == nil {
 		cats = []string{}
 	}
-	return mem0Memory{
+	out := mem0Memory{
 		ID: string(m.ID), Memory: m.Text, UserID: string(m.UserID), AppID: string(m.AppID), Metadata: m.Metadata,
 		Categories: cats, Hash: m.ContentHash, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
 	}
+	// mem0 answers null for a scope the memory does not have.
+	if m.AgentID != "" {
+		out.AgentID = &m.AgentID
+	}
+	if m.RunID != "" {
+		out.RunID = &m.RunID
+	}
+	return out
 }
 
 // mem0ListCap bounds how many memories a page-numbered list walks to find
@@ -74,21 +82,19 @@ func (m *mem0) listGet(c echo.Context) error {
 }
 
 func (m *mem0) list(c echo.Context, e mem0Entity, f mem0Filter, alwaysPaged bool) error {
-	if err := e.unsupported(); err != nil {
+	where, err := e.whereOf(f.Where)
+	if err != nil {
 		return err
 	}
 	p, err := m.actor(c, e, f)
 	if err != nil {
 		return err
 	}
-	if f.App == "" {
-		f.App = domain.AppID(e.AppID)
-	}
 	page, size, paged, err := pageParams(c)
 	if err != nil {
 		return err
 	}
-	all, err := m.collect(c, p, domain.ListQuery{App: f.App, Categories: f.Categories, Metadata: f.Metadata, CreatedAfter: f.After, CreatedBefore: f.Before})
+	all, err := m.collect(c, p, domain.ListQuery{Where: where})
 	if err != nil {
 		return err
 	}
@@ -226,18 +232,45 @@ func (m *mem0) delete(c echo.Context) error {
 func (m *mem0) deleteAll(c echo.Context) error {
 	q := c.QueryParams()
 	e := mem0Entity{UserID: q.Get("user_id"), AgentID: q.Get("agent_id"), RunID: q.Get("run_id"), OrgID: q.Get("org_id")}
-	if err := e.unsupported(); err != nil {
+	where, err := e.whereOf(nil)
+	if err != nil {
 		return err
 	}
 	p, err := principalFor(c, e.UserID, e.OrgID)
 	if err != nil {
 		return err
 	}
-	n, err := m.s.d.Memories.DeleteAll(c.Request().Context(), p, "")
+	var n int
+	if where == nil {
+		n, err = m.s.d.Memories.DeleteAll(c.Request().Context(), p, "")
+	} else {
+		n, err = m.deleteWhere(c, p, *where)
+	}
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"message": "Memories deleted successfully!", "deleted": n})
+}
+
+// deleteWhere deletes the memories of one agent or run of the user, a page
+// at a time (each page one all-or-nothing delete), up to mem0ListCap.
+func (m *mem0) deleteWhere(c echo.Context, p domain.Principal, where domain.Filter) (int, error) {
+	n := 0
+	for n < mem0ListCap {
+		pg, err := m.s.d.Memories.List(c.Request().Context(), p, domain.ListQuery{Where: &where, Limit: domain.MaxListLimit}, "")
+		if err != nil || len(pg.Items) == 0 {
+			return n, err
+		}
+		ids := make([]domain.MemoryID, len(pg.Items))
+		for i, mem := range pg.Items {
+			ids[i] = mem.ID
+		}
+		if err := m.s.d.Memories.Delete(c.Request().Context(), p, ids, ""); err != nil {
+			return n, err
+		}
+		n += len(ids)
+	}
+	return n, nil
 }
 
 // mem0Change is a history entry in mem0's shape.

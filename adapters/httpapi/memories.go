@@ -18,6 +18,8 @@ type createMemoryRequest struct {
 	App        domain.AppID    `json:"app"`
 	Metadata   domain.Metadata `json:"metadata"`
 	Categories []string        `json:"categories"`
+	AgentID    string          `json:"agent_id"`
+	RunID      string          `json:"run_id"`
 }
 
 type updateMemoryRequest struct {
@@ -47,7 +49,7 @@ func (s *Server) createMemory(c echo.Context) error {
 	}
 	p, _ := principalOf(c)
 	m, created, err := s.d.Memories.Add(c.Request().Context(), p, app.AddInput{
-		Text: req.Text, App: req.App, Metadata: req.Metadata, Categories: req.Categories,
+		Text: req.Text, App: req.App, Metadata: req.Metadata, Categories: req.Categories, AgentID: req.AgentID, RunID: req.RunID,
 	})
 	if err != nil {
 		return err

@@ -44,7 +44,15 @@ func (s *Server) searchMemories(c echo.Context) error {
 			return err
 		}
 	}
-	req := app.SearchRequest{Query: q, Limit: limit, Filter: domain.SearchFilter{App: appID, Categories: queryList(c, "category")}}
+	var filters []byte
+	if raw := c.QueryParam("filters"); raw != "" {
+		filters = []byte(raw)
+	}
+	where, err := scopedWhere(c, c.QueryParam("agent_id"), c.QueryParam("run_id"), filters)
+	if err != nil {
+		return err
+	}
+	req := app.SearchRequest{Query: q, Limit: limit, Filter: domain.SearchFilter{App: appID, Categories: queryList(c, "category")}, Where: where}
 	p, _ := principalOf(c)
 	res, err := s.searcher.Search(c.Request().Context(), p, req, "")
 	if err != nil {

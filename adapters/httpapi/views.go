@@ -14,6 +14,8 @@ type memoryView struct {
 	ID         domain.MemoryID `json:"id"`
 	Text       string          `json:"text"`
 	App        domain.AppID    `json:"app"`
+	AgentID    string          `json:"agent_id,omitempty"`
+	RunID      string          `json:"run_id,omitempty"`
 	Metadata   domain.Metadata `json:"metadata"`
 	Categories []string        `json:"categories"`
 	State      domain.State    `json:"state"`
@@ -31,7 +33,7 @@ func viewMemory(m domain.Memory) memoryView {
 		cats = []string{}
 	}
 	return memoryView{
-		ID: m.ID, Text: m.Text, App: m.AppID, Metadata: md, Categories: cats, State: m.State,
+		ID: m.ID, Text: m.Text, App: m.AppID, AgentID: m.AgentID, RunID: m.RunID, Metadata: md, Categories: cats, State: m.State,
 		CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
 	}
 }

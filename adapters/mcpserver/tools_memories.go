@@ -12,6 +12,7 @@ import (
 func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutput, error) {
 	m, created, err := s.deps.Memories.Add(ctx, c.Principal, app.AddInput{
 		Text: in.Text, App: c.app(appArg(in.App)), Metadata: in.Metadata, Categories: in.Categories,
+		AgentID: in.AgentID, RunID: in.RunID,
 	})
 	if err != nil {
 		return addOutput{}, err
@@ -33,6 +34,11 @@ func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (sear
 		if f.CreatedBefore != nil {
 			req.Filter.CreatedBefore = *f.CreatedBefore
 		}
+		where, err := scopeWhere(f.AgentID, f.RunID)
+		if err != nil {
+			return searchOutput{}, err
+		}
+		req.Where = where
 	}
 	res, err := s.deps.Searcher.Search(ctx, c.Principal, req, c.app(""))
 	if err != nil {
@@ -45,12 +51,30 @@ func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (sear
 	return out, nil
 }
 
+// scopeWhere is the exact agent and run scopes as a filter expression.
+func scopeWhere(agent, run string) (*domain.Filter, error) {
+	var parts []*domain.Filter
+	if agent != "" {
+		if err := domain.ValidateScopeID("agent_id", agent); err != nil {
+			return nil, err
+		}
+		parts = append(parts, domain.Eq(domain.FieldAgentID, agent))
+	}
+	if run != "" {
+		if err := domain.ValidateScopeID("run_id", run); err != nil {
+			return nil, err
+		}
+		parts = append(parts, domain.Eq(domain.FieldRunID, run))
+	}
+	return domain.Conj(parts...), nil
+}
+
 func (s *Server) listMemories(ctx context.Context, c call, in listInput) (listOutput, error) {
 	limit, err := domain.OptionalInRange("limit", in.Limit, 1, domain.MaxListLimit)
 	if err != nil {
 		return listOutput{}, err
 	}
-	q := domain.ListQuery{Limit: limit, Cursor: in.Cursor, App: appArg(in.App)}
+	q := domain.ListQuery{Limit: limit, Cursor: in.Cursor, App: appArg(in.App), AgentID: in.AgentID, RunID: in.RunID}
 	if in.State != "" {
 		st, err := domain.ParseState(in.State)
 		if err != nil {

@@ -12,6 +12,8 @@ type memoryOut struct {
 	ID         string         `json:"id"`
 	Text       string         `json:"text"`
 	App        string         `json:"app"`
+	AgentID    string         `json:"agent_id,omitempty"`
+	RunID      string         `json:"run_id,omitempty"`
 	Metadata   map[string]any `json:"metadata"`
 	Categories []string       `json:"categories"`
 	State      string         `json:"state"`
@@ -29,7 +31,7 @@ func toMemoryOut(m domain.Memory) memoryOut {
 		cats = []string{}
 	}
 	return memoryOut{
-		ID: string(m.ID), Text: m.Text, App: string(m.AppID), Metadata: md, Categories: cats,
+		ID: string(m.ID), Text: m.Text, App: string(m.AppID), AgentID: m.AgentID, RunID: m.RunID, Metadata: md, Categories: cats,
 		State: string(m.State), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
 	}
 }
@@ -40,6 +42,8 @@ type addInput struct {
 	Metadata   map[string]any `json:"metadata,omitempty" jsonschema:"Optional JSON object of extra facts about the memory (source, confidence, ...). Filterable by exact value."`
 	Categories []string       `json:"categories,omitempty" jsonschema:"Optional labels such as 'preferences' or 'work'; at most 32, each up to 64 characters."`
 	Infer      *bool          `json:"infer,omitempty" jsonschema:"Accepted for OpenMemory clients; the text is stored as given either way (no LLM extraction)."`
+	AgentID    string         `json:"agent_id,omitempty" jsonschema:"Optional agent scope beside the user (mem0's agent_id), up to 128 bytes."`
+	RunID      string         `json:"run_id,omitempty" jsonschema:"Optional run or session scope (mem0's run_id), up to 128 bytes."`
 }
 
 type addOutput struct {
@@ -53,6 +57,8 @@ type searchFilters struct {
 	Metadata      map[string]any `json:"metadata,omitempty" jsonschema:"Only memories whose metadata has each key equal to the given string, number or boolean."`
 	CreatedAfter  *time.Time     `json:"created_after,omitempty" jsonschema:"Only memories created at or after this RFC 3339 time."`
 	CreatedBefore *time.Time     `json:"created_before,omitempty" jsonschema:"Only memories created before this RFC 3339 time."`
+	AgentID       string         `json:"agent_id,omitempty" jsonschema:"Only memories of this agent scope."`
+	RunID         string         `json:"run_id,omitempty" jsonschema:"Only memories of this run scope."`
 }
 
 type searchInput struct {
@@ -73,10 +79,12 @@ type searchOutput struct {
 }
 
 type listInput struct {
-	Limit  *int   `json:"limit,omitempty" jsonschema:"Page size, 1-200; default 50."`
-	Cursor string `json:"cursor,omitempty" jsonschema:"The next_cursor of the previous page, to continue listing."`
-	App    string `json:"app,omitempty" jsonschema:"Only memories written by this app."`
-	State  string `json:"state,omitempty" jsonschema:"Only memories in this state: active, paused, archived or deleted. Default: every state except deleted."`
+	Limit   *int   `json:"limit,omitempty" jsonschema:"Page size, 1-200; default 50."`
+	Cursor  string `json:"cursor,omitempty" jsonschema:"The next_cursor of the previous page, to continue listing."`
+	App     string `json:"app,omitempty" jsonschema:"Only memories written by this app."`
+	State   string `json:"state,omitempty" jsonschema:"Only memories in this state: active, paused, archived or deleted. Default: every state except deleted."`
+	AgentID string `json:"agent_id,omitempty" jsonschema:"Only memories of this agent scope."`
+	RunID   string `json:"run_id,omitempty" jsonschema:"Only memories of this run scope."`
 }
 
 type listOutput struct {

@@ -27,10 +27,10 @@ const (
 // statement), and writes an add entry per inserted row. $1, $2 are the tenant.
 const insertSelectSQL = `
 WITH ins AS (
-	INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at)
-	SELECT id, $1, $2, app_id, text, metadata, categories, state, content_hash, created_at, updated_at
+	INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id)
+	SELECT id, $1, $2, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id
 	FROM %s ORDER BY ord
-	ON CONFLICT (org_id, user_id, content_hash) WHERE state = 'active' DO NOTHING
+	ON CONFLICT (org_id, user_id, agent_id, run_id, content_hash) WHERE state = 'active' DO NOTHING
 	RETURNING *
 )
 INSERT INTO memory_changes (org_id, user_id, memory_id, kind, new_values, actor_app, changed_at)
@@ -40,9 +40,9 @@ SELECT org_id, user_id, id, 'add', ` + valuesJSON + `, app_id, created_at FROM i
 // array per row because SQL arrays of arrays must be rectangular.
 const unnestSrc = `(SELECT u.id, u.app_id, u.text, u.metadata,
 		ARRAY(SELECT jsonb_array_elements_text(u.categories)) AS categories,
-		u.state, u.content_hash, u.created_at, u.updated_at, u.ord
-	FROM unnest($3::uuid[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[])
-		WITH ORDINALITY AS u(id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, ord)) src`
+		u.state, u.content_hash, u.created_at, u.updated_at, u.agent_id, u.run_id, u.ord
+	FROM unnest($3::uuid[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[])
+		WITH ORDINALITY AS u(id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, ord)) src`
 
 // CreateBatch stores ms in one transaction and returns how many were new.
 func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Memory) (int, error) {
@@ -94,6 +94,7 @@ func insertBatch(ctx context.Context, tx *sqlx.Tx, t domain.Tenant, ms []domain.
 		ids, apps, texts := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n)
 		mds, cats, states := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n)
 		hashes, createdAt, updatedAt := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n)
+		agents, runs := make(pq.StringArray, n), make(pq.StringArray, n)
 		for i, m := range chunk {
 			md, err := jsonText(m.Metadata)
 			if err != nil {
@@ -105,10 +106,10 @@ func insertBatch(ctx context.Context, tx *sqlx.Tx, t domain.Tenant, ms []domain.
 			}
 			ids[i], apps[i], texts[i] = string(m.ID), string(m.AppID), m.Text
 			mds[i], cats[i], states[i] = md, c, string(m.State)
-			hashes[i] = m.ContentHash
+			hashes[i], agents[i], runs[i] = m.ContentHash, m.AgentID, m.RunID
 			createdAt[i], updatedAt[i] = m.CreatedAt.Format(time.RFC3339Nano), m.UpdatedAt.Format(time.RFC3339Nano)
 		}
-		res, err := tx.ExecContext(ctx, q, t.OrgID, t.UserID, ids, apps, texts, mds, cats, states, hashes, createdAt, updatedAt)
+		res, err := tx.ExecContext(ctx, q, t.OrgID, t.UserID, ids, apps, texts, mds, cats, states, hashes, createdAt, updatedAt, agents, runs)
 		if err != nil {
 			return 0, err
 		}
@@ -126,10 +127,10 @@ func copyBatch(ctx context.Context, tx *sqlx.Tx, t domain.Tenant, ms []domain.Me
 	// connections never see a leftover.
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE engram_batch (
 		id uuid, app_id text, text text, metadata jsonb, categories text[], state text,
-		content_hash text, created_at timestamptz, updated_at timestamptz, ord int) ON COMMIT DROP`); err != nil {
+		content_hash text, created_at timestamptz, updated_at timestamptz, agent_id text, run_id text, ord int) ON COMMIT DROP`); err != nil {
 		return 0, err
 	}
-	stmt, err := tx.PrepareContext(ctx, `COPY engram_batch (id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, ord) FROM STDIN`)
+	stmt, err := tx.PrepareContext(ctx, `COPY engram_batch (id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, ord) FROM STDIN`)
 	if err != nil {
 		return 0, err
 	}
@@ -140,7 +141,7 @@ func copyBatch(ctx context.Context, tx *sqlx.Tx, t domain.Tenant, ms []domain.Me
 			return 0, err
 		}
 		if _, err := stmt.ExecContext(ctx, string(m.ID), string(m.AppID), m.Text, md, cats, string(m.State),
-			m.ContentHash, m.CreatedAt, m.UpdatedAt, i); err != nil {
+			m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID, i); err != nil {
 			_ = stmt.Close()
 			return 0, err
 		}

@@ -17,9 +17,9 @@ import (
 // on the primary key (domain.ErrAlreadyExists).
 const insertMemorySQL = `
 WITH ins AS (
-	INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::text[], $8, $9, $10, $11)
-	ON CONFLICT (org_id, user_id, content_hash) WHERE state = 'active' DO NOTHING
+	INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id)
+	VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::text[], $8, $9, $10, $11, $12, $13)
+	ON CONFLICT (org_id, user_id, agent_id, run_id, content_hash) WHERE state = 'active' DO NOTHING
 	RETURNING *
 ), hist AS (
 	INSERT INTO memory_changes (org_id, user_id, memory_id, kind, new_values, actor_app, changed_at)
@@ -28,7 +28,7 @@ WITH ins AS (
 SELECT ` + memoryCols + ` FROM ins`
 
 const activeByHashSQL = `SELECT ` + memoryCols + ` FROM memories
-	WHERE org_id = $1 AND user_id = $2 AND content_hash = $3 AND state = 'active' AND erased_at IS NULL`
+	WHERE org_id = $1 AND user_id = $2 AND agent_id = $3 AND run_id = $4 AND content_hash = $5 AND state = 'active' AND erased_at IS NULL`
 
 // Create stores m with its add entry, or returns the active duplicate.
 func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (domain.Memory, bool, error) {
@@ -47,7 +47,7 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 		for attempt := 0; attempt < 3; attempt++ {
 			var row memoryRow
 			err := tx.GetContext(ctx, &row, insertMemorySQL, m.ID, m.OrgID, m.UserID, m.AppID, m.Text,
-				md, cats, m.State, m.ContentHash, m.CreatedAt, m.UpdatedAt)
+				md, cats, m.State, m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID)
 			if err == nil {
 				created = true
 				stored, err = row.memory()
@@ -56,7 +56,7 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			err = tx.GetContext(ctx, &row, activeByHashSQL, m.OrgID, m.UserID, m.ContentHash)
+			err = tx.GetContext(ctx, &row, activeByHashSQL, m.OrgID, m.UserID, m.AgentID, m.RunID, m.ContentHash)
 			if err == nil {
 				stored, err = row.memory()
 				return err

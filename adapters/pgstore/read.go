@@ -104,6 +104,12 @@ func listSQL(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 	if q.App != "" {
 		where = append(where, "app_id = "+arg(q.App))
 	}
+	if q.AgentID != "" {
+		where = append(where, "agent_id = "+arg(q.AgentID))
+	}
+	if q.RunID != "" {
+		where = append(where, "run_id = "+arg(q.RunID))
+	}
 	if len(q.Categories) > 0 {
 		// Any listed label matches (OpenMemory's semantics); && is GIN-indexed.
 		where = append(where, "categories && "+arg(pq.StringArray(q.Categories))+"::text[]")
@@ -129,6 +135,13 @@ func listSQL(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 	if len(q.IDs) > 0 {
 		ids, _ := uuidArray(q.IDs)
 		where = append(where, "id = ANY("+arg(ids)+"::uuid[])")
+	}
+	if q.Where != nil {
+		cond, err := whereSQL(*q.Where, arg)
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, cond)
 	}
 	if q.Cursor != "" {
 		after, err := domain.DecodeCursor(q.Cursor)

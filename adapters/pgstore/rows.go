@@ -12,7 +12,7 @@ import (
 
 // memoryCols is the column list every memory read selects, in memoryRow's
 // order. id is cast so that it scans into a string.
-const memoryCols = `id::text AS id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at`
+const memoryCols = `id::text AS id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id`
 
 // valuesJSON builds the history value object of a memories row in SQL, for
 // the statements that write history without a round trip through Go. Its
@@ -31,6 +31,8 @@ type memoryRow struct {
 	ContentHash string         `db:"content_hash"`
 	CreatedAt   time.Time      `db:"created_at"`
 	UpdatedAt   time.Time      `db:"updated_at"`
+	AgentID     string         `db:"agent_id"`
+	RunID       string         `db:"run_id"`
 }
 
 func (r memoryRow) memory() (domain.Memory, error) {
@@ -44,7 +46,7 @@ func (r memoryRow) memory() (domain.Memory, error) {
 	}
 	return domain.Memory{
 		ID: domain.MemoryID(r.ID), OrgID: domain.OrgID(r.OrgID), UserID: domain.UserID(r.UserID),
-		AppID: domain.AppID(r.AppID), Text: r.Text, Metadata: md, Categories: cats,
+		AppID: domain.AppID(r.AppID), AgentID: r.AgentID, RunID: r.RunID, Text: r.Text, Metadata: md, Categories: cats,
 		State: domain.State(r.State), ContentHash: r.ContentHash,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}, nil

@@ -58,6 +58,7 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		}
 		// Only content is fn's to change.
 		next.ID, next.OrgID, next.UserID, next.AppID = old.ID, old.OrgID, old.UserID, old.AppID
+		next.AgentID, next.RunID = old.AgentID, old.RunID
 		next.State, next.CreatedAt, next.UpdatedAt = old.State, old.CreatedAt, old.UpdatedAt
 		if err := next.Normalize(); err != nil {
 			return err
@@ -71,8 +72,8 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		if old.State != domain.StateActive && next.ContentHash != old.ContentHash {
 			var taken bool
 			if err := tx.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM memories
-				WHERE org_id = $1 AND user_id = $2 AND content_hash = $3 AND state = 'active' AND id <> $4)`,
-				t.OrgID, t.UserID, next.ContentHash, id); err != nil {
+				WHERE org_id = $1 AND user_id = $2 AND agent_id = $5 AND run_id = $6 AND content_hash = $3 AND state = 'active' AND id <> $4)`,
+				t.OrgID, t.UserID, next.ContentHash, id, next.AgentID, next.RunID); err != nil {
 				return err
 			}
 			if taken {

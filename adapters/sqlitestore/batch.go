@@ -14,7 +14,7 @@ import (
 const insertChunk = 200
 
 const (
-	memColCount  = 11
+	memColCount  = 13
 	histColCount = 8
 	histCols     = `memory_id, org_id, user_id, kind, old_values, new_values, actor_app, changed_at`
 )
@@ -37,7 +37,7 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 		w := s.newBatchWriter(ctx, tx)
 		defer w.close()
 		// Exact duplicates within the batch: the first one wins.
-		seen := make(map[string]bool, len(ms))
+		seen := make(map[[3]string]bool, len(ms))
 		created = 0
 		for k := range enc.chunks {
 			rows, err := enc.wait(ctx, k)
@@ -47,8 +47,8 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 			enc.rows[k] = nil // inserted below; let a large batch's chunks go
 			fresh := rows[:0]
 			for _, r := range rows {
-				if !seen[r.m.ContentHash] {
-					seen[r.m.ContentHash] = true
+				if key := [3]string{r.m.AgentID, r.m.RunID, r.m.ContentHash}; !seen[key] {
+					seen[key] = true
 					fresh = append(fresh, r)
 				}
 			}
@@ -85,7 +85,7 @@ func (s *Store) newBatchWriter(ctx context.Context, tx *sql.Tx) *batchWriter {
 // memory of the tenant already has.
 func insertMemoriesSQL(n int) string {
 	return `INSERT INTO memories (` + memoryCols + `) VALUES ` + rowsOf(n, memColCount) + `
-		ON CONFLICT (org_id, user_id, content_hash) WHERE state = 'active' DO NOTHING`
+		ON CONFLICT (org_id, user_id, agent_id, run_id, content_hash) WHERE state = 'active' DO NOTHING`
 }
 
 func insertChangesSQL(n int) string {

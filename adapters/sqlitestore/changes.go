@@ -42,6 +42,7 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		}
 		// Identity, ownership, state and times are not fn's to change.
 		m.ID, m.OrgID, m.UserID, m.AppID, m.State = old.ID, old.OrgID, old.UserID, old.AppID, old.State
+		m.AgentID, m.RunID = old.AgentID, old.RunID
 		m.CreatedAt, m.UpdatedAt = old.CreatedAt, old.UpdatedAt
 		if err := m.Normalize(); err != nil {
 			return err
@@ -51,7 +52,7 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 			return err
 		}
 		if m.ContentHash != old.ContentHash {
-			if err := refuseDuplicate(ctx, tx, t, m.ContentHash, old.ID); err != nil {
+			if err := refuseDuplicate(ctx, tx, t, m); err != nil {
 				return err
 			}
 		}
@@ -118,11 +119,11 @@ func sameContent(a, b domain.Memory) (bool, error) {
 // refuseDuplicate fails with ErrConflict when another active memory of t has
 // hash. The unique index would catch an active row anyway; this also covers a
 // paused or archived memory taking an active memory's text.
-func refuseDuplicate(ctx context.Context, tx *sql.Tx, t domain.Tenant, hash string, self domain.MemoryID) error {
+func refuseDuplicate(ctx context.Context, tx *sql.Tx, t domain.Tenant, m domain.Memory) error {
 	var other string
 	err := tx.QueryRowContext(ctx, `SELECT id FROM memories
-		WHERE org_id = ? AND user_id = ? AND content_hash = ? AND state = 'active' AND id <> ?`,
-		string(t.OrgID), string(t.UserID), hash, string(self)).Scan(&other)
+		WHERE org_id = ? AND user_id = ? AND agent_id = ? AND run_id = ? AND content_hash = ? AND state = 'active' AND id <> ?`,
+		string(t.OrgID), string(t.UserID), m.AgentID, m.RunID, m.ContentHash, string(m.ID)).Scan(&other)
 	switch {
 	case err == nil:
 		return fmt.Errorf("%w: active memory %s has the same text", domain.ErrConflict, other)

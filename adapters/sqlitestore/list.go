@@ -67,6 +67,12 @@ func listWhere(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 	if q.App != "" {
 		add("app_id = ?", string(q.App))
 	}
+	if q.AgentID != "" {
+		add("agent_id = ?", q.AgentID)
+	}
+	if q.RunID != "" {
+		add("run_id = ?", q.RunID)
+	}
 	if len(q.Categories) > 0 {
 		add("EXISTS (SELECT 1 FROM json_each(memories.categories) c WHERE c.value IN ("+placeholders(len(q.Categories))+"))", anys(q.Categories)...)
 	}
@@ -105,6 +111,14 @@ func listWhere(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 			return "", nil, fmt.Errorf("encode ids: %w", err)
 		}
 		add("id IN (SELECT value FROM json_each(?))", string(list))
+	}
+	if q.Where != nil {
+		var wargs []any
+		cond, err := whereSQL(*q.Where, &wargs)
+		if err != nil {
+			return "", nil, err
+		}
+		add(cond, wargs...)
 	}
 	if q.Cursor != "" {
 		after, err := domain.DecodeCursor(q.Cursor)

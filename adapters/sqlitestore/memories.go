@@ -36,7 +36,7 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 	}
 	stored, created := m, false
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		row := tx.StmtContext(ctx, s.ws.activeByHash).QueryRowContext(ctx, string(t.OrgID), string(t.UserID), m.ContentHash)
+		row := tx.StmtContext(ctx, s.ws.activeByHash).QueryRowContext(ctx, string(t.OrgID), string(t.UserID), m.AgentID, m.RunID, m.ContentHash)
 		existing, err := scanMemory(row)
 		switch {
 		case err == nil:

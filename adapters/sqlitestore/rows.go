@@ -51,7 +51,7 @@ func mapErr(err error) error {
 
 // memoryCols is the column list every memory query selects, in scanMemory's
 // order.
-const memoryCols = `id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at`
+const memoryCols = `id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -63,7 +63,7 @@ func scanMemory(sc scanner) (domain.Memory, error) {
 		id, org, user  string
 		app, state, ch string
 	)
-	if err := sc.Scan(&id, &org, &user, &app, &m.Text, &md, &cats, &state, &ch, &created, &upd); err != nil {
+	if err := sc.Scan(&id, &org, &user, &app, &m.Text, &md, &cats, &state, &ch, &created, &upd, &m.AgentID, &m.RunID); err != nil {
 		return domain.Memory{}, err
 	}
 	m.ID, m.OrgID, m.UserID, m.AppID = domain.MemoryID(id), domain.OrgID(org), domain.UserID(user), domain.AppID(app)
@@ -91,7 +91,7 @@ func memoryArgs(m domain.Memory) ([]any, error) {
 	}
 	return []any{
 		string(m.ID), string(m.OrgID), string(m.UserID), string(m.AppID), m.Text, string(md), string(cats),
-		string(m.State), m.ContentHash, toNanos(m.CreatedAt), toNanos(m.UpdatedAt),
+		string(m.State), m.ContentHash, toNanos(m.CreatedAt), toNanos(m.UpdatedAt), m.AgentID, m.RunID,
 	}, nil
 }
 

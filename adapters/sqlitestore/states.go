@@ -29,17 +29,18 @@ func (s *Store) SetState(ctx context.Context, t domain.Tenant, ids []domain.Memo
 		}
 		// Reactivation must not create two active memories with one text,
 		// neither against existing rows nor within this call.
-		reactivated := map[string]domain.MemoryID{}
+		reactivated := map[[3]string]domain.MemoryID{}
 		for _, m := range ms {
 			if m.State == domain.StateDeleted {
 				return fmt.Errorf("%w: memory %s is deleted", domain.ErrNotFound, m.ID)
 			}
 			if state == domain.StateActive && m.State != domain.StateActive {
-				if other, dup := reactivated[m.ContentHash]; dup {
+				key := [3]string{m.AgentID, m.RunID, m.ContentHash}
+				if other, dup := reactivated[key]; dup {
 					return fmt.Errorf("%w: memories %s and %s have the same text", domain.ErrConflict, other, m.ID)
 				}
-				reactivated[m.ContentHash] = m.ID
-				if err := refuseDuplicate(ctx, tx, t, m.ContentHash, m.ID); err != nil {
+				reactivated[key] = m.ID
+				if err := refuseDuplicate(ctx, tx, t, m); err != nil {
 					return err
 				}
 			}

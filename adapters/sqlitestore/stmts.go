@@ -41,7 +41,7 @@ func (q *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		text string
 	}{
 		{&q.activeByHash, `SELECT ` + memoryCols + ` FROM memories
-			WHERE org_id = ? AND user_id = ? AND content_hash = ? AND state = 'active'`},
+			WHERE org_id = ? AND user_id = ? AND agent_id = ? AND run_id = ? AND content_hash = ? AND state = 'active'`},
 		{&q.loadOne, `SELECT ` + memoryCols + ` FROM memories WHERE id = ? AND org_id = ? AND user_id = ? AND erased = 0`},
 		{&q.insMemory, insertMemoriesSQL(1)},
 		{&q.insChange, insertChangesSQL(1)},
