@@ -125,6 +125,9 @@ type SearchRequest struct {
 	Weights *domain.Weights // nil means equal weights
 	// MinScore drops results scoring below it (scores are in [0,1]).
 	MinScore float64
+	// MinSimilarity drops results whose Similarity is below it, in [0,1]
+	// (mem0's threshold).
+	MinSimilarity float64
 	// Diversity in [0,1] re-ranks by maximal marginal relevance; 0 is off.
 	Diversity float64
 }
@@ -132,9 +135,17 @@ type SearchRequest struct {
 // SearchHit is one result. Score is the weighted RRF score normalised to
 // [0,1] (1: ranked first by every ranking that ran); a rank is 1-based and 0
 // when that ranking did not return the memory.
+//
+// Similarity, unlike Score, is absolute and can be thresholded: the cosine
+// of the query's and the memory's embeddings (clamped to [0,1]) when the
+// vector ranking ran, before any centering; 0 for a memory outside its
+// nearest candidates. When no vector ranking ran (lexical mode, a vector
+// weight of 0, no embedder, or the vector index down) it is the share of
+// the query's words (domain.QueryTerms) that the memory's text holds.
 type SearchHit struct {
 	Memory      domain.Memory
 	Score       float64
+	Similarity  float64
 	LexicalRank int
 	VectorRank  int
 }
@@ -176,6 +187,9 @@ func (r *SearchRequest) Validate() error {
 	}
 	if r.MinScore < 0 || r.MinScore > 1 || r.MinScore != r.MinScore {
 		return domain.Invalid("min_score", "must be between 0 and 1")
+	}
+	if r.MinSimilarity < 0 || r.MinSimilarity > 1 || r.MinSimilarity != r.MinSimilarity {
+		return domain.Invalid("min_similarity", "must be between 0 and 1")
 	}
 	if r.Diversity < 0 || r.Diversity > 1 || r.Diversity != r.Diversity {
 		return domain.Invalid("diversity", "must be between 0 and 1")

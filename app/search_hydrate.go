@@ -12,7 +12,7 @@ import (
 // hydrate loads the fused candidates from the store, keeps the active ones
 // that still pass the filter (an index may lag the store; the store is the
 // truth), applies min_score and diversity, and cuts to the limit.
-func (s *SearchService) hydrate(ctx context.Context, t domain.Tenant, fused []domain.Fused, req SearchRequest) ([]SearchHit, error) {
+func (s *SearchService) hydrate(ctx context.Context, t domain.Tenant, fused []domain.Fused, req SearchRequest, sim func(domain.Memory) float64) ([]SearchHit, error) {
 	if len(fused) == 0 {
 		return []SearchHit{}, nil
 	}
@@ -48,7 +48,11 @@ func (s *SearchService) hydrate(ctx context.Context, t domain.Tenant, fused []do
 			if score < req.MinScore {
 				continue
 			}
-			hits = append(hits, SearchHit{Memory: m, Score: score, LexicalRank: f.LexicalRank, VectorRank: f.VectorRank})
+			similarity := sim(m)
+			if similarity < req.MinSimilarity {
+				continue
+			}
+			hits = append(hits, SearchHit{Memory: m, Score: score, Similarity: similarity, LexicalRank: f.LexicalRank, VectorRank: f.VectorRank})
 		}
 	}
 	if req.Diversity > 0 && len(hits) > 1 {

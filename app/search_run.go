@@ -37,13 +37,14 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 		return SearchResult{}, domain.Invalid("mode", "%s search is not configured on this server", req.Mode)
 	}
 	var lex, vec []domain.Ranked
+	var cos map[domain.MemoryID]float64
 	var lexErr, vecErr error
 	var wg sync.WaitGroup
 	if wantLex {
 		wg.Go(func() { lex, lexErr = s.lexical(ctx, t, req, depth) })
 	}
 	if wantVec {
-		wg.Go(func() { vec, vecErr = s.vector(ctx, t, req, depth) })
+		wg.Go(func() { vec, cos, vecErr = s.vector(ctx, t, req, depth) })
 	}
 	wg.Wait()
 
@@ -77,7 +78,8 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 		w.Vector = 0
 	}
 	fused := domain.Fuse(lex, vec, s.fusion(req.Query, w))
-	hits, err := s.hydrate(ctx, t, fused, req)
+	sim := similarity(req.Query, cos, w.Vector > 0)
+	hits, err := s.hydrate(ctx, t, fused, req, sim)
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -100,13 +102,16 @@ func (s *SearchService) lexical(ctx context.Context, t domain.Tenant, req Search
 	return ranked(hs), nil
 }
 
-func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchRequest, k int) ([]domain.Ranked, error) {
+// vector ranks by the (maybe centered) query vector and returns, beside
+// the ranking, the plain cosine of each candidate: the similarity a
+// threshold compares.
+func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchRequest, k int) ([]domain.Ranked, map[domain.MemoryID]float64, error) {
 	vs, err := s.d.Embedder.Embed(ctx, []string{req.Query})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(vs) != 1 {
-		return nil, fmt.Errorf("embedder returned %d vectors for one query: %w", len(vs), domain.ErrUnavailable)
+		return nil, nil, fmt.Errorf("embedder returned %d vectors for one query: %w", len(vs), domain.ErrUnavailable)
 	}
 	q, isCentered := vs[0], false
 	if c := s.d.Centroids; c != nil && s.d.Centering > 0 {
@@ -114,14 +119,32 @@ func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchR
 			q, isCentered = centered(q, cv, s.d.Centering), true
 		}
 	}
-	hs, err := s.d.Vectors.Search(ctx, t, q, k, req.Filter)
-	if err != nil {
-		return nil, err
-	}
+	var raw []ports.Hit
+	var rawErr error
+	var wg sync.WaitGroup
 	if isCentered {
 		// Centered scores are relative to the user's average memory, not
-		// cosines; the floor would cut real results.
-		return ranked(hs), nil
+		// cosines: the plain query's neighbours give those, beside.
+		wg.Go(func() { raw, rawErr = s.d.Vectors.Search(ctx, t, vs[0], k, req.Filter) })
+	}
+	hs, err := s.d.Vectors.Search(ctx, t, q, k, req.Filter)
+	wg.Wait()
+	if err == nil {
+		err = rawErr
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !isCentered {
+		raw = hs
+	}
+	cos := make(map[domain.MemoryID]float64, len(raw))
+	for _, h := range raw {
+		cos[h.ID] = h.Score
+	}
+	if isCentered {
+		// The floor would cut real results from a centered ranking.
+		return ranked(hs), cos, nil
 	}
 	kept := hs[:0]
 	for _, h := range hs {
@@ -129,7 +152,30 @@ func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchR
 			kept = append(kept, h)
 		}
 	}
-	return ranked(kept), nil
+	return ranked(kept), cos, nil
+}
+
+// similarity returns the calibrated similarity of a hydrated memory (see
+// SearchHit): the clamped cosine when the vector ranking ran, else the
+// share of the query's words its text holds.
+func similarity(query string, cos map[domain.MemoryID]float64, vectorRan bool) func(domain.Memory) float64 {
+	if vectorRan && cos != nil {
+		return func(m domain.Memory) float64 { return min(1, max(0, cos[m.ID])) }
+	}
+	terms := domain.QueryTerms(query)
+	return func(m domain.Memory) float64 {
+		if len(terms) == 0 {
+			return 0
+		}
+		words := wordSet(m.Text)
+		n := 0
+		for _, w := range terms {
+			if words[w] {
+				n++
+			}
+		}
+		return float64(n) / float64(len(terms))
+	}
 }
 
 // minCenteredRows: below it a mean says more about the few memories than

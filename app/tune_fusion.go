@@ -174,7 +174,7 @@ func (x *FusionTuner) replay(ctx context.Context, q domain.QueryLog) (replayed, 
 		}
 	}
 	if x.search.d.Vectors != nil {
-		if r.vec, err = x.search.vector(ctx, t, req, depth); err != nil {
+		if r.vec, _, err = x.search.vector(ctx, t, req, depth); err != nil {
 			return r, err
 		}
 	}

@@ -21,17 +21,19 @@ func (s *Server) EnableSearch(xs *app.ExperimentSearch) {
 }
 
 type searchRequest struct {
-	Query      string          `json:"query"`
-	Limit      *int            `json:"limit"`
-	Mode       string          `json:"mode"`
-	Weights    *weightsBody    `json:"weights"`
-	MinScore   float64         `json:"min_score"`
-	Diversity  float64         `json:"diversity"`
-	App        domain.AppID    `json:"app"`
-	Categories []string        `json:"categories"`
-	Metadata   domain.Metadata `json:"metadata"`
-	AgentID    string          `json:"agent_id"`
-	RunID      string          `json:"run_id"`
+	Query    string       `json:"query"`
+	Limit    *int         `json:"limit"`
+	Mode     string       `json:"mode"`
+	Weights  *weightsBody `json:"weights"`
+	MinScore float64      `json:"min_score"`
+	// MinSimilarity drops results whose similarity is below it.
+	MinSimilarity float64         `json:"min_similarity"`
+	Diversity     float64         `json:"diversity"`
+	App           domain.AppID    `json:"app"`
+	Categories    []string        `json:"categories"`
+	Metadata      domain.Metadata `json:"metadata"`
+	AgentID       string          `json:"agent_id"`
+	RunID         string          `json:"run_id"`
 	// Filters is an expression of the filter language (docs/filters.md).
 	Filters json.RawMessage `json:"filters"`
 }
@@ -46,6 +48,7 @@ type weightsBody struct {
 type searchHitView struct {
 	Memory      memoryView `json:"memory"`
 	Score       float64    `json:"score"`
+	Similarity  float64    `json:"similarity"`
 	LexicalRank int        `json:"lexical_rank,omitempty"`
 	VectorRank  int        `json:"vector_rank,omitempty"`
 }
@@ -92,7 +95,8 @@ func (s *Server) search(xs *app.ExperimentSearch) echo.HandlerFunc {
 		}
 		in := app.SearchRequest{
 			Query: req.Query, Limit: limit, Mode: domain.SearchMode(req.Mode), MinScore: req.MinScore, Diversity: req.Diversity,
-			Filter: domain.SearchFilter{App: req.App, Categories: req.Categories, Metadata: req.Metadata}, Where: where,
+			MinSimilarity: req.MinSimilarity,
+			Filter:        domain.SearchFilter{App: req.App, Categories: req.Categories, Metadata: req.Metadata}, Where: where,
 		}
 		if req.Weights != nil {
 			w := domain.DefaultWeights
@@ -111,7 +115,7 @@ func (s *Server) search(xs *app.ExperimentSearch) echo.HandlerFunc {
 		}
 		hits := make([]searchHitView, len(res.Results))
 		for i, h := range res.Results {
-			hits[i] = searchHitView{Memory: viewMemory(h.Memory), Score: h.Score, LexicalRank: h.LexicalRank, VectorRank: h.VectorRank}
+			hits[i] = searchHitView{Memory: viewMemory(h.Memory), Score: h.Score, Similarity: h.Similarity, LexicalRank: h.LexicalRank, VectorRank: h.VectorRank}
 		}
 		degraded := res.Degraded
 		if degraded == nil {

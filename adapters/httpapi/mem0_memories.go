@@ -144,12 +144,19 @@ func (m *mem0) search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var threshold float64
+	if req.Threshold != nil {
+		if *req.Threshold < 0 || *req.Threshold > 1 {
+			return domain.Invalid("threshold", "must be between 0 and 1")
+		}
+		threshold = *req.Threshold
+	}
 	limit := req.TopK
 	if limit == 0 {
 		limit = req.Limit
 	}
 	res, err := m.d.Search.Search(c.Request().Context(), p, app.SearchRequest{
-		Query: req.Query, Limit: limit, Where: where,
+		Query: req.Query, Limit: limit, Where: where, MinSimilarity: threshold,
 	}, "")
 	if err != nil {
 		return err
@@ -157,8 +164,8 @@ func (m *mem0) search(c echo.Context) error {
 	out := make([]mem0Memory, len(res.Results))
 	for i, h := range res.Results {
 		out[i] = viewMem0(h.Memory)
-		score := h.Score
-		out[i].Score = &score
+		sim, fused := h.Similarity, h.Score
+		out[i].Score, out[i].Similarity, out[i].FusedScore = &sim, &sim, &fused
 	}
 	if strings.HasPrefix(c.Path(), "/v3/") || req.OutputFormat == "v1.1" {
 		return c.JSON(http.StatusOK, map[string]any{"results": out})

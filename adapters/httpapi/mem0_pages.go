@@ -27,7 +27,12 @@ type mem0Memory struct {
 	Hash       string          `json:"hash"`
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`
-	Score      *float64        `json:"score,omitempty"`
+	// Score is the calibrated similarity, as mem0's score is one (and
+	// threshold compares it); FusedScore is Engram's rank-fusion score,
+	// by which results are ordered.
+	Score      *float64 `json:"score,omitempty"`
+	Similarity *float64 `json:"similarity,omitempty"`
+	FusedScore *float64 `json:"fused_score,omitempty"`
 }
 
 func viewMem0(m domain.Memory) mem0Memory {

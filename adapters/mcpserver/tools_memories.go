@@ -25,7 +25,7 @@ func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (sear
 	if err != nil {
 		return searchOutput{}, err
 	}
-	req := app.SearchRequest{Query: in.Query, Limit: limit}
+	req := app.SearchRequest{Query: in.Query, Limit: limit, MinSimilarity: in.MinSimilarity}
 	if f := in.Filters; f != nil {
 		req.Filter = domain.SearchFilter{App: appArg(f.App), Categories: f.Categories, Metadata: f.Metadata}
 		if f.CreatedAfter != nil {
@@ -46,7 +46,7 @@ func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (sear
 	}
 	out := searchOutput{QueryID: res.QueryID, Degraded: res.Degraded, Results: make([]searchResult, len(res.Results))}
 	for i, h := range res.Results {
-		out.Results[i] = searchResult{memoryOut: toMemoryOut(h.Memory), Score: h.Score}
+		out.Results[i] = searchResult{memoryOut: toMemoryOut(h.Memory), Score: h.Score, Similarity: h.Similarity}
 	}
 	return out, nil
 }

@@ -62,14 +62,16 @@ type searchFilters struct {
 }
 
 type searchInput struct {
-	Query   string         `json:"query" jsonschema:"What to look for, in natural language or keywords, e.g. 'travel seat preference'."`
-	Limit   *int           `json:"limit,omitempty" jsonschema:"How many memories to return, 1-100; default 10."`
-	Filters *searchFilters `json:"filters,omitempty" jsonschema:"Optional restrictions on which memories may match."`
+	Query         string         `json:"query" jsonschema:"What to look for, in natural language or keywords, e.g. 'travel seat preference'."`
+	Limit         *int           `json:"limit,omitempty" jsonschema:"How many memories to return, 1-100; default 10."`
+	Filters       *searchFilters `json:"filters,omitempty" jsonschema:"Optional restrictions on which memories may match."`
+	MinSimilarity float64        `json:"min_similarity,omitempty" jsonschema:"Drop results whose similarity is below this, 0-1."`
 }
 
 type searchResult struct {
 	memoryOut
-	Score float64 `json:"score" jsonschema:"relevance; higher is better, comparable only within one search"`
+	Score      float64 `json:"score" jsonschema:"relevance; higher is better, comparable only within one search"`
+	Similarity float64 `json:"similarity" jsonschema:"how similar the memory is to the query, 0-1, comparable across searches (embedding cosine, or the share of query words the memory holds)"`
 }
 
 type searchOutput struct {
