@@ -43,8 +43,22 @@ async function v3() {
   const bobs = await c.search("tea", { filters: { user_id: bob } });
   check(bobs.results.every((h) => h.userId === bob), "bob's search sees only bob", bobs);
 
+  // Agent and run scopes, OR/NOT filters and a similarity threshold.
+  await c.add([{ role: "user", content: "The planner booked a window seat" }], { userId: alice, agentId: "planner", runId: "trip-1" });
+  await c.add([{ role: "user", content: "The critic disliked the window seat" }], { userId: alice, agentId: "critic", runId: "trip-1" });
+  const scoped = await c.search("window seat", { filters: { AND: [{ user_id: alice },
+    { OR: [{ agent_id: "planner" }, { run_id: "no-such-run" }] }, { NOT: { metadata: { topic: "food" } } }] } });
+  check(scoped.results.length === 1 && scoped.results[0].agentId === "planner" && scoped.results[0].runId === "trip-1",
+    "OR/NOT search by agent", scoped);
+  const byRun = await c.getAll({ filters: { AND: [{ user_id: alice }, { run_id: { in: ["trip-1"] } }, { NOT: { agent_id: "critic" } }] }, page: 1, pageSize: 10 });
+  check(byRun.count === 1 && byRun.results[0].memory === "The planner booked a window seat", "list by run without the critic", byRun);
+  const thr = await c.search("window seat", { filters: { user_id: alice }, threshold: 0.2, topK: 10 });
+  check(thr.results.length === 2 && thr.results.every((h) => h.score >= 0.2 && /window seat/.test(h.memory)),
+    "threshold keeps the similar memories only", thr);
+  await c.deleteAll({ userId: alice, agentId: "critic" });
+
   const page = await c.getAll({ filters: { user_id: alice }, page: 1, pageSize: 10 });
-  check(page.count === 1 && page.results.length === 1 && page.next === null, "paged list of alice", page);
+  check(page.count === 2 && page.results.length === 2 && page.next === null, "paged list of alice (tea and the planner's)", page);
 
   const got = await c.get(id);
   check(got.memory === "Alice drinks green tea every morning" && got.userId === alice, "get by id", got);
@@ -76,6 +90,15 @@ async function v2() {
   check(v2hits.length === 1 && v2hits[0].id === id, "v2 search with filters", v2hits);
   const daves = await c.search("jazz", { user_id: dave });
   check(daves.every((h) => h.user_id === dave), "dave's search sees only dave", daves);
+
+  await c.add("Carol's DJ agent queued a jazz record", { user_id: carol, agent_id: "dj", run_id: "set-1" });
+  const djs = await c.search("jazz", { api_version: "v2", filters: { AND: [{ user_id: carol }, { OR: [{ agent_id: "dj" }, { run_id: "set-9" }] }] } });
+  check(djs.length === 1 && djs[0].agent_id === "dj" && djs[0].run_id === "set-1", "v2 OR search by agent", djs);
+  const notDj = await c.search("jazz", { api_version: "v2", filters: { AND: [{ user_id: carol }, { NOT: { agent_id: "*" } }] } });
+  check(notDj.length === 1 && notDj[0].id === id, "v2 NOT search", notDj);
+  const thr = await c.search("vinyl", { user_id: carol, threshold: 0.2 });
+  check(thr.length === 1 && thr[0].id === id && thr[0].score >= 0.2, "threshold drops the dissimilar memory", thr);
+  await c.deleteAll({ user_id: carol, agent_id: "dj" });
 
   const all = await c.getAll({ user_id: carol });
   check(Array.isArray(all) && all.length === 1, "v1 list", all);
