@@ -79,7 +79,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	}
 	cl.add(auth.Close)
 
-	keys, stopKeys, err := newKeys(ctx, raw, caches, log)
+	keys, stopKeys, err := newKeys(ctx, store, caches, log)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	api, mcp, err := newTransports(cfg, log, dec.tel, transportDeps{
 		oauth: as,
 		core:  core, svc: svc, verifier: verifier, checks: checks, idempotency: caches.Idempotency,
-		keys: keys, owners: raw.Owners,
+		keys: keys, owners: store.Owners,
 		// The archive ports are the store's own, undecorated beside its
 		// decorated memory port (an export streams for minutes: no
 		// per-call deadline fits it).

@@ -101,6 +101,8 @@ func (d *decorator) backend(b Backend) Backend {
 	b.Feedback = intercept.WrapFeedback(b.Feedback, b.Name, ic)
 	b.QueryLog = intercept.WrapQueryLog(b.QueryLog, b.Name, ic)
 	b.Experiments = intercept.WrapExperiments(b.Experiments, b.Name, ic)
+	b.Keys = intercept.WrapKeys(b.Keys, b.Name, ic)
+	b.Owners = intercept.WrapOwners(b.Owners, b.Name, ic)
 	b.Check = probeThrough(d.policies[b.Name], b.Check)
 	return b
 }

@@ -54,6 +54,8 @@ func TestEveryStorePortIsDecorated(t *testing.T) {
 	_, _, _ = b.QueryLog.ListQueries(ctx, "org", time.Time{}, 10, "")
 	_, _ = b.Experiments.ListExperiments(ctx, "org", "")
 	_, _ = b.Memories.Stats(ctx, probeTenant)
+	_, _ = b.Keys.ListKeys(ctx, "org", "")
+	_, _ = b.Owners.OwnerOf(ctx, "org", "0190e0b2-0000-7000-8000-000000000000")
 	families, err := dec.tel.Registry.Gather()
 	require.NoError(t, err)
 	ops := map[string]bool{}
@@ -76,7 +78,7 @@ func TestEveryStorePortIsDecorated(t *testing.T) {
 			}
 		}
 	}
-	for _, op := range []string{"feedback_orgs", "list_queries", "list_experiments", "stats"} {
+	for _, op := range []string{"feedback_orgs", "list_queries", "list_experiments", "stats", "list_keys", "owner_of"} {
 		require.True(t, ops[op], "%s is not observed (have %v)", op, ops)
 	}
 	require.Contains(t, dec.policies, "sqlite", "one breaker for the store's ports")
