@@ -23,12 +23,12 @@ import (
 // mem0Server is the whole embedded stack with API keys and the
 // mem0-compatible routes, on one of feedbackBackends.
 type mem0Server struct {
-	t    *testing.T
+	t    testing.TB
 	url  string
 	keys *app.KeyService
 }
 
-func newMem0Server(t *testing.T, open func(testing.TB) (feedbackStore, ports.TextIndex)) *mem0Server {
+func newMem0Server(t testing.TB, open func(testing.TB) (feedbackStore, ports.TextIndex)) *mem0Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	st, text := open(t)
@@ -55,7 +55,9 @@ func newMem0Server(t *testing.T, open func(testing.TB) (feedbackStore, ports.Tex
 	keys := app.NewKeyService(app.KeyDeps{Keys: ks})
 	srv, err := httpapi.New(httpapi.Config{PublicURL: publicURL}, httpapi.Deps{Memories: mem, Verifier: keys.Verifier(v)})
 	require.NoError(t, err)
-	srv.EnableMem0(httpapi.Mem0Deps{Search: app.NewExperimentSearch(search, exps, fb), Owners: ks})
+	xs := app.NewExperimentSearch(search, exps, fb)
+	srv.EnableMem0(httpapi.Mem0Deps{Search: xs, Owners: ks})
+	srv.EnableSearch(xs)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return &mem0Server{t: t, url: hs.URL, keys: keys}
