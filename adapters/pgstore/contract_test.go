@@ -79,3 +79,10 @@ func TestOAuthStoreContract(t *testing.T) {
 		return newStore(t, pgstore.Options{})
 	})
 }
+
+func TestIndexOutboxContract(t *testing.T) {
+	contracttest.RunIndexOutbox(t, func(t *testing.T) contracttest.OutboxBackend {
+		s := newStore(t, pgstore.Options{})
+		return contracttest.OutboxBackend{Memories: s, Outbox: s.Outbox()}
+	})
+}

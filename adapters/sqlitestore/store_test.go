@@ -52,3 +52,10 @@ func TestMemoryOwnersContract(t *testing.T) {
 func TestOAuthStoreContract(t *testing.T) {
 	contracttest.RunOAuthStore(t, func(t *testing.T) ports.OAuthStore { return openTemp(t) })
 }
+
+func TestIndexOutboxContract(t *testing.T) {
+	contracttest.RunIndexOutbox(t, func(t *testing.T) contracttest.OutboxBackend {
+		s := openTemp(t)
+		return contracttest.OutboxBackend{Memories: s, Outbox: s.Outbox()}
+	})
+}
