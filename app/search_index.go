@@ -27,7 +27,12 @@ type IndexerDeps struct {
 	// of every org (the ticks between repair only the suspect orgs); zero
 	// means 12 (a minute at engramd's 5 s).
 	FullRepairEvery int
-	Logger          *slog.Logger
+	// TextRelayed and VectorsRelayed say an IndexRelay feeds that index
+	// from the store's durable outbox (the external indexes of a serving
+	// process): change notices and their pending retries leave it alone.
+	// Reindex still writes it.
+	TextRelayed, VectorsRelayed bool
+	Logger                      *slog.Logger
 }
 
 // Indexer keeps the text and vector indexes in step with the store. It is a

@@ -31,6 +31,7 @@ func (x *Indexer) Reindex(ctx context.Context, o ReindexOptions) (int, error) {
 	// sub writes only the chosen indexes.
 	sub := &Indexer{d: x.d}
 	sub.d.Text, sub.d.Vectors = nil, nil
+	sub.d.TextRelayed, sub.d.VectorsRelayed = false, false
 	if o.Text {
 		sub.d.Text = x.d.Text
 	}

@@ -48,9 +48,15 @@ func (x *Indexer) Sync(ctx context.Context, t domain.Tenant, ids []domain.Memory
 // database while embedding keeps a CPU busy); both are attempted even when
 // one fails, so a down vector backend does not hold back lexical search.
 func (x *Indexer) apply(ctx context.Context, t domain.Tenant, active []domain.Memory, gone []domain.MemoryID) error {
+	return x.write(ctx, t, active, gone, x.d.TextRelayed, x.d.VectorsRelayed)
+}
+
+// write is apply with the relayed indexes chosen: Reindex writes every
+// index, change notices only those no relay feeds.
+func (x *Indexer) write(ctx context.Context, t domain.Tenant, active []domain.Memory, gone []domain.MemoryID, skipText, skipVectors bool) error {
 	var textErr, vecErr error
 	var wg sync.WaitGroup
-	if x.d.Text != nil {
+	if x.d.Text != nil && !skipText {
 		wg.Go(func() {
 			if err := x.d.Text.Delete(ctx, t, gone); err != nil {
 				textErr = fmt.Errorf("indexer: text delete: %w", err)
@@ -59,7 +65,7 @@ func (x *Indexer) apply(ctx context.Context, t domain.Tenant, active []domain.Me
 			}
 		})
 	}
-	if x.d.Vectors != nil {
+	if x.d.Vectors != nil && !skipVectors {
 		if err := x.d.Vectors.Delete(ctx, t, gone); err != nil {
 			vecErr = fmt.Errorf("indexer: vector delete: %w", err)
 		} else if docs, err := x.vectorDocs(ctx, active); err != nil {

@@ -15,6 +15,12 @@ type TextDoc struct {
 	Categories []string
 	Metadata   domain.Metadata
 	CreatedAt  time.Time
+	// Version, when not 0, is the outbox version the entry stands for
+	// (ports.OutboxRow.Version). An index that can compare versions
+	// (Elasticsearch's external versioning) keeps the entry with the
+	// higher one, so a relay that lost its claim cannot overwrite a newer
+	// entry with an older one.
+	Version int64
 }
 
 // TextIndex ranks a tenant's memories by lexical relevance to a query.

@@ -104,11 +104,8 @@ func (x *Index) Index(ctx context.Context, t domain.Tenant, docs []ports.TextDoc
 	if res.IsError() {
 		return fmt.Errorf("esindex: index %d docs: %w", len(docs), statusErr(res))
 	}
-	var r struct {
-		Errors bool `json:"errors"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&r); err != nil || r.Errors {
-		return fmt.Errorf("esindex: index %d docs: bulk reported item errors: %w", len(docs), domain.ErrUnavailable)
+	if err := bulkOutcome(res.Body); err != nil {
+		return fmt.Errorf("esindex: index %d docs: %w", len(docs), err)
 	}
 	return nil
 }

@@ -3,7 +3,10 @@ package esindex
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"strconv"
+	"strings"
 
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -57,7 +60,13 @@ func bulkBody(index string, t domain.Tenant, docs []ports.TextDoc) ([]byte, erro
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	for _, d := range docs {
-		action := map[string]any{"index": map[string]any{"_index": index, "_id": docID(t, d.ID), "routing": string(t.OrgID)}}
+		meta := map[string]any{"_index": index, "_id": docID(t, d.ID), "routing": string(t.OrgID)}
+		if d.Version > 0 {
+			// The outbox relay's writes: a document already at a higher
+			// version is kept (the write answers 409, which is success).
+			meta["version"], meta["version_type"] = d.Version, "external_gte"
+		}
+		action := map[string]any{"index": meta}
 		cats := d.Categories
 		if cats == nil {
 			cats = []string{}
@@ -148,4 +157,46 @@ func deleteBody(t domain.Tenant, ids []domain.MemoryID) ([]byte, error) {
 	fs, _ := filters(t, domain.SearchFilter{})
 	fs = append(fs, map[string]any{"terms": map[string]any{"memory_id": strs}})
 	return json.Marshal(map[string]any{"query": map[string]any{"bool": map[string]any{"filter": fs}}})
+}
+
+// bulkOutcome reads a bulk answer's items: a version conflict means the
+// index already holds a newer version (nothing to do); a rejection (a 4xx
+// such as mapper_parsing_exception) wraps domain.ErrInvalid with ES's
+// reason, so the relay retries and then parks that document instead of
+// treating the index as down; 429 and 5xx wrap domain.ErrUnavailable.
+func bulkOutcome(body io.Reader) error {
+	var r struct {
+		Errors bool `json:"errors"`
+		Items  []map[string]struct {
+			ID     string `json:"_id"`
+			Status int    `json:"status"`
+			Error  struct {
+				Type   string `json:"type"`
+				Reason string `json:"reason"`
+			} `json:"error"`
+		} `json:"items"`
+	}
+	if err := json.NewDecoder(body).Decode(&r); err != nil {
+		return fmt.Errorf("bulk answer unreadable: %v: %w", err, domain.ErrUnavailable)
+	}
+	if !r.Errors {
+		return nil
+	}
+	var rejected []string
+	for _, item := range r.Items {
+		for _, it := range item {
+			switch {
+			case it.Status < 300:
+			case it.Status == 409 && it.Error.Type == "version_conflict_engine_exception":
+			case it.Status == 429 || it.Status >= 500:
+				return fmt.Errorf("bulk item %s: %s: %w", it.ID, it.Error.Type, domain.ErrUnavailable)
+			default:
+				rejected = append(rejected, fmt.Sprintf("%s: %s: %s", it.ID, it.Error.Type, it.Error.Reason))
+			}
+		}
+	}
+	if len(rejected) > 0 {
+		return domain.Invalid("document", "refused by the index: %s", strings.Join(rejected, "; "))
+	}
+	return nil
 }

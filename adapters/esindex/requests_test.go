@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,7 @@ type fakeES struct {
 	mu     sync.Mutex
 	reqs   []recorded
 	search string // body of _search answers
+	bulk   string // body of _bulk answers; empty is success
 }
 
 func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -50,6 +52,8 @@ func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasSuffix(r.URL.Path, "/_search"):
 		_, _ = io.WriteString(w, f.search)
+	case r.URL.Path == "/_bulk" && f.bulk != "":
+		_, _ = io.WriteString(w, f.bulk)
 	case r.URL.Path == "/_bulk":
 		_, _ = io.WriteString(w, `{"errors": false, "items": []}`)
 	default:
@@ -204,4 +208,31 @@ func TestErrorsMapToKinds(t *testing.T) {
 	require.ErrorIs(t, err, domain.ErrUnavailable)
 	err = x.Delete(context.Background(), alice, []domain.MemoryID{domain.NewMemoryID(time.Now())})
 	require.ErrorIs(t, err, domain.ErrInvalid)
+}
+
+// The outbox relay's writes carry their version (external_gte); a version
+// conflict is a newer document already there (success), a rejection is
+// ErrInvalid (the relay parks it), a 429 is ErrUnavailable (it waits).
+func TestIndexCarriesTheVersionAndSortsItemErrors(t *testing.T) {
+	f, x := newFake(t)
+	ctx := context.Background()
+	doc := ports.TextDoc{ID: domain.NewMemoryID(time.Now()), Text: "versioned", Version: 42}
+	require.NoError(t, x.Index(ctx, alice, []ports.TextDoc{doc}))
+	var action map[string]map[string]any
+	require.NoError(t, json.Unmarshal(bytes.SplitN(f.last().body, []byte("\n"), 2)[0], &action))
+	require.EqualValues(t, 42, action["index"]["version"])
+	require.Equal(t, "external_gte", action["index"]["version_type"])
+
+	item := func(status int, typ string) string {
+		return `{"errors": true, "items": [{"index": {"_id": "x", "status": 201}}, {"index": {"_id": "y", "status": ` +
+			strconv.Itoa(status) + `, "error": {"type": "` + typ + `", "reason": "because"}}}]}`
+	}
+	f.bulk = item(409, "version_conflict_engine_exception")
+	require.NoError(t, x.Index(ctx, alice, []ports.TextDoc{doc}), "a newer version already indexed")
+	f.bulk = item(400, "mapper_parsing_exception")
+	err := x.Index(ctx, alice, []ports.TextDoc{doc})
+	require.ErrorIs(t, err, domain.ErrInvalid)
+	require.ErrorContains(t, err, "mapper_parsing_exception")
+	f.bulk = item(429, "es_rejected_execution_exception")
+	require.ErrorIs(t, x.Index(ctx, alice, []ports.TextDoc{doc}), domain.ErrUnavailable)
 }

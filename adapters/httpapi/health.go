@@ -18,10 +18,19 @@ func (s *Server) healthz(c echo.Context) error {
 }
 
 type checkView struct {
-	Status    string  `json:"status"` // "ok" or "down"
-	Required  bool    `json:"required"`
-	LatencyMS float64 `json:"latency_ms"`
-	Pending   *int    `json:"pending,omitempty"`
+	Status    string      `json:"status"` // "ok" or "down"
+	Required  bool        `json:"required"`
+	LatencyMS float64     `json:"latency_ms"`
+	Pending   *int        `json:"pending,omitempty"`
+	Outbox    *outboxView `json:"outbox,omitempty"`
+}
+
+// outboxView is an external index's outbox: rows waiting, how long the
+// oldest has waited, rows given up on (docs/operations.md).
+type outboxView struct {
+	Backlog          int     `json:"backlog"`
+	OldestAgeSeconds float64 `json:"oldest_age_seconds"`
+	Parked           int     `json:"parked"`
 }
 
 type readyView struct {
@@ -83,6 +92,19 @@ func (s *Server) probe(ctx context.Context, chk Check) (checkView, error) {
 	if chk.Pending != nil {
 		n := chk.Pending()
 		v.Pending = &n
+	}
+	if chk.Outbox != nil {
+		// Read beside the probe's answer, under the same deadline: an
+		// unreadable outbox (the store is down) shows no outbox entry.
+		if st, oerr := chk.Outbox(ctx); oerr == nil {
+			ov := &outboxView{Backlog: st.Backlog, Parked: st.Parked}
+			if !st.Oldest.IsZero() {
+				ov.OldestAgeSeconds = max(0, time.Since(st.Oldest).Seconds())
+			}
+			v.Outbox = ov
+		} else {
+			s.log.WarnContext(ctx, "reading the index outbox failed", "check", chk.Name, "err", oerr)
+		}
 	}
 	return v, err
 }

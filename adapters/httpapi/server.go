@@ -53,6 +53,9 @@ type Check struct {
 	// Pending, when set, reports a backlog shown beside the check (an
 	// index's lag behind the store, in memories).
 	Pending func() int
+	// Outbox, when set, reads the index's durable outbox (backlog, age
+	// of the oldest row, parked rows), shown beside the check.
+	Outbox func(ctx context.Context) (ports.OutboxStats, error)
 }
 
 // Deps are what the handlers call.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -117,6 +119,57 @@ func (t *T) WatchIndexLag(pending func() int) error {
 		Name: "engram_index_pending",
 		Help: "Memories written to the store but not yet in every index (index lag).",
 	}, func() float64 { return float64(pending()) }))
+}
+
+// OutboxReading is one read of an external index's outbox.
+type OutboxReading struct {
+	Backlog, Parked int
+	OldestAge       time.Duration
+}
+
+// WatchOutbox exports an external index's durable outbox, read at each
+// scrape: engram_outbox_backlog, engram_outbox_oldest_age_seconds and
+// engram_outbox_parked, labelled index=name. A read that fails (the store
+// is down) reports -1, so a dashboard tells "unknown" from "empty".
+func (t *T) WatchOutbox(name string, read func(ctx context.Context) (OutboxReading, error)) error {
+	var (
+		mu   sync.Mutex
+		last struct {
+			at  time.Time
+			r   OutboxReading
+			err error
+		}
+	)
+	// One read serves the three gauges of a scrape.
+	get := func() (OutboxReading, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last.at) > time.Second {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			last.r, last.err = read(ctx)
+			cancel()
+			last.at = time.Now()
+		}
+		return last.r, last.err
+	}
+	gauge := func(metric, help string, val func(OutboxReading) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: metric, Help: help, ConstLabels: prometheus.Labels{"index": name}},
+			func() float64 {
+				r, err := get()
+				if err != nil {
+					return -1
+				}
+				return val(r)
+			})
+	}
+	return errors.Join(
+		t.Registry.Register(gauge("engram_outbox_backlog", "Outbox rows an external index has not applied yet.",
+			func(r OutboxReading) float64 { return float64(r.Backlog) })),
+		t.Registry.Register(gauge("engram_outbox_oldest_age_seconds", "Age of the oldest outbox row an external index has not applied; 0 when none.",
+			func(r OutboxReading) float64 { return r.OldestAge.Seconds() })),
+		t.Registry.Register(gauge("engram_outbox_parked", "Outbox rows parked after repeated refusals by an external index.",
+			func(r OutboxReading) float64 { return float64(r.Parked) })),
+	)
 }
 
 // WatchDB exports a database/sql pool (open, in use, idle, waits) as the

@@ -30,7 +30,9 @@ CREATE TABLE index_outbox (
     parked_at     timestamptz,
     PRIMARY KEY (index_name, memory_id)
 );
-CREATE INDEX index_outbox_due_idx ON index_outbox (index_name, org_id, enqueued_at) WHERE parked_at IS NULL;
+-- No secondary index: the table holds only what the relays have not
+-- applied yet (normally next to nothing), and an index would cost every
+-- write (a fifth of batch ingest with one).
 
 ALTER TABLE index_outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE index_outbox FORCE ROW LEVEL SECURITY;

@@ -29,7 +29,9 @@ CREATE TABLE index_outbox (
     parked_at     INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (index_name, memory_id)
 ) WITHOUT ROWID;
-CREATE INDEX index_outbox_due ON index_outbox (index_name, parked_at, enqueued_at);
+-- No secondary index: the table holds only what the relay has not applied
+-- yet (normally next to nothing), and every index b-tree is one more page
+-- each write transaction puts in the WAL.
 
 -- Every memory change: a row per registered index. A change to a parked
 -- memory re-arms it (the new version may be one the index accepts). A row

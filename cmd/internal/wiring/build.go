@@ -109,8 +109,29 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	cl.add(func() error { core.Close(); return nil })
 	cl.add(retryPendingLoop(core.Indexer, log))
 	cl.add(repairLoop(core.Indexer))
+	// The relays start now, except Qdrant's while unbound: it starts once
+	// its Bind succeeds (until then its rows wait in the outbox).
+	bound := make(chan struct{})
+	for _, r := range core.Relays {
+		start := closedChan
+		if core.Unbound && r.Name() == search.VectorsName {
+			start = bound
+		}
+		cl.add(runRelay(r, start))
+	}
 	if core.Unbound {
-		cl.add(bindLater(core.Indexer, log))
+		cl.add(bindLater(core.Indexer, log, func() { close(bound) }))
+	}
+	for _, r := range core.Relays {
+		if err := dec.tel.WatchOutbox(r.Name(), outboxReading(r)); err != nil {
+			log.Warn("outbox metrics not registered", "index", r.Name(), "err", err)
+		}
+		for i := range search.Checks {
+			if search.Checks[i].Name == r.Name() {
+				search.Checks[i].Outbox = r.Stats
+				search.Checks[i].Pending = nil
+			}
+		}
 	}
 	if core.Follower != nil {
 		cl.add(follow(core.Follower))
@@ -188,9 +209,44 @@ func follow(f *app.ChangeFollower) func() error {
 	return func() error { cancel(); <-done; return nil }
 }
 
+// closedChan is a start signal already given.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// runRelay runs an outbox relay once start is closed, until the returned
+// func stops it.
+func runRelay(r *app.IndexRelay, start <-chan struct{}) func() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-start:
+			r.Run(ctx)
+		case <-ctx.Done():
+		}
+	}()
+	return func() error { cancel(); <-done; return nil }
+}
+
+// outboxReading adapts a relay's outbox totals to the metric's reading.
+func outboxReading(r *app.IndexRelay) func(ctx context.Context) (telemetry.OutboxReading, error) {
+	return func(ctx context.Context) (telemetry.OutboxReading, error) {
+		st, err := r.Stats(ctx)
+		if err != nil {
+			return telemetry.OutboxReading{}, err
+		}
+		out := telemetry.OutboxReading{Backlog: st.Backlog, Parked: st.Parked}
+		if !st.Oldest.IsZero() {
+			out.OldestAge = max(0, time.Since(st.Oldest))
+		}
+		return out, nil
+	}
+}
+
 // bindLater retries binding the vector index every few seconds until it
-// succeeds; the pending retries then fill it with what was written meanwhile.
-func bindLater(ix *app.Indexer, log *slog.Logger) func() error {
+// succeeds, then calls bound (which starts the vector relay: the outbox
+// holds what was written meanwhile).
+func bindLater(ix *app.Indexer, log *slog.Logger, bound func()) func() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -204,6 +260,7 @@ func bindLater(ix *app.Indexer, log *slog.Logger) func() error {
 			case <-t.C:
 				if err := ix.Bind(ctx); err == nil {
 					log.Info("vector index bound: vector search is back")
+					bound()
 					return
 				}
 			}

@@ -22,6 +22,9 @@ type Core struct {
 	// Follower indexes other processes' writes from the store's change
 	// feed; set when CoreOptions.Load is and the store has a feed. Run it.
 	Follower *app.ChangeFollower
+	// Relays feed the external indexes (Qdrant, Elasticsearch) from the
+	// store's durable outbox; set when CoreOptions.Load is. Run them.
+	Relays []*app.IndexRelay
 	// Unbound is set when the vector index could not be bound at start
 	// (it was unreachable); Build retries the Bind in the background.
 	Unbound bool
@@ -42,6 +45,8 @@ type CoreOptions struct {
 	Logger *slog.Logger
 	// Guard, when set, refuses writes by a user whose erasure has started.
 	Guard app.WriteGuard
+	// Relay tunes the outbox relays of a serving process (Load).
+	Relay app.RelayOptions
 }
 
 // NewCore wires the use cases over b and s as given (decorated or not) and
@@ -53,10 +58,32 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 		log = slog.New(slog.DiscardHandler)
 	}
 	unbound := false
+	// A serving process feeds the external indexes through the outbox
+	// relay, never from its change notices: those are lost in a crash,
+	// the outbox is not.
+	relayText := o.Load && b.Outbox != nil && s.TextExternal()
+	relayVectors := o.Load && b.Outbox != nil && !s.LoadVectors()
 	ix := app.NewIndexer(app.IndexerDeps{
 		Memories: b.Memories, Scanner: b.Scanner, Text: s.Text, Vectors: s.Vectors, Embedder: s.Embedder,
-		Drift: s.Drift, Logger: log,
+		Drift: s.Drift, Logger: log, TextRelayed: relayText, VectorsRelayed: relayVectors,
 	})
+	var relays []*app.IndexRelay
+	for _, r := range []struct {
+		on     bool
+		name   string
+		target app.RelayTarget
+	}{
+		{relayVectors, s.VectorsName, app.VectorTarget{Index: s.Vectors, Embedder: s.Embedder}},
+		{relayText, s.TextName, app.TextTarget{Index: s.Text}},
+	} {
+		if !r.on {
+			continue
+		}
+		if err := b.Outbox.Register(ctx, r.name); err != nil {
+			return Core{}, fmt.Errorf("register %s with the index outbox: %w", r.name, err)
+		}
+		relays = append(relays, app.NewIndexRelay(r.name, b.Outbox, b.Memories, r.target, o.Relay, log))
+	}
 	if err := ix.Bind(ctx); err != nil {
 		// An external vector index (or remote embedder) that is down at
 		// start leaves vector search degraded until a later Bind succeeds
@@ -84,9 +111,13 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 			return Core{}, err
 		}
 	}
+	observers := []app.ChangeObserver{observer}
+	for _, r := range relays {
+		observers = append(observers, r) // wakes it: the rows are committed
+	}
 	mem := app.NewMemoryService(app.MemoryDeps{
 		Memories: b.Memories, Apps: b.Apps, Access: b.Access, Logger: log,
-		Observers: []app.ChangeObserver{observer}, Outcomes: ix, Guard: o.Guard,
+		Observers: observers, Outcomes: ix, Guard: o.Guard,
 	})
 	t := o.Tune
 	search := app.NewSearchService(app.SearchDeps{
@@ -94,7 +125,7 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 		RRFK: t.RRFK, VectorFloor: t.VectorFloor, Centering: t.Centering,
 		VectorTrust: t.VectorTrust, ShortQuery: t.ShortQuery, GapBoost: t.GapBoost, PinGap: t.PinGap,
 	})
-	return Core{Memories: mem, Search: search, Indexer: ix, Follower: follower, Unbound: unbound}, nil
+	return Core{Memories: mem, Search: search, Indexer: ix, Follower: follower, Relays: relays, Unbound: unbound}, nil
 }
 
 // load fills the in-process vectors (they start empty) and heals the text

@@ -45,6 +45,10 @@ type Search struct {
 	Close func() error
 }
 
+// TextExternal reports whether the text index is a backend of its own
+// (Elasticsearch), not the store's full-text index.
+func (s Search) TextExternal() bool { return s.TextName == "elasticsearch" }
+
 // LoadVectors reports whether the vector index lives in this process and
 // must be filled from the store at start.
 func (s Search) LoadVectors() bool { return s.VectorsName == "" }

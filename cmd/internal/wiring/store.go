@@ -62,6 +62,9 @@ type Backend struct {
 	// Feed lists committed changes across tenants, so a serving process
 	// sees other processes' writes; nil when the store has none.
 	Feed ports.ChangeFeed
+	// Outbox is the durable record of what the external indexes (Qdrant,
+	// Elasticsearch) still have to apply, written with every change.
+	Outbox ports.IndexOutbox
 	// DB is the connection pool, for pool metrics; nil when not pooled.
 	DB *sql.DB
 	// Check is the store's /readyz entry.
@@ -96,7 +99,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		return Backend{
 			Name: "postgres", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
 			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st,
-			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed,
+			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed, Outbox: st.Outbox(),
 			Check: httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
 			Close: func() error { return errors.Join(feed.Close(), st.Close()) },
 		}, nil
@@ -114,7 +117,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		return Backend{
 			Name: "sqlite", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
 			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st,
-			Scanner: st, Text: text, Drift: text, Feed: feed,
+			Scanner: st, Text: text, Drift: text, Feed: feed, Outbox: st.Outbox(),
 			Check: httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {
 				_, err := st.Stats(ctx, probeTenant)
 				return err
