@@ -15,6 +15,9 @@ type ReindexOptions struct {
 	Vectors bool
 	// Progress, when set, is called after each batch with the running total.
 	Progress func(indexed int)
+	// page, when set, also sees every scanned page (Load heals the text
+	// index with it in the same pass).
+	page func(ctx context.Context, ms []domain.Memory) error
 }
 
 const reindexBatch = 256
@@ -58,6 +61,9 @@ func (x *Indexer) Reindex(ctx context.Context, o ReindexOptions) (int, error) {
 		wg.Go(func() {
 			for b := range batches {
 				err := sub.indexBatch(ctx, b)
+				if err == nil && o.page != nil {
+					err = o.page(ctx, b)
+				}
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err

@@ -39,3 +39,14 @@ type MemoryRef struct {
 type IndexDrift interface {
 	Drift(ctx context.Context, org domain.OrgID, limit int) ([]MemoryRef, error)
 }
+
+// PageDrift splits IndexDrift for a caller that already reads every active
+// memory (the start-up load of the in-process vector index), so that start
+// reads the store once, not twice: Stale checks a page of active memories
+// against the index (missing or indexed with other text), Orphans lists up
+// to limit entries of org whose memory is no longer active. Together they
+// find what Drift finds.
+type PageDrift interface {
+	Stale(ctx context.Context, org domain.OrgID, page []domain.Memory) ([]MemoryRef, error)
+	Orphans(ctx context.Context, org domain.OrgID, limit int) ([]MemoryRef, error)
+}

@@ -129,21 +129,23 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 }
 
 // load fills the in-process vectors (they start empty) and heals the text
-// index: a crash between a store write and its index update leaves it
-// behind, and its content hashes say exactly which entries lag.
+// index (a crash between a store write and its index update leaves it
+// behind, and its content hashes say exactly which entries lag), in one
+// pass over the store's active memories.
 func load(ctx context.Context, ix *app.Indexer, s Search, log *slog.Logger) error {
-	if s.LoadVectors() {
-		start := time.Now()
-		n, err := ix.Reindex(ctx, app.ReindexOptions{Vectors: true})
-		if err != nil {
-			return fmt.Errorf("load vector index from the store: %w", err)
-		}
-		log.Info("vector index loaded from the store", "memories", n, "took_ms", time.Since(start).Milliseconds())
+	start := time.Now()
+	res, err := ix.Load(ctx, s.LoadVectors())
+	if err != nil {
+		return fmt.Errorf("load vector index from the store: %w", err)
 	}
-	if fixed, err := ix.Repair(ctx); err != nil {
-		log.Warn("text index repair failed; engram reindex rebuilds it", "err", err)
-	} else if fixed > 0 {
-		log.Info("text index repaired from the store", "memories", fixed)
+	if res.RepairErr != nil {
+		log.Warn("text index repair failed; engram reindex rebuilds it", "err", res.RepairErr)
+	}
+	if s.LoadVectors() {
+		log.Info("vector index loaded from the store", "memories", res.Vectors, "took_ms", time.Since(start).Milliseconds())
+	}
+	if res.Healed > 0 {
+		log.Info("text index repaired from the store", "memories", res.Healed)
 	}
 	return nil
 }
