@@ -2,7 +2,18 @@
 # Multi-stage build: a static engramd and engram on a distroless base,
 # running as a non-root user with a read-only root filesystem (the data
 # directory is the only writable path; mount a volume there).
-FROM golang:1.26-bookworm AS build
+#
+# Both base images are pinned by digest, so a tag moved upstream cannot
+# change what is built. The tag stays beside the digest for readers; the
+# digest is what is pulled. To refresh (then rebuild and run the tests):
+#   crane digest golang:1.26-bookworm
+#   crane digest gcr.io/distroless/static-debian12:nonroot
+# (or: docker buildx imagetools inspect IMAGE --format '{{.Manifest.Digest}}')
+# and replace the sha256 values below. Recorded 2026-12-05 from published
+# Dockerfiles that pin the same tags (no registry was reachable from the
+# machine that wrote them): refresh them with the commands above before a
+# release.
+FROM golang:1.26-bookworm@sha256:116d58cbd88c1297624acc6e967a060012422bacf9930927e23fb719189c6f36 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
@@ -12,7 +23,7 @@ RUN go build -trimpath -ldflags="-s -w" -o /out/engramd ./cmd/engramd \
  && go build -trimpath -ldflags="-s -w" -o /out/engram ./cmd/engram \
  && mkdir -p /out/data
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab
 COPY --from=build /out/engramd /out/engram /usr/local/bin/
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532

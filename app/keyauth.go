@@ -37,19 +37,33 @@ type keyVerifier struct {
 
 // Verify implements ports.TokenVerifier.
 func (v keyVerifier) Verify(ctx context.Context, c ports.Credentials) (domain.Principal, error) {
+	p, commit, err := v.VerifyDeferred(ctx, c)
+	if err == nil && commit != nil {
+		err = commit(ctx)
+	}
+	if err != nil {
+		return domain.Principal{}, err
+	}
+	return p, nil
+}
+
+// VerifyDeferred implements ports.DeferredReplayVerifier: an API key has no
+// proof, so only a JWT's DPoP proof leaves a commit.
+func (v keyVerifier) VerifyDeferred(ctx context.Context, c ports.Credentials) (domain.Principal, func(context.Context) error, error) {
 	isKey := strings.HasPrefix(c.Token, domain.KeyPrefix)
 	switch {
 	case strings.EqualFold(c.Scheme, SchemeToken):
 		if !isKey {
-			return domain.Principal{}, &domain.AuthError{Scheme: "Bearer", Code: "invalid_token", Description: "the Token scheme carries an API key (egm_...)"}
+			return domain.Principal{}, nil, &domain.AuthError{Scheme: "Bearer", Code: "invalid_token", Description: "the Token scheme carries an API key (egm_...)"}
 		}
 	case !isKey:
-		return v.next.Verify(ctx, c)
+		return ports.VerifyDeferred(ctx, v.next, c)
 	case !strings.EqualFold(c.Scheme, "Bearer"):
 		// An API key is not sender-constrained: no DPoP scheme.
-		return domain.Principal{}, &domain.AuthError{Scheme: "Bearer", Code: "invalid_request", Description: "an API key is sent as Bearer or Token, not " + c.Scheme}
+		return domain.Principal{}, nil, &domain.AuthError{Scheme: "Bearer", Code: "invalid_request", Description: "an API key is sent as Bearer or Token, not " + c.Scheme}
 	}
-	return v.s.verifyKey(ctx, c.Token)
+	p, err := v.s.verifyKey(ctx, c.Token)
+	return p, nil, err
 }
 
 func (s *KeyService) verifyKey(ctx context.Context, key string) (domain.Principal, error) {
@@ -61,10 +75,14 @@ func (s *KeyService) verifyKey(ctx context.Context, key string) (domain.Principa
 	now := s.d.Clock.Now()
 	k, gen, ok := s.cache.get(hash, now)
 	if !ok {
+		if s.unknown.has(hash, now) {
+			return domain.Principal{}, &domain.AuthError{Scheme: scheme, Code: "invalid_token", Description: "unknown API key"}
+		}
 		var err error
 		k, err = s.d.Keys.LookupKey(ctx, hash)
 		switch {
 		case errors.Is(err, domain.ErrNotFound):
+			s.unknown.add(hash, now.Add(negativeKeyTTL))
 			return domain.Principal{}, &domain.AuthError{Scheme: scheme, Code: "invalid_token", Description: "unknown API key"}
 		case err != nil:
 			return domain.Principal{}, err
@@ -87,6 +105,49 @@ func (s *KeyService) verifyKey(ctx context.Context, key string) (domain.Principa
 		return domain.Principal{}, err
 	}
 	return k.Principal(), nil
+}
+
+// maxUnknownKeys bounds the negative cache; when full it starts over.
+const maxUnknownKeys = 10000
+
+// negativeKeyTTL is how long a hash the store did not know is answered
+// "unknown" without asking again. A key is random and shown once at its
+// creation, so no honest client presents it before it exists: the only
+// cost of the TTL is to a guesser. A key created on this instance is
+// forgotten here at once anyway.
+const negativeKeyTTL = time.Minute
+
+// unknownKeys is the negative cache of key hashes.
+type unknownKeys struct {
+	mu      sync.Mutex
+	max     int
+	entries map[string]time.Time
+}
+
+func newUnknownKeys(max int) *unknownKeys {
+	return &unknownKeys{max: max, entries: make(map[string]time.Time)}
+}
+
+func (u *unknownKeys) has(hash string, now time.Time) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	until, ok := u.entries[hash]
+	return ok && now.Before(until)
+}
+
+func (u *unknownKeys) add(hash string, until time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.entries) >= u.max {
+		clear(u.entries)
+	}
+	u.entries[hash] = until
+}
+
+func (u *unknownKeys) forget(hash string) {
+	u.mu.Lock()
+	delete(u.entries, hash)
+	u.mu.Unlock()
 }
 
 // keyCache maps a key's hash to its record until an expiry.

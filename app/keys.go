@@ -32,6 +32,10 @@ const DefaultKeyCacheTTL = 10 * time.Second
 type KeyService struct {
 	d     KeyDeps
 	cache *keyCache
+	// unknown remembers hashes the store did not know (negativeKeyTTL),
+	// so a client repeating a junk key costs one lookup, not one per
+	// request.
+	unknown *unknownKeys
 }
 
 // NewKeyService builds the service; its Verifier serves authentication.
@@ -45,7 +49,7 @@ func NewKeyService(d KeyDeps) *KeyService {
 	if d.CacheTTL <= 0 {
 		d.CacheTTL = DefaultKeyCacheTTL
 	}
-	return &KeyService{d: d, cache: newKeyCache(maxCachedKeys)}
+	return &KeyService{d: d, cache: newKeyCache(maxCachedKeys), unknown: newUnknownKeys(maxUnknownKeys)}
 }
 
 // KeyRequest is a key a caller asks for.
@@ -100,6 +104,7 @@ func (s *KeyService) CreateKey(ctx context.Context, p domain.Principal, r KeyReq
 	if err := s.d.Keys.CreateKey(ctx, rec); err != nil {
 		return domain.APIKey{}, "", err
 	}
+	s.unknown.forget(rec.Hash)
 	return rec, key, nil
 }
 

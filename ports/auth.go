@@ -26,6 +26,29 @@ type TokenVerifier interface {
 	Verify(ctx context.Context, c Credentials) (domain.Principal, error)
 }
 
+// DeferredReplayVerifier is a TokenVerifier that can check everything but a
+// DPoP proof's one-time use, leaving that to a commit the transport calls
+// once it has admitted the request (after the rate limiter): a refused
+// request then never writes the replay cache, so a client over its budget
+// cannot fill the cache with jti values. VerifyDeferred's errors are
+// Verify's; commit (nil when nothing is left to check) answers the replay
+// refusal (*domain.AuthError) or domain.ErrUnavailable exactly as Verify
+// would, and must be called before the request is served.
+type DeferredReplayVerifier interface {
+	TokenVerifier
+	VerifyDeferred(ctx context.Context, c Credentials) (p domain.Principal, commit func(context.Context) error, err error)
+}
+
+// VerifyDeferred verifies c with v, deferring the replay check when v can;
+// otherwise the check has been made and commit is nil.
+func VerifyDeferred(ctx context.Context, v TokenVerifier, c Credentials) (domain.Principal, func(context.Context) error, error) {
+	if d, ok := v.(DeferredReplayVerifier); ok {
+		return d.VerifyDeferred(ctx, c)
+	}
+	p, err := v.Verify(ctx, c)
+	return p, nil, err
+}
+
 // ReplayCache remembers one-time values (DPoP proof jti) until an expiry.
 //
 // Remember atomically records key until the given time and reports fresh=true,

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,6 +14,9 @@ import (
 const (
 	ctxPrincipal = "engram.principal"
 	ctxScheme    = "engram.auth_scheme"
+	// ctxCommit holds the DPoP replay check left to make once the rate
+	// limiter has admitted the request (commitReplay).
+	ctxCommit = "engram.replay_commit"
 )
 
 // errNoCredentials is a request without an Authorization header in a scheme
@@ -45,27 +49,73 @@ func schemeOf(c echo.Context) string {
 
 // authenticate verifies the request's credentials and stores the principal
 // in the echo context and in the request context (for mounted handlers).
+// A DPoP proof's replay check is left for commitReplay, which the rate
+// limiter runs once it admits the request.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		req := c.Request()
-		creds, err := credentialsOf(req.Header.Values(echo.HeaderAuthorization), req.Header.Values("DPoP"))
-		if err != nil {
-			return err
-		}
-		c.Set(ctxScheme, creds.Scheme)
-		creds.Method = req.Method
-		// htu is the configured origin plus the path the client addressed;
-		// the query is not part of htu (RFC 9449 §4.2).
-		creds.URL = s.origin + req.URL.EscapedPath()
-		p, err := s.d.Verifier.Verify(req.Context(), creds)
+		p, err := s.verifyRequest(c)
 		if err != nil {
 			return err
 		}
 		if p.ProjectKey {
 			return errProjectKeyHere
 		}
-		c.Set(ctxPrincipal, p)
-		c.SetRequest(req.WithContext(context.WithValue(req.Context(), principalKey{}, p)))
+		return next(c)
+	}
+}
+
+// verifyRequest is authentication up to the principal: the per-address
+// guard first (an address that has spent its failed-authentication budget
+// is refused before its credentials cost anything), then the verifier
+// without the replay check, whose commit is kept in the context.
+func (s *Server) verifyRequest(c echo.Context) (domain.Principal, error) {
+	req := c.Request()
+	if err := s.d.AddressGuard.Admit(req.RemoteAddr); err != nil {
+		return domain.Principal{}, err
+	}
+	creds, err := credentialsOf(req.Header.Values(echo.HeaderAuthorization), req.Header.Values("DPoP"))
+	if err != nil {
+		return domain.Principal{}, err
+	}
+	c.Set(ctxScheme, creds.Scheme)
+	creds.Method = req.Method
+	// htu is the configured origin plus the path the client addressed;
+	// the query is not part of htu (RFC 9449 §4.2).
+	creds.URL = s.origin + req.URL.EscapedPath()
+	p, commit, err := ports.VerifyDeferred(req.Context(), s.d.Verifier, creds)
+	if err != nil {
+		if errors.Is(err, domain.ErrUnauthenticated) {
+			s.d.AddressGuard.Failed(req.RemoteAddr)
+		}
+		return domain.Principal{}, err
+	}
+	c.Set(ctxPrincipal, p)
+	if commit != nil {
+		c.Set(ctxCommit, commit)
+	}
+	c.SetRequest(req.WithContext(context.WithValue(req.Context(), principalKey{}, p)))
+	return p, nil
+}
+
+// commitReplay makes the DPoP replay check authenticate left, once: a
+// replayed proof is refused here, after the rate limiter admitted the
+// request and before any handler runs.
+func commitReplay(c echo.Context) error {
+	commit, ok := c.Get(ctxCommit).(func(context.Context) error)
+	if !ok {
+		return nil
+	}
+	c.Set(ctxCommit, nil)
+	return commit(c.Request().Context())
+}
+
+// commitReplayMW is commitReplay as middleware, for routes without a rate
+// limiter of their own (mounted handlers).
+func commitReplayMW(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := commitReplay(c); err != nil {
+			return err
+		}
 		return next(c)
 	}
 }

@@ -132,6 +132,10 @@ type envOptions struct {
 	search bool
 	// archive, when set, enables export and import over the env's store.
 	archive *httpapi.ArchiveDeps
+	// replay, when set, wraps the env's DPoP replay cache.
+	replay func(ports.ReplayCache) ports.ReplayCache
+	// guard is the per-address guard ahead of authentication.
+	guard *app.AddressGuard
 }
 
 func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
@@ -151,18 +155,22 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	t.Cleanup(svc.Close)
 	replay := inproc.NewReplayCache(inproc.ReplayOptions{})
 	t.Cleanup(func() { _ = replay.Close() })
+	var replayCache ports.ReplayCache = replay
+	if o.replay != nil {
+		replayCache = o.replay(replay)
+	}
 	iss := newIssuer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	v, err := jwtauth.NewJWKS(ctx, jwtauth.Config{
 		JWKSURL: iss.jwks.URL, Issuer: testIssuer, Audience: testAudience,
-		PublicURL: publicURL, ReplayCache: replay,
+		PublicURL: publicURL, ReplayCache: replayCache,
 	})
 	require.NoError(t, err)
 	t.Cleanup(v.Close)
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hdeps := httpapi.Deps{Memories: svc, Verifier: v, Ready: o.ready, Logger: logger}
+	hdeps := httpapi.Deps{Memories: svc, Verifier: v, Ready: o.ready, Logger: logger, AddressGuard: o.guard}
 	if o.limiter != nil {
 		hdeps.RateLimits, err = app.NewRateLimitService(app.RateLimitDeps{Limiter: o.limiter, Limits: o.limits, Logger: logger})
 		require.NoError(t, err)

@@ -38,11 +38,65 @@ type readyView struct {
 	Checks map[string]checkView `json:"checks"`
 }
 
-// readyz probes every dependency concurrently, each under ReadyTimeout, and
-// answers 503 when a required one is down. Probe errors go to the log, not
-// the response: /readyz is unauthenticated and errors name hosts.
+// readyCache holds the last readiness answer. /readyz is unauthenticated,
+// so without it a flood of probes would be a flood of PostgreSQL and Valkey
+// round trips; with it the dependencies see at most one probe round per TTL
+// however many callers ask, and callers arriving while a round runs wait
+// for that round instead of starting their own.
+type readyCache struct {
+	mu       sync.Mutex
+	started  time.Time     // when the cached round began
+	status   int           // its HTTP status
+	view     readyView     // its answer
+	inflight chan struct{} // closed when the running round ends; nil when none runs
+}
+
+// readyz answers from the last probe round when it began less than
+// ReadyCacheTTL ago (the age counts from the round's start, so an answer is
+// never older than the TTL plus one round), and otherwise runs a new round.
 func (s *Server) readyz(c echo.Context) error {
-	ctx := c.Request().Context()
+	if s.cfg.ReadyCacheTTL < 0 {
+		status, view := s.probeAll(c)
+		return c.JSON(status, view)
+	}
+	rc := &s.ready
+	for {
+		rc.mu.Lock()
+		if !rc.started.IsZero() && time.Since(rc.started) < s.cfg.ReadyCacheTTL {
+			status, view := rc.status, rc.view
+			rc.mu.Unlock()
+			return c.JSON(status, view)
+		}
+		if wait := rc.inflight; wait != nil {
+			rc.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-c.Request().Context().Done():
+				return c.Request().Context().Err()
+			}
+		}
+		done := make(chan struct{})
+		rc.inflight = done
+		rc.mu.Unlock()
+
+		started := time.Now()
+		status, view := s.probeAll(c)
+		rc.mu.Lock()
+		rc.started, rc.status, rc.view, rc.inflight = started, status, view, nil
+		rc.mu.Unlock()
+		close(done)
+		return c.JSON(status, view)
+	}
+}
+
+// probeAll probes every dependency concurrently, each under ReadyTimeout,
+// and answers 503 when a required one is down. Probe errors go to the log,
+// not the response: /readyz is unauthenticated and errors name hosts. The
+// probes run detached from the asking request, whose round other callers
+// may be waiting on.
+func (s *Server) probeAll(c echo.Context) (int, readyView) {
+	ctx := context.WithoutCancel(c.Request().Context())
 	out := readyView{Status: "ready", Checks: make(map[string]checkView, len(s.d.Ready))}
 	var (
 		mu sync.Mutex
@@ -67,7 +121,7 @@ func (s *Server) readyz(c echo.Context) error {
 	if out.Status != "ready" {
 		status = http.StatusServiceUnavailable
 	}
-	return c.JSON(status, out)
+	return status, out
 }
 
 func (s *Server) probe(ctx context.Context, chk Check) (checkView, error) {

@@ -2,8 +2,10 @@ package httpapi_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -30,9 +32,20 @@ func TestJWKSUnreachable(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(v.Close)
 	store := newSQLiteStore(t)
+	var (
+		mu   sync.Mutex
+		deps []string
+	)
+	logs := &lockedBuffer{}
 	srv, err := httpapi.New(httpapi.Config{PublicURL: publicURL}, httpapi.Deps{
 		Memories: app.NewMemoryService(app.MemoryDeps{Memories: store, Apps: store, Access: store}), Verifier: v,
-		Ready: []httpapi.Check{{Name: "jwks", Required: true, Probe: v.Ready}},
+		Ready:  []httpapi.Check{{Name: "jwks", Required: true, Probe: v.Ready}},
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+		OnUnavailable: func(dep string) {
+			mu.Lock()
+			defer mu.Unlock()
+			deps = append(deps, dep)
+		},
 	})
 	require.NoError(t, err)
 	e := &env{t: t, iss: iss, server: srv}
@@ -41,6 +54,10 @@ func TestJWKSUnreachable(t *testing.T) {
 	requireProblem(t, rec, http.StatusServiceUnavailable)
 	require.NotEmpty(t, rec.Header().Get("Retry-After"))
 	require.Empty(t, rec.Header().Values("WWW-Authenticate"), "the token was not judged")
+	mu.Lock()
+	require.Equal(t, []string{"jwks"}, deps, "the 503 is counted under its dependency")
+	mu.Unlock()
+	require.Contains(t, logs.String(), `"dependency":"jwks"`)
 
 	ready := decode[struct {
 		Status string `json:"status"`

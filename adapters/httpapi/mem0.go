@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -70,20 +69,9 @@ func isMem0Path(p string) bool {
 // authenticateAny is authenticate without the refusal of project keys.
 func (m *mem0) authenticateAny(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		req := c.Request()
-		creds, err := credentialsOf(req.Header.Values(echo.HeaderAuthorization), req.Header.Values("DPoP"))
-		if err != nil {
+		if _, err := m.s.verifyRequest(c); err != nil {
 			return err
 		}
-		c.Set(ctxScheme, creds.Scheme)
-		creds.Method = req.Method
-		creds.URL = m.s.origin + req.URL.EscapedPath()
-		p, err := m.s.d.Verifier.Verify(req.Context(), creds)
-		if err != nil {
-			return err
-		}
-		c.Set(ctxPrincipal, p)
-		c.SetRequest(req.WithContext(context.WithValue(req.Context(), principalKey{}, p)))
 		return next(c)
 	}
 }

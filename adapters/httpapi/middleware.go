@@ -107,6 +107,11 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			// have been one. Counted by engram_http_requests_total.
 			attrs = append(attrs, unavailableAttrs(err)...)
 		}
+		if res.Status == http.StatusServiceUnavailable && s.d.OnUnavailable != nil {
+			// And counted by the dependency it blames (a mounted
+			// handler's own 503 carries no error here: "unknown").
+			s.d.OnUnavailable(unavailableDependency(err))
+		}
 		s.log.LogAttrs(req.Context(), level, "http request", attrs...)
 		return nil
 	}
@@ -217,10 +222,21 @@ func asTooLarge(err error) (error, bool) {
 
 // unavailableAttrs names the dependency a 503 blames and the cause.
 func unavailableAttrs(err error) []slog.Attr {
-	dep := "request"
+	return []slog.Attr{slog.String("dependency", unavailableDependency(err)), slog.String("cause", err.Error())}
+}
+
+// unavailableDependency names what a 503 waited for: the dependency an
+// UnavailableError names, "deadline" for a request that ran out of time,
+// "request" for any other cause, "unknown" when no error reached the log.
+func unavailableDependency(err error) string {
 	var ue *domain.UnavailableError
-	if errors.As(err, &ue) {
-		dep = ue.Dependency
+	switch {
+	case err == nil:
+		return "unknown"
+	case errors.As(err, &ue) && ue.Dependency != "":
+		return ue.Dependency
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline"
 	}
-	return []slog.Attr{slog.String("dependency", dep), slog.String("cause", err.Error())}
+	return "request"
 }

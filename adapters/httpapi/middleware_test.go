@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,6 +116,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	t.Parallel()
 	var down error
 	e := newEnv(t, func(o *envOptions) {
+		o.cfg.ReadyCacheTTL = -1 // the check changes between two calls
 		o.ready = []httpapi.Check{
 			{Name: "store", Required: true, Probe: func(ctx context.Context) error { return down }},
 			{Name: "index", Required: false, Probe: func(ctx context.Context) error { return errors.New("index at 10.1.2.3 refused") }},
@@ -143,6 +146,47 @@ func TestHealthAndReadiness(t *testing.T) {
 	require.True(t, r.Checks["store"].Required)
 	require.NotContains(t, rec.Body.String(), "10.1.2.3", "probe errors stay in the log")
 	require.Contains(t, e.logs.String(), "10.1.2.3")
+}
+
+// A flood of /readyz costs the dependencies one probe round per TTL: the
+// answer is shared, concurrent callers wait for the running round, and a
+// round is redone once the TTL has passed (issue 12: /readyz is
+// unauthenticated, so without this it is a free amplifier onto PostgreSQL
+// and Valkey).
+func TestReadyzProbesAtMostOncePerTTL(t *testing.T) {
+	t.Parallel()
+	probed := func(ttl time.Duration, probes *atomic.Int64) *env {
+		return newEnv(t, func(o *envOptions) {
+			o.cfg.ReadyCacheTTL = ttl
+			o.ready = []httpapi.Check{{Name: "store", Required: true, Probe: func(context.Context) error {
+				probes.Add(1)
+				time.Sleep(20 * time.Millisecond) // long enough for callers to overlap
+				return nil
+			}}}
+		})
+	}
+	var shared atomic.Int64
+	e := probed(time.Hour, &shared)
+	var wg sync.WaitGroup
+	var notOK atomic.Int64
+	for range 50 {
+		req := newRequest(t, http.MethodGet, "/readyz", nil)
+		wg.Go(func() {
+			if e.serve(req).Code != http.StatusOK {
+				notOK.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	require.Zero(t, notOK.Load())
+	require.EqualValues(t, 1, shared.Load(), "50 callers within the TTL share one probe round")
+
+	var short atomic.Int64
+	e = probed(50*time.Millisecond, &short)
+	require.Equal(t, http.StatusOK, e.serve(newRequest(t, http.MethodGet, "/readyz", nil)).Code)
+	time.Sleep(100 * time.Millisecond)
+	require.Equal(t, http.StatusOK, e.serve(newRequest(t, http.MethodGet, "/readyz", nil)).Code)
+	require.EqualValues(t, 2, short.Load(), "a round older than the TTL is redone")
 }
 
 func TestReadinessTimeout(t *testing.T) {

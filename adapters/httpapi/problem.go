@@ -61,6 +61,7 @@ func problemFor(err error, scheme string) problem {
 		ae   *domain.AuthError
 		fe   *domain.ForbiddenError
 		ue   *domain.UnavailableError
+		ale  *app.AddressLimitedError
 		rle  *app.RateLimitedError
 		te   *domain.TransitionError
 		ee   *domain.ErasureInProgressError
@@ -125,6 +126,9 @@ func problemFor(err error, scheme string) problem {
 	case errors.As(err, &rle):
 		return problem{Type: problemType("rate-limited"), Title: "Too many requests", Status: http.StatusTooManyRequests,
 			Detail: fmt.Sprintf("the %s budget of this user is spent; retry after %d s", rle.Class, rle.RetryAfterSeconds()), retryAfter: rle.RetryAfterSeconds()}
+	case errors.As(err, &ale):
+		return problem{Type: problemType("rate-limited"), Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: fmt.Sprintf("too many failed authentications from this address; retry after %d s", ale.RetryAfterSeconds()), retryAfter: ale.RetryAfterSeconds()}
 	case errors.Is(err, domain.ErrRateLimited):
 		// A per-user quota of shared state (idempotency keys, sessions):
 		// this user's, not the server's, so 429 and not 503.

@@ -50,10 +50,13 @@ func routeClass(method, path string) classifier {
 // refused) is set before the handler runs, so it goes out on the success
 // response and on any problem alike. A limiter that cannot decide (Valkey
 // down) admits the request without headers: the service logs and counts it.
+//
+// Only once the request is admitted is the DPoP proof's replay check made
+// (commitReplay): a client over its budget never writes the replay cache.
 func (s *Server) rateLimit(class classifier) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.d.RateLimits == nil {
-			return next
+			return commitReplayMW(next)
 		}
 		return func(c echo.Context) error {
 			p, ok := principalOf(c)
@@ -73,6 +76,9 @@ func (s *Server) rateLimit(class classifier) echo.MiddlewareFunc {
 				// An unknown class or invalid limit is a wiring bug, not
 				// the client's fault: %v keeps it from mapping to a 400.
 				return fmt.Errorf("httpapi: rate limit: %v", err)
+			}
+			if err := commitReplay(c); err != nil {
+				return err
 			}
 			return next(c)
 		}

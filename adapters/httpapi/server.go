@@ -34,6 +34,9 @@ type Config struct {
 	TLS bool
 	// ReadyTimeout bounds each readiness check; 0 means 2 s.
 	ReadyTimeout time.Duration
+	// ReadyCacheTTL is how long one /readyz probe round answers every
+	// caller; 0 means 1 s, negative probes on every request (tests).
+	ReadyCacheTTL time.Duration
 	// AllowedOrigins are browser origins (scheme://host[:port]) allowed to
 	// call the API and /mcp cross-origin (ENGRAM_ALLOWED_ORIGINS): their
 	// CORS preflights are answered before authentication.
@@ -69,6 +72,13 @@ type Deps struct {
 	RateLimits *app.RateLimitService
 	// Logger receives the access log and internal errors; nil discards.
 	Logger *slog.Logger
+	// AddressGuard, when set, refuses (429) a client address that has
+	// spent its budget of failed authentications, before its credentials
+	// are verified; nil turns it off.
+	AddressGuard *app.AddressGuard
+	// OnUnavailable, when set, is told the dependency of every 503
+	// answered (telemetry counts them); it must not block.
+	OnUnavailable func(dependency string)
 }
 
 // Server is the HTTP API. Handler serves it; Mount adds other transports
@@ -82,6 +92,7 @@ type Server struct {
 	e       *echo.Echo
 	log     *slog.Logger
 	spec    servedSpec
+	ready   readyCache
 	// searcher serves GET /api/v1/memories?q= once EnableSearch is called.
 	searcher *app.ExperimentSearch
 	// scopes records each API route's scope ("GET /api/v1/stats") so a
@@ -115,6 +126,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 2 * time.Second
+	}
+	if cfg.ReadyCacheTTL == 0 {
+		cfg.ReadyCacheTTL = time.Second
 	}
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 30 * time.Second
@@ -155,8 +169,8 @@ func (s *Server) Handler() http.Handler { return s.e }
 func (s *Server) Mount(path string, h http.Handler) {
 	path = "/" + strings.Trim(path, "/")
 	wrapped := echo.WrapHandler(h)
-	s.e.Any(path, wrapped, s.authenticate)
-	s.e.Any(path+"/*", wrapped, s.authenticate)
+	s.e.Any(path, wrapped, s.authenticate, commitReplayMW)
+	s.e.Any(path+"/*", wrapped, s.authenticate, commitReplayMW)
 }
 
 // MountPublic serves h at path and below without authentication, for

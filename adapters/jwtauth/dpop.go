@@ -38,12 +38,35 @@ func (p *proofClaims) GetIssuer() (string, error)                   { return "",
 func (p *proofClaims) GetSubject() (string, error)                  { return "", nil }
 func (p *proofClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
 
-// checkProof verifies a DPoP proof for a token bound to jkt (RFC 9449 §4.3).
-// The replay cache is consulted last, so a proof failing any other check
-// never burns its jti.
-func (v *Verifier) checkProof(ctx context.Context, c ports.Credentials, tokenSum [32]byte, jkt string) error {
-	_, err := v.verifyProof(ctx, c, &tokenSum, jkt)
-	return err
+// oneTimeUse is what remains to check of a proof that passed every other
+// check: that its jti was not seen before. Recording it is a write to the
+// replay cache, which the caller makes only once it admits the request
+// (after rate limiting), so refused requests cost the cache nothing.
+type oneTimeUse struct {
+	key   string
+	until time.Time
+}
+
+// commit records the proof's jti, refusing a replay (RFC 9449 §11.1). It
+// fails closed: a proof whose replay could not be ruled out is not
+// accepted, whatever error kind the cache returned.
+func (v *Verifier) commit(ctx context.Context, u oneTimeUse) error {
+	fresh, err := v.cfg.ReplayCache.Remember(ctx, u.key, u.until)
+	if err != nil {
+		return fmt.Errorf("jwtauth: dpop replay check: %w", &domain.UnavailableError{Dependency: "replay cache", Err: err})
+	}
+	if !fresh {
+		return proofErr("proof jti was already used")
+	}
+	return nil
+}
+
+// checkProof verifies a DPoP proof for a token bound to jkt (RFC 9449 §4.3)
+// except its one-time use, which it returns for commit: a proof failing
+// any other check never burns its jti.
+func (v *Verifier) checkProof(c ports.Credentials, tokenSum [32]byte, jkt string) (oneTimeUse, error) {
+	_, use, err := v.inspectProof(c, &tokenSum, jkt)
+	return use, err
 }
 
 // TokenRequestProof verifies the DPoP proof of a request to a token
@@ -55,11 +78,24 @@ func (v *Verifier) TokenRequestProof(ctx context.Context, proof, method, url str
 	return v.verifyProof(ctx, ports.Credentials{DPoPProof: proof, Method: method, URL: url}, nil, "")
 }
 
-// verifyProof is checkProof's work: tokenSum nil means a proof that must
-// carry no ath, and jkt "" accepts any key, whose thumbprint it returns.
+// verifyProof is inspectProof and its commit, for the token endpoint.
 func (v *Verifier) verifyProof(ctx context.Context, c ports.Credentials, tokenSum *[32]byte, jkt string) (string, error) {
+	keyJKT, use, err := v.inspectProof(c, tokenSum, jkt)
+	if err != nil {
+		return "", err
+	}
+	if err := v.commit(ctx, use); err != nil {
+		return "", err
+	}
+	return keyJKT, nil
+}
+
+// inspectProof is every check of a proof but its one-time use: tokenSum
+// nil means a proof that must carry no ath, and jkt "" accepts any key,
+// whose thumbprint it returns.
+func (v *Verifier) inspectProof(c ports.Credentials, tokenSum *[32]byte, jkt string) (string, oneTimeUse, error) {
 	if len(c.DPoPProof) > maxTokenLen || strings.Contains(c.DPoPProof, ",") {
-		return "", proofErr("exactly one DPoP proof is required")
+		return "", oneTimeUse{}, proofErr("exactly one DPoP proof is required")
 	}
 	var claims proofClaims
 	var keyJKT string
@@ -91,49 +127,40 @@ func (v *Verifier) verifyProof(ctx context.Context, c ports.Credentials, tokenSu
 	})
 	switch {
 	case errors.Is(err, errJKTMismatch):
-		return "", proofErr("proof key does not match the token's cnf.jkt")
+		return "", oneTimeUse{}, proofErr("proof key does not match the token's cnf.jkt")
 	case err != nil:
-		return "", proofErr("proof is malformed or its signature is invalid")
+		return "", oneTimeUse{}, proofErr("proof is malformed or its signature is invalid")
 	}
 	if claims.HTM != c.Method {
-		return "", proofErr("htm does not match the request method")
+		return "", oneTimeUse{}, proofErr("htm does not match the request method")
 	}
 	want, err := v.requestURL(c.URL)
 	if err != nil {
-		return "", fmt.Errorf("jwtauth: dpop: request URL: %w", err)
+		return "", oneTimeUse{}, fmt.Errorf("jwtauth: dpop: request URL: %w", err)
 	}
 	if got, err := NormalizeHTU(claims.HTU); err != nil || got != want {
-		return "", proofErr("htu does not match the request URL")
+		return "", oneTimeUse{}, proofErr("htu does not match the request URL")
 	}
 	if claims.IAT == nil {
-		return "", proofErr("proof has no iat")
+		return "", oneTimeUse{}, proofErr("proof has no iat")
 	}
 	iat := claims.IAT.Time
 	now := v.cfg.Clock.Now()
 	if iat.Before(now.Add(-v.cfg.ProofMaxAge-v.cfg.Leeway)) || iat.After(now.Add(v.cfg.Leeway)) {
-		return "", proofErr("proof iat is outside the acceptance window")
+		return "", oneTimeUse{}, proofErr("proof iat is outside the acceptance window")
 	}
 	if tokenSum == nil && claims.ATH != "" {
-		return "", proofErr("a proof sent for a new token must carry no ath")
+		return "", oneTimeUse{}, proofErr("a proof sent for a new token must carry no ath")
 	}
 	if tokenSum != nil && subtle.ConstantTimeCompare([]byte(claims.ATH), []byte(b64.EncodeToString(tokenSum[:]))) != 1 {
-		return "", proofErr("ath does not match the access token")
+		return "", oneTimeUse{}, proofErr("ath does not match the access token")
 	}
 	if claims.JTI == "" || len(claims.JTI) > maxJTILen {
-		return "", proofErr("proof jti is missing or too long")
+		return "", oneTimeUse{}, proofErr("proof jti is missing or too long")
 	}
 	// The entry must outlive the last instant this proof's iat is accepted.
 	until := iat.Add(v.cfg.ProofMaxAge + v.cfg.Leeway + time.Second)
-	fresh, err := v.cfg.ReplayCache.Remember(ctx, "dpop:"+keyJKT+":"+claims.JTI, until)
-	if err != nil {
-		// Fail closed: a proof whose replay could not be ruled out is not
-		// accepted, whatever error kind the cache returned.
-		return "", fmt.Errorf("jwtauth: dpop replay check: %w", &domain.UnavailableError{Dependency: "replay cache", Err: err})
-	}
-	if !fresh {
-		return "", proofErr("proof jti was already used")
-	}
-	return keyJKT, nil
+	return keyJKT, oneTimeUse{key: "dpop:" + keyJKT + ":" + claims.JTI, until: until}, nil
 }
 
 var errJKTMismatch = errors.New("proof key is not the token's key")

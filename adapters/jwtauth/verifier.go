@@ -47,7 +47,7 @@ type Verifier struct {
 	cache       *tokenCache
 }
 
-var _ ports.TokenVerifier = (*Verifier)(nil)
+var _ ports.DeferredReplayVerifier = (*Verifier)(nil)
 
 func newVerifier(cfg Config, keys keySource) *Verifier {
 	return &Verifier{
@@ -110,6 +110,31 @@ func mediaType(typ string) string {
 // Verify checks the access token and, for the DPoP scheme, its proof, and
 // returns the principal the token names.
 func (v *Verifier) Verify(ctx context.Context, c ports.Credentials) (domain.Principal, error) {
+	p, commit, err := v.VerifyDeferred(ctx, c)
+	if err != nil {
+		return domain.Principal{}, err
+	}
+	if commit != nil {
+		if err := commit(ctx); err != nil {
+			return domain.Principal{}, err
+		}
+	}
+	return p, nil
+}
+
+// VerifyDeferred is Verify without the DPoP proof's replay check, which the
+// returned commit makes (nil for the Bearer scheme). The transports call
+// commit once the rate limiter has admitted the request.
+func (v *Verifier) VerifyDeferred(ctx context.Context, c ports.Credentials) (domain.Principal, func(context.Context) error, error) {
+	p, use, err := v.verify(ctx, c)
+	if err != nil || use.key == "" {
+		return p, nil, err
+	}
+	return p, func(ctx context.Context) error { return v.commit(ctx, use) }, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, c ports.Credentials) (domain.Principal, oneTimeUse, error) {
+	var use oneTimeUse
 	var scheme string
 	switch {
 	case strings.EqualFold(c.Scheme, SchemeBearer):
@@ -117,15 +142,15 @@ func (v *Verifier) Verify(ctx context.Context, c ports.Credentials) (domain.Prin
 	case strings.EqualFold(c.Scheme, SchemeDPoP):
 		scheme = SchemeDPoP
 	default:
-		return domain.Principal{}, authErr(SchemeBearer, "invalid_request", "authorization scheme must be Bearer or DPoP")
+		return domain.Principal{}, use, authErr(SchemeBearer, "invalid_request", "authorization scheme must be Bearer or DPoP")
 	}
 	if c.Token == "" || len(c.Token) > maxTokenLen {
-		return domain.Principal{}, authErr(scheme, "invalid_request", "missing or oversized access token")
+		return domain.Principal{}, use, authErr(scheme, "invalid_request", "missing or oversized access token")
 	}
 	sum := tokenSum(c.Token)
 	claims, err := v.access(ctx, scheme, c.Token, sum)
 	if err != nil {
-		return domain.Principal{}, err
+		return domain.Principal{}, use, err
 	}
 	p := domain.Principal{
 		OrgID:    domain.OrgID(claims.OrgID),
@@ -136,38 +161,38 @@ func (v *Verifier) Verify(ctx context.Context, c ports.Credentials) (domain.Prin
 		KeyJKT:   claims.jkt(),
 	}
 	if claims.OrgID == "" {
-		return domain.Principal{}, authErr(scheme, "invalid_token", "token has no org_id claim")
+		return domain.Principal{}, use, authErr(scheme, "invalid_token", "token has no org_id claim")
 	}
 	if err := p.Tenant().Validate(); err != nil {
-		return domain.Principal{}, authErr(scheme, "invalid_token", "token sub or org_id is malformed")
+		return domain.Principal{}, use, authErr(scheme, "invalid_token", "token sub or org_id is malformed")
 	}
 	if claims.Cnf != nil && claims.Cnf.JKT == "" {
 		// A cnf claim names a key binding; one without a thumbprint is
 		// not "unbound", it is broken.
-		return domain.Principal{}, authErr(scheme, "invalid_token", "token cnf claim has no jkt")
+		return domain.Principal{}, use, authErr(scheme, "invalid_token", "token cnf claim has no jkt")
 	}
 	switch scheme {
 	case SchemeBearer:
 		if c.DPoPProof != "" && p.KeyJKT == "" {
 			// RFC 9449 §7.2: a DPoP header with the Bearer scheme is a
 			// malformed request, not a proof to ignore.
-			return domain.Principal{}, authErr(scheme, "invalid_request", "a DPoP proof header was sent with the Bearer scheme")
+			return domain.Principal{}, use, authErr(scheme, "invalid_request", "a DPoP proof header was sent with the Bearer scheme")
 		}
 		if p.KeyJKT != "" {
-			return domain.Principal{}, authErr(scheme, "invalid_token", "token is DPoP-bound and must be sent with the DPoP scheme")
+			return domain.Principal{}, use, authErr(scheme, "invalid_token", "token is DPoP-bound and must be sent with the DPoP scheme")
 		}
 	case SchemeDPoP:
 		if p.KeyJKT == "" {
-			return domain.Principal{}, authErr(scheme, "invalid_token", "token is not DPoP-bound")
+			return domain.Principal{}, use, authErr(scheme, "invalid_token", "token is not DPoP-bound")
 		}
 		if c.DPoPProof == "" {
-			return domain.Principal{}, authErr(scheme, "invalid_request", "DPoP proof header is missing")
+			return domain.Principal{}, use, authErr(scheme, "invalid_request", "DPoP proof header is missing")
 		}
-		if err := v.checkProof(ctx, c, sum, p.KeyJKT); err != nil {
-			return domain.Principal{}, err
+		if use, err = v.checkProof(c, sum, p.KeyJKT); err != nil {
+			return domain.Principal{}, use, err
 		}
 	}
-	return p, nil
+	return p, use, nil
 }
 
 // access returns the claims of a verified access token, from the cache when

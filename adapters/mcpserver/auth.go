@@ -1,12 +1,15 @@
 package mcpserver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/engram-memory/engram/adapters/jwtauth"
+	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -16,22 +19,45 @@ import (
 const MetadataPath = "/.well-known/oauth-protected-resource"
 
 // authenticate verifies the request's credentials with the same verifier as
-// the REST API. On failure it has written the response (401 with a
-// challenge, 503 when the verifier cannot decide) and returns false.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (domain.Principal, bool) {
+// the REST API, leaving a DPoP proof's replay check to the returned commit
+// (nil when none), which the caller makes once it admits the request. On
+// failure it has written the response (401 with a challenge, 429 for an
+// address over its failed-authentication budget, 503 when the verifier
+// cannot decide) and returns false.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (domain.Principal, func(context.Context) error, bool) {
+	if err := s.deps.AddressGuard.Admit(r.RemoteAddr); err != nil {
+		s.authFailed(w, r, err)
+		return domain.Principal{}, nil, false
+	}
 	creds, err := s.credentials(r)
 	if err != nil {
 		s.unauthorized(w, r, err)
-		return domain.Principal{}, false
+		return domain.Principal{}, nil, false
 	}
-	p, err := s.deps.Verifier.Verify(r.Context(), creds)
+	p, commit, err := ports.VerifyDeferred(r.Context(), s.deps.Verifier, creds)
 	switch {
 	case err == nil && p.ProjectKey:
 		// A project key names its user per request; MCP tools have no
 		// user argument, so it cannot act here.
 		writeProblem(w, http.StatusForbidden, "a project key cannot be used on MCP: use a user key or a token")
 	case err == nil:
-		return p, true
+		return p, commit, true
+	default:
+		if errors.Is(err, domain.ErrUnauthenticated) {
+			s.deps.AddressGuard.Failed(r.RemoteAddr)
+		}
+		s.authFailed(w, r, err)
+	}
+	return domain.Principal{}, nil, false
+}
+
+// authFailed answers a refused or undecidable credential.
+func (s *Server) authFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var ale *app.AddressLimitedError
+	switch {
+	case errors.As(err, &ale):
+		w.Header().Set("Retry-After", strconv.Itoa(ale.RetryAfterSeconds()))
+		writeProblem(w, http.StatusTooManyRequests, "too many failed authentications from this address; retry later")
 	case errors.Is(err, domain.ErrUnauthenticated):
 		s.unauthorized(w, r, err)
 	case errors.Is(err, domain.ErrUnavailable):
@@ -41,7 +67,6 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (domain.Pr
 		s.log.ErrorContext(r.Context(), "mcp: verify token", "err", err)
 		writeProblem(w, http.StatusInternalServerError, "internal error")
 	}
-	return domain.Principal{}, false
 }
 
 // credentials splits the Authorization and DPoP headers with the parser the

@@ -76,7 +76,7 @@ func (s *Server) buildHandler() *handlers {
 		// credential (Bearer or DPoP) was checked by guard.
 		r.Header.Set("Authorization", "Bearer verified")
 		r.Header.Del("DPoP")
-		streamable.ServeHTTP(w, r)
+		s.limitStreamable(w, r, c, streamable)
 	}
 	mux := http.NewServeMux()
 	mux.Handle(PathStreamable, s.guard(false, serveStreamable))
@@ -104,12 +104,21 @@ func (s *Server) guard(pathIdentity bool, next func(http.ResponseWriter, *http.R
 			writeProblem(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		p, ok := s.authenticate(w, r)
+		p, commit, ok := s.authenticate(w, r)
 		if !ok {
 			return
 		}
 		if r.Method == http.MethodPost && !s.admitPost(w, r, p) {
 			return
+		}
+		// The DPoP proof's one-time use is recorded only now, once the
+		// rate limiter admitted the request: a client over its budget
+		// never writes the replay cache.
+		if commit != nil {
+			if err := commit(r.Context()); err != nil {
+				s.authFailed(w, r, err)
+				return
+			}
 		}
 		c := caller{Principal: p}
 		if pathIdentity {

@@ -39,6 +39,12 @@ type Config struct {
 	DPoPAlgs []string
 	// SessionTimeout closes idle Streamable HTTP sessions; default 30m.
 	SessionTimeout time.Duration
+	// MaxSessionsPerUser bounds one user's open Streamable HTTP sessions
+	// (each holds a goroutine and buffers until it idles out); default 16,
+	// 429 beyond. SessionMaxLifetime closes any session this old (the
+	// client initializes again); default 8h.
+	MaxSessionsPerUser int
+	SessionMaxLifetime time.Duration
 	// MaxBodyBytes bounds one HTTP request body (413 beyond); default 1 MiB,
 	// the REST API's default, far above the 64 KiB a memory may hold.
 	MaxBodyBytes int64
@@ -73,6 +79,10 @@ type Deps struct {
 	// buckets (reads, writes, search) as the REST routes, so a client cannot
 	// escape its budget by switching transports.
 	Limits RateChecker
+	// AddressGuard, when set, refuses a client address that has spent its
+	// budget of failed authentications before its credentials are
+	// verified (the REST API shares the same guard).
+	AddressGuard *app.AddressGuard
 }
 
 // RateChecker takes one token from a principal's bucket of a class;
@@ -91,6 +101,7 @@ type Server struct {
 	mcp       *mcp.Server
 	publicURL *url.URL
 	sse       sseSessions
+	streams   streamSessions
 	// toolScopes is each tool's required scope, for authorising an SSE
 	// POST by its own token before the message reaches the session.
 	toolScopes map[string]domain.Scope
@@ -117,6 +128,12 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if cfg.SessionTimeout == 0 {
 		cfg.SessionTimeout = 30 * time.Minute
+	}
+	if cfg.MaxSessionsPerUser == 0 {
+		cfg.MaxSessionsPerUser = 16
+	}
+	if cfg.SessionMaxLifetime == 0 {
+		cfg.SessionMaxLifetime = 8 * time.Hour
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
@@ -146,6 +163,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, publicURL: u, toolScopes: map[string]domain.Scope{}}
 	s.sse.init()
+	s.streams.init()
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "engram", Title: "Engram memory", Version: cfg.Version}, &mcp.ServerOptions{
 		Instructions: instructions,
 		Logger:       cfg.Logger,

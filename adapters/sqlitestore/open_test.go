@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -113,4 +114,37 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, dirty)
 	require.GreaterOrEqual(t, v, uint(1))
+}
+
+// The database file and its WAL are readable by their owner only, also when
+// an older release (or a restore) left them 0644: every memory is in them.
+func TestDatabaseFilesArePrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no file modes on windows")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "engram.db")
+	s, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: path})
+	require.NoError(t, err)
+	tn := domain.Tenant{OrgID: "org", UserID: "user"}
+	m, err := domain.NewMemory(tn, "app", "a secret worth a private file", nil, nil, time.Now())
+	require.NoError(t, err)
+	_, _, err = s.Create(ctx, tn, m)
+	require.NoError(t, err)
+	requireMode := func(p string) {
+		t.Helper()
+		info, err := os.Stat(p)
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), p)
+	}
+	requireMode(path)
+	requireMode(path + "-wal")
+	require.NoError(t, s.Close())
+
+	require.NoError(t, os.Chmod(path, 0o644))
+	s, err = sqlitestore.Open(ctx, sqlitestore.Config{Path: path})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	requireMode(path)
+	requireMode(path + "-wal")
 }

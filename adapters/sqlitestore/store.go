@@ -89,6 +89,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlitestore: create data directory: %w", err)
 	}
+	if err := privateFiles(cfg.Path); err != nil {
+		return nil, err
+	}
 	if err := migrateUp(cfg); err != nil {
 		return nil, err
 	}
@@ -169,6 +172,38 @@ func openPool(ctx context.Context, cfg Config, readOnly bool, conns int) (*sql.D
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", cfg.Path, mapErr(err))
 	}
 	return db, nil
+}
+
+// privateFiles creates the database file readable by its owner only, and
+// makes an existing one (and its WAL and shared-memory files) so. SQLite
+// would create it 0644 and gives the WAL the database file's mode, so
+// every memory would be readable by every local user.
+func privateFiles(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("sqlitestore: %w", err)
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, info.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("sqlitestore: %s has mode %s and cannot be made private: %w", p, info.Mode().Perm(), err)
+			}
+		}
+	}
+	return nil
 }
 
 // migrateUp applies every pending migration through golang-migrate on a

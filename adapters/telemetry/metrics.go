@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,16 @@ type metrics struct {
 	failOpen    *prometheus.CounterVec
 	httpTotal   *prometheus.CounterVec
 	httpLatency *prometheus.HistogramVec
+	unavailable *prometheus.CounterVec
+	// unavailableDeps is the label set unavailable has grown, bounded by
+	// maxUnavailableDeps (the rest count as "other").
+	unavailableDeps *labelSet
+}
+
+// labelSet is a bounded set of label values seen so far.
+type labelSet struct {
+	mu   sync.Mutex
+	seen map[string]bool
 }
 
 func newMetrics(r prometheus.Registerer) metrics {
@@ -64,6 +75,11 @@ func newMetrics(r prometheus.Registerer) metrics {
 			Help:    "HTTP request latency by method and route template.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
 		}, []string{"method", "route"}),
+		unavailable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engram_http_unavailable_total",
+			Help: "Requests answered 503 by the dependency that was unavailable (deadline: the request ran out of time; unknown: no dependency named).",
+		}, []string{"dependency"}),
+		unavailableDeps: &labelSet{seen: map[string]bool{}},
 	}
 	f(m.depDuration)
 	f(m.depUp)
@@ -73,7 +89,52 @@ func newMetrics(r prometheus.Registerer) metrics {
 	f(m.failOpen)
 	f(m.httpTotal)
 	f(m.httpLatency)
+	f(m.unavailable)
 	return m
+}
+
+// maxUnavailableDeps bounds engram_http_unavailable_total's label set.
+// Dependency names come from the code (the resilience policies and the
+// adapters name their backend), never from a request, but the bound keeps
+// a future mistake from growing /metrics without end.
+const maxUnavailableDeps = 24
+
+// RecordUnavailable counts one 503 answered because dependency was
+// unavailable. The name is folded to [a-z0-9_] of at most 32 bytes, and
+// names beyond the first maxUnavailableDeps count as "other".
+func (t *T) RecordUnavailable(dependency string) {
+	label := dependencyLabel(dependency)
+	ls := t.m.unavailableDeps
+	ls.mu.Lock()
+	if !ls.seen[label] {
+		if len(ls.seen) >= maxUnavailableDeps {
+			label = "other"
+		} else {
+			ls.seen[label] = true
+		}
+	}
+	ls.mu.Unlock()
+	t.m.unavailable.WithLabelValues(label).Inc()
+}
+
+func dependencyLabel(dep string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(dep) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0:
+			b.WriteByte('_')
+		}
+		if b.Len() >= 32 {
+			break
+		}
+	}
+	out := strings.TrimRight(b.String(), "_")
+	if out == "" {
+		return "unknown"
+	}
+	return out
 }
 
 // Outcome classifies a call's error for the latency histogram: a domain

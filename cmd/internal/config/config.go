@@ -27,6 +27,7 @@ type Config struct {
 	PGStmtTimeout    time.Duration
 	ValkeyURL        string
 	ValkeyPrefix     string
+	ReplayValkeyURL  string
 	JWKSURL          string
 	Issuer           string
 	Audience         string
@@ -48,6 +49,10 @@ type Config struct {
 	RateReads        int
 	RateWrites       int
 	RateSearch       int
+	RateAuthFailures int
+	MCPSessionsUser  int
+	MCPSessionIdle   time.Duration
+	MCPSessionMaxAge time.Duration
 	AllowedOrigins   string
 	QdrantURL        string
 	QdrantAPIKey     string
@@ -113,6 +118,17 @@ func duration(p func(*Config) *time.Duration) func(*Config, string) error {
 	}
 }
 
+func positiveDuration(p func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("must be a positive duration such as 30m or 8h")
+		}
+		*p(c) = d
+		return nil
+	}
+}
+
 // Settings is the table of every key, in README order.
 var settings = []setting{
 	{"addr", "ENGRAM_ADDR", "127.0.0.1:8765", "HTTP listen address", false, str(func(c *Config) *string { return &c.Addr })},
@@ -132,6 +148,7 @@ var settings = []setting{
 	{"pg-statement-timeout", "ENGRAM_PG_STATEMENT_TIMEOUT", "5s", "PostgreSQL statement timeout", false, duration(func(c *Config) *time.Duration { return &c.PGStmtTimeout })},
 	{"valkey-url", "ENGRAM_VALKEY_URL", "", "Valkey/Redis for sessions, DPoP replay and rate limits (redis://, rediss://); in-process when empty", true, str(func(c *Config) *string { return &c.ValkeyURL })},
 	{"valkey-prefix", "ENGRAM_VALKEY_PREFIX", "engram", "Key prefix for this deployment in Valkey", false, str(func(c *Config) *string { return &c.ValkeyPrefix })},
+	{"replay-valkey-url", "ENGRAM_REPLAY_VALKEY_URL", "", "A Valkey/Redis of its own for DPoP replay keys (same prefix), so user-filled sessions and idempotency records can never crowd them out; empty: ENGRAM_VALKEY_URL's (or in-process)", true, str(func(c *Config) *string { return &c.ReplayValkeyURL })},
 	{"auth-jwks-url", "ENGRAM_AUTH_JWKS_URL", "", "JWKS of the token issuer; empty: zero-config local Ed25519 key", false, str(func(c *Config) *string { return &c.JWKSURL })},
 	{"auth-issuer", "ENGRAM_AUTH_ISSUER", "", "Required iss of access tokens (required with a JWKS)", false, str(func(c *Config) *string { return &c.Issuer })},
 	{"auth-audience", "ENGRAM_AUTH_AUDIENCE", "", "Required aud of access tokens (required with a JWKS; default the public URL, which is always accepted too)", false, str(func(c *Config) *string { return &c.Audience })},
@@ -167,6 +184,17 @@ var settings = []setting{
 	{"rate-reads", "ENGRAM_RATE_READS", "600", "Read requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateReads })},
 	{"rate-writes", "ENGRAM_RATE_WRITES", "120", "Write requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateWrites })},
 	{"rate-search", "ENGRAM_RATE_SEARCH", "300", "Search requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateSearch })},
+	{"rate-auth-failures", "ENGRAM_RATE_AUTH_FAILURES", "60", "Failed authentications per minute per client address (IPv6: per /64) before that address is refused 429 ahead of any credential check (0 disables)", false, integer(func(c *Config) *int { return &c.RateAuthFailures })},
+	{"mcp-sessions-per-user", "ENGRAM_MCP_SESSIONS_PER_USER", "16", "Open MCP Streamable HTTP sessions one user may hold; the next initialize is refused 429", false, func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errors.New("must be a positive integer")
+		}
+		c.MCPSessionsUser = n
+		return nil
+	}},
+	{"mcp-session-idle", "ENGRAM_MCP_SESSION_IDLE", "30m", "An MCP Streamable HTTP session with no request for this long is closed", false, positiveDuration(func(c *Config) *time.Duration { return &c.MCPSessionIdle })},
+	{"mcp-session-max-age", "ENGRAM_MCP_SESSION_MAX_AGE", "8h", "An MCP Streamable HTTP session this old is closed however busy (the client initializes again)", false, positiveDuration(func(c *Config) *time.Duration { return &c.MCPSessionMaxAge })},
 	{"qdrant-url", "ENGRAM_QDRANT_URL", "", "Qdrant gRPC endpoint (http://host:6334) as the vector index instead of the in-process one", true, str(func(c *Config) *string { return &c.QdrantURL })},
 	{"qdrant-api-key", "ENGRAM_QDRANT_API_KEY", "", "API key for Qdrant", true, str(func(c *Config) *string { return &c.QdrantAPIKey })},
 	{"elasticsearch-url", "ENGRAM_ELASTICSEARCH_URL", "", "Elasticsearch or OpenSearch URL as the text index instead of the store's own", true, str(func(c *Config) *string { return &c.ElasticURL })},

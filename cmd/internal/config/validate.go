@@ -57,6 +57,12 @@ func (c *Config) validate() error {
 			return bad("ENGRAM_VALKEY_URL", "must be a redis://, rediss://, valkey:// or unix:// URL")
 		}
 	}
+	if c.ReplayValkeyURL != "" {
+		vu, err := url.Parse(c.ReplayValkeyURL)
+		if err != nil || (vu.Scheme != "redis" && vu.Scheme != "rediss" && vu.Scheme != "valkey" && vu.Scheme != "valkeys" && vu.Scheme != "unix") {
+			return bad("ENGRAM_REPLAY_VALKEY_URL", "must be a redis://, rediss://, valkey:// or unix:// URL")
+		}
+	}
 	if c.JWKSURL != "" {
 		ju, err := url.Parse(c.JWKSURL)
 		if err != nil || (ju.Scheme != "https" && ju.Scheme != "http") || ju.Host == "" {

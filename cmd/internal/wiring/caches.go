@@ -19,7 +19,11 @@ import (
 type Caches struct {
 	// Name is the dependency's name in metrics, breakers and /readyz:
 	// "valkey" or "inproc".
-	Name        string
+	Name string
+	// ReplayName is the dependency name of Replay when it has a server of
+	// its own (ENGRAM_REPLAY_VALKEY_URL): "valkey_replay", with its own
+	// breaker and /readyz entry. Empty: Replay is on Name's backend.
+	ReplayName  string
 	Replay      ports.ReplayCache
 	Limiter     ports.RateLimiter
 	Sessions    ports.SessionStore
@@ -55,7 +59,48 @@ type CacheAdmin interface {
 
 // OpenCaches opens Valkey when ENGRAM_VALKEY_URL is set (under
 // ENGRAM_VALKEY_PREFIX), else in-process caches, which only one process sees.
+// With ENGRAM_REPLAY_VALKEY_URL the DPoP replay keys go to that server
+// instead: sessions and idempotency records, which users fill, can then
+// never crowd out the replay keys every DPoP request needs.
 func OpenCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Caches, error) {
+	c, err := openCaches(ctx, cfg, log)
+	if err != nil || cfg.ReplayValkeyURL == "" {
+		return c, err
+	}
+	rs, err := valkeystore.Open(ctx, valkeystore.Config{URL: cfg.ReplayValkeyURL, Options: valkeystore.Options{Prefix: cfg.ValkeyPrefix}})
+	if err != nil {
+		_ = c.Close()
+		return Caches{}, fmt.Errorf("ENGRAM_REPLAY_VALKEY_URL: %w", err)
+	}
+	warnEviction(ctx, rs, log)
+	const name = "valkey_replay"
+	// The default backend's own replay cache is left unused; in process
+	// it still closes with the rest.
+	c.ReplayName, c.Replay = name, rs
+	c.Checks = append(c.Checks,
+		httpapi.Check{Name: name, Required: true, Probe: rs.Ping},
+		httpapi.Check{Name: name + "_maxmemory_policy_noeviction", Probe: noEvictionProbe(rs)},
+	)
+	closeRest := c.Close
+	c.Close = func() error { return errors.Join(closeRest(), rs.Close()) }
+	return c, nil
+}
+
+// noEvictionProbe reports whether a Valkey server keeps every key: an
+// evicted replay key weakens DPoP replay protection but does not stop
+// service, so the check is reported, not required. Its name says what
+// /readyz expects.
+func noEvictionProbe(vs *valkeystore.Store) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		policy, err := vs.MaxMemoryPolicy(ctx)
+		if err == nil && policy != "noeviction" {
+			err = fmt.Errorf("valkey maxmemory-policy is %q; DPoP replay keys need noeviction", policy)
+		}
+		return err
+	}
+}
+
+func openCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Caches, error) {
 	switch {
 	case cfg.ValkeyURL != "":
 		vs, err := valkeystore.Open(ctx, valkeystore.Config{URL: cfg.ValkeyURL, Options: valkeystore.Options{Prefix: cfg.ValkeyPrefix}})
@@ -68,16 +113,7 @@ func OpenCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Cache
 			Erasers: CacheErasers{Sessions: vs, Idempotency: vs},
 			Checks: []httpapi.Check{
 				{Name: "valkey", Required: true, Probe: vs.Ping},
-				// Reported, not required: an evicted replay key weakens DPoP
-				// replay protection but does not stop service. The check's
-				// name says what /readyz expects.
-				{Name: "valkey_maxmemory_policy_noeviction", Probe: func(ctx context.Context) error {
-					policy, err := vs.MaxMemoryPolicy(ctx)
-					if err == nil && policy != "noeviction" {
-						err = fmt.Errorf("valkey maxmemory-policy is %q; DPoP replay keys need noeviction", policy)
-					}
-					return err
-				}},
+				{Name: "valkey_maxmemory_policy_noeviction", Probe: noEvictionProbe(vs)},
 			},
 			Close: vs.Close,
 		}, nil

@@ -119,13 +119,17 @@ func probeThrough(p *resilience.Policy, c httpapi.Check) httpapi.Check {
 
 func (d *decorator) caches(c Caches) Caches {
 	ic := d.interceptor(c.Name, kindCache)
-	c.Replay = intercept.WrapReplay(c.Replay, c.Name, ic)
+	if c.ReplayName == "" {
+		c.Replay = intercept.WrapReplay(c.Replay, c.Name, ic)
+	} else {
+		c.Replay = intercept.WrapReplay(c.Replay, c.ReplayName, d.interceptor(c.ReplayName, kindCache))
+	}
 	c.Limiter = d.tel.CountDecisions(c.Name, intercept.WrapLimiter(c.Limiter, c.Name, ic))
 	c.Sessions = intercept.WrapSessions(c.Sessions, c.Name, ic)
 	c.Idempotency = intercept.WrapIdempotency(c.Idempotency, c.Name, ic)
 	for i, chk := range c.Checks {
-		if chk.Name == c.Name {
-			c.Checks[i] = probeThrough(d.policies[c.Name], chk)
+		if chk.Name == c.Name || (c.ReplayName != "" && chk.Name == c.ReplayName) {
+			c.Checks[i] = probeThrough(d.policies[chk.Name], chk)
 		}
 	}
 	return c

@@ -93,7 +93,9 @@ func privateFile(path string) error {
 }
 
 // checkDataDir refuses a data directory others may write to: whoever can
-// write there can replace the local signing key or the token.
+// write there can replace the local signing key or the token. That is
+// anyone with group or world write permission, and the directory's owner
+// when it is not the user engramd runs as (the owner can chmod it at will).
 func checkDataDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
@@ -101,6 +103,9 @@ func checkDataDir(dir string) error {
 	info, err := os.Stat(dir)
 	if err != nil {
 		return fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
+	}
+	if owner, ok := fileOwner(info); ok && owner != os.Geteuid() {
+		return fmt.Errorf("ENGRAM_DATA_DIR %s is owned by uid %d, not by uid %d that engramd runs as: that user can replace the local signing key; run chown %d on it, or use a directory of your own", dir, owner, os.Geteuid(), os.Geteuid())
 	}
 	if info.Mode().Perm()&0o022 != 0 {
 		return fmt.Errorf("ENGRAM_DATA_DIR %s has mode %s: others can write the local signing key there; run chmod 700 on it", dir, info.Mode().Perm())

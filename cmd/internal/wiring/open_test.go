@@ -2,12 +2,16 @@ package wiring
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/contracttest"
 )
 
 func testConfig(t *testing.T, env map[string]string) config.Config {
@@ -61,4 +65,50 @@ func TestOpenCachesInProcessByDefault(t *testing.T) {
 	require.Equal(t, "inproc", c.Name)
 	require.Nil(t, c.Admin)
 	require.NoError(t, c.Close())
+}
+
+// ENGRAM_REPLAY_VALKEY_URL puts DPoP replay keys on a Valkey of their own
+// (here beside in-process sessions): the replay cache is that server's,
+// seen by a second process, with its own /readyz entries and its own
+// breaker name.
+func TestReplayKeysOnTheirOwnValkey(t *testing.T) {
+	ctx := context.Background()
+	addr := contracttest.BackendAddr(t, contracttest.Valkey)
+	if !strings.Contains(addr, "://") {
+		addr = "redis://" + addr
+	}
+	env := map[string]string{"ENGRAM_REPLAY_VALKEY_URL": addr, "ENGRAM_VALKEY_PREFIX": "engram-replay-" + rand.Text()[:8]}
+	cfg := testConfig(t, env)
+	a, err := OpenCaches(ctx, cfg, quiet)
+	require.NoError(t, err)
+	defer a.Close()
+	require.Equal(t, "inproc", a.Name, "sessions and the rest stay in process")
+	require.Equal(t, "valkey_replay", a.ReplayName)
+	var names []string
+	for _, c := range a.Checks {
+		names = append(names, c.Name)
+		require.NoError(t, c.Probe(ctx), c.Name)
+	}
+	require.Contains(t, names, "valkey_replay")
+
+	until := time.Now().Add(time.Minute)
+	fresh, err := a.Replay.Remember(ctx, "dpop:jkt:jti-1", until)
+	require.NoError(t, err)
+	require.True(t, fresh)
+	b, err := OpenCaches(ctx, cfg, quiet)
+	require.NoError(t, err)
+	defer b.Close()
+	fresh, err = b.Replay.Remember(ctx, "dpop:jkt:jti-1", until)
+	require.NoError(t, err)
+	require.False(t, fresh, "another process sees the key: it is in Valkey, not in process")
+
+	d := newDecorator(cfg, quiet)
+	decorated := d.caches(a)
+	require.Contains(t, d.policies, "valkey_replay", "the replay server has its own breaker")
+	_, err = decorated.Replay.Remember(ctx, "dpop:jkt:jti-2", until)
+	require.NoError(t, err)
+
+	bad := map[string]string{"ENGRAM_REPLAY_VALKEY_URL": "http://x"}
+	_, err = config.Load(nil, func(k string) string { return bad[k] })
+	require.ErrorContains(t, err, "ENGRAM_REPLAY_VALKEY_URL")
 }

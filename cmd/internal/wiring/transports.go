@@ -72,10 +72,20 @@ type transportDeps struct {
 
 // newTransports builds the REST API with the MCP endpoint mounted on it.
 func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d transportDeps) (*httpapi.Server, *mcpserver.Server, error) {
+	// One guard for both transports: a client cannot spend one budget of
+	// failed authentications on the API and another on /mcp.
+	var guard *app.AddressGuard
+	if cfg.RateAuthFailures > 0 {
+		var err error
+		if guard, err = app.NewAddressGuard(cfg.RateAuthFailures, nil, 0); err != nil {
+			return nil, nil, err
+		}
+	}
 	api, err := httpapi.New(httpapi.Config{
 		PublicURL: cfg.PublicURL, BodyLimit: cfg.BodyLimit, TLS: cfg.TLSCert != "",
 		AllowedOrigins: strings.Fields(cfg.AllowedOrigins),
-	}, httpapi.Deps{Memories: d.core.Memories, Verifier: d.verifier, Ready: d.checks, RateLimits: d.svc.rateLimits, Logger: log})
+	}, httpapi.Deps{Memories: d.core.Memories, Verifier: d.verifier, Ready: d.checks, RateLimits: d.svc.rateLimits, Logger: log,
+		AddressGuard: guard, OnUnavailable: tel.RecordUnavailable})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,7 +97,7 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 	api.EnableKeys(d.keys)
 	api.EnableMem0(httpapi.Mem0Deps{Search: d.svc.searcher, Owners: d.owners})
 	api.EnablePrivacy(d.svc.privacy)
-	deps := mcpserver.Deps{Memories: d.core.Memories, Verifier: d.verifier, Searcher: d.svc.searcher, Sessions: d.svc.sessions}
+	deps := mcpserver.Deps{Memories: d.core.Memories, Verifier: d.verifier, Searcher: d.svc.searcher, Sessions: d.svc.sessions, AddressGuard: guard}
 	if d.svc.rateLimits != nil {
 		deps.Limits = d.svc.rateLimits
 	}
@@ -99,6 +109,9 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 		AuthorizationServers: authServers(cfg, d.oauth),
 		AllowedOrigins:       strings.Fields(cfg.AllowedOrigins),
 		MaxBodyBytes:         cfg.BodyLimit,
+		MaxSessionsPerUser:   cfg.MCPSessionsUser,
+		SessionTimeout:       cfg.MCPSessionIdle,
+		SessionMaxLifetime:   cfg.MCPSessionMaxAge,
 		Logger:               log,
 		Tracer:               tel.Tracer(),
 	}, deps)
