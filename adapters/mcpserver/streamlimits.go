@@ -105,8 +105,13 @@ func (s *Server) settleSession(owner, id string, created time.Time) {
 	}
 }
 
+// countLocked counts owner's registered sessions. Initializes in flight
+// are not counted: the SDK may hold an initialize's POST open after the
+// client has its answer, and counting it then refused the client's next
+// initialize spuriously; a burst of concurrent initializes may pass the cap
+// by the burst's size until they settle, after which the next is refused.
 func (t *streamSessions) countLocked(owner string) int {
-	n := t.pending[owner]
+	n := 0
 	for _, ss := range t.byID {
 		if ss.owner == owner {
 			n++

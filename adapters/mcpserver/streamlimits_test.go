@@ -28,6 +28,7 @@ func TestStreamableSessionsCappedPerUser(t *testing.T) {
 	alice, bob := h.token("alice"), h.token("bob")
 	a1, err := h.dial(alice)
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = a1.Close() })
 	a2, err := h.dial(alice)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a2.Close() })
