@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -27,6 +28,9 @@ type MemoryDeps struct {
 	Outcomes OutcomeObserver
 	// Guard, when set, refuses writes by a user whose erasure has started.
 	Guard WriteGuard
+	// TTLs, when set, gives a memory added without an expiry its app's
+	// default time to live.
+	TTLs DefaultTTLs
 }
 
 // ChangeObserver is notified after a committed write.
@@ -67,6 +71,10 @@ type AddInput struct {
 	Categories []string
 	// AgentID and RunID are mem0's optional agent and run scopes.
 	AgentID, RunID string
+	// ExpiresAt or TTL (not both) make the memory expire; a TTL of 0 means
+	// never, overriding the app's default. Neither: the app's default.
+	ExpiresAt *time.Time
+	TTL       *time.Duration
 }
 
 // ActingApp picks the app a call is recorded under: the app a key is bound
@@ -94,12 +102,22 @@ func (s *MemoryService) Add(ctx context.Context, p domain.Principal, in AddInput
 		return domain.Memory{}, false, err
 	}
 	appID := ActingApp(p, in.App)
-	m, err := domain.NewMemory(p.Tenant(), appID, in.Text, in.Metadata, in.Categories, s.d.Clock.Now())
+	now := s.d.Clock.Now()
+	m, err := domain.NewMemory(p.Tenant(), appID, in.Text, in.Metadata, in.Categories, now)
 	if err != nil {
 		return domain.Memory{}, false, err
 	}
 	m.AgentID, m.RunID = in.AgentID, in.RunID
 	if err := m.Normalize(); err != nil {
+		return domain.Memory{}, false, err
+	}
+	var def time.Duration
+	if s.d.TTLs != nil && in.ExpiresAt == nil && in.TTL == nil {
+		if def, err = s.d.TTLs.DefaultTTL(ctx, p.OrgID, appID); err != nil {
+			return domain.Memory{}, false, err
+		}
+	}
+	if m.ExpiresAt, err = domain.ExpiryOf(now, in.ExpiresAt, in.TTL, def); err != nil {
 		return domain.Memory{}, false, err
 	}
 	if err := s.activeApp(ctx, p.Tenant(), appID); err != nil {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/engram-memory/engram/domain"
 )
@@ -11,6 +12,9 @@ type UpdateInput struct {
 	Text       *string
 	Metadata   *domain.Metadata
 	Categories *[]string
+	// ExpiresAt or TTL (not both) set a new expiry; a TTL of 0 removes it.
+	ExpiresAt *time.Time
+	TTL       *time.Duration
 }
 
 // Update changes a memory's text, metadata or categories.
@@ -18,8 +22,13 @@ func (s *MemoryService) Update(ctx context.Context, p domain.Principal, id domai
 	if err := p.Require(domain.ScopeMemoriesWrite); err != nil {
 		return domain.Memory{}, err
 	}
-	if in.Text == nil && in.Metadata == nil && in.Categories == nil {
-		return domain.Memory{}, domain.Invalid("body", "names no field to change (text, metadata, categories)")
+	if in.Text == nil && in.Metadata == nil && in.Categories == nil && in.ExpiresAt == nil && in.TTL == nil {
+		return domain.Memory{}, domain.Invalid("body", "names no field to change (text, metadata, categories, expires_at, ttl)")
+	}
+	expiry := in.ExpiresAt != nil || in.TTL != nil
+	expiresAt, err := domain.ExpiryOf(s.d.Clock.Now(), in.ExpiresAt, in.TTL, 0)
+	if err != nil {
+		return domain.Memory{}, err
 	}
 	if err := allowWrite(ctx, s.d.Guard, p.Tenant()); err != nil {
 		return domain.Memory{}, err
@@ -33,6 +42,9 @@ func (s *MemoryService) Update(ctx context.Context, p domain.Principal, id domai
 		}
 		if in.Categories != nil {
 			m.Categories = *in.Categories
+		}
+		if expiry {
+			m.ExpiresAt = expiresAt
 		}
 		return nil
 	}

@@ -39,6 +39,9 @@ type PrivacyDeps struct {
 	Batch int
 	// Export are the stores a subject access export reads.
 	Export ExportDeps
+	// Retention keeps org retention policies and finds expired memories
+	// for the sweeper (Sweep); nil turns expiry sweeping and policies off.
+	Retention ports.RetentionStore
 }
 
 // WriteGuard refuses writes by a tenant whose erasure has started, with an
@@ -64,6 +67,9 @@ type PrivacyService struct {
 	mu     sync.Mutex
 	active map[domain.Subject]domain.ErasureID // unfinished jobs, as last seen
 	wake   chan struct{}
+
+	ttls  retentionCache
+	sweep sweepState
 }
 
 // NewPrivacyService checks deps and returns the service.

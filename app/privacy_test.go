@@ -50,7 +50,8 @@ func newPrivacyEnv(t *testing.T, sessions ports.SessionEraser) *privacyEnv {
 	e.privacy, err = app.NewPrivacyService(app.PrivacyDeps{
 		Jobs: e.store, Store: e.store, Audit: e.store, Text: e.store.TextIndex(), Vectors: e.vectors,
 		Sessions: sessions, Idempotency: e.idem, HashKey: make([]byte, 32), Grace: 200 * time.Millisecond, Batch: 3,
-		Export: app.ExportDeps{Memories: e.store, Apps: e.store, Access: e.store, Feedback: e.store, Queries: e.store, Sessions: e.sessions},
+		Export:    app.ExportDeps{Memories: e.store, Apps: e.store, Access: e.store, Feedback: e.store, Queries: e.store, Sessions: e.sessions},
+		Retention: e.store,
 	})
 	require.NoError(t, err)
 	e.feedback = app.NewFeedbackService(app.FeedbackDeps{Feedback: e.store, Queries: e.store, Experiments: e.store, Guard: e.privacy})

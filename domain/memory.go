@@ -64,6 +64,15 @@ type Memory struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	ContentHash string
+	// ExpiresAt is when the memory stops existing: from that instant no
+	// read returns it, and the retention sweeper erases it (issue 16).
+	// Zero means never.
+	ExpiresAt time.Time
+}
+
+// Expired reports whether m has expired at now.
+func (m Memory) Expired(now time.Time) bool {
+	return !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt)
 }
 
 // Tenant returns the memory's owner.

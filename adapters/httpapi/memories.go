@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,12 +21,16 @@ type createMemoryRequest struct {
 	Categories []string        `json:"categories"`
 	AgentID    string          `json:"agent_id"`
 	RunID      string          `json:"run_id"`
+	ExpiresAt  *time.Time      `json:"expires_at"`
+	TTL        *int64          `json:"ttl"` // seconds; 0: never
 }
 
 type updateMemoryRequest struct {
 	Text       *string          `json:"text"`
 	Metadata   *domain.Metadata `json:"metadata"`
 	Categories *[]string        `json:"categories"`
+	ExpiresAt  *time.Time       `json:"expires_at"`
+	TTL        *int64           `json:"ttl"`
 }
 
 type bulkDeleteRequest struct {
@@ -47,9 +52,14 @@ func (s *Server) createMemory(c echo.Context) error {
 			return err
 		}
 	}
+	ttl, err := domain.SecondsTTL("ttl", req.TTL)
+	if err != nil {
+		return err
+	}
 	p, _ := principalOf(c)
 	m, created, err := s.d.Memories.Add(c.Request().Context(), p, app.AddInput{
 		Text: req.Text, App: req.App, Metadata: req.Metadata, Categories: req.Categories, AgentID: req.AgentID, RunID: req.RunID,
+		ExpiresAt: req.ExpiresAt, TTL: ttl,
 	})
 	if err != nil {
 		return err
@@ -100,9 +110,13 @@ func (s *Server) updateMemory(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	ttl, err := domain.SecondsTTL("ttl", req.TTL)
+	if err != nil {
+		return err
+	}
 	p, _ := principalOf(c)
 	m, err := s.d.Memories.Update(c.Request().Context(), p, id, app.UpdateInput{
-		Text: req.Text, Metadata: req.Metadata, Categories: req.Categories,
+		Text: req.Text, Metadata: req.Metadata, Categories: req.Categories, ExpiresAt: req.ExpiresAt, TTL: ttl,
 	}, "")
 	if err != nil {
 		return err

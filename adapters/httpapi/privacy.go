@@ -22,6 +22,7 @@ func (s *Server) EnablePrivacy(p *app.PrivacyService) {
 	s.route(http.MethodGet, "/erasures/:id", domain.ScopeMemoriesRead, s.getErasure(p))
 	s.route(http.MethodGet, "/audit", domain.ScopePrivacyAdmin, s.auditTrail(p))
 	s.route(http.MethodGet, "/me/export", domain.ScopeMemoriesRead, s.exportMe(p))
+	s.EnableRetention(p)
 }
 
 // exportMe streams the caller's subject access document. Once the first

@@ -21,6 +21,7 @@ type memoryView struct {
 	State      domain.State    `json:"state"`
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`
+	ExpiresAt  *time.Time      `json:"expires_at,omitempty"`
 }
 
 func viewMemory(m domain.Memory) memoryView {
@@ -32,10 +33,15 @@ func viewMemory(m domain.Memory) memoryView {
 	if cats == nil {
 		cats = []string{}
 	}
-	return memoryView{
+	v := memoryView{
 		ID: m.ID, Text: m.Text, App: m.AppID, AgentID: m.AgentID, RunID: m.RunID, Metadata: md, Categories: cats, State: m.State,
 		CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
 	}
+	if !m.ExpiresAt.IsZero() {
+		at := m.ExpiresAt.UTC()
+		v.ExpiresAt = &at
+	}
+	return v
 }
 
 func viewMemories(ms []domain.Memory) []memoryView {

@@ -10,9 +10,14 @@ import (
 )
 
 func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutput, error) {
+	ttl, err := domain.SecondsTTL("ttl", in.TTL)
+	if err != nil {
+		return addOutput{}, err
+	}
 	m, created, err := s.deps.Memories.Add(ctx, c.Principal, app.AddInput{
 		Text: in.Text, App: c.app(appArg(in.App)), Metadata: in.Metadata, Categories: in.Categories,
 		AgentID: in.AgentID, RunID: in.RunID,
+		ExpiresAt: in.ExpiresAt, TTL: ttl,
 	})
 	if err != nil {
 		return addOutput{}, err

@@ -19,6 +19,7 @@ type memoryOut struct {
 	State      string         `json:"state"`
 	CreatedAt  time.Time      `json:"created_at"`
 	UpdatedAt  time.Time      `json:"updated_at"`
+	ExpiresAt  *time.Time     `json:"expires_at,omitempty" jsonschema:"when the memory expires; absent when it never does"`
 }
 
 func toMemoryOut(m domain.Memory) memoryOut {
@@ -30,10 +31,15 @@ func toMemoryOut(m domain.Memory) memoryOut {
 	if cats == nil {
 		cats = []string{}
 	}
-	return memoryOut{
+	out := memoryOut{
 		ID: string(m.ID), Text: m.Text, App: string(m.AppID), AgentID: m.AgentID, RunID: m.RunID, Metadata: md, Categories: cats,
 		State: string(m.State), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
 	}
+	if !m.ExpiresAt.IsZero() {
+		at := m.ExpiresAt.UTC()
+		out.ExpiresAt = &at
+	}
+	return out
 }
 
 type addInput struct {
@@ -44,6 +50,8 @@ type addInput struct {
 	Infer      *bool          `json:"infer,omitempty" jsonschema:"Accepted for OpenMemory clients; the text is stored as given either way (no LLM extraction)."`
 	AgentID    string         `json:"agent_id,omitempty" jsonschema:"Optional agent scope beside the user (mem0's agent_id), up to 128 bytes."`
 	RunID      string         `json:"run_id,omitempty" jsonschema:"Optional run or session scope (mem0's run_id), up to 128 bytes."`
+	TTL        *int64         `json:"ttl,omitempty" jsonschema:"Optional seconds the memory lives; 0 means never (overriding the app's default). Use for facts that go stale, e.g. 86400 for 'is travelling this week'."`
+	ExpiresAt  *time.Time     `json:"expires_at,omitempty" jsonschema:"Optional RFC 3339 instant the memory expires at; not with ttl."`
 }
 
 type addOutput struct {

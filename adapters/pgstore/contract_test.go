@@ -56,6 +56,12 @@ func TestErasureContract(t *testing.T) {
 	})
 }
 
+func TestRetentionContract(t *testing.T) {
+	contracttest.RunRetention(t, func(t *testing.T) contracttest.RetentionBackend {
+		return newStore(t, pgstore.Options{})
+	})
+}
+
 func TestKeyStoreContract(t *testing.T) {
 	contracttest.RunKeyStore(t, func(t *testing.T) ports.KeyStore {
 		return newStore(t, pgstore.Options{})

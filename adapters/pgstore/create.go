@@ -17,8 +17,8 @@ import (
 // on the primary key (domain.ErrAlreadyExists).
 const insertMemorySQL = `
 WITH ins AS (
-	INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id)
-	VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::text[], $8, $9, $10, $11, $12, $13)
+	INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at)
+	VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::text[], $8, $9, $10, $11, $12, $13, $14)
 	ON CONFLICT (org_id, user_id, agent_id, run_id, content_hash) WHERE state = 'active' DO NOTHING
 	RETURNING *
 ), hist AS (
@@ -47,7 +47,7 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 		for attempt := 0; attempt < 3; attempt++ {
 			var row memoryRow
 			err := tx.GetContext(ctx, &row, insertMemorySQL, m.ID, m.OrgID, m.UserID, m.AppID, m.Text,
-				md, cats, m.State, m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID)
+				md, cats, m.State, m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID, expiryArg(m.ExpiresAt))
 			if err == nil {
 				created = true
 				stored, err = row.memory()
@@ -58,8 +58,19 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 			}
 			err = tx.GetContext(ctx, &row, activeByHashSQL, m.OrgID, m.UserID, m.AgentID, m.RunID, m.ContentHash)
 			if err == nil {
-				stored, err = row.memory()
-				return err
+				if stored, err = row.memory(); err != nil || !stored.Expired(s.now()) {
+					return err
+				}
+				// An expired duplicate no longer exists for any reader, so
+				// it must not stand in for the new memory: it is erased
+				// here, as the sweeper would have (its index entries are
+				// drift, which the repair loop removes), and the insert
+				// tried again.
+				if err := eraseRows(ctx, tx, t, stored.ID); err != nil {
+					return err
+				}
+				stored = domain.Memory{}
+				continue
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
@@ -105,4 +116,19 @@ func encodeContent(m domain.Memory) (md string, cats string, err error) {
 		return "", "", err
 	}
 	return b, v, nil
+}
+
+// eraseRows hard-deletes one memory of t with its history and access-log
+// rows.
+func eraseRows(ctx context.Context, tx *sqlx.Tx, t domain.Tenant, id domain.MemoryID) error {
+	for _, q := range []string{
+		`DELETE FROM memory_access WHERE org_id = $1 AND user_id = $2 AND memory_id = $3`,
+		`DELETE FROM memory_changes WHERE org_id = $1 AND user_id = $2 AND memory_id = $3`,
+		`DELETE FROM memories WHERE org_id = $1 AND user_id = $2 AND id = $3`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, t.OrgID, t.UserID, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -12,7 +12,9 @@ import (
 )
 
 const historySQL = `SELECT seq, memory_id::text AS memory_id, kind, old_values, new_values, actor_app, changed_at
-	FROM memory_changes WHERE org_id = $1 AND user_id = $2 AND memory_id = $3 ORDER BY seq`
+	FROM memory_changes WHERE org_id = $1 AND user_id = $2 AND memory_id = $3
+		AND NOT EXISTS (SELECT 1 FROM memories m WHERE m.org_id = $1 AND m.id = $3 AND m.expires_at <= statement_timestamp())
+	ORDER BY seq`
 
 type changeRow struct {
 	Seq       int64     `db:"seq"`
@@ -89,7 +91,7 @@ func (s *Store) Stats(ctx context.Context, t domain.Tenant) (domain.Stats, error
 			N     int    `db:"n"`
 		}
 		if err := tx.SelectContext(ctx, &rows, `SELECT state, app_id, count(*) AS n FROM memories
-			WHERE org_id = $1 AND user_id = $2 AND erased_at IS NULL GROUP BY state, app_id`, t.OrgID, t.UserID); err != nil {
+			WHERE org_id = $1 AND user_id = $2 AND erased_at IS NULL AND `+liveSQL+` GROUP BY state, app_id`, t.OrgID, t.UserID); err != nil {
 			return err
 		}
 		for _, r := range rows {

@@ -16,7 +16,7 @@ import (
 )
 
 const getMemorySQL = `SELECT ` + memoryCols + ` FROM memories
-	WHERE org_id = $1 AND user_id = $2 AND id = $3 AND erased_at IS NULL`
+	WHERE org_id = $1 AND user_id = $2 AND id = $3 AND erased_at IS NULL AND ` + liveSQL
 
 // Get returns a live or deleted memory; erased ones are not found.
 func (s *Store) Get(ctx context.Context, t domain.Tenant, id domain.MemoryID) (domain.Memory, error) {
@@ -91,7 +91,7 @@ func listSQL(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	where = append(where, "org_id = $1", "user_id = $2", "erased_at IS NULL")
+	where = append(where, "org_id = $1", "user_id = $2", "erased_at IS NULL", liveSQL)
 	if len(q.States) == 0 {
 		where = append(where, "state <> 'deleted'")
 	} else {

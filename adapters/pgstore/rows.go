@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -12,7 +13,19 @@ import (
 
 // memoryCols is the column list every memory read selects, in memoryRow's
 // order. id is cast so that it scans into a string.
-const memoryCols = `id::text AS id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id`
+const memoryCols = `id::text AS id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at`
+
+// liveSQL keeps memories that have not expired: every read of a memory
+// adds it, so an expired memory is gone before the sweeper erases it.
+const liveSQL = `(expires_at IS NULL OR expires_at > statement_timestamp())`
+
+// expiryArg is a memory's expiry as a query argument: NULL for never.
+func expiryArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
 
 // valuesJSON builds the history value object of a memories row in SQL, for
 // the statements that write history without a round trip through Go. Its
@@ -33,6 +46,7 @@ type memoryRow struct {
 	UpdatedAt   time.Time      `db:"updated_at"`
 	AgentID     string         `db:"agent_id"`
 	RunID       string         `db:"run_id"`
+	ExpiresAt   sql.NullTime   `db:"expires_at"`
 }
 
 func (r memoryRow) memory() (domain.Memory, error) {
@@ -48,7 +62,7 @@ func (r memoryRow) memory() (domain.Memory, error) {
 		ID: domain.MemoryID(r.ID), OrgID: domain.OrgID(r.OrgID), UserID: domain.UserID(r.UserID),
 		AppID: domain.AppID(r.AppID), AgentID: r.AgentID, RunID: r.RunID, Text: r.Text, Metadata: md, Categories: cats,
 		State: domain.State(r.State), ContentHash: r.ContentHash,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), ExpiresAt: expiryOf(r.ExpiresAt),
 	}, nil
 }
 
@@ -119,4 +133,11 @@ func uuidArray(ids []domain.MemoryID) (pq.StringArray, int) {
 		}
 	}
 	return out, len(seen)
+}
+
+func expiryOf(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
 }

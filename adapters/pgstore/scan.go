@@ -35,7 +35,7 @@ func (s *Store) ScanActive(ctx context.Context, org domain.OrgID, after domain.M
 	err := s.inTx(ctx, org, true, func(tx *sqlx.Tx) error {
 		var rows []memoryRow
 		if err := tx.SelectContext(ctx, &rows, `SELECT `+memoryCols+` FROM memories
-			WHERE org_id = $1 AND state = 'active' AND erased_at IS NULL AND id > $2::uuid
+			WHERE org_id = $1 AND state = 'active' AND erased_at IS NULL AND id > $2::uuid AND `+liveSQL+`
 			ORDER BY id LIMIT $3`, org, string(after), limit); err != nil {
 			return err
 		}

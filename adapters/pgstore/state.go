@@ -13,7 +13,7 @@ import (
 // lockManySQL locks the listed live memories in id order, so two bulk calls
 // over overlapping sets queue instead of deadlocking.
 const lockManySQL = `SELECT ` + memoryCols + ` FROM memories
-	WHERE org_id = $1 AND user_id = $2 AND id = ANY($3::uuid[]) AND erased_at IS NULL
+	WHERE org_id = $1 AND user_id = $2 AND id = ANY($3::uuid[]) AND erased_at IS NULL AND ` + liveSQL + `
 	ORDER BY id FOR UPDATE`
 
 const setStateSQL = `UPDATE memories SET state = $4, updated_at = $5

@@ -15,10 +15,10 @@ import (
 )
 
 const lockMemorySQL = `SELECT ` + memoryCols + ` FROM memories
-	WHERE org_id = $1 AND user_id = $2 AND id = $3 AND erased_at IS NULL FOR UPDATE`
+	WHERE org_id = $1 AND user_id = $2 AND id = $3 AND erased_at IS NULL AND ` + liveSQL + ` FOR UPDATE`
 
 const updateMemorySQL = `UPDATE memories
-	SET text = $4, metadata = $5::jsonb, categories = $6::text[], content_hash = $7, updated_at = $8
+	SET text = $4, metadata = $5::jsonb, categories = $6::text[], content_hash = $7, updated_at = $8, expires_at = $9
 	WHERE org_id = $1 AND user_id = $2 AND id = $3
 	RETURNING ` + memoryCols
 
@@ -56,14 +56,14 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		if err := fn(&next); err != nil {
 			return callerError{err}
 		}
-		// Only content is fn's to change.
+		// Only content and expiry are fn's to change.
 		next.ID, next.OrgID, next.UserID, next.AppID = old.ID, old.OrgID, old.UserID, old.AppID
 		next.AgentID, next.RunID = old.AgentID, old.RunID
 		next.State, next.CreatedAt, next.UpdatedAt = old.State, old.CreatedAt, old.UpdatedAt
 		if err := next.Normalize(); err != nil {
 			return err
 		}
-		if next.Text == old.Text && reflect.DeepEqual(next.Metadata, old.Metadata) && slices.Equal(next.Categories, old.Categories) {
+		if next.Text == old.Text && reflect.DeepEqual(next.Metadata, old.Metadata) && slices.Equal(next.Categories, old.Categories) && next.ExpiresAt.Equal(old.ExpiresAt) {
 			out = old
 			return nil
 		}
@@ -85,7 +85,7 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 			return err
 		}
 		now := s.now()
-		if err := tx.GetContext(ctx, &row, updateMemorySQL, t.OrgID, t.UserID, id, next.Text, md, cats, next.ContentHash, now); err != nil {
+		if err := tx.GetContext(ctx, &row, updateMemorySQL, t.OrgID, t.UserID, id, next.Text, md, cats, next.ContentHash, now, expiryArg(next.ExpiresAt)); err != nil {
 			return err
 		}
 		if out, err = row.memory(); err != nil {

@@ -14,7 +14,7 @@ import (
 const insertChunk = 200
 
 const (
-	memColCount  = 13
+	memColCount  = 14
 	histColCount = 8
 	histCols     = `memory_id, org_id, user_id, kind, old_values, new_values, actor_app, changed_at`
 )

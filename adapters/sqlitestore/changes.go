@@ -61,8 +61,8 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE memories SET text = ?, metadata = ?, categories = ?, content_hash = ?, updated_at = ?
-			WHERE id = ?`, m.Text, a[5], a[6], m.ContentHash, toNanos(m.UpdatedAt), string(m.ID)); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE memories SET text = ?, metadata = ?, categories = ?, content_hash = ?, updated_at = ?, expires_at = ?
+			WHERE id = ?`, m.Text, a[5], a[6], m.ContentHash, toNanos(m.UpdatedAt), expiryNanos(m.ExpiresAt), string(m.ID)); err != nil {
 			return mapErr(err)
 		}
 		ov, nv := old.Values(), m.Values()
@@ -105,7 +105,7 @@ func cloneMemory(m domain.Memory) (domain.Memory, error) {
 // sameContent compares normalised content; json.Marshal sorts map keys, so
 // equal metadata encodes to equal bytes.
 func sameContent(a, b domain.Memory) (bool, error) {
-	if a.Text != b.Text || !slices.Equal(a.Categories, b.Categories) {
+	if a.Text != b.Text || !slices.Equal(a.Categories, b.Categories) || !a.ExpiresAt.Equal(b.ExpiresAt) {
 		return false, nil
 	}
 	ja, err := json.Marshal(nonNilMD(a.Metadata))
@@ -135,7 +135,7 @@ func refuseDuplicate(ctx context.Context, tx *sql.Tx, t domain.Tenant, m domain.
 
 // loadOne reads a memory that is not erased inside a write transaction.
 func (s *Store) loadOne(ctx context.Context, tx *sql.Tx, t domain.Tenant, id domain.MemoryID) (domain.Memory, error) {
-	m, err := scanMemory(tx.StmtContext(ctx, s.ws.loadOne).QueryRowContext(ctx, string(id), string(t.OrgID), string(t.UserID)))
+	m, err := scanMemory(tx.StmtContext(ctx, s.ws.loadOne).QueryRowContext(ctx, string(id), string(t.OrgID), string(t.UserID), nowNanos()))
 	if err != nil {
 		return domain.Memory{}, mapErr(err)
 	}
@@ -160,8 +160,8 @@ func loadMany(ctx context.Context, tx *sql.Tx, t domain.Tenant, ids []domain.Mem
 		return nil, fmt.Errorf("encode ids: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+memoryCols+` FROM memories
-		WHERE org_id = ? AND user_id = ? AND erased = 0 AND id IN (SELECT value FROM json_each(?))`,
-		string(t.OrgID), string(t.UserID), string(list))
+		WHERE org_id = ? AND user_id = ? AND erased = 0 AND id IN (SELECT value FROM json_each(?)) AND `+liveSQL,
+		string(t.OrgID), string(t.UserID), string(list), nowNanos())
 	if err != nil {
 		return nil, mapErr(err)
 	}

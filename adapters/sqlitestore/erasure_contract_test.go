@@ -13,3 +13,7 @@ func TestErasureContract(t *testing.T) {
 func TestAuditLogContract(t *testing.T) {
 	contracttest.RunAuditLog(t, func(t *testing.T) contracttest.AuditBackend { return openTemp(t) })
 }
+
+func TestRetentionContract(t *testing.T) {
+	contracttest.RunRetention(t, func(t *testing.T) contracttest.RetentionBackend { return openTemp(t) })
+}

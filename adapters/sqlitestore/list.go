@@ -53,8 +53,8 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 // listWhere turns q into a WHERE clause over memories. Every filter is a
 // bound parameter; only the shape of the SQL depends on q.
 func listWhere(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
-	conds := []string{"org_id = ?", "user_id = ?", "erased = 0"}
-	args := []any{string(t.OrgID), string(t.UserID)}
+	conds := []string{"org_id = ?", "user_id = ?", "erased = 0", liveSQL}
+	args := []any{string(t.OrgID), string(t.UserID), nowNanos()}
 	add := func(cond string, a ...any) {
 		conds = append(conds, cond)
 		args = append(args, a...)
@@ -145,7 +145,7 @@ func (s *Store) Stats(ctx context.Context, t domain.Tenant) (domain.Stats, error
 	}
 	st := domain.Stats{ByState: map[domain.State]int{}, ByApp: map[domain.AppID]int{}}
 	rows, err := s.r.QueryContext(ctx, `SELECT state, app_id, count(*) FROM memories
-		WHERE org_id = ? AND user_id = ? AND erased = 0 GROUP BY state, app_id`, string(t.OrgID), string(t.UserID))
+		WHERE org_id = ? AND user_id = ? AND erased = 0 AND `+liveSQL+` GROUP BY state, app_id`, string(t.OrgID), string(t.UserID), nowNanos())
 	if err != nil {
 		return domain.Stats{}, fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
 	}

@@ -39,6 +39,14 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 		row := tx.StmtContext(ctx, s.ws.activeByHash).QueryRowContext(ctx, string(t.OrgID), string(t.UserID), m.AgentID, m.RunID, m.ContentHash)
 		existing, err := scanMemory(row)
 		switch {
+		case err == nil && existing.Expired(time.Now()):
+			// An expired duplicate no longer exists for any reader, so it
+			// must not stand in for the new memory: it is erased here, as
+			// the sweeper would have (its index entries are drift, which
+			// the repair loop removes).
+			if err := eraseRows(ctx, tx, existing.ID); err != nil {
+				return err
+			}
 		case err == nil:
 			stored = existing
 			return nil
@@ -73,9 +81,23 @@ func (s *Store) Get(ctx context.Context, t domain.Tenant, id domain.MemoryID) (d
 	if err := t.Validate(); err != nil {
 		return domain.Memory{}, fmt.Errorf("sqlitestore: get memory %s: %w", id, err)
 	}
-	m, err := scanMemory(s.q.get.QueryRowContext(ctx, string(id), string(t.OrgID), string(t.UserID)))
+	m, err := scanMemory(s.q.get.QueryRowContext(ctx, string(id), string(t.OrgID), string(t.UserID), nowNanos()))
 	if err != nil {
 		return domain.Memory{}, fmt.Errorf("sqlitestore: get memory %s: %w", id, mapErr(err))
 	}
 	return m, nil
+}
+
+// eraseRows hard-deletes one memory with its history and access-log rows.
+func eraseRows(ctx context.Context, tx *sql.Tx, id domain.MemoryID) error {
+	for _, q := range []string{
+		`DELETE FROM memory_access WHERE memory_id = ?`,
+		`DELETE FROM memory_changes WHERE memory_id = ?`,
+		`DELETE FROM memories WHERE id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, string(id)); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
 }

@@ -51,7 +51,30 @@ func mapErr(err error) error {
 
 // memoryCols is the column list every memory query selects, in scanMemory's
 // order.
-const memoryCols = `id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id`
+const memoryCols = `id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at`
+
+// liveSQL keeps memories that have not expired at the instant bound to its
+// one parameter (Unix nanoseconds): every read of a memory adds it, so an
+// expired memory is gone before the sweeper erases it.
+const liveSQL = `(expires_at = 0 OR expires_at > ?)`
+
+// expiryNanos is the stored form of an expiry: 0 for never.
+func expiryNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func expiryFromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return fromNanos(n)
+}
+
+// nowNanos is the instant liveSQL compares with.
+func nowNanos() int64 { return time.Now().UnixNano() }
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -60,15 +83,16 @@ func scanMemory(sc scanner) (domain.Memory, error) {
 		m              domain.Memory
 		md, cats       string
 		created, upd   int64
+		expires        int64
 		id, org, user  string
 		app, state, ch string
 	)
-	if err := sc.Scan(&id, &org, &user, &app, &m.Text, &md, &cats, &state, &ch, &created, &upd, &m.AgentID, &m.RunID); err != nil {
+	if err := sc.Scan(&id, &org, &user, &app, &m.Text, &md, &cats, &state, &ch, &created, &upd, &m.AgentID, &m.RunID, &expires); err != nil {
 		return domain.Memory{}, err
 	}
 	m.ID, m.OrgID, m.UserID, m.AppID = domain.MemoryID(id), domain.OrgID(org), domain.UserID(user), domain.AppID(app)
 	m.State, m.ContentHash = domain.State(state), ch
-	m.CreatedAt, m.UpdatedAt = fromNanos(created), fromNanos(upd)
+	m.CreatedAt, m.UpdatedAt, m.ExpiresAt = fromNanos(created), fromNanos(upd), expiryFromNanos(expires)
 	if err := json.Unmarshal([]byte(md), &m.Metadata); err != nil {
 		return domain.Memory{}, fmt.Errorf("decode metadata of %s: %w", id, err)
 	}
@@ -91,7 +115,7 @@ func memoryArgs(m domain.Memory) ([]any, error) {
 	}
 	return []any{
 		string(m.ID), string(m.OrgID), string(m.UserID), string(m.AppID), m.Text, string(md), string(cats),
-		string(m.State), m.ContentHash, toNanos(m.CreatedAt), toNanos(m.UpdatedAt), m.AgentID, m.RunID,
+		string(m.State), m.ContentHash, toNanos(m.CreatedAt), toNanos(m.UpdatedAt), m.AgentID, m.RunID, expiryNanos(m.ExpiresAt),
 	}, nil
 }
 

@@ -31,7 +31,7 @@ func (s *Store) Orgs(ctx context.Context) ([]domain.OrgID, error) {
 // ScanActive pages through an org's active memories by id.
 func (s *Store) ScanActive(ctx context.Context, org domain.OrgID, after domain.MemoryID, limit int) ([]domain.Memory, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+memoryCols+` FROM memories
-		WHERE org_id = ? AND state = 'active' AND erased = 0 AND id > ? ORDER BY id LIMIT ?`, org, after, limit)
+		WHERE org_id = ? AND state = 'active' AND erased = 0 AND id > ? AND `+liveSQL+` ORDER BY id LIMIT ?`, org, after, nowNanos(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: scan org %s: %w", org, mapErr(err))
 	}

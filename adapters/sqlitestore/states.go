@@ -145,8 +145,10 @@ func (s *Store) History(ctx context.Context, t domain.Tenant, id domain.MemoryID
 		return nil, fmt.Errorf("sqlitestore: history of %s: %w", id, err)
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT seq, kind, old_values, new_values, actor_app, changed_at
-		FROM memory_changes WHERE memory_id = ? AND org_id = ? AND user_id = ? ORDER BY seq`,
-		string(id), string(t.OrgID), string(t.UserID))
+		FROM memory_changes WHERE memory_id = ? AND org_id = ? AND user_id = ?
+			AND NOT EXISTS (SELECT 1 FROM memories m WHERE m.id = memory_changes.memory_id AND m.expires_at <> 0 AND m.expires_at <= ?)
+		ORDER BY seq`,
+		string(id), string(t.OrgID), string(t.UserID), nowNanos())
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: history of %s: %w", id, mapErr(err))
 	}

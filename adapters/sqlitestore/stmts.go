@@ -14,7 +14,7 @@ type readStmts struct {
 
 func (q *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 	var err error
-	q.get, err = db.PrepareContext(ctx, `SELECT `+memoryCols+` FROM memories WHERE id = ? AND org_id = ? AND user_id = ? AND erased = 0`)
+	q.get, err = db.PrepareContext(ctx, `SELECT `+memoryCols+` FROM memories WHERE id = ? AND org_id = ? AND user_id = ? AND erased = 0 AND `+liveSQL)
 	return err
 }
 
@@ -42,7 +42,7 @@ func (q *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 	}{
 		{&q.activeByHash, `SELECT ` + memoryCols + ` FROM memories
 			WHERE org_id = ? AND user_id = ? AND agent_id = ? AND run_id = ? AND content_hash = ? AND state = 'active'`},
-		{&q.loadOne, `SELECT ` + memoryCols + ` FROM memories WHERE id = ? AND org_id = ? AND user_id = ? AND erased = 0`},
+		{&q.loadOne, `SELECT ` + memoryCols + ` FROM memories WHERE id = ? AND org_id = ? AND user_id = ? AND erased = 0 AND ` + liveSQL},
 		{&q.insMemory, insertMemoriesSQL(1)},
 		{&q.insChange, insertChangesSQL(1)},
 		{&q.recordAccess, `INSERT INTO memory_access (org_id, user_id, app_id, memory_id, kind, accessed_at)

@@ -60,6 +60,7 @@ type Config struct {
 	ElasticUser      string
 	ElasticPassword  string
 	PrivacyKey       string
+	RetentionSweep   time.Duration
 }
 
 // setting describes one key: its flag, its variable, its default, and how to
@@ -202,6 +203,7 @@ var settings = []setting{
 	{"elasticsearch-password", "ENGRAM_ELASTICSEARCH_PASSWORD", "", "Elasticsearch basic-auth password", true, str(func(c *Config) *string { return &c.ElasticPassword })},
 	{"allowed-origins", "ENGRAM_ALLOWED_ORIGINS", "", "Space-separated browser origins allowed on /mcp (DNS-rebinding guard; loopback always allowed) and granted CORS on /mcp and /api/v1", false, str(func(c *Config) *string { return &c.AllowedOrigins })},
 	{"privacy-key", "ENGRAM_PRIVACY_KEY", "", "Key (64+ hex digits) of the HMAC naming subjects in erasure jobs and the audit trail; the same on every server; empty: privacy.key in the data dir", true, str(func(c *Config) *string { return &c.PrivacyKey })},
+	{"retention-sweep", "ENGRAM_RETENTION_SWEEP", "1m", "How often engramd erases expired memories and access logs, query logs and feedback past the org's retention (docs/privacy.md); 0 turns the sweeper off", false, duration(func(c *Config) *time.Duration { return &c.RetentionSweep })},
 }
 
 // Usage writes every flag with its variable, default and meaning, for

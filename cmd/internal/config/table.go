@@ -23,7 +23,7 @@ func (c Config) value(env string) string {
 		"ENGRAM_MCP_SESSIONS_PER_USER": c.MCPSessionsUser, "ENGRAM_MCP_SESSION_IDLE": c.MCPSessionIdle, "ENGRAM_MCP_SESSION_MAX_AGE": c.MCPSessionMaxAge, "ENGRAM_ALLOWED_ORIGINS": c.AllowedOrigins,
 		"ENGRAM_QDRANT_URL": c.QdrantURL, "ENGRAM_QDRANT_API_KEY": c.QdrantAPIKey, "ENGRAM_ELASTICSEARCH_URL": c.ElasticURL,
 		"ENGRAM_ELASTICSEARCH_USERNAME": c.ElasticUser, "ENGRAM_ELASTICSEARCH_PASSWORD": c.ElasticPassword,
-		"ENGRAM_PRIVACY_KEY": c.PrivacyKey,
+		"ENGRAM_PRIVACY_KEY": c.PrivacyKey, "ENGRAM_RETENTION_SWEEP": c.RetentionSweep,
 	}
 	v, ok := fields[env]
 	if !ok {

@@ -100,7 +100,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	if err != nil {
 		return nil, err
 	}
-	core, err := NewCore(ctx, store, search, CoreOptions{Load: true, Logger: log, Guard: privacy})
+	core, err := NewCore(ctx, store, search, CoreOptions{Load: true, Logger: log, Guard: privacy, TTLs: privacy})
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,8 @@ type CoreOptions struct {
 	Guard app.WriteGuard
 	// Relay tunes the outbox relays of a serving process (Load).
 	Relay app.RelayOptions
+	// TTLs, when set, gives new memories their app's default expiry.
+	TTLs app.DefaultTTLs
 }
 
 // NewCore wires the use cases over b and s as given (decorated or not) and
@@ -117,7 +119,7 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 	}
 	mem := app.NewMemoryService(app.MemoryDeps{
 		Memories: b.Memories, Apps: b.Apps, Access: b.Access, Logger: log,
-		Observers: observers, Outcomes: ix, Guard: o.Guard,
+		Observers: observers, Outcomes: ix, Guard: o.Guard, TTLs: o.TTLs,
 	})
 	t := o.Tune
 	search := app.NewSearchService(app.SearchDeps{

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/engram-memory/engram/adapters/telemetry"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/ports"
@@ -52,7 +53,7 @@ func newPrivacy(cfg config.Config, log *slog.Logger, b Backend, s Search, c Cach
 	return app.NewPrivacyService(app.PrivacyDeps{
 		Jobs: b.Erasure, Store: b.Subjects, Audit: b.Audit, Text: s.Text, Vectors: s.Vectors,
 		Sessions: c.Erasers.Sessions, Idempotency: c.Erasers.Idempotency, HashKey: key, Logger: log,
-		Grace: privacyGrace,
+		Grace: privacyGrace, Retention: b.Retention,
 		Export: app.ExportDeps{
 			Memories: b.Memories, Apps: b.Apps, Access: b.Access, Feedback: b.Feedback, Queries: b.QueryLog,
 			Sessions: c.Erasers.Sessions,
@@ -71,8 +72,23 @@ func (s *System) StartPrivacyWorker() {
 		defer close(done)
 		s.Privacy.Run(ctx, privacyPoll)
 	}()
+	sweeping := make(chan struct{})
+	if every := s.Config.RetentionSweep; every > 0 {
+		go func() {
+			defer close(sweeping)
+			s.Privacy.RunSweeper(ctx, every)
+		}()
+		if err := s.tel.WatchSweeper(func() telemetry.SweepStats {
+			st := s.Privacy.SweepStats()
+			return telemetry.SweepStats{Swept: st.Swept, LastSweep: st.LastSweep, Failures: st.Failures}
+		}); err != nil {
+			s.Logger.Warn("retention sweeper metrics not registered", "err", err)
+		}
+	} else {
+		close(sweeping)
+	}
 	// Added last, so it stops before the stores close.
-	s.closers.add(func() error { cancel(); <-done; return nil })
+	s.closers.add(func() error { cancel(); <-done; <-sweeping; return nil })
 }
 
 // privacyKey decodes ENGRAM_PRIVACY_KEY, or reads (creating it on first

@@ -1,0 +1,117 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/app"
+	"github.com/engram-memory/engram/domain"
+)
+
+// hasTextEntry reports whether the text index answers text with id.
+func (e *privacyEnv) hasTextEntry(t *testing.T, tn domain.Tenant, id domain.MemoryID, text string) bool {
+	t.Helper()
+	hits, err := e.store.TextIndex().Search(context.Background(), tn, text, 100, domain.SearchFilter{})
+	require.NoError(t, err)
+	for _, h := range hits {
+		if h.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func TestExpiredMemoryIsHiddenAtOnceAndSweptFromEveryStore(t *testing.T) {
+	e := newPrivacyEnv(t, nil)
+	ctx := context.Background()
+	admin := domain.Principal{OrgID: sAlice.OrgID, UserID: "admin", Scopes: []domain.Scope{domain.ScopePrivacyAdmin}}
+	_, err := e.privacy.SetRetention(ctx, admin, domain.Retention{QueryLog: time.Second})
+	require.NoError(t, err)
+	mem := app.NewMemoryService(app.MemoryDeps{Memories: e.store, Apps: e.store, Access: e.store, Observers: []app.ChangeObserver{e.indexer}, TTLs: e.privacy})
+	defer mem.Close()
+
+	ttl := time.Second
+	short, _, err := mem.Add(ctx, sAlice, app.AddInput{Text: "the canary flies south for a second", TTL: &ttl})
+	require.NoError(t, err)
+	require.False(t, short.ExpiresAt.IsZero())
+	kept := e.add(t, sAlice, "the canary stays home for good")
+	_, err = mem.Get(ctx, sAlice, short.ID, "")
+	require.NoError(t, err)
+	require.NoError(t, e.feedback.LogQuery(ctx, sAlice, domain.QueryLog{ID: domain.NewQueryID(time.Now()), Query: "canary", Params: domain.SearchParams{}}))
+	require.True(t, e.hasTextEntry(t, sAlice.Tenant(), short.ID, "canary south"))
+	vecs := e.vectors.Len(sAlice.Tenant())
+
+	time.Sleep(ttl + 50*time.Millisecond)
+	// Expired, not yet swept: no read returns it, though the indexes still
+	// hold it.
+	_, err = mem.Get(ctx, sAlice, short.ID, "")
+	require.ErrorIs(t, err, domain.ErrNotFound)
+	page, err := mem.List(ctx, sAlice, domain.ListQuery{Limit: 10}, "")
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	res := e.find(t, sAlice, app.SearchRequest{Query: "canary flies south", Limit: 10})
+	require.Equal(t, []domain.MemoryID{kept.ID}, resultIDs(res), "search never returns an expired memory")
+	require.True(t, e.hasTextEntry(t, sAlice.Tenant(), short.ID, "canary south"), "the sweeper has not run yet")
+
+	swept, err := e.privacy.Sweep(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, swept[domain.StoreMemories])
+	require.EqualValues(t, 1, swept[domain.StoreHistory])
+	require.EqualValues(t, 1, swept[domain.StoreAccessLog])
+	require.EqualValues(t, 1, swept[domain.StoreTextIndex])
+	require.EqualValues(t, 1, swept[domain.StoreVectorIndex])
+	require.EqualValues(t, 1, swept[domain.StoreQueryLog], "the query log is past the org's one-second retention")
+	require.False(t, e.hasTextEntry(t, sAlice.Tenant(), short.ID, "canary south"))
+	require.Equal(t, vecs-1, e.vectors.Len(sAlice.Tenant()))
+	refs, err := e.store.SubjectMemories(ctx, domain.Subject{OrgID: sAlice.OrgID, UserID: sAlice.UserID}, 10)
+	require.NoError(t, err)
+	require.Len(t, refs, 1, "the row is gone, not hidden")
+
+	st := e.privacy.SweepStats()
+	require.EqualValues(t, 1, st.Swept[domain.StoreMemories])
+	require.False(t, st.LastSweep.IsZero())
+	again, err := e.privacy.Sweep(ctx)
+	require.NoError(t, err)
+	require.Empty(t, again, "nothing is swept twice")
+}
+
+func TestAppDefaultTTLAndExplicitExpiry(t *testing.T) {
+	e := newPrivacyEnv(t, nil)
+	ctx := context.Background()
+	admin := domain.Principal{OrgID: sAlice.OrgID, UserID: "admin", Scopes: []domain.Scope{domain.ScopePrivacyAdmin}}
+	_, err := e.privacy.SetRetention(ctx, sAlice, domain.Retention{})
+	require.ErrorIs(t, err, domain.ErrForbidden, "only an administrator sets the policy")
+	_, err = e.privacy.SetRetention(ctx, admin, domain.Retention{AppTTL: map[domain.AppID]time.Duration{"cursor": time.Hour}})
+	require.NoError(t, err)
+	mem := app.NewMemoryService(app.MemoryDeps{Memories: e.store, Apps: e.store, Access: e.store, TTLs: e.privacy})
+	defer mem.Close()
+
+	before := time.Now()
+	m, _, err := mem.Add(ctx, sAlice, app.AddInput{Text: "written through cursor"})
+	require.NoError(t, err)
+	require.WithinDuration(t, before.Add(time.Hour), m.ExpiresAt, 5*time.Second, "the app's default TTL")
+	never := time.Duration(0)
+	m, _, err = mem.Add(ctx, sAlice, app.AddInput{Text: "kept by request", TTL: &never})
+	require.NoError(t, err)
+	require.True(t, m.ExpiresAt.IsZero(), "ttl 0 overrides the default")
+	m, _, err = mem.Add(ctx, sAlice, app.AddInput{Text: "other app", App: "claude"})
+	require.NoError(t, err)
+	require.True(t, m.ExpiresAt.IsZero(), "another app has no default")
+
+	at := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	m, err = mem.Update(ctx, sAlice, m.ID, app.UpdateInput{ExpiresAt: &at}, "")
+	require.NoError(t, err)
+	require.True(t, at.Equal(m.ExpiresAt))
+	past := time.Now().Add(-time.Minute)
+	_, err = mem.Update(ctx, sAlice, m.ID, app.UpdateInput{ExpiresAt: &past}, "")
+	var ve *domain.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "expires_at", ve.Field)
+	hour := time.Hour
+	_, _, err = mem.Add(ctx, sAlice, app.AddInput{Text: "both", ExpiresAt: &at, TTL: &hour})
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "ttl", ve.Field)
+}

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS retention_settings;
+DROP INDEX IF EXISTS memories_expiry;
+ALTER TABLE memories DROP COLUMN expires_at;
