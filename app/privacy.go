@@ -42,6 +42,10 @@ type PrivacyDeps struct {
 	// Retention keeps org retention policies and finds expired memories
 	// for the sweeper (Sweep); nil turns expiry sweeping and policies off.
 	Retention ports.RetentionStore
+	// Compact, when set, purges erased bytes the stores keep after their
+	// rows are gone (SQLite: FTS5 segment pages, the WAL). It runs once
+	// before a job is done and after a sweep that erased memories.
+	Compact func(context.Context) error
 }
 
 // WriteGuard refuses writes by a tenant whose erasure has started, with an

@@ -149,6 +149,9 @@ func (s *PrivacyService) Sweep(ctx context.Context) (map[string]int64, error) {
 	start := s.d.Clock.Now().UTC()
 	total := map[string]int64{}
 	err := s.sweepAll(ctx, start, total)
+	if err == nil && total[domain.StoreMemories] > 0 && s.d.Compact != nil {
+		err = s.d.Compact(ctx)
+	}
 	s.sweep.mu.Lock()
 	if s.sweep.stats.Swept == nil {
 		s.sweep.stats.Swept = map[string]int64{}

@@ -87,6 +87,11 @@ func (s *PrivacyService) RunJob(ctx context.Context, e domain.Erasure) (domain.E
 			}
 		}
 	}
+	if s.d.Compact != nil {
+		if err := s.d.Compact(ctx); err != nil {
+			return e, s.fail(ctx, e, fmt.Errorf("compact: %w", err))
+		}
+	}
 	// Recorded before the job is marked done: a failure here leaves it
 	// running, to be finished (and recorded) on the next attempt.
 	counted, err := s.d.Jobs.GetErasure(ctx, e.OrgID, e.ID)

@@ -55,6 +55,7 @@ func TestEraseSubjectLeavesNoTraceInTheFile(t *testing.T) {
 	require.EqualValues(t, 50, counts[domain.StoreMemories])
 	_, err = s.EraseSubjectData(ctx, subj)
 	require.NoError(t, err)
+	require.NoError(t, s.Compact(ctx), "FTS5 keeps a page's first term until its segment is rewritten")
 	require.NoError(t, s.Close())
 
 	for _, suffix := range []string{"", "-wal"} {
@@ -64,7 +65,7 @@ func TestEraseSubjectLeavesNoTraceInTheFile(t *testing.T) {
 		}
 		require.NoError(t, err)
 		require.False(t, bytes.Contains(b, []byte(secret)), "%s still holds erased text", filepath.Base(path+suffix))
-		require.False(t, bytes.Contains(b, []byte("XQ7Z9K2")), "%s still holds erased words", filepath.Base(path+suffix))
+		require.False(t, bytes.Contains(b, []byte("xq7z9k2")), "%s still holds erased words (FTS5 stores them lower-cased)", filepath.Base(path+suffix))
 	}
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)

@@ -24,6 +24,8 @@ import (
 type privacySystem struct {
 	sys *wiring.System
 	url string
+	// close closes sys once (canarySystem); nil for newPrivacySystem.
+	close func() error
 }
 
 func newPrivacySystem(t *testing.T, dataDir string) *privacySystem {

@@ -52,6 +52,9 @@ type Backend struct {
 	Audit    ports.AuditLog
 	// Retention keeps org retention policies and finds expired memories.
 	Retention ports.RetentionStore
+	// Compact purges erased bytes the store keeps after their rows are
+	// gone (SQLite's FTS5 pages and WAL); nil when there are none.
+	Compact func(context.Context) error
 
 	// Scanner walks every memory for rebuilds (engram reindex, start-up).
 	Scanner ports.MemoryScanner
@@ -119,6 +122,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		return Backend{
 			Name: "sqlite", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
 			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st,
+			Compact: st.Compact,
 			Scanner: st, Text: text, Drift: text, Feed: feed, Outbox: st.Outbox(),
 			Check: httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {
 				_, err := st.Stats(ctx, probeTenant)
