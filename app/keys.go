@@ -52,6 +52,9 @@ func NewKeyService(d KeyDeps) *KeyService {
 	return &KeyService{d: d, cache: newKeyCache(maxCachedKeys), unknown: newUnknownKeys(maxUnknownKeys)}
 }
 
+// MaxKeyScopes bounds the scopes one key lists (docs/openapi-keys.yaml).
+const MaxKeyScopes = 32
+
 // KeyRequest is a key a caller asks for.
 type KeyRequest struct {
 	Kind      domain.KeyKind // empty means a user key
@@ -88,6 +91,9 @@ func (s *KeyService) CreateKey(ctx context.Context, p domain.Principal, r KeyReq
 	}
 	if len(r.Scopes) == 0 {
 		r.Scopes = p.Scopes
+	}
+	if len(r.Scopes) > MaxKeyScopes {
+		return domain.APIKey{}, "", domain.Invalid("scopes", "must list at most %d scopes", MaxKeyScopes)
 	}
 	for _, sc := range r.Scopes {
 		if !p.HasScope(sc) {

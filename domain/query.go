@@ -50,6 +50,9 @@ func (q *ListQuery) Validate() error {
 	if err := ValidateScopeID("run_id", q.RunID); err != nil {
 		return err
 	}
+	if len(q.States) > MaxStateFilters {
+		return Invalid("state", "must name at most %d states", MaxStateFilters)
+	}
 	for _, s := range q.States {
 		if _, err := ParseState(string(s)); err != nil {
 			return err
@@ -67,6 +70,9 @@ func (q *ListQuery) Validate() error {
 		return Invalid("text_contains", "must be at most 1024 bytes")
 	}
 	if q.Cursor != "" {
+		if len(q.Cursor) > MaxCursorLen {
+			return Invalid("cursor", "is not a cursor this server issued")
+		}
 		if _, err := DecodeCursor(q.Cursor); err != nil {
 			return err
 		}
@@ -79,6 +85,13 @@ type Page struct {
 	Items      []Memory
 	NextCursor string
 }
+
+// MaxCursorLen bounds a cursor a client sends back (one this server issues
+// is 48 characters); MaxStateFilters the states one list may name.
+const (
+	MaxCursorLen    = 64
+	MaxStateFilters = 4
+)
 
 // EncodeCursor makes an opaque cursor after the given memory id. Lists are
 // ordered by id descending (newest first), so a cursor is the last id seen.
