@@ -80,7 +80,7 @@ func TestVerifyTrialRestoreCatchesWhatChecksumsCannot(t *testing.T) {
 	require.NoError(t, err)
 	w := archive.NewWriter(f, archive.Manifest{CreatedAt: time.Now()})
 	lines := map[string][]string{
-		"memories": {`{"id":"0190e0a0-0000-7000-8000-000000000001","org_id":"acme","user_id":"alice","app_id":"notes","text":"hello","metadata":{},"categories":[],"state":"active","erased":false,"created_at":"2026-01-01T00:00:00.000000Z","updated_at":"2026-01-01T00:00:00.000000Z"}`},
+		"memories": {`{"id":"0190e0a0-0000-7000-8000-000000000001","org_id":"acme","user_id":"alice","app_id":"notes","text":"hello","metadata":{},"categories":[],"state":"active","erased":false,"created_at":"2026-01-01T00:00:00.000000Z","updated_at":"2026-01-01T00:00:00.000000Z","agent_id":null,"run_id":null}`},
 		"memory_history": {
 			`{"memory_id":"0190e0a0-0000-7000-8000-000000000001","org_id":"acme","user_id":"alice","kind":"add","old_values":null,"new_values":{"text":"hello"},"actor_app":"notes","changed_at":"2026-01-01T00:00:00.000000Z"}`,
 			`{"memory_id":"0190e0a0-0000-7000-8000-000000000001","org_id":"acme","user_id":"alice","kind":"add","old_values":null,"new_values":{"text":"hello"},"actor_app":"notes","changed_at":"2026-01-01T00:00:00.000000Z"}`,
