@@ -71,7 +71,14 @@ func (s *Server) readyz(c echo.Context) error {
 			rc.mu.Unlock()
 			select {
 			case <-wait:
-				continue
+				// The round this caller waited for has just ended: its
+				// answer is the freshest there is. Starting another round
+				// because the cached one began more than a TTL ago would
+				// make this caller wait two rounds, past ReadyTimeout.
+				rc.mu.Lock()
+				status, view := rc.status, rc.view
+				rc.mu.Unlock()
+				return c.JSON(status, view)
 			case <-c.Request().Context().Done():
 				return c.Request().Context().Err()
 			}

@@ -255,26 +255,34 @@ type readyAnswer struct {
 func probeReady(base string) *readyProbe {
 	r := &readyProbe{stop: make(chan struct{}), done: make(chan struct{})}
 	client := &http.Client{Timeout: 30 * time.Second}
+	// A probe starts every 200 ms whether or not the last one has answered:
+	// a serial prober stuck 2 s in one slow answer would start no probe in a
+	// short window of the outage, and /readyz now shares one probe round
+	// among the callers that arrive while it runs.
 	go func() {
+		var wg sync.WaitGroup
 		defer close(r.done)
+		defer wg.Wait()
 		for {
 			select {
 			case <-r.stop:
 				return
 			case <-time.After(200 * time.Millisecond):
 			}
-			start := time.Now()
-			code := 0
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
-			if res, err := client.Do(req); err == nil {
-				code = res.StatusCode
-				res.Body.Close()
-			}
-			cancel()
-			r.mu.Lock()
-			r.seen = append(r.seen, readyAnswer{at: start, code: code, latency: time.Since(start)})
-			r.mu.Unlock()
+			wg.Go(func() {
+				start := time.Now()
+				code := 0
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+				if res, err := client.Do(req); err == nil {
+					code = res.StatusCode
+					res.Body.Close()
+				}
+				r.mu.Lock()
+				r.seen = append(r.seen, readyAnswer{at: start, code: code, latency: time.Since(start)})
+				r.mu.Unlock()
+			})
 		}
 	}()
 	return r
