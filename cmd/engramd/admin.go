@@ -29,7 +29,7 @@ func startAdmin(ctx context.Context, sys *wiring.System, level *slog.LevelVar) (
 	addr := sys.Config.AdminAddr
 	log := sys.Logger
 	if addr == "" {
-		log.Info("admin listener off (ENGRAM_ADMIN_ADDR is empty)")
+		log.Info("admin listener off (ENGRAM_ADMIN_ADDR is off or set empty)")
 		return noop, nil
 	}
 	ln, err := net.Listen("tcp", addr)
