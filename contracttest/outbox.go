@@ -15,6 +15,9 @@ import (
 type OutboxBackend struct {
 	Memories ports.MemoryStore
 	Outbox   ports.IndexOutbox
+	// Subjects erases memories outright (subject erasure), which leaves
+	// no change row behind.
+	Subjects ports.SubjectStore
 }
 
 // RunIndexOutbox runs the IndexOutbox contract (ports/outbox.go) against
@@ -31,6 +34,7 @@ func RunIndexOutbox(t *testing.T, newStore func(t *testing.T) OutboxBackend) {
 		{"Release/GivesRowsBackUncounted", testOutboxRelease},
 		{"Fail/RetriesThenParksWithoutBlocking", testOutboxPark},
 		{"Indexes/AreIndependent", testOutboxIndexes},
+		{"Forget/ErasureReArmsTheRowAboveAnyClaim", testOutboxForget},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -239,4 +243,50 @@ func testOutboxIndexes(t *testing.T, b OutboxBackend) {
 	require.Equal(t, 0, outboxStats(t, b, "qdrant").Backlog)
 	require.Equal(t, 2, outboxStats(t, b, "elasticsearch").Backlog)
 	require.Len(t, claimAll(t, b, "elasticsearch"), 2)
+}
+
+// testOutboxForget covers the store's forget trigger (index_outbox_forget):
+// subject erasure deletes a memory with its history, so no change row is
+// left to record it, yet the external indexes must still delete the
+// memory. Whatever state its outbox row was in (applied and gone, claimed by
+// a relay applying the old version, waiting, or never seen by a relay), the
+// erasure leaves a row above every version handed out.
+func testOutboxForget(t *testing.T, b OutboxBackend) {
+	ctx := ctxFor(t)
+	tn := newTenant(t)
+	require.NoError(t, b.Outbox.Register(ctx, "text"))
+	ms := createTexts(t, b.Memories, tn, "app", "applied, then erased", "being applied when erased", "waiting when erased")
+	claimed := map[domain.MemoryID]ports.OutboxRow{}
+	for _, r := range claimAll(t, b, "text") {
+		claimed[r.ID] = r
+	}
+	require.Len(t, claimed, 3)
+	applied, applying, waiting := claimed[ms[0].ID], claimed[ms[1].ID], claimed[ms[2].ID]
+	require.NoError(t, b.Outbox.Ack(ctx, "text", []ports.OutboxRow{applied}))
+	require.NoError(t, b.Outbox.Release(ctx, "text", []ports.OutboxRow{waiting}))
+	unseen := createTexts(t, b.Memories, tn, "app", "erased before any relay saw it")[0]
+
+	ids := []domain.MemoryID{ms[0].ID, ms[1].ID, ms[2].ID, unseen.ID}
+	counts, err := b.Subjects.EraseMemories(ctx, domain.Subject{OrgID: tn.OrgID, UserID: tn.UserID}, ids)
+	require.NoError(t, err)
+	require.EqualValues(t, 4, counts[domain.StoreMemories])
+	for _, id := range ids {
+		_, err := b.Memories.Get(ctx, tn, id)
+		requireKind(t, err, domain.ErrNotFound)
+	}
+	// The relay finishes applying the old version: its ack must not
+	// delete the row the erasure re-armed.
+	require.NoError(t, b.Outbox.Ack(ctx, "text", []ports.OutboxRow{applying}))
+
+	rows := claimAll(t, b, "text")
+	require.ElementsMatch(t, ids, rowIDs(rows), "every erased memory is handed to the relay again")
+	for _, r := range rows {
+		require.Equal(t, tn, r.Tenant)
+		if old, ok := claimed[r.ID]; ok {
+			require.Greater(t, r.Version, old.Version, "above the version a relay held for %s", r.ID)
+		}
+	}
+	require.NoError(t, b.Outbox.Ack(ctx, "text", rows))
+	require.Equal(t, ports.OutboxStats{}, outboxStats(t, b, "text"))
+	require.Empty(t, claimAll(t, b, "text"))
 }

@@ -89,6 +89,6 @@ func TestOAuthStoreContract(t *testing.T) {
 func TestIndexOutboxContract(t *testing.T) {
 	contracttest.RunIndexOutbox(t, func(t *testing.T) contracttest.OutboxBackend {
 		s := newStore(t, pgstore.Options{})
-		return contracttest.OutboxBackend{Memories: s, Outbox: s.Outbox()}
+		return contracttest.OutboxBackend{Memories: s, Outbox: s.Outbox(), Subjects: s}
 	})
 }
