@@ -50,8 +50,10 @@ func exportMemories(ctx context.Context, t domain.Tenant, d ExportDeps, x *sarWr
 			}
 			x.counts["history"] += int64(len(hist))
 			if err := x.item("memories", map[string]any{
-				"id": m.ID, "app": m.AppID, "text": m.Text, "metadata": m.Metadata, "categories": m.Categories,
-				"state": m.State, "created_at": m.CreatedAt.UTC(), "updated_at": m.UpdatedAt.UTC(), "history": changes,
+				"id": m.ID, "app": m.AppID, "agent_id": nullIfEmpty(m.AgentID), "run_id": nullIfEmpty(m.RunID),
+				"text": m.Text, "metadata": m.Metadata, "categories": m.Categories,
+				"state": m.State, "created_at": m.CreatedAt.UTC(), "updated_at": m.UpdatedAt.UTC(),
+				"expires_at": nullIfZero(m.ExpiresAt), "history": changes,
 			}); err != nil {
 				return err
 			}
@@ -178,4 +180,20 @@ func exportSessions(ctx context.Context, t domain.Tenant, d ExportDeps, x *sarWr
 		}
 	}
 	return nil
+}
+
+// nullIfEmpty is s, or JSON null for a scope the memory does not have.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// nullIfZero is t in UTC, or JSON null for a memory that never expires.
+func nullIfZero(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
 }

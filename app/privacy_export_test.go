@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -80,4 +81,38 @@ func TestExportMeHoldsEverythingOfTheCallerAndNothingElse(t *testing.T) {
 
 	noRead := domain.Principal{OrgID: "org-1", UserID: "alice", Scopes: []domain.Scope{domain.ScopeMemoriesWrite}}
 	require.ErrorIs(t, e.privacy.ExportMe(ctx, noRead, &buf), domain.ErrForbidden)
+}
+
+// TestExportMeCarriesAgentRunAndExpiry: the scopes and expiry a memory was
+// written with are personal data too (an agent or run id may name a
+// session), so the subject access document holds them; a memory without
+// them carries null, so a reader sees the key either way.
+func TestExportMeCarriesAgentRunAndExpiry(t *testing.T) {
+	e := newPrivacyEnv(t, nil)
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	_, _, err := e.mem.Add(ctx, sAlice, app.AddInput{Text: "scoped note", AgentID: "travel-agent", RunID: "run-42", ExpiresAt: &exp})
+	require.NoError(t, err)
+	e.add(t, sAlice, "plain note")
+
+	var buf bytes.Buffer
+	require.NoError(t, e.privacy.ExportMe(ctx, sAlice, &buf))
+	var doc struct {
+		Memories []map[string]any `json:"memories"`
+	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &doc), buf.String())
+	require.Len(t, doc.Memories, 2)
+	byText := map[string]map[string]any{}
+	for _, m := range doc.Memories {
+		byText[m["text"].(string)] = m
+	}
+	scoped, plain := byText["scoped note"], byText["plain note"]
+	require.Equal(t, "travel-agent", scoped["agent_id"])
+	require.Equal(t, "run-42", scoped["run_id"])
+	require.Equal(t, exp.Format(time.RFC3339), scoped["expires_at"])
+	for _, k := range []string{"agent_id", "run_id", "expires_at"} {
+		v, ok := plain[k]
+		require.True(t, ok, "%s missing from a memory without it", k)
+		require.Nil(t, v, k)
+	}
 }
