@@ -74,6 +74,9 @@ const (
 	StoreSessions    = "sessions"
 	StoreIdempotency = "idempotency"
 	StoreAPIKeys     = "api_keys"
+	// StoreDataKeys is the subject's data key, destroyed after its rows
+	// (crypto-shredding: every copy of its sealed values becomes unreadable).
+	StoreDataKeys = "data_keys"
 )
 
 // Erasure is one asynchronous erasure job.

@@ -30,9 +30,13 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 	if len(ms) == 0 {
 		return 0, nil
 	}
+	dk, err := s.sealingKey(ctx, t)
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: create batch: %w", err)
+	}
 	created := 0
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		enc := startEncoding(t, ms)
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		enc := startEncoding(dk, t, ms)
 		defer enc.stop()
 		w := s.newBatchWriter(ctx, tx)
 		defer w.close()

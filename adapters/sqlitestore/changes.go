@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 // fnError marks an error returned by the caller's update closure, which the
@@ -24,8 +25,12 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 	if err := checkActor(t, actor); err != nil {
 		return domain.Memory{}, fmt.Errorf("sqlitestore: update memory %s: %w", id, err)
 	}
+	dk, err := s.sealingKey(ctx, t)
+	if err != nil {
+		return domain.Memory{}, fmt.Errorf("sqlitestore: update memory %s: %w", id, err)
+	}
 	var out domain.Memory
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		old, err := s.loadOne(ctx, tx, t, id)
 		if err != nil {
 			return err
@@ -61,8 +66,12 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		if err != nil {
 			return err
 		}
+		stored, err := sealText(dk, m.ID, m.Text)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE memories SET text = ?, metadata = ?, categories = ?, content_hash = ?, updated_at = ?, expires_at = ?
-			WHERE id = ?`, m.Text, a[5], a[6], m.ContentHash, toNanos(m.UpdatedAt), expiryNanos(m.ExpiresAt), string(m.ID)); err != nil {
+			WHERE id = ?`, stored, a[5], a[6], m.ContentHash, toNanos(m.UpdatedAt), expiryNanos(m.ExpiresAt), string(m.ID)); err != nil {
 			return mapErr(err)
 		}
 		ov, nv := old.Values(), m.Values()
@@ -139,14 +148,14 @@ func (s *Store) loadOne(ctx context.Context, tx *sql.Tx, t domain.Tenant, id dom
 	if err != nil {
 		return domain.Memory{}, mapErr(err)
 	}
-	return m, nil
+	return m, s.openMemory(ctx, tx, &m)
 }
 
 // loadMany reads the listed memories of t that are not erased, each id once,
 // in the order given, and fails with ErrNotFound naming the first missing id.
 // The ids travel as one JSON array, so no list is too long for SQLite's
 // bound-variable limit.
-func loadMany(ctx context.Context, tx *sql.Tx, t domain.Tenant, ids []domain.MemoryID) ([]domain.Memory, error) {
+func (s *Store) loadMany(ctx context.Context, tx *sql.Tx, t domain.Tenant, ids []domain.MemoryID) ([]domain.Memory, error) {
 	uniq := make([]domain.MemoryID, 0, len(ids))
 	seen := make(map[domain.MemoryID]bool, len(ids))
 	for _, id := range ids {
@@ -177,6 +186,13 @@ func loadMany(ctx context.Context, tx *sql.Tx, t domain.Tenant, ids []domain.Mem
 	if err := rows.Err(); err != nil {
 		return nil, mapErr(err)
 	}
+	rows.Close()
+	for id, m := range byID {
+		if err := s.openMemory(ctx, tx, &m); err != nil {
+			return nil, err
+		}
+		byID[id] = m
+	}
 	out := make([]domain.Memory, 0, len(uniq))
 	for _, id := range uniq {
 		m, ok := byID[id]
@@ -190,6 +206,26 @@ func loadMany(ctx context.Context, tx *sql.Tx, t domain.Tenant, ids []domain.Mem
 
 // insertChange appends one history entry for m.
 func (s *Store) insertChange(ctx context.Context, tx *sql.Tx, m domain.Memory, kind domain.ChangeKind, old, new *domain.MemoryValues, actor domain.AppID, at time.Time) error {
+	var dk *ports.DataKey
+	if s.keys.encrypt && (old != nil || new != nil) {
+		// The memory's writes made the key already (or it is a row from
+		// before encryption, which stays plaintext until rewritten).
+		var err error
+		if dk, err = s.findKey(ctx, tx, m.Tenant()); err != nil {
+			return err
+		}
+	}
+	for _, v := range []**domain.MemoryValues{&old, &new} {
+		if *v == nil {
+			continue
+		}
+		c := **v
+		var err error
+		if c.Text, err = sealText(dk, m.ID, c.Text); err != nil {
+			return err
+		}
+		*v = &c
+	}
 	ov, err := encodeValues(old)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 // memRow is a validated memory with its INSERT arguments, encoded before the
@@ -19,14 +20,20 @@ type memRow struct {
 	hist []any // histCols order
 }
 
-func encodeRow(m domain.Memory, at time.Time) (memRow, error) {
-	mem, err := memoryArgs(m)
+func encodeRow(dk *ports.DataKey, m domain.Memory, at time.Time) (memRow, error) {
+	stored, err := sealText(dk, m.ID, m.Text)
+	if err != nil {
+		return memRow{}, err
+	}
+	sm := m
+	sm.Text = stored
+	mem, err := memoryArgs(sm)
 	if err != nil {
 		return memRow{}, err
 	}
 	// The add entry's values are the row's own: reuse the metadata and
 	// category encodings instead of marshalling them a second time.
-	text, err := json.Marshal(m.Text)
+	text, err := json.Marshal(stored)
 	if err != nil {
 		return memRow{}, fmt.Errorf("encode text: %w", err)
 	}
@@ -47,7 +54,7 @@ type encoding struct {
 	stopped atomic.Bool
 }
 
-func startEncoding(t domain.Tenant, ms []domain.Memory) *encoding {
+func startEncoding(dk *ports.DataKey, t domain.Tenant, ms []domain.Memory) *encoding {
 	n := (len(ms) + insertChunk - 1) / insertChunk
 	e := &encoding{chunks: n, rows: make([][]memRow, n), errs: make([]error, n), done: make([]chan struct{}, n)}
 	for k := range e.done {
@@ -64,7 +71,7 @@ func startEncoding(t domain.Tenant, ms []domain.Memory) *encoding {
 				}
 				if !e.stopped.Load() {
 					lo := k * insertChunk
-					e.rows[k], e.errs[k] = encodeChunk(t, ms[lo:min(lo+insertChunk, len(ms))], lo, at)
+					e.rows[k], e.errs[k] = encodeChunk(dk, t, ms[lo:min(lo+insertChunk, len(ms))], lo, at)
 				}
 				close(e.done[k])
 			}
@@ -87,14 +94,14 @@ func (e *encoding) wait(ctx context.Context, k int) ([]memRow, error) {
 // stop tells the workers to skip the chunks they have not started.
 func (e *encoding) stop() { e.stopped.Store(true) }
 
-func encodeChunk(t domain.Tenant, ms []domain.Memory, offset int, at time.Time) ([]memRow, error) {
+func encodeChunk(dk *ports.DataKey, t domain.Tenant, ms []domain.Memory, offset int, at time.Time) ([]memRow, error) {
 	out := make([]memRow, len(ms))
 	for i := range ms {
 		m := ms[i]
 		if err := checkOwned(t, &m); err != nil {
 			return nil, fmt.Errorf("memory %d: %w", offset+i, err)
 		}
-		r, err := encodeRow(m, at)
+		r, err := encodeRow(dk, m, at)
 		if err != nil {
 			return nil, fmt.Errorf("memory %d: %w", offset+i, err)
 		}

@@ -103,6 +103,9 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 		// History and assignments go with their experiment (ON DELETE CASCADE).
 		steps = append(steps, struct{ store, sql string }{domain.StoreExperiments, `DELETE FROM experiments WHERE org_id = ?`})
 	}
+	// Last, after every row it sealed: the subject's data key. Old archives
+	// and file copies keep sealed values that nothing can open any more.
+	steps = append(steps, struct{ store, sql string }{domain.StoreDataKeys, `DELETE FROM data_keys WHERE ` + where})
 	counts := map[string]int64{}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		for _, st := range steps {
@@ -114,6 +117,7 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 		}
 		return nil
 	})
+	s.keys.forget(subj)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: erase subject data: %w", err)
 	}

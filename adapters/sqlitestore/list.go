@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 // List implements ports.MemoryStore with keyset pagination on the id, which
@@ -21,26 +22,36 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 	if err := q.Validate(); err != nil {
 		return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", err)
 	}
-	where, args, err := listWhere(t, q)
-	if err != nil {
-		return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", err)
-	}
-	args = append(args, q.Limit+1)
-	rows, err := s.shapes.query(ctx, s.r, `SELECT `+memoryCols+` FROM memories WHERE `+where+` ORDER BY id DESC LIMIT ?`, args...)
-	if err != nil {
-		return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", mapErr(err))
-	}
-	defer rows.Close()
+	// Sealed text cannot be searched by SQL: with a key-encryption key
+	// configured, text_contains selects sealed rows as candidates and
+	// matches them here after opening, reading further pages (keyset, by
+	// id) until the page is full or the rows run out.
+	sealedText := q.TextContains != "" && s.keys.w != nil
 	page := domain.Page{Items: make([]domain.Memory, 0, q.Limit)}
-	for rows.Next() {
-		m, err := scanMemory(rows)
-		if err != nil {
-			return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", mapErr(err))
-		}
-		page.Items = append(page.Items, m)
+	fetch := q.Limit + 1
+	if sealedText {
+		fetch = max(fetch, 256)
 	}
-	if err := rows.Err(); err != nil {
-		return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", mapErr(err))
+	cur := q
+	for {
+		batch, err := s.listRows(ctx, t, cur, sealedText, fetch)
+		if err != nil {
+			return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", err)
+		}
+		for _, m := range batch {
+			sealed := ports.Sealed(m.Text)
+			if err := s.openMemory(ctx, s.r, &m); err != nil {
+				return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", err)
+			}
+			if sealed && sealedText && !strings.Contains(asciiLower(m.Text), asciiLower(q.TextContains)) {
+				continue
+			}
+			page.Items = append(page.Items, m)
+		}
+		if !sealedText || len(page.Items) > q.Limit || len(batch) < fetch {
+			break
+		}
+		cur.Cursor = domain.EncodeCursor(batch[len(batch)-1].ID)
 	}
 	// One row more than asked for tells whether another page exists.
 	if len(page.Items) > q.Limit {
@@ -50,9 +61,43 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 	return page, nil
 }
 
+// listRows reads up to limit rows of q's page as stored (text not opened).
+func (s *Store) listRows(ctx context.Context, t domain.Tenant, q domain.ListQuery, sealedText bool, limit int) ([]domain.Memory, error) {
+	where, args, err := listWhere(t, q, sealedText)
+	if err != nil {
+		return nil, err
+	}
+	args = append(args, limit)
+	rows, err := s.shapes.query(ctx, s.r, `SELECT `+memoryCols+` FROM memories WHERE `+where+` ORDER BY id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := make([]domain.Memory, 0, min(limit, 1024))
+	for rows.Next() {
+		m, err := scanMemory(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, m)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// asciiLower folds ASCII letters only, as SQLite's lower() does.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
 // listWhere turns q into a WHERE clause over memories. Every filter is a
 // bound parameter; only the shape of the SQL depends on q.
-func listWhere(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
+func listWhere(t domain.Tenant, q domain.ListQuery, sealedText bool) (string, []any, error) {
 	conds := []string{"org_id = ?", "user_id = ?", "erased = 0", liveSQL}
 	args := []any{string(t.OrgID), string(t.UserID), nowNanos()}
 	add := func(cond string, a ...any) {
@@ -102,7 +147,12 @@ func listWhere(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 	if q.TextContains != "" {
 		// instr, not LIKE: %, _ and \ in the needle are plain characters.
 		// lower() folds ASCII only, the same on both sides.
-		add("instr(lower(text), lower(?)) > 0", q.TextContains)
+		if sealedText {
+			// Sealed rows are candidates, matched after opening.
+			add("(instr(lower(text), lower(?)) > 0 OR substr(text, 1, ?) = ?)", q.TextContains, len(ports.SealedPrefix), ports.SealedPrefix)
+		} else {
+			add("instr(lower(text), lower(?)) > 0", q.TextContains)
+		}
 	}
 	if len(q.IDs) > 0 {
 		// One JSON array instead of a placeholder per id: no length limit.

@@ -30,7 +30,11 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 	if err := checkOwned(t, &m); err != nil {
 		return domain.Memory{}, false, fmt.Errorf("sqlitestore: create memory: %w", err)
 	}
-	r, err := encodeRow(m, now(time.Time{}))
+	dk, err := s.sealingKey(ctx, t)
+	if err != nil {
+		return domain.Memory{}, false, fmt.Errorf("sqlitestore: create memory: %w", err)
+	}
+	r, err := encodeRow(dk, m, now(time.Time{}))
 	if err != nil {
 		return domain.Memory{}, false, fmt.Errorf("sqlitestore: create memory %s: %w", m.ID, err)
 	}
@@ -49,7 +53,7 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 			}
 		case err == nil:
 			stored = existing
-			return nil
+			return s.openMemory(ctx, tx, &stored)
 		case !errors.Is(err, sql.ErrNoRows):
 			return mapErr(err)
 		}
@@ -84,6 +88,9 @@ func (s *Store) Get(ctx context.Context, t domain.Tenant, id domain.MemoryID) (d
 	m, err := scanMemory(s.q.get.QueryRowContext(ctx, string(id), string(t.OrgID), string(t.UserID), nowNanos()))
 	if err != nil {
 		return domain.Memory{}, fmt.Errorf("sqlitestore: get memory %s: %w", id, mapErr(err))
+	}
+	if err := s.openMemory(ctx, s.r, &m); err != nil {
+		return domain.Memory{}, fmt.Errorf("sqlitestore: get memory %s: %w", id, err)
 	}
 	return m, nil
 }

@@ -44,5 +44,14 @@ func (s *Store) ScanActive(ctx context.Context, org domain.OrgID, after domain.M
 		}
 		out = append(out, m)
 	}
-	return out, mapErr(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: scan org %s: %w", org, mapErr(err))
+	}
+	rows.Close()
+	for i := range out {
+		if err := s.openMemory(ctx, s.r, &out[i]); err != nil {
+			return nil, fmt.Errorf("sqlitestore: scan org %s: %w", org, err)
+		}
+	}
+	return out, nil
 }

@@ -23,7 +23,7 @@ func (s *Store) SetState(ctx context.Context, t domain.Tenant, ids []domain.Memo
 	}
 	var out []domain.Memory
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		ms, err := loadMany(ctx, tx, t, ids)
+		ms, err := s.loadMany(ctx, tx, t, ids)
 		if err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func (s *Store) Delete(ctx context.Context, t domain.Tenant, ids []domain.Memory
 		return nil
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		ms, err := loadMany(ctx, tx, t, ids)
+		ms, err := s.loadMany(ctx, tx, t, ids)
 		if err != nil {
 			return err
 		}
@@ -175,6 +175,17 @@ func (s *Store) History(ctx context.Context, t domain.Tenant, id domain.MemoryID
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: history of %s: %w", id, mapErr(err))
+	}
+	rows.Close()
+	for _, c := range out {
+		for _, v := range []*domain.MemoryValues{c.Old, c.New} {
+			if v == nil {
+				continue
+			}
+			if v.Text, err = s.openText(ctx, s.r, t, id, v.Text); err != nil {
+				return nil, fmt.Errorf("sqlitestore: history of %s: %w", id, err)
+			}
+		}
 	}
 	if len(out) == 0 {
 		// Every stored memory has at least its add entry.

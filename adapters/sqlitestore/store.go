@@ -49,6 +49,11 @@ type Config struct {
 	// CheckpointInterval is how long after a commit the background
 	// checkpoint runs; 0 means 200ms.
 	CheckpointInterval time.Duration
+	// Keys wraps the per-user data keys; nil reads and writes plaintext
+	// only (a sealed value then fails to read). Encrypt seals new memory
+	// text and history snapshots; off, values already sealed still open.
+	Keys    ports.KeyWrapper
+	Encrypt bool
 }
 
 // Store implements ports.MemoryStore, ports.AppStore and ports.AccessLog.
@@ -62,6 +67,7 @@ type Store struct {
 	// counts are the text index's cached word counts, kept here so that
 	// every TextIndex of the store forgets them on any one's write.
 	counts termCounts
+	keys   keyring
 }
 
 // Open creates the file when needed, applies the migrations and returns a
@@ -104,7 +110,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = w.Close()
 		return nil, err
 	}
-	s := &Store{w: w, r: r}
+	s := &Store{w: w, r: r, keys: keyring{w: cfg.Keys, encrypt: cfg.Encrypt && cfg.Keys != nil}}
 	if s.ckpt, err = startCheckpointer(ctx, cfg); err != nil {
 		_ = s.Close()
 		return nil, err

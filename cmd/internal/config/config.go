@@ -61,6 +61,9 @@ type Config struct {
 	ElasticPassword  string
 	PrivacyKey       string
 	RetentionSweep   time.Duration
+	Encryption       string
+	KEK              string
+	KEKPrevious      string
 }
 
 // setting describes one key: its flag, its variable, its default, and how to
@@ -203,6 +206,16 @@ var settings = []setting{
 	{"elasticsearch-password", "ENGRAM_ELASTICSEARCH_PASSWORD", "", "Elasticsearch basic-auth password", true, str(func(c *Config) *string { return &c.ElasticPassword })},
 	{"allowed-origins", "ENGRAM_ALLOWED_ORIGINS", "", "Space-separated browser origins allowed on /mcp (DNS-rebinding guard; loopback always allowed) and granted CORS on /mcp and /api/v1", false, str(func(c *Config) *string { return &c.AllowedOrigins })},
 	{"privacy-key", "ENGRAM_PRIVACY_KEY", "", "Key (64+ hex digits) of the HMAC naming subjects in erasure jobs and the audit trail; the same on every server; empty: privacy.key in the data dir", true, str(func(c *Config) *string { return &c.PrivacyKey })},
+	{"encryption", "ENGRAM_ENCRYPTION", "auto", "on: seal memory text and history with per-user data keys (crypto-shredding, docs/privacy.md); off: write plaintext (sealed values still read); auto: on when a key-encryption key exists (ENGRAM_KEK or the key file), else off", false, func(c *Config, v string) error {
+		switch v {
+		case "on", "off", "auto":
+			c.Encryption = v
+			return nil
+		}
+		return errors.New("must be on, off or auto")
+	}},
+	{"kek", "ENGRAM_KEK", "", "Key-encryption key (64 hex digits) wrapping the per-user data keys; empty: data-keys.kek in the data dir (created 0600)", true, str(func(c *Config) *string { return &c.KEK })},
+	{"kek-previous", "ENGRAM_KEK_PREVIOUS", "", "Earlier key-encryption keys (comma-separated), kept to unwrap until `engram keys rotate` has rewrapped every data key", true, str(func(c *Config) *string { return &c.KEKPrevious })},
 	{"retention-sweep", "ENGRAM_RETENTION_SWEEP", "1m", "How often engramd erases expired memories and access logs, query logs and feedback past the org's retention (docs/privacy.md); 0 turns the sweeper off", false, duration(func(c *Config) *time.Duration { return &c.RetentionSweep })},
 }
 

@@ -24,6 +24,7 @@ func (c Config) value(env string) string {
 		"ENGRAM_QDRANT_URL": c.QdrantURL, "ENGRAM_QDRANT_API_KEY": c.QdrantAPIKey, "ENGRAM_ELASTICSEARCH_URL": c.ElasticURL,
 		"ENGRAM_ELASTICSEARCH_USERNAME": c.ElasticUser, "ENGRAM_ELASTICSEARCH_PASSWORD": c.ElasticPassword,
 		"ENGRAM_PRIVACY_KEY": c.PrivacyKey, "ENGRAM_RETENTION_SWEEP": c.RetentionSweep,
+		"ENGRAM_ENCRYPTION": c.Encryption, "ENGRAM_KEK": c.KEK, "ENGRAM_KEK_PREVIOUS": c.KEKPrevious,
 	}
 	v, ok := fields[env]
 	if !ok {

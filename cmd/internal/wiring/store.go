@@ -76,6 +76,9 @@ type Backend struct {
 	Check httpapi.Check
 	// Close releases the store.
 	Close func() error
+	// Encryption is the key-encryption key and whether new values are
+	// sealed.
+	Encryption Encryption
 }
 
 // OpenStore opens the system of record cfg names: PostgreSQL when
@@ -83,6 +86,10 @@ type Backend struct {
 // case a schema older than this binary is refused), else the SQLite file in
 // ENGRAM_DATA_DIR.
 func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backend, error) {
+	enc, err := OpenEncryption(cfg, log)
+	if err != nil {
+		return Backend{}, err
+	}
 	switch {
 	case cfg.PostgresURL != "":
 		if err := ensureSchema(ctx, cfg, log); err != nil {
@@ -109,7 +116,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 			Close: func() error { return errors.Join(feed.Close(), st.Close()) },
 		}, nil
 	default:
-		st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: SQLitePath(cfg.DataDir)})
+		st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: SQLitePath(cfg.DataDir), Keys: kekOrNil(enc), Encrypt: enc.On})
 		if err != nil {
 			return Backend{}, fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
 		}
@@ -128,9 +135,18 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 				_, err := st.Stats(ctx, probeTenant)
 				return err
 			}},
-			Close: func() error { return errors.Join(feed.Close(), st.Close()) },
+			Close:      func() error { return errors.Join(feed.Close(), st.Close()) },
+			Encryption: enc,
 		}, nil
 	}
+}
+
+// kekOrNil keeps a nil *keywrap.Ring from becoming a non-nil interface.
+func kekOrNil(e Encryption) ports.KeyWrapper {
+	if e.KEK == nil {
+		return nil
+	}
+	return e.KEK
 }
 
 // newOrigin names this process in the store's change records, so that its

@@ -1,0 +1,57 @@
+package wiring
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/engram-memory/engram/adapters/keywrap"
+	"github.com/engram-memory/engram/cmd/internal/config"
+)
+
+// Encryption is the key-encryption key (KEK) and whether new values are
+// sealed (docs/privacy.md, "Encryption at rest").
+type Encryption struct {
+	// KEK wraps the per-user data keys; nil when none is configured or
+	// found (then sealed values cannot be read).
+	KEK *keywrap.Ring
+	// On seals new memory text and history snapshots.
+	On bool
+	// KeyFile is the key file in use, "" for ENGRAM_KEK.
+	KeyFile string
+}
+
+// KEKPath is the key file in the data directory.
+func KEKPath(dataDir string) string { return filepath.Join(dataDir, keywrap.FileName) }
+
+// OpenEncryption reads ENGRAM_ENCRYPTION, ENGRAM_KEK and
+// ENGRAM_KEK_PREVIOUS. auto is on wherever a KEK exists (ENGRAM_KEK, or
+// the key file in the data directory, which on creates 0600 like the local
+// signing key); without one it stays off, so an upgrade never starts
+// depending on a key file nobody backs up yet.
+func OpenEncryption(cfg config.Config, log *slog.Logger) (Encryption, error) {
+	if cfg.KEK != "" {
+		r, err := keywrap.FromEnv(cfg.KEK, cfg.KEKPrevious)
+		if err != nil {
+			return Encryption{}, err
+		}
+		return Encryption{KEK: r, On: cfg.Encryption != "off"}, nil
+	}
+	path := KEKPath(cfg.DataDir)
+	_, statErr := os.Stat(path)
+	exists := statErr == nil
+	if statErr != nil && !errors.Is(statErr, os.ErrNotExist) {
+		return Encryption{}, fmt.Errorf("ENGRAM_DATA_DIR: %w", statErr)
+	}
+	on := cfg.Encryption == "on" || (cfg.Encryption != "off" && exists)
+	if !on && !exists {
+		return Encryption{}, nil
+	}
+	r, err := keywrap.OpenFile(path)
+	if err != nil {
+		return Encryption{}, fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
+	}
+	return Encryption{KEK: r, On: on, KeyFile: path}, nil
+}

@@ -1,0 +1,102 @@
+package contracttest
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// EncryptionBackend is a store opened with encryption on (a
+// ports.KeyWrapper and Encrypt set), and a way to read what it holds at rest.
+type EncryptionBackend struct {
+	Store ErasureBackend
+	// AtRest returns the bytes the store keeps: the database file and its
+	// WAL, or a plain-text dump of its tables.
+	AtRest func(t *testing.T) []byte
+}
+
+// RunEncryptionAtRest checks crypto-shredding (docs/privacy.md, "Encryption
+// at rest"): memory text and history snapshots are stored sealed with the
+// user's data key and read back as plaintext; exact duplicates are still
+// found; erasure destroys the data key, once (a second erasure counts none),
+// and leaves other users' keys.
+func RunEncryptionAtRest(t *testing.T, newStore func(t *testing.T) EncryptionBackend) {
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T, EncryptionBackend)
+	}{
+		{"SealedAtRestPlainToReaders", testSealedAtRest},
+		{"ErasureDestroysTheDataKey", testErasureDestroysKey},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newStore(t))
+		})
+	}
+}
+
+func testSealedAtRest(t *testing.T, b EncryptionBackend) {
+	ctx := ctxFor(t)
+	s := b.Store
+	tn := domain.Tenant{OrgID: "org-enc", UserID: "alice"}
+	ms := createTexts(t, s, tn, "app", "alice keeps zanzibarcanary in mind", "second thought")
+	batch := []domain.Memory{memOf(t, tn, "app", "batchedquokkacanary one"), memOf(t, tn, "app", "batchedquokkacanary one")}
+	n, err := s.CreateBatch(ctx, tn, batch)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "exact duplicates are found with encryption on")
+	_, created, err := s.Create(ctx, tn, memOf(t, tn, "app", "alice keeps zanzibarcanary in mind"))
+	require.NoError(t, err)
+	require.False(t, created, "an exact duplicate of a sealed memory is found")
+	_, err = s.Update(ctx, tn, ms[1].ID, "app", func(m *domain.Memory) error { m.Text = "updatedwombatcanary now"; return nil })
+	require.NoError(t, err)
+	_, err = s.SetState(ctx, tn, []domain.MemoryID{ms[1].ID}, domain.StatePaused, "app")
+	require.NoError(t, err)
+
+	got, err := s.Get(ctx, tn, ms[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, "alice keeps zanzibarcanary in mind", got.Text)
+	page, err := s.List(ctx, tn, domain.ListQuery{Limit: 10, States: []domain.State{domain.StateActive, domain.StatePaused}})
+	require.NoError(t, err)
+	texts := map[string]bool{}
+	for _, m := range page.Items {
+		texts[m.Text] = true
+	}
+	require.Equal(t, map[string]bool{"alice keeps zanzibarcanary in mind": true, "updatedwombatcanary now": true, "batchedquokkacanary one": true}, texts)
+	hist, err := s.History(ctx, tn, ms[1].ID)
+	require.NoError(t, err)
+	require.Len(t, hist, 3)
+	require.Equal(t, "second thought", hist[0].New.Text)
+	require.Equal(t, "second thought", hist[1].Old.Text)
+	require.Equal(t, "updatedwombatcanary now", hist[1].New.Text)
+	require.Equal(t, "updatedwombatcanary now", hist[2].New.Text)
+
+	raw := b.AtRest(t)
+	for _, word := range []string{"zanzibarcanary", "batchedquokkacanary", "updatedwombatcanary", "second thought"} {
+		require.False(t, bytes.Contains(raw, []byte(word)), "%q is stored in plaintext", word)
+	}
+	require.True(t, bytes.Contains(raw, []byte(ports.SealedPrefix)), "sealed values are at rest")
+}
+
+func testErasureDestroysKey(t *testing.T, b EncryptionBackend) {
+	ctx := ctxFor(t)
+	s := b.Store
+	alice, bob := domain.Tenant{OrgID: "org-enc", UserID: "alice"}, domain.Tenant{OrgID: "org-enc", UserID: "bob"}
+	createTexts(t, s, alice, "app", "alice one")
+	kept := createTexts(t, s, bob, "app", "bob one")
+	got := eraseAll(t, s, domain.Subject{OrgID: alice.OrgID, UserID: alice.UserID})
+	require.EqualValues(t, 1, got[domain.StoreDataKeys], "the subject's data key is destroyed")
+	again := eraseAll(t, s, domain.Subject{OrgID: alice.OrgID, UserID: alice.UserID})
+	require.Zero(t, again[domain.StoreDataKeys], "erasing twice destroys nothing more")
+	m, err := s.Get(ctx, bob, kept[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, "bob one", m.Text, "another user's key is kept")
+	// The subject may come back: a fresh key seals its new memories.
+	fresh := createTexts(t, s, alice, "app", "alice again")
+	m, err = s.Get(ctx, alice, fresh[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, "alice again", m.Text)
+}
