@@ -55,6 +55,15 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 			return 0, fmt.Errorf("pgstore: create batch: memory %d: %w", i, err)
 		}
 	}
+	dk, err := s.sealingKey(ctx, t)
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: create batch: %w", mapErr(err))
+	}
+	for i := range ms {
+		if ms[i].Text, err = sealText(dk, ms[i].ID, ms[i].Text); err != nil {
+			return 0, fmt.Errorf("pgstore: create batch: memory %d: %w", i, err)
+		}
+	}
 	useCopy := s.opts.Batch == BatchCopy || (s.opts.Batch == BatchAuto && len(ms) >= copyThreshold)
 	created := 0
 	txCtx := ctx
@@ -67,7 +76,7 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 		// checked before commit: a batch cut off is rolled back whole.
 		txCtx = context.WithoutCancel(ctx)
 	}
-	err := s.inTx(txCtx, t.OrgID, false, func(tx *sqlx.Tx) error {
+	err = s.inTx(txCtx, t.OrgID, false, func(tx *sqlx.Tx) error {
 		var err error
 		if useCopy {
 			created, err = copyBatch(txCtx, tx, t, ms)

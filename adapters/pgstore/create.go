@@ -39,6 +39,14 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 	if err != nil {
 		return domain.Memory{}, false, fmt.Errorf("pgstore: create memory: %w", err)
 	}
+	dk, err := s.sealingKey(ctx, t)
+	if err != nil {
+		return domain.Memory{}, false, fmt.Errorf("pgstore: create memory: %w", mapErr(err))
+	}
+	text, err := sealText(dk, m.ID, m.Text)
+	if err != nil {
+		return domain.Memory{}, false, fmt.Errorf("pgstore: create memory: %w", err)
+	}
 	var stored domain.Memory
 	created := false
 	err = s.inTx(ctx, t.OrgID, false, func(tx *sqlx.Tx) error {
@@ -46,20 +54,25 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 		// gone by the time we look; the next attempt then inserts.
 		for attempt := 0; attempt < 3; attempt++ {
 			var row memoryRow
-			err := tx.GetContext(ctx, &row, insertMemorySQL, m.ID, m.OrgID, m.UserID, m.AppID, m.Text,
+			err := tx.GetContext(ctx, &row, insertMemorySQL, m.ID, m.OrgID, m.UserID, m.AppID, text,
 				md, cats, m.State, m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID, expiryArg(m.ExpiresAt))
 			if err == nil {
 				created = true
-				stored, err = row.memory()
-				return err
+				if stored, err = row.memory(); err != nil {
+					return err
+				}
+				return s.openMemory(ctx, tx, &stored)
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
 			err = tx.GetContext(ctx, &row, activeByHashSQL, m.OrgID, m.UserID, m.AgentID, m.RunID, m.ContentHash)
 			if err == nil {
-				if stored, err = row.memory(); err != nil || !stored.Expired(s.now()) {
+				if stored, err = row.memory(); err != nil {
 					return err
+				}
+				if !stored.Expired(s.now()) {
+					return s.openMemory(ctx, tx, &stored)
 				}
 				// An expired duplicate no longer exists for any reader, so
 				// it must not stand in for the new memory: it is erased

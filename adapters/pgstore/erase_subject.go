@@ -125,8 +125,17 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 			n, _ := res.RowsAffected()
 			counts[domain.StoreExperiments] += n
 		}
+		// Last, after every row it sealed: the subject's data key. Old
+		// archives and dumps keep sealed values that nothing can open.
+		res, err = tx.ExecContext(ctx, `DELETE FROM data_keys WHERE `+subjectWhere, subj.OrgID, subj.UserID)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		counts[domain.StoreDataKeys] += n
 		return nil
 	})
+	s.keys.forget(subj)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: erase subject data: %w", mapErr(err))
 	}

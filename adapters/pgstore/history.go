@@ -54,6 +54,14 @@ func (s *Store) History(ctx context.Context, t domain.Tenant, id domain.MemoryID
 			if err != nil {
 				return err
 			}
+			for _, v := range []*domain.MemoryValues{old, cur} {
+				if v == nil {
+					continue
+				}
+				if v.Text, err = s.openText(ctx, tx, t, id, v.Text); err != nil {
+					return err
+				}
+			}
 			out = append(out, domain.MemoryChange{
 				Seq: r.Seq, MemoryID: domain.MemoryID(r.MemoryID), Kind: domain.ChangeKind(r.Kind),
 				Old: old, New: cur, ActorApp: domain.AppID(r.ActorApp), ChangedAt: r.ChangedAt.UTC(),

@@ -13,6 +13,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 const getMemorySQL = `SELECT ` + memoryCols + ` FROM memories
@@ -36,8 +37,10 @@ func (s *Store) Get(ctx context.Context, t domain.Tenant, id domain.MemoryID) (d
 			return err
 		}
 		var err error
-		m, err = row.memory()
-		return err
+		if m, err = row.memory(); err != nil {
+			return err
+		}
+		return s.openMemory(ctx, tx, &m)
 	})
 	if err != nil {
 		return domain.Memory{}, fmt.Errorf("pgstore: get memory %s: %w", id, mapErr(err))
@@ -53,19 +56,50 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 	if err := q.Validate(); err != nil {
 		return domain.Page{}, fmt.Errorf("pgstore: list memories: %w", err)
 	}
-	query, args, err := listSQL(t, q)
-	if err != nil {
-		return domain.Page{}, fmt.Errorf("pgstore: list memories: %w", err)
+	// Sealed text cannot be searched by SQL: with a key-encryption key
+	// configured, text_contains selects sealed rows as candidates and
+	// matches them here after opening, reading further pages (keyset, by
+	// id) until the page is full or the rows run out.
+	sealedText := q.TextContains != "" && s.keys.w != nil
+	fetch := q.Limit + 1
+	if sealedText {
+		fetch = max(fetch, 256)
 	}
+	needle := strings.ToLower(q.TextContains)
 	var page domain.Page
-	err = s.readTx(ctx, t.OrgID, func(tx *sqlx.Conn) error {
-		var rows []memoryRow
-		if err := tx.SelectContext(ctx, &rows, query, args...); err != nil {
-			return err
+	err := s.readTx(ctx, t.OrgID, func(tx *sqlx.Conn) error {
+		var items []domain.Memory
+		cur := q
+		for {
+			query, args, err := listSQL(t, cur, sealedText, fetch)
+			if err != nil {
+				return err
+			}
+			var rows []memoryRow
+			if err := tx.SelectContext(ctx, &rows, query, args...); err != nil {
+				return err
+			}
+			batch, err := memories(rows)
+			if err != nil {
+				return err
+			}
+			for _, m := range batch {
+				sealed := ports.Sealed(m.Text)
+				if err := s.openMemory(ctx, tx, &m); err != nil {
+					return err
+				}
+				if sealed && sealedText && !strings.Contains(strings.ToLower(m.Text), needle) {
+					continue
+				}
+				items = append(items, m)
+			}
+			if !sealedText || len(items) > q.Limit || len(batch) < fetch {
+				break
+			}
+			cur.Cursor = domain.EncodeCursor(batch[len(batch)-1].ID)
 		}
-		items, err := memories(rows)
-		if err != nil {
-			return err
+		if items == nil {
+			items = []domain.Memory{}
 		}
 		if len(items) > q.Limit {
 			items = items[:q.Limit]
@@ -84,7 +118,7 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 // the limit to learn whether another page follows. ORDER BY names the table
 // column: a bare "id" would be the text alias from memoryCols, which sorts
 // the same but cannot use the (org_id, user_id, id) index.
-func listSQL(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
+func listSQL(t domain.Tenant, q domain.ListQuery, sealedText bool, limit int) (string, []any, error) {
 	var where []string
 	args := []any{t.OrgID, t.UserID}
 	arg := func(v any) string {
@@ -130,7 +164,12 @@ func listSQL(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 		where = append(where, "created_at < "+arg(q.CreatedBefore.UTC().Format(time.RFC3339Nano))+"::timestamptz")
 	}
 	if q.TextContains != "" {
-		where = append(where, "text ILIKE "+arg("%"+escapeLike(q.TextContains)+"%")+` ESCAPE '\'`)
+		like := "text ILIKE " + arg("%"+escapeLike(q.TextContains)+"%") + ` ESCAPE '\'`
+		if sealedText {
+			// Sealed rows are candidates, matched after opening.
+			like = "(" + like + " OR left(text, " + strconv.Itoa(len(ports.SealedPrefix)) + ") = " + arg(ports.SealedPrefix) + ")"
+		}
+		where = append(where, like)
 	}
 	if len(q.IDs) > 0 {
 		ids, _ := uuidArray(q.IDs)
@@ -151,7 +190,7 @@ func listSQL(t domain.Tenant, q domain.ListQuery) (string, []any, error) {
 		where = append(where, "id < "+arg(string(after))+"::uuid")
 	}
 	query := "SELECT " + memoryCols + " FROM memories WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY memories.id DESC LIMIT " + arg(q.Limit+1)
+		" ORDER BY memories.id DESC LIMIT " + arg(limit)
 	return query, args, nil
 }
 

@@ -40,8 +40,10 @@ func (s *Store) ScanActive(ctx context.Context, org domain.OrgID, after domain.M
 			return err
 		}
 		var err error
-		out, err = memories(rows)
-		return err
+		if out, err = memories(rows); err != nil {
+			return err
+		}
+		return s.openMemories(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: scan org %s: %w", org, mapErr(err))

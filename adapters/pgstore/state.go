@@ -69,7 +69,7 @@ func (s *Store) SetState(ctx context.Context, t domain.Tenant, ids []domain.Memo
 				out = append(out, byID[id])
 			}
 		}
-		return nil
+		return s.openMemories(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: set state of %d memories to %s: %w", len(ids), state, mapErr(err))

@@ -62,6 +62,11 @@ type Options struct {
 	// leaves out the changes this process made (it indexed them itself).
 	// Empty records NULL.
 	Origin string
+	// Keys wraps the per-user data keys; nil reads and writes plaintext
+	// only (a sealed value then fails to read). Encrypt seals new memory
+	// text and history snapshots; off, values already sealed still open.
+	Keys    ports.KeyWrapper
+	Encrypt bool
 }
 
 // BatchMode selects CreateBatch's loading strategy.
@@ -80,6 +85,7 @@ type Store struct {
 	db       *sqlx.DB
 	opts     Options
 	prologue string // first statement of every transaction
+	keys     *keyring
 }
 
 // Open dials, sizes the pool, pings and checks the runtime role.
@@ -170,7 +176,7 @@ func New(db *sqlx.DB, opts Options) *Store {
 		"set_config('statement_timeout', '" + timeout + "', true), " +
 		"set_config('engram.origin', " + pq.QuoteLiteral(opts.Origin) + ", true), " +
 		"set_config('engram.org_id', "
-	return &Store{db: db, opts: opts, prologue: prologue}
+	return &Store{db: db, opts: opts, prologue: prologue, keys: &keyring{w: opts.Keys, encrypt: opts.Encrypt && opts.Keys != nil}}
 }
 
 // Check verifies that the login role may switch to the runtime role and that

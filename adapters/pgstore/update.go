@@ -33,6 +33,11 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 	if !domain.ValidID(string(id)) {
 		return domain.Memory{}, fmt.Errorf("pgstore: update memory %s: %w", id, domain.ErrNotFound)
 	}
+	// The key is made (and committed) before the row lock, so the update
+	// below finds it.
+	if _, err := s.sealingKey(ctx, t); err != nil {
+		return domain.Memory{}, fmt.Errorf("pgstore: update memory %s: %w", id, mapErr(err))
+	}
 	var out domain.Memory
 	err := s.inTx(ctx, t.OrgID, false, func(tx *sqlx.Tx) error {
 		var row memoryRow
@@ -42,8 +47,12 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 			}
 			return err
 		}
-		old, err := row.memory()
+		oldStored, err := row.memory()
 		if err != nil {
+			return err
+		}
+		old := oldStored
+		if err := s.openMemory(ctx, tx, &old); err != nil {
 			return err
 		}
 		if old.State == domain.StateDeleted {
@@ -84,14 +93,29 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		if err != nil {
 			return err
 		}
+		dk, err := s.findKey(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		if !s.keys.encrypt {
+			dk = nil
+		}
+		text, err := sealText(dk, id, next.Text)
+		if err != nil {
+			return err
+		}
 		now := s.now()
-		if err := tx.GetContext(ctx, &row, updateMemorySQL, t.OrgID, t.UserID, id, next.Text, md, cats, next.ContentHash, now, expiryArg(next.ExpiresAt)); err != nil {
+		if err := tx.GetContext(ctx, &row, updateMemorySQL, t.OrgID, t.UserID, id, text, md, cats, next.ContentHash, now, expiryArg(next.ExpiresAt)); err != nil {
 			return err
 		}
 		if out, err = row.memory(); err != nil {
 			return err
 		}
-		return s.recordChange(ctx, tx, t, id, domain.ChangeUpdate, &old, &out, actor, now)
+		// History keeps the values as stored (sealed ones stay sealed).
+		if err := s.recordChange(ctx, tx, t, id, domain.ChangeUpdate, &oldStored, &out, actor, now); err != nil {
+			return err
+		}
+		return s.openMemory(ctx, tx, &out)
 	})
 	if ce := (callerError{}); errors.As(err, &ce) {
 		return domain.Memory{}, ce.err // the contract: fn's error as is, unwrapped

@@ -97,7 +97,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		}
 		st, err := pgstore.Open(ctx, pgstore.Config{
 			URL: cfg.PostgresURL, MaxOpenConns: cfg.PGMaxConns,
-			Options: pgstore.Options{StatementTimeout: cfg.PGStmtTimeout, Origin: newOrigin()},
+			Options: pgstore.Options{StatementTimeout: cfg.PGStmtTimeout, Origin: newOrigin(), Keys: kekOrNil(enc), Encrypt: enc.On},
 		})
 		if err != nil {
 			return Backend{}, fmt.Errorf("ENGRAM_POSTGRES_URL: %w", err)
@@ -113,7 +113,8 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st,
 			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed, Outbox: st.Outbox(),
 			Check: httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
-			Close: func() error { return errors.Join(feed.Close(), st.Close()) },
+			Close:      func() error { return errors.Join(feed.Close(), st.Close()) },
+			Encryption: enc,
 		}, nil
 	default:
 		st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: SQLitePath(cfg.DataDir), Keys: kekOrNil(enc), Encrypt: enc.On})

@@ -1,0 +1,179 @@
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// keyring caches unwrapped data keys by tenant. Keys are only ever created
+// in a transaction of their own (sealingKey), so every key a statement reads
+// is committed and may be cached. Erasure evicts the subject's keys.
+type keyring struct {
+	w       ports.KeyWrapper
+	encrypt bool
+	mu      sync.RWMutex
+	cache   map[domain.Tenant]*ports.DataKey
+}
+
+func (k *keyring) cached(t domain.Tenant) *ports.DataKey {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.cache[t]
+}
+
+func (k *keyring) put(t domain.Tenant, dk *ports.DataKey) {
+	k.mu.Lock()
+	if k.cache == nil {
+		k.cache = map[domain.Tenant]*ports.DataKey{}
+	}
+	k.cache[t] = dk
+	k.mu.Unlock()
+}
+
+func (k *keyring) forget(subj domain.Subject) {
+	k.mu.Lock()
+	for t := range k.cache {
+		if t.OrgID == subj.OrgID && (subj.OrgWide() || t.UserID == subj.UserID) {
+			delete(k.cache, t)
+		}
+	}
+	k.mu.Unlock()
+}
+
+// getter is a transaction or a read connection whose org setting is set.
+type getter interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// findKey returns t's data key read in tx (whose org setting is t's), or
+// nil when t has none or no key-encryption key is configured.
+func (s *Store) findKey(ctx context.Context, tx getter, t domain.Tenant) (*ports.DataKey, error) {
+	if s.keys.w == nil {
+		return nil, nil
+	}
+	if dk := s.keys.cached(t); dk != nil {
+		return dk, nil
+	}
+	var row struct {
+		KEK     string `db:"kek_id"`
+		Wrapped []byte `db:"wrapped"`
+	}
+	err := tx.GetContext(ctx, &row, `SELECT kek_id, wrapped FROM data_keys WHERE org_id = $1 AND user_id = $2`, t.OrgID, t.UserID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	dk, err := ports.OpenDataKey(ctx, s.keys.w, t, row.KEK, row.Wrapped)
+	if err != nil {
+		return nil, err
+	}
+	s.keys.put(t, dk)
+	return dk, nil
+}
+
+// sealingKey returns the key new values of t are sealed with, creating and
+// committing it (in a transaction of its own) when t has none; nil when
+// encryption is off.
+func (s *Store) sealingKey(ctx context.Context, t domain.Tenant) (*ports.DataKey, error) {
+	if !s.keys.encrypt {
+		return nil, nil
+	}
+	if dk := s.keys.cached(t); dk != nil {
+		return dk, nil
+	}
+	var dk *ports.DataKey
+	err := s.inTx(ctx, t.OrgID, false, func(tx *sqlx.Tx) error {
+		var err error
+		if dk, err = s.findKey(ctx, tx, t); dk != nil || err != nil {
+			return err
+		}
+		_, kek, wrapped, err := ports.NewDataKey(ctx, s.keys.w, t)
+		if err != nil {
+			return err
+		}
+		// DO NOTHING: a concurrent writer may have made one first; both
+		// then use the one stored.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (org_id, user_id, kek_id, wrapped, created_at)
+			VALUES ($1, $2, $3, $4, now()) ON CONFLICT (org_id, user_id) DO NOTHING`, t.OrgID, t.UserID, kek, wrapped); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil || dk != nil {
+		return dk, err
+	}
+	err = s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
+		var err error
+		dk, err = s.findKey(ctx, tx, t)
+		return err
+	})
+	if err == nil && dk == nil {
+		err = ports.ErrKeyDestroyed // erased between the insert and the read
+	}
+	return dk, err
+}
+
+// sealText is the stored form of a memory's text: sealed with dk, or as is
+// when encryption is off. A text that looks sealed is never stored as
+// plaintext (it would be read back as a sealed value).
+func sealText(dk *ports.DataKey, id domain.MemoryID, text string) (string, error) {
+	if dk != nil {
+		return dk.Seal(string(id), "text", text), nil
+	}
+	if ports.Sealed(text) {
+		return "", domain.Invalid("text", "must not begin with the reserved prefix of sealed values")
+	}
+	return text, nil
+}
+
+// openText reads a stored text of t's memory id.
+func (s *Store) openText(ctx context.Context, tx getter, t domain.Tenant, id domain.MemoryID, stored string) (string, error) {
+	if !ports.Sealed(stored) {
+		return stored, nil
+	}
+	if s.keys.w == nil {
+		return "", fmt.Errorf("memory %s is encrypted and no key-encryption key is configured (ENGRAM_KEK)", id)
+	}
+	dk, err := s.findKey(ctx, tx, t)
+	if err != nil {
+		return "", err
+	}
+	if dk == nil {
+		return "", fmt.Errorf("memory %s: %w", id, ports.ErrKeyDestroyed)
+	}
+	return dk.Open(string(id), "text", stored)
+}
+
+// openMemories replaces each memory's stored text with the plaintext.
+func (s *Store) openMemories(ctx context.Context, tx getter, ms []domain.Memory) error {
+	for i := range ms {
+		if !ports.Sealed(ms[i].Text) {
+			continue
+		}
+		txt, err := s.openText(ctx, tx, ms[i].Tenant(), ms[i].ID, ms[i].Text)
+		if err != nil {
+			return err
+		}
+		ms[i].Text = txt
+	}
+	return nil
+}
+
+func (s *Store) openMemory(ctx context.Context, tx getter, m *domain.Memory) error {
+	one := []domain.Memory{*m}
+	if err := s.openMemories(ctx, tx, one); err != nil {
+		return err
+	}
+	*m = one[0]
+	return nil
+}

@@ -1,0 +1,66 @@
+package pgstore_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/adapters/keywrap"
+	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/contracttest"
+	"github.com/engram-memory/engram/ports"
+)
+
+// newEncryptedStore returns a store with encryption on over a fresh schema,
+// and the owner's URL (which row-level security does not restrict) for
+// reading what rests in the tables.
+func newEncryptedStore(t testing.TB, opts pgstore.Options) (*pgstore.Store, string) {
+	t.Helper()
+	ownerURL, appURL := testSchema(t)
+	kek, err := keywrap.OpenFile(filepath.Join(t.TempDir(), keywrap.FileName))
+	require.NoError(t, err)
+	opts.Keys, opts.Encrypt = kek, true
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := pgstore.Open(ctx, pgstore.Config{URL: appURL, MaxOpenConns: 8, Options: opts})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s, ownerURL
+}
+
+// dumpTables returns every row of the memory tables as text, as a plain
+// dump would hold them.
+func dumpTables(t *testing.T, ownerURL string) []byte {
+	db, err := sqlx.Open("postgres", ownerURL)
+	require.NoError(t, err)
+	defer db.Close()
+	var out []byte
+	for _, table := range []string{"memories", "memory_changes", "data_keys"} {
+		var s string
+		require.NoError(t, db.Get(&s, `SELECT coalesce(string_agg(r::text, E'\n'), '') FROM `+table+` r`))
+		out = append(out, s...)
+	}
+	return out
+}
+
+func TestEncryptionAtRestContract(t *testing.T) {
+	for name, batch := range map[string]pgstore.BatchMode{"Insert": pgstore.BatchInsert, "Copy": pgstore.BatchCopy} {
+		t.Run(name, func(t *testing.T) {
+			contracttest.RunEncryptionAtRest(t, func(t *testing.T) contracttest.EncryptionBackend {
+				s, owner := newEncryptedStore(t, pgstore.Options{Batch: batch})
+				return contracttest.EncryptionBackend{Store: s, AtRest: func(t *testing.T) []byte { return dumpTables(t, owner) }}
+			})
+		})
+	}
+}
+
+func TestMemoryStoreContractEncrypted(t *testing.T) {
+	contracttest.RunMemoryStore(t, func(t *testing.T) ports.MemoryStore {
+		s, _ := newEncryptedStore(t, pgstore.Options{})
+		return s
+	})
+}
