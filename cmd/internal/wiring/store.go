@@ -112,7 +112,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 			Name: "postgres", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
 			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st,
 			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed, Outbox: st.Outbox(),
-			Check: httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
+			Check:      httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
 			Close:      func() error { return errors.Join(feed.Close(), st.Close()) },
 			Encryption: enc,
 		}, nil
