@@ -183,8 +183,8 @@ func FromEnv(current, previous string) (*Ring, error) {
 const FileName = "data-keys.kek"
 
 // OpenFile reads the key file at path (one hex key a line, current first),
-// creating it with a fresh key (mode 0600, O_EXCL so two processes starting
-// at once agree) when it does not exist.
+// creating it with a fresh key (mode 0600; two processes starting at once
+// agree on one) when it does not exist.
 func OpenFile(path string) (*Ring, error) {
 	keys, err := readFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -195,20 +195,11 @@ func OpenFile(path string) (*Ring, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("keywrap: %w", err)
 		}
-		f, oerr := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if oerr == nil {
-			_, werr := f.WriteString(fileHeader + hex.EncodeToString(k) + "\n")
-			if serr := f.Sync(); werr == nil {
-				werr = serr
-			}
-			if cerr := f.Close(); werr == nil {
-				werr = cerr
-			}
-			if werr != nil {
-				return nil, fmt.Errorf("keywrap: write %s: %w", path, werr)
-			}
-		} else if !errors.Is(oerr, os.ErrExist) {
-			return nil, fmt.Errorf("keywrap: create %s: %w", path, oerr)
+		// Written in full to a temporary file, then linked into place:
+		// link fails when the name exists, so of two processes starting at
+		// once one key wins, and no reader ever sees a half-written file.
+		if err := createOnce(path, []byte(fileHeader+hex.EncodeToString(k)+"\n")); err != nil {
+			return nil, err
 		}
 		keys, err = readFile(path)
 	}
@@ -221,6 +212,31 @@ func OpenFile(path string) (*Ring, error) {
 	}
 	r.reload = func() ([][]byte, error) { return readFile(path) }
 	return r, nil
+}
+
+func createOnce(path string, content []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kek-new-*")
+	if err != nil {
+		return fmt.Errorf("keywrap: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.Write(content)
+	if err := tmp.Chmod(0o600); werr == nil {
+		werr = err
+	}
+	if err := tmp.Sync(); werr == nil {
+		werr = err
+	}
+	if err := tmp.Close(); werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		return fmt.Errorf("keywrap: write %s: %w", path, werr)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("keywrap: create %s: %w", path, err)
+	}
+	return nil
 }
 
 const fileHeader = "# Engram key-encryption key(s): the first wraps, the others only unwrap.\n" +
