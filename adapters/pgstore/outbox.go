@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -12,7 +14,14 @@ import (
 	"github.com/engram-memory/engram/ports"
 )
 
-// Outbox is the store's index outbox (ports.IndexOutbox, migration 0101).
+// Outbox is the store's index outbox (ports.IndexOutbox, migrations 0101
+// and 0181).
+//
+// Writes append one plain row per change to index_outbox_pending (a heap
+// with no index: the cheapest durable record there is); a claim first moves
+// its org's pending rows into index_outbox, one row per registered index
+// and memory at its latest version, in the transaction that claims, so a
+// crash between the two loses nothing.
 //
 // The runtime role sees no outbox row across orgs, so the relay's reads
 // that must span orgs go through two SECURITY DEFINER functions that return
@@ -29,6 +38,33 @@ func (s *Store) Outbox() Outbox { return Outbox{s: s} }
 
 // dueOrgsPerClaim bounds the orgs one Claim visits.
 const dueOrgsPerClaim = 100
+
+// pullBatch bounds the pending rows one pull moves, so a relay catching up
+// on a long backlog holds row locks briefly each time.
+const pullBatch = 10000
+
+// pullSQL moves up to $2 of the org's pending rows into index_outbox for
+// every registered index: one row per memory at its latest version,
+// re-arming a parked or failed row and keeping a claim (the relay's ack of
+// the older version releases the row instead of deleting it). Rows another
+// pull holds are skipped; the upserts go in key order, so two pulls never
+// wait on each other crosswise.
+const pullSQL = `WITH moved AS (
+		DELETE FROM index_outbox_pending WHERE ctid = ANY(ARRAY(
+			SELECT ctid FROM index_outbox_pending WHERE org_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED))
+		RETURNING memory_id, org_id, user_id, version, enqueued_at
+	), latest AS (
+		SELECT memory_id, min(org_id) AS org_id, min(user_id) AS user_id, max(version) AS version, min(enqueued_at) AS enqueued_at
+		FROM moved GROUP BY memory_id
+	)
+	INSERT INTO index_outbox (index_name, memory_id, org_id, user_id, version, enqueued_at)
+	SELECT t.name, l.memory_id, l.org_id, l.user_id, l.version, l.enqueued_at
+	FROM latest l CROSS JOIN index_outbox_targets t
+	ORDER BY t.name, l.memory_id
+	ON CONFLICT (index_name, memory_id) DO UPDATE SET
+		version     = GREATEST(index_outbox.version, excluded.version),
+		enqueued_at = CASE WHEN index_outbox.parked_at IS NULL THEN index_outbox.enqueued_at ELSE excluded.enqueued_at END,
+		due_at = '-infinity', attempts = 0, last_error = '', parked_at = NULL`
 
 // Register implements ports.IndexOutbox.
 func (o Outbox) Register(ctx context.Context, index string) error {
@@ -61,8 +97,9 @@ func (r outboxRow) port() ports.OutboxRow {
 	}
 }
 
-// Claim implements ports.IndexOutbox: the orgs with rows due, then each
-// org's oldest rows until limit. The rows are picked in an ARRAY()
+// Claim implements ports.IndexOutbox: the orgs with rows pending or due,
+// then, in one transaction per org, its pending rows pulled and its oldest
+// rows claimed until limit. The rows are picked in an ARRAY()
 // subquery, which runs once: a LIMIT ... FOR UPDATE subquery joined in
 // UPDATE ... FROM may be re-scanned and hand out more than the limit.
 func (o Outbox) Claim(ctx context.Context, index string, limit int, lease time.Duration) ([]ports.OutboxRow, error) {
@@ -80,6 +117,9 @@ func (o Outbox) Claim(ctx context.Context, index string, limit int, lease time.D
 		}
 		var rows []outboxRow
 		err := o.s.inTx(ctx, domain.OrgID(org), false, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, pullSQL, org, pullBatch); err != nil {
+				return err
+			}
 			return tx.SelectContext(ctx, &rows, `UPDATE index_outbox SET claimed_until = clock_timestamp() + make_interval(secs => $3)
 				WHERE index_name = $1 AND memory_id = ANY(ARRAY(
 					SELECT memory_id FROM index_outbox
@@ -98,10 +138,13 @@ func (o Outbox) Claim(ctx context.Context, index string, limit int, lease time.D
 	return out, nil
 }
 
-// byOrg runs fn in one transaction per org of rows.
+// byOrg runs fn in one transaction per org of rows, in memory id order
+// (the order a pull locks rows in).
 func (o Outbox) byOrg(ctx context.Context, rows []ports.OutboxRow, fn func(tx *sqlx.Tx, r ports.OutboxRow) error) error {
 	groups := map[domain.OrgID][]ports.OutboxRow{}
 	var order []domain.OrgID
+	rows = slices.Clone(rows)
+	slices.SortFunc(rows, func(a, b ports.OutboxRow) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	for _, r := range rows {
 		if groups[r.Tenant.OrgID] == nil {
 			order = append(order, r.Tenant.OrgID)
@@ -200,7 +243,9 @@ func (o Outbox) Stats(ctx context.Context, index string) (ports.OutboxStats, err
 	return st, nil
 }
 
-// Parked implements ports.IndexOutbox, org by org.
+// Parked implements ports.IndexOutbox, org by org. A parked row whose
+// memory changed since (the change is still pending) is re-armed already,
+// not listed.
 func (o Outbox) Parked(ctx context.Context, index string, limit int) ([]ports.ParkedRow, error) {
 	orgs, err := o.s.Orgs(ctx)
 	if err != nil {
@@ -219,7 +264,8 @@ func (o Outbox) Parked(ctx context.Context, index string, limit int) ([]ports.Pa
 		err := o.s.inTx(ctx, org, true, func(tx *sqlx.Tx) error {
 			return tx.SelectContext(ctx, &rows, `SELECT memory_id::text AS memory_id, org_id, user_id, version, attempts,
 					enqueued_at, last_error, parked_at
-				FROM index_outbox WHERE index_name = $1 AND org_id = $2 AND parked_at IS NOT NULL
+				FROM index_outbox o WHERE index_name = $1 AND org_id = $2 AND parked_at IS NOT NULL
+					AND NOT EXISTS (SELECT 1 FROM index_outbox_pending p WHERE p.org_id = $2 AND p.memory_id = o.memory_id)
 				ORDER BY parked_at, memory_id LIMIT $3`, index, string(org), limit-len(out))
 		})
 		if err != nil {
@@ -241,6 +287,9 @@ func (o Outbox) Requeue(ctx context.Context, index string) (int, error) {
 	total := 0
 	for _, org := range orgs {
 		err := o.s.inTx(ctx, org, false, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, pullSQL, string(org), pullBatch); err != nil {
+				return err
+			}
 			res, err := tx.ExecContext(ctx, `UPDATE index_outbox SET parked_at = NULL, attempts = 0, due_at = '-infinity',
 				last_error = '', enqueued_at = clock_timestamp() WHERE index_name = $1 AND org_id = $2 AND parked_at IS NOT NULL`,
 				index, string(org))
