@@ -134,8 +134,34 @@ func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.Arc
 	}
 	var res ports.LoadResult
 	errDryRun := errors.New("dry run")
+	// Skip mode (and append-only tables) write in bulk; overwrite's
+	// update-then-insert stays row by row.
+	var bulk []*sql.Stmt
+	if !opts.Overwrite || q.upd == "" {
+		n := len(t.Columns) + 1
+		if q.hashed {
+			n++
+		}
+		for _, size := range chunks(len(rows)) {
+			st, err := s.bulk.get(ctx, s.w, t.Name, q, n, size)
+			if err != nil {
+				return ports.LoadResult{}, fmt.Errorf("sqlitestore: load %s: %w", t.Name, mapErr(err))
+			}
+			bulk = append(bulk, st)
+		}
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res = ports.LoadResult{}
+		if bulk != nil {
+			var err error
+			if res, err = loadBulk(ctx, tx, t, q, rows, bulk); err != nil {
+				return err
+			}
+			if opts.DryRun {
+				return errDryRun
+			}
+			return nil
+		}
 		ins, err := tx.PrepareContext(ctx, q.ins)
 		if err != nil {
 			return err

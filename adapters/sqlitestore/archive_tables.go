@@ -15,6 +15,10 @@ type archiveSQL struct {
 	ins    string // INSERT ... SELECT ... WHERE <guard> ON CONFLICT DO NOTHING
 	upd    string // "" for append-only tables
 	hashed bool   // memories: content_hash is argument n+2
+	// dedup lists the parameters (1-based) of the ins guard's NOT EXISTS
+	// on the table itself: a bulk insert keeps the first of a batch's rows
+	// equal in them (archive_bulk.go).
+	dedup []int
 }
 
 const scopeWhere = `(?1 = '' OR org_id = ?1) AND (?2 = '' OR user_id = ?2)`
@@ -40,6 +44,7 @@ var archiveTables = map[string]archiveSQL{
 			WHERE EXISTS (SELECT 1 FROM memories m WHERE m.id = ?1 AND m.org_id = ?2 AND m.user_id = ?3)
 			  AND NOT EXISTS (SELECT 1 FROM memory_changes c WHERE c.memory_id = ?1 AND c.kind = ?4
 			                  AND c.changed_at / 1000 = ?8 / 1000 AND c.actor_app = ?7)`,
+		dedup: []int{1, 4, 8, 7},
 	},
 	"apps": {
 		sel: `SELECT org_id, user_id, id, description, active, created_at, updated_at, archive_extra
@@ -88,6 +93,7 @@ var archiveTables = map[string]archiveSQL{
 			WHERE EXISTS (SELECT 1 FROM experiments e WHERE e.id = ?1 AND e.org_id = ?2)
 			  AND NOT EXISTS (SELECT 1 FROM experiment_history h WHERE h.experiment_id = ?1 AND h.from_status = ?3
 			                  AND h.to_status = ?4 AND h.at / 1000 = ?7 / 1000)`,
+		dedup: []int{1, 3, 4, 7},
 	},
 	"experiment_assignments": {
 		sel: `SELECT org_id, experiment_id, user_id, variant, assigned_at, archive_extra

@@ -63,6 +63,7 @@ type Store struct {
 	q      readStmts
 	ws     writeStmts
 	shapes shapeCache // List statements by SQL text
+	bulk   bulkStmts  // archive Load's multi-row inserts
 	ckpt   *checkpointer
 	// counts are the text index's cached word counts, kept here so that
 	// every TextIndex of the store forgets them on any one's write.
@@ -130,7 +131,7 @@ func (s *Store) Close() error {
 		ckptErr = s.ckpt.close()
 	}
 	s.q.close()
-	return errors.Join(ckptErr, s.ws.close(), s.shapes.close(), s.r.Close(), s.w.Close())
+	return errors.Join(ckptErr, s.ws.close(), s.shapes.close(), s.bulk.close(), s.r.Close(), s.w.Close())
 }
 
 // dsn builds a modernc.org/sqlite connection string. The pragmas run on every
