@@ -147,7 +147,7 @@ func BenchmarkBackupVerify(b *testing.B) {
 	var wall, cpu float64
 	for b.Loop() {
 		t0, c0 := time.Now(), cpuSeconds()
-		res := verifyBackup(ctx, path, 0, 0, true, b.TempDir(), time.Now())
+		res := verifyBackup(ctx, path, 0, 0, true, scratchTarget{dir: b.TempDir(), postgres: os.Getenv("ENGRAM_BENCH_VERIFY_POSTGRES")}, time.Now())
 		require.True(b, res.OK, "%+v", res)
 		wall += time.Since(t0).Seconds()
 		cpu += cpuSeconds() - c0

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/archive"
+	"github.com/engram-memory/engram/cmd/internal/wiring"
+	"github.com/engram-memory/engram/contracttest"
 )
 
 func exitCode(t *testing.T, err error) int {
@@ -71,10 +75,10 @@ func TestBackupRestoreAndVerify(t *testing.T) {
 	require.NotContains(t, string(prom), "engram_backup_verify_last_success_timestamp_seconds 0\n")
 }
 
-// TestVerifyTrialRestoreCatchesWhatChecksumsCannot: an archive whose
-// manifest matches its members but whose rows do not restore to the same
-// data (a history entry written twice) fails the trial restore.
-func TestVerifyTrialRestoreCatchesWhatChecksumsCannot(t *testing.T) {
+// oddArchive writes an archive whose manifest matches its members but
+// whose rows do not restore to the same data: a history entry written twice.
+func oddArchive(t *testing.T) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "odd.engram")
 	f, err := os.Create(path)
 	require.NoError(t, err)
@@ -97,10 +101,72 @@ func TestVerifyTrialRestoreCatchesWhatChecksumsCannot(t *testing.T) {
 	_, err = w.Close()
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
+	return path
+}
 
-	_, _, err = engramCmd(t, "backup", "verify", path, "--trial-restore=false")
+// TestVerifyTrialRestoreCatchesWhatChecksumsCannot: an archive whose
+// manifest matches its members but whose rows do not restore to the same
+// data (a history entry written twice) fails the trial restore.
+func TestVerifyTrialRestoreCatchesWhatChecksumsCannot(t *testing.T) {
+	path := oddArchive(t)
+	_, _, err := engramCmd(t, "backup", "verify", path, "--trial-restore=false")
 	require.NoError(t, err, "checksums alone pass")
 	out, _, err := engramCmd(t, "backup", "verify", path)
 	require.Equal(t, exitVerifyRestore, exitCode(t, err))
 	require.Contains(t, out, "memory_history: 1 rows restored, the manifest says 2")
+}
+
+// TestVerifyTrialRestoreIntoScratchPostgres: with --scratch-postgres the
+// trial restore goes into a schema created for it in that database and
+// dropped afterwards, pass or fail; a backup that does not restore to its
+// manifest fails there as it does on SQLite.
+func TestVerifyTrialRestoreIntoScratchPostgres(t *testing.T) {
+	base := contracttest.BackendAddr(t, contracttest.Postgres)
+	db, err := sql.Open("postgres", base)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	scratchSchemas := func() map[string]bool {
+		rows, err := db.Query(`SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)`, wiring.ScratchSchemaPrefix)
+		require.NoError(t, err)
+		defer rows.Close()
+		out := map[string]bool{}
+		for rows.Next() {
+			var n string
+			require.NoError(t, rows.Scan(&n))
+			out[n] = true
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	before := scratchSchemas()
+	leftBehind := func() {
+		t.Helper()
+		for n := range scratchSchemas() {
+			require.True(t, before[n], "scratch schema %s left behind", n)
+		}
+	}
+
+	data := seedSQLite(t, 20)
+	out, _, err := engramCmd(t, "backup", "--data-dir", data, "--dir", t.TempDir())
+	require.NoError(t, err)
+	backup := strings.TrimSpace(out)
+	out, _, err = engramCmd(t, "backup", "verify", backup, "--scratch-postgres", base, "--json")
+	require.NoError(t, err, out)
+	var res verifyResult
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	require.True(t, res.OK)
+	require.NotNil(t, res.Restore)
+	require.Equal(t, "postgres", res.Restore.Store)
+	leftBehind()
+
+	out, _, err = engramCmd(t, "backup", "verify", oddArchive(t), "--scratch-postgres", base)
+	require.Equal(t, exitVerifyRestore, exitCode(t, err))
+	require.Contains(t, out, "trial restore")
+	require.Contains(t, out, "memory_history: 1 rows restored, the manifest says 2")
+	leftBehind()
+
+	// A database the role cannot reach is the check failing to run (7),
+	// not a bad backup.
+	_, _, err = engramCmd(t, "backup", "verify", backup, "--scratch-postgres", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	require.Equal(t, exitVerifyInternal, exitCode(t, err))
 }

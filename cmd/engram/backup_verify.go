@@ -69,6 +69,7 @@ func runBackupVerify(ctx context.Context, args []string, _ func(string) string, 
 	minSize := fs.Int64("min-size", 1, "fail when the file is smaller than this many bytes")
 	trial := fs.Bool("trial-restore", true, "restore into a scratch SQLite store and compare counts and checksums")
 	scratch := fs.String("scratch-dir", "", "where the scratch store goes (default a temporary directory)")
+	scratchPG := fs.String("scratch-postgres", "", "restore into a scratch schema of this PostgreSQL database instead of a scratch SQLite store (created and dropped; the role needs CREATE)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	metrics := fs.String("metrics-file", "", "write Prometheus textfile metrics here (node_exporter's textfile collector)")
 	if err := interleaved(fs, args); err != nil {
@@ -78,7 +79,8 @@ func runBackupVerify(ctx context.Context, args []string, _ func(string) string, 
 		return errors.New("backup verify: usage: engram backup verify FILE [--max-age 26h] [--json] [--metrics-file F]")
 	}
 	start := time.Now()
-	res := verifyBackup(ctx, fs.Arg(0), *maxAge, *minSize, *trial, *scratch, start)
+	target := scratchTarget{dir: *scratch, postgres: *scratchPG}
+	res := verifyBackup(ctx, fs.Arg(0), *maxAge, *minSize, *trial, target, start)
 	res.Took = time.Since(start).Seconds()
 	if *metrics != "" {
 		if err := writeVerifyMetrics(*metrics, res, start); err != nil {
@@ -98,7 +100,19 @@ func runBackupVerify(ctx context.Context, args []string, _ func(string) string, 
 	return nil
 }
 
-func verifyBackup(ctx context.Context, file string, maxAge time.Duration, minSize int64, trial bool, scratch string, now time.Time) verifyResult {
+// scratchTarget is where a trial restore goes: a new schema of the
+// PostgreSQL database at postgres when set, otherwise a fresh SQLite store
+// in a temporary directory under dir ("" for the system's).
+type scratchTarget struct{ dir, postgres string }
+
+func (s scratchTarget) store() string {
+	if s.postgres != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+func verifyBackup(ctx context.Context, file string, maxAge time.Duration, minSize int64, trial bool, scratch scratchTarget, now time.Time) verifyResult {
 	res := verifyResult{File: file, Tables: []verifyTable{}}
 	fail := func(code int, check string, err error) verifyResult {
 		res.OK, res.code, res.Check, res.Error = false, code, check, err.Error()
@@ -133,7 +147,7 @@ func verifyBackup(ctx context.Context, file string, maxAge time.Duration, minSiz
 	if trial {
 		t0 := time.Now()
 		code, err := trialRestore(ctx, file, m, scratch)
-		res.Restore = &verifyRestoreStats{Store: "sqlite", Seconds: time.Since(t0).Seconds()}
+		res.Restore = &verifyRestoreStats{Store: scratch.store(), Seconds: time.Since(t0).Seconds()}
 		if err != nil {
 			return fail(code, "trial restore", err)
 		}
@@ -142,22 +156,34 @@ func verifyBackup(ctx context.Context, file string, maxAge time.Duration, minSiz
 	return res
 }
 
-// trialRestore restores file into a fresh SQLite store, exports that store
+// trialRestore restores file into a fresh scratch store (SQLite, or a
+// PostgreSQL schema created for it and dropped after), exports that store
 // again and compares every table's rows and checksum with the manifest:
 // only a backup that restores to the same data passes.
-func trialRestore(ctx context.Context, file string, want archive.Manifest, scratch string) (int, error) {
-	dir, err := os.MkdirTemp(scratch, "engram-verify-*")
-	if err != nil {
-		return exitVerifyInternal, err
-	}
-	defer os.RemoveAll(dir)
-	cfg, err := config.Load([]string{"--data-dir", dir}, func(string) string { return "" })
-	if err != nil {
-		return exitVerifyInternal, err
-	}
-	be, err := wiring.OpenArchiveStore(ctx, cfg)
-	if err != nil {
-		return exitVerifyInternal, err
+func trialRestore(ctx context.Context, file string, want archive.Manifest, scratch scratchTarget) (int, error) {
+	var be wiring.ArchiveBackend
+	if scratch.postgres != "" {
+		loc, drop, err := wiring.ScratchPostgresSchema(ctx, scratch.postgres)
+		if err != nil {
+			return exitVerifyInternal, err
+		}
+		defer func() { _ = drop(context.WithoutCancel(ctx)) }()
+		if be, err = openLocation(ctx, loc, func(string) string { return "" }); err != nil {
+			return exitVerifyInternal, err
+		}
+	} else {
+		dir, err := os.MkdirTemp(scratch.dir, "engram-verify-*")
+		if err != nil {
+			return exitVerifyInternal, err
+		}
+		defer os.RemoveAll(dir)
+		cfg, err := config.Load([]string{"--data-dir", dir}, func(string) string { return "" })
+		if err != nil {
+			return exitVerifyInternal, err
+		}
+		if be, err = wiring.OpenArchiveStore(ctx, cfg); err != nil {
+			return exitVerifyInternal, err
+		}
 	}
 	defer be.Close()
 	if _, err := archive.ImportFile(ctx, be.Sink, file, archive.ImportOptions{BatchSize: 5000}); err != nil {
