@@ -45,4 +45,33 @@ func TestTextIndexDrift(t *testing.T) {
 	other, err := x.Drift(ctx, "org-other", 10)
 	require.NoError(t, err)
 	require.Empty(t, other)
+
+	// PageDrift splits the same answer for start-up's single read: Stale
+	// over the active memories as the scan pages them, then Orphans.
+	var pd ports.PageDrift = x
+	page, err := s.ScanActive(ctx, tn.OrgID, "", 100)
+	require.NoError(t, err)
+	require.Len(t, page, 3)
+	staleRefs, err := pd.Stale(ctx, tn.OrgID, page)
+	require.NoError(t, err)
+	orphans, err := pd.Orphans(ctx, tn.OrgID, 10)
+	require.NoError(t, err)
+	var split []domain.MemoryID
+	for _, r := range append(staleRefs, orphans...) {
+		require.Equal(t, tn, r.Tenant)
+		split = append(split, r.ID)
+	}
+	require.ElementsMatch(t, ids, split)
+	require.ElementsMatch(t, []domain.MemoryID{gone.ID}, rowIDs(orphans), "orphans: indexed but no longer active")
+	none, err := pd.Stale(ctx, "org-other", page)
+	require.NoError(t, err)
+	require.Len(t, none, 3, "another org's index holds none of them")
+}
+
+func rowIDs(refs []ports.MemoryRef) []domain.MemoryID {
+	out := make([]domain.MemoryID, len(refs))
+	for i, r := range refs {
+		out[i] = r.ID
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/contracttest"
+	"github.com/engram-memory/engram/ports"
 )
 
 func testConfig(t *testing.T, env map[string]string) config.Config {
@@ -41,6 +42,7 @@ func TestOpenStoreSQLiteServesEveryPortAndCapability(t *testing.T) {
 	} {
 		require.NotNil(t, v, name)
 	}
+	require.Implements(t, (*ports.PageDrift)(nil), b.Drift, "start-up reads the store once (app.Indexer.Load)")
 	require.NoError(t, b.Check.Probe(ctx))
 }
 
