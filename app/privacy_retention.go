@@ -176,6 +176,48 @@ func (s *PrivacyService) sweepAll(ctx context.Context, now time.Time, total map[
 	if err != nil {
 		return err
 	}
+	for _, org := range orgs {
+		counts, err := s.sweepOrg(ctx, org, now)
+		for k, n := range counts {
+			total[k] += n
+		}
+		if len(counts) > 0 {
+			// Recorded even when the org's sweep stopped half way: what
+			// was erased is gone and will not be found again.
+			if aerr := s.auditSweep(ctx, org, counts, err); aerr != nil && err == nil {
+				err = aerr
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// auditSweep records what a sweep erased in org. The event names no
+// subject (a sweep erases for many users, and the trail must hold no
+// personal data) and its actor is the sweeper.
+func (s *PrivacyService) auditSweep(ctx context.Context, org domain.OrgID, counts map[string]int64, sweepErr error) error {
+	outcome := "done"
+	if sweepErr != nil {
+		outcome = errorKind(sweepErr)
+	}
+	now := s.d.Clock.Now().UTC()
+	err := s.d.Audit.AppendAudit(ctx, domain.AuditEvent{
+		ID: domain.NewAuditID(now), OrgID: org, At: now, Action: domain.AuditRetentionSwept,
+		ActorHash: s.Hash("operator", "retention-sweeper"), Counts: counts, Outcome: outcome,
+	})
+	if err != nil {
+		return fmt.Errorf("app: audit %s: %w", domain.AuditRetentionSwept, err)
+	}
+	return nil
+}
+
+// sweepOrg erases what has expired in org and reports it by store, also
+// when it stops at an error.
+func (s *PrivacyService) sweepOrg(ctx context.Context, org domain.OrgID, now time.Time) (map[string]int64, error) {
+	total := map[string]int64{}
 	add := func(counts map[string]int64) {
 		for k, n := range counts {
 			if n != 0 {
@@ -183,50 +225,48 @@ func (s *PrivacyService) sweepAll(ctx context.Context, now time.Time, total map[
 			}
 		}
 	}
-	for _, org := range orgs {
-		for {
-			refs, err := s.d.Retention.ExpiredMemories(ctx, org, now, s.d.Batch)
-			if err != nil {
-				return err
-			}
-			if len(refs) == 0 {
-				break
-			}
-			counts, err := s.eraseIndexed(ctx, refs)
-			if err != nil {
-				return err
-			}
-			add(counts)
-			byTenant := map[domain.Tenant][]domain.MemoryID{}
-			for _, r := range refs {
-				byTenant[r.Tenant] = append(byTenant[r.Tenant], r.ID)
-			}
-			for t, ids := range byTenant {
-				counts, err := s.d.Store.EraseMemories(ctx, domain.Subject(t), ids)
-				if err != nil {
-					return err
-				}
-				add(counts)
-			}
-			if len(refs) < s.d.Batch {
-				break
-			}
-		}
-		r, err := s.d.Retention.GetRetention(ctx, org)
+	for {
+		refs, err := s.d.Retention.ExpiredMemories(ctx, org, now, s.d.Batch)
 		if err != nil {
-			return err
+			return total, err
 		}
-		if r.AccessLog == 0 && r.QueryLog == 0 && r.Feedback == 0 {
-			continue
+		if len(refs) == 0 {
+			break
 		}
-		counts, err := s.d.Retention.PurgeRetained(ctx, org,
-			domain.Cutoff(now, r.AccessLog), domain.Cutoff(now, r.QueryLog), domain.Cutoff(now, r.Feedback))
+		counts, err := s.eraseIndexed(ctx, refs)
 		if err != nil {
-			return err
+			return total, err
 		}
 		add(counts)
+		byTenant := map[domain.Tenant][]domain.MemoryID{}
+		for _, r := range refs {
+			byTenant[r.Tenant] = append(byTenant[r.Tenant], r.ID)
+		}
+		for t, ids := range byTenant {
+			counts, err := s.d.Store.EraseMemories(ctx, domain.Subject(t), ids)
+			if err != nil {
+				return total, err
+			}
+			add(counts)
+		}
+		if len(refs) < s.d.Batch {
+			break
+		}
 	}
-	return nil
+	r, err := s.d.Retention.GetRetention(ctx, org)
+	if err != nil {
+		return total, err
+	}
+	if r.AccessLog == 0 && r.QueryLog == 0 && r.Feedback == 0 {
+		return total, nil
+	}
+	counts, err := s.d.Retention.PurgeRetained(ctx, org,
+		domain.Cutoff(now, r.AccessLog), domain.Cutoff(now, r.QueryLog), domain.Cutoff(now, r.Feedback))
+	if err != nil {
+		return total, err
+	}
+	add(counts)
+	return total, nil
 }
 
 var _ DefaultTTLs = (*PrivacyService)(nil)

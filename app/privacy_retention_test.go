@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -76,6 +77,26 @@ func TestExpiredMemoryIsHiddenAtOnceAndSweptFromEveryStore(t *testing.T) {
 	again, err := e.privacy.Sweep(ctx)
 	require.NoError(t, err)
 	require.Empty(t, again, "nothing is swept twice")
+
+	// The sweep is in the audit trail, once (the empty sweep adds
+	// nothing), with counts and no personal data.
+	events, _, err := e.privacy.AuditTrail(ctx, admin, 100, "")
+	require.NoError(t, err)
+	var sweeps []domain.AuditEvent
+	for _, ev := range events {
+		if ev.Action == domain.AuditRetentionSwept {
+			sweeps = append(sweeps, ev)
+		}
+	}
+	require.Len(t, sweeps, 1)
+	ev := sweeps[0]
+	require.Equal(t, sAlice.OrgID, ev.OrgID)
+	require.Equal(t, swept, ev.Counts)
+	require.Equal(t, "done", ev.Outcome)
+	require.Equal(t, e.privacy.Hash("operator", "retention-sweeper"), ev.ActorHash)
+	require.Empty(t, ev.SubjectHash, "a sweep has no one subject")
+	require.NotContains(t, fmt.Sprintf("%+v", ev), string(sAlice.UserID))
+	require.NotContains(t, fmt.Sprintf("%+v", ev), "canary")
 }
 
 func TestAppDefaultTTLAndExplicitExpiry(t *testing.T) {

@@ -14,6 +14,9 @@ const (
 	AuditErasureFailed    = "erasure.attempt_failed"
 	AuditErasureDone      = "erasure.done"
 	AuditExport           = "subject.export"
+	// AuditRetentionSwept records what one sweep erased in an org (expired
+	// memories, rows past retention): counts only, no subject.
+	AuditRetentionSwept = "retention.swept"
 )
 
 // AuditEvent records that a subject's data was exported or erased. It holds

@@ -74,10 +74,15 @@ const (
 	StoreSessions    = "sessions"
 	StoreIdempotency = "idempotency"
 	StoreAPIKeys     = "api_keys"
+	StoreOAuth       = "oauth"
 	// StoreDataKeys is the subject's data key, destroyed after its rows
 	// (crypto-shredding: every copy of its sealed values becomes unreadable).
 	StoreDataKeys = "data_keys"
 )
+
+// ErasedActor replaces an erased user's id where a row that is not theirs
+// names them as its author (a project key they issued for the org).
+const ErasedActor UserID = "erased"
 
 // Erasure is one asynchronous erasure job.
 type Erasure struct {

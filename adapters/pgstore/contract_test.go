@@ -56,6 +56,12 @@ func TestErasureContract(t *testing.T) {
 	})
 }
 
+func TestCredentialErasureContract(t *testing.T) {
+	contracttest.RunCredentialErasure(t, func(t *testing.T) contracttest.CredentialBackend {
+		return newStore(t, pgstore.Options{})
+	})
+}
+
 func TestRetentionContract(t *testing.T) {
 	contracttest.RunRetention(t, func(t *testing.T) contracttest.RetentionBackend {
 		return newStore(t, pgstore.Options{})

@@ -106,16 +106,25 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 			n, _ := res.RowsAffected()
 			counts[st.store] += n
 		}
-		// API keys are revoked and their free-text name blanked, not
-		// deleted: the row (ids, hash, times) stays for the key audit, and
-		// the runtime role may not delete it.
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET name = '', revoked_at = COALESCE(revoked_at, now())
-			WHERE `+subjectWhere+` AND (name <> '' OR revoked_at IS NULL)`, subj.OrgID, subj.UserID)
-		if err != nil {
-			return err
+		// API keys are deleted; a key the subject issued for others (a
+		// project key) belongs to the org and only loses their id. Sign-in:
+		// the user and their grants; a grant's codes and refresh tokens go
+		// with it (ON DELETE CASCADE) and are counted with it.
+		for _, st := range []struct{ store, sql string }{
+			{domain.StoreAPIKeys, `DELETE FROM api_keys WHERE ` + subjectWhere},
+			{"", `UPDATE api_keys SET created_by = '` + string(domain.ErasedActor) +
+				`' WHERE org_id = $1 AND $2 <> '' AND created_by = $2`},
+			{domain.StoreOAuth, `DELETE FROM oauth_grants WHERE ` + subjectWhere},
+			{domain.StoreOAuth, `DELETE FROM oauth_users WHERE ` + subjectWhere},
+		} {
+			res, err := tx.ExecContext(ctx, st.sql, subj.OrgID, subj.UserID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); st.store != "" {
+				counts[st.store] += n
+			}
 		}
-		n, _ := res.RowsAffected()
-		counts[domain.StoreAPIKeys] += n
 		if subj.OrgWide() {
 			// History and assignments go with their experiment (ON DELETE CASCADE).
 			res, err := tx.ExecContext(ctx, `DELETE FROM experiments WHERE org_id = $1`, subj.OrgID)
@@ -127,11 +136,11 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 		}
 		// Last, after every row it sealed: the subject's data key. Old
 		// archives and dumps keep sealed values that nothing can open.
-		res, err = tx.ExecContext(ctx, `DELETE FROM data_keys WHERE `+subjectWhere, subj.OrgID, subj.UserID)
+		res, err := tx.ExecContext(ctx, `DELETE FROM data_keys WHERE `+subjectWhere, subj.OrgID, subj.UserID)
 		if err != nil {
 			return err
 		}
-		n, _ = res.RowsAffected()
+		n, _ := res.RowsAffected()
 		counts[domain.StoreDataKeys] += n
 		return nil
 	})

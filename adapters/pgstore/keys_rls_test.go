@@ -55,9 +55,17 @@ func TestRLSKeys(t *testing.T) {
 		require.NoError(t, err)
 		n, _ := res.RowsAffected()
 		require.Zero(t, n, "knowing a hash grants no write")
+		res, err = tx.ExecContext(ctx, `DELETE FROM api_keys`)
+		require.NoError(t, err, "erasure deletes keys: the runtime role may (migration 0206)")
+		n, _ = res.RowsAffected()
+		require.Zero(t, n, "knowing a hash grants no delete")
 	})
 	inTx(map[string]string{"engram.org_id": "org-b"}, func(tx *sqlx.Tx) {
 		require.Equal(t, []string{"org-b"}, orgs(tx))
+		res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE org_id = 'org-a'`)
+		require.NoError(t, err)
+		n, _ := res.RowsAffected()
+		require.Zero(t, n, "an org deletes none of another org's keys")
 	})
 	inTx(map[string]string{"engram.key_hash": "not-a-hash"}, func(tx *sqlx.Tx) { require.Empty(t, orgs(tx)) })
 }

@@ -5,8 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"time"
+	"strings"
 
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -94,10 +93,16 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 		{domain.StoreQueryLog, `DELETE FROM query_logs WHERE ` + where},
 		{domain.StoreExperiments, `DELETE FROM experiment_assignments WHERE ` + where},
 		{domain.StoreApps, `DELETE FROM apps WHERE ` + where},
-		// API keys are revoked and their free-text name blanked, not
-		// deleted: the row (ids, hash, times) stays for the key audit.
-		{domain.StoreAPIKeys, `UPDATE api_keys SET name = '', revoked_at = CASE WHEN revoked_at = 0 THEN ` +
-			strconv.FormatInt(time.Now().UnixNano(), 10) + ` ELSE revoked_at END WHERE ` + where + ` AND (name <> '' OR revoked_at = 0)`},
+		// API keys are deleted; a key the subject issued for others (a
+		// project key) belongs to the org and only loses their id.
+		{domain.StoreAPIKeys, `DELETE FROM api_keys WHERE ` + where},
+		{"", `UPDATE api_keys SET created_by = '` + string(domain.ErasedActor) + `' WHERE ` +
+			strings.Replace(where, "user_id", "created_by", 1)},
+		// Sign-in: the user, their grants and the grants' codes and
+		// refresh tokens (counted with their grant).
+		{"", `DELETE FROM oauth_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE ` + where + `)`},
+		{domain.StoreOAuth, `DELETE FROM oauth_grants WHERE ` + where},
+		{domain.StoreOAuth, `DELETE FROM oauth_users WHERE ` + where},
 	}
 	if subj.OrgWide() {
 		// History and assignments go with their experiment (ON DELETE CASCADE).
@@ -113,7 +118,9 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 			if err != nil {
 				return err
 			}
-			counts[st.store] += n
+			if st.store != "" {
+				counts[st.store] += n
+			}
 		}
 		return nil
 	})

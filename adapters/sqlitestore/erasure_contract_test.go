@@ -19,6 +19,10 @@ func TestErasureContract(t *testing.T) {
 	contracttest.RunErasure(t, func(t *testing.T) contracttest.ErasureBackend { return openTemp(t) })
 }
 
+func TestCredentialErasureContract(t *testing.T) {
+	contracttest.RunCredentialErasure(t, func(t *testing.T) contracttest.CredentialBackend { return openTemp(t) })
+}
+
 func TestAuditLogContract(t *testing.T) {
 	contracttest.RunAuditLog(t, func(t *testing.T) contracttest.AuditBackend { return openTemp(t) })
 }

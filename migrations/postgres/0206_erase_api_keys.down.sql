@@ -1,0 +1,1 @@
+REVOKE DELETE ON api_keys FROM engram_app;
