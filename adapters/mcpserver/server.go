@@ -83,6 +83,9 @@ type Deps struct {
 	// budget of failed authentications before its credentials are
 	// verified (the REST API shares the same guard).
 	AddressGuard *app.AddressGuard
+	// Privacy, when set, adds the subject access and erasure tools
+	// (export_my_data, erase_my_data, get_erasure).
+	Privacy Privacy
 }
 
 // RateChecker takes one token from a principal's bucket of a class;
@@ -174,6 +177,9 @@ func New(cfg Config, deps Deps) *Server {
 	s.addMemoryTools()
 	if deps.Sessions != nil {
 		s.addSessionTools()
+	}
+	if deps.Privacy != nil {
+		s.addPrivacyTools()
 	}
 	return s
 }

@@ -88,6 +88,10 @@ func serveLocalMCP(ctx context.Context, getenv func(string) string, dataDir, tok
 		return fmt.Errorf("mcp: %w", err)
 	}
 	defer sys.Close()
+	// erase_my_data starts a job: this process runs it, as engramd would
+	// (another server on the same store may work it too; steps are
+	// idempotent).
+	sys.StartPrivacyWorker()
 	switch {
 	case token != "":
 		p, err = sys.Verifier.Verify(ctx, ports.Credentials{Scheme: "Bearer", Token: token, Method: "POST", URL: cfg.PublicURL + "/mcp"})

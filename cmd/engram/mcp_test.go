@@ -120,8 +120,8 @@ func TestMCPStdioOnEmbeddedStore(t *testing.T) {
 	cs := stdioSession(t, "Claude Desktop", "mcp", "--data-dir", data)
 	tools, err := cs.ListTools(context.Background(), nil)
 	require.NoError(t, err)
-	// The seven OpenMemory tools plus the two session tools: the shared
-	// wiring always has a session store.
+	// The seven OpenMemory tools, the two session tools (the shared wiring
+	// always has a session store) and the three privacy tools.
 	names := make([]string, len(tools.Tools))
 	for i, tool := range tools.Tools {
 		names[i] = tool.Name
@@ -129,6 +129,7 @@ func TestMCPStdioOnEmbeddedStore(t *testing.T) {
 	require.ElementsMatch(t, []string{
 		"add_memories", "search_memory", "list_memories", "get_memory", "update_memory",
 		"delete_memories", "delete_all_memories", "add_session_event", "get_session_context",
+		"export_my_data", "erase_my_data", "get_erasure",
 	}, names)
 
 	added := callTool[mcpAdded](t, cs, "add_memories", map[string]any{"text": "Likes green tea in the afternoon"})
@@ -302,4 +303,29 @@ func measureLatency(b *testing.B, f func()) {
 	ms := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000 }
 	b.ReportMetric(ms(0.50), "p50_ms")
 	b.ReportMetric(ms(0.95), "p95_ms")
+}
+
+// The stdio server runs the erasure worker itself: a caller erased through
+// erase_my_data is erased without an engramd.
+func TestMCPStdioErasesTheCaller(t *testing.T) {
+	data := t.TempDir()
+	cs := stdioSession(t, "Claude Desktop", "mcp", "--data-dir", data)
+	callTool[mcpAdded](t, cs, "add_memories", map[string]any{"text": "Keeps a diary in Esperanto"})
+	type job struct {
+		ID     string           `json:"id"`
+		Status string           `json:"status"`
+		Counts map[string]int64 `json:"counts"`
+	}
+	j := callTool[job](t, cs, "erase_my_data", map[string]any{"confirm": true})
+	deadline := time.Now().Add(60 * time.Second)
+	for j.Status != "done" && time.Now().Before(deadline) {
+		time.Sleep(500 * time.Millisecond)
+		j = callTool[job](t, cs, "get_erasure", map[string]any{"id": j.ID})
+	}
+	require.Equal(t, "done", j.Status)
+	require.EqualValues(t, 1, j.Counts["memories"])
+	doc := callTool[struct {
+		Memories []mcpMemory `json:"memories"`
+	}](t, cs, "export_my_data", nil)
+	require.Empty(t, doc.Memories)
 }

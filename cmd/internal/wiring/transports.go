@@ -101,6 +101,9 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 	if d.svc.rateLimits != nil {
 		deps.Limits = d.svc.rateLimits
 	}
+	if d.svc.privacy != nil {
+		deps.Privacy = d.svc.privacy
+	}
 	mcp := mcpserver.New(mcpserver.Config{
 		PublicURL: cfg.PublicURL,
 		// RFC 9728: the resource is a URL, the one clients reach us at;
