@@ -200,3 +200,68 @@ func TestEraseCommand(t *testing.T) {
 }
 
 func noEnv(string) string { return "" }
+
+// TestNoCallerReachesAnotherSubjectOverHTTP tries every way a caller could
+// name someone else on the REST surface: query parameters and bodies on
+// the /me routes, an org field on the admin route, another org's and an
+// org-wide job id. None reaches anyone but the caller (or the admin's own
+// org).
+func TestNoCallerReachesAnotherSubjectOverHTTP(t *testing.T) {
+	p := newPrivacySystem(t, t.TempDir())
+	alice, bob := p.token(t, "acme", "alice"), p.token(t, "acme", "bob")
+	eve := p.token(t, "evil", "eve")
+	evilAdmin := p.token(t, "evil", "admin", domain.ScopePrivacyAdmin, domain.ScopeMemoriesRead)
+	for _, tok := range []string{alice, bob, eve} {
+		status, _, _ := p.do(t, tok, http.MethodPost, "/api/v1/memories", `{"text":"secret of the caller"}`)
+		require.Equal(t, http.StatusCreated, status)
+	}
+
+	// /me/export: a tenant parameter is refused; any other is ignored.
+	for _, q := range []string{"?user_id=bob", "?org_id=acme", "?org_id=acme&user_id=alice"} {
+		status, _, _ := p.do(t, eve, http.MethodGet, "/api/v1/me/export"+q, "")
+		require.Equal(t, http.StatusBadRequest, status, q)
+	}
+	doc := p.raw(t, eve, "/api/v1/me/export?user=bob&subject=acme")
+	require.Contains(t, doc, `"user_id":"eve"`)
+	require.NotContains(t, doc, `"user_id":"bob"`)
+	require.NotContains(t, doc, `"org_id":"acme"`)
+
+	// The admin route acts in the caller's org only; an org field is
+	// refused, not honoured.
+	status, _, _ := p.do(t, evilAdmin, http.MethodPost, "/api/v1/erasures", `{"user_id":"bob","org_id":"acme"}`)
+	require.Equal(t, http.StatusBadRequest, status, "an org field is refused")
+	status, _, _ = p.do(t, evilAdmin, http.MethodPost, "/api/v1/erasures", `{"whole_org":true,"org":"acme"}`)
+	require.Equal(t, http.StatusBadRequest, status)
+	status, _, _ = p.do(t, eve, http.MethodPost, "/api/v1/erasures", `{"user_id":"eve"}`)
+	require.Equal(t, http.StatusForbidden, status, "a user without privacy:admin cannot use the admin route, even for themself")
+
+	// An org-wide job is visible to the org's admins only; no other org
+	// sees it.
+	acmeAdmin := p.token(t, "acme", "admin", domain.ScopePrivacyAdmin, domain.ScopeMemoriesRead)
+	status, orgJob, _ := p.do(t, acmeAdmin, http.MethodPost, "/api/v1/erasures", `{"whole_org":true}`)
+	require.Equal(t, http.StatusAccepted, status)
+	orgID := orgJob["id"].(string)
+	for name, tok := range map[string]string{"a user of the org": bob, "another org's admin": evilAdmin, "another org's user": eve} {
+		status, _, _ = p.do(t, tok, http.MethodGet, "/api/v1/erasures/"+orgID, "")
+		require.Equal(t, http.StatusNotFound, status, name)
+	}
+	status, _, _ = p.do(t, acmeAdmin, http.MethodGet, "/api/v1/erasures/"+orgID, "")
+	require.Equal(t, http.StatusOK, status)
+
+	// DELETE /me with parameters and a body naming someone else erases the
+	// caller, and only the caller.
+	status, _, _ = p.do(t, eve, http.MethodDelete, "/api/v1/me?user_id=bob&org_id=acme", "")
+	require.Equal(t, http.StatusBadRequest, status, "a tenant parameter is refused")
+	status, job, _ := p.do(t, eve, http.MethodDelete, "/api/v1/me?user=bob", `{"user_id":"bob","org_id":"acme"}`)
+	require.Equal(t, http.StatusAccepted, status, "a body is not read: the subject is the caller")
+	require.NoError(t, p.sys.Privacy.RunPending(context.Background()))
+	status, job, _ = p.do(t, evilAdmin, http.MethodGet, "/api/v1/erasures/"+job["id"].(string), "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "done", job["status"])
+	require.EqualValues(t, 1, job["counts"].(map[string]any)["memories"], "eve's one memory")
+	require.Zero(t, p.count(t, eve))
+	status, _, _ = p.do(t, acmeAdmin, http.MethodGet, "/api/v1/erasures/"+orgID, "")
+	require.Equal(t, http.StatusOK, status)
+	require.Zero(t, p.count(t, alice), "acme was erased by its own admin")
+	require.Zero(t, p.count(t, bob))
+}
