@@ -29,3 +29,24 @@ func TestDockerfileBaseImagesPinnedByDigest(t *testing.T) {
 		t.Fatal("no FROM line found")
 	}
 }
+
+// The image is built with go.mod's toolchain line, the release
+// scripts/govulncheck.sh scans with, not whatever Go the base image holds
+// (the official image sets GOTOOLCHAIN=local, which ignores the line).
+func TestDockerfileBuildsWithTheModulesToolchain(t *testing.T) {
+	mod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^toolchain go1\.\d+\.\d+$`).Match(mod) {
+		t.Fatal("go.mod names no toolchain release")
+	}
+	raw, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := strings.Split(string(raw), "\nRUN go build")[0]
+	if !regexp.MustCompile(`(?m)^ENV GOTOOLCHAIN=auto$`).MatchString(build) {
+		t.Error("the Dockerfile's build stage does not set ENV GOTOOLCHAIN=auto before building: the image would build with the base image's Go")
+	}
+}

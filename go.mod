@@ -2,6 +2,11 @@ module github.com/engram-memory/engram
 
 go 1.26.8
 
+// The release that builds Engram: go1.26.8 carries standard-library
+// vulnerabilities (net/http, crypto/x509, crypto/tls, html/template) fixed by
+// go1.26.10; scripts/govulncheck.sh scans with this toolchain.
+toolchain go1.26.11
+
 require (
 	github.com/MicahParks/jwkset v0.11.4
 	github.com/MicahParks/keyfunc/v3 v3.9.2
