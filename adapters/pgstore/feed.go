@@ -30,6 +30,7 @@ type Feed struct {
 	l      *pq.Listener
 	origin string
 	done   chan struct{}
+	ping   time.Duration // how often the listener's connection is pinged
 
 	mu     sync.Mutex
 	queue  []ports.ChangeRef
@@ -53,20 +54,45 @@ func (s *Store) Feed(ctx context.Context, url string) (*Feed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: feed: %w", mapErr(err))
 	}
-	f := &Feed{s: s, origin: s.opts.Origin, done: make(chan struct{}), maxSeq: head}
-	f.l = pq.NewListener(url, 100*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, _ error) {
+	io := s.io
+	if io <= 0 {
+		io = Config{Options: s.opts}.ioTimeout()
+	}
+	f := &Feed{s: s, origin: s.opts.Origin, done: make(chan struct{}), maxSeq: head, ping: io}
+	f.l = pq.NewDialListener(listenerDialer(io), url, 100*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, _ error) {
 		if ev == pq.ListenerEventReconnected || ev == pq.ListenerEventConnectionAttemptFailed {
 			f.mu.Lock()
 			f.lost = true
 			f.mu.Unlock()
 		}
 	})
-	if err := f.l.Listen(channel); err != nil {
+	// Listen waits until the listener is connected, however long: bound it
+	// by ctx. Close returns because every dial and read is bounded.
+	listened := make(chan error, 1)
+	go func() { listened <- f.l.Listen(channel) }()
+	select {
+	case err = <-listened:
+	case <-ctx.Done():
+		err = &domain.UnavailableError{Dependency: "postgres", Err: fmt.Errorf("no listener connection: %w", ctx.Err())}
+	}
+	if err != nil {
 		_ = f.l.Close()
 		return nil, fmt.Errorf("pgstore: feed: listen: %w", mapErr(err))
 	}
 	go f.receive()
 	return f, nil
+}
+
+// listenerDialer bounds the listener's connection: a dial within io, and
+// every read and write within 3 io. The listener waits on its socket for
+// notifications, so it is pinged every io (receive): a live server
+// answers long before 3 io, a frozen one fails the socket and the
+// listener reconnects (the feed then catches up from the table).
+func listenerDialer(io time.Duration) *boundedDialer {
+	d := newBoundedDialer(3*io, time.Time{})
+	d.d.Timeout = io
+	d.d.Control = userTimeoutControl(3 * io)
+	return d
 }
 
 // Close stops listening.
@@ -78,7 +104,7 @@ func (f *Feed) Close() error {
 
 func (f *Feed) receive() {
 	defer close(f.done)
-	ping := time.NewTicker(30 * time.Second)
+	ping := time.NewTicker(f.ping)
 	defer ping.Stop()
 	for {
 		select {

@@ -213,3 +213,42 @@ func TestFrozenServerFailsMigrationsByTheirDeadline(t *testing.T) {
 		cancel()
 	}
 }
+
+// The change feed's listener connection is bounded like the pool's: on a
+// server that accepts the connection and then answers nothing, Feed gives
+// up by its context, and closing the listener does not hang on its dial
+// (lib/pq's default dialer has no timeout and no read deadline, and the
+// listener holds its lock while it dials).
+func TestFeedOnAFrozenServerGivesUp(t *testing.T) {
+	t.Parallel()
+	_, appURL := testSchema(t)
+	u, err := url.Parse(appURL)
+	require.NoError(t, err)
+	s, err := pgstore.Open(context.Background(), pgstore.Config{URL: appURL, IOTimeout: time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	f := startFreezer(t, u.Host)
+	f.freeze()
+	u.Host = f.ln.Addr().String()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		feed, err := s.Feed(ctx, u.String())
+		if err == nil {
+			_ = feed.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, domain.ErrUnavailable)
+		// 1 s context, 3 s read bound of the stuck handshake, slack for a
+		// loaded machine.
+		require.Less(t, time.Since(start), 10*time.Second)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Feed on a frozen server did not return in 30 s")
+	}
+}

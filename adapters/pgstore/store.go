@@ -86,6 +86,7 @@ type Store struct {
 	opts     Options
 	prologue string // first statement of every transaction
 	keys     *keyring
+	io       time.Duration // the pool's IOTimeout (Open's); 0: from the statement timeout
 }
 
 // Open dials, sizes the pool, pings and checks the runtime role.
@@ -118,6 +119,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: ping: %w", mapErr(err))
 	}
 	s := New(db, cfg.Options)
+	s.io = cfg.ioTimeout()
 	if err := s.Check(ctx); err != nil {
 		_ = db.Close()
 		return nil, err

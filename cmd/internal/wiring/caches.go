@@ -74,8 +74,8 @@ func OpenCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Cache
 	}
 	warnEviction(ctx, rs, log)
 	const name = "valkey_replay"
-	// The default backend's own replay cache is left unused; in process
-	// it still closes with the rest.
+	// On Valkey the default backend's client also serves replay keys, unused
+	// here; in process no replay cache was opened.
 	c.ReplayName, c.Replay = name, rs
 	c.Checks = append(c.Checks,
 		httpapi.Check{Name: name, Required: true, Probe: rs.Ping},
@@ -118,17 +118,24 @@ func openCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Cache
 			Close: vs.Close,
 		}, nil
 	default:
-		replay := inproc.NewReplayCache(inproc.ReplayOptions{})
 		limiter := inproc.NewRateLimiter(inproc.RateLimiterOptions{})
 		sessions := inproc.NewSessionStore(inproc.SessionOptions{})
 		idem := inproc.NewIdempotencyStore(inproc.IdempotencyOptions{})
-		return Caches{
-			Name: "inproc", Replay: replay, Limiter: limiter, Sessions: sessions, Idempotency: idem,
+		c := Caches{
+			Name: "inproc", Limiter: limiter, Sessions: sessions, Idempotency: idem,
 			Erasers: CacheErasers{Sessions: sessions, Idempotency: idem},
 			Close: func() error {
-				return errors.Join(replay.Close(), limiter.Close(), sessions.Close(), idem.Close())
+				return errors.Join(limiter.Close(), sessions.Close(), idem.Close())
 			},
-		}, nil
+		}
+		// With ENGRAM_REPLAY_VALKEY_URL, OpenCaches puts the replay keys
+		// there: no in-process replay cache (and its sweeper) to idle.
+		if cfg.ReplayValkeyURL == "" {
+			replay := inproc.NewReplayCache(inproc.ReplayOptions{})
+			closeRest := c.Close
+			c.Replay, c.Close = replay, func() error { return errors.Join(replay.Close(), closeRest()) }
+		}
+		return c, nil
 	}
 }
 

@@ -69,6 +69,20 @@ func TestOpenCachesInProcessByDefault(t *testing.T) {
 	require.NoError(t, c.Close())
 }
 
+// With a replay Valkey of its own, the in-process caches open no replay
+// cache of their own (it would sit unused with its sweeper running).
+func TestOwnReplayValkeyOpensNoInProcessReplayCache(t *testing.T) {
+	cfg := testConfig(t, map[string]string{"ENGRAM_REPLAY_VALKEY_URL": "redis://127.0.0.1:1"})
+	c, err := openCaches(context.Background(), cfg, quiet)
+	require.NoError(t, err)
+	require.Nil(t, c.Replay, "an in-process replay cache was opened beside ENGRAM_REPLAY_VALKEY_URL")
+	require.NoError(t, c.Close())
+	c, err = openCaches(context.Background(), testConfig(t, nil), quiet)
+	require.NoError(t, err)
+	require.NotNil(t, c.Replay)
+	require.NoError(t, c.Close())
+}
+
 // ENGRAM_REPLAY_VALKEY_URL puts DPoP replay keys on a Valkey of their own
 // (here beside in-process sessions): the replay cache is that server's,
 // seen by a second process, with its own /readyz entries and its own
