@@ -1,6 +1,7 @@
 package archive_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
@@ -119,5 +120,41 @@ func TestBadArchivesImportNothing(t *testing.T) {
 			require.Contains(t, err.Error(), c.want)
 			require.Zero(t, countMemories(t, dst), "nothing imported")
 		})
+	}
+}
+
+// TestVerifyShortcutsGiveTheSameResult: backup verify's trial restore
+// imports with Checked (no checking pass) and re-exports with SumsOnly (no
+// compression); each gives what the full path gives: the same rows, the
+// same report counts and the same manifest sums, and SumsOnly writes no
+// member bytes.
+func TestVerifyShortcutsGiveTheSameResult(t *testing.T) {
+	src := openStore(t)
+	seed(t, src, alice, 50)
+	path, m1 := export(t, src, ports.ArchiveScope{})
+
+	full, checked := openStore(t), openStore(t)
+	repFull, err := archive.ImportFile(context.Background(), full, path, archive.ImportOptions{BatchSize: 7})
+	require.NoError(t, err)
+	repChecked, err := archive.ImportFile(context.Background(), checked, path, archive.ImportOptions{BatchSize: 7, Checked: true})
+	require.NoError(t, err)
+	require.Equal(t, repFull, repChecked)
+
+	var buf bytes.Buffer
+	m2, err := archive.Export(context.Background(), checked, &buf, archive.ExportOptions{Profile: "sqlite", SumsOnly: true})
+	require.NoError(t, err)
+	require.Equal(t, sums(m1), sums(m2))
+	for _, x := range m1.Members {
+		y, ok := m2.Member(x.Table)
+		require.True(t, ok, x.Table)
+		require.Equal(t, x.Rows, y.Rows, x.Table)
+		require.Equal(t, x.Bytes, y.Bytes, x.Table)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	require.NoError(t, err)
+	for _, f := range zr.File {
+		if f.Name != archive.ManifestName {
+			require.Zero(t, f.UncompressedSize64, "%s: no member content is written", f.Name)
+		}
 	}
 }

@@ -19,6 +19,10 @@ type ExportOptions struct {
 	Profile       string
 	Engram        string
 	Now           time.Time // the manifest's created_at; zero means time.Now
+	// SumsOnly computes the manifest (counts, sizes, checksums) without
+	// compressing the members: what is written to w is then no usable
+	// archive. For comparing a store with a manifest (backup verify).
+	SumsOnly bool
 }
 
 // ScopeOf describes s as the manifest does.
@@ -64,6 +68,7 @@ func Export(ctx context.Context, src ports.ArchiveSource, w io.Writer, o ExportO
 		Source:        Source{Profile: o.Profile, Engram: o.Engram},
 		Scope:         ScopeOf(o.Scope),
 	})
+	aw.sumsOnly = o.SumsOnly
 	enc := newEncoder()
 	err := src.ArchiveSnapshot(ctx, func(sn ports.ArchiveSnapshot) error {
 		for _, t := range Tables(o.Scope, o.Omit) {

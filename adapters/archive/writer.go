@@ -17,6 +17,7 @@ type Writer struct {
 	zw       *zip.Writer
 	manifest Manifest
 	open     *MemberWriter
+	sumsOnly bool // members are counted and summed, not compressed (ExportOptions.SumsOnly)
 }
 
 // NewWriter starts an archive whose manifest will carry m's header fields
@@ -29,7 +30,7 @@ func NewWriter(w io.Writer, m Manifest) *Writer {
 // MemberWriter receives one table's lines.
 type MemberWriter struct {
 	w     *Writer
-	gz    *gzip.Writer
+	gz    io.WriteCloser
 	sum   hash.Hash
 	entry Member
 }
@@ -49,7 +50,10 @@ func (w *Writer) Begin(table string) (*MemberWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("archive: begin %s: %w", name, err)
 	}
-	gz, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	var gz io.WriteCloser = nopWriteCloser{}
+	if !w.sumsOnly {
+		gz, _ = gzip.NewWriterLevel(f, gzip.BestSpeed)
+	}
 	mw := &MemberWriter{w: w, gz: gz, sum: sha256.New(), entry: Member{Name: name, Table: table}}
 	w.open = mw
 	return mw, nil
@@ -99,3 +103,9 @@ func (w *Writer) Close() (Manifest, error) {
 	}
 	return w.manifest, nil
 }
+
+// nopWriteCloser takes a sums-only member's bytes and drops them.
+type nopWriteCloser struct{}
+
+func (nopWriteCloser) Write(p []byte) (int, error) { return len(p), nil }
+func (nopWriteCloser) Close() error                { return nil }

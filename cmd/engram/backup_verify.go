@@ -186,10 +186,10 @@ func trialRestore(ctx context.Context, file string, want archive.Manifest, scrat
 		}
 	}
 	defer be.Close()
-	if _, err := archive.ImportFile(ctx, be.Sink, file, archive.ImportOptions{BatchSize: 5000}); err != nil {
+	if _, err := archive.ImportFile(ctx, be.Sink, file, archive.ImportOptions{BatchSize: 5000, Checked: true}); err != nil {
 		return exitVerifyRestore, err
 	}
-	got, err := archive.Export(ctx, be.Source, io.Discard, archive.ExportOptions{Profile: be.Profile})
+	got, err := archive.Export(ctx, be.Source, io.Discard, archive.ExportOptions{Profile: be.Profile, SumsOnly: true})
 	if err != nil {
 		return exitVerifyInternal, err
 	}
