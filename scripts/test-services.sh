@@ -100,9 +100,28 @@ ensure_oauth_sdk() {
   echo "$want" >"$stamp"
 }
 
+# openapi-typescript, openapi-fetch, TypeScript and Redocly's CLI (pinned
+# in testdata/openapiclient/package-lock.json) for adapters/httpapi's
+# TestGeneratedClientsTypeCheck: types generated from the served OpenAPI
+# document, two clients type-checked with tsc --strict, the document linted
+# with Redocly's recommended-strict ruleset. Same stamp rule as above.
+ensure_openapi_client() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/testdata/openapiclient"
+  local want stamp="$dir/node_modules/.engram-lock-sha"
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  log "installing openapi-typescript, TypeScript and Redocly's CLI (npm ci in testdata/openapiclient)"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$stamp"
+}
+
 if ! command -v psql >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1; then :; fi
 ensure_postgres
 ensure_redis
 ensure_mem0_sdks
 ensure_oauth_sdk
-log "postgres, redis, the mem0 SDKs, the MCP SDK and chromium are up"
+ensure_openapi_client
+log "postgres, redis, the mem0 SDKs, the MCP SDK, chromium and the OpenAPI client tools are up"

@@ -56,6 +56,11 @@ type mem0 struct {
 // send the slash; curl users often do not).
 func (m *mem0) route(method, path string, scope domain.Scope, h echo.HandlerFunc) {
 	mw := []echo.MiddlewareFunc{mem0Errors(m.s), m.s.deadline, m.authenticateAny, m.s.rateLimit(routeClass(method, path)), requireScope(scope)}
+	if m.s.scopes == nil {
+		m.s.scopes = make(map[string]domain.Scope)
+	}
+	m.s.scopes[method+" "+path] = scope
+	m.s.scopes[method+" "+path+"/"] = scope
 	m.s.e.Add(method, path, h, mw...)
 	m.s.e.Add(method, path+"/", h, mw...)
 }

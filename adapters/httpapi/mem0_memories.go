@@ -37,6 +37,9 @@ type mem0AddRequest struct {
 	OutputFormat string          `json:"output_format"`
 }
 
+// mem0MaxMessages bounds the turns of one add (docs/openapi-mem0.yaml).
+const mem0MaxMessages = 256
+
 // mem0Message is one turn of a conversation as mem0 sends it.
 type mem0Message struct {
 	Role    string `json:"role"`
@@ -57,6 +60,9 @@ func (r mem0AddRequest) texts() ([]string, error) {
 	var msgs []mem0Message
 	if err := json.Unmarshal(r.Messages, &msgs); err != nil {
 		return nil, domain.Invalid("messages", "must be a string or an array of {role, content}")
+	}
+	if len(msgs) > mem0MaxMessages {
+		return nil, domain.Invalid("messages", "must hold at most %d turns", mem0MaxMessages)
 	}
 	var out []string
 	for _, m := range msgs {

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -36,4 +37,26 @@ func TestMem0RefusesInvalidUTF8(t *testing.T) {
 			require.Empty(t, out, "nothing was stored")
 		})
 	}
+}
+
+// An add holds at most 256 turns (docs/openapi-mem0.yaml's maxItems): one
+// more is a 400 naming messages, and nothing is stored.
+func TestMem0AddBoundsTurns(t *testing.T) {
+	s := newMem0Server(t, feedbackBackends["sqlite"])
+	proj := s.key("acme", domain.KeyProject, "ops")
+	turns := func(n int) []map[string]string {
+		out := make([]map[string]string, n)
+		for i := range out {
+			out[i] = map[string]string{"role": "user", "content": fmt.Sprintf("turn %d", i)}
+		}
+		return out
+	}
+	status, out := s.call(proj, http.MethodPost, "/v3/memories/add/", map[string]any{"messages": turns(257), "user_id": "alice"})
+	require.Equal(t, http.StatusBadRequest, status, "%v", out)
+	require.Contains(t, fmt.Sprint(out), "messages")
+	status, out = s.call(proj, http.MethodGet, "/v1/memories/?user_id=alice", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Empty(t, out)
+	status, out = s.call(proj, http.MethodPost, "/v3/memories/add/", map[string]any{"messages": turns(256), "user_id": "alice"})
+	require.Equal(t, http.StatusOK, status, "%v", out)
 }
