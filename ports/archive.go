@@ -65,6 +65,10 @@ func (t ArchiveTable) Col(name string) int {
 type ArchiveRow struct {
 	Values []any
 	Extra  json.RawMessage
+	// PlainHash is set by a sink that opened a memory's sealed text: the
+	// content hash of the plaintext, which the store keeps instead of
+	// hashing the sealed text. Never archived.
+	PlainHash string
 }
 
 // ArchiveScope selects what an export reads: the whole instance (Org empty),

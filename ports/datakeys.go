@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/engram-memory/engram/domain"
 )
@@ -153,4 +154,49 @@ func (k *DataKey) Hash(text string) string {
 	m := hmac.New(sha256.New, k.mac)
 	m.Write([]byte(text))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// WrappedKey is one stored data key: a user's DEK wrapped by the KEK named
+// KEKID. It opens nothing without that KEK.
+type WrappedKey struct {
+	OrgID     domain.OrgID  `json:"org_id"`
+	UserID    domain.UserID `json:"user_id"`
+	KEKID     string        `json:"kek_id"`
+	Wrapped   []byte        `json:"wrapped"`
+	CreatedAt time.Time     `json:"created_at"`
+}
+
+// DataKeyStore is the operator's view of the stored data keys, across orgs:
+// `engram keys export|import|rotate`. Archives never carry data keys (an
+// archive holding the key of a subject erased later could still be opened);
+// a restore into an empty store loads them from `engram keys export`'s file,
+// taken after the erasures that must hold.
+//
+// DataKeys calls fn for every stored key. PutDataKeys stores keys a store
+// does not hold yet and keeps the ones it holds (a user's key never
+// changes: replacing it would make their sealed values unreadable); it
+// returns how many it stored. RewrapDataKeys rewraps every key that w's
+// current KEK did not wrap (w must still unwrap them: the previous KEK is
+// in its ring), without touching sealed values, each in the transaction
+// that reads it; it returns how many it rewrapped and how many keys there
+// are. Backend failures wrap domain.ErrUnavailable.
+type DataKeyStore interface {
+	DataKeys(ctx context.Context, fn func(WrappedKey) error) error
+	PutDataKeys(ctx context.Context, keys []WrappedKey) (int, error)
+	RewrapDataKeys(ctx context.Context, w KeyWrapper) (rewrapped, total int, err error)
+}
+
+// Rewrap rewraps one stored key under w's current KEK.
+func Rewrap(ctx context.Context, w KeyWrapper, k WrappedKey) (WrappedKey, error) {
+	t := domain.Tenant{OrgID: k.OrgID, UserID: k.UserID}
+	dek, err := w.Unwrap(ctx, k.KEKID, k.Wrapped, WrapAAD(t))
+	if err != nil {
+		return WrappedKey{}, fmt.Errorf("data key of %s/%s: %w", k.OrgID, k.UserID, err)
+	}
+	wrapped, err := w.Wrap(ctx, dek, WrapAAD(t))
+	if err != nil {
+		return WrappedKey{}, err
+	}
+	k.KEKID, k.Wrapped = w.KeyID(), wrapped
+	return k, nil
 }

@@ -37,8 +37,11 @@ type Ring struct {
 	keys    map[string]cipher.AEAD
 	order   []string
 	// reload, when set, re-reads the keys once when Unwrap meets an id it
-	// does not hold (another process rotated the file).
-	reload func() ([][]byte, error)
+	// does not hold (another process rotated the file); changed reports
+	// whether the file changed since it was read, which Wrap checks so
+	// that a new data key is never wrapped by a key a rotation dropped.
+	reload  func() ([][]byte, error)
+	changed func() bool
 }
 
 var _ ports.KeyWrapper = (*Ring)(nil)
@@ -104,6 +107,15 @@ func (r *Ring) KeyIDs() []string {
 
 // Wrap implements ports.KeyWrapper.
 func (r *Ring) Wrap(_ context.Context, dek, aad []byte) ([]byte, error) {
+	if r.changed != nil && r.changed() {
+		keys, err := r.reload()
+		if err != nil {
+			return nil, err
+		}
+		if err := r.set(keys); err != nil {
+			return nil, err
+		}
+	}
 	r.mu.RLock()
 	aead := r.keys[r.current]
 	r.mu.RUnlock()
@@ -210,7 +222,21 @@ func OpenFile(path string) (*Ring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	r.reload = func() ([][]byte, error) { return readFile(path) }
+	var (
+		mu   sync.Mutex
+		seen = modTime(path)
+	)
+	r.reload = func() ([][]byte, error) {
+		mu.Lock()
+		seen = modTime(path)
+		mu.Unlock()
+		return readFile(path)
+	}
+	r.changed = func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return modTime(path) != seen
+	}
 	return r, nil
 }
 
@@ -237,6 +263,14 @@ func createOnce(path string, content []byte) error {
 		return fmt.Errorf("keywrap: create %s: %w", path, err)
 	}
 	return nil
+}
+
+func modTime(path string) string {
+	info, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return info.ModTime().String() + "/" + fmt.Sprint(info.Size())
 }
 
 const fileHeader = "# Engram key-encryption key(s): the first wraps, the others only unwrap.\n" +

@@ -112,3 +112,20 @@ func TestFileRingReloadsAfterAnotherProcessRotates(t *testing.T) {
 	require.Equal(t, keywrap.KeyID(fresh), running.KeyID())
 	_ = old
 }
+
+func TestFileRingWrapsWithTheRotatedKey(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), keywrap.FileName)
+	running, err := keywrap.OpenFile(path)
+	require.NoError(t, err)
+	fresh, err := keywrap.NewKey()
+	require.NoError(t, err)
+	require.NoError(t, keywrap.WriteFile(path, [][]byte{fresh}))
+	w, err := running.Wrap(ctx, make([]byte, 32), []byte("x"))
+	require.NoError(t, err)
+	require.Equal(t, keywrap.KeyID(fresh), running.KeyID(), "a running engramd wraps new data keys with the key a rotation put first")
+	only, err := keywrap.FromEnv(hex.EncodeToString(fresh), "")
+	require.NoError(t, err)
+	_, err = only.Unwrap(ctx, keywrap.KeyID(fresh), w, []byte("x"))
+	require.NoError(t, err)
+}

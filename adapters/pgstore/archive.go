@@ -162,6 +162,16 @@ func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.Arc
 	if !ok {
 		return ports.LoadResult{}, fmt.Errorf("pgstore: no archived table %q: %w", t.Name, domain.ErrInvalid)
 	}
+	rows, shredded, err := s.openArchived(ctx, t, rows)
+	if err != nil {
+		return ports.LoadResult{}, fmt.Errorf("pgstore: load %s: %w", t.Name, mapErr(err))
+	}
+	res, err := s.load(ctx, t, q, rows, opts)
+	res.Skipped += shredded
+	return res, err
+}
+
+func (s *Store) load(ctx context.Context, t ports.ArchiveTable, q archiveSQL, rows []ports.ArchiveRow, opts ports.LoadOptions) (ports.LoadResult, error) {
 	if len(rows) == 0 {
 		return ports.LoadResult{}, nil
 	}
@@ -289,10 +299,65 @@ func toPostgres(t ports.ArchiveTable, r ports.ArchiveRow, hashed bool) []any {
 		args = append(args, nil)
 	}
 	if hashed {
-		text, _ := r.Values[t.Col("text")].(string)
-		args = append(args, domain.ContentHash(text))
+		args = append(args, archivedHash(t, r))
 	}
 	return args
+}
+
+// archivedHash is an archived memory's content hash: of its plaintext.
+func archivedHash(t ports.ArchiveTable, r ports.ArchiveRow) string {
+	if r.PlainHash != "" {
+		return r.PlainHash
+	}
+	text, _ := r.Values[t.Col("text")].(string)
+	return domain.ContentHash(text)
+}
+
+// openArchived opens the sealed texts of archived memories to hash their
+// plaintext (ArchiveRow.PlainHash), and leaves out the rows whose data key
+// this store does not hold or that does not open them: the subject was
+// erased after the archive was taken, and the row is not restored. Without
+// a key-encryption key sealed text is loaded as is, unopened.
+func (s *Store) openArchived(ctx context.Context, t ports.ArchiveTable, rows []ports.ArchiveRow) ([]ports.ArchiveRow, int, error) {
+	if t.Name != "memories" || s.keys.w == nil {
+		return rows, 0, nil
+	}
+	textCol, orgCol, userCol, idCol := t.Col("text"), t.Col("org_id"), t.Col("user_id"), t.Col("id")
+	out := rows[:0:0]
+	dropped := 0
+	for _, r := range rows {
+		text, _ := r.Values[textCol].(string)
+		if !ports.Sealed(text) {
+			out = append(out, r)
+			continue
+		}
+		org, _ := r.Values[orgCol].(string)
+		user, _ := r.Values[userCol].(string)
+		id, _ := r.Values[idCol].(string)
+		tn := domain.Tenant{OrgID: domain.OrgID(org), UserID: domain.UserID(user)}
+		var dk *ports.DataKey
+		if err := s.inTx(ctx, tn.OrgID, true, func(tx *sqlx.Tx) error {
+			var err error
+			dk, err = s.findKey(ctx, tx, tn)
+			return err
+		}); err != nil {
+			return nil, 0, err
+		}
+		plain := ""
+		if dk != nil {
+			var err error
+			if plain, err = dk.Open(id, "text", text); err != nil {
+				dk = nil
+			}
+		}
+		if dk == nil {
+			dropped++
+			continue
+		}
+		r.PlainHash = domain.ContentHash(plain)
+		out = append(out, r)
+	}
+	return out, dropped, nil
 }
 
 func jsonArg(v any) string {

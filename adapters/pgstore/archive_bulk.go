@@ -10,7 +10,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
 
@@ -192,8 +191,7 @@ func bulkArgs(t ports.ArchiveTable, rows []ports.ArchiveRow, hashed bool) []any 
 			cols[len(t.Columns)][r] = &s
 		}
 		if hashed {
-			text, _ := row.Values[t.Col("text")].(string)
-			s := domain.ContentHash(text)
+			s := archivedHash(t, row)
 			cols[n-1][r] = &s
 		}
 	}

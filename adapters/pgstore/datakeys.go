@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -176,4 +177,91 @@ func (s *Store) openMemory(ctx context.Context, tx getter, m *domain.Memory) err
 	}
 	*m = one[0]
 	return nil
+}
+
+var _ ports.DataKeyStore = (*Store)(nil)
+
+type wrappedRow struct {
+	OrgID     string    `db:"org_id"`
+	UserID    string    `db:"user_id"`
+	KEKID     string    `db:"kek_id"`
+	Wrapped   []byte    `db:"wrapped"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+// DataKeys implements ports.DataKeyStore, org by org (memory_orgs lists
+// every org that ever held a memory, so every org with a data key).
+func (s *Store) DataKeys(ctx context.Context, fn func(ports.WrappedKey) error) error {
+	orgs, err := s.Orgs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, org := range orgs {
+		var rows []wrappedRow
+		if err := s.inTx(ctx, org, true, func(tx *sqlx.Tx) error {
+			return tx.SelectContext(ctx, &rows, `SELECT org_id, user_id, kek_id, wrapped, created_at FROM data_keys WHERE org_id = $1 ORDER BY user_id`, org)
+		}); err != nil {
+			return fmt.Errorf("pgstore: data keys: %w", mapErr(err))
+		}
+		for _, r := range rows {
+			if err := fn(ports.WrappedKey{OrgID: domain.OrgID(r.OrgID), UserID: domain.UserID(r.UserID), KEKID: r.KEKID, Wrapped: r.Wrapped, CreatedAt: r.CreatedAt.UTC()}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// PutDataKeys implements ports.DataKeyStore.
+func (s *Store) PutDataKeys(ctx context.Context, keys []ports.WrappedKey) (int, error) {
+	n := 0
+	for _, k := range keys {
+		if err := (domain.Tenant{OrgID: k.OrgID, UserID: k.UserID}).Validate(); err != nil {
+			return n, fmt.Errorf("pgstore: put data keys: %w", err)
+		}
+		if err := s.inTx(ctx, k.OrgID, false, func(tx *sqlx.Tx) error {
+			// A trigger notes the org in memory_orgs (migration 0202).
+			res, err := tx.ExecContext(ctx, `INSERT INTO data_keys (org_id, user_id, kek_id, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (org_id, user_id) DO NOTHING`, k.OrgID, k.UserID, k.KEKID, k.Wrapped, k.CreatedAt)
+			if err != nil {
+				return err
+			}
+			c, _ := res.RowsAffected()
+			n += int(c)
+			return nil
+		}); err != nil {
+			return n, fmt.Errorf("pgstore: put data keys: %w", mapErr(err))
+		}
+	}
+	return n, nil
+}
+
+// RewrapDataKeys implements ports.DataKeyStore, one transaction per org.
+func (s *Store) RewrapDataKeys(ctx context.Context, w ports.KeyWrapper) (rewrapped, total int, err error) {
+	var keys []ports.WrappedKey
+	if err := s.DataKeys(ctx, func(k ports.WrappedKey) error { keys = append(keys, k); return nil }); err != nil {
+		return 0, 0, err
+	}
+	for _, k := range keys {
+		if k.KEKID == w.KeyID() {
+			continue
+		}
+		nk, err := ports.Rewrap(ctx, w, k)
+		if err != nil {
+			return rewrapped, len(keys), err
+		}
+		if err := s.inTx(ctx, k.OrgID, false, func(tx *sqlx.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE data_keys SET kek_id = $3, wrapped = $4 WHERE org_id = $1 AND user_id = $2 AND kek_id = $5`,
+				k.OrgID, k.UserID, nk.KEKID, nk.Wrapped, k.KEKID)
+			if err != nil {
+				return err
+			}
+			c, _ := res.RowsAffected()
+			rewrapped += int(c)
+			return nil
+		}); err != nil {
+			return rewrapped, len(keys), fmt.Errorf("pgstore: rewrap data keys: %w", mapErr(err))
+		}
+	}
+	return rewrapped, len(keys), nil
 }

@@ -175,7 +175,15 @@ func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.Arc
 			defer upd.Close()
 		}
 		for i, r := range rows {
-			args := toSQLite(t, r, q.hashed)
+			plain, ok, err := s.openArchived(ctx, tx, t, r, q.hashed)
+			if err != nil {
+				return &ports.RowError{Index: i, Err: err}
+			}
+			if !ok {
+				res.Skipped++ // its data key was destroyed: the subject was erased
+				continue
+			}
+			args := toSQLite(t, r, q.hashed, plain)
 			if upd != nil {
 				n, err := affected(upd.ExecContext(ctx, args...))
 				if err != nil {
@@ -210,6 +218,34 @@ func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.Arc
 	return res, nil
 }
 
+// openArchived returns the plaintext of an archived memory's text (for
+// its content hash), and false when the text is sealed with a data key
+// this store does not hold or that does not open it: the subject was erased
+// after the archive was taken, and the row is not restored. Without a
+// key-encryption key (a scratch store verifying a backup) sealed text is
+// loaded as is, unopened.
+func (s *Store) openArchived(ctx context.Context, tx *sql.Tx, t ports.ArchiveTable, r ports.ArchiveRow, hashed bool) (string, bool, error) {
+	if !hashed {
+		return "", true, nil
+	}
+	text, _ := r.Values[t.Col("text")].(string)
+	if !ports.Sealed(text) || s.keys.w == nil {
+		return text, true, nil
+	}
+	org, _ := r.Values[t.Col("org_id")].(string)
+	user, _ := r.Values[t.Col("user_id")].(string)
+	id, _ := r.Values[t.Col("id")].(string)
+	dk, err := s.findKey(ctx, tx, domain.Tenant{OrgID: domain.OrgID(org), UserID: domain.UserID(user)})
+	if err != nil || dk == nil {
+		return "", false, err
+	}
+	plain, err := dk.Open(id, "text", text)
+	if err != nil {
+		return "", false, nil
+	}
+	return plain, true, nil
+}
+
 func jsonText(v any) string {
 	switch j := v.(type) {
 	case json.RawMessage:
@@ -241,7 +277,7 @@ func loadErr(err error) error {
 
 // toSQLite turns portable values into this store's arguments, in the
 // order archiveSQL's statements number them.
-func toSQLite(t ports.ArchiveTable, r ports.ArchiveRow, hashed bool) []any {
+func toSQLite(t ports.ArchiveTable, r ports.ArchiveRow, hashed bool, plain string) []any {
 	args := make([]any, 0, len(t.Columns)+2)
 	for i, c := range t.Columns {
 		v := r.Values[i]
@@ -271,8 +307,7 @@ func toSQLite(t ports.ArchiveTable, r ports.ArchiveRow, hashed bool) []any {
 		args = append(args, nil)
 	}
 	if hashed {
-		text, _ := r.Values[t.Col("text")].(string)
-		args = append(args, domain.ContentHash(text))
+		args = append(args, domain.ContentHash(plain))
 	}
 	return args
 }

@@ -161,3 +161,87 @@ func (s *Store) DataKeyCount(ctx context.Context, kekID string) (total, other in
 	err = s.r.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE kek_id <> ?) FROM data_keys`, kekID).Scan(&total, &other)
 	return total, other, mapErr(err)
 }
+
+var _ ports.DataKeyStore = (*Store)(nil)
+
+// DataKeys implements ports.DataKeyStore.
+func (s *Store) DataKeys(ctx context.Context, fn func(ports.WrappedKey) error) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT org_id, user_id, kek_id, wrapped, created_at FROM data_keys ORDER BY org_id, user_id`)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: data keys: %w", mapErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			k         ports.WrappedKey
+			org, user string
+			at        int64
+		)
+		if err := rows.Scan(&org, &user, &k.KEKID, &k.Wrapped, &at); err != nil {
+			return fmt.Errorf("sqlitestore: data keys: %w", mapErr(err))
+		}
+		k.OrgID, k.UserID, k.CreatedAt = domain.OrgID(org), domain.UserID(user), fromNanos(at)
+		if err := fn(k); err != nil {
+			return err
+		}
+	}
+	return mapErr(rows.Err())
+}
+
+// PutDataKeys implements ports.DataKeyStore.
+func (s *Store) PutDataKeys(ctx context.Context, keys []ports.WrappedKey) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		n = 0
+		for _, k := range keys {
+			if err := (domain.Tenant{OrgID: k.OrgID, UserID: k.UserID}).Validate(); err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO data_keys (org_id, user_id, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)`,
+				string(k.OrgID), string(k.UserID), k.KEKID, k.Wrapped, k.CreatedAt.UnixNano())
+			if err != nil {
+				return mapErr(err)
+			}
+			c, _ := res.RowsAffected()
+			n += int(c)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: put data keys: %w", err)
+	}
+	return n, nil
+}
+
+// RewrapDataKeys implements ports.DataKeyStore in one write transaction.
+func (s *Store) RewrapDataKeys(ctx context.Context, w ports.KeyWrapper) (rewrapped, total int, err error) {
+	var keys []ports.WrappedKey
+	if err := s.DataKeys(ctx, func(k ports.WrappedKey) error { keys = append(keys, k); return nil }); err != nil {
+		return 0, 0, err
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		rewrapped = 0
+		for _, k := range keys {
+			if k.KEKID == w.KeyID() {
+				continue
+			}
+			nk, err := ports.Rewrap(ctx, w, k)
+			if err != nil {
+				return err
+			}
+			// Only the row as read: a key erased meanwhile stays erased.
+			res, err := tx.ExecContext(ctx, `UPDATE data_keys SET kek_id = ?, wrapped = ? WHERE org_id = ? AND user_id = ? AND kek_id = ?`,
+				nk.KEKID, nk.Wrapped, string(k.OrgID), string(k.UserID), k.KEKID)
+			if err != nil {
+				return mapErr(err)
+			}
+			c, _ := res.RowsAffected()
+			rewrapped += int(c)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlitestore: rewrap data keys: %w", err)
+	}
+	return rewrapped, len(keys), nil
+}

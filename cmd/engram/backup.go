@@ -69,6 +69,7 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	fs.SetOutput(stderr)
 	sf := addArchiveStoreFlags(fs, getenv)
 	batch := fs.Int("batch", 1000, "rows per transaction")
+	keys := fs.String("keys", "", "load the data keys of `engram keys export` first, for an encrypted archive restored into an empty store (docs/privacy.md)")
 	if err := interleaved(fs, args); err != nil {
 		return err
 	}
@@ -89,6 +90,11 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 			return fmt.Errorf("restore: %w", err)
 		} else if !empty {
 			return fmt.Errorf("restore: the target store is not empty (it has %s rows): restore goes into an empty store; use `engram import` to merge", table)
+		}
+	}
+	if *keys != "" {
+		if _, _, err := importKeys(ctx, be.DataKeys, *keys); err != nil {
+			return fmt.Errorf("restore: --keys: %w", err)
 		}
 	}
 	start := time.Now()

@@ -31,6 +31,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	checkpoint := fs.String("checkpoint", "", "progress file for resuming (default FILE.checkpoint)")
 	org := fs.String("org", "", "land every row in this org (with --user): rewrites the file's tenants; required for OpenMemory and mem0 files")
 	user := fs.String("user", "", "land every row with this user (with --org)")
+	keys := fs.String("keys", "", "load the data keys of `engram keys export` first (an encrypted archive from another store)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := interleaved(fs, args); err != nil {
 		return err
@@ -65,6 +66,11 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("import: %w", err)
 	}
 	defer be.Close()
+	if *keys != "" {
+		if _, _, err := importKeys(ctx, be.DataKeys, *keys); err != nil {
+			return fmt.Errorf("import: --keys: %w", err)
+		}
+	}
 	o.Changed = be.Indexer.MemoriesChanged
 	start := time.Now()
 	last := start

@@ -30,6 +30,9 @@ type ArchiveBackend struct {
 	Migration ports.DataMigration
 	// Memories is the same store's memory port (benchmarks seed through it).
 	Memories ports.MemoryStore
+	// DataKeys are the stored data keys: a restore of an encrypted archive
+	// into an empty store loads them first (`--keys`).
+	DataKeys ports.DataKeyStore
 	Close    func() error
 }
 
@@ -46,7 +49,7 @@ func OpenArchiveStore(ctx context.Context, cfg config.Config) (ArchiveBackend, e
 	}
 	ix := app.NewIndexer(app.IndexerDeps{Memories: b.Memories, Scanner: b.Scanner, Text: b.Text})
 	return ArchiveBackend{Source: b.ArchiveSource, Sink: b.ArchiveSink, Profile: b.Name, SchemaVersion: version,
-		Indexer: ix, Migration: b.Migration, Memories: b.Memories, Close: b.Close}, nil
+		Indexer: ix, Migration: b.Migration, Memories: b.Memories, DataKeys: b.DataKeys, Close: b.Close}, nil
 }
 
 // archiveDeps serves the export and import routes from the store's archive
