@@ -132,6 +132,16 @@ func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.Arc
 	if !ok {
 		return ports.LoadResult{}, fmt.Errorf("sqlitestore: no archived table %q: %w", t.Name, domain.ErrInvalid)
 	}
+	rows, shredded, err := s.openArchived(ctx, t, rows)
+	if err != nil {
+		return ports.LoadResult{}, fmt.Errorf("sqlitestore: load %s: %w", t.Name, err)
+	}
+	res, err := s.load(ctx, t, q, rows, opts)
+	res.Skipped += shredded
+	return res, err
+}
+
+func (s *Store) load(ctx context.Context, t ports.ArchiveTable, q archiveSQL, rows []ports.ArchiveRow, opts ports.LoadOptions) (ports.LoadResult, error) {
 	var res ports.LoadResult
 	errDryRun := errors.New("dry run")
 	// Skip mode (and append-only tables) write in bulk; overwrite's
@@ -175,15 +185,7 @@ func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.Arc
 			defer upd.Close()
 		}
 		for i, r := range rows {
-			plain, ok, err := s.openArchived(ctx, tx, t, r, q.hashed)
-			if err != nil {
-				return &ports.RowError{Index: i, Err: err}
-			}
-			if !ok {
-				res.Skipped++ // its data key was destroyed: the subject was erased
-				continue
-			}
-			args := toSQLite(t, r, q.hashed, plain)
+			args := toSQLite(t, r, q.hashed)
 			if upd != nil {
 				n, err := affected(upd.ExecContext(ctx, args...))
 				if err != nil {
@@ -218,32 +220,46 @@ func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.Arc
 	return res, nil
 }
 
-// openArchived returns the plaintext of an archived memory's text (for
-// its content hash), and false when the text is sealed with a data key
-// this store does not hold or that does not open it: the subject was erased
-// after the archive was taken, and the row is not restored. Without a
-// key-encryption key (a scratch store verifying a backup) sealed text is
+// openArchived opens the sealed texts of archived memories to hash their
+// plaintext (ArchiveRow.PlainHash), and leaves out the rows whose data key
+// this store does not hold or that does not open them: the subject was
+// erased after the archive was taken, and the row is not restored. Without
+// a key-encryption key (a scratch store verifying a backup) sealed text is
 // loaded as is, unopened.
-func (s *Store) openArchived(ctx context.Context, tx *sql.Tx, t ports.ArchiveTable, r ports.ArchiveRow, hashed bool) (string, bool, error) {
-	if !hashed {
-		return "", true, nil
+func (s *Store) openArchived(ctx context.Context, t ports.ArchiveTable, rows []ports.ArchiveRow) ([]ports.ArchiveRow, int, error) {
+	if t.Name != "memories" || s.keys.w == nil {
+		return rows, 0, nil
 	}
-	text, _ := r.Values[t.Col("text")].(string)
-	if !ports.Sealed(text) || s.keys.w == nil {
-		return text, true, nil
+	textCol, orgCol, userCol, idCol := t.Col("text"), t.Col("org_id"), t.Col("user_id"), t.Col("id")
+	out := make([]ports.ArchiveRow, 0, len(rows))
+	dropped := 0
+	for _, r := range rows {
+		text, _ := r.Values[textCol].(string)
+		if !ports.Sealed(text) {
+			out = append(out, r)
+			continue
+		}
+		org, _ := r.Values[orgCol].(string)
+		user, _ := r.Values[userCol].(string)
+		id, _ := r.Values[idCol].(string)
+		dk, err := s.findKey(ctx, s.r, domain.Tenant{OrgID: domain.OrgID(org), UserID: domain.UserID(user)})
+		if err != nil {
+			return nil, 0, err
+		}
+		plain := ""
+		if dk != nil {
+			if plain, err = dk.Open(id, "text", text); err != nil {
+				dk = nil
+			}
+		}
+		if dk == nil {
+			dropped++
+			continue
+		}
+		r.PlainHash = domain.ContentHash(plain)
+		out = append(out, r)
 	}
-	org, _ := r.Values[t.Col("org_id")].(string)
-	user, _ := r.Values[t.Col("user_id")].(string)
-	id, _ := r.Values[t.Col("id")].(string)
-	dk, err := s.findKey(ctx, tx, domain.Tenant{OrgID: domain.OrgID(org), UserID: domain.UserID(user)})
-	if err != nil || dk == nil {
-		return "", false, err
-	}
-	plain, err := dk.Open(id, "text", text)
-	if err != nil {
-		return "", false, nil
-	}
-	return plain, true, nil
+	return out, dropped, nil
 }
 
 func jsonText(v any) string {
@@ -277,7 +293,7 @@ func loadErr(err error) error {
 
 // toSQLite turns portable values into this store's arguments, in the
 // order archiveSQL's statements number them.
-func toSQLite(t ports.ArchiveTable, r ports.ArchiveRow, hashed bool, plain string) []any {
+func toSQLite(t ports.ArchiveTable, r ports.ArchiveRow, hashed bool) []any {
 	args := make([]any, 0, len(t.Columns)+2)
 	for i, c := range t.Columns {
 		v := r.Values[i]
@@ -307,7 +323,12 @@ func toSQLite(t ports.ArchiveTable, r ports.ArchiveRow, hashed bool, plain strin
 		args = append(args, nil)
 	}
 	if hashed {
-		args = append(args, domain.ContentHash(plain))
+		hash := r.PlainHash
+		if hash == "" {
+			text, _ := r.Values[t.Col("text")].(string)
+			hash = domain.ContentHash(text)
+		}
+		args = append(args, hash)
 	}
 	return args
 }
