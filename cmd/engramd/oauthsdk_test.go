@@ -102,3 +102,57 @@ func TestMCPSDKSignsInThroughTheBrowser(t *testing.T) {
 		require.Positive(t, st.Size())
 	}
 }
+
+// TestMCPRemoteSignsInThroughTheBrowser: mcp-remote 0.15.1, the stdio
+// bridge Claude Desktop users configure with only a URL, signs in to
+// engramd with no token or header: it registers, opens the system browser
+// (xdg-open's BROWSER hook hands the URL to headless Chromium, which signs
+// in with the one-time code), receives the code on its own callback, and
+// then bridges stdio JSON-RPC to /mcp: initialize, tools/list, an add and a
+// search that finds it. Its tokens are kept in its own store.
+func TestMCPRemoteSignsInThroughTheBrowser(t *testing.T) {
+	node, browser := nodeSDKAndBrowser(t)
+	base, out := startOnKnownPort(t, nil)
+	m := signInCodeRe.FindStringSubmatch(out.String())
+	require.NotNil(t, m, out.String())
+	shots := os.Getenv("ENGRAM_TEST_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	require.NoError(t, os.MkdirAll(shots, 0o755))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "mcpremote.mjs")
+	cmd.Dir = oauthSDKDir
+	cmd.Env = append(os.Environ(), "ENGRAM_URL="+base, "ENGRAM_SIGNIN_CODE="+m[1], "CHROMIUM="+browser,
+		"SCREENSHOT_DIR="+shots, "WORK_DIR="+t.TempDir())
+	raw, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", raw)
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	var f struct {
+		AuthorizeURL  string   `json:"authorizeURL"`
+		ConsentTitle  string   `json:"consentTitle"`
+		ServerName    string   `json:"serverName"`
+		Tools         []string `json:"tools"`
+		AddError      bool     `json:"addError"`
+		SearchText    string   `json:"searchText"`
+		TokensStored  bool     `json:"tokensStored"`
+		CSPViolations []string `json:"cspViolations"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &f), "%s", raw)
+	t.Logf("%s", raw)
+	require.Equal(t, base+"/authorize", f.AuthorizeURL, "mcp-remote found the authorization server from the metadata")
+	require.Contains(t, f.ConsentTitle, "Authorize")
+	require.NotEmpty(t, f.ServerName)
+	require.Contains(t, f.Tools, "add_memories")
+	require.Contains(t, f.Tools, "search_memory")
+	require.False(t, f.AddError, "add_memories through the bridge")
+	require.Contains(t, f.SearchText, "mcp-remote with no token pasted")
+	require.Contains(t, f.SearchText, `\"app\":\"claude-desktop\"`, "filed under the client's own name, not the bridge's version")
+	require.True(t, f.TokensStored, "mcp-remote keeps its tokens for the next start")
+	require.Empty(t, f.CSPViolations)
+	st, err := os.Stat(filepath.Join(shots, "mcp-remote-consent.png"))
+	require.NoError(t, err)
+	require.Positive(t, st.Size())
+}
