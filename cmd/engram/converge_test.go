@@ -2,25 +2,24 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/engram-memory/engram/adapters/jwtauth"
-	"github.com/engram-memory/engram/cmd/internal/config"
-	"github.com/engram-memory/engram/cmd/internal/wiring"
 )
 
 // convergeWithin is the promise: a write through one process is found by
-// vector search through another within a second. The test allows a loaded
-// CI machine twice that before it fails, and logs what it measured.
-const convergeWithin = 2 * time.Second
+// vector search through another within a second (p99).
+const convergeWithin = time.Second
 
 // searchHTTP runs a search through an engramd handler and returns the ids
 // found, in order.
@@ -53,37 +52,120 @@ func searchHTTP(t *testing.T, base, token, query, mode string) []string {
 }
 
 // TestEngramdSeesWritesOfEngramMCPOnTheSameDataDir is the reported bug: a
-// memory added through `engram mcp` (a separate process) on engramd's data
-// directory must reach engramd's in-process vector index, which only the
-// store's change feed can tell about it.
+// memory added through `engram mcp` on engramd's data directory must reach
+// engramd's in-process vector index, which only the store's change feed
+// (PRAGMA data_version polling on SQLite) can tell it about. Both are real
+// processes: the engramd binary (built here, listening on a port the OS
+// picks) and `engram mcp` over stdio, as a desktop client starts it. Each
+// add is timed from the MCP answer to the first vector search through
+// engramd that returns it; the test fails when the p99 exceeds the promise.
 func TestEngramdSeesWritesOfEngramMCPOnTheSameDataDir(t *testing.T) {
-	ctx := context.Background()
-	data := t.TempDir()
-	ts := httptest.NewUnstartedServer(nil)
-	cfg, err := config.Load([]string{"--addr", ts.Listener.Addr().String(), "--data-dir", data}, func(string) string { return "" })
-	require.NoError(t, err)
-	sys, err := wiring.Build(ctx, cfg, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sys.Close() })
-	ts.Config.Handler = sys.Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
-	tok, err := sys.MintLocal(jwtauth.Claims{Subject: wiring.LocalUser, OrgID: jwtauth.LocalOrg})
-	require.NoError(t, err)
-
-	// Something for a stale index to return instead.
-	cs := stdioSession(t, "Claude Desktop", "mcp", "--data-dir", data)
-	callTool[mcpAdded](t, cs, "add_memories", map[string]any{"text": "The quarterly report is due on Friday"})
-	added := callTool[mcpAdded](t, cs, "add_memories", map[string]any{"text": "My cat Biscuit loves sardines"})
-	start := time.Now()
-	var got []string
-	for time.Since(start) < convergeWithin {
-		if got = searchHTTP(t, ts.URL, tok, "Biscuit sardines cat", "vector"); len(got) > 0 && got[0] == added.Memory.ID {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+	if testing.Short() {
+		t.Skip("-short: builds and runs the engramd binary")
 	}
-	require.NotEmpty(t, got)
-	require.Equal(t, added.Memory.ID, got[0], "engramd's vector search must return the memory the other process added")
-	t.Logf("visible to engramd's vector search %s after engram mcp added it", time.Since(start).Round(time.Millisecond))
+	data := t.TempDir()
+	base := startEngramdBinary(t, data)
+	raw, err := os.ReadFile(filepath.Join(data, "local-token"))
+	require.NoError(t, err)
+	tok := strings.TrimSpace(string(raw))
+
+	cs := stdioSession(t, "Claude Desktop", "mcp", "--data-dir", data)
+	// Something for a stale index to return instead.
+	callTool[mcpAdded](t, cs, "add_memories", map[string]any{"text": "The quarterly report is due on Friday"})
+	texts := []string{
+		"My cat Biscuit loves sardines", "The boiler service is booked for March",
+		"Prefers oat milk in flat whites", "Learning Portuguese before the Lisbon trip",
+		"Allergic to penicillin", "The spare key is under the blue flowerpot",
+		"Runs the Berlin half marathon in April", "Keeps bees on the allotment",
+		"Reads crime novels on the night train", "Her sister's birthday is 9 July",
+	}
+	var lat []time.Duration
+	for _, text := range texts {
+		added := callTool[mcpAdded](t, cs, "add_memories", map[string]any{"text": text})
+		start := time.Now()
+		for {
+			got := searchHTTP(t, base, tok, text, "vector")
+			if slices.Contains(got, added.Memory.ID) {
+				lat = append(lat, time.Since(start))
+				break
+			}
+			require.Less(t, time.Since(start), 10*convergeWithin,
+				"engramd's vector search must return the memory engram mcp added (%q)", text)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	slices.Sort(lat)
+	p99 := lat[min(len(lat)-1, int(0.99*float64(len(lat))))]
+	t.Logf("engramd process saw %d adds of an engram mcp process: p50 %s, p99 %s", len(lat),
+		lat[len(lat)/2].Round(time.Millisecond), p99.Round(time.Millisecond))
+	require.LessOrEqual(t, p99, convergeWithin, "p99 write-to-visible from engram mcp to engramd")
+}
+
+var engramdBin struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+var listeningLine = regexp.MustCompile(`"msg":"engramd listening","addr":"([^"]+)"`)
+
+// startEngramdBinary builds cmd/engramd once and runs it on data, on a
+// port the OS picks (read from its JSON log), until the test ends.
+func startEngramdBinary(t *testing.T, data string) string {
+	t.Helper()
+	engramdBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "engramd-bin-")
+		if err != nil {
+			engramdBin.err = err
+			return
+		}
+		engramdBin.path = filepath.Join(dir, "engramd")
+		engramdBin.out, engramdBin.err = exec.Command("go", "build", "-o", engramdBin.path, "../engramd").CombinedOutput()
+	})
+	require.NoError(t, engramdBin.err, string(engramdBin.out))
+	t.Cleanup(func() { _ = os.RemoveAll(filepath.Dir(engramdBin.path)) })
+	logPath := filepath.Join(t.TempDir(), "engramd.log")
+	logFile, err := os.Create(logPath)
+	require.NoError(t, err)
+	cmd := exec.Command(engramdBin.path)
+	cmd.Env = append(cleanEnv(), "ENGRAM_DATA_DIR="+data, "ENGRAM_ADDR=127.0.0.1:0", "ENGRAM_ADMIN_ADDR=off", "ENGRAM_LOG_FORMAT=json")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		logFile.Close()
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		raw, _ := os.ReadFile(logPath)
+		if m := listeningLine.FindSubmatch(raw); m != nil {
+			base := "http://" + string(m[1])
+			for time.Now().Before(deadline) {
+				if res, err := http.Get(base + "/readyz"); err == nil {
+					res.Body.Close()
+					if res.StatusCode == http.StatusOK {
+						return base
+					}
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		select {
+		case <-done:
+			t.Fatalf("engramd exited:\n%s", raw)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	raw, _ := os.ReadFile(logPath)
+	t.Fatalf("engramd not ready within a minute:\n%s", raw)
+	return ""
 }
