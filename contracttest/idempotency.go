@@ -2,6 +2,7 @@ package contracttest
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -209,5 +210,63 @@ func RunIdempotencyStore(t *testing.T, newStore func(t *testing.T) ports.Idempot
 		_, claimed, err := s.Begin(ctx, "org/u1", "k", "fp", lock)
 		require.NoError(t, err)
 		require.True(t, claimed, "refused calls stored nothing")
+	})
+}
+
+// RunIdempotencyQuota checks the per-user quota of a ports.IdempotencyStore.
+// newStore returns a store whose quota lets one scope hold at least 2 and
+// fewer than 40 finished records with a 1 KiB response (a count of keys or
+// a number of bytes: the adapter's unit), isolated and cleaned up like
+// RunIdempotencyStore's.
+func RunIdempotencyQuota(t *testing.T, newStore func(t *testing.T) ports.IdempotencyStore) {
+	ctx := context.Background()
+	body := make([]byte, 1024)
+	// fill claims and finishes keys k0, k1, ... of scope until Begin is
+	// refused, and returns the refusal and how many keys were taken.
+	fill := func(t *testing.T, s ports.IdempotencyStore, scope string, ttl time.Duration) (int, error) {
+		t.Helper()
+		for i := range 40 {
+			k := "k" + strconv.Itoa(i)
+			rec, claimed, err := s.Begin(ctx, scope, k, "fp", time.Minute)
+			if err != nil {
+				require.GreaterOrEqual(t, i, 2, "the quota refused the third key already")
+				return i, err
+			}
+			require.True(t, claimed)
+			rec.Response = ports.IdempotentResponse{Status: 201, Body: body}
+			require.NoError(t, s.Finish(ctx, scope, k, rec, ttl))
+		}
+		t.Fatal("40 records of 1 KiB were all taken under the quota")
+		return 0, nil
+	}
+
+	t.Run("Quota/PerUserRefusedOthersUnaffected", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		n, err := fill(t, s, "org/u1", 24*time.Hour)
+		require.ErrorIs(t, err, domain.ErrRateLimited, "the user over the quota is refused as rate limited (429)")
+		require.NotErrorIs(t, err, domain.ErrUnavailable, "the refusal is the user's, not an outage")
+		_, claimed, err := s.Begin(ctx, "org/u2", "k0", "fp", time.Minute)
+		require.NoError(t, err, "another user is not affected")
+		require.True(t, claimed)
+		rec, claimed, err := s.Begin(ctx, "org/u1", "k0", "fp", time.Minute)
+		require.NoError(t, err, "a key the user holds still answers")
+		require.False(t, claimed)
+		require.True(t, rec.Done)
+		require.NoError(t, s.Abandon(ctx, "org/u1", "k"+strconv.Itoa(n-1)))
+		_, claimed, err = s.Begin(ctx, "org/u1", "new", "fp", time.Minute)
+		require.NoError(t, err, "a deleted record frees its share")
+		require.True(t, claimed)
+	})
+
+	t.Run("Quota/ExpiredRecordsFreeTheirShare", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		_, err := fill(t, s, "org/u1", 400*time.Millisecond)
+		require.ErrorIs(t, err, domain.ErrRateLimited)
+		time.Sleep(700 * time.Millisecond)
+		_, claimed, err := s.Begin(ctx, "org/u1", "new", "fp", time.Minute)
+		require.NoError(t, err, "expired records count no more")
+		require.True(t, claimed)
 	})
 }

@@ -3,6 +3,7 @@ package contracttest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,10 @@ type SessionSetup struct {
 	TTL       time.Duration // session time-to-live after the last write
 	MaxEvents int           // per-session cap
 	HalfLife  time.Duration // recency decay half-life for Recent
+	// MaxBytesPerUser is the quota of one user's session bytes (as the
+	// adapter counts them: an event's text and metadata plus a small
+	// overhead); an append past it wraps domain.ErrRateLimited.
+	MaxBytesPerUser int
 }
 
 // RunSessionStore checks a ports.SessionStore. newStore is called once per
@@ -27,6 +32,7 @@ func RunSessionStore(t *testing.T, newStore func(t *testing.T, s SessionSetup) p
 	runSessionBasics(t, newStore)
 	runSessionTenancy(t, newStore)
 	runSessionLifetime(t, newStore)
+	runSessionQuota(t, newStore)
 }
 
 var (
@@ -183,5 +189,77 @@ func runSessionLifetime(t *testing.T, newStore func(t *testing.T, s SessionSetup
 		got, err = s.Recent(ctx, tenantA, "done", 10)
 		require.NoError(t, err)
 		require.Len(t, got, 1)
+	})
+}
+
+// bigEvent is an event of about 1 KiB (no metadata).
+func bigEvent(t *testing.T, i int) domain.SessionEvent {
+	t.Helper()
+	e, err := domain.NewSessionEvent(domain.RoleUser, fmt.Sprintf("%04d %s", i, strings.Repeat("x", 1000)), nil, time.Now())
+	require.NoError(t, err)
+	return e
+}
+
+// fillQuota appends 1 KiB events to tn's session sid until the quota refuses
+// one, and fails if none is refused within limit appends.
+func fillQuota(t *testing.T, s ports.SessionStore, tn domain.Tenant, sid domain.SessionID, limit int) error {
+	t.Helper()
+	for i := range limit {
+		_, err := s.Append(context.Background(), tn, sid, bigEvent(t, i))
+		if err != nil {
+			return err
+		}
+	}
+	t.Fatalf("%d appends of 1 KiB were all taken under the byte quota", limit)
+	return nil
+}
+
+func runSessionQuota(t *testing.T, newStore func(t *testing.T, s SessionSetup) ports.SessionStore) {
+	const quota = 8 << 10
+
+	t.Run("Quota/BytesPerUserRefusedOthersUnaffected", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t, SessionSetup{MaxBytesPerUser: quota})
+		ctx := context.Background()
+		err := fillQuota(t, s, tenantA, "s1", 20)
+		require.ErrorIs(t, err, domain.ErrRateLimited, "the user over the quota is refused as rate limited (429)")
+		require.NotErrorIs(t, err, domain.ErrUnavailable, "the refusal is the user's, not an outage")
+		_, err = s.Append(ctx, tenantA, "s2", bigEvent(t, 99))
+		require.ErrorIs(t, err, domain.ErrRateLimited, "the quota is per user, not per session")
+		for _, other := range []domain.Tenant{tenantA2, tenantB} {
+			appendN(t, s, other, "s1", 3)
+			got, err := s.Recent(ctx, other, "s1", 10)
+			require.NoError(t, err)
+			require.Len(t, got, 3, "%v is not affected by another user's quota", other)
+		}
+		got, err := s.Recent(ctx, tenantA, "s1", 100)
+		require.NoError(t, err)
+		require.NotEmpty(t, got, "the refused user keeps what it had")
+		require.NoError(t, s.End(ctx, tenantA, "s1"))
+		_, err = s.Append(ctx, tenantA, "s2", bigEvent(t, 100))
+		require.NoError(t, err, "ending a session frees its bytes")
+	})
+
+	t.Run("Quota/ExpiredSessionsFreeTheirBytes", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t, SessionSetup{MaxBytesPerUser: quota, TTL: 500 * time.Millisecond})
+		require.ErrorIs(t, fillQuota(t, s, tenantA, "s1", 20), domain.ErrRateLimited)
+		time.Sleep(900 * time.Millisecond)
+		_, err := s.Append(context.Background(), tenantA, "s2", bigEvent(t, 100))
+		require.NoError(t, err, "an expired session's bytes count no more")
+	})
+
+	t.Run("Quota/TrimmedEventsFreeTheirBytes", func(t *testing.T) {
+		t.Parallel()
+		// Three events of 1 KiB fit in 4 KiB; a fourth would not, but the
+		// cap drops the oldest, so a long session stays under the quota.
+		s := newStore(t, SessionSetup{MaxBytesPerUser: 4 << 10, MaxEvents: 3})
+		ctx := context.Background()
+		for i := range 10 {
+			_, err := s.Append(ctx, tenantA, "long", bigEvent(t, i))
+			require.NoError(t, err, "append %d: events the cap drops give their bytes back", i)
+		}
+		_, err := s.Append(ctx, tenantA, "other", bigEvent(t, 10))
+		require.ErrorIs(t, err, domain.ErrRateLimited, "the three kept events still count")
 	})
 }

@@ -86,3 +86,19 @@ func (e *AuthError) Error() string {
 }
 
 func (e *AuthError) Unwrap() error { return ErrUnauthenticated }
+
+// QuotaError is a per-user quota of shared state that a write would pass:
+// the user's own limit, not the server's, so it unwraps to ErrRateLimited
+// (429) and names the quota, its limit and what frees room.
+type QuotaError struct {
+	Quota string // what is counted, e.g. "Valkey bytes of sessions and idempotency records"
+	Limit int64  // in the quota's unit
+	Unit  string // e.g. "bytes"
+	Frees string // what gives room back, e.g. "ending a session"
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("rate limited: this user's %s quota of %d %s is reached; %s frees room", e.Quota, e.Limit, e.Unit, e.Frees)
+}
+
+func (e *QuotaError) Unwrap() error { return ErrRateLimited }

@@ -63,6 +63,7 @@ func problemFor(err error, scheme string) problem {
 		ue   *domain.UnavailableError
 		ale  *app.AddressLimitedError
 		rle  *app.RateLimitedError
+		qe   *domain.QuotaError
 		te   *domain.TransitionError
 		ee   *domain.ErasureInProgressError
 		ce   *app.ConflictError
@@ -129,6 +130,9 @@ func problemFor(err error, scheme string) problem {
 	case errors.As(err, &ale):
 		return problem{Type: problemType("rate-limited"), Title: "Too many requests", Status: http.StatusTooManyRequests,
 			Detail: fmt.Sprintf("too many failed authentications from this address; retry after %d s", ale.RetryAfterSeconds()), retryAfter: ale.RetryAfterSeconds()}
+	case errors.As(err, &qe):
+		return problem{Type: problemType("rate-limited"), Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: fmt.Sprintf("this user's %s quota of %d %s is reached; %s frees room", qe.Quota, qe.Limit, qe.Unit, qe.Frees), retryAfter: defaultRateLimitRetry}
 	case errors.Is(err, domain.ErrRateLimited):
 		// A per-user quota of shared state (idempotency keys, sessions):
 		// this user's, not the server's, so 429 and not 503.

@@ -53,6 +53,7 @@ func TestProblemFor(t *testing.T) {
 		{"too large", tooLarge(1 << 20), "", 413, "too-large", 0, "", ""},
 		{"rate limited with retry", &app.RateLimitedError{Class: app.ClassSearch, RetryAfter: 2100 * time.Millisecond}, "", 429, "rate-limited", 3, "", ""},
 		{"bare rate limited", wrap(domain.ErrRateLimited), "", 429, "rate-limited", defaultRateLimitRetry, "", ""},
+		{"quota names itself", wrap(&domain.QuotaError{Quota: "Valkey", Limit: 1024, Unit: "bytes", Frees: "waiting"}), "", 429, "rate-limited", defaultRateLimitRetry, "", ""},
 		{"unknown error", errors.New("pq: relation memories does not exist"), "", 500, "internal", 0, "", ""},
 		{"echo 404", echo.ErrNotFound, "", 404, "", 0, "", ""},
 		{"echo 405", echo.ErrMethodNotAllowed, "", 405, "", 0, "", ""},
@@ -69,6 +70,10 @@ func TestProblemFor(t *testing.T) {
 			}
 			require.NotEmpty(t, p.Title)
 			require.Equal(t, tc.retryAfter, p.retryAfter)
+			var qe *domain.QuotaError
+			if errors.As(tc.err, &qe) {
+				require.Equal(t, "this user's Valkey quota of 1024 bytes is reached; waiting frees room", p.Detail)
+			}
 			if tc.challenge == "" {
 				require.Empty(t, p.challenges)
 			} else {

@@ -21,6 +21,14 @@ func TestIdempotencyStoreContract(t *testing.T) {
 	})
 }
 
+func TestIdempotencyQuotaContract(t *testing.T) {
+	contracttest.RunIdempotencyQuota(t, func(t *testing.T) ports.IdempotencyStore {
+		s := inproc.NewIdempotencyStore(inproc.IdempotencyOptions{MaxKeysPerScope: 5, SweepEvery: 50 * time.Millisecond})
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
 // A full store refuses new keys instead of forgetting held ones, which
 // would let a retry write twice.
 func TestIdempotencyStoreFullRefusesNewKeys(t *testing.T) {

@@ -111,11 +111,18 @@ func (s *SessionStore) Append(_ context.Context, t domain.Tenant, sid domain.Ses
 		u = &usage{}
 	}
 	size := eventSize(e)
+	// At the cap the oldest events make room: only the growth counts.
+	freed := 0
+	if ss != nil {
+		for i := 0; i < len(ss.events)+1-s.o.MaxEvents && i < len(ss.events); i++ {
+			freed += eventSize(ss.events[i])
+		}
+	}
 	switch {
 	case ss == nil && u.sessions >= s.o.MaxSessionsPerUser:
 		return domain.SessionEvent{}, fmt.Errorf("inproc: append to session %s: %w: this user holds %d sessions, the most one user may; end one",
 			sid, domain.ErrRateLimited, s.o.MaxSessionsPerUser)
-	case u.bytes+size > s.o.MaxBytesPerUser:
+	case size > freed && u.bytes+size-freed > s.o.MaxBytesPerUser:
 		return domain.SessionEvent{}, fmt.Errorf("inproc: append to session %s: %w: this user's sessions hold %d bytes, the most one user may is %d; end a session",
 			sid, domain.ErrRateLimited, u.bytes, s.o.MaxBytesPerUser)
 	}

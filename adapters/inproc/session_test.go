@@ -18,7 +18,7 @@ import (
 func TestSessionStoreContract(t *testing.T) {
 	t.Parallel()
 	contracttest.RunSessionStore(t, func(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
-		st := inproc.NewSessionStore(inproc.SessionOptions{TTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, SweepEvery: 50 * time.Millisecond})
+		st := inproc.NewSessionStore(inproc.SessionOptions{TTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, MaxBytesPerUser: s.MaxBytesPerUser, SweepEvery: 50 * time.Millisecond})
 		t.Cleanup(func() { require.NoError(t, st.Close()) })
 		return st
 	})

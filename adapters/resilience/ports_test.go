@@ -37,7 +37,7 @@ func TestDecoratedPortsKeepTheirContracts(t *testing.T) {
 	})
 	t.Run("SessionStore", func(t *testing.T) {
 		contracttest.RunSessionStore(t, func(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
-			st := inproc.NewSessionStore(inproc.SessionOptions{TTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, SweepEvery: 50 * time.Millisecond})
+			st := inproc.NewSessionStore(inproc.SessionOptions{TTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, MaxBytesPerUser: s.MaxBytesPerUser, SweepEvery: 50 * time.Millisecond})
 			t.Cleanup(func() { _ = st.Close() })
 			return newSessionStore(st, policy())
 		})

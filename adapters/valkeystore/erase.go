@@ -28,6 +28,9 @@ func (s *Store) EraseSessions(ctx context.Context, subj domain.Subject) (int64, 
 		pattern = globEscape(s.o.Prefix+":sess:{"+escapeKeyPart(string(subj.OrgID))+":"+escapeKeyPart(string(subj.UserID))+":") + "*"
 	}
 	n, err := s.deleteMatching(ctx, pattern, func(k string) bool { return strings.HasSuffix(k, "}:ev") })
+	if err == nil {
+		err = s.eraseLedgers(ctx, subj)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("valkeystore: erase sessions: %w", err)
 	}
@@ -73,10 +76,28 @@ func (s *Store) EraseIdempotency(ctx context.Context, subj domain.Subject) (int6
 	}
 	pattern := globEscape(s.o.Prefix+":idem:"+escapeKeyPart(scope)+sep) + "*"
 	n, err := s.deleteMatching(ctx, pattern, func(string) bool { return true })
+	if err == nil {
+		err = s.eraseLedgers(ctx, subj)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("valkeystore: erase idempotency records: %w", err)
 	}
 	return n, nil
+}
+
+// eraseLedgers deletes the subject's byte ledgers (quota.go), which name
+// its sessions and hashed idempotency keys. Both erasers call it: the
+// ledger covers both kinds, and a ledger that outlives some of its records
+// only undercounts until they expire.
+func (s *Store) eraseLedgers(ctx context.Context, subj domain.Subject) error {
+	if subj.OrgWide() {
+		_, err := s.deleteMatching(ctx, globEscape(s.o.Prefix+":quota:"+escapeKeyPart(ports.IdempotencyOrgScope(subj.OrgID)))+"*", func(string) bool { return false })
+		return err
+	}
+	h, z := s.ledgerKeys(ports.IdempotencyScope(subj.Tenant()))
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	return mapErr(s.c.Do(ctx, s.c.B().Unlink().Key(h, z).Build()).Error())
 }
 
 // deleteMatching deletes every key matching pattern, a page of SCAN at a

@@ -18,8 +18,41 @@ import (
 
 var _ ports.IdempotencyStore = (*Store)(nil)
 
-// Begin implements ports.IdempotencyStore with SET NX PX: the server picks
-// the one claimer among racing engramd processes. When the key is held, a
+// claimKey claims a free key (SET PX) unless its user's ledger (quota.go)
+// is at the quota, and books the claim.
+// KEYS: record, ledger h, ledger z. ARGV: claim, lock ms, quota bytes (0:
+// none), ledger entry. Returns 1 claimed, 0 held, -2 (overQuota) refused.
+var claimKey = valkey.NewLuaScript(ledgerPrelude + `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local used = prune(KEYS[2], KEYS[3])
+local quota = tonumber(ARGV[3])
+if quota > 0 and used + #ARGV[1] > quota then return -2 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+set(KEYS[2], KEYS[3], ARGV[4], #ARGV[1], tonumber(ARGV[2]))
+return 1
+`)
+
+// finishKey writes a finished record and books its bytes; abandonKey (an
+// empty record) deletes it and its entry. Neither is refused: the quota is
+// checked when a request claims its key, so a user can pass it by at most
+// the records of the requests already running.
+// KEYS: record, ledger h, ledger z. ARGV: record ("" deletes), ttl ms,
+// ledger entry.
+var finishKey = valkey.NewLuaScript(ledgerPrelude + `
+prune(KEYS[2], KEYS[3])
+if ARGV[1] == '' then
+  redis.call('DEL', KEYS[1])
+  set(KEYS[2], KEYS[3], ARGV[3], 0, 0)
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+set(KEYS[2], KEYS[3], ARGV[3], #ARGV[1], tonumber(ARGV[2]))
+return 1
+`)
+
+// Begin implements ports.IdempotencyStore with a script that claims only a
+// free key (the server picks the one claimer among racing engramd
+// processes) and only under the user's byte quota. When the key is held, a
 // GET returns the record; if it expired between the two commands, the claim
 // is tried once more.
 func (s *Store) Begin(ctx context.Context, scope, key, fingerprint string, lock time.Duration) (ports.IdempotencyRecord, bool, error) {
@@ -34,16 +67,20 @@ func (s *Store) Begin(ctx context.Context, scope, key, fingerprint string, lock 
 	if err != nil {
 		return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency begin: %w", err)
 	}
-	k := s.idemKey(scope, key)
+	k, entry := s.idemKey(scope, key)
+	h, z := s.ledgerKeys(scope)
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
 	for range 2 {
-		err := mapErr(s.c.Do(ctx, s.c.B().Set().Key(k).Value(string(claim)).Nx().PxMilliseconds(max(1, lock.Milliseconds())).Build()).Error())
-		switch {
-		case err == nil:
-			return rec, true, nil
-		case !errors.Is(err, errNil):
+		n, err := claimKey.Exec(ctx, s.c, []string{k, h, z}, []string{string(claim),
+			strconv.FormatInt(max(1, lock.Milliseconds()), 10), strconv.FormatInt(s.o.MaxBytesPerUser, 10), entry}).AsInt64()
+		switch err = mapErr(err); {
+		case err != nil:
 			return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency claim: %w", err)
+		case n == 1:
+			return rec, true, nil
+		case n == overQuota:
+			return ports.IdempotencyRecord{}, false, fmt.Errorf("valkeystore: idempotency begin: %w", s.quotaError())
 		}
 		res := s.c.DoMulti(ctx, s.c.B().Get().Key(k).Build(), s.c.B().Pttl().Key(k).Build())
 		raw, err := res[0].AsBytes()
@@ -69,8 +106,11 @@ func (s *Store) Begin(ctx context.Context, scope, key, fingerprint string, lock 
 
 // renewClaim extends a key's expiry only while it still holds the claim
 // (byte for byte), so a finished record's 24 h is never cut short.
-var renewClaim = valkey.NewLuaScript(`
+// KEYS: record, ledger h, ledger z. ARGV: claim, lock ms, ledger entry.
+var renewClaim = valkey.NewLuaScript(ledgerPrelude + `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+  prune(KEYS[2], KEYS[3])
+  set(KEYS[2], KEYS[3], ARGV[3], #ARGV[1], tonumber(ARGV[2]))
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0`)
@@ -88,8 +128,10 @@ func (s *Store) Renew(ctx context.Context, scope, key, fingerprint string, lock 
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	n, err := renewClaim.Exec(ctx, s.c, []string{s.idemKey(scope, key)},
-		[]string{string(claim), strconv.FormatInt(max(1, lock.Milliseconds()), 10)}).AsInt64()
+	k, entry := s.idemKey(scope, key)
+	h, z := s.ledgerKeys(scope)
+	n, err := renewClaim.Exec(ctx, s.c, []string{k, h, z},
+		[]string{string(claim), strconv.FormatInt(max(1, lock.Milliseconds()), 10), entry}).AsInt64()
 	if err := mapErr(err); err != nil {
 		return false, fmt.Errorf("valkeystore: idempotency renew: %w", err)
 	}
@@ -111,7 +153,7 @@ func (s *Store) Finish(ctx context.Context, scope, key string, rec ports.Idempot
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	if err := mapErr(s.c.Do(ctx, s.c.B().Set().Key(s.idemKey(scope, key)).Value(string(raw)).PxMilliseconds(max(1, ttl.Milliseconds())).Build()).Error()); err != nil {
+	if err := s.writeRecord(ctx, scope, key, string(raw), ttl); err != nil {
 		return fmt.Errorf("valkeystore: idempotency finish: %w", err)
 	}
 	return nil
@@ -124,7 +166,7 @@ func (s *Store) Abandon(ctx context.Context, scope, key string) error {
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	if err := mapErr(s.c.Do(ctx, s.c.B().Del().Key(s.idemKey(scope, key)).Build()).Error()); err != nil {
+	if err := s.writeRecord(ctx, scope, key, "", 0); err != nil {
 		return fmt.Errorf("valkeystore: idempotency abandon: %w", err)
 	}
 	return nil
@@ -135,7 +177,17 @@ func (s *Store) Abandon(ctx context.Context, scope, key string) error {
 // it) and the key hashed (it comes from clients, may hold any printable
 // byte and must not grow the key unbounded). Escaping ':' keeps one
 // user's scope from being a prefix of another's.
-func (s *Store) idemKey(scope, key string) string {
-	h := sha256.Sum256([]byte(key))
-	return s.o.Prefix + ":idem:" + escapeKeyPart(scope) + ":" + hex.EncodeToString(h[:])
+// The second result is the record's entry in the user's ledger.
+func (s *Store) idemKey(scope, key string) (string, string) {
+	sum := sha256.Sum256([]byte(key))
+	h := hex.EncodeToString(sum[:])
+	return s.o.Prefix + ":idem:" + escapeKeyPart(scope) + ":" + h, "i:" + h
+}
+
+// writeRecord runs finishKey: raw "" deletes the record.
+func (s *Store) writeRecord(ctx context.Context, scope, key, raw string, ttl time.Duration) error {
+	k, entry := s.idemKey(scope, key)
+	h, z := s.ledgerKeys(scope)
+	return mapErr(finishKey.Exec(ctx, s.c, []string{k, h, z},
+		[]string{raw, strconv.FormatInt(max(1, ttl.Milliseconds()), 10), entry}).Error())
 }

@@ -13,3 +13,9 @@ func TestIdempotencyStoreContract(t *testing.T) {
 		return newStore(t, valkeystore.Options{})
 	})
 }
+
+func TestIdempotencyQuotaContract(t *testing.T) {
+	contracttest.RunIdempotencyQuota(t, func(t *testing.T) ports.IdempotencyStore {
+		return newStore(t, valkeystore.Options{MaxBytesPerUser: 8 << 10})
+	})
+}

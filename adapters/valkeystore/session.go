@@ -18,17 +18,31 @@ import (
 // and "ev", a hash from event id to the event's JSON. Equal scores order by
 // id, and ids are UUIDv7, so the set's order is (CreatedAt, ID).
 
-// appendEvent adds one event, trims the oldest beyond the cap and refreshes
-// both keys' TTL, atomically.
-// KEYS: ev, ix. ARGV: id, score, json, ttl ms, max events.
-// Returns the event count, or -1 when the id is already there.
-var appendEvent = valkey.NewLuaScript(`
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[3]) == 0 then return -1 end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-local n = redis.call('ZCARD', KEYS[2])
+// appendEvent adds one event, trims the oldest beyond the cap, refreshes
+// both keys' TTL and books the session's bytes in the user's ledger
+// (quota.go), atomically.
+// KEYS: ev, ix, ledger h, ledger z. ARGV: id, score, json, ttl ms, max
+// events, the user's quota in bytes (0: none), the ledger entry.
+// Returns the event count, -1 when the id is already there, or -2
+// (overQuota) when the event would take the user past the quota.
+var appendEvent = valkey.NewLuaScript(ledgerPrelude + `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return -1 end
+local ttl = tonumber(ARGV[4])
+local n = redis.call('ZCARD', KEYS[2]) + 1
 local drop = n - tonumber(ARGV[5])
+local old = {}
+local freed = 0
 if drop > 0 then
-  local old = redis.call('ZRANGE', KEYS[2], 0, drop - 1)
+  old = redis.call('ZRANGE', KEYS[2], 0, drop - 1)
+  for i = 1, #old do freed = freed + redis.call('HSTRLEN', KEYS[1], old[i]) end
+end
+local grow = #ARGV[3] - freed
+local used = prune(KEYS[3], KEYS[4])
+local quota = tonumber(ARGV[6])
+if quota > 0 and grow > 0 and used + grow > quota then return -2 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+if drop > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, drop - 1)
   -- unpack is bounded by the Lua stack (about 8000 values): delete in chunks
   -- in case the cap was lowered under a long session.
@@ -37,8 +51,10 @@ if drop > 0 then
   end
   n = n - drop
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+local size = math.max(0, (tonumber(redis.call('HGET', KEYS[3], ARGV[7])) or 0) + grow)
+set(KEYS[3], KEYS[4], ARGV[7], size, ttl)
 return n
 `)
 
@@ -69,7 +85,7 @@ func (s *Store) Append(ctx context.Context, t domain.Tenant, sid domain.SessionI
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
 	n, err := appendEvent.Exec(ctx, s.c, ex.Keys, ex.Args).AsInt64()
-	if err := appendResult(n, err, e.ID); err != nil {
+	if err := appendResult(n, err, e.ID, s.quotaError); err != nil {
 		return domain.SessionEvent{}, fmt.Errorf("valkeystore: append to session %s: %w", sid, err)
 	}
 	return e, nil
@@ -91,7 +107,7 @@ func (s *Store) AppendBatch(ctx context.Context, t domain.Tenant, sid domain.Ses
 	defer cancel()
 	for i, r := range appendEvent.ExecMulti(ctx, s.c, execs...) {
 		n, err := r.AsInt64()
-		if err := appendResult(n, err, es[i].ID); err != nil {
+		if err := appendResult(n, err, es[i].ID, s.quotaError); err != nil {
 			return fmt.Errorf("valkeystore: append batch to session %s: %w", sid, err)
 		}
 	}
@@ -108,18 +124,23 @@ func (s *Store) appendExec(t domain.Tenant, sid domain.SessionID, e *domain.Sess
 		return valkey.LuaExec{}, domain.Invalid("metadata", "%v", err)
 	}
 	ev, ix := s.sessionKeys(t, sid)
+	h, z := s.tenantLedger(t)
 	return valkey.LuaExec{
-		Keys: []string{ev, ix},
+		Keys: []string{ev, ix, h, z},
 		Args: []string{e.ID, strconv.FormatInt(at, 10), string(raw),
-			strconv.FormatInt(max(1, s.o.SessionTTL.Milliseconds()), 10), strconv.Itoa(s.o.MaxEvents)},
+			strconv.FormatInt(max(1, s.o.SessionTTL.Milliseconds()), 10), strconv.Itoa(s.o.MaxEvents),
+			strconv.FormatInt(s.o.MaxBytesPerUser, 10), sessionEntry(sid)},
 	}, nil
 }
 
-func appendResult(n int64, err error, id string) error {
+func appendResult(n int64, err error, id string, quota func() error) error {
 	if err != nil {
 		return mapErr(err)
 	}
-	if n < 0 {
+	switch n {
+	case overQuota:
+		return fmt.Errorf("event %s: %w", id, quota())
+	case -1:
 		return fmt.Errorf("event %s: %w", id, domain.ErrAlreadyExists)
 	}
 	return nil

@@ -4,8 +4,19 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/valkey-io/valkey-go"
+
 	"github.com/engram-memory/engram/domain"
 )
+
+// endSession deletes a session and its ledger entry.
+// KEYS: ev, ix, ledger h, ledger z. ARGV: the ledger entry.
+var endSession = valkey.NewLuaScript(ledgerPrelude + `
+local n = redis.call('DEL', KEYS[1], KEYS[2])
+prune(KEYS[3], KEYS[4])
+set(KEYS[3], KEYS[4], ARGV[1], 0, 0)
+return n
+`)
 
 // Recent implements ports.SessionStore.
 func (s *Store) Recent(ctx context.Context, t domain.Tenant, sid domain.SessionID, n int) ([]domain.SessionEvent, error) {
@@ -98,9 +109,10 @@ func (s *Store) FindMention(ctx context.Context, t domain.Tenant, sid domain.Ses
 // End implements ports.SessionStore: one DEL of both keys.
 func (s *Store) End(ctx context.Context, t domain.Tenant, sid domain.SessionID) error {
 	ev, ix := s.sessionKeys(t, sid)
+	h, z := s.tenantLedger(t)
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	n, err := s.c.Do(ctx, s.c.B().Del().Key(ev, ix).Build()).AsInt64()
+	n, err := endSession.Exec(ctx, s.c, []string{ev, ix, h, z}, []string{sessionEntry(sid)}).AsInt64()
 	if err != nil {
 		return fmt.Errorf("valkeystore: end session %s: %w", sid, mapErr(err))
 	}

@@ -34,9 +34,13 @@ type Options struct {
 	// SessionTTL is how long a session lives after its last write; default
 	// domain.DefaultSessionTTL.
 	SessionTTL time.Duration
-	MaxEvents  int           // per session; default domain.MaxSessionEvents
-	HalfLife   time.Duration // recency decay of Recent; default domain.DefaultRecencyHalfLife
-	Clock      ports.Clock   // for recency scores; default the system clock
+	MaxEvents  int // per session; default domain.MaxSessionEvents
+	// MaxBytesPerUser bounds the bytes of one user's sessions and
+	// idempotency records together (quota.go); a write past it wraps
+	// domain.ErrRateLimited (429). Default DefaultMaxBytesPerUser.
+	MaxBytesPerUser int64
+	HalfLife        time.Duration // recency decay of Recent; default domain.DefaultRecencyHalfLife
+	Clock           ports.Clock   // for recency scores; default the system clock
 }
 
 // Store implements ports.SessionStore, ports.ReplayCache and
@@ -108,6 +112,9 @@ func New(c valkey.Client, o Options) *Store {
 	}
 	if o.MaxEvents <= 0 {
 		o.MaxEvents = domain.MaxSessionEvents
+	}
+	if o.MaxBytesPerUser <= 0 {
+		o.MaxBytesPerUser = DefaultMaxBytesPerUser
 	}
 	if o.HalfLife <= 0 {
 		o.HalfLife = domain.DefaultRecencyHalfLife

@@ -57,7 +57,7 @@ func TestRateLimiterContract(t *testing.T) {
 func TestSessionStoreContract(t *testing.T) {
 	t.Parallel()
 	contracttest.RunSessionStore(t, func(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
-		return newStore(t, valkeystore.Options{SessionTTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife})
+		return newStore(t, valkeystore.Options{SessionTTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, MaxBytesPerUser: int64(s.MaxBytesPerUser)})
 	})
 }
 
@@ -126,6 +126,8 @@ func TestKeysArePrefixedEscapedAndExpire(t *testing.T) {
 	p := s.Prefix()
 	require.ElementsMatch(t, []string{
 		p + ":sess:{o%3A1:u:chat}:ev", p + ":sess:{o%3A1:u:chat}:ix", p + ":jti:jti-1", p + ":rl:bucket",
+		// the user's byte ledger (quota.go), named by the escaped scope "3:o:1/u"
+		p + ":quota:3%3Ao%3A1/u:h", p + ":quota:3%3Ao%3A1/u:z",
 	}, keys)
 	for _, k := range keys {
 		ttl, err := c.Do(ctx, c.B().Pttl().Key(k).Build()).AsInt64()

@@ -100,8 +100,10 @@ func TestNoisyNeighbour(t *testing.T) {
 			}
 			var b [6]byte
 			_, _ = rand.Read(b[:])
+			// A byte quota A's session flood reaches within its write
+			// budget (about 16 events of 4 KB).
 			return map[string]string{"ENGRAM_POSTGRES_URL": pgSchemaURL(t), "ENGRAM_VALKEY_URL": valkey,
-				"ENGRAM_VALKEY_PREFIX": "engram-noisy-" + hex.EncodeToString(b[:])}
+				"ENGRAM_VALKEY_PREFIX": "engram-noisy-" + hex.EncodeToString(b[:]), "ENGRAM_VALKEY_BYTES_PER_USER": "65536"}
 		},
 	}
 	for name, envOf := range profiles {
@@ -188,6 +190,9 @@ func runNoisyNeighbour(t *testing.T, env map[string]string) {
 			code, body := doQuiet(http.MethodPost, e.base+"/api/v1/sessions/s"+rand.Text()[:8]+"/events", attacker,
 				`{"role":"user","text":"`+strings.Repeat("x", 4000)+`"}`, nil)
 			note("sessions", code, body)
+			if code == http.StatusTooManyRequests && strings.Contains(body, "ENGRAM_VALKEY_BYTES_PER_USER") {
+				note("sessions-byte-quota", code, body)
+			}
 		},
 		"idempotency": func(int) {
 			code, body := doQuiet(http.MethodPost, e.base+"/api/v1/memories", attacker, `{"text":"flood `+rand.Text()+`"}`,
@@ -256,6 +261,10 @@ func runNoisyNeighbour(t *testing.T, env map[string]string) {
 		require.Positive(t, refused, "%s: A was never refused: %v", attack, aCodes[attack])
 	}
 	require.Positive(t, aCodes["sse"][http.StatusTooManyRequests], "SSE flood capped per user: %v", aCodes["sse"])
+	if env["ENGRAM_VALKEY_BYTES_PER_USER"] != "" {
+		require.Positive(t, aCodes["sessions-byte-quota"][http.StatusTooManyRequests],
+			"A's session flood never met the Valkey byte quota (429 naming ENGRAM_VALKEY_BYTES_PER_USER): %v", aCodes["sessions"])
+	}
 	_, metrics = get(t, "http://"+e.admin+"/metrics")
 	seriesAfter := strings.Count(metrics, "\nengram_http_")
 	require.Less(t, seriesAfter-seriesBefore, 200, "junk requests grew /metrics (%d → %d series lines)", seriesBefore, seriesAfter)

@@ -27,6 +27,7 @@ type Config struct {
 	PGStmtTimeout    time.Duration
 	ValkeyURL        string
 	ValkeyPrefix     string
+	ValkeyUserBytes  int64
 	ReplayValkeyURL  string
 	JWKSURL          string
 	Issuer           string
@@ -152,6 +153,14 @@ var settings = []setting{
 	{"pg-statement-timeout", "ENGRAM_PG_STATEMENT_TIMEOUT", "5s", "PostgreSQL statement timeout", false, duration(func(c *Config) *time.Duration { return &c.PGStmtTimeout })},
 	{"valkey-url", "ENGRAM_VALKEY_URL", "", "Valkey/Redis for sessions, DPoP replay and rate limits (redis://, rediss://); in-process when empty", true, str(func(c *Config) *string { return &c.ValkeyURL })},
 	{"valkey-prefix", "ENGRAM_VALKEY_PREFIX", "engram", "Key prefix for this deployment in Valkey", false, str(func(c *Config) *string { return &c.ValkeyPrefix })},
+	{"valkey-bytes-per-user", "ENGRAM_VALKEY_BYTES_PER_USER", "33554432", "Bytes one user's sessions and idempotency records may hold in Valkey together; a write past it is refused 429 for that user alone", false, func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			return errors.New("must be an integer of at least 1024")
+		}
+		c.ValkeyUserBytes = n
+		return nil
+	}},
 	{"replay-valkey-url", "ENGRAM_REPLAY_VALKEY_URL", "", "A Valkey/Redis of its own for DPoP replay keys (same prefix), so user-filled sessions and idempotency records can never crowd them out; empty: ENGRAM_VALKEY_URL's (or in-process)", true, str(func(c *Config) *string { return &c.ReplayValkeyURL })},
 	{"auth-jwks-url", "ENGRAM_AUTH_JWKS_URL", "", "JWKS of the token issuer; empty: zero-config local Ed25519 key", false, str(func(c *Config) *string { return &c.JWKSURL })},
 	{"auth-issuer", "ENGRAM_AUTH_ISSUER", "", "Required iss of access tokens (required with a JWKS)", false, str(func(c *Config) *string { return &c.Issuer })},

@@ -103,7 +103,7 @@ func noEvictionProbe(vs *valkeystore.Store) func(ctx context.Context) error {
 func openCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Caches, error) {
 	switch {
 	case cfg.ValkeyURL != "":
-		vs, err := valkeystore.Open(ctx, valkeystore.Config{URL: cfg.ValkeyURL, Options: valkeystore.Options{Prefix: cfg.ValkeyPrefix}})
+		vs, err := valkeystore.Open(ctx, valkeystore.Config{URL: cfg.ValkeyURL, Options: valkeystore.Options{Prefix: cfg.ValkeyPrefix, MaxBytesPerUser: cfg.ValkeyUserBytes}})
 		if err != nil {
 			return Caches{}, fmt.Errorf("ENGRAM_VALKEY_URL: %w", err)
 		}
