@@ -43,6 +43,8 @@ func runBenchSearch(ctx context.Context, args []string, getenv func(string) stri
 	dur := fs.Duration("duration", 5*time.Second, "duration of each search measurement")
 	pgURL := fs.String("postgres-url", "", "benchmark the Postgres profile at this URL (a throwaway database!)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	encryption := fs.String("encryption", "off", "encryption at rest: on, off, or both (the whole run twice, off then on, side by side)")
+	hybridOnly := fs.Bool("hybrid-only", false, "measure hybrid search at concurrency 1 only")
 	conv := fs.String("conv", "", "directory of a conversational set (testdata/conv): memories are its turns, queries its natural-language questions, instead of 3-word queries over a synthetic vocabulary")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -61,75 +63,91 @@ func runBenchSearch(ctx context.Context, args []string, getenv func(string) stri
 	if *total < *userN {
 		return fmt.Errorf("bench-search: --total must be at least --user-memories")
 	}
-	dir, err := os.MkdirTemp("", "engram-bench-search-")
-	if err != nil {
-		return err
+	encs := []string{*encryption}
+	if *encryption == "both" {
+		encs = []string{"off", "on"}
 	}
-	defer os.RemoveAll(dir)
-	// Only what the flags say: a benchmark must never pick up the
-	// environment's production database.
-	env := map[string]string{"ENGRAM_DATA_DIR": dir, "ENGRAM_POSTGRES_URL": *pgURL}
-	cfg, err := config.Load(nil, func(k string) string { return env[k] })
-	if err != nil {
-		return err
+	modes := []domain.SearchMode{domain.SearchHybrid, domain.SearchLexical, domain.SearchVector}
+	concs := []int{1, 8}
+	if *hybridOnly {
+		modes, concs = modes[:1], concs[:1]
 	}
-	b, err := wiring.OpenStore(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	search, err := wiring.OpenSearch(ctx, cfg, b)
-	if err != nil {
-		return err
-	}
-	defer search.Close()
-	stack, err := wiring.NewCore(ctx, b, search, wiring.CoreOptions{})
-	if err != nil {
-		return err
-	}
-	defer stack.Close()
-	fmt.Fprintf(stdout, "bench search: %s, GOMAXPROCS=%d, store %s, %d memories for the user among %d\n",
-		cpuModel(), runtimeProcs(), b.Name, *userN, *total)
-
-	gen := newTextGen(7)
-	if *conv != "" {
-		if err := gen.useConv(*conv); err != nil {
-			return err
-		}
-	}
-	target := domain.Tenant{OrgID: "bench-org", UserID: "bench-user"}
-	start := time.Now()
-	n, err := benchIngest(ctx, b.Memories, stack.Indexer, target, *userN, gen)
-	if err != nil {
-		return err
-	}
-	for u := 0; n < *total; u++ {
-		t := domain.Tenant{OrgID: domain.OrgID(fmt.Sprintf("org-%d", u%50)), UserID: domain.UserID(fmt.Sprintf("user-%d", u))}
-		k, err := benchIngest(ctx, b.Memories, stack.Indexer, t, min(*perUser, *total-n), gen)
-		if err != nil {
-			return err
-		}
-		n += k
-	}
-	el := time.Since(start)
-	if b.Name == "postgres" {
-		// What autovacuum would do shortly after a bulk load; without fresh
-		// statistics the planner misjudges the GIN and tenant indexes.
-		if _, err := b.DB.ExecContext(ctx, `ANALYZE memories; ANALYZE memory_search`); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(stdout, "ingest with indexing (text + embed + vector): %d memories in %s = %.0f/s\n", n, el.Round(time.Millisecond), float64(n)/el.Seconds())
-
-	p := domain.Principal{OrgID: target.OrgID, UserID: target.UserID, Scopes: domain.DefaultUserScopes, ClientID: "bench"}
-	for _, mode := range []domain.SearchMode{domain.SearchHybrid, domain.SearchLexical, domain.SearchVector} {
-		for _, c := range []int{1, 8} {
-			r := loadgen.Run(ctx, "search "+string(mode), c, *dur, 0, func(ctx context.Context, w, i int) error {
-				q := gen.query(uint64(w)<<32 | uint64(i))
-				_, err := stack.Search.Search(ctx, p, app.SearchRequest{Query: q, Limit: 10, Mode: mode}, "bench")
+	for _, enc := range encs {
+		if err := func() error {
+			dir, err := os.MkdirTemp("", "engram-bench-search-")
+			if err != nil {
 				return err
-			})
-			fmt.Fprintln(stdout, r)
+			}
+			defer os.RemoveAll(dir)
+			// Only what the flags say: a benchmark must never pick up the
+			// environment's production database.
+			env := map[string]string{"ENGRAM_DATA_DIR": dir, "ENGRAM_POSTGRES_URL": *pgURL, "ENGRAM_ENCRYPTION": enc}
+			cfg, err := config.Load(nil, func(k string) string { return env[k] })
+			if err != nil {
+				return err
+			}
+			b, err := wiring.OpenStore(ctx, cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			search, err := wiring.OpenSearch(ctx, cfg, b)
+			if err != nil {
+				return err
+			}
+			defer search.Close()
+			stack, err := wiring.NewCore(ctx, b, search, wiring.CoreOptions{})
+			if err != nil {
+				return err
+			}
+			defer stack.Close()
+			fmt.Fprintf(stdout, "bench search: %s, GOMAXPROCS=%d, store %s, encryption %s, %d memories for the user among %d\n",
+				cpuModel(), runtimeProcs(), b.Name, enc, *userN, *total)
+
+			gen := newTextGen(7)
+			if *conv != "" {
+				if err := gen.useConv(*conv); err != nil {
+					return err
+				}
+			}
+			target := domain.Tenant{OrgID: "bench-org", UserID: "bench-user"}
+			start := time.Now()
+			n, err := benchIngest(ctx, b.Memories, stack.Indexer, target, *userN, gen)
+			if err != nil {
+				return err
+			}
+			for u := 0; n < *total; u++ {
+				t := domain.Tenant{OrgID: domain.OrgID(fmt.Sprintf("org-%d", u%50)), UserID: domain.UserID(fmt.Sprintf("user-%d", u))}
+				k, err := benchIngest(ctx, b.Memories, stack.Indexer, t, min(*perUser, *total-n), gen)
+				if err != nil {
+					return err
+				}
+				n += k
+			}
+			el := time.Since(start)
+			if b.Name == "postgres" {
+				// What autovacuum would do shortly after a bulk load; without fresh
+				// statistics the planner misjudges the GIN and tenant indexes.
+				if _, err := b.DB.ExecContext(ctx, `ANALYZE memories; ANALYZE memory_search`); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(stdout, "ingest with indexing (text + embed + vector): %d memories in %s = %.0f/s\n", n, el.Round(time.Millisecond), float64(n)/el.Seconds())
+
+			p := domain.Principal{OrgID: target.OrgID, UserID: target.UserID, Scopes: domain.DefaultUserScopes, ClientID: "bench"}
+			for _, mode := range modes {
+				for _, c := range concs {
+					r := loadgen.Run(ctx, "search "+string(mode), c, *dur, 0, func(ctx context.Context, w, i int) error {
+						q := gen.query(uint64(w)<<32 | uint64(i))
+						_, err := stack.Search.Search(ctx, p, app.SearchRequest{Query: q, Limit: 10, Mode: mode}, "bench")
+						return err
+					})
+					fmt.Fprintln(stdout, r)
+				}
+			}
+			return nil
+		}(); err != nil {
+			return err
 		}
 	}
 	return nil

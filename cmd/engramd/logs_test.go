@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +71,9 @@ func TestLogsNeverHoldTokensProofsOrMemoryText(t *testing.T) {
 	dir := t.TempDir()
 	e := startLogged(t, map[string]string{
 		"ENGRAM_DATA_DIR": dir, "ENGRAM_ADDR": addr, "ENGRAM_PUBLIC_URL": public, "ENGRAM_LOG_LEVEL": "debug",
+		// Encryption at rest on: neither the key-encryption key nor the
+		// plaintext the store opens may reach a log line.
+		"ENGRAM_ENCRYPTION": "on",
 	})
 	secrets := []string{e.token}
 
@@ -124,6 +129,14 @@ func TestLogsNeverHoldTokensProofsOrMemoryText(t *testing.T) {
 	for _, text := range texts {
 		word := strings.Fields(text)[0]
 		require.NotContains(t, logs, word, "a memory's text reached the logs")
+	}
+	kek, err := os.ReadFile(filepath.Join(dir, "data-keys.kek"))
+	require.NoError(t, err, "encryption on created the key file")
+	for _, line := range strings.Split(string(kek), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			require.NotContains(t, logs, line, "the key-encryption key reached the logs")
+			require.NotContains(t, logs, line[:16])
+		}
 	}
 
 	// One JSON line per request with its id, route, status, latency and,

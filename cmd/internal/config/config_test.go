@@ -103,9 +103,12 @@ func TestStringRedactsSecrets(t *testing.T) {
 		"ENGRAM_EMBED_API_KEY":  "sk-secret",
 		"ENGRAM_QDRANT_API_KEY": "qk-secret", "ENGRAM_ELASTICSEARCH_URL": "https://elastic:espw@es:9200",
 		"ENGRAM_ELASTICSEARCH_USERNAME": "elastic", "ENGRAM_ELASTICSEARCH_PASSWORD": "pw-secret",
+		"ENGRAM_KEK": strings.Repeat("ab", 32), "ENGRAM_KEK_PREVIOUS": strings.Repeat("cd", 32),
 	}))
 	require.NoError(t, err)
 	s := c.String()
+	require.NotContains(t, s, "abababab", "the key-encryption key is a secret")
+	require.NotContains(t, s, "cdcdcdcd")
 	require.NotContains(t, s, "hunter2")
 	require.NotContains(t, s, "sk-secret")
 	for _, secret := range []string{"qk-secret", "espw", "pw-secret"} {
