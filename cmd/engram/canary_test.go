@@ -162,8 +162,9 @@ func writeEverywhere(t *testing.T, p *privacySystem, tok, word string) int {
 // nowhere: not in the SQLite file or its WAL, not in a plain-text dump of
 // PostgreSQL, not in any Valkey key or value, not in the text and vector
 // indexes, not in the logs; another user's word is still everywhere it was.
-// Backups taken before the erasure still hold it: crypto-shredding is not
-// built (docs/privacy.md, Backups), so no backup is taken here.
+// Backups taken before the erasure are TestCanaryPreErasureBackupIsShredded's
+// (encryption at rest on): there the erased user's sealed text no longer
+// opens and restores, another user's does.
 func TestCanaryErasedFromEveryStore(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
