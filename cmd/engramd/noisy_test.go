@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ type victim struct {
 	base   string
 	token  string
 	mu     sync.Mutex
-	lat    []time.Duration
+	lat    []time.Duration // the current window's
 	fives  []string
 	rounds int
 }
@@ -48,10 +49,9 @@ func (v *victim) round() {
 	v.rounds++
 }
 
-func (v *victim) p99() time.Duration {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	l := slices.Clone(v.lat)
+// p99 is the 99th percentile of lat.
+func p99(lat []time.Duration) time.Duration {
+	l := slices.Clone(lat)
 	slices.Sort(l)
 	return l[(len(l)*99)/100]
 }
@@ -83,10 +83,10 @@ func doQuiet(method, url, token, body string, header map[string]string) (int, st
 // The noisy-neighbour test: tenant A sends the attacks of issue 12 (huge
 // filters, junk paths and methods, MCP initialize and SSE floods, session
 // and idempotency floods) while tenant B runs a steady mix of writes,
-// lists and searches. B sees no 5xx and its p99 stays within 2× of its
-// p99 alone (or within 1 s of it: under -race on a shared 2-core machine
-// the attackers' CPU alone costs that); A gets 4xx/429 with problem
-// documents; /metrics stays bounded.
+// lists and searches. B sees no 5xx and its p99 with A attacking stays
+// within max(2x, +1 s) of its p99 alone (the issue asks 2x; see the
+// assertion), both measured in the same run in alternating windows; A gets
+// 4xx/429 with problem documents; /metrics stays bounded.
 func TestNoisyNeighbour(t *testing.T) {
 	if testing.Short() {
 		t.Skip("noisy-neighbour test: runs engramd under attack")
@@ -122,11 +122,6 @@ func runNoisyNeighbour(t *testing.T, env map[string]string) {
 	for range 10 {
 		b.round() // warm-up: caches, statements, series
 	}
-	b.lat = nil
-	for range 20 {
-		b.round()
-	}
-	alone := b.p99()
 	require.Empty(t, b.fives)
 	_, metrics := get(t, "http://"+e.admin+"/metrics")
 	seriesBefore := strings.Count(metrics, "\nengram_http_")
@@ -137,6 +132,7 @@ func runNoisyNeighbour(t *testing.T, env map[string]string) {
 		mu        sync.Mutex
 		aCodes    = map[string]map[int]int{}
 		aBadShape []string
+		on        atomic.Bool // A attacks only in the windows it is on
 	)
 	note := func(attack string, code int, body string) {
 		mu.Lock()
@@ -200,56 +196,55 @@ func runNoisyNeighbour(t *testing.T, env map[string]string) {
 			note("idempotency", code, body)
 		},
 	}
-	// Each attack runs until it has been refused (or 3,000 requests); B
-	// keeps its paced mix going until every attack is done.
-	refused := func(attack string) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		for code, n := range aCodes[attack] {
-			if code >= 400 && code < 500 && n > 0 {
-				return true
-			}
-		}
-		return false
-	}
+	// Every attack floods, unpaced, while A is on.
 	var wg sync.WaitGroup
-	for name, attack := range attacks {
+	for _, attack := range attacks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; ctx.Err() == nil && i < 3000 && (i < 260 || !refused(name)); i++ {
+			for i := 0; ctx.Err() == nil; {
+				if !on.Load() {
+					time.Sleep(5 * time.Millisecond)
+					continue
+				}
 				attack(i)
+				i++
 			}
 		}()
 	}
-	attacksDone := make(chan struct{})
-	go func() { wg.Wait(); close(attacksDone) }()
-	b.lat = nil
-	for n := 0; ; n++ {
-		start := time.Now()
-		b.round()
-		attacking := true
-		select {
-		case <-attacksDone:
-			attacking = false
-		default:
+	// B's steady, paced mix (within its budget of 300 a minute per class)
+	// runs through windows of 10 rounds, A off and on in turn, so that both
+	// p99s see the same machine (other load comes and goes): 100 rounds,
+	// 300 requests, for each.
+	var alone, underAttack []time.Duration
+	for w := range 20 {
+		on.Store(w%2 == 1)
+		b.lat = nil
+		for range 10 {
+			start := time.Now()
+			b.round()
+			time.Sleep(250*time.Millisecond - time.Since(start))
 		}
-		if !attacking && n >= 19 {
-			break
+		if w%2 == 1 {
+			underAttack = append(underAttack, b.lat...)
+		} else {
+			alone = append(alone, b.lat...)
 		}
-		// A steady client, within its own budget (300 a minute per class).
-		time.Sleep(250*time.Millisecond - time.Since(start))
 	}
-	under := b.p99()
 	cancel()
-	<-attacksDone
+	wg.Wait()
+	aloneP99, under := p99(alone), p99(underAttack)
 
-	t.Logf("B p99 alone %v, under attack %v; A's answers: %v", alone, under, aCodes)
+	t.Logf("B p99 alone %v, under attack %v (%.2fx; %d requests each); A's answers: %v", aloneP99, under, float64(under)/float64(aloneP99), len(alone), aCodes)
 	require.Empty(t, b.fives, "tenant B saw 5xx")
-	// 2× is the goal; the slack keeps the bound meaningful (a lock held
-	// by A costs seconds; an open breaker shows as B's 5xx) on a shared
-	// 2-core CI machine where six unpaced attackers take most of the CPU.
-	require.LessOrEqual(t, under, max(2*alone, alone+time.Second), "B's p99 under attack")
+	// The issue's bound is 2x. Measured honestly (same run, alternating
+	// windows, 300 requests each) B's p99 under attack is 3.6x (SQLite) and
+	// 4.1x (PostgreSQL+Valkey) of alone on a shared 2-core machine at load
+	// 27-29 (under -race at load 18-24: 2.5x and 4.9x), not yet 2x: A's unpaced floods (about 1,000 junk requests a
+	// second, thousands of 429s) take the CPU B's requests wait for, and
+	// they run in this test's own process. Until that is fixed the test
+	// holds the looser bound and logs the ratio.
+	require.LessOrEqual(t, under, max(2*aloneP99, aloneP99+time.Second), "B's p99 with A attacking, against B's p99 alone in the windows between")
 	require.Empty(t, aBadShape, "A got 5xx or transport errors")
 	for _, attack := range []string{"huge-filter", "mcp-initialize", "sessions", "idempotency"} {
 		refused := 0
