@@ -117,12 +117,17 @@ func mem0Errors(s *Server) echo.MiddlewareFunc {
 
 // principalFor is the caller acting for the user a request names: a
 // project key's user_id is honoured inside its own org, every other
-// credential may only name itself (domain.Principal.ActAs). An org_id that
-// is not the credential's is refused: the org never comes from a request.
-func principalFor(c echo.Context, user, org string) (domain.Principal, error) {
+// credential may only name itself (domain.Principal.ActAs). A user_id is
+// relative to the credential's org, so another org's user can only be
+// named by naming that org: an org_id or project_id that is not the
+// credential's org is refused, as the org never comes from a request
+// (docs/security.md, "Which user a request acts for").
+func principalFor(c echo.Context, user string, orgs ...string) (domain.Principal, error) {
 	p, _ := principalOf(c)
-	if org != "" && org != string(p.OrgID) {
-		return domain.Principal{}, &domain.ForbiddenError{Reason: "org_id names another organisation than the credential's"}
+	for _, org := range orgs {
+		if org != "" && org != string(p.OrgID) {
+			return domain.Principal{}, &domain.ForbiddenError{Reason: "org_id or project_id names another organisation than the credential's"}
+		}
 	}
 	return p.ActAs(domain.UserID(user))
 }
@@ -140,7 +145,7 @@ func (m *mem0) principalForMemory(c echo.Context, id domain.MemoryID) (domain.Pr
 		}
 		user = string(owner)
 	}
-	return principalFor(c, user, c.QueryParam("org_id"))
+	return principalFor(c, user, c.QueryParam("org_id"), c.QueryParam("project_id"))
 }
 
 // decodeMem0 reads a JSON object leniently: mem0's SDKs send fields Engram

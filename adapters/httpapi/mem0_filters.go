@@ -13,8 +13,8 @@ import (
 // expression of the one filter language (domain.ParseFilter) that Engram's
 // own /api/v1/search and list take too.
 type mem0Filter struct {
-	UserID, OrgID string
-	Where         *domain.Filter
+	UserID, OrgID, ProjectID string
+	Where                    *domain.Filter
 }
 
 // filtersFrom decodes an optional "filters" member.
@@ -45,6 +45,8 @@ func filtersFrom(raw json.RawMessage) (mem0Filter, error) {
 			}
 			if key == "org_id" {
 				f.OrgID = s
+			} else {
+				f.ProjectID = s
 			}
 		}
 		return nil

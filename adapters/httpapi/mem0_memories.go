@@ -99,7 +99,7 @@ func (m *mem0) add(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := principalFor(c, req.UserID, req.OrgID)
+	p, err := principalFor(c, req.UserID, req.OrgID, req.ProjectID)
 	if err != nil {
 		return err
 	}
@@ -189,9 +189,5 @@ func (m *mem0) actor(c echo.Context, e mem0Entity, f mem0Filter) (domain.Princip
 		}
 		user = f.UserID
 	}
-	org := e.OrgID
-	if f.OrgID != "" {
-		org = f.OrgID
-	}
-	return principalFor(c, user, org)
+	return principalFor(c, user, e.OrgID, e.ProjectID, f.OrgID, f.ProjectID)
 }

@@ -82,7 +82,7 @@ func (m *mem0) listPost(c echo.Context) error {
 // listGet serves GET /v1/memories/?user_id=..., mem0 2.x's get_all.
 func (m *mem0) listGet(c echo.Context) error {
 	q := c.QueryParams()
-	e := mem0Entity{UserID: q.Get("user_id"), AgentID: q.Get("agent_id"), RunID: q.Get("run_id"), AppID: q.Get("app_id"), OrgID: q.Get("org_id")}
+	e := mem0Entity{UserID: q.Get("user_id"), AgentID: q.Get("agent_id"), RunID: q.Get("run_id"), AppID: q.Get("app_id"), OrgID: q.Get("org_id"), ProjectID: q.Get("project_id")}
 	return m.list(c, e, mem0Filter{}, false)
 }
 
@@ -236,12 +236,12 @@ func (m *mem0) delete(c echo.Context) error {
 // user. It needs the user named (or the caller's own), never "everyone".
 func (m *mem0) deleteAll(c echo.Context) error {
 	q := c.QueryParams()
-	e := mem0Entity{UserID: q.Get("user_id"), AgentID: q.Get("agent_id"), RunID: q.Get("run_id"), OrgID: q.Get("org_id")}
+	e := mem0Entity{UserID: q.Get("user_id"), AgentID: q.Get("agent_id"), RunID: q.Get("run_id"), OrgID: q.Get("org_id"), ProjectID: q.Get("project_id")}
 	where, err := e.whereOf(nil)
 	if err != nil {
 		return err
 	}
-	p, err := principalFor(c, e.UserID, e.OrgID)
+	p, err := principalFor(c, e.UserID, e.OrgID, e.ProjectID)
 	if err != nil {
 		return err
 	}
