@@ -115,6 +115,13 @@ async function v2() {
   const other = new V2({ apiKey: otherOrgKey, host });
   const err = await refused(() => other.get(id), "another org's key reading the memory");
   check(/not.found|404/i.test(err), "another org's key gets not found", err);
+  // Naming carol of the key's org from another org's key means naming
+  // that org (2.x sends organizationId/projectId as org_id/project_id):
+  // refused with 403, nothing written (docs/security.md).
+  const { org_id: org } = await (await fetch(`${host}/v1/ping/`, { headers: { Authorization: `Token ${key}` } })).json();
+  const aimed = new V2({ apiKey: otherOrgKey, host, organizationId: org, projectId: org });
+  const err403 = await refused(() => aimed.add("planted by another org", { user_id: carol }), "another org's key naming this org's user");
+  check(/403|another organisation/i.test(err403), "another org's key naming this org's user gets 403", err403);
 
   await c.delete(id);
   await refused(() => c.get(id), "reading a deleted memory");
