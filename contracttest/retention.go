@@ -33,6 +33,8 @@ func RunRetention(t *testing.T, newStore func(t *testing.T) RetentionBackend) {
 		{"Expiry/NoReadReturnsAnExpiredMemory", testExpiredHidden},
 		{"Expiry/ExpiredListedThenErased", testExpiredListed},
 		{"Expiry/DuplicateOfExpiredIsANewMemory", testExpiredDuplicate},
+		{"Expiry/BatchDuplicateOfExpiredIsANewMemory", testExpiredDuplicateBatch},
+		{"Expiry/UpdateToAnExpiredMemorysText", testExpiredDuplicateUpdate},
 		{"Expiry/UpdateSetsAndClears", testExpiryUpdate},
 		{"Retention/SetAndGet", testRetentionSettings},
 		{"Retention/PurgeByAge", testRetentionPurge},
@@ -143,6 +145,41 @@ func testExpiredDuplicate(t *testing.T, s RetentionBackend) {
 	refs, err := s.ExpiredMemories(ctx, "org-a", time.Now(), 10)
 	require.NoError(t, err)
 	require.Empty(t, refs, "the expired duplicate was erased in its place")
+}
+
+// A batch holding an expired memory's text creates it anew: the expired
+// one no longer exists for any reader, so it must not make the batch skip
+// the text as a duplicate.
+func testExpiredDuplicateBatch(t *testing.T, s RetentionBackend) {
+	ctx := ctxFor(t)
+	tn := domain.Tenant{OrgID: "org-a", UserID: "alice"}
+	old := expiring(t, s, tn, "I like tea", time.Now().Add(-time.Second))
+	fresh, err := domain.NewMemory(tn, "app", "I like tea", nil, nil, time.Now())
+	require.NoError(t, err)
+	other, err := domain.NewMemory(tn, "app", "I like cake", nil, nil, time.Now())
+	require.NoError(t, err)
+	n, err := s.CreateBatch(ctx, tn, []domain.Memory{fresh, other})
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "the expired duplicate does not stand in for the new memory")
+	got, err := s.Get(ctx, tn, fresh.ID)
+	require.NoError(t, err)
+	require.Equal(t, "I like tea", got.Text)
+	_, err = s.Get(ctx, tn, old.ID)
+	requireKind(t, err, domain.ErrNotFound)
+}
+
+// Changing a memory's text to an expired memory's text is no conflict.
+func testExpiredDuplicateUpdate(t *testing.T, s RetentionBackend) {
+	ctx := ctxFor(t)
+	tn := domain.Tenant{OrgID: "org-a", UserID: "alice"}
+	expiring(t, s, tn, "I like tea", time.Now().Add(-time.Second))
+	m := expiring(t, s, tn, "I like coffee", time.Time{})
+	got, err := s.Update(ctx, tn, m.ID, "app", func(m *domain.Memory) error { m.Text = "I like tea"; return nil })
+	require.NoError(t, err, "the expired duplicate no longer exists for any reader")
+	require.Equal(t, "I like tea", got.Text)
+	live := expiring(t, s, tn, "I like juice", time.Time{})
+	_, err = s.Update(ctx, tn, live.ID, "app", func(x *domain.Memory) error { x.Text = "I like tea"; return nil })
+	requireKind(t, err, domain.ErrConflict)
 }
 
 func testExpiryUpdate(t *testing.T, s RetentionBackend) {

@@ -77,6 +77,9 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 		txCtx = context.WithoutCancel(ctx)
 	}
 	err = s.inTx(txCtx, t.OrgID, false, func(tx *sqlx.Tx) error {
+		if err := eraseExpired(txCtx, tx, t); err != nil {
+			return err
+		}
 		var err error
 		if useCopy {
 			created, err = copyBatch(txCtx, tx, t, ms)

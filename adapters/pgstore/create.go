@@ -145,3 +145,24 @@ func eraseRows(ctx context.Context, tx *sqlx.Tx, t domain.Tenant, id domain.Memo
 	}
 	return nil
 }
+
+// eraseExpired erases t's expired active memories, as the sweeper would
+// have: they no longer exist for any reader, so a batch holding one's text
+// creates it anew, and an update or reactivation may take it, instead of
+// colliding with the unique index until the sweep. The expiry index makes
+// this a short range scan; their index entries are drift, which the
+// repair loop removes.
+func eraseExpired(ctx context.Context, tx *sqlx.Tx, t domain.Tenant) error {
+	var ids []domain.MemoryID
+	if err := tx.SelectContext(ctx, &ids, `SELECT id FROM memories
+		WHERE org_id = $1 AND expires_at IS NOT NULL AND expires_at <= statement_timestamp() AND user_id = $2 AND state = 'active'`,
+		t.OrgID, t.UserID); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := eraseRows(ctx, tx, t, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}

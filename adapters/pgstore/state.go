@@ -45,6 +45,11 @@ func (s *Store) SetState(ctx context.Context, t domain.Tenant, ids []domain.Memo
 				changed = append(changed, string(id))
 			}
 		}
+		if len(changed) > 0 && state == domain.StateActive {
+			if err := eraseExpired(ctx, tx, t); err != nil {
+				return err
+			}
+		}
 		if len(changed) > 0 {
 			now := s.now()
 			var rows []memoryRow

@@ -76,6 +76,11 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 			out = old
 			return nil
 		}
+		if next.ContentHash != old.ContentHash {
+			if err := eraseExpired(ctx, tx, t); err != nil {
+				return err
+			}
+		}
 		// The unique index only polices active rows; a paused or archived
 		// memory must not take an active one's text either.
 		if old.State != domain.StateActive && next.ContentHash != old.ContentHash {

@@ -36,6 +36,9 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 	}
 	created := 0
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		if err := eraseExpired(ctx, tx, t); err != nil {
+			return err
+		}
 		enc := startEncoding(dk, t, ms)
 		defer enc.stop()
 		w := s.newBatchWriter(ctx, tx)
@@ -209,4 +212,36 @@ func (w *batchWriter) insertedOf(rs []memRow) ([]memRow, error) {
 		}
 	}
 	return kept, nil
+}
+
+// eraseExpired erases t's expired active memories, as the sweeper would
+// have: they no longer exist for any reader, so an exact duplicate of one
+// in a batch is a new memory, not one to skip. The expiry index makes this
+// a short range scan.
+func eraseExpired(ctx context.Context, tx *sql.Tx, t domain.Tenant) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM memories
+		WHERE org_id = ? AND expires_at <> 0 AND expires_at <= ? AND user_id = ? AND state = 'active'`,
+		string(t.OrgID), nowNanos(), string(t.UserID))
+	if err != nil {
+		return mapErr(err)
+	}
+	var ids []domain.MemoryID
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return mapErr(err)
+		}
+		ids = append(ids, domain.MemoryID(id))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return mapErr(err)
+	}
+	for _, id := range ids {
+		if err := eraseRows(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

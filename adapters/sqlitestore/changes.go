@@ -128,12 +128,19 @@ func sameContent(a, b domain.Memory) (bool, error) {
 // refuseDuplicate fails with ErrConflict when another active memory of t has
 // hash. The unique index would catch an active row anyway; this also covers a
 // paused or archived memory taking an active memory's text.
+//
+// An expired duplicate is no conflict: it no longer exists for any reader,
+// so it is erased here, as the sweeper would have (its index entries are
+// drift, which the repair loop removes).
 func refuseDuplicate(ctx context.Context, tx *sql.Tx, t domain.Tenant, m domain.Memory) error {
 	var other string
-	err := tx.QueryRowContext(ctx, `SELECT id FROM memories
+	var expires int64
+	err := tx.QueryRowContext(ctx, `SELECT id, expires_at FROM memories
 		WHERE org_id = ? AND user_id = ? AND agent_id = ? AND run_id = ? AND content_hash = ? AND state = 'active' AND id <> ?`,
-		string(t.OrgID), string(t.UserID), m.AgentID, m.RunID, m.ContentHash, string(m.ID)).Scan(&other)
+		string(t.OrgID), string(t.UserID), m.AgentID, m.RunID, m.ContentHash, string(m.ID)).Scan(&other, &expires)
 	switch {
+	case err == nil && expires != 0 && expires <= nowNanos():
+		return eraseRows(ctx, tx, domain.MemoryID(other))
 	case err == nil:
 		return fmt.Errorf("%w: active memory %s has the same text", domain.ErrConflict, other)
 	case errors.Is(err, sql.ErrNoRows):
