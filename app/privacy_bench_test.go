@@ -171,7 +171,7 @@ func runEraseBench(b *testing.B, n int, open func(*testing.B) eraseBenchEnv) {
 		if got := done.Counts[domain.StoreSessions]; got != 100 {
 			b.Fatalf("erased %d sessions, want 100", got)
 		}
-		left, err := env.store.SubjectMemories(ctx, domain.Subject{OrgID: other.OrgID, UserID: other.UserID}, 2000)
+		left, err := env.store.SubjectMemories(ctx, domain.Subject(other), 2000)
 		if err != nil || len(left) != 1000 {
 			b.Fatalf("bystander has %d memories left (%v), want 1000", len(left), err)
 		}
