@@ -87,9 +87,9 @@ func testErasureDestroysKey(t *testing.T, b EncryptionBackend) {
 	alice, bob := domain.Tenant{OrgID: "org-enc", UserID: "alice"}, domain.Tenant{OrgID: "org-enc", UserID: "bob"}
 	createTexts(t, s, alice, "app", "alice one")
 	kept := createTexts(t, s, bob, "app", "bob one")
-	got := eraseAll(t, s, domain.Subject{OrgID: alice.OrgID, UserID: alice.UserID})
+	got := eraseAll(t, s, domain.Subject(alice))
 	require.EqualValues(t, 1, got[domain.StoreDataKeys], "the subject's data key is destroyed")
-	again := eraseAll(t, s, domain.Subject{OrgID: alice.OrgID, UserID: alice.UserID})
+	again := eraseAll(t, s, domain.Subject(alice))
 	require.Zero(t, again[domain.StoreDataKeys], "erasing twice destroys nothing more")
 	m, err := s.Get(ctx, bob, kept[0].ID)
 	require.NoError(t, err)

@@ -267,7 +267,7 @@ func testOutboxForget(t *testing.T, b OutboxBackend) {
 	unseen := createTexts(t, b.Memories, tn, "app", "erased before any relay saw it")[0]
 
 	ids := []domain.MemoryID{ms[0].ID, ms[1].ID, ms[2].ID, unseen.ID}
-	counts, err := b.Subjects.EraseMemories(ctx, domain.Subject{OrgID: tn.OrgID, UserID: tn.UserID}, ids)
+	counts, err := b.Subjects.EraseMemories(ctx, domain.Subject(tn), ids)
 	require.NoError(t, err)
 	require.EqualValues(t, 4, counts[domain.StoreMemories])
 	for _, id := range ids {

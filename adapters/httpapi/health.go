@@ -60,41 +60,39 @@ func (s *Server) readyz(c echo.Context) error {
 		return c.JSON(status, view)
 	}
 	rc := &s.ready
-	for {
-		rc.mu.Lock()
-		if !rc.started.IsZero() && time.Since(rc.started) < s.cfg.ReadyCacheTTL {
+	rc.mu.Lock()
+	if !rc.started.IsZero() && time.Since(rc.started) < s.cfg.ReadyCacheTTL {
+		status, view := rc.status, rc.view
+		rc.mu.Unlock()
+		return c.JSON(status, view)
+	}
+	if wait := rc.inflight; wait != nil {
+		rc.mu.Unlock()
+		select {
+		case <-wait:
+			// The round this caller waited for has just ended: its
+			// answer is the freshest there is. Starting another round
+			// because the cached one began more than a TTL ago would
+			// make this caller wait two rounds, past ReadyTimeout.
+			rc.mu.Lock()
 			status, view := rc.status, rc.view
 			rc.mu.Unlock()
 			return c.JSON(status, view)
+		case <-c.Request().Context().Done():
+			return c.Request().Context().Err()
 		}
-		if wait := rc.inflight; wait != nil {
-			rc.mu.Unlock()
-			select {
-			case <-wait:
-				// The round this caller waited for has just ended: its
-				// answer is the freshest there is. Starting another round
-				// because the cached one began more than a TTL ago would
-				// make this caller wait two rounds, past ReadyTimeout.
-				rc.mu.Lock()
-				status, view := rc.status, rc.view
-				rc.mu.Unlock()
-				return c.JSON(status, view)
-			case <-c.Request().Context().Done():
-				return c.Request().Context().Err()
-			}
-		}
-		done := make(chan struct{})
-		rc.inflight = done
-		rc.mu.Unlock()
-
-		started := time.Now()
-		status, view := s.probeAll(c)
-		rc.mu.Lock()
-		rc.started, rc.status, rc.view, rc.inflight = started, status, view, nil
-		rc.mu.Unlock()
-		close(done)
-		return c.JSON(status, view)
 	}
+	done := make(chan struct{})
+	rc.inflight = done
+	rc.mu.Unlock()
+
+	started := time.Now()
+	status, view := s.probeAll(c)
+	rc.mu.Lock()
+	rc.started, rc.status, rc.view, rc.inflight = started, status, view, nil
+	rc.mu.Unlock()
+	close(done)
+	return c.JSON(status, view)
 }
 
 // probeAll probes every dependency concurrently, each under ReadyTimeout,
