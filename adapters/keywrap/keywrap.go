@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/engram-memory/engram/ports"
 )
@@ -270,7 +271,14 @@ func modTime(path string) string {
 	if err != nil {
 		return ""
 	}
-	return info.ModTime().String() + "/" + fmt.Sprint(info.Size())
+	// A rotation replaces the file by rename (a new inode), possibly within
+	// the file system's timestamp granularity and at the same size, so the
+	// inode is part of the signature: mtime and size alone missed one.
+	sig := info.ModTime().String() + "/" + fmt.Sprint(info.Size())
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		sig += "/" + fmt.Sprint(st.Ino)
+	}
+	return sig
 }
 
 const fileHeader = "# Engram key-encryption key(s): the first wraps, the others only unwrap.\n" +
