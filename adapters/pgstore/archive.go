@@ -325,6 +325,7 @@ func (s *Store) openArchived(ctx context.Context, t ports.ArchiveTable, rows []p
 	textCol, orgCol, userCol, idCol := t.Col("text"), t.Col("org_id"), t.Col("user_id"), t.Col("id")
 	out := rows[:0:0]
 	dropped := 0
+	found := map[domain.Tenant]*ports.DataKey{}
 	for _, r := range rows {
 		text, _ := r.Values[textCol].(string)
 		if !ports.Sealed(text) {
@@ -335,13 +336,18 @@ func (s *Store) openArchived(ctx context.Context, t ports.ArchiveTable, rows []p
 		user, _ := r.Values[userCol].(string)
 		id, _ := r.Values[idCol].(string)
 		tn := domain.Tenant{OrgID: domain.OrgID(org), UserID: domain.UserID(user)}
-		var dk *ports.DataKey
-		if err := s.inTx(ctx, tn.OrgID, true, func(tx *sqlx.Tx) error {
-			var err error
-			dk, err = s.findKey(ctx, tx, tn)
-			return err
-		}); err != nil {
-			return nil, 0, err
+		// One lookup per tenant and batch: a batch holds many rows of the
+		// same user, and each lookup is a transaction of its own.
+		dk, looked := found[tn]
+		if !looked {
+			if err := s.inTx(ctx, tn.OrgID, true, func(tx *sqlx.Tx) error {
+				var err error
+				dk, err = s.findKey(ctx, tx, tn)
+				return err
+			}); err != nil {
+				return nil, 0, err
+			}
+			found[tn] = dk
 		}
 		plain := ""
 		if dk != nil {
