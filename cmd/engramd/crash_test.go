@@ -57,7 +57,7 @@ func TestCrashesAndHangsLoseNothing(t *testing.T) {
 		"ENGRAM_DATA_DIR": dir, "ENGRAM_ADDR": addr, "ENGRAM_PUBLIC_URL": base, "ENGRAM_ADMIN_ADDR": freeAddr(t),
 		"ENGRAM_POSTGRES_URL": runtimeURL, "ENGRAM_NO_MIGRATE": "true",
 		"ENGRAM_VALKEY_URL":  "redis://" + redis.addr(),
-		"ENGRAM_RATE_WRITES": "1000000", "ENGRAM_RATE_READS": "1000000",
+		"ENGRAM_RATE_WRITES": "1000000", "ENGRAM_RATE_READS": "1000000", "ENGRAM_RATE_SEARCH": "1000000",
 	})
 	waitReadyOr(t, e, base, 60*time.Second)
 	raw, err := os.ReadFile(filepath.Join(dir, "local-token"))

@@ -28,7 +28,7 @@ func TestFaultOutagesLoseNoAcknowledgedWrite(t *testing.T) {
 		"ENGRAM_POSTGRES_URL": pg.URL(), "ENGRAM_VALKEY_URL": "redis://" + redis.addr(),
 		// Limits far above the load: the limiter still runs on Valkey
 		// (and fails open while it is down) but never refuses.
-		"ENGRAM_RATE_WRITES": "1000000", "ENGRAM_RATE_READS": "1000000",
+		"ENGRAM_RATE_WRITES": "1000000", "ENGRAM_RATE_READS": "1000000", "ENGRAM_RATE_SEARCH": "1000000",
 	})
 	dpop, prover := mintDPoP(t, dir, e.token, "fault-org", "fault-user")
 	load := newLoadGen(e.base, public, e.token, dpop, prover)

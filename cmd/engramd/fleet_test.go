@@ -54,7 +54,7 @@ func TestFleetOnOnePostgresConverges(t *testing.T) {
 			"ENGRAM_DATA_DIR": dir, "ENGRAM_POSTGRES_URL": pg, "ENGRAM_VALKEY_URL": valkey,
 			"ENGRAM_VALKEY_PREFIX": "engram-fleet-" + hex.EncodeToString(b[:]),
 			"ENGRAM_ADDR":          "127.0.0.1:0", "ENGRAM_ADMIN_ADDR": "off", "ENGRAM_LOG_FORMAT": "json",
-			"ENGRAM_RATE_WRITES": "1000000", "ENGRAM_RATE_READS": "1000000",
+			"ENGRAM_RATE_WRITES": "1000000", "ENGRAM_RATE_READS": "1000000", "ENGRAM_RATE_SEARCH": "1000000",
 			"engram_test_log_dir": logDir,
 		}
 	}

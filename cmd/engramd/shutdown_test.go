@@ -19,7 +19,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	env := func() map[string]string {
 		return map[string]string{"ENGRAM_DATA_DIR": dir, "ENGRAM_ADDR": addr, "ENGRAM_PUBLIC_URL": "http://" + addr,
-			"ENGRAM_RATE_WRITES": "1000000", "ENGRAM_RATE_READS": "1000000"}
+			"ENGRAM_RATE_WRITES": "1000000", "ENGRAM_RATE_READS": "1000000", "ENGRAM_RATE_SEARCH": "1000000"}
 	}
 	e := startLogged(t, env())
 	load := newLoadGen(e.base, e.base, e.token, "", nil)
