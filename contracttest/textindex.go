@@ -44,6 +44,26 @@ func RunTextIndex(t *testing.T, newIndex func(t *testing.T) ports.TextIndex) {
 		require.Empty(t, search(t, x, vecAlice, "volcano"))
 	})
 
+	t.Run("Search/StemsWithoutMergingShortWords", func(t *testing.T) {
+		t.Parallel()
+		x := newIndex(t)
+		bed, red, sing, adopt := newID(), newID(), newID(), newID()
+		require.NoError(t, x.Index(ctx, vecAlice, []ports.TextDoc{
+			tdoc(bed, "We finally bought a new bed"),
+			tdoc(red, "The car outside is red"),
+			tdoc(sing, "Alice likes to sing in the choir"),
+			tdoc(adopt, "Alice adopted a dog from the shelter"),
+		}))
+		// Other word forms meet at their stem ...
+		require.Equal(t, []domain.MemoryID{adopt}, search(t, x, vecAlice, "adopting"))
+		require.Equal(t, []domain.MemoryID{sing}, search(t, x, vecAlice, "singing"))
+		// ... but short words keep their own: a stemmer that sees more
+		// than the word (SQLite's porter behind the tenant prefix before
+		// migration 0281) cut "bed" and "red" to the same nothing.
+		require.Equal(t, []domain.MemoryID{bed}, search(t, x, vecAlice, "bed"))
+		require.Equal(t, []domain.MemoryID{red}, search(t, x, vecAlice, "red"))
+	})
+
 	t.Run("Search/AnyWordMatchesMoreWordsRankHigher", func(t *testing.T) {
 		t.Parallel()
 		x := newIndex(t)

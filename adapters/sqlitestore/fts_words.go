@@ -4,18 +4,22 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/kljensen/snowball/english"
 	"golang.org/x/text/unicode/norm"
 )
 
 // ftsWords splits text into lower-case, accent-folded words of letters and
-// digits, in order. Index and query sides both use it, so they agree on what
-// a word is whatever FTS5's tokenizer would have done.
+// digits, in order, each reduced to its English Snowball stem ("adopted",
+// "adopting" → "adopt"). Index and query sides both use it, so they agree on
+// what a word is whatever FTS5's tokenizer would have done. Stemming here,
+// before the tenant prefix, rather than in FTS5's porter tokenizer: that one
+// saw the prefix as part of the word (migration 0281).
 func ftsWords(text string) []string {
 	var words []string
 	var b strings.Builder
 	flush := func() {
 		if b.Len() > 0 {
-			words = append(words, b.String())
+			words = append(words, english.Stem(b.String(), true))
 			b.Reset()
 		}
 	}
@@ -32,9 +36,8 @@ func ftsWords(text string) []string {
 	return words
 }
 
-// tenantText is the body FTS5 indexes: every word with the tenant prefix.
-// FTS5's porter stemmer then trims each prefixed word's inflection; queries
-// go through the same stemmer.
+// tenantText is the body FTS5 indexes: every stemmed word with the tenant
+// prefix.
 func tenantText(tok, text string) string {
 	words := ftsWords(text)
 	var b strings.Builder
