@@ -2,6 +2,7 @@ package intercept
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -76,3 +77,22 @@ func (x embedder) Embed(ctx context.Context, texts []string) (vs [][]float32, er
 
 func (x embedder) Model() string  { return x.next.Model() }
 func (x embedder) Dimension() int { return x.next.Dimension() }
+
+// WrapLLM decorates a chat model. A chat has no side effects, but the
+// adapter retries 429, 5xx and timeouts itself, so the call is marked not
+// idempotent: a policy retry would multiply with the adapter's.
+func WrapLLM(next ports.LLM, dep string, ic Interceptor) ports.LLM {
+	return llm{base{dep, ic}, next}
+}
+
+type llm struct {
+	base
+	next ports.LLM
+}
+
+func (x llm) Chat(ctx context.Context, req ports.ChatRequest) (out json.RawMessage, err error) {
+	err = x.do(ctx, "chat", write, func(ctx context.Context) (e error) { out, e = x.next.Chat(ctx, req); return })
+	return out, err
+}
+
+func (x llm) Model() string { return x.next.Model() }

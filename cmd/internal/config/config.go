@@ -47,6 +47,11 @@ type Config struct {
 	EmbedURL         string
 	EmbedAPIKey      string
 	EmbedModel       string
+	LLMURL           string
+	LLMModel         string
+	LLMAPIKey        string
+	LLMTimeout       time.Duration
+	LLMMaxTokens     int
 	RateReads        int
 	RateWrites       int
 	RateSearch       int
@@ -194,6 +199,11 @@ var settings = []setting{
 	{"embed-url", "ENGRAM_EMBED_URL", "", "Base URL of the OpenAI-compatible embeddings server", false, str(func(c *Config) *string { return &c.EmbedURL })},
 	{"embed-api-key", "ENGRAM_EMBED_API_KEY", "", "API key for the embeddings server", true, str(func(c *Config) *string { return &c.EmbedAPIKey })},
 	{"embed-model", "ENGRAM_EMBED_MODEL", "", "Embedding model name", false, str(func(c *Config) *string { return &c.EmbedModel })},
+	{"llm-url", "ENGRAM_LLM_URL", "", "Base URL (ending in /v1) of an OpenAI-compatible chat completions server for inference (infer: true); empty stores texts as given", false, str(func(c *Config) *string { return &c.LLMURL })},
+	{"llm-model", "ENGRAM_LLM_MODEL", "", "Chat model name for inference", false, str(func(c *Config) *string { return &c.LLMModel })},
+	{"llm-api-key", "ENGRAM_LLM_API_KEY", "", "API key for the chat completions server", true, str(func(c *Config) *string { return &c.LLMAPIKey })},
+	{"llm-timeout", "ENGRAM_LLM_TIMEOUT", "60s", "Deadline of one chat completions request", false, duration(func(c *Config) *time.Duration { return &c.LLMTimeout })},
+	{"llm-max-tokens", "ENGRAM_LLM_MAX_TOKENS", "1024", "Bound on the tokens of one chat answer", false, integer(func(c *Config) *int { return &c.LLMMaxTokens })},
 	{"rate-reads", "ENGRAM_RATE_READS", "600", "Read requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateReads })},
 	{"rate-writes", "ENGRAM_RATE_WRITES", "120", "Write requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateWrites })},
 	{"rate-search", "ENGRAM_RATE_SEARCH", "300", "Search requests per minute per principal (0 disables)", false, integer(func(c *Config) *int { return &c.RateSearch })},

@@ -106,6 +106,18 @@ func (c *Config) validate() error {
 	default:
 		return bad("ENGRAM_EMBEDDER", "must be local or openai")
 	}
+	if (c.LLMURL == "") != (c.LLMModel == "") {
+		return bad("ENGRAM_LLM_URL", "ENGRAM_LLM_URL and ENGRAM_LLM_MODEL are set together (or neither: no inference model)")
+	}
+	if c.LLMURL != "" && !strings.HasPrefix(c.LLMURL, "http://") && !strings.HasPrefix(c.LLMURL, "https://") {
+		return bad("ENGRAM_LLM_URL", "must be an http(s) URL ending in /v1")
+	}
+	if c.LLMTimeout <= 0 {
+		return bad("ENGRAM_LLM_TIMEOUT", "must be positive")
+	}
+	if c.LLMMaxTokens < 64 || c.LLMMaxTokens > 32768 {
+		return bad("ENGRAM_LLM_MAX_TOKENS", "must be between 64 and 32768")
+	}
 	if err := c.validateIndexes(); err != nil {
 		return err
 	}

@@ -29,6 +29,11 @@ func policyOptions(kind string) resilience.Options {
 		// the breaker, and no retries of its own, which would multiply
 		// with the adapter's.
 		return resilience.Options{Timeout: 15 * time.Second, Retries: -1}
+	case kindLLM:
+		// openaichat retries itself, as the embedder does; the deadline
+		// covers a slow answer and its retries (a 429's Retry-After
+		// included), and the breaker stops calling a model that is down.
+		return resilience.Options{Timeout: 3 * time.Minute, Retries: -1}
 	default: // kindIndex
 		return resilience.Options{Timeout: 5 * time.Second}
 	}
@@ -39,6 +44,7 @@ const (
 	kindCache    = "cache"
 	kindIndex    = "index"
 	kindEmbedder = "embedder"
+	kindLLM      = "llm"
 )
 
 // decorator wraps every port through package intercept as

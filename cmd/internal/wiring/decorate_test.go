@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/resilience"
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 // TestEmbedderRetriesAreNotNested: a remote embedder that keeps answering
@@ -128,4 +130,33 @@ func TestExternalIndexProbesGoThroughTheirBreakers(t *testing.T) {
 	require.Eventually(t, func() bool { return probe(ctx) == nil }, 10*time.Second, 100*time.Millisecond,
 		"half-open: the probe is the trial call")
 	require.Equal(t, resilience.Closed, p.State(), "the successful probe closed the breaker")
+}
+
+// TestLLMIsDecoratedWithOneRetryLayer: a chat model that keeps answering
+// 503 is tried by openaichat's retries only (1 + 2), its failure is the
+// llm dependency's, and the calls show in the metrics.
+func TestLLMIsDecoratedWithOneRetryLayer(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		http.Error(w, "overloaded", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	cfg := testConfig(t, map[string]string{"ENGRAM_LLM_URL": srv.URL + "/v1", "ENGRAM_LLM_MODEL": "m"})
+	raw, err := NewLLM(cfg)
+	require.NoError(t, err)
+	dec := newDecorator(cfg, quiet)
+	l := dec.llm(raw)
+	_, err = l.Chat(context.Background(), ports.ChatRequest{SchemaName: "x", Schema: []byte(`{"type":"object"}`),
+		Messages: []ports.ChatMessage{{Role: "user", Content: "hi"}}})
+	var ue *domain.UnavailableError
+	require.ErrorAs(t, err, &ue)
+	require.Equal(t, "llm", ue.Dependency)
+	require.EqualValues(t, 3, hits.Load(), "one retry layer: the adapter's")
+	require.NotNil(t, dec.policies["llm"], "the llm has its own breaker")
+
+	none, err := NewLLM(testConfig(t, nil))
+	require.NoError(t, err)
+	require.Nil(t, none, "no ENGRAM_LLM_URL, no model")
+	require.Nil(t, dec.llm(none))
 }
