@@ -34,6 +34,9 @@ type ExportDeps struct {
 		ports.SessionStore
 		ports.SessionLister
 	}
+	// Entities, when set, adds the "entities" section: every entity with
+	// its aliases and the memories that name it.
+	Entities ports.EntityStore
 }
 
 // ExportMe streams everything held about the caller (scope memories:read)
@@ -82,7 +85,11 @@ func (s *PrivacyService) export(ctx context.Context, t domain.Tenant, actor stri
 	}{
 		{"memories", exportMemories}, {"apps", exportApps}, {"access_log", exportAccess},
 		{"feedback", exportFeedback}, {"query_log", exportQueries}, {"sessions", exportSessions},
+		{"entities", exportEntities},
 	} {
+		if sec.name == "entities" && d.Entities == nil {
+			continue
+		}
 		x.raw(`,"` + sec.name + `":[`)
 		x.first = true
 		if err := sec.fn(ctx, t, d, x); err != nil {

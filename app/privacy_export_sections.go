@@ -183,6 +183,32 @@ func exportSessions(ctx context.Context, t domain.Tenant, d ExportDeps, x *sarWr
 }
 
 // nullIfEmpty is s, or JSON null for a scope the memory does not have.
+func exportEntities(ctx context.Context, t domain.Tenant, d ExportDeps, x *sarWriter) error {
+	q := domain.EntityQuery{Limit: domain.MaxEntityPageSize}
+	for {
+		page, err := d.Entities.ListEntities(ctx, t, q)
+		if err != nil {
+			return err
+		}
+		for _, e := range page.Items {
+			mems, err := d.Entities.EntityMemories(ctx, t, []domain.EntityID{e.ID}, max(e.Memories, 1))
+			if err != nil {
+				return err
+			}
+			if err := x.item("entities", map[string]any{
+				"id": e.ID, "name": e.Name, "type": e.Type, "aliases": e.Aliases, "memory_ids": mems,
+				"created_at": e.CreatedAt.UTC(), "updated_at": e.UpdatedAt.UTC(),
+			}); err != nil {
+				return err
+			}
+		}
+		if page.Next == nil {
+			return nil
+		}
+		q.After = page.Next
+	}
+}
+
 func nullIfEmpty(s string) any {
 	if s == "" {
 		return nil

@@ -78,6 +78,9 @@ const (
 	// StoreDataKeys is the subject's data key, destroyed after its rows
 	// (crypto-shredding: every copy of its sealed values becomes unreadable).
 	StoreDataKeys = "data_keys"
+	// StoreEntities is the subject's entities, their aliases, links and
+	// co-occurrence edges (issue 18).
+	StoreEntities = "entities"
 )
 
 // ErasedActor replaces an erased user's id where a row that is not theirs

@@ -98,3 +98,15 @@ func TestIndexOutboxContract(t *testing.T) {
 		return contracttest.OutboxBackend{Memories: s, Outbox: s.Outbox(), Subjects: s}
 	})
 }
+
+func TestEntityStoreContract(t *testing.T) {
+	contracttest.RunEntityStore(t, func(t *testing.T) ports.EntityStore {
+		return newStore(t, pgstore.Options{})
+	})
+}
+
+func TestEntityErasureContract(t *testing.T) {
+	contracttest.RunEntityErasure(t, func(t *testing.T) contracttest.EntityErasureBackend {
+		return newStore(t, pgstore.Options{})
+	})
+}

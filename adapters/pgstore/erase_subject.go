@@ -62,6 +62,7 @@ func (s *Store) EraseMemories(ctx context.Context, subj domain.Subject, ids []do
 		for _, q := range []struct{ store, table, col string }{
 			{domain.StoreAccessLog, "memory_access", "memory_id"},
 			{domain.StoreHistory, "memory_changes", "memory_id"},
+			{domain.StoreEntities, "entity_links", "memory_id"},
 			{domain.StoreMemories, "memories", "id"},
 		} {
 			res, err := tx.ExecContext(ctx, `DELETE FROM `+q.table+` WHERE `+subjectWhere+` AND `+q.col+` = ANY($3::uuid[])`,
@@ -92,6 +93,11 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 		{domain.StoreQueryLog, "query_logs"},
 		{domain.StoreExperiments, "experiment_assignments"},
 		{domain.StoreApps, "apps"},
+		// Entities are derived from the memories' text: every row goes.
+		{domain.StoreEntities, "entity_links"},
+		{domain.StoreEntities, "entity_edges"},
+		{domain.StoreEntities, "entity_aliases"},
+		{domain.StoreEntities, "entities"},
 		// Entries of the store's own text index whose memory is already
 		// gone (a Delete the index missed): erasure must not leave them.
 		{domain.StoreTextIndex, "memory_search"},

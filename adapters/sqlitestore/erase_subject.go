@@ -64,6 +64,7 @@ func (s *Store) EraseMemories(ctx context.Context, subj domain.Subject, ids []do
 		for _, q := range []struct{ store, table, col string }{
 			{domain.StoreAccessLog, "memory_access", "memory_id"},
 			{domain.StoreHistory, "memory_changes", "memory_id"},
+			{domain.StoreEntities, "entity_links", "memory_id"},
 			{domain.StoreMemories, "memories", "id"},
 		} {
 			n, err := execCount(ctx, tx, `DELETE FROM `+q.table+` WHERE `+where+` AND `+q.col+` IN (SELECT value FROM json_each(?))`, args...)
@@ -93,6 +94,11 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 		{domain.StoreQueryLog, `DELETE FROM query_logs WHERE ` + where},
 		{domain.StoreExperiments, `DELETE FROM experiment_assignments WHERE ` + where},
 		{domain.StoreApps, `DELETE FROM apps WHERE ` + where},
+		// Entities are derived from the memories' text: every row goes.
+		{domain.StoreEntities, `DELETE FROM entity_links WHERE ` + where},
+		{domain.StoreEntities, `DELETE FROM entity_edges WHERE ` + where},
+		{domain.StoreEntities, `DELETE FROM entity_aliases WHERE ` + where},
+		{domain.StoreEntities, `DELETE FROM entities WHERE ` + where},
 		// API keys are deleted; a key the subject issued for others (a
 		// project key) belongs to the org and only loses their id.
 		{domain.StoreAPIKeys, `DELETE FROM api_keys WHERE ` + where},

@@ -59,3 +59,11 @@ func TestIndexOutboxContract(t *testing.T) {
 		return contracttest.OutboxBackend{Memories: s, Outbox: s.Outbox(), Subjects: s}
 	})
 }
+
+func TestEntityStoreContract(t *testing.T) {
+	contracttest.RunEntityStore(t, func(t *testing.T) ports.EntityStore { return openTemp(t) })
+}
+
+func TestEntityErasureContract(t *testing.T) {
+	contracttest.RunEntityErasure(t, func(t *testing.T) contracttest.EntityErasureBackend { return openTemp(t) })
+}

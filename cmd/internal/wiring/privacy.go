@@ -56,7 +56,7 @@ func newPrivacy(cfg config.Config, log *slog.Logger, b Backend, s Search, c Cach
 		Grace: privacyGrace, Retention: b.Retention, Compact: b.Compact,
 		Export: app.ExportDeps{
 			Memories: b.Memories, Apps: b.Apps, Access: b.Access, Feedback: b.Feedback, Queries: b.QueryLog,
-			Sessions: c.Erasers.Sessions,
+			Sessions: c.Erasers.Sessions, Entities: b.Entities,
 		},
 	})
 }

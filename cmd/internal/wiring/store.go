@@ -80,6 +80,9 @@ type Backend struct {
 	// sealed; DataKeys are the stored (wrapped) data keys.
 	Encryption Encryption
 	DataKeys   ports.DataKeyStore
+	// Entities keeps entities, memory links and co-occurrence edges
+	// (issue 18, docs/entities.md).
+	Entities ports.EntityStore
 }
 
 // OpenStore opens the system of record cfg names: PostgreSQL when
@@ -111,7 +114,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		text := st.TextIndex(pgstore.TextOptions{})
 		return Backend{
 			Name: "postgres", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Entities: st,
 			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed, Outbox: st.Outbox(),
 			Check:      httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
 			Close:      func() error { return errors.Join(feed.Close(), st.Close()) },
@@ -130,7 +133,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		}
 		return Backend{
 			Name: "sqlite", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Entities: st,
 			Compact: st.Compact,
 			Scanner: st, Text: text, Drift: text, Feed: feed, Outbox: st.Outbox(),
 			Check: httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {
