@@ -110,3 +110,9 @@ func TestEntityErasureContract(t *testing.T) {
 		return newStore(t, pgstore.Options{})
 	})
 }
+
+func TestInferenceWriterContract(t *testing.T) {
+	contracttest.RunInferenceWriter(t, func(t *testing.T) contracttest.InferenceStore {
+		return newStore(t, pgstore.Options{})
+	})
+}

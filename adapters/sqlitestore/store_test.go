@@ -67,3 +67,7 @@ func TestEntityStoreContract(t *testing.T) {
 func TestEntityErasureContract(t *testing.T) {
 	contracttest.RunEntityErasure(t, func(t *testing.T) contracttest.EntityErasureBackend { return openTemp(t) })
 }
+
+func TestInferenceWriterContract(t *testing.T) {
+	contracttest.RunInferenceWriter(t, func(t *testing.T) contracttest.InferenceStore { return openTemp(t) })
+}

@@ -1,0 +1,3 @@
+DROP TRIGGER IF EXISTS memory_supersessions_erased;
+DROP TRIGGER IF EXISTS memory_supersessions_gone;
+DROP TABLE IF EXISTS memory_supersessions;
