@@ -9,8 +9,12 @@ import (
 
 // Backend names as used in ENGRAM_TEST_REQUIRE.
 const (
-	Postgres      = "postgres"
-	Valkey        = "valkey"
+	Postgres = "postgres"
+	Valkey   = "valkey"
+	// ValkeyCluster is a Valkey/Redis Cluster (scripts/test-services.sh
+	// starts three primaries on 7101-7103); its variable lists the seed
+	// nodes, comma-separated.
+	ValkeyCluster = "valkeycluster"
 	Qdrant        = "qdrant"
 	Elasticsearch = "elasticsearch"
 )
@@ -18,6 +22,7 @@ const (
 var backendEnv = map[string]string{
 	Postgres:      "ENGRAM_TEST_POSTGRES_URL",
 	Valkey:        "ENGRAM_TEST_VALKEY_ADDR",
+	ValkeyCluster: "ENGRAM_TEST_VALKEY_CLUSTER_ADDRS",
 	Qdrant:        "ENGRAM_TEST_QDRANT_ADDR",
 	Elasticsearch: "ENGRAM_TEST_ELASTICSEARCH_URL",
 }

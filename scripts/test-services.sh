@@ -57,6 +57,49 @@ ensure_redis() {
   redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { log "redis did not come up"; exit 1; }
 }
 
+# A three-master Redis/Valkey Cluster on loopback for the valkeystore
+# contract suites against a cluster (issue 20): redis-server
+# --cluster-enabled on ports 7101-7103 (ENGRAM_TEST_VALKEY_CLUSTER_PORTS),
+# each with its own data directory under ENGRAM_TEST_VALKEY_CLUSTER_DIR, no
+# persistence, joined by redis-cli --cluster create when the slots are not
+# yet assigned. Idempotent: nodes already answering are left alone, a
+# cluster already in state ok is not touched. Bounded: about 30 s at most.
+ensure_redis_cluster() {
+  local ports=${ENGRAM_TEST_VALKEY_CLUSTER_PORTS:-7101 7102 7103}
+  local base=${ENGRAM_TEST_VALKEY_CLUSTER_DIR:-/tmp/engram-valkey-cluster}
+  local p addrs=()
+  for p in $ports; do
+    addrs+=("127.0.0.1:$p")
+    if redis-cli -h 127.0.0.1 -p "$p" ping >/dev/null 2>&1; then continue; fi
+    mkdir -p "$base/$p"
+    log "starting redis-server cluster node on 127.0.0.1:$p"
+    # nodes.conf (kept) is the node's cluster identity: a node restarted
+    # alone rejoins its cluster with its slots (empty: no persistence).
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$p" --cluster-enabled yes \
+      --cluster-config-file nodes.conf --cluster-node-timeout 2000 --save "" --appendonly no \
+      --dir "$base/$p" --logfile "$base/$p/redis.log" --pidfile "$base/$p/redis.pid"
+  done
+  for p in $ports; do
+    for _ in $(seq 1 40); do redis-cli -h 127.0.0.1 -p "$p" ping >/dev/null 2>&1 && break; sleep 0.25; done
+    redis-cli -h 127.0.0.1 -p "$p" ping >/dev/null || { log "cluster node $p did not come up (see $base/$p/redis.log)"; exit 1; }
+  done
+  local first=${addrs[0]#*:}
+  if ! redis-cli -h 127.0.0.1 -p "$first" cluster info | grep -q '^cluster_state:ok'; then
+    if redis-cli -h 127.0.0.1 -p "$first" cluster info | grep -q '^cluster_slots_assigned:0'; then
+      log "creating the cluster ${addrs[*]}"
+      redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes >/dev/null
+    fi
+    for _ in $(seq 1 60); do
+      redis-cli -h 127.0.0.1 -p "$first" cluster info | grep -q '^cluster_state:ok' && break
+      sleep 0.25
+    done
+  fi
+  for p in $ports; do
+    redis-cli -h 127.0.0.1 -p "$p" cluster info | grep -q '^cluster_state:ok' ||
+      { log "cluster node $p is not in cluster_state:ok (see $base/$p/redis.log; to start afresh, shut the nodes down and delete $base)"; exit 1; }
+  done
+}
+
 # mem0's JavaScript SDKs (pinned in testdata/mem0sdk/package-lock.json) for
 # cmd/engramd's TestMem0SDKs. npm ci runs only when the lockfile changed
 # since the last install (a stamp records its hash). Node.js and npm come
@@ -121,7 +164,8 @@ ensure_openapi_client() {
 if ! command -v psql >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1; then :; fi
 ensure_postgres
 ensure_redis
+ensure_redis_cluster
 ensure_mem0_sdks
 ensure_oauth_sdk
 ensure_openapi_client
-log "postgres, redis, the mem0 SDKs, the MCP SDK, chromium and the OpenAPI client tools are up"
+log "postgres, redis, a redis cluster (7101-7103), the mem0 SDKs, the MCP SDK, chromium and the OpenAPI client tools are up"

@@ -7,10 +7,18 @@
 // skewed clocks agree, and a session as a sorted set of event ids plus a hash
 // of events whose TTL is refreshed by the same script that appends.
 //
-// Keys are "<prefix>:jti:<key>", "<prefix>:rl:<key>" and
-// "<prefix>:sess:{<org>:<user>:<session>}:ev|ix"; the braces are a cluster
-// hash tag keeping a session's two keys in one slot, and ':' inside org and
-// user ids is escaped so that no two tenants share a key.
+// Keys are "<prefix>:jti:<key>", "<prefix>:rl:<key>", and for what users
+// fill "<prefix>:sess|idem|quota:{<user scope>}:..." (keys.go): the braces
+// are a cluster hash tag keeping each user's sessions, idempotency records
+// and byte ledger in one slot, so every script runs on one node of a Valkey
+// Cluster, and ':' and braces inside org and user ids are escaped so that
+// no two tenants share a key.
+//
+// A Valkey Cluster needs nothing more than its URL: valkey-go asks the node
+// for its slots and becomes a cluster client, following MOVED and ASK
+// redirections itself (a redirected command never ran, so following it is
+// safe for every command). More seed nodes go in ?addr=host:port. What
+// walks the keyspace (erasure, DeletePrefixed) SCANs every primary.
 //
 // Replay keys must never be evicted early: run Valkey with
 // maxmemory-policy noeviction (MaxMemoryPolicy reports the setting so that

@@ -15,6 +15,15 @@ var (
 	_ ports.SessionLister     = (*Store)(nil)
 )
 
+// subjectPattern matches the keys of kind ("sess", "idem", "quota") of the
+// subject: one user's tag, or every tag of an org (keys.go).
+func (s *Store) subjectPattern(kind string, subj domain.Subject) string {
+	if subj.OrgWide() {
+		return globEscape(s.o.Prefix+":"+kind+":"+orgTagHead(subj.OrgID)) + "*"
+	}
+	return globEscape(s.o.Prefix+":"+kind+":"+userTag(ports.IdempotencyScope(subj.Tenant()))+":") + "*"
+}
+
 // EraseSessions implements ports.SessionEraser: every session key of the
 // subject is found with SCAN over its key prefix (the org and user are in
 // the key name, escaped) and deleted. It reports sessions, not keys (each
@@ -23,11 +32,7 @@ func (s *Store) EraseSessions(ctx context.Context, subj domain.Subject) (int64, 
 	if err := subj.Validate(); err != nil {
 		return 0, fmt.Errorf("valkeystore: erase sessions: %w", err)
 	}
-	pattern := globEscape(s.o.Prefix+":sess:{"+escapeKeyPart(string(subj.OrgID))+":") + "*"
-	if !subj.OrgWide() {
-		pattern = globEscape(s.o.Prefix+":sess:{"+escapeKeyPart(string(subj.OrgID))+":"+escapeKeyPart(string(subj.UserID))+":") + "*"
-	}
-	n, err := s.deleteMatching(ctx, pattern, func(k string) bool { return strings.HasSuffix(k, "}:ev") })
+	n, err := s.deleteMatching(ctx, s.subjectPattern("sess", subj), func(k string) bool { return strings.HasSuffix(k, ":ev") })
 	if err == nil {
 		err = s.eraseLedgers(ctx, subj)
 	}
@@ -38,44 +43,31 @@ func (s *Store) EraseSessions(ctx context.Context, subj domain.Subject) (int64, 
 }
 
 // SubjectSessions implements ports.SessionLister: SCAN over the tenant's
-// session keys, the session id read back from between the braces.
+// session keys, the session id read back from between the tag and ":ev".
 func (s *Store) SubjectSessions(ctx context.Context, t domain.Tenant) ([]domain.SessionID, error) {
-	head := s.o.Prefix + ":sess:{" + escapeKeyPart(string(t.OrgID)) + ":" + escapeKeyPart(string(t.UserID)) + ":"
-	var (
-		out    []domain.SessionID
-		cursor uint64
-	)
-	for {
-		opCtx, cancel := s.opCtx(ctx)
-		e, err := s.c.Do(opCtx, s.c.B().Scan().Cursor(cursor).Match(globEscape(head)+"*}:ev").Count(1000).Build()).AsScanEntry()
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("valkeystore: list sessions: %w", mapErr(err))
-		}
-		for _, k := range e.Elements {
-			if id, ok := strings.CutSuffix(strings.TrimPrefix(k, head), "}:ev"); ok && !strings.Contains(id, ":") {
+	head := s.sessionHead(t)
+	var out []domain.SessionID
+	err := s.scanKeys(ctx, globEscape(head)+"*:ev", func(_ context.Context, keys []string) error {
+		for _, k := range keys {
+			if id, ok := strings.CutSuffix(strings.TrimPrefix(k, head), ":ev"); ok && !strings.Contains(id, ":") {
 				out = append(out, domain.SessionID(id))
 			}
 		}
-		if cursor = e.Cursor; cursor == 0 {
-			return out, nil
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("valkeystore: list sessions: %w", err)
 	}
+	return out, nil
 }
 
 // EraseIdempotency implements ports.IdempotencyEraser over the escaped
-// scope at the head of each record's key.
+// scope in each record's tag.
 func (s *Store) EraseIdempotency(ctx context.Context, subj domain.Subject) (int64, error) {
 	if err := subj.Validate(); err != nil {
 		return 0, fmt.Errorf("valkeystore: erase idempotency records: %w", err)
 	}
-	scope := ports.IdempotencyOrgScope(subj.OrgID)
-	sep := ""
-	if !subj.OrgWide() {
-		scope, sep = ports.IdempotencyScope(subj.Tenant()), ":"
-	}
-	pattern := globEscape(s.o.Prefix+":idem:"+escapeKeyPart(scope)+sep) + "*"
-	n, err := s.deleteMatching(ctx, pattern, func(string) bool { return true })
+	n, err := s.deleteMatching(ctx, s.subjectPattern("idem", subj), func(string) bool { return true })
 	if err == nil {
 		err = s.eraseLedgers(ctx, subj)
 	}
@@ -91,46 +83,32 @@ func (s *Store) EraseIdempotency(ctx context.Context, subj domain.Subject) (int6
 // only undercounts until they expire.
 func (s *Store) eraseLedgers(ctx context.Context, subj domain.Subject) error {
 	if subj.OrgWide() {
-		_, err := s.deleteMatching(ctx, globEscape(s.o.Prefix+":quota:"+escapeKeyPart(ports.IdempotencyOrgScope(subj.OrgID)))+"*", func(string) bool { return false })
+		_, err := s.deleteMatching(ctx, s.subjectPattern("quota", subj), func(string) bool { return false })
 		return err
 	}
 	h, z := s.ledgerKeys(ports.IdempotencyScope(subj.Tenant()))
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	return mapErr(s.c.Do(ctx, s.c.B().Unlink().Key(h, z).Build()).Error())
+	return mapErr(s.c.Do(ctx, s.c.B().Unlink().Key(h, z).Build()).Error()) // one tag, one slot
 }
 
 // deleteMatching deletes every key matching pattern, a page of SCAN at a
-// time, and counts those for which count says so. SCAN guarantees every
-// key present for the whole scan is returned; a key written during it may
-// be missed, which is why erasure runs passes until one finds nothing.
+// time, and counts the deleted keys for which count says so. SCAN
+// guarantees every key present for the whole scan is returned; a key
+// written during it may be missed, which is why erasure runs passes until
+// one finds nothing.
 func (s *Store) deleteMatching(ctx context.Context, pattern string, count func(string) bool) (int64, error) {
-	var (
-		cursor uint64
-		n      int64
-	)
-	for {
-		opCtx, cancel := s.opCtx(ctx)
-		e, err := s.c.Do(opCtx, s.c.B().Scan().Cursor(cursor).Match(pattern).Count(1000).Build()).AsScanEntry()
-		if err == nil && len(e.Elements) > 0 {
-			var deleted int64
-			deleted, err = s.c.Do(opCtx, s.c.B().Unlink().Key(e.Elements...).Build()).AsInt64()
-			if err == nil && deleted > 0 {
-				for _, k := range e.Elements {
-					if count(k) {
-						n++
-					}
-				}
+	var n int64
+	err := s.scanKeys(ctx, pattern, func(ctx context.Context, keys []string) error {
+		gone, err := s.unlink(ctx, keys)
+		for i, k := range keys {
+			if gone[i] && count(k) {
+				n++
 			}
 		}
-		cancel()
-		if err != nil {
-			return n, mapErr(err)
-		}
-		if cursor = e.Cursor; cursor == 0 {
-			return n, nil
-		}
-	}
+		return err
+	})
+	return n, err
 }
 
 // globEscape quotes the characters SCAN MATCH treats as patterns.

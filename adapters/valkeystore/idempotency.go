@@ -2,8 +2,6 @@ package valkeystore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,18 +168,6 @@ func (s *Store) Abandon(ctx context.Context, scope, key string) error {
 		return fmt.Errorf("valkeystore: idempotency abandon: %w", err)
 	}
 	return nil
-}
-
-// idemKey names a record: the scope escaped (it is built from validated
-// tenant ids, so it is bounded, and erasure finds a subject's records by
-// it) and the key hashed (it comes from clients, may hold any printable
-// byte and must not grow the key unbounded). Escaping ':' keeps one
-// user's scope from being a prefix of another's.
-// The second result is the record's entry in the user's ledger.
-func (s *Store) idemKey(scope, key string) (string, string) {
-	sum := sha256.Sum256([]byte(key))
-	h := hex.EncodeToString(sum[:])
-	return s.o.Prefix + ":idem:" + escapeKeyPart(scope) + ":" + h, "i:" + h
 }
 
 // writeRecord runs finishKey: raw "" deletes the record.

@@ -2,7 +2,6 @@ package valkeystore
 
 import (
 	"github.com/engram-memory/engram/domain"
-	"github.com/engram-memory/engram/ports"
 )
 
 // Bytes per user.
@@ -12,8 +11,8 @@ import (
 // idempotency scope (ports.IdempotencyScope, so sessions and idempotency
 // records of one user share one quota):
 //
-//	<prefix>:quota:<scope>:h  hash: entry -> bytes, and "#" -> the sum
-//	<prefix>:quota:<scope>:z  sorted set: entry -> when it expires (unix ms)
+//	<prefix>:quota:{<scope>}:h  hash: entry -> bytes, and "#" -> the sum
+//	<prefix>:quota:{<scope>}:z  sorted set: entry -> when it expires (unix ms)
 //
 // An entry is "s:<session id>" or "i:<hashed key>". The scripts that write
 // a session or a record update its entry in the same script, so the count
@@ -24,8 +23,8 @@ import (
 // last entry. A record written before the ledger existed is not counted
 // until it is written again; the count never goes below zero.
 //
-// Valkey Cluster: the ledger and a user's keys have different hash slots,
-// so these scripts need one node (issue 20 has not started on Cluster).
+// Valkey Cluster: the ledger, the user's sessions and records share the
+// user's hash tag (keys.go), so each script touches one slot.
 
 // ledgerPrelude defines now (ms) and prune(h, z), which drops expired
 // entries (at most 1,000 a call, so one call stays short; the rest go next
@@ -68,16 +67,6 @@ local function set(h, z, entry, size, ttl)
   end
 end
 `
-
-// ledgerKeys names a user's ledger (see above).
-func (s *Store) ledgerKeys(scope string) (h, z string) {
-	base := s.o.Prefix + ":quota:" + escapeKeyPart(scope) + ":"
-	return base + "h", base + "z"
-}
-
-func (s *Store) tenantLedger(t domain.Tenant) (h, z string) {
-	return s.ledgerKeys(ports.IdempotencyScope(t))
-}
 
 // overQuota is what a ledger script returns for a write the quota refuses.
 const overQuota = -2

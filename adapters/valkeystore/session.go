@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/valkey-io/valkey-go"
@@ -13,7 +12,7 @@ import (
 	"github.com/engram-memory/engram/domain"
 )
 
-// A session is two keys sharing a hash tag: "ix", a sorted set of event ids
+// A session is two keys sharing the user's hash tag (keys.go): "ix", a sorted set of event ids
 // scored by creation time in microseconds (exact in a float64 until 2255),
 // and "ev", a hash from event id to the event's JSON. Equal scores order by
 // id, and ids are UUIDv7, so the set's order is (CreatedAt, ID).
@@ -145,18 +144,6 @@ func appendResult(n int64, err error, id string, quota func() error) error {
 	}
 	return nil
 }
-
-// sessionKeys names the two keys of a session. Tenant ids may contain ':'
-// (the separator), so it is escaped, and '%' with it; session ids cannot
-// contain either.
-func (s *Store) sessionKeys(t domain.Tenant, sid domain.SessionID) (ev, ix string) {
-	base := s.o.Prefix + ":sess:{" + escapeKeyPart(string(t.OrgID)) + ":" + escapeKeyPart(string(t.UserID)) + ":" + string(sid) + "}:"
-	return base + "ev", base + "ix"
-}
-
-var keyPartEscaper = strings.NewReplacer("%", "%25", ":", "%3A", "{", "%7B", "}", "%7D")
-
-func escapeKeyPart(p string) string { return keyPartEscaper.Replace(p) }
 
 func decodeEvent(raw string) (domain.SessionEvent, error) {
 	var se storedEvent

@@ -30,10 +30,16 @@ func testURL(t testing.TB) string {
 // it when the test ends.
 func newStore(t testing.TB, o valkeystore.Options) *valkeystore.Store {
 	t.Helper()
+	return openTestStore(t, testURL(t), o)
+}
+
+// openTestStore is newStore on the server (or cluster) at url.
+func openTestStore(t testing.TB, url string, o valkeystore.Options) *valkeystore.Store {
+	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	o.Prefix = "enttest-" + hex.EncodeToString(b[:])
-	s, err := valkeystore.Open(context.Background(), valkeystore.Config{URL: testURL(t), Options: o})
+	s, err := valkeystore.Open(context.Background(), valkeystore.Config{URL: url, Options: o})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		if _, err := s.DeletePrefixed(context.Background()); err != nil {
@@ -125,9 +131,10 @@ func TestKeysArePrefixedEscapedAndExpire(t *testing.T) {
 	require.NoError(t, err)
 	p := s.Prefix()
 	require.ElementsMatch(t, []string{
-		p + ":sess:{o%3A1:u:chat}:ev", p + ":sess:{o%3A1:u:chat}:ix", p + ":jti:jti-1", p + ":rl:bucket",
-		// the user's byte ledger (quota.go), named by the escaped scope "3:o:1/u"
-		p + ":quota:3%3Ao%3A1/u:h", p + ":quota:3%3Ao%3A1/u:z",
+		// the user's keys carry the escaped scope "3:o:1/u" as their hash tag
+		p + ":sess:{3%3Ao%3A1/u}:chat:ev", p + ":sess:{3%3Ao%3A1/u}:chat:ix", p + ":jti:jti-1", p + ":rl:bucket",
+		// the user's byte ledger (quota.go)
+		p + ":quota:{3%3Ao%3A1/u}:h", p + ":quota:{3%3Ao%3A1/u}:z",
 	}, keys)
 	for _, k := range keys {
 		ttl, err := c.Do(ctx, c.B().Pttl().Key(k).Build()).AsInt64()
@@ -163,7 +170,7 @@ func TestLoweredCapTrimsLongSession(t *testing.T) {
 	require.Len(t, got, 5)
 	require.Equal(t, last.ID, got[0].ID)
 	c := s.Client()
-	n, err := c.Do(ctx, c.B().Hlen().Key(s.Prefix()+":sess:{o:u:long}:ev").Build()).AsInt64()
+	n, err := c.Do(ctx, c.B().Hlen().Key(s.Prefix()+":sess:{1%3Ao/u}:long:ev").Build()).AsInt64()
 	require.NoError(t, err)
 	require.EqualValues(t, 5, n, "the hash was trimmed with the index")
 }
