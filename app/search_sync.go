@@ -87,6 +87,11 @@ func textDocs(ms []domain.Memory) []ports.TextDoc {
 }
 
 func (x *Indexer) vectorDocs(ctx context.Context, ms []domain.Memory) ([]ports.VectorDoc, error) {
+	return embedDocs(ctx, x.d.Embedder, ms)
+}
+
+// embedDocs embeds ms into the documents of a vector index.
+func embedDocs(ctx context.Context, emb ports.Embedder, ms []domain.Memory) ([]ports.VectorDoc, error) {
 	if len(ms) == 0 {
 		return nil, nil
 	}
@@ -94,7 +99,7 @@ func (x *Indexer) vectorDocs(ctx context.Context, ms []domain.Memory) ([]ports.V
 	for i, m := range ms {
 		texts[i] = m.Text
 	}
-	vs, err := x.embedParallel(ctx, texts)
+	vs, err := embedParallel(ctx, emb, texts)
 	if err != nil {
 		return nil, err
 	}
@@ -111,10 +116,10 @@ func (x *Indexer) vectorDocs(ctx context.Context, ms []domain.Memory) ([]ports.V
 // embedParallel splits big batches across CPUs (Embed is safe for
 // concurrent use): the local embedder is CPU-bound, a remote one gets a few
 // requests in flight.
-func (x *Indexer) embedParallel(ctx context.Context, texts []string) ([][]float32, error) {
+func embedParallel(ctx context.Context, emb ports.Embedder, texts []string) ([][]float32, error) {
 	parts := min(runtime.GOMAXPROCS(0), len(texts)/64)
 	if parts < 2 {
-		return x.d.Embedder.Embed(ctx, texts)
+		return emb.Embed(ctx, texts)
 	}
 	out := make([][]float32, len(texts))
 	errs := make([]error, parts)
@@ -122,7 +127,7 @@ func (x *Indexer) embedParallel(ctx context.Context, texts []string) ([][]float3
 	for p := range parts {
 		lo, hi := len(texts)*p/parts, len(texts)*(p+1)/parts
 		wg.Go(func() {
-			vs, err := x.d.Embedder.Embed(ctx, texts[lo:hi])
+			vs, err := emb.Embed(ctx, texts[lo:hi])
 			if err == nil && len(vs) != hi-lo {
 				err = fmt.Errorf("embedder returned %d vectors for %d texts: %w", len(vs), hi-lo, domain.ErrUnavailable)
 			}
