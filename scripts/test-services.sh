@@ -122,10 +122,11 @@ ensure_mem0_sdks() {
   echo "$want" >"$stamp"
 }
 
-# The official MCP TypeScript SDK and playwright-core (pinned in
+# The official MCP TypeScript SDK, playwright-core and axe-core (pinned in
 # testdata/oauthsdk/package-lock.json) and Debian's chromium, for
-# cmd/engramd's TestMCPSDKSignsInThroughTheBrowser: a headless browser signs
-# in on engramd's consent page. Same stamp rule as the mem0 SDKs.
+# cmd/engramd's TestMCPSDKSignsInThroughTheBrowser (a headless browser signs
+# in on engramd's consent page) and TestDashboardInTheBrowser (the
+# dashboard, axe on every page). Same stamp rule as the mem0 SDKs.
 ensure_oauth_sdk() {
   local dir
   dir="$(cd "$(dirname "$0")/.." && pwd)/testdata/oauthsdk"
@@ -138,7 +139,7 @@ ensure_oauth_sdk() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
-  log "installing the MCP SDK and playwright-core (npm ci in testdata/oauthsdk)"
+  log "installing the MCP SDK, playwright-core and axe-core (npm ci in testdata/oauthsdk)"
   (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$want" >"$stamp"
 }

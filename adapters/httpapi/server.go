@@ -182,6 +182,12 @@ func (s *Server) MountPublic(path string, h http.Handler) {
 	s.e.Any(path+"/*", wrapped)
 }
 
+// MountRoot serves h at GET / alone (the dashboard's entry), without
+// authentication; every other unknown path stays a 404 problem.
+func (s *Server) MountRoot(h http.Handler) {
+	s.e.GET("/", echo.WrapHandler(h))
+}
+
 // route registers an authenticated handler that requires scope.
 func (s *Server) route(method, path string, scope domain.Scope, h echo.HandlerFunc) {
 	path = "/api/v1" + path

@@ -73,6 +73,7 @@ var scopeDescriptions = map[string]string{
 	"sessions:write": "write short-term session memory", "feedback:read": "read search feedback",
 	"feedback:write": "send search feedback", "backup:read": "export all your data",
 	"backup:write": "import data into your memory", "keys:write": "create and revoke your API keys",
+	"experiments:read": "see your organisation's ranking experiments and their results",
 }
 
 // renderPage writes the page with a policy that lets it do one thing: post

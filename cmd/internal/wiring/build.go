@@ -166,6 +166,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	if err != nil {
 		return nil, err
 	}
+	if err := mountDashboard(ctx, cfg, log, api, as, raw.OAuth); err != nil {
+		return nil, err
+	}
 	return &System{
 		Config: cfg, Logger: log, Memories: core.Memories, Verifier: verifier, LocalKey: auth.LocalKey,
 		API: api, MCP: mcp, OAuth: as, oauthStore: raw.OAuth, Privacy: privacy, tel: dec.tel, closers: cl,

@@ -30,7 +30,7 @@ func newOAuthServer(cfg config.Config, log *slog.Logger, a auth, store ports.OAu
 	}
 	return oauthserver.New(oauthserver.Config{
 		Issuer: cfg.PublicURL, TLS: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
-		Scopes: domain.LocalOwnerScopes, DefaultScopes: domain.DefaultUserScopes, DPoPAlgs: jwtauth.Algorithms(),
+		Scopes: dashboardScopes, DefaultScopes: domain.DefaultUserScopes, DPoPAlgs: jwtauth.Algorithms(),
 	}, oauthserver.Deps{
 		Store: store, Limiter: limiter, Logger: log, ProofKey: a.Local.TokenRequestProof,
 		Mint: func(a oauthserver.AccessToken) (string, error) {

@@ -1,0 +1,102 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+type sessionEvent struct {
+	ID        string    `json:"id"`
+	Role      string    `json:"role"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type sessionsData struct {
+	ID     string
+	Events []sessionEvent
+	Looked bool
+}
+
+// sessionsPage shows one session's events by its id: sessions are keyed
+// by the id the agent chose, and the API lists events per session.
+func (x *Dashboard) sessionsPage(w http.ResponseWriter, r *http.Request, s *session) {
+	d := sessionsData{ID: strings.TrimSpace(r.URL.Query().Get("id"))}
+	var p *problem
+	if d.ID != "" {
+		var res struct {
+			Events []sessionEvent `json:"events"`
+		}
+		p = x.api(r, s, http.MethodGet, "/sessions/"+url.PathEscape(d.ID)+"/events?limit=200", nil, &res)
+		d.Events, d.Looked = res.Events, p == nil
+	}
+	x.render(w, r, s, http.StatusOK, "sessions", view{Title: "Sessions", Nav: "sessions", Error: p, Data: d})
+}
+
+type snippet struct {
+	Client, Where, Code string
+}
+
+type installData struct {
+	MCPURL   string
+	Snippets []snippet
+}
+
+func jsonBlock(v any) string {
+	raw, _ := json.MarshalIndent(v, "", "  ")
+	return string(raw)
+}
+
+// installPage gives each MCP client's configuration with this server's
+// URL filled in. Clients sign in through the browser (OAuth); none needs
+// a token pasted.
+func (x *Dashboard) installPage(w http.ResponseWriter, r *http.Request, s *session) {
+	mcp := x.cfg.PublicURL + "/mcp"
+	remote := map[string]any{"command": "npx", "args": []string{"-y", "mcp-remote", mcp}}
+	d := installData{MCPURL: mcp, Snippets: []snippet{
+		{"Claude Code", "run in a terminal", "claude mcp add --transport http engram " + mcp},
+		{"Claude Desktop", "claude_desktop_config.json (Settings → Developer → Edit config)", jsonBlock(map[string]any{"mcpServers": map[string]any{"engram": remote}})},
+		{"Cursor", "~/.cursor/mcp.json", jsonBlock(map[string]any{"mcpServers": map[string]any{"engram": map[string]any{"url": mcp}}})},
+		{"VS Code", ".vscode/mcp.json", jsonBlock(map[string]any{"servers": map[string]any{"engram": map[string]any{"type": "http", "url": mcp}}})},
+		{"Windsurf", "~/.codeium/windsurf/mcp_config.json", jsonBlock(map[string]any{"mcpServers": map[string]any{"engram": map[string]any{"serverUrl": mcp}}})},
+		{"Any MCP client", "Streamable HTTP endpoint; OAuth discovery at /.well-known/oauth-protected-resource", mcp},
+	}}
+	x.render(w, r, s, http.StatusOK, "install", view{Title: "Install", Nav: "install", Data: d})
+}
+
+func (x *Dashboard) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
+	x.render(w, r, s, http.StatusOK, "account", view{Title: "Your data", Nav: "account", Notice: noticeOf(r)})
+}
+
+// exportData streams the subject-access export straight from the API to
+// the browser (no buffering: it can be large).
+func (x *Dashboard) exportData(w http.ResponseWriter, r *http.Request, s *session) {
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "/api/v1/me/export", http.NoBody)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.mu.Lock()
+	req.Header.Set("Authorization", "Bearer "+s.access)
+	s.mu.Unlock()
+	req.RemoteAddr, req.Host = r.RemoteAddr, r.Host
+	x.d.API.ServeHTTP(w, req)
+}
+
+// deleteMyData erases everything of the signed-in user (DELETE /me) after
+// the user typed the confirmation word, then signs the browser out.
+func (x *Dashboard) deleteMyData(w http.ResponseWriter, r *http.Request, s *session) {
+	if r.PostForm.Get("confirm") != "delete" {
+		x.render(w, r, s, http.StatusOK, "account", view{Title: "Your data", Nav: "account", Error: &problem{
+			Title: "Not confirmed", Status: http.StatusBadRequest, Detail: `Type "delete" in the box to confirm.`}})
+		return
+	}
+	if p := x.api(r, s, http.MethodDelete, "/me", nil, nil); p != nil {
+		x.render(w, r, s, http.StatusOK, "account", view{Title: "Your data", Nav: "account", Error: p})
+		return
+	}
+	back(w, r, Prefix+"account", "Your data is being erased.")
+}

@@ -1,0 +1,137 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"time"
+)
+
+type valuesItem struct {
+	Text       string         `json:"text"`
+	Metadata   map[string]any `json:"metadata"`
+	Categories []string       `json:"categories"`
+	State      string         `json:"state"`
+}
+
+type changeItem struct {
+	Seq       int64       `json:"seq"`
+	Kind      string      `json:"kind"`
+	Old       *valuesItem `json:"old"`
+	New       *valuesItem `json:"new"`
+	App       string      `json:"app"`
+	ChangedAt time.Time   `json:"changed_at"`
+}
+
+type accessItem struct {
+	MemoryID   string    `json:"memory_id"`
+	Kind       string    `json:"kind"`
+	AccessedAt time.Time `json:"accessed_at"`
+	App        string    `json:"-"`
+}
+
+type detailData struct {
+	M          memoryItem
+	Metadata   string
+	Categories string
+	History    []changeItem
+	Accesses   []accessItem
+	Similar    []memoryItem
+	Return     string
+	Edit       struct{ Text, Categories string }
+}
+
+// accessScan is how many of each app's latest accesses the detail page
+// reads to find this memory's: the access log is kept per app.
+const (
+	accessScan    = 100
+	accessAppsMax = 10
+)
+
+func (x *Dashboard) memoryPage(w http.ResponseWriter, r *http.Request, s *session) {
+	x.renderMemory(w, r, s, nil, nil)
+}
+
+func (x *Dashboard) renderMemory(w http.ResponseWriter, r *http.Request, s *session, fail *problem, edit *detailData) {
+	id := r.PathValue("id")
+	var d detailData
+	if p := x.api(r, s, http.MethodGet, "/memories/"+url.PathEscape(id), nil, &d.M); p != nil {
+		x.render(w, r, s, http.StatusOK, "error", view{Title: "Memory", Nav: "memories", Error: p})
+		return
+	}
+	d.Return = Prefix + "memories/" + url.PathEscape(id)
+	if len(d.M.Metadata) > 0 {
+		raw, _ := json.MarshalIndent(d.M.Metadata, "", "  ")
+		d.Metadata = string(raw)
+	}
+	d.Categories = joinComma(d.M.Categories)
+	d.Edit.Text, d.Edit.Categories = d.M.Text, d.Categories
+	if edit != nil {
+		d.Edit = edit.Edit
+	}
+	var h struct {
+		Items []changeItem `json:"items"`
+	}
+	if p := x.api(r, s, http.MethodGet, "/memories/"+url.PathEscape(id)+"/history", nil, &h); p != nil && fail == nil {
+		fail = p
+	}
+	d.History = h.Items
+	d.Accesses = x.accessesOf(r, s, id)
+	if d.M.State == "active" {
+		var sim memoryPage
+		q := url.Values{"q": {firstRunes(d.M.Text, 300)}, "limit": {"6"}}
+		if p := x.api(r, s, http.MethodGet, "/memories?"+q.Encode(), nil, &sim); p == nil {
+			for _, m := range sim.Items {
+				if m.ID != d.M.ID && len(d.Similar) < 5 {
+					d.Similar = append(d.Similar, m)
+				}
+			}
+		}
+	}
+	x.render(w, r, s, http.StatusOK, "memory", view{Title: "Memory", Nav: "memories", Notice: noticeOf(r), Error: fail, Data: d})
+}
+
+// accessesOf finds the memory's reads in the latest accesses of each app
+// (bounded: accessAppsMax apps, accessScan entries each).
+func (x *Dashboard) accessesOf(r *http.Request, s *session, id string) []accessItem {
+	var apps struct {
+		Items []appItem `json:"items"`
+	}
+	if x.api(r, s, http.MethodGet, "/apps", nil, &apps) != nil {
+		return nil
+	}
+	var out []accessItem
+	for i, a := range apps.Items {
+		if i == accessAppsMax {
+			break
+		}
+		var page struct {
+			Items []accessItem `json:"items"`
+		}
+		if x.api(r, s, http.MethodGet, "/apps/"+url.PathEscape(a.ID)+"/accessed?limit="+itoa(accessScan), nil, &page) != nil {
+			continue
+		}
+		for _, e := range page.Items {
+			if e.MemoryID == id {
+				e.App = a.ID
+				out = append(out, e)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].AccessedAt.After(out[j].AccessedAt) })
+	return out
+}
+
+func (x *Dashboard) editMemory(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	f := r.PostForm
+	text, cats := f.Get("text"), splitCategories(f.Get("categories"))
+	if p := x.api(r, s, http.MethodPatch, "/memories/"+url.PathEscape(id), map[string]any{"text": text, "categories": cats}, nil); p != nil {
+		d := &detailData{}
+		d.Edit.Text, d.Edit.Categories = text, f.Get("categories")
+		x.renderMemory(w, r, s, p, d)
+		return
+	}
+	back(w, r, Prefix+"memories/"+url.PathEscape(id), "Memory saved.")
+}

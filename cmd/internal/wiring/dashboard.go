@@ -1,0 +1,57 @@
+package wiring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/engram-memory/engram/adapters/dashboard"
+	"github.com/engram-memory/engram/adapters/httpapi"
+	"github.com/engram-memory/engram/adapters/oauthserver"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
+)
+
+// dashboardScopes are what the dashboard asks the user to grant: the local
+// owner's scopes and experiments:read (org-level aggregate results).
+var dashboardScopes = append(append([]domain.Scope{}, domain.LocalOwnerScopes...), domain.ScopeExperimentsRead)
+
+// mountDashboard serves the web dashboard at / and /ui/ when the built-in
+// authorization server runs (it is how the dashboard signs users in; with
+// an external issuer / stays 404). Its OAuth client is registered here,
+// named by its redirect URI.
+func mountDashboard(ctx context.Context, cfg config.Config, log *slog.Logger, api *httpapi.Server, as *oauthserver.Server, store ports.OAuthStore) error {
+	if as == nil {
+		return nil
+	}
+	id := dashboard.ClientIDFor(cfg.PublicURL)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := store.GetClient(ctx, id); errors.Is(err, domain.ErrNotFound) {
+		err = store.CreateClient(ctx, domain.OAuthClient{ID: id, Name: "Engram dashboard",
+			RedirectURIs: []string{dashboard.RedirectURI(cfg.PublicURL)}, CreatedAt: time.Now().UTC()})
+		if err != nil && !errors.Is(err, domain.ErrAlreadyExists) {
+			return fmt.Errorf("wiring: register the dashboard's OAuth client: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("wiring: look up the dashboard's OAuth client: %w", err)
+	}
+	scopes := make([]string, len(dashboardScopes))
+	for i, sc := range dashboardScopes {
+		scopes[i] = string(sc)
+	}
+	x, err := dashboard.New(dashboard.Config{
+		PublicURL: cfg.PublicURL, TLS: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
+		ClientID: id, Scopes: scopes,
+	}, dashboard.Deps{API: api.Handler(), OAuth: as.Handler(), Logger: log})
+	if err != nil {
+		return err
+	}
+	api.MountPublic("/ui", x.Handler())
+	api.MountRoot(x.Handler())
+	return nil
+}
