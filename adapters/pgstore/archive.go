@@ -167,6 +167,9 @@ func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.Arc
 		return ports.LoadResult{}, fmt.Errorf("pgstore: load %s: %w", t.Name, mapErr(err))
 	}
 	res, err := s.load(ctx, t, q, rows, opts)
+	if err == nil && !opts.DryRun {
+		s.loaded.grew(ctx, s, q.ins, res.Inserted+res.Updated)
+	}
 	res.Skipped += shredded
 	return res, err
 }

@@ -87,6 +87,7 @@ type Store struct {
 	prologue string // first statement of every transaction
 	keys     *keyring
 	io       time.Duration // the pool's IOTimeout (Open's); 0: from the statement timeout
+	loaded   loadGrowth    // rows restored per table since its last ANALYZE
 }
 
 // Open dials, sizes the pool, pings and checks the runtime role.
