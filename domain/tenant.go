@@ -76,6 +76,12 @@ const (
 	// ScopeKeysProject also lets it issue and revoke project keys, which
 	// act for every user of the org: an operator scope.
 	ScopeKeysProject Scope = "keys:project"
+	// ScopeEntitiesRead lists and reads entities; ScopeEntitiesWrite
+	// renames, merges and deletes them; ScopeGraphRead walks the graph
+	// (docs/entities.md).
+	ScopeEntitiesRead  Scope = "entities:read"
+	ScopeEntitiesWrite Scope = "entities:write"
+	ScopeGraphRead     Scope = "graph:read"
 )
 
 // DefaultUserScopes are what a locally minted token gets when none are asked
@@ -83,6 +89,7 @@ const (
 var DefaultUserScopes = []Scope{
 	ScopeMemoriesRead, ScopeMemoriesWrite, ScopeAppsRead, ScopeAppsWrite,
 	ScopeStatsRead, ScopeSessionsRead, ScopeSessionsWrite, ScopeFeedbackRead, ScopeFeedbackWrite,
+	ScopeEntitiesRead, ScopeEntitiesWrite, ScopeGraphRead,
 }
 
 // LocalOwnerScopes are the zero-config local token's: the one user of a

@@ -136,6 +136,10 @@ type envOptions struct {
 	replay func(ports.ReplayCache) ports.ReplayCache
 	// guard is the per-address guard ahead of authentication.
 	guard *app.AddressGuard
+	// graph, when set, links every memory the env's service writes to its
+	// entities and serves the entity and graph routes (the store must be
+	// a ports.EntityStore).
+	graph bool
 }
 
 func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
@@ -150,6 +154,12 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	if o.search {
 		stack = newSearchStack(t, store)
 		deps.Observers = []app.ChangeObserver{stack.indexer}
+	}
+	var graph *app.GraphService
+	if o.graph {
+		es := store.(ports.EntityStore)
+		deps.Observers = append(deps.Observers, &app.EntityLinker{Memories: store, Entities: es})
+		graph = &app.GraphService{Memories: store, Entities: es}
 	}
 	svc := app.NewMemoryService(deps)
 	t.Cleanup(svc.Close)
@@ -180,6 +190,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	if stack != nil {
 		srv.EnableSearch(stack.searcher(svc))
 	}
+	srv.EnableGraph(graph)
 	if o.archive != nil {
 		as := store.(interface {
 			ports.ArchiveSource

@@ -165,6 +165,7 @@ func TestOpenAPIDocumentsEveryEnabledRoute(t *testing.T) {
 	s.EnableKeys(&app.KeyService{})
 	s.EnablePrivacy(&app.PrivacyService{})
 	s.EnableMem0(Mem0Deps{Search: &app.ExperimentSearch{}, Owners: ownersStub{}})
+	s.EnableGraph(&app.GraphService{})
 	served := map[string]string{}
 	for _, r := range s.e.Routes() {
 		key := strings.ToLower(r.Method) + " " + routeParam.ReplaceAllString(r.Path, "{$1}")

@@ -30,6 +30,7 @@ var knownScopes = []domain.Scope{
 	domain.ScopeStatsRead, domain.ScopeSessionsRead, domain.ScopeSessionsWrite, domain.ScopeFeedbackRead,
 	domain.ScopeFeedbackWrite, domain.ScopeExperimentsRead, domain.ScopeExperimentsWrite,
 	domain.ScopeKeysWrite, domain.ScopeKeysProject,
+	domain.ScopeEntitiesRead, domain.ScopeEntitiesWrite, domain.ScopeGraphRead,
 }
 
 // runToken prints one token on stdout; notes go to stderr so

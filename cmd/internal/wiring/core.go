@@ -25,6 +25,9 @@ type Core struct {
 	// Relays feed the external indexes (Qdrant, Elasticsearch) from the
 	// store's durable outbox; set when CoreOptions.Load is. Run them.
 	Relays []*app.IndexRelay
+	// Graph serves entities and the graph; nil when the store has no
+	// entity tables.
+	Graph *app.GraphService
 	// Unbound is set when the vector index could not be bound at start
 	// (it was unreachable); Build retries the Bind in the background.
 	Unbound bool
@@ -117,6 +120,12 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 	for _, r := range relays {
 		observers = append(observers, r) // wakes it: the rows are committed
 	}
+	var graph *app.GraphService
+	if b.Entities != nil {
+		// Links follow every committed write of this process (docs/entities.md).
+		observers = append(observers, &app.EntityLinker{Memories: b.Memories, Entities: b.Entities})
+		graph = &app.GraphService{Memories: b.Memories, Entities: b.Entities}
+	}
 	mem := app.NewMemoryService(app.MemoryDeps{
 		Memories: b.Memories, Apps: b.Apps, Access: b.Access, Logger: log,
 		Observers: observers, Outcomes: ix, Guard: o.Guard, TTLs: o.TTLs,
@@ -127,7 +136,7 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 		RRFK: t.RRFK, VectorFloor: t.VectorFloor, Centering: t.Centering,
 		VectorTrust: t.VectorTrust, ShortQuery: t.ShortQuery, GapBoost: t.GapBoost, PinGap: t.PinGap,
 	})
-	return Core{Memories: mem, Search: search, Indexer: ix, Follower: follower, Relays: relays, Unbound: unbound}, nil
+	return Core{Memories: mem, Search: search, Indexer: ix, Follower: follower, Relays: relays, Unbound: unbound, Graph: graph}, nil
 }
 
 // load fills the in-process vectors (they start empty) and heals the text

@@ -97,6 +97,7 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 	api.EnableKeys(d.keys)
 	api.EnableMem0(httpapi.Mem0Deps{Search: d.svc.searcher, Owners: d.owners})
 	api.EnablePrivacy(d.svc.privacy)
+	api.EnableGraph(d.core.Graph)
 	deps := mcpserver.Deps{Memories: d.core.Memories, Verifier: d.verifier, Searcher: d.svc.searcher, Sessions: d.svc.sessions, AddressGuard: guard}
 	if d.svc.rateLimits != nil {
 		deps.Limits = d.svc.rateLimits
