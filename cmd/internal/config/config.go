@@ -28,6 +28,7 @@ type Config struct {
 	ValkeyURL        string
 	ValkeyPrefix     string
 	ValkeyUserBytes  int64
+	VectorCacheBytes int64
 	ReplayValkeyURL  string
 	JWKSURL          string
 	Issuer           string
@@ -218,6 +219,14 @@ var settings = []setting{
 	}},
 	{"mcp-session-idle", "ENGRAM_MCP_SESSION_IDLE", "30m", "An MCP Streamable HTTP session with no request for this long is closed", false, positiveDuration(func(c *Config) *time.Duration { return &c.MCPSessionIdle })},
 	{"mcp-session-max-age", "ENGRAM_MCP_SESSION_MAX_AGE", "8h", "An MCP Streamable HTTP session this old is closed however busy (the client initializes again)", false, positiveDuration(func(c *Config) *time.Duration { return &c.MCPSessionMaxAge })},
+	{"vector-cache-bytes", "ENGRAM_VECTOR_CACHE_BYTES", "0", "Memory budget of the in-process vector index: tenants are paged in from the store on their first search and the least recently searched dropped; 0 keeps every tenant, loaded at start. Unused with ENGRAM_QDRANT_URL (no vectors in process)", false, func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || (n > 0 && n < 1<<20) {
+			return errors.New("must be 0 (no budget) or an integer of at least 1048576 bytes")
+		}
+		c.VectorCacheBytes = n
+		return nil
+	}},
 	{"qdrant-url", "ENGRAM_QDRANT_URL", "", "Qdrant gRPC endpoint (http://host:6334) as the vector index instead of the in-process one", true, str(func(c *Config) *string { return &c.QdrantURL })},
 	{"qdrant-api-key", "ENGRAM_QDRANT_API_KEY", "", "API key for Qdrant", true, str(func(c *Config) *string { return &c.QdrantAPIKey })},
 	{"elasticsearch-url", "ENGRAM_ELASTICSEARCH_URL", "", "Elasticsearch or OpenSearch URL as the text index instead of the store's own", true, str(func(c *Config) *string { return &c.ElasticURL })},

@@ -67,7 +67,7 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 	// relay, never from its change notices: those are lost in a crash,
 	// the outbox is not.
 	relayText := o.Load && b.Outbox != nil && s.TextExternal()
-	relayVectors := o.Load && b.Outbox != nil && !s.LoadVectors()
+	relayVectors := o.Load && b.Outbox != nil && s.VectorsExternal()
 	ix := app.NewIndexer(app.IndexerDeps{
 		Memories: b.Memories, Scanner: b.Scanner, Text: s.Text, Vectors: s.Vectors, Embedder: s.Embedder,
 		Drift: s.Drift, Logger: log, TextRelayed: relayText, VectorsRelayed: relayVectors,
@@ -93,7 +93,7 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 		// An external vector index (or remote embedder) that is down at
 		// start leaves vector search degraded until a later Bind succeeds
 		// (BindLater); a refusal (another model) still stops the start.
-		if !o.Load || s.LoadVectors() || !errors.Is(err, domain.ErrUnavailable) {
+		if !o.Load || !s.VectorsExternal() || !errors.Is(err, domain.ErrUnavailable) {
 			return Core{}, err
 		}
 		log.Warn("vector index unreachable at start: search is lexical-only until it binds", "err", err)
@@ -154,6 +154,9 @@ func load(ctx context.Context, ix *app.Indexer, s Search, log *slog.Logger) erro
 	}
 	if s.LoadVectors() {
 		log.Info("vector index loaded from the store", "memories", res.Vectors, "took_ms", time.Since(start).Milliseconds())
+	}
+	if s.VectorCache != nil {
+		log.Info("vector index kept to a budget: tenants are paged in on their first search", "max_bytes", s.VectorCache.Stats().BudgetSize)
 	}
 	if res.Healed > 0 {
 		log.Info("text index repaired from the store", "memories", res.Healed)

@@ -13,6 +13,7 @@ import (
 	"github.com/engram-memory/engram/adapters/localembed"
 	"github.com/engram-memory/engram/adapters/openaiembed"
 	"github.com/engram-memory/engram/adapters/qdrantindex"
+	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/ports"
 )
@@ -31,6 +32,10 @@ type Search struct {
 	// starts empty and is loaded from the store (LoadVectors) and is not
 	// decorated (no network; search reads its centroids).
 	VectorsName string
+	// VectorCache is the in-process index's budget keeper when
+	// ENGRAM_VECTOR_CACHE_BYTES is set (Vectors is then the cache): it
+	// pages tenants in on demand, so nothing is loaded at start.
+	VectorCache *app.VectorCache
 
 	Text ports.TextIndex
 	// TextName is "elasticsearch", or the store's name + "_text" for the
@@ -51,7 +56,11 @@ func (s Search) TextExternal() bool { return s.TextName == "elasticsearch" }
 
 // LoadVectors reports whether the vector index lives in this process and
 // must be filled from the store at start.
-func (s Search) LoadVectors() bool { return s.VectorsName == "" }
+func (s Search) LoadVectors() bool { return !s.VectorsExternal() && s.VectorCache == nil }
+
+// VectorsExternal reports whether the vector index is a backend of its own
+// (Qdrant), not in this process.
+func (s Search) VectorsExternal() bool { return s.VectorsName != "" }
 
 // OpenSearch opens the embedder (ENGRAM_EMBEDDER), the vector index (Qdrant
 // at ENGRAM_QDRANT_URL, else in process) and the text index (Elasticsearch
@@ -93,6 +102,11 @@ func OpenSearch(ctx context.Context, cfg config.Config, b Backend) (_ Search, er
 		closers = append(closers, q.Close)
 		s.Vectors, s.VectorsName = q, "qdrant"
 		s.Checks = append(s.Checks, httpapi.Check{Name: "qdrant", Probe: q.Ping})
+	case cfg.VectorCacheBytes > 0:
+		s.VectorCache = app.NewVectorCache(app.VectorCacheDeps{
+			Index: inproc.NewVectorIndex(), Memories: b.Memories, Embedder: s.Embedder, MaxBytes: cfg.VectorCacheBytes,
+		})
+		s.Vectors = s.VectorCache
 	default:
 		s.Vectors = inproc.NewVectorIndex()
 	}
