@@ -2,8 +2,10 @@ package pgstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -33,6 +35,9 @@ type TextIndex struct {
 	s          *Store
 	config     string
 	candidates int
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // search statements by SQL text, prepared once
 }
 
 var _ ports.TextIndex = (*TextIndex)(nil)
@@ -49,7 +54,43 @@ func (s *Store) TextIndex(o TextOptions) *TextIndex {
 	if o.Candidates <= 0 {
 		o.Candidates = 1000
 	}
-	return &TextIndex{s: s, config: cfg, candidates: o.Candidates}
+	return &TextIndex{s: s, config: cfg, candidates: o.Candidates, stmts: map[string]*sql.Stmt{}}
+}
+
+// maxSearchStmts bounds the statement cache: a search without filters has
+// one shape, each combination of filters another.
+const maxSearchStmts = 32
+
+// stmt returns the search statement for q, prepared once on the pool
+// (database/sql then prepares it once on each connection that runs it), so
+// PostgreSQL parses and analyses a search's SQL once per connection rather
+// than on every call. Nil once the cache is full: run q unprepared.
+func (x *TextIndex) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if st, ok := x.stmts[q]; ok {
+		return st, nil
+	}
+	if len(x.stmts) >= maxSearchStmts {
+		return nil, nil
+	}
+	st, err := x.s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	x.stmts[q] = st
+	return st, nil
+}
+
+// Close releases the prepared search statements; the store stays open.
+func (x *TextIndex) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for q, st := range x.stmts {
+		_ = st.Close()
+		delete(x.stmts, q)
+	}
+	return nil
 }
 
 // Check verifies that the configured text search configuration exists, so a

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -38,9 +39,24 @@ func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: text search: %w", err)
 	}
+	// Prepared before the transaction: preparing on the pool inside it
+	// could wait for the connection the transaction holds.
+	st, err := x.stmt(ctx, sqlText)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: text search: %w", mapErr(err))
+	}
 	var hits []ports.Hit
-	err = x.s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
-		rows, err := tx.QueryContext(ctx, sqlText, args...)
+	// force_custom_plan: a prepared statement would otherwise switch to a
+	// generic plan after five calls, blind to how common this query's
+	// words are; the statement is prepared to skip parsing, not planning.
+	err = x.s.inTxWith(ctx, pq.QuoteLiteral(string(t.OrgID))+", true), set_config('plan_cache_mode', 'force_custom_plan', true)", true, func(tx *sqlx.Tx) error {
+		var rows *sql.Rows
+		var err error
+		if st != nil {
+			rows, err = tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+		} else {
+			rows, err = tx.QueryContext(ctx, sqlText, args...)
+		}
 		if err != nil {
 			return err
 		}
