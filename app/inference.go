@@ -16,8 +16,10 @@ import (
 // InferenceDeps are what Inference needs. LLM may be nil: there is no
 // model, and Enabled says so.
 type InferenceDeps struct {
-	LLM      ports.LLM
-	Writer   ports.InferenceWriter
+	LLM    ports.LLM
+	Writer ports.InferenceWriter
+	// Events queues asynchronous inferences (Submit, RunWorker).
+	Events   ports.InferenceEvents
 	Finder   MemoryFinder
 	Memories *MemoryService
 	// Instructions, when set, returns an app's custom instructions.

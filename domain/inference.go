@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // InferenceAction is what reconciliation decided for one extracted fact
@@ -51,8 +52,8 @@ type InferenceChange struct {
 // Message is one turn of a conversation given to inference: Role is user,
 // assistant or system.
 type Message struct {
-	Role    string
-	Content string
+	Role    string `json:"role"`
+	Content string `json:"content"`
 }
 
 // ValidateMessages bounds a conversation: 1 to 50 turns of known roles,
@@ -112,3 +113,41 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// EventStatus is where an inference event is: pending until a worker
+// applied it (done) or gave up on it (failed).
+type EventStatus string
+
+// The event states.
+const (
+	EventPending EventStatus = "pending"
+	EventDone    EventStatus = "done"
+	EventFailed  EventStatus = "failed"
+)
+
+// InferenceRequest is what an asynchronous inference will learn from.
+type InferenceRequest struct {
+	Messages []Message `json:"messages"`
+	AgentID  string    `json:"agent_id,omitempty"`
+	RunID    string    `json:"run_id,omitempty"`
+	Metadata Metadata  `json:"metadata,omitempty"`
+}
+
+// InferenceEvent is one asynchronous inference: its input until it ends
+// (then cleared), and what it changed or why it failed.
+type InferenceEvent struct {
+	ID        string
+	OrgID     OrgID
+	UserID    UserID
+	App       AppID
+	Status    EventStatus
+	Request   InferenceRequest
+	Changes   []InferenceChange
+	Error     string
+	Attempts  int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Tenant returns the event's owner.
+func (e InferenceEvent) Tenant() Tenant { return Tenant{OrgID: e.OrgID, UserID: e.UserID} }

@@ -23,6 +23,10 @@ type createMemoryRequest struct {
 	RunID      string          `json:"run_id"`
 	ExpiresAt  *time.Time      `json:"expires_at"`
 	TTL        *int64          `json:"ttl"` // seconds; 0: never
+	// Infer asks for facts to be extracted and reconciled (issue 18);
+	// Messages is a conversation instead of Text.
+	Infer    bool             `json:"infer"`
+	Messages []domain.Message `json:"messages"`
 }
 
 type updateMemoryRequest struct {
@@ -57,6 +61,24 @@ func (s *Server) createMemory(c echo.Context) error {
 		return err
 	}
 	p, _ := principalOf(c)
+	if req.Text != "" && len(req.Messages) > 0 {
+		return domain.Invalid("messages", "send text or messages, not both")
+	}
+	note := ""
+	if req.Infer || len(req.Messages) > 0 {
+		if req.Infer && s.d.Inference != nil && s.d.Inference.Enabled() {
+			return s.submitInference(c, p, req)
+		}
+		if req.Infer {
+			note = "no inference model is configured on this server: the text was stored as given"
+		}
+		if req.Text == "" {
+			if err := domain.ValidateMessages(req.Messages); err != nil {
+				return err
+			}
+			req.Text = joinMessages(req.Messages)
+		}
+	}
 	m, created, err := s.d.Memories.Add(c.Request().Context(), p, app.AddInput{
 		Text: req.Text, App: req.App, Metadata: req.Metadata, Categories: req.Categories, AgentID: req.AgentID, RunID: req.RunID,
 		ExpiresAt: req.ExpiresAt, TTL: ttl,
@@ -68,6 +90,12 @@ func (s *Server) createMemory(c echo.Context) error {
 	if created {
 		status = http.StatusCreated
 		c.Response().Header().Set(echo.HeaderLocation, "/api/v1/memories/"+string(m.ID))
+	}
+	if note != "" {
+		return c.JSON(status, struct {
+			memoryView
+			Inference string `json:"inference"`
+		}{viewMemory(m), note})
 	}
 	return c.JSON(status, viewMemory(m))
 }

@@ -64,8 +64,10 @@ type Check struct {
 // Deps are what the handlers call.
 type Deps struct {
 	Memories *app.MemoryService
-	Verifier ports.TokenVerifier
-	Ready    []Check
+	// Inference, when set, serves infer: true on add and the events route.
+	Inference *app.Inference
+	Verifier  ports.TokenVerifier
+	Ready     []Check
 	// RateLimits, when set, rate-limits each authenticated principal on
 	// the API routes per route class (reads, writes, search); nil turns
 	// limiting off. Mounted handlers limit themselves.
@@ -211,6 +213,7 @@ func (s *Server) routes() {
 	s.route(http.MethodPatch, "/memories/:id", domain.ScopeMemoriesWrite, s.updateMemory)
 	s.route(http.MethodDelete, "/memories/:id", domain.ScopeMemoriesWrite, s.deleteMemory)
 	s.route(http.MethodGet, "/memories/:id/history", domain.ScopeMemoriesRead, s.memoryHistory)
+	s.route(http.MethodGet, "/events/:id", domain.ScopeMemoriesRead, s.getEvent)
 
 	s.route(http.MethodGet, "/apps", domain.ScopeAppsRead, s.listApps)
 	s.route(http.MethodGet, "/apps/:id", domain.ScopeAppsRead, s.getApp)

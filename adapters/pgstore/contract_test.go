@@ -116,3 +116,9 @@ func TestInferenceWriterContract(t *testing.T) {
 		return newStore(t, pgstore.Options{})
 	})
 }
+
+func TestInferenceEventsContract(t *testing.T) {
+	contracttest.RunInferenceEvents(t, func(t *testing.T) ports.InferenceEvents {
+		return newStore(t, pgstore.Options{})
+	})
+}

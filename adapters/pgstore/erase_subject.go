@@ -89,6 +89,8 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 	steps := []struct{ store, table string }{
 		{domain.StoreAccessLog, "memory_access"},
 		{domain.StoreHistory, "memory_changes"},
+		// Inference events: the conversation while pending, what changed after.
+		{domain.StoreHistory, "inference_events"},
 		{domain.StoreFeedback, "feedback_events"},
 		{domain.StoreQueryLog, "query_logs"},
 		{domain.StoreExperiments, "experiment_assignments"},

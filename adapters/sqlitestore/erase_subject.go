@@ -90,6 +90,8 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 	steps := []struct{ store, sql string }{
 		{domain.StoreAccessLog, `DELETE FROM memory_access WHERE ` + where},
 		{domain.StoreHistory, `DELETE FROM memory_changes WHERE ` + where},
+		// Inference events: the conversation while pending, what changed after.
+		{domain.StoreHistory, `DELETE FROM inference_events WHERE ` + where},
 		{domain.StoreFeedback, `DELETE FROM feedback_events WHERE ` + where},
 		{domain.StoreQueryLog, `DELETE FROM query_logs WHERE ` + where},
 		{domain.StoreExperiments, `DELETE FROM experiment_assignments WHERE ` + where},

@@ -71,3 +71,7 @@ func TestEntityErasureContract(t *testing.T) {
 func TestInferenceWriterContract(t *testing.T) {
 	contracttest.RunInferenceWriter(t, func(t *testing.T) contracttest.InferenceStore { return openTemp(t) })
 }
+
+func TestInferenceEventsContract(t *testing.T) {
+	contracttest.RunInferenceEvents(t, func(t *testing.T) ports.InferenceEvents { return openTemp(t) })
+}

@@ -146,9 +146,16 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	checks = append(checks, httpapi.Check{Name: "search_index", Pending: core.Indexer.Pending,
 		Probe: func(context.Context) error { return nil }})
 
-	svc, err := newServices(cfg, log, store, caches, core, privacy)
+	llm, err := NewLLM(cfg)
 	if err != nil {
 		return nil, err
+	}
+	svc, err := newServices(cfg, log, store, caches, core, privacy, dec.llm(llm))
+	if err != nil {
+		return nil, err
+	}
+	if svc.inference.Enabled() {
+		cl.add(runInferenceWorker(svc.inference, log))
 	}
 	as, err := newOAuthServer(cfg, log, auth, raw.OAuth, caches.Limiter)
 	if err != nil {
@@ -227,6 +234,18 @@ func runRelay(r *app.IndexRelay, start <-chan struct{}) func() error {
 			r.Run(ctx)
 		case <-ctx.Done():
 		}
+	}()
+	return func() error { cancel(); <-done; return nil }
+}
+
+// runInferenceWorker runs queued inference events until the returned
+// closer stops it (an event cut off is claimed again after its lease).
+func runInferenceWorker(inf *app.Inference, log *slog.Logger) func() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		inf.RunWorker(ctx, 500*time.Millisecond, log)
 	}()
 	return func() error { cancel(); <-done; return nil }
 }

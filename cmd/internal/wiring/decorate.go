@@ -109,6 +109,7 @@ func (d *decorator) backend(b Backend) Backend {
 	b.Experiments = intercept.WrapExperiments(b.Experiments, b.Name, ic)
 	b.Keys = intercept.WrapKeys(b.Keys, b.Name, ic)
 	b.Owners = intercept.WrapOwners(b.Owners, b.Name, ic)
+	b.Inference = intercept.WrapInference(b.Inference, b.Name, ic)
 	b.Entities = intercept.WrapEntities(b.Entities, b.Name, ic)
 	b.Check = probeThrough(d.policies[b.Name], b.Check)
 	return b

@@ -18,10 +18,13 @@ type services struct {
 	sessions    *app.SessionService
 	rateLimits  *app.RateLimitService // nil when every ENGRAM_RATE_* is 0
 	privacy     *app.PrivacyService   // erasure, subject access, audit trail
+	inference   *app.Inference        // infer: true; Enabled only with ENGRAM_LLM_URL
 }
 
-func newServices(cfg config.Config, log *slog.Logger, b Backend, c Caches, core Core, privacy *app.PrivacyService) (services, error) {
+func newServices(cfg config.Config, log *slog.Logger, b Backend, c Caches, core Core, privacy *app.PrivacyService, llm ports.LLM) (services, error) {
 	s := services{privacy: privacy}
+	s.inference = app.NewInference(app.InferenceDeps{LLM: llm, Writer: b.Inference, Events: b.Inference, Finder: core.Search,
+		Memories: core.Memories, MaxTokens: cfg.LLMMaxTokens})
 	s.feedback = app.NewFeedbackService(app.FeedbackDeps{Feedback: b.Feedback, Queries: b.QueryLog, Experiments: b.Experiments, Logger: log, Guard: privacy})
 	s.experiments = app.NewExperimentService(app.ExperimentDeps{Experiments: b.Experiments, Feedback: b.Feedback, Queries: b.QueryLog, Logger: log})
 	s.searcher = app.NewExperimentSearch(core.Search, s.experiments, s.feedback)

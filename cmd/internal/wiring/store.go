@@ -16,6 +16,7 @@ import (
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
+	"github.com/engram-memory/engram/ports/intercept"
 )
 
 // Backend is the system of record, opened once: every port its tables serve
@@ -42,6 +43,8 @@ type Backend struct {
 	// an org, for project keys on the mem0-compatible routes.
 	Keys   ports.KeyStore
 	Owners ports.MemoryOwners
+	// Inference applies inference decisions and queues inference events.
+	Inference intercept.InferenceStore
 	// OAuth keeps the built-in authorization server's clients, users and
 	// grants.
 	OAuth ports.OAuthStore
@@ -114,7 +117,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		text := st.TextIndex(pgstore.TextOptions{})
 		return Backend{
 			Name: "postgres", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Entities: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Entities: st, Inference: st,
 			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed, Outbox: st.Outbox(),
 			Check:      httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
 			Close:      func() error { return errors.Join(feed.Close(), st.Close()) },
@@ -133,7 +136,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		}
 		return Backend{
 			Name: "sqlite", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Entities: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Entities: st, Inference: st,
 			Compact: st.Compact,
 			Scanner: st, Text: text, Drift: text, Feed: feed, Outbox: st.Outbox(),
 			Check: httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {

@@ -84,7 +84,7 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 	api, err := httpapi.New(httpapi.Config{
 		PublicURL: cfg.PublicURL, BodyLimit: cfg.BodyLimit, TLS: cfg.TLSCert != "",
 		AllowedOrigins: strings.Fields(cfg.AllowedOrigins),
-	}, httpapi.Deps{Memories: d.core.Memories, Verifier: d.verifier, Ready: d.checks, RateLimits: d.svc.rateLimits, Logger: log,
+	}, httpapi.Deps{Memories: d.core.Memories, Inference: d.svc.inference, Verifier: d.verifier, Ready: d.checks, RateLimits: d.svc.rateLimits, Logger: log,
 		AddressGuard: guard, OnUnavailable: tel.RecordUnavailable})
 	if err != nil {
 		return nil, nil, err
