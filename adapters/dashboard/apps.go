@@ -49,7 +49,18 @@ type keyItem struct {
 	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
+type grantItem struct {
+	ID         string     `json:"id"`
+	ClientID   string     `json:"client_id"`
+	ClientName string     `json:"client_name"`
+	Scopes     []string   `json:"scopes"`
+	CreatedAt  time.Time  `json:"created_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	Dashboard  bool       `json:"-"`
+}
+
 type keysData struct {
+	Grants  []grantItem // connected applications (OAuth grants)
 	Items   []keyItem
 	Created *keyItem // the key just created, shown once
 	Scopes  []string // what a new key may be given
@@ -80,6 +91,18 @@ func (x *Dashboard) renderKeys(w http.ResponseWriter, r *http.Request, s *sessio
 		fail = p
 	}
 	d.Items, d.Scopes = keys.Items, x.keyScopes()
+	var grants struct {
+		Items []grantItem `json:"items"`
+	}
+	if p := x.api(r, s, http.MethodGet, "/oauth-grants", nil, &grants); p != nil && fail == nil {
+		fail = p
+	}
+	for _, g := range grants.Items {
+		if g.RevokedAt == nil {
+			g.Dashboard = g.ClientID == x.cfg.ClientID
+			d.Grants = append(d.Grants, g)
+		}
+	}
 	status := http.StatusOK
 	if d.Created != nil {
 		status = http.StatusCreated
@@ -111,4 +134,14 @@ func (x *Dashboard) revokeKey(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	back(w, r, Prefix+"keys", "Key revoked.")
+}
+
+// revokeGrant disconnects an application: its grant is revoked at the
+// authorization server (through the API).
+func (x *Dashboard) revokeGrant(w http.ResponseWriter, r *http.Request, s *session) {
+	if p := x.api(r, s, http.MethodDelete, "/oauth-grants/"+url.PathEscape(r.PathValue("id")), nil, nil); p != nil {
+		x.renderKeys(w, r, s, p, keysData{})
+		return
+	}
+	back(w, r, Prefix+"keys", "Application disconnected.")
 }

@@ -137,6 +137,7 @@ func (x *Dashboard) routes() {
 	m.HandleFunc("GET /ui/keys", x.page(x.keysPage))
 	m.HandleFunc("POST /ui/keys", x.post(x.createKey))
 	m.HandleFunc("POST /ui/keys/{id}/revoke", x.post(x.revokeKey))
+	m.HandleFunc("POST /ui/connections/{id}/revoke", x.post(x.revokeGrant))
 
 	m.HandleFunc("GET /ui/stats", x.page(x.statsPage))
 	m.HandleFunc("GET /ui/experiments", x.page(x.experimentsPage))

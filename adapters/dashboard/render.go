@@ -129,5 +129,5 @@ func noticeOf(r *http.Request) string {
 
 var notices = []string{
 	"Memory added.", "Memory saved.", "Memories changed.", "Memories deleted.", "App paused.", "App resumed.",
-	"Key revoked.", "Your data is being erased.",
+	"Key revoked.", "Your data is being erased.", "Application disconnected.",
 }

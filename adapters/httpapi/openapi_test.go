@@ -163,6 +163,7 @@ func TestOpenAPIDocumentsEveryEnabledRoute(t *testing.T) {
 	s.EnableSessions(&app.SessionService{})
 	s.EnableArchive(ArchiveDeps{Source: archiveStub{}, Sink: archiveStub{}})
 	s.EnableKeys(&app.KeyService{})
+	s.EnableGrants(&app.GrantService{})
 	s.EnablePrivacy(&app.PrivacyService{})
 	s.EnableMem0(Mem0Deps{Search: &app.ExperimentSearch{}, Owners: ownersStub{}})
 	s.EnableGraph(&app.GraphService{})

@@ -255,6 +255,27 @@ func dashboardEndToEnd(t *testing.T, env map[string]string) {
 	require.Equal(t, http.StatusNotFound, code, page)
 	require.NotContains(t, page, "jasmine")
 
+	// Connected applications: each sign-in is a grant; bob cannot revoke
+	// the local user's, and disconnects one of his own.
+	_, page, _ = u.walk(http.MethodGet, "/ui/keys", nil, nil)
+	grantRe := regexp.MustCompile(`action="/ui/connections/([^/"]+)/revoke"`)
+	localGrant := grantRe.FindStringSubmatch(page)
+	require.NotNil(t, localGrant, page)
+	require.Contains(t, page, "Engram dashboard")
+	bob2 := newUI(t, base)
+	bob2.signIn("bob", "local", "correct horse battery staple")
+	_, page, _ = bob.walk(http.MethodGet, "/ui/keys", nil, nil)
+	bobGrants := grantRe.FindAllStringSubmatch(page, -1)
+	require.Len(t, bobGrants, 2, "two sign-ins, two grants")
+	code, page, _ = bob.walk(http.MethodPost, "/ui/connections/"+localGrant[1]+"/revoke", url.Values{"csrf": {bob.csrf(page)}}, nil)
+	require.Equal(t, http.StatusNotFound, code, page)
+	code, page, _ = bob.walk(http.MethodPost, "/ui/connections/"+bobGrants[1][1]+"/revoke", url.Values{"csrf": {bob.csrf(page)}}, nil)
+	require.Equal(t, http.StatusOK, code, page)
+	require.Contains(t, page, "Application disconnected.")
+	require.Len(t, grantRe.FindAllStringSubmatch(page, -1), 1)
+	_, page, _ = u.walk(http.MethodGet, "/ui/keys", nil, nil)
+	require.Contains(t, page, localGrant[1], "the local user's grant is untouched")
+
 	// Sign out ends the session: the old cookie no longer opens a page.
 	_, page, _ = u.walk(http.MethodGet, "/ui/", nil, nil)
 	code, _, _ = u.walk(http.MethodPost, "/ui/logout", url.Values{"csrf": {u.csrf(page)}}, nil)

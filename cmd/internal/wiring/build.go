@@ -161,9 +161,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	if err != nil {
 		return nil, err
 	}
+	var grants *app.GrantService
+	if as != nil {
+		grants = app.NewGrantService(raw.OAuth, nil)
+	}
 	api, mcp, err := newTransports(cfg, log, dec.tel, transportDeps{
-		oauth: as,
-		core:  core, svc: svc, verifier: verifier, checks: checks, idempotency: caches.Idempotency,
+		oauth: as, grants: grants,
+		core: core, svc: svc, verifier: verifier, checks: checks, idempotency: caches.Idempotency,
 		keys: keys, owners: store.Owners,
 		// The archive ports are the store's own, undecorated beside its
 		// decorated memory port (an export streams for minutes: no

@@ -68,6 +68,8 @@ type transportDeps struct {
 	keys        *app.KeyService
 	owners      ports.MemoryOwners
 	oauth       *oauthserver.Server
+	// grants is set when the built-in authorization server runs.
+	grants *app.GrantService
 }
 
 // newTransports builds the REST API with the MCP endpoint mounted on it.
@@ -95,6 +97,7 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 	api.EnableIdempotency(d.idempotency)
 	api.EnableArchive(d.archive)
 	api.EnableKeys(d.keys)
+	api.EnableGrants(d.grants)
 	api.EnableMem0(httpapi.Mem0Deps{Search: d.svc.searcher, Owners: d.owners})
 	api.EnablePrivacy(d.svc.privacy)
 	api.EnableGraph(d.core.Graph)

@@ -1,0 +1,142 @@
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/adapters/jwtauth"
+	"github.com/engram-memory/engram/cmd/internal/config"
+	"github.com/engram-memory/engram/domain"
+)
+
+// BenchmarkDashboardPages measures the server time of the dashboard's
+// pages for a signed-in user who holds n memories (default 100,000;
+// ENGRAM_BENCH_DASH_N), over real HTTP on loopback against a full engramd
+// system (SQLite, then PostgreSQL when ENGRAM_TEST_POSTGRES_URL is set):
+// each page's handler and every /api/v1 call it makes in process. It
+// reports each page's p50 and p95 in ms. Seeding, the start (the vector
+// index loads every memory) and the sign-in are not timed. Rate limits are
+// off (a page makes 2-7 API calls; the bench makes hundreds a second).
+//
+//	nice -n 5 go test -run '^$' -bench DashboardPages -benchtime 200x ./cmd/internal/wiring/
+func BenchmarkDashboardPages(b *testing.B) {
+	n := benchEnvInt("ENGRAM_BENCH_DASH_N", 100_000)
+	b.Run("sqlite", func(b *testing.B) { benchDashboard(b, map[string]string{"ENGRAM_DATA_DIR": b.TempDir()}, n) })
+	b.Run("postgres", func(b *testing.B) {
+		benchDashboard(b, map[string]string{"ENGRAM_DATA_DIR": b.TempDir(), "ENGRAM_POSTGRES_URL": benchSchema(b)}, n)
+	})
+}
+
+func benchDashboard(b *testing.B, env map[string]string, n int) {
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	base := "http://" + ln.Addr().String()
+	env["ENGRAM_ADDR"], env["ENGRAM_PUBLIC_URL"] = ln.Addr().String(), base
+	env["ENGRAM_RATE_READS"], env["ENGRAM_RATE_WRITES"], env["ENGRAM_RATE_SEARCH"] = "0", "0", "0"
+	env["ENGRAM_ADMIN_ADDR"] = "off"
+	cfg, err := config.Load(nil, func(k string) string { return env[k] })
+	require.NoError(b, err)
+
+	// Seed the local user's memories straight into the store, over 20 apps.
+	st, err := OpenStore(ctx, cfg, quiet)
+	require.NoError(b, err)
+	t := domain.Tenant{OrgID: jwtauth.LocalOrg, UserID: LocalUser}
+	var someID domain.MemoryID
+	for done := 0; done < n; {
+		ms := make([]domain.Memory, 0, 1000)
+		for i := 0; i < 1000 && done < n; i, done = i+1, done+1 {
+			m, err := domain.NewMemory(t, domain.AppID(fmt.Sprintf("app-%02d", done%20)),
+				fmt.Sprintf("memory %d: the user prefers topic %d in the morning and tea number %d", done, done%97, done%13), nil, []string{fmt.Sprintf("cat-%d", done%7)}, time.Now())
+			require.NoError(b, err)
+			ms = append(ms, m)
+		}
+		_, err := st.Memories.CreateBatch(ctx, t, ms)
+		require.NoError(b, err)
+		someID = ms[len(ms)/2].ID
+	}
+	require.NoError(b, st.Close())
+
+	sys, err := Build(ctx, cfg, quiet)
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = sys.Close() })
+	srv := &http.Server{Handler: sys.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	code, err := sys.IssueSignInCode(ctx)
+	require.NoError(b, err)
+	c := benchSignIn(b, base, code)
+
+	// One deep cursor: page 2 of the list.
+	_, first := benchGet(b, c, base+"/ui/")
+	next := regexp.MustCompile(`href="(/ui/\?cursor=[^"]+)"`).FindStringSubmatch(first)
+	require.NotNil(b, next, "the first page links the next")
+	pages := []struct{ name, path string }{
+		{"memories", "/ui/"},
+		{"memories_page2", strings.ReplaceAll(next[1], "&amp;", "&")},
+		{"memories_filtered", "/ui/?app=app-03&category=cat-2&from=2000-01-01"},
+		{"search", "/ui/?q=" + url.QueryEscape("tea in the morning topic 42")},
+		{"memory_detail", "/ui/memories/" + string(someID)},
+		{"apps", "/ui/apps"},
+		{"stats", "/ui/stats"},
+	}
+	for _, p := range pages {
+		b.Run(p.name, func(b *testing.B) {
+			lat := make([]time.Duration, 0, b.N)
+			for range b.N {
+				start := time.Now()
+				status, _ := benchGet(b, c, base+p.path)
+				lat = append(lat, time.Since(start))
+				require.Equal(b, http.StatusOK, status, p.path)
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[(len(lat)*95)/100].Microseconds())/1000, "p95-ms")
+		})
+	}
+}
+
+func benchGet(b *testing.B, c *http.Client, u string) (int, string) {
+	res, err := c.Get(u)
+	require.NoError(b, err)
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(raw)
+}
+
+// benchSignIn signs the local user in to the dashboard with the one-time
+// code and returns a client holding the session cookie.
+func benchSignIn(b *testing.B, base, code string) *http.Client {
+	jar, err := cookiejar.New(nil)
+	require.NoError(b, err)
+	c := &http.Client{Jar: jar, Timeout: time.Minute}
+	status, page := benchGet(b, c, base+"/ui/login?next=/ui/")
+	require.Equal(b, http.StatusOK, status, page)
+	form := url.Values{}
+	for _, f := range regexp.MustCompile(`name="([^"]+)" value="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		form.Set(f[1], strings.ReplaceAll(f[2], "&#43;", "+"))
+	}
+	form.Set("user", "local")
+	form.Set("org", "local")
+	form.Set("secret", code)
+	form.Set("action", "allow")
+	res, err := c.PostForm(base+"/authorize", form)
+	require.NoError(b, err)
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(b, http.StatusOK, res.StatusCode, string(raw))
+	require.Contains(b, string(raw), "<h1>Memories</h1>")
+	return c
+}
