@@ -65,6 +65,12 @@ func (x *Indexer) write(ctx context.Context, t domain.Tenant, active []domain.Me
 			}
 		})
 	}
+	if r, ok := x.d.Vectors.(interface{ Resident(domain.Tenant) bool }); ok && !r.Resident(t) {
+		// A budgeted cache (VectorCache) without the tenant: it reads the
+		// store when it pages the tenant in, so embedding now is waste.
+		// (A page-in that started before this check holds the tenant.)
+		skipVectors = true
+	}
 	if x.d.Vectors != nil && !skipVectors {
 		if err := x.d.Vectors.Delete(ctx, t, gone); err != nil {
 			vecErr = fmt.Errorf("indexer: vector delete: %w", err)

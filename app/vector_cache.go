@@ -134,6 +134,14 @@ func (c *VectorCache) Delete(ctx context.Context, t domain.Tenant, ids []domain.
 	return c.write(t, func() error { return c.d.Index.Delete(ctx, t, ids) })
 }
 
+// Resident reports whether the tenant's vectors are in the cache or being
+// paged in: the Indexer embeds a change only for those.
+func (c *VectorCache) Resident(t domain.Tenant) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ents[t] != nil
+}
+
 // read runs fn with the tenant resident and held for reading.
 func (c *VectorCache) read(ctx context.Context, t domain.Tenant, fn func() error) error {
 	for {

@@ -138,6 +138,8 @@ func TestVectorCacheFollowsWrites(t *testing.T) {
 	}
 	a, b := f.tenants[0], f.tenants[1]
 	f.requireSameHits(t, a, "jazz") // a resident
+	require.True(t, f.cache.Resident(a))
+	require.False(t, f.cache.Resident(b), "b was never searched: writes to it are not embedded")
 	ma := add(a, "flies a red kite on windy beaches")
 	mb := add(b, "keeps bees on the roof of the garage") // b not resident: only the store has it
 	f.requireSameHits(t, a, "flies a red kite on windy beaches")

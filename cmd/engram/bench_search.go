@@ -44,6 +44,7 @@ func runBenchSearch(ctx context.Context, args []string, getenv func(string) stri
 	pgURL := fs.String("postgres-url", "", "benchmark the Postgres profile at this URL (a throwaway database!)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	encryption := fs.String("encryption", "off", "encryption at rest: on, off, or both (the whole run twice, off then on, side by side)")
+	cacheBytes := fs.Int64("vector-cache-bytes", 0, "keep the in-process vectors to this budget (ENGRAM_VECTOR_CACHE_BYTES): only searched users are paged in")
 	hybridOnly := fs.Bool("hybrid-only", false, "measure hybrid search at concurrency 1 only")
 	conv := fs.String("conv", "", "directory of a conversational set (testdata/conv): memories are its turns, queries its natural-language questions, instead of 3-word queries over a synthetic vocabulary")
 	if err := fs.Parse(args); err != nil {
@@ -81,7 +82,8 @@ func runBenchSearch(ctx context.Context, args []string, getenv func(string) stri
 			defer os.RemoveAll(dir)
 			// Only what the flags say: a benchmark must never pick up the
 			// environment's production database.
-			env := map[string]string{"ENGRAM_DATA_DIR": dir, "ENGRAM_POSTGRES_URL": *pgURL, "ENGRAM_ENCRYPTION": enc}
+			env := map[string]string{"ENGRAM_DATA_DIR": dir, "ENGRAM_POSTGRES_URL": *pgURL, "ENGRAM_ENCRYPTION": enc,
+				"ENGRAM_VECTOR_CACHE_BYTES": fmt.Sprint(*cacheBytes)}
 			cfg, err := config.Load(nil, func(k string) string { return env[k] })
 			if err != nil {
 				return err
