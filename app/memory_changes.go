@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 // UpdateInput carries the fields a client wants to change; nil means keep.
@@ -114,7 +115,9 @@ func (s *MemoryService) DeleteAll(ctx context.Context, p domain.Principal, actor
 	}
 	total := 0
 	for {
-		page, err := s.d.Memories.List(ctx, p.Tenant(), domain.ListQuery{Limit: domain.MaxListLimit})
+		// On the primary: a lagging replica would leave a memory just
+		// written out of the deletion.
+		page, err := s.d.Memories.List(ports.WithPrimaryReads(ctx), p.Tenant(), domain.ListQuery{Limit: domain.MaxListLimit})
 		if err != nil {
 			return total, err
 		}

@@ -234,7 +234,9 @@ func (r *IndexRelay) apply(ctx context.Context, t domain.Tenant, rows []ports.Ou
 		ids[i] = row.ID
 		versions[row.ID] = row.Version
 	}
-	page, err := r.mem.List(ctx, t, domain.ListQuery{IDs: ids, States: allStates, Limit: len(ids)})
+	// On the primary: the rows are committed there, a replica may not
+	// have them yet.
+	page, err := r.mem.List(ports.WithPrimaryReads(ctx), t, domain.ListQuery{IDs: ids, States: allStates, Limit: len(ids)})
 	if err != nil {
 		return fmt.Errorf("load %d memories: %w", len(ids), err)
 	}

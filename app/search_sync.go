@@ -19,7 +19,9 @@ var allStates = []domain.State{domain.StateActive, domain.StatePaused, domain.St
 func (x *Indexer) Sync(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error {
 	for start := 0; start < len(ids); start += domain.MaxListLimit {
 		chunk := dedupe(ids[start:min(start+domain.MaxListLimit, len(ids))])
-		page, err := x.d.Memories.List(ctx, t, domain.ListQuery{IDs: chunk, States: allStates, Limit: len(chunk)})
+		// On the primary: the index must follow the store as it is now, not
+		// as a lagging replica last saw it.
+		page, err := x.d.Memories.List(ports.WithPrimaryReads(ctx), t, domain.ListQuery{IDs: chunk, States: allStates, Limit: len(chunk)})
 		if err != nil {
 			return fmt.Errorf("indexer: load %d memories: %w", len(chunk), err)
 		}

@@ -17,6 +17,9 @@ const (
 	ValkeyCluster = "valkeycluster"
 	Qdrant        = "qdrant"
 	Elasticsearch = "elasticsearch"
+	// Replica is a PostgreSQL streaming replica of the Postgres backend
+	// (scripts/test-services.sh starts one on 5433).
+	Replica = "replica"
 )
 
 var backendEnv = map[string]string{
@@ -25,6 +28,7 @@ var backendEnv = map[string]string{
 	ValkeyCluster: "ENGRAM_TEST_VALKEY_CLUSTER_ADDRS",
 	Qdrant:        "ENGRAM_TEST_QDRANT_ADDR",
 	Elasticsearch: "ENGRAM_TEST_ELASTICSEARCH_URL",
+	Replica:       "ENGRAM_TEST_POSTGRES_REPLICA_URL",
 }
 
 // BackendAddr returns where the named real backend listens, from its

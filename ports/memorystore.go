@@ -19,7 +19,12 @@ import (
 //
 // Atomicity: each method is all-or-nothing, including the bulk ones. Writes
 // are visible to every later call as soon as the method returns. Concurrent
-// writers never lose an acknowledged write.
+// writers never lose an acknowledged write. One exception, chosen by
+// configuration: a store that routes List, History and Stats to read
+// replicas may answer them from a copy that lags (by at most its
+// configured bound) unless the context asks for a position
+// (WithReadAfter, from CommitPositions) or for the primary
+// (WithPrimaryReads).
 //
 // Failures of the backend wrap domain.ErrUnavailable.
 type MemoryStore interface {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the backends the test suite needs are installed and running on
-# loopback: PostgreSQL (database "test", trust auth for 127.0.0.1) and
+# loopback: PostgreSQL (database "test", trust auth for 127.0.0.1), a
+# streaming replica of it on 5433, and
 # Redis/Valkey on 6379. Installs Debian packages when missing, starts stopped
 # servers, and waits until each answers. Idempotent.
 set -euo pipefail
@@ -40,6 +41,84 @@ ensure_postgres() {
   if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc "select 1 from pg_database where datname='test'" | grep -q 1; then
     psql -h 127.0.0.1 -U postgres -d postgres -c 'create database test' >/dev/null
   fi
+}
+
+# A streaming replica of the primary above, for the read-replica tests
+# (ENGRAM_TEST_POSTGRES_REPLICA_URL, port 5433): pg_basebackup -R from the
+# installed PostgreSQL binaries into /var/tmp/engram-pg-replica, its own
+# minimal postgresql.conf and pg_hba.conf (Debian keeps the primary's in
+# /etc, so the copy has none), started with pg_ctl. No replication slot:
+# a slot would pin WAL on the primary for as long as the replica is down;
+# a replica that fell too far behind is rebuilt instead (the base backup is
+# the size of the test database). Idempotent and bounded in time.
+REPLICA_PORT=${ENGRAM_TEST_REPLICA_PORT:-5433}
+REPLICA_DIR=${ENGRAM_TEST_REPLICA_DIR:-/var/tmp/engram-pg-replica}
+replica_in_recovery() {
+  [ "$(psql -h 127.0.0.1 -p "$REPLICA_PORT" -U postgres -d postgres -Atc 'select pg_is_in_recovery()' 2>/dev/null)" = t ]
+}
+replica_streaming() {
+  [ "$(psql -h 127.0.0.1 -U postgres -d postgres -Atc "select count(*) from pg_stat_replication where application_name = 'engram_test_replica' and state = 'streaming'" 2>/dev/null)" -ge 1 ]
+}
+ensure_postgres_replica() {
+  local ver bin
+  ver=$(ls /etc/postgresql | sort -V | tail -1)
+  bin=/usr/lib/postgresql/$ver/bin
+  if [ ! -x "$bin/pg_basebackup" ] || [ ! -x "$bin/pg_ctl" ]; then
+    log "no pg_basebackup/pg_ctl in $bin: the replica tests will skip"
+    return 0
+  fi
+  if replica_in_recovery && replica_streaming; then return 0; fi
+  # The primary must accept replication connections from loopback
+  # (wal_level replica and max_wal_senders are Debian's defaults).
+  local hba
+  hba=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'show hba_file')
+  if ! grep -Eq '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba"; then
+    log "allowing replication connections from loopback"
+    as_root sed -i '1i host replication all 127.0.0.1/32 trust' "$hba"
+    psql -h 127.0.0.1 -U postgres -d postgres -Atc 'select pg_reload_conf()' >/dev/null
+    sleep 1
+  fi
+  local run=(runuser -u postgres --)
+  [ "$(id -u)" = 0 ] || run=(sudo -u postgres)
+  start_replica() {
+    "${run[@]}" "$bin/pg_ctl" -D "$REPLICA_DIR" -l "$REPLICA_DIR/server.log" -w -t 30 start >/dev/null 2>&1 || return 1
+    for _ in $(seq 1 40); do replica_in_recovery && replica_streaming && return 0; sleep 0.25; done
+    return 1
+  }
+  if [ -f "$REPLICA_DIR/standby.signal" ]; then
+    if ! replica_in_recovery; then
+      log "starting the postgresql replica on $REPLICA_PORT"
+      start_replica && return 0
+    fi
+    replica_in_recovery && replica_streaming && return 0
+    log "the replica is not streaming (behind the primary's WAL?): rebuilding it"
+    "${run[@]}" "$bin/pg_ctl" -D "$REPLICA_DIR" -m immediate -w -t 20 stop >/dev/null 2>&1 || true
+  fi
+  log "building a postgresql replica on $REPLICA_PORT (pg_basebackup -R into $REPLICA_DIR)"
+  as_root rm -rf "$REPLICA_DIR"
+  as_root install -d -o postgres -g postgres -m 700 "$REPLICA_DIR"
+  "${run[@]}" timeout 120 "$bin/pg_basebackup" -h 127.0.0.1 -p 5432 -U postgres -D "$REPLICA_DIR" -R -X stream -c fast --no-sync
+  # -R wrote a primary_conninfo without an application_name; the later
+  # line wins and names the replica, so the check above can find it.
+  "${run[@]}" sh -c "echo \"primary_conninfo = 'host=127.0.0.1 port=5432 user=postgres application_name=engram_test_replica'\" >> '$REPLICA_DIR/postgresql.auto.conf'"
+  local maxconn
+  maxconn=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'show max_connections')
+  "${run[@]}" tee "$REPLICA_DIR/postgresql.conf" >/dev/null <<CONF
+port = $REPLICA_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$REPLICA_DIR'
+max_connections = $maxconn
+shared_buffers = 64MB
+hot_standby = on
+hot_standby_feedback = on
+max_standby_streaming_delay = 5s
+fsync = off
+CONF
+  "${run[@]}" tee "$REPLICA_DIR/pg_hba.conf" >/dev/null <<CONF
+local all all trust
+host all all 127.0.0.1/32 trust
+CONF
+  start_replica || { log "the postgresql replica did not come up (see $REPLICA_DIR/server.log)"; exit 1; }
 }
 
 ensure_redis() {
@@ -164,9 +243,10 @@ ensure_openapi_client() {
 
 if ! command -v psql >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1; then :; fi
 ensure_postgres
+ensure_postgres_replica
 ensure_redis
 ensure_redis_cluster
 ensure_mem0_sdks
 ensure_oauth_sdk
 ensure_openapi_client
-log "postgres, redis, a redis cluster (7101-7103), the mem0 SDKs, the MCP SDK, chromium and the OpenAPI client tools are up"
+log "postgres (and its replica on 5433), redis, a redis cluster (7101-7103), the mem0 SDKs, the MCP SDK, chromium and the OpenAPI client tools are up"

@@ -17,7 +17,7 @@ import (
 // keeps the response from the page, and /mcp refuses them outright.
 const (
 	corsAllowHeaders  = "Authorization, DPoP, Content-Type, Idempotency-Key, X-Request-Id, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID"
-	corsExposeHeaders = "WWW-Authenticate, X-Request-Id, Location, Retry-After, Mcp-Session-Id, DPoP-Nonce"
+	corsExposeHeaders = "WWW-Authenticate, X-Request-Id, Location, Retry-After, Mcp-Session-Id, DPoP-Nonce, Engram-Consistency"
 	corsAllowMethods  = "GET, POST, PATCH, DELETE, OPTIONS"
 	corsMaxAge        = "600"
 )

@@ -140,6 +140,8 @@ type envOptions struct {
 	// entities and serves the entity and graph routes (the store must be
 	// a ports.EntityStore).
 	graph bool
+	// positions, when set, stamps writes with Engram-Consistency.
+	positions ports.CommitPositions
 }
 
 func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
@@ -180,7 +182,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	t.Cleanup(v.Close)
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hdeps := httpapi.Deps{Memories: svc, Verifier: v, Ready: o.ready, Logger: logger, AddressGuard: o.guard}
+	hdeps := httpapi.Deps{Memories: svc, Verifier: v, Ready: o.ready, Logger: logger, AddressGuard: o.guard, Positions: o.positions}
 	if o.limiter != nil {
 		hdeps.RateLimits, err = app.NewRateLimitService(app.RateLimitDeps{Limiter: o.limiter, Limits: o.limits, Logger: logger})
 		require.NoError(t, err)

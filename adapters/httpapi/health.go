@@ -23,6 +23,8 @@ type checkView struct {
 	LatencyMS float64     `json:"latency_ms"`
 	Pending   *int        `json:"pending,omitempty"`
 	Outbox    *outboxView `json:"outbox,omitempty"`
+	// LagSeconds is a read replica's replay lag behind the primary.
+	LagSeconds *float64 `json:"lag_seconds,omitempty"`
 }
 
 // outboxView is an external index's outbox: rows waiting, how long the
@@ -151,6 +153,10 @@ func (s *Server) probe(ctx context.Context, chk Check) (checkView, error) {
 	if chk.Pending != nil {
 		n := chk.Pending()
 		v.Pending = &n
+	}
+	if chk.LagSeconds != nil {
+		lag := chk.LagSeconds()
+		v.LagSeconds = &lag
 	}
 	if chk.Outbox != nil {
 		// Read beside the probe's answer, under the same deadline: an

@@ -59,6 +59,9 @@ type Check struct {
 	// Outbox, when set, reads the index's durable outbox (backlog, age
 	// of the oldest row, parked rows), shown beside the check.
 	Outbox func(ctx context.Context) (ports.OutboxStats, error)
+	// LagSeconds, when set, reports how far a read replica is behind its
+	// primary, shown beside the check.
+	LagSeconds func() float64
 }
 
 // Deps are what the handlers call.
@@ -81,6 +84,10 @@ type Deps struct {
 	// OnUnavailable, when set, is told the dependency of every 503
 	// answered (telemetry counts them); it must not block.
 	OnUnavailable func(dependency string)
+	// Positions, when set (a store that reads from replicas), stamps each
+	// successful write's response with an Engram-Consistency header; a
+	// request that sends it back reads at least that far. Nil: no header.
+	Positions ports.CommitPositions
 }
 
 // Server is the HTTP API. Handler serves it; Mount adds other transports
@@ -157,7 +164,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.spec.doc = spec
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
-	s.e.Use(s.reportRoute, s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic, s.cors, s.pathGuard, s.tenantQueryGuard, s.bodyLimit)
+	s.e.Use(s.reportRoute, s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic, s.cors, s.pathGuard, s.tenantQueryGuard, s.consistency, s.bodyLimit)
 	s.routes()
 	return s, nil
 }

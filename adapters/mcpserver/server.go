@@ -86,6 +86,10 @@ type Deps struct {
 	// Privacy, when set, adds the subject access and erasure tools
 	// (export_my_data, erase_my_data, get_erasure).
 	Privacy Privacy
+	// Positions, when set (a store that reads from replicas), gives each
+	// session read-your-writes: after a write tool the session's later
+	// calls read at least as far as that write (see sessionPositions).
+	Positions ports.CommitPositions
 }
 
 // RateChecker takes one token from a principal's bucket of a class;
@@ -108,6 +112,7 @@ type Server struct {
 	// toolScopes is each tool's required scope, for authorising an SSE
 	// POST by its own token before the message reaches the session.
 	toolScopes map[string]domain.Scope
+	positions  sessionPositions
 
 	handlerOnce sync.Once
 	handler     *handlers
@@ -165,6 +170,7 @@ func New(cfg Config, deps Deps) *Server {
 		panic(fmt.Sprintf("mcpserver: PublicURL %q is not an absolute origin", cfg.PublicURL))
 	}
 	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger, publicURL: u, toolScopes: map[string]domain.Scope{}}
+	s.positions = sessionPositions{src: deps.Positions, ttl: cfg.SessionMaxLifetime, last: map[string]positionEntry{}}
 	s.sse.init()
 	s.streams.init()
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "engram", Title: "Engram memory", Version: cfg.Version}, &mcp.ServerOptions{

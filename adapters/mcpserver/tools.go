@@ -59,9 +59,13 @@ func addTool[In, Out any](s *Server, t *mcp.Tool, scope domain.Scope, class app.
 				return errorResult(s.toolError(ctx, t.Name, err)), nil
 			}
 		}
+		ctx = s.positions.readAfter(ctx, req.Session)
 		out, err := h(ctx, call{caller: c, session: req.Session}, in)
 		if err != nil {
 			return errorResult(s.toolError(ctx, t.Name, err)), nil
+		}
+		if class == app.ClassWrites {
+			s.positions.wrote(ctx, req.Session)
 		}
 		raw, err := json.Marshal(out)
 		if err != nil {

@@ -36,7 +36,7 @@ func (s *Store) History(ctx context.Context, t domain.Tenant, id domain.MemoryID
 		return nil, fmt.Errorf("pgstore: history of %s: %w", id, domain.ErrNotFound)
 	}
 	var out []domain.MemoryChange
-	err := s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
+	err := s.routedTx(ctx, t.OrgID, func(tx *sqlx.Tx) error {
 		var rows []changeRow
 		if err := tx.SelectContext(ctx, &rows, historySQL, t.OrgID, t.UserID, id); err != nil {
 			return err
@@ -92,7 +92,7 @@ func (s *Store) Stats(ctx context.Context, t domain.Tenant) (domain.Stats, error
 		return domain.Stats{}, fmt.Errorf("pgstore: stats: %w", err)
 	}
 	st := domain.Stats{ByState: map[domain.State]int{}, ByApp: map[domain.AppID]int{}}
-	err := s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
+	err := s.routedTx(ctx, t.OrgID, func(tx *sqlx.Tx) error {
 		var rows []struct {
 			State string `db:"state"`
 			App   string `db:"app_id"`

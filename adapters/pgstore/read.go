@@ -67,7 +67,7 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 	}
 	needle := strings.ToLower(q.TextContains)
 	var page domain.Page
-	err := s.readTx(ctx, t.OrgID, func(tx *sqlx.Conn) error {
+	err := s.routedRead(ctx, t.OrgID, func(tx *sqlx.Conn) error {
 		var items []domain.Memory
 		cur := q
 		for {

@@ -22,7 +22,12 @@ import (
 // that fails, discards the connection. Writes keep inTx, whose Commit
 // reports a transaction that failed; a read-only one has nothing to lose.
 func (s *Store) readTx(ctx context.Context, org domain.OrgID, fn func(c *sqlx.Conn) error) (err error) {
-	conn, err := s.db.Connx(ctx)
+	return s.readTxOn(ctx, s.db, org, fn)
+}
+
+// readTxOn is readTx on a given pool (the primary's or a replica's).
+func (s *Store) readTxOn(ctx context.Context, db *sqlx.DB, org domain.OrgID, fn func(c *sqlx.Conn) error) (err error) {
+	conn, err := db.Connx(ctx)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -42,6 +43,9 @@ type Config struct {
 	// means StatementTimeout + 2 s (30 s when statements are unbounded);
 	// negative disables it.
 	IOTimeout time.Duration
+	// Replicas, when it lists URLs, routes lag-tolerant reads to
+	// streaming replicas (see Replicas).
+	Replicas Replicas
 	Options
 }
 
@@ -88,6 +92,7 @@ type Store struct {
 	keys     *keyring
 	io       time.Duration // the pool's IOTimeout (Open's); 0: from the statement timeout
 	loaded   loadGrowth    // rows restored per table since its last ANALYZE
+	replicas *replicaSet   // nil: every read on the primary
 }
 
 // Open dials, sizes the pool, pings and checks the runtime role.
@@ -124,6 +129,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.Check(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
+	}
+	if len(cfg.Replicas.URLs) > 0 {
+		rs, err := openReplicas(ctx, db, cfg.Replicas, cfg.MaxOpenConns, s.io, s.checkRole)
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("pgstore: replicas: %w", err)
+		}
+		s.replicas = rs
 	}
 	return s, nil
 }
@@ -185,9 +198,11 @@ func New(db *sqlx.DB, opts Options) *Store {
 // Check verifies that the login role may switch to the runtime role and that
 // the runtime role is subject to row-level security. It fails with
 // domain.ErrForbidden when the role setup would leave tenants unprotected.
-func (s *Store) Check(ctx context.Context) error {
+func (s *Store) Check(ctx context.Context) error { return s.checkRole(ctx, s.db) }
+
+func (s *Store) checkRole(ctx context.Context, db *sqlx.DB) error {
 	var member, bypass sql.NullBool
-	err := s.db.QueryRowContext(ctx,
+	err := db.QueryRowContext(ctx,
 		`SELECT pg_has_role(current_user, r.oid, 'MEMBER'), r.rolsuper OR r.rolbypassrls
 		   FROM pg_roles r WHERE r.rolname = $1`, s.opts.Role).Scan(&member, &bypass)
 	switch {
@@ -206,8 +221,13 @@ func (s *Store) Check(ctx context.Context) error {
 // DB returns the pool, for health checks and tests.
 func (s *Store) DB() *sqlx.DB { return s.db }
 
-// Close closes the pool.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the pool and the replicas' pools.
+func (s *Store) Close() error {
+	if s.replicas != nil {
+		return errors.Join(s.replicas.close(), s.db.Close())
+	}
+	return s.db.Close()
+}
 
 // Ping checks the database answers, for readiness probes.
 func (s *Store) Ping(ctx context.Context) error {
@@ -231,7 +251,12 @@ func (s *Store) inTx(ctx context.Context, org domain.OrgID, readOnly bool, fn fu
 // inTxWith is inTx with the rest of the prologue given: the org setting's
 // value and closing parenthesis, then any further set_config calls.
 func (s *Store) inTxWith(ctx context.Context, settings string, readOnly bool, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	return s.inTxOn(ctx, s.db, settings, readOnly, fn)
+}
+
+// inTxOn is inTxWith on a given pool (the primary's or a replica's).
+func (s *Store) inTxOn(ctx context.Context, db *sqlx.DB, settings string, readOnly bool, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return err
 	}

@@ -266,3 +266,45 @@ func (t *T) WatchPool(name string, stats func() PoolStats) error {
 func (t *T) Probe(dependency string, probe func(context.Context) error) func(context.Context) error {
 	return func(ctx context.Context) error { return run(ctx, t, dependency, "probe", probe) }
 }
+
+// ReplicaReading is one read replica's last sample.
+type ReplicaReading struct {
+	Up       bool
+	Lag      time.Duration
+	LagBytes uint64
+}
+
+// WatchReplicas exports each named read replica's state as
+// engram_pg_replica_up, engram_pg_replica_lag_seconds and
+// engram_pg_replica_lag_bytes{replica=name}; read returns the readings in
+// names' order (the store samples them in the background, so a scrape
+// costs nothing).
+func (t *T) WatchReplicas(names []string, read func() []ReplicaReading) error {
+	var errs []error
+	for i, name := range names {
+		gauge := func(metric, help string, val func(ReplicaReading) float64) prometheus.Collector {
+			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: metric, Help: help, ConstLabels: prometheus.Labels{"replica": name}},
+				func() float64 {
+					rs := read()
+					if i >= len(rs) {
+						return -1
+					}
+					return val(rs[i])
+				})
+		}
+		errs = append(errs,
+			t.Registry.Register(gauge("engram_pg_replica_up", "1 when a PostgreSQL read replica serves reads (answering, in recovery, within the allowed lag).",
+				func(r ReplicaReading) float64 {
+					if r.Up {
+						return 1
+					}
+					return 0
+				})),
+			t.Registry.Register(gauge("engram_pg_replica_lag_seconds", "How long ago the primary wrote WAL a read replica has not replayed yet; 0 when caught up.",
+				func(r ReplicaReading) float64 { return r.Lag.Seconds() })),
+			t.Registry.Register(gauge("engram_pg_replica_lag_bytes", "Bytes of WAL a read replica has not replayed yet.",
+				func(r ReplicaReading) float64 { return float64(r.LagBytes) })),
+		)
+	}
+	return errors.Join(errs...)
+}

@@ -25,6 +25,9 @@ type Config struct {
 	NoMigrate        bool
 	PGMaxConns       int
 	PGStmtTimeout    time.Duration
+	PGReplicaURLs    string // comma-separated
+	PGReplicaMaxLag  time.Duration
+	PGReplicaWait    time.Duration
 	ValkeyURL        string
 	ValkeyPrefix     string
 	ValkeyUserBytes  int64
@@ -157,6 +160,9 @@ var settings = []setting{
 	{"no-migrate", "ENGRAM_NO_MIGRATE", "false", "Do not apply migrations at start; refuse to start if the schema is behind", false, boolean(func(c *Config) *bool { return &c.NoMigrate })},
 	{"pg-max-conns", "ENGRAM_PG_MAX_CONNS", "20", "PostgreSQL pool size", false, integer(func(c *Config) *int { return &c.PGMaxConns })},
 	{"pg-statement-timeout", "ENGRAM_PG_STATEMENT_TIMEOUT", "5s", "PostgreSQL statement timeout", false, duration(func(c *Config) *time.Duration { return &c.PGStmtTimeout })},
+	{"postgres-replica-urls", "ENGRAM_POSTGRES_REPLICA_URLS", "", "Comma-separated PostgreSQL streaming replicas: lists, search hydration, stats, history and exports read from a healthy one (read-your-writes through the Engram-Consistency header); an unreachable one is skipped", true, str(func(c *Config) *string { return &c.PGReplicaURLs })},
+	{"pg-replica-max-lag", "ENGRAM_PG_REPLICA_MAX_LAG", "10s", "A replica further behind the primary than this is skipped", false, positiveDuration(func(c *Config) *time.Duration { return &c.PGReplicaMaxLag })},
+	{"pg-replica-wait", "ENGRAM_PG_REPLICA_WAIT", "250ms", "How long a read with a consistency token waits for a replica to replay it before the primary serves it", false, positiveDuration(func(c *Config) *time.Duration { return &c.PGReplicaWait })},
 	{"valkey-url", "ENGRAM_VALKEY_URL", "", "Valkey/Redis for sessions, DPoP replay and rate limits (redis://, rediss://); in-process when empty", true, str(func(c *Config) *string { return &c.ValkeyURL })},
 	{"valkey-prefix", "ENGRAM_VALKEY_PREFIX", "engram", "Key prefix for this deployment in Valkey", false, str(func(c *Config) *string { return &c.ValkeyPrefix })},
 	{"valkey-bytes-per-user", "ENGRAM_VALKEY_BYTES_PER_USER", "33554432", "Bytes one user's sessions and idempotency records may hold in Valkey together; a write past it is refused 429 for that user alone", false, func(c *Config, v string) error {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -41,6 +42,9 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 		{map[string]string{"ENGRAM_ADDR": "nope"}, nil, "ENGRAM_ADDR"},
 		{map[string]string{"ENGRAM_BODY_LIMIT": "ten"}, nil, "ENGRAM_BODY_LIMIT"},
 		{map[string]string{"ENGRAM_POSTGRES_URL": "mysql://x"}, nil, "ENGRAM_POSTGRES_URL"},
+		{map[string]string{"ENGRAM_POSTGRES_URL": "postgres://p/db", "ENGRAM_POSTGRES_REPLICA_URLS": "postgres://r1/db, mysql://r2"}, nil, "ENGRAM_POSTGRES_REPLICA_URLS"},
+		{map[string]string{"ENGRAM_POSTGRES_REPLICA_URLS": "postgres://r1/db"}, nil, "ENGRAM_POSTGRES_REPLICA_URLS"},
+		{map[string]string{"ENGRAM_POSTGRES_URL": "postgres://p/db", "ENGRAM_PG_REPLICA_WAIT": "0s"}, nil, "ENGRAM_PG_REPLICA_WAIT"},
 		{map[string]string{"ENGRAM_AUTH_JWKS_URL": "https://idp/jwks"}, nil, "ENGRAM_AUTH_ISSUER"},
 		{map[string]string{"ENGRAM_AUTH_JWKS_URL": "https://idp/jwks", "ENGRAM_AUTH_ISSUER": "https://idp"}, nil, "ENGRAM_AUTH_AUDIENCE"},
 		{map[string]string{"ENGRAM_LOG_LEVEL": "loud"}, nil, "ENGRAM_LOG_LEVEL"},
@@ -151,4 +155,13 @@ func TestForCommandResolvesLikeEngramd(t *testing.T) {
 	require.NoError(t, fs.Parse([]string{"--postgres-url", "mysql://x"}))
 	_, err = cc.Load()
 	require.ErrorContains(t, err, "ENGRAM_POSTGRES_URL")
+}
+
+func TestReplicaURLsSplitOnCommas(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{"ENGRAM_POSTGRES_URL": "postgres://p/db", "ENGRAM_POSTGRES_REPLICA_URLS": " postgres://u:secret@r1/db ,,postgres://r2/db"}))
+	require.NoError(t, err)
+	require.Equal(t, []string{"postgres://u:secret@r1/db", "postgres://r2/db"}, c.ReplicaURLs())
+	require.Equal(t, 10*time.Second, c.PGReplicaMaxLag)
+	require.Equal(t, 250*time.Millisecond, c.PGReplicaWait)
+	require.NotContains(t, c.String(), "secret")
 }

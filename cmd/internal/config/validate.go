@@ -51,6 +51,15 @@ func (c *Config) validate() error {
 			return bad("ENGRAM_POSTGRES_URL", "must be a postgres:// URL")
 		}
 	}
+	for i, r := range c.ReplicaURLs() {
+		ru, err := url.Parse(r)
+		if err != nil || (ru.Scheme != "postgres" && ru.Scheme != "postgresql") {
+			return bad("ENGRAM_POSTGRES_REPLICA_URLS", "entry %d must be a postgres:// URL", i+1)
+		}
+	}
+	if c.PGReplicaURLs != "" && c.PostgresURL == "" {
+		return bad("ENGRAM_POSTGRES_REPLICA_URLS", "needs ENGRAM_POSTGRES_URL (replicas serve reads of a PostgreSQL primary)")
+	}
 	if c.ValkeyURL != "" {
 		vu, err := url.Parse(c.ValkeyURL)
 		if err != nil || (vu.Scheme != "redis" && vu.Scheme != "rediss" && vu.Scheme != "valkey" && vu.Scheme != "valkeys" && vu.Scheme != "unix") {
@@ -209,4 +218,15 @@ func redactURL(v string) string {
 		u.RawQuery = "[redacted]"
 	}
 	return u.String()
+}
+
+// ReplicaURLs splits ENGRAM_POSTGRES_REPLICA_URLS, leaving out empty entries.
+func (c Config) ReplicaURLs() []string {
+	var out []string
+	for _, u := range strings.Split(c.PGReplicaURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }

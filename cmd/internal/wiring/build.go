@@ -140,7 +140,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 		log.Warn("index lag metric not registered", "err", err)
 	}
 
-	checks := append([]httpapi.Check{store.Check}, caches.Checks...)
+	checks := append([]httpapi.Check{store.Check}, store.ReplicaChecks...)
+	checks = append(checks, caches.Checks...)
 	checks = append(checks, auth.Checks...)
 	checks = append(checks, search.Checks...)
 	checks = append(checks, httpapi.Check{Name: "search_index", Pending: core.Indexer.Pending,
@@ -167,7 +168,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	}
 	api, mcp, err := newTransports(cfg, log, dec.tel, transportDeps{
 		oauth: as, grants: grants,
-		core: core, svc: svc, verifier: verifier, checks: checks, idempotency: caches.Idempotency,
+		core: core, svc: svc, verifier: verifier, checks: checks, idempotency: caches.Idempotency, positions: store.Positions,
 		keys: keys, owners: store.Owners,
 		// The archive ports are the store's own, undecorated beside its
 		// decorated memory port (an export streams for minutes: no

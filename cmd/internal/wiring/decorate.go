@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/engram-memory/engram/adapters/httpapi"
+	"github.com/engram-memory/engram/adapters/pgstore"
 	"github.com/engram-memory/engram/adapters/resilience"
 	"github.com/engram-memory/engram/adapters/telemetry"
 	"github.com/engram-memory/engram/cmd/internal/config"
@@ -101,6 +102,12 @@ func (d *decorator) backend(b Backend) Backend {
 			d.log.Warn("pool metrics not registered", "dependency", b.Name, "err", err)
 		}
 	}
+	if b.Replicas != nil {
+		names, read := replicaReadings(b.Replicas)
+		if err := d.tel.WatchReplicas(names, read); err != nil {
+			d.log.Warn("replica metrics not registered", "err", err)
+		}
+	}
 	ic := d.interceptor(b.Name, kindStore)
 	st := intercept.WrapStore(storePorts{b.Memories, b.Apps, b.Access}, b.Name, ic)
 	b.Memories, b.Apps, b.Access = st, st, st
@@ -164,4 +171,19 @@ func (d *decorator) search(s Search) Search {
 		}
 	}
 	return s
+}
+
+func replicaReadings(status func() []pgstore.ReplicaStatus) ([]string, func() []telemetry.ReplicaReading) {
+	var names []string
+	for _, r := range status() {
+		names = append(names, r.Name)
+	}
+	return names, func() []telemetry.ReplicaReading {
+		st := status()
+		out := make([]telemetry.ReplicaReading, len(st))
+		for i, r := range st {
+			out[i] = telemetry.ReplicaReading{Up: r.Up, Lag: r.Lag, LagBytes: r.LagBytes}
+		}
+		return out
+	}
 }

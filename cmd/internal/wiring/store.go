@@ -86,6 +86,14 @@ type Backend struct {
 	// Entities keeps entities, memory links and co-occurrence edges
 	// (issue 18, docs/entities.md).
 	Entities ports.EntityStore
+	// Positions stamps writes with a consistency token when reads go to
+	// replicas (ENGRAM_POSTGRES_REPLICA_URLS); nil otherwise.
+	Positions ports.CommitPositions
+	// ReplicaChecks are the read replicas' /readyz entries (never
+	// required: a replica down only moves its reads to the primary), and
+	// Replicas their last samples, for metrics.
+	ReplicaChecks []httpapi.Check
+	Replicas      func() []pgstore.ReplicaStatus
 }
 
 // OpenStore opens the system of record cfg names: PostgreSQL when
@@ -104,7 +112,8 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		}
 		st, err := pgstore.Open(ctx, pgstore.Config{
 			URL: cfg.PostgresURL, MaxOpenConns: cfg.PGMaxConns,
-			Options: pgstore.Options{StatementTimeout: cfg.PGStmtTimeout, Origin: newOrigin(), Keys: kekOrNil(enc), Encrypt: enc.On},
+			Replicas: pgstore.Replicas{URLs: cfg.ReplicaURLs(), MaxLag: cfg.PGReplicaMaxLag, Wait: cfg.PGReplicaWait},
+			Options:  pgstore.Options{StatementTimeout: cfg.PGStmtTimeout, Origin: newOrigin(), Keys: kekOrNil(enc), Encrypt: enc.On},
 		})
 		if err != nil {
 			return Backend{}, fmt.Errorf("ENGRAM_POSTGRES_URL: %w", err)
@@ -115,14 +124,19 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 			return Backend{}, fmt.Errorf("ENGRAM_POSTGRES_URL: %w", err)
 		}
 		text := st.TextIndex(pgstore.TextOptions{})
-		return Backend{
+		b := Backend{
 			Name: "postgres", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
 			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Entities: st, Inference: st,
 			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed, Outbox: st.Outbox(),
 			Check:      httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
 			Close:      func() error { return errors.Join(feed.Close(), st.Close()) },
 			Encryption: enc,
-		}, nil
+		}
+		if len(cfg.ReplicaURLs()) > 0 {
+			b.Positions, b.Replicas = st, st.Replicas
+			b.ReplicaChecks = replicaChecks(st, log)
+		}
+		return b, nil
 	default:
 		st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: SQLitePath(cfg.DataDir), Keys: kekOrNil(enc), Encrypt: enc.On})
 		if err != nil {
@@ -170,3 +184,28 @@ var probeTenant = domain.Tenant{OrgID: "engram-readiness", UserID: "probe"}
 
 // SQLitePath is where the embedded store keeps its file.
 func SQLitePath(dataDir string) string { return filepath.Join(dataDir, "engram.db") }
+
+// replicaChecks are one /readyz entry per read replica, named by position
+// (postgres_replica0, …; never the host: /readyz is unauthenticated), down
+// with the reason in the log when the replica is skipped. A replica that
+// does not answer at start is only a warning: reads go to the primary
+// until it does.
+func replicaChecks(st *pgstore.Store, log *slog.Logger) []httpapi.Check {
+	var out []httpapi.Check
+	for i, rs := range st.Replicas() {
+		if !rs.Up {
+			log.Warn("postgres read replica not usable at start: its reads go to the primary until it is", "replica", rs.Name, "err", rs.Err)
+		}
+		out = append(out, httpapi.Check{
+			Name: "postgres_" + rs.Name,
+			Probe: func(context.Context) error {
+				if r := st.Replicas()[i]; !r.Up {
+					return fmt.Errorf("%s skipped: %w", r.Name, r.Err)
+				}
+				return nil
+			},
+			LagSeconds: func() float64 { return st.Replicas()[i].Lag.Seconds() },
+		})
+	}
+	return out
+}

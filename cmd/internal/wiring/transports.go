@@ -69,7 +69,8 @@ type transportDeps struct {
 	owners      ports.MemoryOwners
 	oauth       *oauthserver.Server
 	// grants is set when the built-in authorization server runs.
-	grants *app.GrantService
+	grants    *app.GrantService
+	positions ports.CommitPositions
 }
 
 // newTransports builds the REST API with the MCP endpoint mounted on it.
@@ -87,7 +88,7 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 		PublicURL: cfg.PublicURL, BodyLimit: cfg.BodyLimit, TLS: cfg.TLSCert != "",
 		AllowedOrigins: strings.Fields(cfg.AllowedOrigins),
 	}, httpapi.Deps{Memories: d.core.Memories, Inference: d.svc.inference, Verifier: d.verifier, Ready: d.checks, RateLimits: d.svc.rateLimits, Logger: log,
-		AddressGuard: guard, OnUnavailable: tel.RecordUnavailable})
+		AddressGuard: guard, OnUnavailable: tel.RecordUnavailable, Positions: d.positions})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -101,7 +102,7 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 	api.EnableMem0(httpapi.Mem0Deps{Search: d.svc.searcher, Owners: d.owners})
 	api.EnablePrivacy(d.svc.privacy)
 	api.EnableGraph(d.core.Graph)
-	deps := mcpserver.Deps{Memories: d.core.Memories, Verifier: d.verifier, Searcher: d.svc.searcher, Sessions: d.svc.sessions, AddressGuard: guard}
+	deps := mcpserver.Deps{Memories: d.core.Memories, Verifier: d.verifier, Searcher: d.svc.searcher, Sessions: d.svc.sessions, AddressGuard: guard, Positions: d.positions}
 	if d.svc.rateLimits != nil {
 		deps.Limits = d.svc.rateLimits
 	}

@@ -1,0 +1,80 @@
+package pgstore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/contracttest"
+	"github.com/engram-memory/engram/domain"
+)
+
+// BenchmarkReadsPrimaryVsReplica measures list and full-text search
+// throughput side by side in one run: "primary" reads the primary alone,
+// "replica" routes the same reads to the streaming replica
+// (ENGRAM_TEST_POSTGRES_REPLICA_URL) while the primary stays idle. Each
+// runs b.RunParallel with GOMAXPROCS × -cpu goroutines over one tenant of
+// 5,000 memories (pages of 20; search limit 20).
+//
+//	go test -run '^$' -bench ReadsPrimaryVsReplica -cpu 8 -benchtime 3s ./adapters/pgstore/
+//
+// On one machine both servers share its cores, so the figure says what
+// a replica adds on that machine only; docs/scaling.md has the numbers.
+func BenchmarkReadsPrimaryVsReplica(b *testing.B) {
+	_, appURL := testSchema(b)
+	repBase := contracttest.BackendAddr(b, contracttest.Replica)
+	repURL := replicaURLFor(b, appURL, repBase)
+	ctx := context.Background()
+	primary, err := pgstore.Open(ctx, pgstore.Config{URL: appURL, MaxOpenConns: 16})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = primary.Close() })
+	routed, err := pgstore.Open(ctx, pgstore.Config{URL: appURL, MaxOpenConns: 16, Replicas: pgstore.Replicas{URLs: []string{repURL}}})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = routed.Close() })
+	ten := domain.Tenant{OrgID: "bench", UserID: "reader"}
+	const n = 5000
+	ms := make([]domain.Memory, n)
+	for i := range ms {
+		ms[i] = benchMemory(b, ten, i)
+	}
+	_, err = primary.CreateBatch(ctx, ten, ms)
+	require.NoError(b, err)
+	require.Eventually(b, func() bool {
+		st := routed.Replicas()[0]
+		return st.Up && st.LagBytes == 0
+	}, 60*time.Second, 50*time.Millisecond)
+	words := []string{"window", "seats", "green", "tea", "flights", "coffee"}
+	for _, tc := range []struct {
+		name string
+		s    *pgstore.Store
+	}{{"primary", primary}, {"replica", routed}} {
+		text := tc.s.TextIndex(pgstore.TextOptions{})
+		b.Run("list/"+tc.name, func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := tc.s.List(ctx, ten, domain.ListQuery{Limit: 20}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+		b.Run("search/"+tc.name, func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					i++
+					q := fmt.Sprintf("%s %s", words[i%len(words)], words[(i+1)%len(words)])
+					if _, err := text.Search(ctx, ten, q, 20, domain.SearchFilter{}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
