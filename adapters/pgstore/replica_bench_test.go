@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/engram-memory/engram/adapters/pgstore"
 	"github.com/engram-memory/engram/contracttest"
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 // BenchmarkReadsPrimaryVsReplica measures list and full-text search
@@ -77,4 +79,63 @@ func BenchmarkReadsPrimaryVsReplica(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkReplicaLagUnderWriteBurst writes b.N memories from 8 goroutines
+// as fast as the primary takes them and samples the replica's lag every
+// 50 ms meanwhile; it reports the largest lag seen (seconds and bytes) and
+// how long after the burst the replica had replayed all of it.
+//
+//	go test -run '^$' -bench ReplicaLagUnderWriteBurst -benchtime 5000x ./adapters/pgstore/
+func BenchmarkReplicaLagUnderWriteBurst(b *testing.B) {
+	_, appURL := testSchema(b)
+	repURL := replicaURLFor(b, appURL, contracttest.BackendAddr(b, contracttest.Replica))
+	ctx := context.Background()
+	s, err := pgstore.Open(ctx, pgstore.Config{URL: appURL, MaxOpenConns: 16, Replicas: pgstore.Replicas{URLs: []string{repURL}, Interval: 50 * time.Millisecond}})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = s.Close() })
+	require.Eventually(b, func() bool { return s.Replicas()[0].Up }, 30*time.Second, 20*time.Millisecond)
+	ten := domain.Tenant{OrgID: "bench", UserID: "writer"}
+	var maxLag time.Duration
+	var maxBytes uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				st := s.Replicas()[0]
+				maxLag, maxBytes = max(maxLag, st.Lag), max(maxBytes, st.LagBytes)
+			}
+		}
+	}()
+	b.SetParallelism(4) // 4 × GOMAXPROCS writers
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := s.Create(ctx, ten, benchMemory(b, ten, int(n.Add(1)))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	pos, err := s.CommitPosition(ctx)
+	require.NoError(b, err)
+	burstEnd := time.Now()
+	_, err = s.List(ports.WithReadAfter(ctx, pos), ten, domain.ListQuery{Limit: 1})
+	require.NoError(b, err)
+	require.Eventually(b, func() bool { return s.Replicas()[0].LagBytes == 0 || s.Replicas()[0].Lag == 0 }, 60*time.Second, 10*time.Millisecond)
+	caughtUp := time.Since(burstEnd)
+	close(stop)
+	<-sampled
+	b.ReportMetric(maxLag.Seconds(), "max-lag-s")
+	b.ReportMetric(float64(maxBytes), "max-lag-bytes")
+	b.ReportMetric(caughtUp.Seconds(), "catch-up-s")
 }
