@@ -227,6 +227,9 @@ const cachePage = domain.MaxListLimit
 
 func (c *VectorCache) fill(ctx context.Context, t domain.Tenant) error {
 	q := domain.ListQuery{States: []domain.State{domain.StateActive}, Limit: cachePage}
+	// On the primary: writes committed before the page-in reach only
+	// resident tenants, so a lagging replica's copy would lose them.
+	ctx = ports.WithPrimaryReads(ctx)
 	for {
 		page, err := c.d.Memories.List(ctx, t, q)
 		if err != nil {
