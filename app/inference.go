@@ -181,7 +181,9 @@ func (s *Inference) candidates(ctx context.Context, p domain.Principal, facts []
 	refs := map[string]domain.MemoryID{}
 	seen := map[domain.MemoryID]bool{}
 	for _, f := range facts {
-		ms, err := s.d.Finder.FindMemories(ctx, reader, f, domain.MaxInferCandidates)
+		// On the primary: what is found decides add or update, so a
+		// lagging read replica could turn an update into a duplicate.
+		ms, err := s.d.Finder.FindMemories(ports.WithPrimaryReads(ctx), reader, f, domain.MaxInferCandidates)
 		if err != nil {
 			return nil, nil, fmt.Errorf("inference: find memories like a fact: %w", err)
 		}
