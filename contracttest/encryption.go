@@ -3,6 +3,7 @@ package contracttest
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,8 +21,8 @@ type EncryptionBackend struct {
 }
 
 // RunEncryptionAtRest checks crypto-shredding (docs/privacy.md, "Encryption
-// at rest"): memory text and history snapshots are stored sealed with the
-// user's data key and read back as plaintext; exact duplicates are still
+// at rest"): memory text, history snapshots and query-log text are stored
+// sealed with the user's data key and read back as plaintext; exact duplicates are still
 // found; erasure destroys the data key, once (a second erasure counts none),
 // and leaves other users' keys.
 func RunEncryptionAtRest(t *testing.T, newStore func(t *testing.T) EncryptionBackend) {
@@ -74,8 +75,20 @@ func testSealedAtRest(t *testing.T, b EncryptionBackend) {
 	require.Equal(t, "updatedwombatcanary now", hist[1].New.Text)
 	require.Equal(t, "updatedwombatcanary now", hist[2].New.Text)
 
+	// A search's words are the subject's too: the query log seals them.
+	ql := queryLog(tn, time.Now().UTC().Truncate(time.Millisecond))
+	ql.Query = "where did I hide the querycanaryotter"
+	require.NoError(t, s.LogQuery(ctx, tn, ql))
+	gotQ, err := s.GetQuery(ctx, tn, ql.ID)
+	require.NoError(t, err)
+	require.Equal(t, ql.Query, gotQ.Query)
+	logged, _, err := s.ListQueries(ctx, tn.OrgID, time.Time{}, 10, "")
+	require.NoError(t, err)
+	require.Len(t, logged, 1)
+	require.Equal(t, ql.Query, logged[0].Query)
+
 	raw := b.AtRest(t)
-	for _, word := range []string{"zanzibarcanary", "batchedquokkacanary", "updatedwombatcanary", "second thought"} {
+	for _, word := range []string{"zanzibarcanary", "batchedquokkacanary", "updatedwombatcanary", "second thought", "querycanaryotter"} {
 		require.False(t, bytes.Contains(raw, []byte(word)), "%q is stored in plaintext", word)
 	}
 	require.True(t, bytes.Contains(raw, []byte(ports.SealedPrefix)), "sealed values are at rest")

@@ -316,57 +316,22 @@ func archivedHash(t ports.ArchiveTable, r ports.ArchiveRow) string {
 	return domain.ContentHash(text)
 }
 
-// openArchived opens the sealed texts of archived memories to hash their
-// plaintext (ArchiveRow.PlainHash), and leaves out the rows whose data key
-// this store does not hold or that does not open them: the subject was
-// erased after the archive was taken, and the row is not restored. Without
-// a key-encryption key sealed text is loaded as is, unopened.
+// openArchived is ports.OpenArchived with this store's data keys, one
+// read transaction per subject and batch. Without a key-encryption key
+// sealed values are loaded as they are, unopened.
 func (s *Store) openArchived(ctx context.Context, t ports.ArchiveTable, rows []ports.ArchiveRow) ([]ports.ArchiveRow, int, error) {
-	if t.Name != "memories" || s.keys.w == nil {
+	if s.keys.w == nil {
 		return rows, 0, nil
 	}
-	textCol, orgCol, userCol, idCol := t.Col("text"), t.Col("org_id"), t.Col("user_id"), t.Col("id")
-	out := rows[:0:0]
-	dropped := 0
-	found := map[domain.Tenant]*ports.DataKey{}
-	for _, r := range rows {
-		text, _ := r.Values[textCol].(string)
-		if !ports.Sealed(text) {
-			out = append(out, r)
-			continue
-		}
-		org, _ := r.Values[orgCol].(string)
-		user, _ := r.Values[userCol].(string)
-		id, _ := r.Values[idCol].(string)
-		tn := domain.Tenant{OrgID: domain.OrgID(org), UserID: domain.UserID(user)}
-		// One lookup per tenant and batch: a batch holds many rows of the
-		// same user, and each lookup is a transaction of its own.
-		dk, looked := found[tn]
-		if !looked {
-			if err := s.inTx(ctx, tn.OrgID, true, func(tx *sqlx.Tx) error {
-				var err error
-				dk, err = s.findKey(ctx, tx, tn)
-				return err
-			}); err != nil {
-				return nil, 0, err
-			}
-			found[tn] = dk
-		}
-		plain := ""
-		if dk != nil {
+	return ports.OpenArchived(ctx, t, rows, func(ctx context.Context, tn domain.Tenant) (*ports.DataKey, error) {
+		var dk *ports.DataKey
+		err := s.inTx(ctx, tn.OrgID, true, func(tx *sqlx.Tx) error {
 			var err error
-			if plain, err = dk.Open(id, "text", text); err != nil {
-				dk = nil
-			}
-		}
-		if dk == nil {
-			dropped++
-			continue
-		}
-		r.PlainHash = domain.ContentHash(plain)
-		out = append(out, r)
-	}
-	return out, dropped, nil
+			dk, err = s.findKey(ctx, tx, tn)
+			return err
+		})
+		return dk, err
+	})
 }
 
 func jsonArg(v any) string {

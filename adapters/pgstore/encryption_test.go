@@ -39,7 +39,7 @@ func dumpTables(t *testing.T, ownerURL string) []byte {
 	require.NoError(t, err)
 	defer db.Close()
 	var out []byte
-	for _, table := range []string{"memories", "memory_changes", "data_keys"} {
+	for _, table := range []string{"memories", "memory_changes", "query_logs", "data_keys"} {
 		var s string
 		require.NoError(t, db.Get(&s, `SELECT coalesce(string_agg(r::text, E'\n'), '') FROM `+table+` r`))
 		out = append(out, s...)

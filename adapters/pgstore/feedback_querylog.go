@@ -49,10 +49,19 @@ func (s *Store) LogQuery(ctx context.Context, t domain.Tenant, q domain.QueryLog
 	for i, id := range q.ResultIDs {
 		ids[i] = string(id)
 	}
+	// The query's words are the subject's: sealed like memory text.
+	dk, err := s.sealingKey(ctx, t)
+	if err != nil {
+		return fmt.Errorf("pgstore: log query: %w", mapErr(err))
+	}
+	stored, err := sealField(dk, string(q.ID), "query", q.Query)
+	if err != nil {
+		return fmt.Errorf("pgstore: log query: %w", err)
+	}
 	err = s.inTx(ctx, t.OrgID, false, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO query_logs (id, org_id, user_id, query, params, result_ids, experiment_id, variant, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6::uuid[], NULLIF($7, '')::uuid, NULLIF($8, ''), $9) ON CONFLICT (id) DO NOTHING`,
-			string(q.ID), string(q.OrgID), string(q.UserID), q.Query, string(params), ids, string(q.ExperimentID), q.Variant, q.CreatedAt.UTC())
+			string(q.ID), string(q.OrgID), string(q.UserID), stored, string(params), ids, string(q.ExperimentID), q.Variant, q.CreatedAt.UTC())
 		if err != nil {
 			return err
 		}
@@ -102,12 +111,22 @@ func (s *Store) GetQuery(ctx context.Context, t domain.Tenant, id domain.QueryID
 		var err error
 		q, err = scanQueryLog(tx.QueryRowContext(ctx, `SELECT `+queryLogCols+` FROM query_logs WHERE id = $1 AND org_id = $2 AND user_id = $3`,
 			string(id), string(t.OrgID), string(t.UserID)))
-		return notFound(err)
+		if err != nil {
+			return notFound(err)
+		}
+		return s.openQuery(ctx, tx, &q)
 	})
 	if err != nil {
 		return domain.QueryLog{}, fmt.Errorf("pgstore: get query %s: %w", id, mapErr(err))
 	}
 	return q, nil
+}
+
+// openQuery replaces q's stored query text with the plaintext.
+func (s *Store) openQuery(ctx context.Context, tx getter, q *domain.QueryLog) error {
+	text, err := s.openField(ctx, tx, domain.Tenant{OrgID: q.OrgID, UserID: q.UserID}, "query", string(q.ID), "query", q.Query)
+	q.Query = text
+	return err
 }
 
 // ListQueries implements ports.QueryLog: keyset on (created_at, id)
@@ -141,7 +160,16 @@ func (s *Store) ListQueries(ctx context.Context, org domain.OrgID, since time.Ti
 			}
 			out = append(out, l)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close() // the connection serves one statement at a time
+		for i := range out {
+			if err := s.openQuery(ctx, tx, &out[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("pgstore: list queries: %w", mapErr(err))

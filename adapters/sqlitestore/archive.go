@@ -220,46 +220,16 @@ func (s *Store) load(ctx context.Context, t ports.ArchiveTable, q archiveSQL, ro
 	return res, nil
 }
 
-// openArchived opens the sealed texts of archived memories to hash their
-// plaintext (ArchiveRow.PlainHash), and leaves out the rows whose data key
-// this store does not hold or that does not open them: the subject was
-// erased after the archive was taken, and the row is not restored. Without
-// a key-encryption key (a scratch store verifying a backup) sealed text is
-// loaded as is, unopened.
+// openArchived is ports.OpenArchived with this store's data keys. Without a
+// key-encryption key (a scratch store verifying a backup) sealed values are
+// loaded as they are, unopened.
 func (s *Store) openArchived(ctx context.Context, t ports.ArchiveTable, rows []ports.ArchiveRow) ([]ports.ArchiveRow, int, error) {
-	if t.Name != "memories" || s.keys.w == nil {
+	if s.keys.w == nil {
 		return rows, 0, nil
 	}
-	textCol, orgCol, userCol, idCol := t.Col("text"), t.Col("org_id"), t.Col("user_id"), t.Col("id")
-	out := make([]ports.ArchiveRow, 0, len(rows))
-	dropped := 0
-	for _, r := range rows {
-		text, _ := r.Values[textCol].(string)
-		if !ports.Sealed(text) {
-			out = append(out, r)
-			continue
-		}
-		org, _ := r.Values[orgCol].(string)
-		user, _ := r.Values[userCol].(string)
-		id, _ := r.Values[idCol].(string)
-		dk, err := s.findKey(ctx, s.r, domain.Tenant{OrgID: domain.OrgID(org), UserID: domain.UserID(user)})
-		if err != nil {
-			return nil, 0, err
-		}
-		plain := ""
-		if dk != nil {
-			if plain, err = dk.Open(id, "text", text); err != nil {
-				dk = nil
-			}
-		}
-		if dk == nil {
-			dropped++
-			continue
-		}
-		r.PlainHash = domain.ContentHash(plain)
-		out = append(out, r)
-	}
-	return out, dropped, nil
+	return ports.OpenArchived(ctx, t, rows, func(ctx context.Context, tn domain.Tenant) (*ports.DataKey, error) {
+		return s.findKey(ctx, s.r, tn)
+	})
 }
 
 func jsonText(v any) string {

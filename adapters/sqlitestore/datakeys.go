@@ -115,34 +115,47 @@ func (s *Store) sealingKey(ctx context.Context, t domain.Tenant) (*ports.DataKey
 }
 
 // sealText is the stored form of a memory's text: sealed with dk, or as is
-// when encryption is off. A text that looks sealed is never stored as
-// plaintext (it would be read back as a sealed value).
+// when encryption is off.
 func sealText(dk *ports.DataKey, id domain.MemoryID, text string) (string, error) {
+	return sealField(dk, string(id), "text", text)
+}
+
+// sealField is the stored form of a sealed column's value (field names it,
+// row is the row's id): sealed with dk, or as is when encryption is off. A
+// value that looks sealed is never stored as plaintext (it would be read
+// back as a sealed value).
+func sealField(dk *ports.DataKey, row, field, value string) (string, error) {
 	if dk != nil {
-		return dk.Seal(string(id), "text", text), nil
+		return dk.Seal(row, field, value), nil
 	}
-	if ports.Sealed(text) {
-		return "", domain.Invalid("text", "must not begin with the reserved prefix of sealed values")
+	if ports.Sealed(value) {
+		return "", domain.Invalid(field, "must not begin with the reserved prefix of sealed values")
 	}
-	return text, nil
+	return value, nil
 }
 
 // openText reads a stored text of t's memory id.
 func (s *Store) openText(ctx context.Context, q rowQuerier, t domain.Tenant, id domain.MemoryID, stored string) (string, error) {
+	return s.openField(ctx, q, t, "memory", string(id), "text", stored)
+}
+
+// openField reads a stored value of a sealed column (field) of t's row
+// (what names the row's kind in errors).
+func (s *Store) openField(ctx context.Context, q rowQuerier, t domain.Tenant, what, row, field, stored string) (string, error) {
 	if !ports.Sealed(stored) {
 		return stored, nil
 	}
 	if s.keys.w == nil {
-		return "", fmt.Errorf("memory %s is encrypted and no key-encryption key is configured (ENGRAM_KEK or the data directory's %s)", id, "data-keys.kek")
+		return "", fmt.Errorf("%s %s is encrypted and no key-encryption key is configured (ENGRAM_KEK or the data directory's data-keys.kek)", what, row)
 	}
 	dk, err := s.findKey(ctx, q, t)
 	if err != nil {
 		return "", err
 	}
 	if dk == nil {
-		return "", fmt.Errorf("memory %s: %w", id, ports.ErrKeyDestroyed)
+		return "", fmt.Errorf("%s %s: %w", what, row, ports.ErrKeyDestroyed)
 	}
-	return dk.Open(string(id), "text", stored)
+	return dk.Open(row, field, stored)
 }
 
 // openMemory replaces m's stored text with the plaintext.

@@ -50,9 +50,18 @@ func (s *Store) LogQuery(ctx context.Context, t domain.Tenant, q domain.QueryLog
 	if err != nil {
 		return fmt.Errorf("sqlitestore: log query: %w", err)
 	}
+	// The query's words are the subject's: sealed like memory text.
+	dk, err := s.sealingKey(ctx, t)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: log query: %w", err)
+	}
+	stored, err := sealField(dk, string(q.ID), "query", q.Query)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: log query: %w", err)
+	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO query_logs (`+queryLogCols+`) VALUES (`+placeholders(9)+`)`,
-			string(q.ID), string(q.OrgID), string(q.UserID), q.Query, string(params), string(results),
+			string(q.ID), string(q.OrgID), string(q.UserID), stored, string(params), string(results),
 			nullStr(q.ExperimentID), nullStr(q.Variant), toNanos(q.CreatedAt))
 		return mapErr(err)
 	})
@@ -94,7 +103,17 @@ func (s *Store) GetQuery(ctx context.Context, t domain.Tenant, id domain.QueryID
 	if err != nil {
 		return domain.QueryLog{}, fmt.Errorf("sqlitestore: get query %s: %w", id, mapErr(err))
 	}
+	if err := s.openQuery(ctx, &q); err != nil {
+		return domain.QueryLog{}, fmt.Errorf("sqlitestore: get query %s: %w", id, err)
+	}
 	return q, nil
+}
+
+// openQuery replaces q's stored query text with the plaintext.
+func (s *Store) openQuery(ctx context.Context, q *domain.QueryLog) error {
+	text, err := s.openField(ctx, s.r, domain.Tenant{OrgID: q.OrgID, UserID: q.UserID}, "query", string(q.ID), "query", q.Query)
+	q.Query = text
+	return err
 }
 
 // ListQueries implements ports.QueryLog.
@@ -129,6 +148,12 @@ func (s *Store) ListQueries(ctx context.Context, org domain.OrgID, since time.Ti
 	}
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("sqlitestore: list queries: %w", mapErr(err))
+	}
+	rows.Close() // before the key lookups, which use the read pool
+	for i := range out {
+		if err := s.openQuery(ctx, &out[i]); err != nil {
+			return nil, "", fmt.Errorf("sqlitestore: list queries: %w", err)
+		}
 	}
 	next := ""
 	if len(out) > limit {

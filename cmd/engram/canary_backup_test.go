@@ -25,13 +25,13 @@ import (
 
 // TestCanaryPreErasureBackupIsShredded is the backup half of issue 16's
 // "done when", with encryption at rest on: a backup taken before alice's
-// erasure holds her memory text and history only sealed (no plaintext of
-// the words), and after the erasure destroyed her data key nothing opens
-// them: restoring that backup with the instance's data keys (exported after
-// the erasure) brings back none of her memories, while bob's come back and
-// read. Metadata values, categories and query-log text are not sealed yet
-// (docs/privacy.md, "Not done yet"), so the check uses words written only
-// as memory text.
+// erasure holds her memory text, history and search queries only sealed (no
+// plaintext of the words), and after the erasure destroyed her data key
+// nothing opens them: restoring that backup with the instance's data keys
+// (exported after the erasure) brings back none of her memories, while
+// bob's come back and read. Metadata values and categories are not sealed
+// yet (docs/privacy.md, "Not done yet"), so the check uses words written
+// only as memory text and queries.
 func TestCanaryPreErasureBackupIsShredded(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
@@ -62,6 +62,9 @@ func shreddedBackup(t *testing.T, store []string, restoreTarget func(*testing.T)
 		require.Equal(t, http.StatusOK, status)
 		status, _, _ = p.do(t, tok, http.MethodPost, "/api/v1/memories", `{"text":"third note on `+w+`"}`)
 		require.Equal(t, http.StatusCreated, status)
+		// The search's words go to the query log, sealed too.
+		status, _, _ = p.do(t, tok, http.MethodPost, "/api/v1/search", `{"query":"what did I note about `+w+` lately"}`)
+		require.Equal(t, http.StatusOK, status)
 	}
 	require.Equal(t, 2, p.count(t, alice))
 
@@ -69,7 +72,7 @@ func shreddedBackup(t *testing.T, store []string, restoreTarget func(*testing.T)
 	var out bytes.Buffer
 	require.NoError(t, runBackup(ctx, append([]string{"-o", backup}, store...), noEnv, &out, &out), out.String())
 	members := archiveMembers(t, backup)
-	requireAbsent(t, members, word, "the backup holds alice's memory text and history only sealed")
+	requireAbsent(t, members, word, "the backup holds alice's memory text, history and query log only sealed")
 	requireAbsent(t, members, other, "and bob's")
 	requirePresent(t, members, `\u001bengram:v1:`, "the backup carries the sealed values (ESC escaped in JSON)")
 
