@@ -90,6 +90,9 @@ type Deps struct {
 	// session read-your-writes: after a write tool the session's later
 	// calls read at least as far as that write (see sessionPositions).
 	Positions ports.CommitPositions
+	// Graph, when set, adds the entity tools (search_entities,
+	// related_memories).
+	Graph *app.GraphService
 }
 
 // RateChecker takes one token from a principal's bucket of a class;
@@ -186,6 +189,9 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if deps.Privacy != nil {
 		s.addPrivacyTools()
+	}
+	if deps.Graph != nil {
+		s.addGraphTools()
 	}
 	return s
 }

@@ -121,7 +121,8 @@ func TestMCPStdioOnEmbeddedStore(t *testing.T) {
 	tools, err := cs.ListTools(context.Background(), nil)
 	require.NoError(t, err)
 	// The seven OpenMemory tools, the two session tools (the shared wiring
-	// always has a session store) and the three privacy tools.
+	// always has a session store), the three privacy tools and the two
+	// entity tools (the store has entity tables).
 	names := make([]string, len(tools.Tools))
 	for i, tool := range tools.Tools {
 		names[i] = tool.Name
@@ -129,7 +130,7 @@ func TestMCPStdioOnEmbeddedStore(t *testing.T) {
 	require.ElementsMatch(t, []string{
 		"add_memories", "search_memory", "list_memories", "get_memory", "update_memory",
 		"delete_memories", "delete_all_memories", "add_session_event", "get_session_context",
-		"export_my_data", "erase_my_data", "get_erasure",
+		"export_my_data", "erase_my_data", "get_erasure", "search_entities", "related_memories",
 	}, names)
 
 	added := callTool[mcpAdded](t, cs, "add_memories", map[string]any{"text": "Likes green tea in the afternoon"})
