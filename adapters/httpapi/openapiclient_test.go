@@ -56,6 +56,7 @@ func TestGeneratedClientsTypeCheck(t *testing.T) {
 	s.EnableArchive(ArchiveDeps{Source: archiveStub{}, Sink: archiveStub{}})
 	s.EnableKeys(&app.KeyService{})
 	s.EnableGrants(&app.GrantService{})
+	s.EnableGraph(&app.GraphService{})
 	s.EnablePrivacy(&app.PrivacyService{})
 	s.EnableMem0(Mem0Deps{Search: &app.ExperimentSearch{}, Owners: ownersStub{}})
 	rec := httptest.NewRecorder()

@@ -24,6 +24,8 @@ export async function addListSearch(baseUrl: string, token: string): Promise<str
     },
   });
   if (added.error) throw new Error(added.error.title);
+  // 201 is the memory; 202 (infer: true with a model) is an inference event.
+  if ("event_id" in added.data) throw new Error("inference event " + added.data.event_id);
   const memory: Memory = added.data;
   const source: unknown = memory.metadata["source"];
   const agent: string | undefined = memory.agent_id;
