@@ -82,6 +82,7 @@ func (x *Dashboard) exportData(w http.ResponseWriter, r *http.Request, s *sessio
 	s.mu.Lock()
 	req.Header.Set("Authorization", "Bearer "+s.access)
 	s.mu.Unlock()
+	s.reads.stamp(req)
 	req.RemoteAddr, req.Host = r.RemoteAddr, r.Host
 	x.d.API.ServeHTTP(w, req)
 }

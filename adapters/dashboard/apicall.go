@@ -76,10 +76,12 @@ func (x *Dashboard) api(r *http.Request, s *session, method, path string, in, ou
 	req.Header.Set("Authorization", "Bearer "+s.access)
 	s.mu.Unlock()
 	req.Header.Set("Accept", "application/json")
+	s.reads.stamp(req)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := serve(x.d.API, r, req)
+	s.reads.observe(rec.status, rec.h, rec.body.Bytes())
 	if rec.status >= 300 {
 		p := &problem{}
 		if json.Unmarshal(rec.body.Bytes(), p) != nil || p.Title == "" {

@@ -30,6 +30,7 @@ type session struct {
 	refresh   string
 	csrf      string
 	expires   time.Time
+	reads     readAfter // read-your-writes across the session's API calls
 }
 
 type pendingLogin struct {
