@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -54,7 +55,11 @@ type VectorCache struct {
 	lru   *list.List
 	total int64
 
-	loads, evictions atomic.Int64
+	loads, evictions, hits atomic.Int64
+	// What page-ins cost: the store holds no embeddings (vectors are
+	// derived, rebuilt with the embedder that serves queries), so a
+	// page-in lists the tenant's memories and embeds each again.
+	pagedIn, pageInNanos, embedNanos atomic.Int64
 }
 
 type cached struct {
@@ -84,16 +89,26 @@ func NewVectorCache(d VectorCacheDeps) *VectorCache {
 type VectorCacheStats struct {
 	Tenants    int   // resident
 	Bytes      int64 // their estimated size
-	Loads      int64 // page-ins since start
+	Hits       int64 // lookups (Search, Centroid) of a resident tenant
+	Loads      int64 // lookups that paged the tenant in: the misses
 	Evictions  int64 // tenants dropped for the budget
 	BudgetSize int64
+	// PagedIn counts the memories page-ins embedded; PageInTime is the
+	// time page-ins took (listing, embedding and indexing, failed ones
+	// included), EmbedTime the part spent embedding.
+	PagedIn    int64
+	PageInTime time.Duration
+	EmbedTime  time.Duration
 }
 
 // Stats reports the cache's counters.
 func (c *VectorCache) Stats() VectorCacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return VectorCacheStats{Tenants: len(c.ents), Bytes: c.total, Loads: c.loads.Load(), Evictions: c.evictions.Load(), BudgetSize: c.d.MaxBytes}
+	return VectorCacheStats{
+		Tenants: len(c.ents), Bytes: c.total, Hits: c.hits.Load(), Loads: c.loads.Load(), Evictions: c.evictions.Load(), BudgetSize: c.d.MaxBytes,
+		PagedIn: c.pagedIn.Load(), PageInTime: time.Duration(c.pageInNanos.Load()), EmbedTime: time.Duration(c.embedNanos.Load()),
+	}
 }
 
 // Bind implements ports.VectorIndex.
@@ -148,6 +163,8 @@ func (c *VectorCache) read(ctx context.Context, t domain.Tenant, fn func() error
 		e, loaded := c.touch(t)
 		if loaded {
 			c.pageIn(ctx, e)
+		} else {
+			c.hits.Add(1)
 		}
 		e.mu.RLock()
 		if e.gone {
@@ -204,7 +221,9 @@ func (c *VectorCache) touch(t domain.Tenant) (*cached, bool) {
 // pageIn fills the tenant's vectors from the store; e is locked by touch.
 func (c *VectorCache) pageIn(ctx context.Context, e *cached) {
 	c.loads.Add(1)
+	start := time.Now()
 	err := c.fill(ctx, e.t)
+	c.pageInNanos.Add(int64(time.Since(start)))
 	if err != nil {
 		e.gone, e.err = true, err
 		c.d.Index.DropPartition(e.t)
@@ -235,10 +254,13 @@ func (c *VectorCache) fill(ctx context.Context, t domain.Tenant) error {
 		if err != nil {
 			return err
 		}
+		start := time.Now()
 		docs, err := embedDocs(ctx, c.d.Embedder, page.Items)
+		c.embedNanos.Add(int64(time.Since(start)))
 		if err != nil {
 			return err
 		}
+		c.pagedIn.Add(int64(len(docs)))
 		if err := c.d.Index.Upsert(ctx, t, docs); err != nil {
 			return err
 		}

@@ -118,7 +118,15 @@ func TestVectorCacheAnswersEveryTenantWithinItsBudget(t *testing.T) {
 		f.requireSameHits(t, hot, f.texts[hot][1])
 		f.requireSameHits(t, tn, f.texts[tn][2])
 	}
-	require.EqualValues(t, 16+1+7, f.cache.Stats().Loads, "the hot tenant was paged in once")
+	st = f.cache.Stats()
+	require.EqualValues(t, 16+1+7, st.Loads, "the hot tenant was paged in once")
+	// Each check reads the tenant twice (Search, then Centroid): the
+	// Centroid after every page-in is a hit, and so are both reads of the
+	// hot tenant's six later checks.
+	require.EqualValues(t, 24+6*2, st.Hits, "lookups of resident tenants")
+	require.EqualValues(t, 24*40, st.PagedIn, "each page-in embedded its tenant's 40 memories")
+	require.Positive(t, st.EmbedTime)
+	require.GreaterOrEqual(t, st.PageInTime, st.EmbedTime)
 }
 
 // TestVectorCacheFollowsWrites: writes reach resident tenants at once and

@@ -139,6 +139,18 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	if err := dec.tel.WatchIndexLag(core.Indexer.Pending); err != nil {
 		log.Warn("index lag metric not registered", "err", err)
 	}
+	if vc := search.VectorCache; vc != nil {
+		if err := dec.tel.WatchVectorCache(func() telemetry.VectorCacheStats {
+			st := vc.Stats()
+			return telemetry.VectorCacheStats{
+				Tenants: st.Tenants, Bytes: st.Bytes, BudgetBytes: st.BudgetSize,
+				Hits: st.Hits, PageIns: st.Loads, Evictions: st.Evictions,
+				PagedIn: st.PagedIn, PageInTime: st.PageInTime, PageInEmbedTime: st.EmbedTime,
+			}
+		}); err != nil {
+			log.Warn("vector cache metrics not registered", "err", err)
+		}
+	}
 
 	checks := append([]httpapi.Check{store.Check}, store.ReplicaChecks...)
 	checks = append(checks, caches.Checks...)

@@ -3,10 +3,15 @@ package wiring
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/engram-memory/engram/adapters/jwtauth"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
@@ -73,4 +78,62 @@ func TestQdrantLeavesNoVectorsInProcess(t *testing.T) {
 	require.Nil(t, s.VectorCache)
 	require.Equal(t, "qdrant", s.VectorsName)
 	require.False(t, s.LoadVectors())
+}
+
+// TestVectorCacheMetrics: engramd with a vector budget exports the cache's
+// hits, page-ins (misses), evictions, bytes and tenants held, and the
+// page-in cost, as fixed series with no tenant label.
+func TestVectorCacheMetrics(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t, map[string]string{"ENGRAM_ADDR": "127.0.0.1:0", "ENGRAM_VECTOR_CACHE_BYTES": "1048576",
+		"ENGRAM_RATE_READS": "0", "ENGRAM_RATE_WRITES": "0", "ENGRAM_RATE_SEARCH": "0"})
+	sys, err := Build(ctx, cfg, quiet)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sys.Close() })
+	h := sys.Handler()
+	search := func(user string) {
+		tok, err := sys.MintLocal(jwtauth.Claims{Subject: user, OrgID: "acme", TTL: time.Hour})
+		require.NoError(t, err)
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/search", strings.NewReader(`{"query":"fact about cooking","mode":"vector","limit":3}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		require.Contains(t, rec.Body.String(), "cooking")
+	}
+	for _, user := range []string{"u1", "u2"} {
+		p := domain.Principal{OrgID: "acme", UserID: domain.UserID(user), Scopes: domain.DefaultUserScopes, ClientID: "test"}
+		for j := range 5 {
+			_, _, err := sys.Memories.Add(ctx, p, app.AddInput{Text: fmt.Sprintf("%s fact %d about %s", user, j, []string{"gardening", "cooking"}[j%2])})
+			require.NoError(t, err)
+		}
+	}
+	search("u1")
+	search("u1")
+	search("u2")
+
+	families, err := sys.Telemetry().Registry.Gather()
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, mf := range families {
+		if !strings.HasPrefix(mf.GetName(), "engram_vector_cache_") {
+			continue
+		}
+		require.Len(t, mf.GetMetric(), 1, "%s: one series, no per-tenant label", mf.GetName())
+		m := mf.GetMetric()[0]
+		require.Empty(t, m.GetLabel(), mf.GetName())
+		got[mf.GetName()] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+	}
+	require.EqualValues(t, 2, got["engram_vector_cache_page_ins_total"], "one page-in per user")
+	require.GreaterOrEqual(t, got["engram_vector_cache_hits_total"], 1.0, "u1's second search is a hit")
+	require.EqualValues(t, 10, got["engram_vector_cache_paged_in_memories_total"])
+	require.Contains(t, got, "engram_vector_cache_evictions_total")
+	require.Zero(t, got["engram_vector_cache_evictions_total"], "two small tenants fit in a mebibyte")
+	require.EqualValues(t, 2, got["engram_vector_cache_tenants"])
+	require.Positive(t, got["engram_vector_cache_bytes"])
+	require.EqualValues(t, 1048576, got["engram_vector_cache_budget_bytes"])
+	require.Positive(t, got["engram_vector_cache_page_in_seconds_total"])
+	require.Positive(t, got["engram_vector_cache_page_in_embed_seconds_total"])
+	require.GreaterOrEqual(t, got["engram_vector_cache_page_in_seconds_total"], got["engram_vector_cache_page_in_embed_seconds_total"])
 }
