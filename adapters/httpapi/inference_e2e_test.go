@@ -174,3 +174,60 @@ func TestInferWithoutModelStoresTheTextAndSaysSo(t *testing.T) {
 	require.Equal(t, "user: Likes tea", body["text"])
 	require.NotContains(t, body, "inference")
 }
+
+// TestMem0AddInfersWithAModel: with a model configured, mem0's add (infer
+// left to its default, true) extracts facts while the request waits and
+// answers mem0's events; the move supersedes the old city (DELETE beside
+// the ADD of its successor); infer false stores the text as given.
+func TestMem0AddInfersWithAModel(t *testing.T) {
+	for name, open := range feedbackBackends {
+		t.Run(name, func(t *testing.T) {
+			chat := recordedChat(t)
+			llm, err := openaichat.New(openaichat.Config{BaseURL: chat.URL + "/v1", Model: "test-model", Timeout: 5 * time.Second})
+			require.NoError(t, err)
+			s := newMem0ServerWith(t, open, llm)
+			key := s.key("acme", domain.KeyProject, "ops")
+			events := func(body any) []map[string]any {
+				var out []map[string]any
+				for _, e := range obj(t, body)["results"].([]any) {
+					out = append(out, e.(map[string]any))
+				}
+				return out
+			}
+			status, body := s.call(key, http.MethodPost, "/v3/memories/add/", map[string]any{
+				"user_id": "alice", "messages": []map[string]string{{"role": "user", "content": "I live in Berlin"}}})
+			require.Equal(t, http.StatusOK, status, "%v", body)
+			first := events(body)
+			require.Len(t, first, 1)
+			require.Equal(t, "ADD", first[0]["event"])
+			require.Equal(t, "Lives in Berlin", first[0]["memory"])
+			berlin := first[0]["id"].(string)
+
+			status, body = s.call(key, http.MethodPost, "/v3/memories/add/", map[string]any{
+				"user_id": "alice", "messages": []map[string]string{{"role": "user", "content": "I moved from Berlin to Lisbon"}}})
+			require.Equal(t, http.StatusOK, status, "%v", body)
+			second := events(body)
+			require.Len(t, second, 2)
+			require.Equal(t, map[string]any{"id": berlin, "event": "DELETE"}, map[string]any{"id": second[0]["id"], "event": second[0]["event"]})
+			require.Equal(t, "ADD", second[1]["event"])
+			require.Equal(t, "Lives in Lisbon", second[1]["memory"])
+
+			status, body = s.call(key, http.MethodGet, "/v1/memories/?user_id=alice", nil)
+			require.Equal(t, http.StatusOK, status, "%v", body)
+			var texts []string
+			for _, m := range body.([]any) {
+				texts = append(texts, m.(map[string]any)["memory"].(string))
+			}
+			require.Equal(t, []string{"Lives in Lisbon"}, texts, "one current memory")
+
+			status, body = s.call(key, http.MethodPost, "/v3/memories/add/", map[string]any{
+				"user_id": "alice", "infer": false, "messages": "I moved from Berlin to Lisbon"})
+			require.Equal(t, http.StatusOK, status, "%v", body)
+			require.Equal(t, "I moved from Berlin to Lisbon", events(body)[0]["memory"], "infer false stores the text as given")
+
+			status, body = s.call(key, http.MethodGet, "/v1/memories/?user_id=bob", nil)
+			require.Equal(t, http.StatusOK, status, "%v", body)
+			require.Empty(t, body, "another user of the org sees none of alice's inferred memories")
+		})
+	}
+}

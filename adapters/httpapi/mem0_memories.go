@@ -46,9 +46,10 @@ type mem0Message struct {
 	Content any    `json:"content"`
 }
 
-// texts turns messages into what is stored: a string is one memory; each
-// user or assistant turn with text content is one memory. Engram extracts
-// no facts without an LLM, so infer is accepted and stores the text as is.
+// texts turns messages into what is stored without a model: a string is
+// one memory; each user or assistant turn with text content is one memory.
+// With a model configured and infer not false (mem0's default is true),
+// addInferred extracts facts from the conversation instead.
 func (r mem0AddRequest) texts() ([]string, error) {
 	var s string
 	if err := json.Unmarshal(r.Messages, &s); err == nil {
@@ -78,6 +79,68 @@ func (r mem0AddRequest) texts() ([]string, error) {
 	return out, nil
 }
 
+// conversation is messages as turns for inference: a string is one user
+// turn; system turns are kept (they carry a caller's context), turns
+// without text content are dropped.
+func (r mem0AddRequest) conversation() ([]domain.Message, error) {
+	var s string
+	if err := json.Unmarshal(r.Messages, &s); err == nil {
+		return []domain.Message{{Role: "user", Content: s}}, nil
+	}
+	var msgs []mem0Message
+	if err := json.Unmarshal(r.Messages, &msgs); err != nil {
+		return nil, domain.Invalid("messages", "must be a string or an array of {role, content}")
+	}
+	out := make([]domain.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if text, ok := m.Content.(string); ok && strings.TrimSpace(text) != "" {
+			out = append(out, domain.Message{Role: m.Role, Content: text})
+		}
+	}
+	return out, nil
+}
+
+// addInferred runs inference on the conversation while the request waits,
+// as mem0's own server does, and answers mem0's events: ADD for a new
+// fact, UPDATE for a memory rewritten, DELETE for a memory a new fact
+// superseded (Engram keeps it, deleted, with its history) beside the ADD
+// of its successor, NONE for a fact already known.
+func (m *mem0) addInferred(c echo.Context, p domain.Principal, req mem0AddRequest) error {
+	msgs, err := req.conversation()
+	if err != nil {
+		return err
+	}
+	changes, err := m.s.d.Inference.Infer(c.Request().Context(), p, app.InferInput{
+		Messages: msgs, App: domain.AppID(req.AppID), AgentID: req.AgentID, RunID: req.RunID, Metadata: req.Metadata,
+	})
+	if err != nil {
+		return err
+	}
+	events := make([]mem0Event, 0, len(changes))
+	event := func(id domain.MemoryID, text, kind string) {
+		events = append(events, mem0Event{ID: string(id), Memory: text, Data: map[string]string{"memory": text}, Event: kind})
+	}
+	for _, ch := range changes {
+		switch ch.Action {
+		case domain.InferAdd:
+			event(ch.MemoryID, ch.Text, "ADD")
+		case domain.InferUpdate:
+			event(ch.MemoryID, ch.Text, "UPDATE")
+		case domain.InferSupersede:
+			event(ch.Previous, "", "DELETE")
+			event(ch.MemoryID, ch.Text, "ADD")
+		default: // a fact already known: mem0 names the memory that holds it
+			if ch.MemoryID != "" {
+				event(ch.MemoryID, ch.Text, "NONE")
+			}
+		}
+	}
+	if strings.HasPrefix(c.Path(), "/v1/") && req.OutputFormat != "v1.1" {
+		return c.JSON(http.StatusOK, events)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"results": events, "status": "SUCCEEDED", "message": "memories inferred"})
+}
+
 // mem0Event is one memory an add touched, in mem0's v1.1 shape plus the
 // v1.0 data.memory field, so either reading works.
 type mem0Event struct {
@@ -102,6 +165,9 @@ func (m *mem0) add(c echo.Context) error {
 	p, err := principalFor(c, req.UserID, req.OrgID, req.ProjectID)
 	if err != nil {
 		return err
+	}
+	if (req.Infer == nil || *req.Infer) && m.s.d.Inference != nil && m.s.d.Inference.Enabled() {
+		return m.addInferred(c, p, req)
 	}
 	events := make([]mem0Event, 0, len(texts))
 	for _, text := range texts {

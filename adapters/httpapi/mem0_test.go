@@ -26,9 +26,15 @@ type mem0Server struct {
 	t    testing.TB
 	url  string
 	keys *app.KeyService
+	iss  *issuer // signs bearer tokens the server's verifier accepts
 }
 
 func newMem0Server(t testing.TB, open func(testing.TB) (feedbackStore, ports.TextIndex)) *mem0Server {
+	return newMem0ServerWith(t, open, nil)
+}
+
+// newMem0ServerWith is newMem0Server with inference by llm (nil: no model).
+func newMem0ServerWith(t testing.TB, open func(testing.TB) (feedbackStore, ports.TextIndex), llm ports.LLM) *mem0Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	st, text := open(t)
@@ -53,14 +59,19 @@ func newMem0Server(t testing.TB, open func(testing.TB) (feedbackStore, ports.Tex
 		ports.MemoryOwners
 	})
 	keys := app.NewKeyService(app.KeyDeps{Keys: ks})
-	srv, err := httpapi.New(httpapi.Config{PublicURL: publicURL}, httpapi.Deps{Memories: mem, Verifier: keys.Verifier(v)})
+	writer := st.(interface {
+		ports.InferenceWriter
+		ports.InferenceEvents
+	})
+	inf := app.NewInference(app.InferenceDeps{LLM: llm, Writer: writer, Events: writer, Finder: search, Memories: mem})
+	srv, err := httpapi.New(httpapi.Config{PublicURL: publicURL}, httpapi.Deps{Memories: mem, Inference: inf, Verifier: keys.Verifier(v)})
 	require.NoError(t, err)
 	xs := app.NewExperimentSearch(search, exps, fb)
 	srv.EnableMem0(httpapi.Mem0Deps{Search: xs, Owners: ks})
 	srv.EnableSearch(xs)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &mem0Server{t: t, url: hs.URL, keys: keys}
+	return &mem0Server{t: t, url: hs.URL, keys: keys, iss: iss}
 }
 
 var keyAdmin = append([]domain.Scope{domain.ScopeKeysWrite, domain.ScopeKeysProject}, domain.DefaultUserScopes...)

@@ -93,6 +93,9 @@ type Deps struct {
 	// Graph, when set, adds the entity tools (search_entities,
 	// related_memories).
 	Graph *app.GraphService
+	// Inference, when set and Enabled, serves add_memories' infer: true
+	// (facts extracted and reconciled with the user's memories).
+	Inference *app.Inference
 }
 
 // RateChecker takes one token from a principal's bucket of a class;

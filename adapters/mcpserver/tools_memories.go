@@ -14,6 +14,21 @@ func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutpu
 	if err != nil {
 		return addOutput{}, err
 	}
+	if in.Infer != nil && *in.Infer && s.deps.Inference != nil && s.deps.Inference.Enabled() {
+		if in.TTL != nil || in.ExpiresAt != nil || len(in.Categories) > 0 {
+			return addOutput{}, domain.Invalid("infer", "cannot be combined with ttl, expires_at or categories")
+		}
+		changes, err := s.deps.Inference.Infer(ctx, c.Principal, app.InferInput{
+			Messages: []domain.Message{{Role: "user", Content: in.Text}}, App: c.app(appArg(in.App)),
+			AgentID: in.AgentID, RunID: in.RunID, Metadata: in.Metadata,
+		})
+		if err != nil {
+			return addOutput{}, err
+		}
+		return addOutput{Changes: changes, Created: slices.ContainsFunc(changes, func(ch domain.InferenceChange) bool {
+			return ch.Action == domain.InferAdd || ch.Action == domain.InferSupersede
+		})}, nil
+	}
 	m, created, err := s.deps.Memories.Add(ctx, c.Principal, app.AddInput{
 		Text: in.Text, App: c.app(appArg(in.App)), Metadata: in.Metadata, Categories: in.Categories,
 		AgentID: in.AgentID, RunID: in.RunID,
@@ -22,7 +37,8 @@ func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutpu
 	if err != nil {
 		return addOutput{}, err
 	}
-	return addOutput{Memory: toMemoryOut(m), Created: created}, nil
+	out := toMemoryOut(m)
+	return addOutput{Memory: &out, Created: created}, nil
 }
 
 func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (searchOutput, error) {

@@ -47,7 +47,7 @@ type addInput struct {
 	App        string         `json:"app,omitempty" jsonschema:"Optional app (client) to file the memory under, e.g. cursor. Leave empty to use the calling client."`
 	Metadata   map[string]any `json:"metadata,omitempty" jsonschema:"Optional JSON object of extra facts about the memory (source, confidence, ...). Filterable by exact value."`
 	Categories []string       `json:"categories,omitempty" jsonschema:"Optional labels such as 'preferences' or 'work'; at most 32, each up to 64 characters."`
-	Infer      *bool          `json:"infer,omitempty" jsonschema:"Accepted for OpenMemory clients; the text is stored as given either way (no LLM extraction)."`
+	Infer      *bool          `json:"infer,omitempty" jsonschema:"true: when the server has a model, extract facts from the text and reconcile them with the user's memories (add, update, supersede or nothing), answering the changes; without a model, or when false or absent, the text is stored as given."`
 	AgentID    string         `json:"agent_id,omitempty" jsonschema:"Optional agent scope beside the user (mem0's agent_id), up to 128 bytes."`
 	RunID      string         `json:"run_id,omitempty" jsonschema:"Optional run or session scope (mem0's run_id), up to 128 bytes."`
 	TTL        *int64         `json:"ttl,omitempty" jsonschema:"Optional seconds the memory lives; 0 means never (overriding the app's default). Use for facts that go stale, e.g. 86400 for 'is travelling this week'."`
@@ -55,8 +55,11 @@ type addInput struct {
 }
 
 type addOutput struct {
-	Memory  memoryOut `json:"memory"`
-	Created bool      `json:"created" jsonschema:"false when an identical active memory already existed and was returned instead"`
+	Memory  *memoryOut `json:"memory,omitempty" jsonschema:"The memory stored (absent when infer ran: see changes)."`
+	Created bool       `json:"created" jsonschema:"false when an identical active memory already existed and was returned instead"`
+	// Changes are what inference did, when infer was true and the server
+	// has a model.
+	Changes []domain.InferenceChange `json:"changes,omitempty" jsonschema:"With infer: each fact's outcome (event add, update, supersede or none; memory_id; previous_memory_id for a supersede; text)."`
 }
 
 type searchFilters struct {

@@ -102,7 +102,7 @@ func newTransports(cfg config.Config, log *slog.Logger, tel *telemetry.T, d tran
 	api.EnableMem0(httpapi.Mem0Deps{Search: d.svc.searcher, Owners: d.owners})
 	api.EnablePrivacy(d.svc.privacy)
 	api.EnableGraph(d.core.Graph)
-	deps := mcpserver.Deps{Memories: d.core.Memories, Verifier: d.verifier, Searcher: d.svc.searcher, Sessions: d.svc.sessions, AddressGuard: guard, Positions: d.positions, Graph: d.core.Graph}
+	deps := mcpserver.Deps{Memories: d.core.Memories, Verifier: d.verifier, Searcher: d.svc.searcher, Sessions: d.svc.sessions, AddressGuard: guard, Positions: d.positions, Graph: d.core.Graph, Inference: d.svc.inference}
 	if d.svc.rateLimits != nil {
 		deps.Limits = d.svc.rateLimits
 	}
