@@ -88,26 +88,50 @@ func runBenchHTTP(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	p := h.principal
+	// cpu runs one measurement and reports the process's CPU time during
+	// it: requests per CPU-second is the rate per core, whatever else the
+	// machine runs (the client's share included, PostgreSQL's not).
+	type measured struct {
+		loadgen.Result
+		cpu float64
+	}
+	cpu := func(name string, c int, fn func(ctx context.Context, w, i int) error) measured {
+		before := cpuSeconds()
+		r := loadgen.Run(ctx, name, c, *duration, 0, fn)
+		return measured{r, cpuSeconds() - before}
+	}
 	for _, c := range levels {
 		direct := loadgen.Run(ctx, "direct Get", c, *duration, 0, func(ctx context.Context, _, _ int) error {
 			_, err := h.sys.Memories.Get(ctx, p, id, "bench")
 			return err
 		})
-		viaHTTP := loadgen.Run(ctx, "HTTP GET /memories/{id} DPoP", c, *duration, 0, func(ctx context.Context, _, _ int) error {
+		viaHTTP := cpu("HTTP GET /memories/{id} DPoP", c, func(ctx context.Context, _, _ int) error {
 			return h.call(ctx, http.MethodGet, "/api/v1/memories/"+string(id), nil, http.StatusOK)
 		})
 		directAdd := loadgen.Run(ctx, "direct Add", c, *duration, 0, func(ctx context.Context, w, i int) error {
 			_, _, err := h.sys.Memories.Add(ctx, p, app.AddInput{Text: fmt.Sprintf("direct memory %d-%d-%d", c, w, i)})
 			return err
 		})
-		viaHTTPAdd := loadgen.Run(ctx, "HTTP POST /memories DPoP", c, *duration, 0, func(ctx context.Context, w, i int) error {
+		viaHTTPAdd := cpu("HTTP POST /memories DPoP", c, func(ctx context.Context, w, i int) error {
 			body := fmt.Sprintf(`{"text":"http memory %d-%d-%d"}`, c, w, i)
 			return h.call(ctx, http.MethodPost, "/api/v1/memories", []byte(body), http.StatusCreated)
 		})
-		for _, r := range []loadgen.Result{direct, viaHTTP, directAdd, viaHTTPAdd} {
+		// Hybrid search (embed the query, vector and full-text, fuse,
+		// hydrate) over what the POST runs wrote.
+		viaHTTPSearch := cpu("HTTP POST /search DPoP", c, func(ctx context.Context, w, i int) error {
+			body := fmt.Sprintf(`{"query":"http memory %d-%d","limit":10}`, w, i%50)
+			return h.call(ctx, http.MethodPost, "/api/v1/search", []byte(body), http.StatusOK)
+		})
+		for _, r := range []loadgen.Result{direct, viaHTTP.Result, directAdd, viaHTTPAdd.Result, viaHTTPSearch.Result} {
 			fmt.Fprintln(stdout, r)
 			if r.FirstErr != nil {
 				fmt.Fprintln(stdout, "  first error:", r.FirstErr)
+			}
+		}
+		for _, m := range []measured{viaHTTP, viaHTTPAdd, viaHTTPSearch} {
+			if m.cpu > 0 {
+				fmt.Fprintf(stdout, "  %s c=%d: %.2f CPU-s for %d requests: %.0f requests per CPU-second (engramd and client in this process)\n",
+					m.Name, c, m.cpu, m.Count-m.Errors, float64(m.Count-m.Errors)/m.cpu)
 			}
 		}
 		report := func(name string, d, hh loadgen.Result) {
@@ -119,8 +143,8 @@ func runBenchHTTP(ctx context.Context, args []string, getenv func(string) string
 			fmt.Fprintf(stdout, "  %s c=%d: p50 overhead %.3fms over direct %.3fms; target 1.3x+0.3ms = %.3fms: %s\n",
 				name, c, msf(hh.P50-d.P50), msf(d.P50), msf(budget), verdict)
 		}
-		report("GET ", direct, viaHTTP)
-		report("POST", directAdd, viaHTTPAdd)
+		report("GET ", direct, viaHTTP.Result)
+		report("POST", directAdd, viaHTTPAdd.Result)
 	}
 	return nil
 }
