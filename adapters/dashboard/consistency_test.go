@@ -38,10 +38,10 @@ func TestSessionReadsItsOwnWrites(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{}`))
 	})
-	x, err := New(Config{PublicURL: "http://127.0.0.1:8765", ClientID: "c"}, Deps{API: api, OAuth: http.NotFoundHandler()})
+	x, err := New(Config{PublicURL: "http://127.0.0.1:8765", ClientID: "c"}, Deps{API: api, OAuth: http.NotFoundHandler(), Sessions: tempSessions(t)})
 	require.NoError(t, err)
 	outer := httptest.NewRequest(http.MethodGet, "/ui/", nil)
-	alice, bob := &session{access: "a"}, &session{access: "b"}
+	alice, bob := &session{access: "a", reads: &readAfter{}}, &session{access: "b", reads: &readAfter{}}
 	call := func(s *session, method string) string {
 		t.Helper()
 		_ = x.api(outer, s, method, "/memories", nil, nil)

@@ -14,6 +14,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/engram-memory/engram/ports"
 )
 
 //go:embed templates/*.html
@@ -40,7 +42,7 @@ type Config struct {
 	// Scopes the dashboard asks for.
 	Scopes []string
 	// SessionTTL bounds a session (12 h by default); MaxSessions bounds
-	// the store (10 000).
+	// one user's sessions (20; signing in once more ends the oldest).
 	SessionTTL  time.Duration
 	MaxSessions int
 }
@@ -51,18 +53,21 @@ type Deps struct {
 	API http.Handler
 	// OAuth serves the authorization server's /authorize, /token and
 	// /revoke.
-	OAuth  http.Handler
-	Logger *slog.Logger
+	OAuth http.Handler
+	// Sessions keeps the signed-in browsers (in the store, so they
+	// survive a restart and every engramd process on it sees them).
+	Sessions ports.UISessionStore
+	Logger   *slog.Logger
 }
 
 // Dashboard is the web UI.
 type Dashboard struct {
-	cfg      Config
-	d        Deps
-	mux      *http.ServeMux
-	pages    map[string]*template.Template
-	static   map[string]asset
-	sessions *sessionStore
+	cfg    Config
+	d      Deps
+	mux    *http.ServeMux
+	pages  map[string]*template.Template
+	static map[string]asset
+	reads  readsByHash
 }
 
 type asset struct {
@@ -86,20 +91,20 @@ func ClientIDFor(publicURL string) string {
 
 // New builds the dashboard.
 func New(cfg Config, d Deps) (*Dashboard, error) {
-	if cfg.PublicURL == "" || cfg.ClientID == "" || d.API == nil || d.OAuth == nil {
-		return nil, errors.New("dashboard: PublicURL, ClientID, API and OAuth are required")
+	if cfg.PublicURL == "" || cfg.ClientID == "" || d.API == nil || d.OAuth == nil || d.Sessions == nil {
+		return nil, errors.New("dashboard: PublicURL, ClientID, API, OAuth and Sessions are required")
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
 	if cfg.MaxSessions <= 0 {
-		cfg.MaxSessions = 10000
+		cfg.MaxSessions = 20
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	x := &Dashboard{cfg: cfg, d: d, sessions: newSessionStore(cfg.MaxSessions)}
+	x := &Dashboard{cfg: cfg, d: d, reads: readsByHash{max: 100000}}
 	if err := x.loadStatic(); err != nil {
 		return nil, err
 	}

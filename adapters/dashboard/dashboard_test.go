@@ -1,13 +1,17 @@
 package dashboard
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/engram-memory/engram/adapters/sqlitestore"
+	"github.com/engram-memory/engram/ports"
 )
 
 func TestSafeNextStaysOnTheDashboard(t *testing.T) {
@@ -53,27 +57,29 @@ func TestChartsEscapeLabels(t *testing.T) {
 	require.NotContains(t, string(ciChart("t", nil)), "NaN")
 }
 
-func TestSessionStoreIsBoundedAndExpires(t *testing.T) {
-	st := newSessionStore(2)
-	now := time.Now()
-	a := st.put(&session{expires: now.Add(time.Hour)}, now)
-	b := st.put(&session{expires: now.Add(2 * time.Hour)}, now)
-	c := st.put(&session{expires: now.Add(3 * time.Hour)}, now)
-	_, okA := st.get(a, now)
-	_, okB := st.get(b, now)
-	_, okC := st.get(c, now)
-	require.False(t, okA, "the oldest session makes room")
-	require.True(t, okB)
-	require.True(t, okC)
-	_, ok := st.get(b, now.Add(3*time.Hour))
-	require.False(t, ok, "an expired session is gone")
-	_, ok = st.get("not-a-session", now)
-	require.False(t, ok)
+func TestSessionSecretsAreDerivedNotStored(t *testing.T) {
+	a, b := randomString(32), randomString(32)
+	require.NotEqual(t, csrfOf(a), csrfOf(b))
+	require.Equal(t, csrfOf(a), csrfOf(a), "every process derives the same CSRF token from the cookie")
+	require.NotEqual(t, hashOf(a), csrfOf(a))
+	require.NotContains(t, csrfOf(a), hashOf(a), "the stored hash does not give the CSRF token")
+	require.NotEqual(t, loginState(a), loginState(b))
+	require.NotContains(t, loginState(a), a, "the state sent through the browser does not reveal the verifier")
+}
+
+// tempSessions is a session store on a fresh SQLite file.
+func tempSessions(t *testing.T) ports.UISessionStore {
+	st, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(t.TempDir(), "engram.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
 }
 
 func TestNewParsesEveryPage(t *testing.T) {
 	h := http.NotFoundHandler()
-	x, err := New(Config{PublicURL: "http://127.0.0.1:8765", ClientID: "c"}, Deps{API: h, OAuth: h})
+	_, err := New(Config{PublicURL: "http://127.0.0.1:8765", ClientID: "c"}, Deps{API: h, OAuth: h})
+	require.Error(t, err, "sessions live in a store")
+	x, err := New(Config{PublicURL: "http://127.0.0.1:8765", ClientID: "c"}, Deps{API: h, OAuth: h, Sessions: tempSessions(t)})
 	require.NoError(t, err)
 	for _, name := range []string{"memories", "memory", "apps", "keys", "stats", "experiments", "experiment", "sessions", "install", "account", "signin", "error"} {
 		require.Contains(t, x.pages, name)

@@ -8,8 +8,10 @@
 // signs the user in through the built-in authorization server as a
 // first-party OAuth client (authorization code with PKCE S256, the code
 // exchanged in process, never through the browser) and keeps the access
-// and refresh tokens in a server-side session; the browser holds only an
-// opaque HttpOnly, SameSite=Lax cookie (Secure under TLS). Every action is
+// and refresh tokens in a server-side session kept in the store
+// (ports.UISessionStore: it survives a restart and is shared by every
+// engramd process on the store); the browser holds only an opaque
+// HttpOnly, SameSite=Lax cookie (Secure under TLS). Every action is
 // a request to the REST API (/api/v1) made in process with the session's
 // access token, so it passes the same authentication, scopes, rate limits,
 // validation and tenancy as any other client, and an API error comes back

@@ -7,10 +7,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/engram-memory/engram/domain"
 )
 
 const (
@@ -18,44 +21,73 @@ const (
 	loginCookie   = "engram_ui_login"
 	// refreshAhead refreshes an access token this long before it expires.
 	refreshAhead = 30 * time.Second
+	// refreshLease is how long one process may take to refresh a session
+	// before another may try (its holder died mid-refresh).
+	refreshLease = 15 * time.Second
 	maxFormBytes = 256 << 10
 )
 
-// session is one signed-in browser. The tokens never leave the server.
+// session is one signed-in browser, read from the store for one request.
+// The tokens never leave the server.
 type session struct {
-	mu        sync.Mutex // one refresh at a time: refresh tokens rotate, a second use revokes the grant
+	mu        sync.Mutex // guards access for the request's handler
+	idHash    string
 	user, org string
 	access    string
 	accessExp time.Time
 	refresh   string
 	csrf      string
-	expires   time.Time
-	reads     readAfter // read-your-writes across the session's API calls
+	// reads is the read-your-writes position of the session's API calls,
+	// kept per process (readsByHash): a request that reaches another
+	// engramd process starts without it.
+	reads *readAfter
 }
 
-type pendingLogin struct {
-	verifier, next string
-	expires        time.Time
+func (s *session) tenant() domain.Tenant {
+	return domain.Tenant{OrgID: domain.OrgID(s.org), UserID: domain.UserID(s.user)}
 }
 
-// sessionStore keeps sessions in this process, keyed by the SHA-256 of
-// the cookie value: a restart signs browsers out (their grants stay, and
-// the next sign-in is one click while the authorization server's own
-// sign-in session lasts).
-type sessionStore struct {
-	mu      sync.Mutex
-	max     int
-	byHash  map[string]*session
-	pending map[string]pendingLogin
+// readsByHash keeps each session's read-your-writes position in this
+// process, by the session's hash, bounded: when full it starts over (a
+// session that loses its position reads as if it had written nothing).
+type readsByHash struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]*readAfter
 }
 
-func newSessionStore(max int) *sessionStore {
-	return &sessionStore{max: max, byHash: map[string]*session{}, pending: map[string]pendingLogin{}}
+func (rs *readsByHash) of(idHash string) *readAfter {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if a, ok := rs.m[idHash]; ok {
+		return a
+	}
+	if rs.m == nil || len(rs.m) >= rs.max {
+		rs.m = map[string]*readAfter{}
+	}
+	a := &readAfter{}
+	rs.m[idHash] = a
+	return a
+}
+
+func (rs *readsByHash) drop(idHash string) {
+	rs.mu.Lock()
+	delete(rs.m, idHash)
+	rs.mu.Unlock()
 }
 
 func hashOf(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// csrfOf is the session's CSRF token, derived from the cookie: the
+// browser's script cannot read the HttpOnly cookie, another site cannot
+// read the page, and the store keeps no token (only the cookie's hash,
+// which does not give this one).
+func csrfOf(cookie string) string {
+	sum := sha256.Sum256([]byte("engram-ui-csrf\x00" + cookie))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 func randomString(n int) string {
@@ -64,65 +96,12 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (st *sessionStore) get(value string, now time.Time) (*session, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	s, ok := st.byHash[hashOf(value)]
-	if ok && now.After(s.expires) {
-		delete(st.byHash, hashOf(value))
-		return nil, false
-	}
-	return s, ok
-}
-
-// put stores s under a new cookie value, dropping expired sessions first
-// and the oldest one when the store is full.
-func (st *sessionStore) put(s *session, now time.Time) string {
-	value := randomString(32)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if len(st.byHash) >= st.max {
-		var oldest string
-		for k, v := range st.byHash {
-			if now.After(v.expires) {
-				delete(st.byHash, k)
-			} else if oldest == "" || v.expires.Before(st.byHash[oldest].expires) {
-				oldest = k
-			}
-		}
-		if len(st.byHash) >= st.max {
-			delete(st.byHash, oldest)
-		}
-	}
-	st.byHash[hashOf(value)] = s
-	return value
-}
-
-func (st *sessionStore) drop(value string) {
-	st.mu.Lock()
-	delete(st.byHash, hashOf(value))
-	st.mu.Unlock()
-}
-
-func (st *sessionStore) putPending(state string, p pendingLogin) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for k, v := range st.pending {
-		if time.Now().After(v.expires) {
-			delete(st.pending, k)
-		}
-	}
-	if len(st.pending) < 4*st.max {
-		st.pending[hashOf(state)] = p
-	}
-}
-
-func (st *sessionStore) takePending(state string) (pendingLogin, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	p, ok := st.pending[hashOf(state)]
-	delete(st.pending, hashOf(state))
-	return p, ok && time.Now().Before(p.expires)
+// loginState is the state parameter of a sign-in: the hash of its PKCE
+// verifier, which the login cookie holds. The sign-in needs nothing kept
+// on the server, so the callback may reach any engramd process.
+func loginState(verifier string) string {
+	sum := sha256.Sum256([]byte("engram-ui-state\x00" + verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // safeNext keeps a post-sign-in destination on the dashboard.
@@ -133,18 +112,19 @@ func safeNext(next string) string {
 	return next
 }
 
-// login starts the authorization code flow with PKCE.
+// login starts the authorization code flow with PKCE. The login cookie
+// holds the verifier and the destination; the state sent is the
+// verifier's hash.
 func (x *Dashboard) login(w http.ResponseWriter, r *http.Request) {
-	state, verifier := randomString(24), randomString(48)
-	x.sessions.putPending(state, pendingLogin{verifier: verifier, next: safeNext(r.URL.Query().Get("next")), expires: time.Now().Add(10 * time.Minute)})
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: state, Path: Prefix + "callback", HttpOnly: true,
-		Secure: x.cfg.TLS, SameSite: http.SameSiteLaxMode, MaxAge: 600})
+	verifier := randomString(48)
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: verifier + "." + base64.RawURLEncoding.EncodeToString([]byte(safeNext(r.URL.Query().Get("next")))),
+		Path: Prefix + "callback", HttpOnly: true, Secure: x.cfg.TLS, SameSite: http.SameSiteLaxMode, MaxAge: 600})
 	sum := sha256.Sum256([]byte(verifier))
 	q := make([]string, 0, 8)
 	for _, kv := range [][2]string{
 		{"response_type", "code"}, {"client_id", x.cfg.ClientID}, {"redirect_uri", RedirectURI(x.cfg.PublicURL)},
 		{"code_challenge", base64.RawURLEncoding.EncodeToString(sum[:])}, {"code_challenge_method", "S256"},
-		{"scope", strings.Join(x.cfg.Scopes, " ")}, {"state", state},
+		{"scope", strings.Join(x.cfg.Scopes, " ")}, {"state", loginState(verifier)},
 	} {
 		q = append(q, kv[0]+"="+queryEscape(kv[1]))
 	}
@@ -160,49 +140,57 @@ type tokenResponse struct {
 }
 
 // callback receives the code, checks that this browser started the
-// sign-in (the state equals its login cookie), and exchanges the code in
-// process.
+// sign-in (the state is the hash of the verifier its login cookie holds),
+// and exchanges the code in process.
 func (x *Dashboard) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	c, err := r.Cookie(loginCookie)
-	state := q.Get("state")
 	fail := func(status int, title, detail string) {
 		x.render(w, r, nil, status, "signin", view{Title: "Sign-in failed", Error: &problem{Title: title, Detail: detail}})
 	}
-	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
+	c, err := r.Cookie(loginCookie)
+	if err != nil {
+		fail(http.StatusBadRequest, "This sign-in was not started in this browser, or has expired", "Start again with the Sign in button.")
+		return
+	}
+	verifier, rawNext, _ := strings.Cut(c.Value, ".")
+	nextB, _ := base64.RawURLEncoding.DecodeString(rawNext)
+	state := q.Get("state")
+	if verifier == "" || state == "" || subtle.ConstantTimeCompare([]byte(loginState(verifier)), []byte(state)) != 1 {
 		fail(http.StatusBadRequest, "This sign-in was not started in this browser", "Start again with the Sign in button.")
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: Prefix + "callback", MaxAge: -1, HttpOnly: true, Secure: x.cfg.TLS})
-	p, ok := x.sessions.takePending(state)
-	if !ok {
-		fail(http.StatusBadRequest, "This sign-in has expired", "Start again with the Sign in button.")
-		return
-	}
 	if e := q.Get("error"); e != "" {
 		fail(http.StatusForbidden, "Sign-in was not completed ("+e+")", q.Get("error_description"))
 		return
 	}
 	tok, status := x.tokenRequest(r, map[string]string{
 		"grant_type": "authorization_code", "code": q.Get("code"), "client_id": x.cfg.ClientID,
-		"redirect_uri": RedirectURI(x.cfg.PublicURL), "code_verifier": p.verifier,
+		"redirect_uri": RedirectURI(x.cfg.PublicURL), "code_verifier": verifier,
 	})
 	if status != http.StatusOK {
 		fail(http.StatusBadGateway, "The authorization server refused the sign-in ("+tok.Error+")", tok.Desc)
 		return
 	}
-	now := time.Now()
-	s := &session{access: tok.Access, refresh: tok.Refresh, accessExp: now.Add(time.Duration(tok.ExpiresIn) * time.Second),
-		csrf: randomString(24), expires: now.Add(x.cfg.SessionTTL)}
-	s.user, s.org = tokenSubject(tok.Access)
-	value := x.sessions.put(s, now)
+	user, org := tokenSubject(tok.Access)
+	now := time.Now().UTC()
+	value := randomString(32)
+	err = x.d.Sessions.PutUISession(r.Context(), domain.UISession{IDHash: hashOf(value), OrgID: domain.OrgID(org), UserID: domain.UserID(user),
+		Access: tok.Access, Refresh: tok.Refresh, AccessExpiresAt: now.Add(time.Duration(tok.ExpiresIn) * time.Second),
+		CreatedAt: now, ExpiresAt: now.Add(x.cfg.SessionTTL)}, x.cfg.MaxSessions)
+	if err != nil {
+		x.d.Logger.ErrorContext(r.Context(), "dashboard: store the session", "error", err)
+		fail(http.StatusServiceUnavailable, "The session could not be stored", "Try again in a moment.")
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: value, Path: "/", HttpOnly: true, Secure: x.cfg.TLS,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(x.cfg.SessionTTL.Seconds())})
-	http.Redirect(w, r, p.next, http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(string(nextB)), http.StatusSeeOther)
 }
 
 // tokenSubject reads sub and org_id from the token the authorization
-// server just issued in process (for display only; the API verifies it).
+// server just issued in process (it names the session's tenant; the API
+// verifies the token itself on every call).
 func tokenSubject(jwt string) (user, org string) {
 	parts := strings.Split(jwt, ".")
 	if len(parts) != 3 {
@@ -221,29 +209,80 @@ func tokenSubject(jwt string) (user, org string) {
 }
 
 // sessionOf returns the request's session, with a fresh access token.
+// The session is read from the store, so any engramd process on it
+// serves any signed-in browser.
 func (x *Dashboard) sessionOf(r *http.Request) (*session, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return nil, false
 	}
-	s, ok := x.sessions.get(c.Value, time.Now())
-	if !ok {
+	ctx, now := r.Context(), time.Now()
+	u, err := x.d.Sessions.GetUISession(ctx, hashOf(c.Value), now)
+	if err != nil {
+		if !errors.Is(err, domain.ErrNotFound) {
+			x.d.Logger.ErrorContext(ctx, "dashboard: read the session", "error", err)
+		}
 		return nil, false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if time.Until(s.accessExp) > refreshAhead {
+	s := &session{idHash: u.IDHash, user: string(u.UserID), org: string(u.OrgID), access: u.Access, accessExp: u.AccessExpiresAt,
+		refresh: u.Refresh, csrf: csrfOf(c.Value), reads: x.reads.of(u.IDHash)}
+	if u.AccessExpiresAt.Sub(now) > refreshAhead {
 		return s, true
+	}
+	if s.refresh == "" {
+		return s, now.Before(s.accessExp)
+	}
+	// Refresh tokens rotate and a reused one revokes the grant: of the
+	// processes that see this session about to expire, the one holding
+	// the lease refreshes; the others use the current token while it
+	// lasts, or wait for the holder's new one.
+	claimed, err := x.d.Sessions.ClaimUISessionRefresh(ctx, s.tenant(), s.idHash, now, now.Add(refreshLease))
+	if err != nil {
+		return nil, false
+	}
+	if !claimed {
+		return x.awaitRefresh(r, s, c.Value)
 	}
 	tok, status := x.tokenRequest(r, map[string]string{"grant_type": "refresh_token", "refresh_token": s.refresh, "client_id": x.cfg.ClientID})
 	if status != http.StatusOK {
-		x.d.Logger.InfoContext(r.Context(), "dashboard: refresh refused; signing the browser out", "error", tok.Error)
-		x.sessions.drop(c.Value)
+		x.d.Logger.InfoContext(ctx, "dashboard: refresh refused; signing the browser out", "error", tok.Error)
+		_ = x.d.Sessions.DeleteUISession(ctx, s.tenant(), s.idHash)
 		return nil, false
+	}
+	if tok.Refresh == "" {
+		tok.Refresh = s.refresh
 	}
 	s.access, s.refresh = tok.Access, tok.Refresh
 	s.accessExp = time.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	if err := x.d.Sessions.SaveUISessionTokens(ctx, s.tenant(), s.idHash, s.access, s.refresh, s.accessExp); err != nil {
+		x.d.Logger.ErrorContext(ctx, "dashboard: save the refreshed tokens", "error", err)
+		return nil, false
+	}
 	return s, true
+}
+
+// awaitRefresh serves a request while another process refreshes s: with
+// the current token while it lasts, else with the holder's new one.
+func (x *Dashboard) awaitRefresh(r *http.Request, s *session, cookie string) (*session, bool) {
+	if time.Now().Before(s.accessExp) {
+		return s, true
+	}
+	for range 20 {
+		select {
+		case <-r.Context().Done():
+			return nil, false
+		case <-time.After(100 * time.Millisecond):
+		}
+		u, err := x.d.Sessions.GetUISession(r.Context(), s.idHash, time.Now())
+		if err != nil {
+			return nil, false
+		}
+		if time.Now().Before(u.AccessExpiresAt) {
+			s.access, s.refresh, s.accessExp = u.Access, u.Refresh, u.AccessExpiresAt
+			return s, true
+		}
+	}
+	return nil, false
 }
 
 // logout revokes the grant (RFC 7009, in process) and ends the session.
@@ -251,9 +290,12 @@ func (x *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *session) {
 	s.mu.Lock()
 	refresh := s.refresh
 	s.mu.Unlock()
-	x.oauthForm(r, "/revoke", map[string]string{"token": refresh})
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		x.sessions.drop(c.Value)
+	if refresh != "" {
+		x.oauthForm(r, "/revoke", map[string]string{"token": refresh})
+	}
+	x.reads.drop(s.idHash)
+	if err := x.d.Sessions.DeleteUISession(r.Context(), s.tenant(), s.idHash); err != nil {
+		x.d.Logger.ErrorContext(r.Context(), "dashboard: delete the session", "error", err)
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: x.cfg.TLS, SameSite: http.SameSiteLaxMode})
 	x.render(w, r, nil, http.StatusOK, "signin", view{Title: "Signed out", Notice: "You are signed out."})
@@ -271,6 +313,17 @@ func (x *Dashboard) page(h func(http.ResponseWriter, *http.Request, *session)) h
 	}
 }
 
+// crossSite says why a form post came from another site, or "".
+func (x *Dashboard) crossSite(r *http.Request) string {
+	if o := r.Header.Get("Origin"); o != "" && o != x.cfg.PublicURL {
+		return "The form was sent from another site (" + o + ")."
+	}
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return "The form was sent from another site."
+	}
+	return ""
+}
+
 // post wraps a state-changing form: same origin, signed in, and the
 // session's CSRF token in the form, or 403 before anything is done.
 func (x *Dashboard) post(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
@@ -279,12 +332,8 @@ func (x *Dashboard) post(h func(http.ResponseWriter, *http.Request, *session)) h
 			x.render(w, r, nil, http.StatusForbidden, "error", view{Title: "Refused",
 				Error: &problem{Title: "Forbidden", Status: http.StatusForbidden, Detail: detail}})
 		}
-		if o := r.Header.Get("Origin"); o != "" && o != x.cfg.PublicURL {
-			forbid("The form was sent from another site (" + o + ").")
-			return
-		}
-		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-			forbid("The form was sent from another site.")
+		if detail := x.crossSite(r); detail != "" {
+			forbid(detail)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)

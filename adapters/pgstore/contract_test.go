@@ -92,6 +92,12 @@ func TestOAuthStoreContract(t *testing.T) {
 	})
 }
 
+func TestUISessionStoreContract(t *testing.T) {
+	contracttest.RunUISessionStore(t, func(t *testing.T) ports.UISessionStore {
+		return newStore(t, pgstore.Options{})
+	})
+}
+
 func TestIndexOutboxContract(t *testing.T) {
 	contracttest.RunIndexOutbox(t, func(t *testing.T) contracttest.OutboxBackend {
 		s := newStore(t, pgstore.Options{})

@@ -124,6 +124,8 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 				`' WHERE org_id = $1 AND $2 <> '' AND created_by = $2`},
 			{domain.StoreOAuth, `DELETE FROM oauth_grants WHERE ` + subjectWhere},
 			{domain.StoreOAuth, `DELETE FROM oauth_users WHERE ` + subjectWhere},
+			// Dashboard sessions hold the subject's tokens (migration 0311).
+			{domain.StoreOAuth, `DELETE FROM ui_sessions WHERE ` + subjectWhere},
 		} {
 			res, err := tx.ExecContext(ctx, st.sql, subj.OrgID, subj.UserID)
 			if err != nil {

@@ -22,6 +22,7 @@ const (
 	constraintKeyHash    = "api_keys_hash_idx"
 	constraintClientPK   = "oauth_clients_pkey"
 	constraintTokenPK    = "oauth_tokens_pkey"
+	constraintUISession  = "ui_sessions_pkey"
 )
 
 // callerError carries an error returned by a caller's closure (Update's fn)
@@ -73,7 +74,8 @@ func mapErr(err error) error {
 	switch code := pqErr.Code; {
 	case code == pqerror.UniqueViolation && (pqErr.Constraint == constraintMemoryPK ||
 		pqErr.Constraint == constraintKeyPK || pqErr.Constraint == constraintKeyHash ||
-		pqErr.Constraint == constraintClientPK || pqErr.Constraint == constraintTokenPK):
+		pqErr.Constraint == constraintClientPK || pqErr.Constraint == constraintTokenPK ||
+		pqErr.Constraint == constraintUISession):
 		return fmt.Errorf("%w: %w", domain.ErrAlreadyExists, err)
 	case code == pqerror.UniqueViolation, code == pqerror.ExclusionViolation,
 		code == pqerror.TRSerializationFailure, code == pqerror.TRDeadlockDetected:

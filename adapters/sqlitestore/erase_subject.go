@@ -111,6 +111,8 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 		{"", `DELETE FROM oauth_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE ` + where + `)`},
 		{domain.StoreOAuth, `DELETE FROM oauth_grants WHERE ` + where},
 		{domain.StoreOAuth, `DELETE FROM oauth_users WHERE ` + where},
+		// Dashboard sessions hold the subject's tokens (migration 0311).
+		{domain.StoreOAuth, `DELETE FROM ui_sessions WHERE ` + where},
 	}
 	if subj.OrgWide() {
 		// History and assignments go with their experiment (ON DELETE CASCADE).

@@ -75,3 +75,7 @@ func TestInferenceWriterContract(t *testing.T) {
 func TestInferenceEventsContract(t *testing.T) {
 	contracttest.RunInferenceEvents(t, func(t *testing.T) ports.InferenceEvents { return openTemp(t) })
 }
+
+func TestUISessionStoreContract(t *testing.T) {
+	contracttest.RunUISessionStore(t, func(t *testing.T) ports.UISessionStore { return openTemp(t) })
+}

@@ -24,7 +24,7 @@ var dashboardScopes = append(append([]domain.Scope{}, domain.LocalOwnerScopes...
 // authorization server runs (it is how the dashboard signs users in; with
 // an external issuer / stays 404). Its OAuth client is registered here,
 // named by its redirect URI.
-func mountDashboard(ctx context.Context, cfg config.Config, log *slog.Logger, api *httpapi.Server, as *oauthserver.Server, store ports.OAuthStore) error {
+func mountDashboard(ctx context.Context, cfg config.Config, log *slog.Logger, api *httpapi.Server, as *oauthserver.Server, store ports.OAuthStore, sessions ports.UISessionStore) error {
 	if as == nil {
 		return nil
 	}
@@ -47,7 +47,7 @@ func mountDashboard(ctx context.Context, cfg config.Config, log *slog.Logger, ap
 	x, err := dashboard.New(dashboard.Config{
 		PublicURL: cfg.PublicURL, TLS: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 		ClientID: id, Scopes: scopes,
-	}, dashboard.Deps{API: api.Handler(), OAuth: as.Handler(), Logger: log})
+	}, dashboard.Deps{API: api.Handler(), OAuth: as.Handler(), Sessions: sessions, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,8 @@ type Backend struct {
 	// OAuth keeps the built-in authorization server's clients, users and
 	// grants.
 	OAuth ports.OAuthStore
+	// UISessions keeps the dashboard's signed-in browsers.
+	UISessions ports.UISessionStore
 	// Erasure, Subjects and Audit keep erasure jobs, reach a subject's
 	// rows and hold the audit trail (docs/privacy.md).
 	Erasure  ports.ErasureJobs
@@ -126,7 +128,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		text := st.TextIndex(pgstore.TextOptions{})
 		b := Backend{
 			Name: "postgres", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Entities: st, Inference: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, UISessions: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Entities: st, Inference: st,
 			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed, Outbox: st.Outbox(),
 			Check:      httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
 			Close:      func() error { return errors.Join(feed.Close(), st.Close()) },
@@ -150,7 +152,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		}
 		return Backend{
 			Name: "sqlite", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Entities: st, Inference: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, UISessions: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Entities: st, Inference: st,
 			Compact: st.Compact,
 			Scanner: st, Text: text, Drift: text, Feed: feed, Outbox: st.Outbox(),
 			Check: httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestDashboardSessionOutlivesTheProcess signs in through one engramd and
+// uses the same browser cookie on a restarted process on the same store
+// and, on PostgreSQL, on a second process serving the same public URL at
+// the same time (what a load balancer in front of several does).
+func TestDashboardSessionOutlivesTheProcess(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) {
+		dashboardSessionOutlives(t, map[string]string{"ENGRAM_DATA_DIR": t.TempDir()}, false)
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		dashboardSessionOutlives(t, map[string]string{"ENGRAM_DATA_DIR": t.TempDir(), "ENGRAM_POSTGRES_URL": pgSchemaURL(t)}, true)
+	})
+}
+
+func dashboardSessionOutlives(t *testing.T, env map[string]string, fleet bool) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	env["ENGRAM_ADDR"], env["ENGRAM_PUBLIC_URL"] = addr, "http://"+addr
+	base, stop, out := startEngramd(t, env)
+	m := signInCodeRe.FindStringSubmatch(out.String())
+	require.NotNil(t, m, out.String())
+	u := newUI(t, base)
+	u.signIn("local", "local", m[1])
+	_, page, _ := u.walk(http.MethodGet, "/ui/", nil, nil)
+	csrf := u.csrf(page)
+	code, page, _ := u.walk(http.MethodPost, "/ui/memories", url.Values{"csrf": {csrf}, "text": {"Grace keeps her notes in a blue binder"}}, nil)
+	require.Equal(t, http.StatusOK, code, page)
+
+	if fleet {
+		// A second process on the same store and public URL: the cookie
+		// and its CSRF token work there too, while the first still runs.
+		other := map[string]string{}
+		for k, v := range env {
+			other[k] = v
+		}
+		other["ENGRAM_ADDR"] = "127.0.0.1:0"
+		base2, stop2, _ := startEngramd(t, other)
+		u2 := *u
+		u2.base = base2
+		code, page, _ = u2.walk(http.MethodGet, "/ui/", nil, nil)
+		require.Equal(t, http.StatusOK, code, "the second process knows the session: %s", page)
+		require.Contains(t, page, "blue binder")
+		require.Equal(t, csrf, u2.csrf(page))
+		code, page, _ = u2.walk(http.MethodPost, "/ui/memories", url.Values{"csrf": {csrf}, "text": {"Grace files receipts by month"}}, nil)
+		require.Equal(t, http.StatusOK, code, page)
+		require.Contains(t, page, "Memory added.")
+		require.NoError(t, stop2())
+	}
+
+	// Restart on the same address: the browser is still signed in.
+	require.NoError(t, stop())
+	base, stop, _ = startEngramd(t, env)
+	defer stop()
+	u.base = base
+	code, page, _ = u.walk(http.MethodGet, "/ui/", nil, nil)
+	require.Equal(t, http.StatusOK, code, "the restarted process knows the session: %s", page)
+	require.Contains(t, page, "blue binder")
+	code, page, _ = u.walk(http.MethodPost, "/ui/memories", url.Values{"csrf": {u.csrf(page)}, "text": {"Grace prefers fountain pens"}}, nil)
+	require.Equal(t, http.StatusOK, code, page)
+	require.Contains(t, page, "Memory added.")
+
+	// Sign-out deletes the session from the store: the old cookie opens
+	// nothing, on any process.
+	at, err := url.Parse(base)
+	require.NoError(t, err)
+	kept := u.c.Jar.Cookies(at)
+	_, page, _ = u.walk(http.MethodGet, "/ui/", nil, nil)
+	code, _, _ = u.walk(http.MethodPost, "/ui/logout", url.Values{"csrf": {u.csrf(page)}}, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.NoError(t, stop())
+	base, stop, _ = startEngramd(t, env)
+	defer stop()
+	u.base = base
+	u.c.Jar.SetCookies(at, kept) // a copy of the cookie kept from before the sign-out
+	code, _, _ = u.walk(http.MethodGet, "/ui/", nil, nil)
+	require.Equal(t, http.StatusUnauthorized, code)
+}
