@@ -38,6 +38,14 @@ type TextIndex struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // search statements by SQL text, prepared once
+	// The same on each replica's pool; nil while being prepared or after
+	// preparing failed (the text is sent).
+	repStmts map[replicaStmtKey]*sql.Stmt
+}
+
+type replicaStmtKey struct {
+	db *sqlx.DB
+	q  string
 }
 
 var _ ports.TextIndex = (*TextIndex)(nil)
@@ -54,7 +62,7 @@ func (s *Store) TextIndex(o TextOptions) *TextIndex {
 	if o.Candidates <= 0 {
 		o.Candidates = 1000
 	}
-	return &TextIndex{s: s, config: cfg, candidates: o.Candidates, stmts: map[string]*sql.Stmt{}}
+	return &TextIndex{s: s, config: cfg, candidates: o.Candidates, stmts: map[string]*sql.Stmt{}, repStmts: map[replicaStmtKey]*sql.Stmt{}}
 }
 
 // maxSearchStmts bounds the statement cache: a search without filters has
@@ -82,6 +90,39 @@ func (x *TextIndex) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// replicaStmt returns q prepared on a replica's pool, or nil until it
+// is. The first call for each (pool, q) prepares it in the background:
+// inside the caller's transaction, preparing on the pool could wait for a
+// connection the transactions hold, and before it the replica is not
+// chosen yet (and may be down: a dial must not delay searches). A
+// statement that failed to prepare is not tried again (the text is sent),
+// nor is any beyond maxSearchStmts per pool.
+func (x *TextIndex) replicaStmt(db *sqlx.DB, q string) *sql.Stmt {
+	k := replicaStmtKey{db, q}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if st, ok := x.repStmts[k]; ok || len(x.repStmts) >= maxSearchStmts*4 {
+		return st
+	}
+	x.repStmts[k] = nil
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), max(x.s.io, time.Second))
+		defer cancel()
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			return
+		}
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		if _, ok := x.repStmts[k]; !ok { // closed meanwhile
+			_ = st.Close()
+			return
+		}
+		x.repStmts[k] = st
+	}()
+	return nil
+}
+
 // Close releases the prepared search statements; the store stays open.
 func (x *TextIndex) Close() error {
 	x.mu.Lock()
@@ -89,6 +130,12 @@ func (x *TextIndex) Close() error {
 	for q, st := range x.stmts {
 		_ = st.Close()
 		delete(x.stmts, q)
+	}
+	for k, st := range x.repStmts {
+		if st != nil {
+			_ = st.Close()
+		}
+		delete(x.repStmts, k)
 	}
 	return nil
 }

@@ -49,13 +49,18 @@ func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k
 	// force_custom_plan: a prepared statement would otherwise switch to a
 	// generic plan after five calls, blind to how common this query's
 	// words are; the statement is prepared to skip parsing, not planning.
-	// It was prepared on the primary's pool: a read a replica serves
-	// sends the text.
-	err = x.s.routedTxWith(ctx, pq.QuoteLiteral(string(t.OrgID))+", true), set_config('plan_cache_mode', 'force_custom_plan', true)", func(tx *sqlx.Tx, onPrimary bool) error {
+	// It was prepared on the primary's pool; on a replica's, the first
+	// search of each shape sends the text and prepares it there in the
+	// background for the next ones.
+	err = x.s.routedTxWith(ctx, pq.QuoteLiteral(string(t.OrgID))+", true), set_config('plan_cache_mode', 'force_custom_plan', true)", func(tx *sqlx.Tx, on *sqlx.DB) error {
 		var rows *sql.Rows
 		var err error
-		if st != nil && onPrimary {
-			rows, err = tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+		prepared := st
+		if on != x.s.db {
+			prepared = x.replicaStmt(on, sqlText)
+		}
+		if prepared != nil {
+			rows, err = tx.StmtContext(ctx, prepared).QueryContext(ctx, args...)
 		} else {
 			rows, err = tx.QueryContext(ctx, sqlText, args...)
 		}

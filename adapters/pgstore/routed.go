@@ -40,14 +40,14 @@ func (s *Store) routedRead(ctx context.Context, org domain.OrgID, fn func(c *sql
 
 // routedTx is routedRead for code written against *sqlx.Tx (inTx).
 func (s *Store) routedTx(ctx context.Context, org domain.OrgID, fn func(tx *sqlx.Tx) error) error {
-	return s.routedTxWith(ctx, pq.QuoteLiteral(string(org))+", true)", func(tx *sqlx.Tx, _ bool) error { return fn(tx) })
+	return s.routedTxWith(ctx, pq.QuoteLiteral(string(org))+", true)", func(tx *sqlx.Tx, _ *sqlx.DB) error { return fn(tx) })
 }
 
 // routedTxWith is routedTx with the rest of the prologue given (see
-// inTxWith); fn learns whether it runs on the primary (a statement
-// prepared on the primary's pool cannot run on a replica's).
-func (s *Store) routedTxWith(ctx context.Context, settings string, fn func(tx *sqlx.Tx, onPrimary bool) error) error {
-	onPrimary := func(tx *sqlx.Tx) error { return fn(tx, true) }
+// inTxWith); fn learns which pool it runs on (a statement prepared on one
+// pool cannot run on another's).
+func (s *Store) routedTxWith(ctx context.Context, settings string, fn func(tx *sqlx.Tx, on *sqlx.DB) error) error {
+	onPrimary := func(tx *sqlx.Tx) error { return fn(tx, s.db) }
 	if s.replicas == nil {
 		return s.inTxWith(ctx, settings, true, onPrimary)
 	}
@@ -58,7 +58,7 @@ func (s *Store) routedTxWith(ctx context.Context, settings string, fn func(tx *s
 	if r == nil {
 		return s.inTxWith(ctx, settings, true, onPrimary)
 	}
-	err = s.inTxOn(ctx, r.db, settings, true, func(tx *sqlx.Tx) error { return fn(tx, false) })
+	err = s.inTxOn(ctx, r.db, settings, true, func(tx *sqlx.Tx) error { return fn(tx, r.db) })
 	if err != nil && ctx.Err() == nil && replicaFault(err) {
 		r.markDown(err)
 		return s.inTxWith(ctx, settings, true, onPrimary)
