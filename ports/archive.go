@@ -78,6 +78,11 @@ type ArchiveScope struct {
 	Org   domain.OrgID
 	User  domain.UserID
 	Since time.Time
+	// Open returns every sealed value opened with its subject's data key
+	// (RowOpener): the subject's own export (GET /api/v1/export), which is
+	// theirs to read. Backups and operator exports leave it false and carry
+	// sealed values as stored, so that an erasure shreds them.
+	Open bool
 }
 
 // ArchiveSource is a store read as tables, for `engram export`, backups and

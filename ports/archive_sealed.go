@@ -1,7 +1,10 @@
 package ports
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 
 	"github.com/engram-memory/engram/domain"
 )
@@ -72,4 +75,98 @@ func OpenArchived(ctx context.Context, t ArchiveTable, rows []ArchiveRow, find f
 		out = append(out, r)
 	}
 	return out, dropped, nil
+}
+
+// historySealedFields are the fields of a history snapshot (old_values,
+// new_values) that hold a memory's sealed value; the row id is the memory's.
+var historySealedFields = []string{"text"}
+
+// RowOpener opens the sealed values of archived rows, for an export with
+// ArchiveScope.Open. find returns a subject's data key (nil when it has
+// none); it is called once per subject.
+type RowOpener struct {
+	find func(context.Context, domain.Tenant) (*DataKey, error)
+	keys map[domain.Tenant]*DataKey
+}
+
+// NewRowOpener returns a RowOpener reading keys through find.
+func NewRowOpener(find func(context.Context, domain.Tenant) (*DataKey, error)) *RowOpener {
+	return &RowOpener{find: find, keys: map[domain.Tenant]*DataKey{}}
+}
+
+func (o *RowOpener) key(ctx context.Context, t ArchiveTable, r ArchiveRow) (*DataKey, error) {
+	org, _ := r.Values[t.Col("org_id")].(string)
+	user, _ := r.Values[t.Col("user_id")].(string)
+	tn := domain.Tenant{OrgID: domain.OrgID(org), UserID: domain.UserID(user)}
+	if dk, ok := o.keys[tn]; ok && dk != nil {
+		return dk, nil
+	}
+	dk, err := o.find(ctx, tn)
+	if err != nil {
+		return nil, err
+	}
+	if dk == nil {
+		return nil, fmt.Errorf("%s of %s/%s: %w", t.Name, org, user, ErrKeyDestroyed)
+	}
+	o.keys[tn] = dk
+	return dk, nil
+}
+
+// Open replaces r's sealed values (memory text, history snapshots' text,
+// query-log text) with their plaintext, in place. Plaintext values and
+// other tables pass unchanged. A sealed value whose key is gone or does not
+// open it is an error: a live row always has its subject's key.
+func (o *RowOpener) Open(ctx context.Context, t ArchiveTable, r ArchiveRow) (ArchiveRow, error) {
+	if sc, ok := sealedColumns[t.Name]; ok {
+		i := t.Col(sc.col)
+		stored, _ := r.Values[i].(string)
+		if !Sealed(stored) {
+			return r, nil
+		}
+		dk, err := o.key(ctx, t, r)
+		if err != nil {
+			return r, err
+		}
+		id, _ := r.Values[t.Col("id")].(string)
+		if r.Values[i], err = dk.Open(id, sc.field, stored); err != nil {
+			return r, err
+		}
+		return r, nil
+	}
+	if t.Name != "memory_history" {
+		return r, nil
+	}
+	id, _ := r.Values[t.Col("memory_id")].(string)
+	for _, col := range []string{"old_values", "new_values"} {
+		i := t.Col(col)
+		raw, _ := r.Values[i].(json.RawMessage)
+		if len(raw) == 0 || !bytes.Contains(raw, []byte(`\u001bengram:v1:`)) {
+			continue
+		}
+		var v map[string]any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return r, fmt.Errorf("%s of memory %s: %w", col, id, err)
+		}
+		for _, f := range historySealedFields {
+			stored, _ := v[f].(string)
+			if !Sealed(stored) {
+				continue
+			}
+			dk, err := o.key(ctx, t, r)
+			if err != nil {
+				return r, err
+			}
+			if v[f], err = dk.Open(id, f, stored); err != nil {
+				return r, err
+			}
+		}
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return r, err
+		}
+		r.Values[i] = json.RawMessage(bytes.TrimRight(b.Bytes(), "\n"))
+	}
+	return r, nil
 }

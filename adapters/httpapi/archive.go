@@ -82,7 +82,8 @@ func (s *Server) longRoute(method, path string, scope domain.Scope, h echo.Handl
 func (a *archiveRoutes) export(s *Server) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, _ := principalOf(c)
-		scope := ports.ArchiveScope{Org: p.OrgID, User: p.UserID}
+		// Open: the caller reads their own words (docs/archive.md, "Encryption").
+		scope := ports.ArchiveScope{Org: p.OrgID, User: p.UserID, Open: true}
 		if v := c.QueryParam("since"); v != "" {
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {

@@ -39,12 +39,13 @@ func (s *Store) ArchiveSnapshot(ctx context.Context, fn func(ports.ArchiveSnapsh
 	if err := tx.SelectContext(ctx, &orgs, `SELECT org_id FROM memory_orgs ORDER BY org_id COLLATE "C"`); err != nil {
 		return fmt.Errorf("pgstore: snapshot: list orgs: %w", mapErr(err))
 	}
-	return fn(&pgSnapshot{tx: tx, orgs: orgs})
+	return fn(&pgSnapshot{tx: tx, orgs: orgs, s: s})
 }
 
 type pgSnapshot struct {
 	tx   *sqlx.Tx
 	orgs []string
+	s    *Store
 }
 
 // Scan implements ports.ArchiveSnapshot, one org at a time.
@@ -65,11 +66,55 @@ func (sn *pgSnapshot) Scan(ctx context.Context, t ports.ArchiveTable, scope port
 		if _, err := sn.tx.ExecContext(ctx, `SELECT set_config('engram.org_id', $1, true)`, org); err != nil {
 			return fmt.Errorf("pgstore: scan %s: %w", t.Name, mapErr(err))
 		}
-		if err := scanRows(ctx, sn.tx, q.sel, t, []any{org, string(scope.User), since}, fn); err != nil {
+		each := fn
+		if scope.Open {
+			open, err := sn.opener(ctx, org, scope.User)
+			if err != nil {
+				return fmt.Errorf("pgstore: scan %s: %w", t.Name, err)
+			}
+			each = func(r ports.ArchiveRow) error {
+				r, err := open.Open(ctx, t, r)
+				if err != nil {
+					return fmt.Errorf("pgstore: scan %s: %w", t.Name, err)
+				}
+				return fn(r)
+			}
+		}
+		if err := scanRows(ctx, sn.tx, q.sel, t, []any{org, string(scope.User), since}, each); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// opener opens the sealed values of org's rows (of user, or of every user)
+// for an export with ArchiveScope.Open. The wrapped keys are read before
+// the scan: one connection cannot run a query while another's rows are
+// open, and the scan streams.
+func (sn *pgSnapshot) opener(ctx context.Context, org string, user domain.UserID) (*ports.RowOpener, error) {
+	if sn.s.keys.w == nil {
+		return ports.NewRowOpener(func(context.Context, domain.Tenant) (*ports.DataKey, error) { return nil, errNoKEK }), nil
+	}
+	var held []struct {
+		User    string `db:"user_id"`
+		KEK     string `db:"kek_id"`
+		Wrapped []byte `db:"wrapped"`
+	}
+	if err := sn.tx.SelectContext(ctx, &held, `SELECT user_id, kek_id, wrapped FROM data_keys WHERE org_id = $1 AND ($2 = '' OR user_id = $2)`, org, string(user)); err != nil {
+		return nil, mapErr(err)
+	}
+	wrapped := map[domain.Tenant]ports.WrappedKey{}
+	for _, h := range held {
+		tn := domain.Tenant{OrgID: domain.OrgID(org), UserID: domain.UserID(h.User)}
+		wrapped[tn] = ports.WrappedKey{OrgID: tn.OrgID, UserID: tn.UserID, KEKID: h.KEK, Wrapped: h.Wrapped}
+	}
+	return ports.NewRowOpener(func(ctx context.Context, tn domain.Tenant) (*ports.DataKey, error) {
+		k, ok := wrapped[tn]
+		if !ok {
+			return nil, nil
+		}
+		return ports.OpenDataKey(ctx, sn.s.keys.w, tn, k.KEKID, k.Wrapped)
+	}), nil
 }
 
 func scanRows(ctx context.Context, tx *sqlx.Tx, query string, t ports.ArchiveTable, args []any, fn func(ports.ArchiveRow) error) error {

@@ -54,6 +54,10 @@ type getter interface {
 	GetContext(ctx context.Context, dest any, query string, args ...any) error
 }
 
+// errNoKEK is a sealed value read by a store that holds no key-encryption
+// key.
+var errNoKEK = errors.New("the value is encrypted and no key-encryption key is configured (ENGRAM_KEK or the data directory's data-keys.kek)")
+
 // findKey returns t's data key read in tx (whose org setting is t's), or
 // nil when t has none or no key-encryption key is configured.
 func (s *Store) findKey(ctx context.Context, tx getter, t domain.Tenant) (*ports.DataKey, error) {

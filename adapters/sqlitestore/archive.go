@@ -34,10 +34,13 @@ func (s *Store) ArchiveSnapshot(ctx context.Context, fn func(ports.ArchiveSnapsh
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM memories LIMIT 1)`).Scan(&n); err != nil {
 		return fmt.Errorf("sqlitestore: snapshot: %w", mapErr(err))
 	}
-	return fn(snapshot{tx: tx})
+	return fn(snapshot{tx: tx, s: s})
 }
 
-type snapshot struct{ tx *sql.Tx }
+type snapshot struct {
+	tx *sql.Tx
+	s  *Store
+}
 
 // Scan implements ports.ArchiveSnapshot.
 func (sn snapshot) Scan(ctx context.Context, t ports.ArchiveTable, scope ports.ArchiveScope, fn func(ports.ArchiveRow) error) error {
@@ -54,6 +57,15 @@ func (sn snapshot) Scan(ctx context.Context, t ports.ArchiveTable, scope ports.A
 		return fmt.Errorf("sqlitestore: scan %s: %w", t.Name, mapErr(err))
 	}
 	defer rows.Close()
+	var open *ports.RowOpener
+	if scope.Open {
+		open = ports.NewRowOpener(func(ctx context.Context, tn domain.Tenant) (*ports.DataKey, error) {
+			if sn.s.keys.w == nil {
+				return nil, errNoKEK
+			}
+			return sn.s.findKey(ctx, sn.tx, tn)
+		})
+	}
 	n := len(t.Columns)
 	raw := make([]any, n+1)
 	ptrs := make([]any, n+1)
@@ -67,6 +79,11 @@ func (sn snapshot) Scan(ctx context.Context, t ports.ArchiveTable, scope ports.A
 		row, err := fromSQLite(t, raw)
 		if err != nil {
 			return fmt.Errorf("sqlitestore: scan %s: %w", t.Name, err)
+		}
+		if open != nil {
+			if row, err = open.Open(ctx, t, row); err != nil {
+				return fmt.Errorf("sqlitestore: scan %s: %w", t.Name, err)
+			}
 		}
 		if err := fn(row); err != nil {
 			return err

@@ -134,6 +134,10 @@ func sealField(dk *ports.DataKey, row, field, value string) (string, error) {
 	return value, nil
 }
 
+// errNoKEK is a sealed value read by a store that holds no key-encryption
+// key.
+var errNoKEK = errors.New("the value is encrypted and no key-encryption key is configured (ENGRAM_KEK or the data directory's data-keys.kek)")
+
 // openText reads a stored text of t's memory id.
 func (s *Store) openText(ctx context.Context, q rowQuerier, t domain.Tenant, id domain.MemoryID, stored string) (string, error) {
 	return s.openField(ctx, q, t, "memory", string(id), "text", stored)

@@ -76,6 +76,19 @@ func shreddedBackup(t *testing.T, store []string, restoreTarget func(*testing.T)
 	requireAbsent(t, members, other, "and bob's")
 	requirePresent(t, members, `\u001bengram:v1:`, "the backup carries the sealed values (ESC escaped in JSON)")
 
+	// The caller's own archive (GET /api/v1/export) is theirs to read:
+	// plaintext, every sealed value opened (docs/archive.md), and only theirs.
+	own := p.token(t, "acme", "alice", append(append([]domain.Scope{}, domain.DefaultUserScopes...), domain.ScopeBackupRead)...)
+	exported := filepath.Join(t.TempDir(), "own.engram")
+	require.NoError(t, os.WriteFile(exported, []byte(p.raw(t, own, "/api/v1/export")), 0o600))
+	ownMembers := archiveMembers(t, exported)
+	requireAbsent(t, ownMembers, `\u001bengram:v1:`, "the caller's own export holds no sealed value")
+	requireAbsent(t, ownMembers, other, "nor bob's words")
+	for _, m := range []string{"memories.jsonl.gz", "memory_history.jsonl.gz", "query_logs.jsonl.gz"} {
+		require.Contains(t, string(ownMembers[m]), word, "%s of the caller's own export is plaintext", m)
+	}
+	require.Contains(t, string(ownMembers["memory_history.jsonl.gz"]), "first note on "+word, "history snapshots opened too")
+
 	eraseAndWait(t, p, alice)
 	require.NotContains(t, logs.String(), word)
 
