@@ -1,0 +1,1 @@
+DROP INDEX memories_org_active_id;
