@@ -45,6 +45,9 @@ type Config struct {
 	// one user's sessions (20; signing in once more ends the oldest).
 	SessionTTL  time.Duration
 	MaxSessions int
+	// MaxImportBytes bounds an archive uploaded on the account page
+	// (DefaultMaxImportBytes).
+	MaxImportBytes int64
 }
 
 // Deps are the two handlers the dashboard speaks to in process.
@@ -101,6 +104,9 @@ func New(cfg Config, d Deps) (*Dashboard, error) {
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = 20
 	}
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = DefaultMaxImportBytes
+	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -152,6 +158,8 @@ func (x *Dashboard) routes() {
 	m.HandleFunc("GET /ui/account", x.page(x.accountPage))
 	m.HandleFunc("GET /ui/account/export", x.page(x.exportData))
 	m.HandleFunc("POST /ui/account/delete", x.post(x.deleteMyData))
+	m.HandleFunc("GET /ui/account/archive", x.page(x.backupArchive))
+	m.HandleFunc("POST /ui/account/import", x.importArchive)
 	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		x.render(w, r, nil, http.StatusNotFound, "error", view{Title: "Not found",
 			Error: &problem{Title: "Not found", Detail: "There is no page at " + r.URL.Path + "."}})

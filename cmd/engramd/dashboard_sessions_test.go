@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -8,6 +11,62 @@ import (
 
 	"github.com/stretchr/testify/require"
 )
+
+// upload posts the account page's import form as a browser does: csrf,
+// mode, then the file.
+func (u *ui) upload(csrf, mode string, file []byte) (int, string) {
+	u.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if csrf != "" {
+		require.NoError(u.t, mw.WriteField("csrf", csrf))
+	}
+	require.NoError(u.t, mw.WriteField("mode", mode))
+	fw, err := mw.CreateFormFile("file", "engram-backup.ndjson.gz")
+	require.NoError(u.t, err)
+	_, _ = fw.Write(file)
+	require.NoError(u.t, mw.Close())
+	req, err := http.NewRequest(http.MethodPost, u.base+"/ui/account/import", &buf)
+	require.NoError(u.t, err)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := u.c.Do(req)
+	require.NoError(u.t, err)
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(raw)
+}
+
+func importArchiveThroughUI(t *testing.T, u *ui) {
+	code, page, _ := u.walk(http.MethodGet, "/ui/account", nil, nil)
+	require.Equal(t, http.StatusOK, code, page)
+	require.Contains(t, page, `enctype="multipart/form-data"`)
+	csrf := u.csrf(page)
+	code, archive := u.send(http.MethodGet, "/ui/account/archive", nil, nil)
+	require.Equal(t, http.StatusOK, code, archive)
+	require.NotEmpty(t, archive)
+
+	code, page = u.upload(csrf, "skip", []byte(archive))
+	require.Equal(t, http.StatusOK, code, page)
+	require.Contains(t, page, "Archive imported:")
+	require.Contains(t, page, "already present", "the memories were there: skipped, not doubled")
+
+	code, page = u.upload("", "skip", []byte(archive))
+	require.Equal(t, http.StatusForbidden, code, page)
+	code, page = u.upload("wrong", "skip", []byte(archive))
+	require.Equal(t, http.StatusForbidden, code, page)
+
+	code, page = u.upload(csrf, "skip", []byte("this is not an archive"))
+	require.Equal(t, http.StatusBadRequest, code, page)
+	require.Contains(t, page, `role="alert"`)
+
+	code, page = u.upload(csrf, "sideways", []byte(archive))
+	require.Equal(t, http.StatusBadRequest, code, page)
+	require.Contains(t, page, "mode")
+
+	code, page = u.upload(csrf, "skip", bytes.Repeat([]byte("x"), 300<<10))
+	require.Equal(t, http.StatusRequestEntityTooLarge, code, page)
+	require.Contains(t, page, `role="alert"`)
+}
 
 // TestDashboardSessionOutlivesTheProcess signs in through one engramd and
 // uses the same browser cookie on a restarted process on the same store
@@ -28,6 +87,7 @@ func dashboardSessionOutlives(t *testing.T, env map[string]string, fleet bool) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	env["ENGRAM_ADDR"], env["ENGRAM_PUBLIC_URL"] = addr, "http://"+addr
+	env["ENGRAM_IMPORT_MAX_BYTES"] = "200000" // the import's bound, tested below
 	base, stop, out := startEngramd(t, env)
 	m := signInCodeRe.FindStringSubmatch(out.String())
 	require.NotNil(t, m, out.String())
@@ -70,6 +130,11 @@ func dashboardSessionOutlives(t *testing.T, env map[string]string, fleet bool) {
 	code, page, _ = u.walk(http.MethodPost, "/ui/memories", url.Values{"csrf": {u.csrf(page)}, "text": {"Grace prefers fountain pens"}}, nil)
 	require.Equal(t, http.StatusOK, code, page)
 	require.Contains(t, page, "Memory added.")
+
+	// Import on the account page: the backup archive downloaded there goes
+	// back in; without the CSRF token, or past the bound, it is refused,
+	// and a broken file shows the API's problem document.
+	importArchiveThroughUI(t, u)
 
 	// Sign-out deletes the session from the store: the old cookie opens
 	// nothing, on any process.

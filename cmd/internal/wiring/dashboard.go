@@ -46,7 +46,7 @@ func mountDashboard(ctx context.Context, cfg config.Config, log *slog.Logger, ap
 	}
 	x, err := dashboard.New(dashboard.Config{
 		PublicURL: cfg.PublicURL, TLS: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
-		ClientID: id, Scopes: scopes,
+		ClientID: id, Scopes: scopes, MaxImportBytes: cfg.ImportMaxBytes,
 	}, dashboard.Deps{API: api.Handler(), OAuth: as.Handler(), Sessions: sessions, Logger: log})
 	if err != nil {
 		return err
