@@ -111,6 +111,20 @@ func (s *SessionService) Recent(ctx context.Context, p domain.Principal, session
 	return evs, nil
 }
 
+// List returns the caller's live sessions, most recently written first.
+func (s *SessionService) List(ctx context.Context, p domain.Principal, limit int) ([]domain.SessionSummary, error) {
+	if err := p.Require(domain.ScopeSessionsRead); err != nil {
+		return nil, err
+	}
+	if limit == 0 {
+		limit = domain.DefaultSessionList
+	}
+	if limit < 1 || limit > domain.MaxSessionList {
+		return nil, domain.Invalid("limit", "must be between 1 and %d", domain.MaxSessionList)
+	}
+	return s.d.Sessions.List(ctx, p.Tenant(), limit)
+}
+
 // Resolve returns the most recent event mentioning term, for reference
 // resolution ("what about it?" → the event that named "Berlin").
 func (s *SessionService) Resolve(ctx context.Context, p domain.Principal, session, term string) (domain.SessionEvent, error) {

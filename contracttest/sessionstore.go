@@ -33,6 +33,7 @@ func RunSessionStore(t *testing.T, newStore func(t *testing.T, s SessionSetup) p
 	runSessionTenancy(t, newStore)
 	runSessionLifetime(t, newStore)
 	runSessionQuota(t, newStore)
+	runSessionList(t, newStore)
 }
 
 var (

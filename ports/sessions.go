@@ -55,4 +55,10 @@ type SessionStore interface {
 	// does not exist (never written, expired, already ended, another
 	// tenant's) wraps domain.ErrNotFound.
 	End(ctx context.Context, t domain.Tenant, session domain.SessionID) error
+
+	// List returns t's live sessions, the most recently written first (the
+	// latest ExpiresAt first), at most limit (1..domain.MaxSessionList).
+	// Another tenant's sessions never appear; a user with none gets an
+	// empty slice.
+	List(ctx context.Context, t domain.Tenant, limit int) ([]domain.SessionSummary, error)
 }

@@ -15,18 +15,29 @@ type sessionEvent struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-type sessionsData struct {
-	ID     string
-	Events []sessionEvent
-	Looked bool
+type sessionSummary struct {
+	ID        string    `json:"id"`
+	Events    int       `json:"events"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// sessionsPage shows one session's events by its id: sessions are keyed
-// by the id the agent chose, and the API lists events per session.
+type sessionsData struct {
+	ID       string
+	Events   []sessionEvent
+	Looked   bool
+	Sessions []sessionSummary
+}
+
+// sessionsPage lists the user's live sessions (the 50 most recently
+// written, GET /api/v1/sessions) and shows one session's events by its id.
 func (x *Dashboard) sessionsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	d := sessionsData{ID: strings.TrimSpace(r.URL.Query().Get("id"))}
-	var p *problem
-	if d.ID != "" {
+	var list struct {
+		Sessions []sessionSummary `json:"sessions"`
+	}
+	p := x.api(r, s, http.MethodGet, "/sessions?limit=50", nil, &list)
+	d.Sessions = list.Sessions
+	if p == nil && d.ID != "" {
 		var res struct {
 			Events []sessionEvent `json:"events"`
 		}

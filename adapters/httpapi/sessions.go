@@ -16,6 +16,7 @@ func (s *Server) EnableSessions(svc *app.SessionService) {
 	if svc == nil {
 		return
 	}
+	s.route(http.MethodGet, "/sessions", domain.ScopeSessionsRead, s.listSessions(svc))
 	s.route(http.MethodPost, "/sessions/:session_id/events", domain.ScopeSessionsWrite, s.appendSessionEvent(svc))
 	s.route(http.MethodGet, "/sessions/:session_id/events", domain.ScopeSessionsRead, s.listSessionEvents(svc))
 	s.route(http.MethodGet, "/sessions/:session_id/context", domain.ScopeSessionsRead, s.sessionContext(svc))
@@ -81,6 +82,21 @@ func (s *Server) appendSessionEvent(svc *app.SessionService) echo.HandlerFunc {
 			return err
 		}
 		return c.JSON(http.StatusCreated, viewSessionEvent(ev))
+	}
+}
+
+func (s *Server) listSessions(svc *app.SessionService) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit, err := queryInt(c, "limit")
+		if err != nil {
+			return err
+		}
+		p, _ := principalOf(c)
+		list, err := svc.List(c.Request().Context(), p, limit)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"sessions": list})
 	}
 }
 

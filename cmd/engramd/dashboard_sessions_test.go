@@ -7,6 +7,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -97,6 +100,29 @@ func dashboardSessionOutlives(t *testing.T, env map[string]string, fleet bool) {
 	csrf := u.csrf(page)
 	code, page, _ := u.walk(http.MethodPost, "/ui/memories", url.Values{"csrf": {csrf}, "text": {"Grace keeps her notes in a blue binder"}}, nil)
 	require.Equal(t, http.StatusOK, code, page)
+
+	// The sessions page lists the user's sessions, and another user's
+	// page lists none of them.
+	raw, err := os.ReadFile(filepath.Join(env["ENGRAM_DATA_DIR"], "local-token"))
+	require.NoError(t, err)
+	st, body := do(t, http.MethodPost, base+"/api/v1/sessions/trip-planning/events", strings.TrimSpace(string(raw)), `{"role":"user","text":"book the train to Lyon"}`)
+	require.Equal(t, http.StatusCreated, st, body)
+	code, page, _ = u.walk(http.MethodGet, "/ui/sessions", nil, nil)
+	require.Equal(t, http.StatusOK, code, page)
+	require.Contains(t, page, `href="/ui/sessions?id=trip-planning"`)
+	code, page, _ = u.walk(http.MethodGet, "/ui/sessions?id=trip-planning", nil, nil)
+	require.Equal(t, http.StatusOK, code, page)
+	require.Contains(t, page, "book the train to Lyon")
+	addUser(t, env, "local", "carol", "correct horse battery staple")
+	carol := newUI(t, base)
+	carol.signIn("carol", "local", "correct horse battery staple")
+	code, page, _ = carol.walk(http.MethodGet, "/ui/sessions", nil, nil)
+	require.Equal(t, http.StatusOK, code, page)
+	require.NotContains(t, page, "trip-planning")
+	require.Contains(t, page, "No live sessions")
+	code, page, _ = carol.walk(http.MethodGet, "/ui/sessions?id=trip-planning", nil, nil)
+	require.Equal(t, http.StatusOK, code, page)
+	require.NotContains(t, page, "Lyon")
 
 	if fleet {
 		// A second process on the same store and public URL: the cookie

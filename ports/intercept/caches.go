@@ -75,6 +75,11 @@ func (s sessions) End(ctx context.Context, t domain.Tenant, sid domain.SessionID
 	return s.do(ctx, "end", write, func(ctx context.Context) error { return s.next.End(ctx, t, sid) })
 }
 
+func (s sessions) List(ctx context.Context, t domain.Tenant, limit int) (out []domain.SessionSummary, err error) {
+	err = s.do(ctx, "list", read, func(ctx context.Context) (e error) { out, e = s.next.List(ctx, t, limit); return })
+	return out, err
+}
+
 // WrapIdempotency decorates the Idempotency-Key store. Begin claims a key
 // and is never retried; Finish and Abandon set a known state and are.
 func WrapIdempotency(next ports.IdempotencyStore, dep string, ic Interceptor) ports.IdempotencyStore {
