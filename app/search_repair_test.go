@@ -3,11 +3,14 @@ package app_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/engram-memory/engram/adapters/keywrap"
+	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -139,4 +142,25 @@ func TestKeepRepairedRepairsTheOrgsOfUnknownOutcomesFirst(t *testing.T) {
 	_, err = ix.Repair(ctx)
 	require.NoError(t, err)
 	require.Len(t, e.find(t, other, app.SearchRequest{Query: "typewriters", Mode: domain.SearchLexical}).Results, 1)
+}
+
+// TestSealedMemoriesIndexWithoutDrift: with encryption at rest the store
+// keeps a keyed content hash, and the text index keeps the same one (the
+// indexer passes the store's), so a sealed memory's entry is not drift.
+func TestSealedMemoriesIndexWithoutDrift(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	kek, err := keywrap.OpenFile(filepath.Join(dir, keywrap.FileName))
+	require.NoError(t, err)
+	e := newSearchEnvWith(t, sqlitestore.Config{Path: filepath.Join(dir, "engram.db"), Keys: kek, Encrypt: true})
+	tn := sAlice.Tenant()
+	m := e.add(t, sAlice, "Favourite tea is oolong")
+	e.add(t, sAlice, "Owns a red kayak")
+	require.NotEqual(t, domain.ContentHash(m.Text), m.ContentHash, "the stored hash is keyed")
+	_, err = e.mem.Update(ctx, sAlice, m.ID, app.UpdateInput{Text: ptr("Favourite tea is sencha")}, "app")
+	require.NoError(t, err)
+	drift, err := e.store.TextIndex().Drift(ctx, tn.OrgID, 100)
+	require.NoError(t, err)
+	require.Empty(t, drift)
+	require.Equal(t, []domain.MemoryID{m.ID}, resultIDs(e.find(t, sAlice, app.SearchRequest{Query: "sencha", Mode: domain.SearchLexical})))
 }

@@ -89,7 +89,7 @@ func (x *Indexer) write(ctx context.Context, t domain.Tenant, active []domain.Me
 func textDocs(ms []domain.Memory) []ports.TextDoc {
 	out := make([]ports.TextDoc, len(ms))
 	for i, m := range ms {
-		out[i] = ports.TextDoc{ID: m.ID, Text: m.Text, AppID: m.AppID, Categories: m.Categories, Metadata: m.Metadata, CreatedAt: m.CreatedAt}
+		out[i] = ports.TextDoc{ID: m.ID, Text: m.Text, AppID: m.AppID, Categories: m.Categories, Metadata: m.Metadata, CreatedAt: m.CreatedAt, Hash: m.ContentHash}
 	}
 	return out
 }

@@ -33,8 +33,13 @@ var (
 
 func newSearchEnv(t testing.TB) *searchEnv {
 	t.Helper()
+	return newSearchEnvWith(t, sqlitestore.Config{Path: filepath.Join(t.TempDir(), "engram.db")})
+}
+
+func newSearchEnvWith(t testing.TB, cfg sqlitestore.Config) *searchEnv {
+	t.Helper()
 	ctx := context.Background()
-	st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(t.TempDir(), "engram.db")})
+	st, err := sqlitestore.Open(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	e := &searchEnv{store: st, vectors: inproc.NewVectorIndex()}

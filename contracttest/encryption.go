@@ -92,6 +92,15 @@ func testSealedAtRest(t *testing.T, b EncryptionBackend) {
 		require.False(t, bytes.Contains(raw, []byte(word)), "%q is stored in plaintext", word)
 	}
 	require.True(t, bytes.Contains(raw, []byte(ports.SealedPrefix)), "sealed values are at rest")
+	// The content hash is keyed with the data key: the plain SHA-256 of a
+	// guessed text confirms nothing, and the hash dies with the key.
+	for _, text := range []string{"alice keeps zanzibarcanary in mind", "batchedquokkacanary one", "updatedwombatcanary now"} {
+		require.False(t, bytes.Contains(raw, []byte(domain.ContentHash(text))), "the unkeyed content hash of %q is stored", text)
+	}
+	// Duplicate detection still works on keyed hashes: an update to another
+	// active memory's text is a conflict.
+	_, err = s.Update(ctx, tn, batch[0].ID, "app", func(m *domain.Memory) error { m.Text = "alice keeps zanzibarcanary in mind"; return nil })
+	require.ErrorIs(t, err, domain.ErrConflict)
 }
 
 func testErasureDestroysKey(t *testing.T, b EncryptionBackend) {

@@ -65,10 +65,11 @@ func (t ArchiveTable) Col(name string) int {
 type ArchiveRow struct {
 	Values []any
 	Extra  json.RawMessage
-	// PlainHash is set by a sink that opened a memory's sealed text: the
-	// content hash of the plaintext, which the store keeps instead of
-	// hashing the sealed text. Never archived.
-	PlainHash string
+	// SealedHash is set by a sink that opened a memory's sealed text: the
+	// content hash the store keeps for it, keyed with the data key that
+	// sealed it (DataKey.Hash), as the store hashes the text it seals.
+	// Never archived.
+	SealedHash string
 }
 
 // ArchiveScope selects what an export reads: the whole instance (Org empty),

@@ -28,7 +28,7 @@ var sealedColumns = map[string]sealedColumn{
 // leaves out the rows that the store holds no key for, or whose key does not
 // open them: the subject was erased after the archive was taken, and the
 // row is not restored (the second result counts them). A memory's
-// PlainHash is set to the content hash of its opened text. Rows of other
+// SealedHash is set to the keyed content hash of its opened text. Rows of other
 // tables and plaintext values pass unchanged; find is called once per
 // subject and batch.
 func OpenArchived(ctx context.Context, t ArchiveTable, rows []ArchiveRow, find func(context.Context, domain.Tenant) (*DataKey, error)) ([]ArchiveRow, int, error) {
@@ -70,7 +70,7 @@ func OpenArchived(ctx context.Context, t ArchiveTable, rows []ArchiveRow, find f
 			continue
 		}
 		if sc.hash {
-			r.PlainHash = domain.ContentHash(plain)
+			r.SealedHash = dk.Hash(plain)
 		}
 		out = append(out, r)
 	}

@@ -15,6 +15,11 @@ type TextDoc struct {
 	Categories []string
 	Metadata   domain.Metadata
 	CreatedAt  time.Time
+	// Hash is the memory's content hash as its store keeps it
+	// (domain.Memory.ContentHash: keyed with the subject's data key when
+	// the text is sealed). An index that detects drift by comparing it
+	// with the store's keeps it; "" means domain.ContentHash(Text).
+	Hash string
 	// Version, when not 0, is the outbox version the entry stands for
 	// (ports.OutboxRow.Version). An index that can compare versions
 	// (Elasticsearch's external versioning) keeps the entry with the

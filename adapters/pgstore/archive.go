@@ -352,10 +352,11 @@ func toPostgres(t ports.ArchiveTable, r ports.ArchiveRow, hashed bool) []any {
 	return args
 }
 
-// archivedHash is an archived memory's content hash: of its plaintext.
+// archivedHash is an archived memory's content hash: keyed when a sink
+// opened its sealed text (contentHash), else of the text as archived.
 func archivedHash(t ports.ArchiveTable, r ports.ArchiveRow) string {
-	if r.PlainHash != "" {
-		return r.PlainHash
+	if r.SealedHash != "" {
+		return r.SealedHash
 	}
 	text, _ := r.Values[t.Col("text")].(string)
 	return domain.ContentHash(text)

@@ -60,6 +60,7 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 		return 0, fmt.Errorf("pgstore: create batch: %w", mapErr(err))
 	}
 	for i := range ms {
+		ms[i].ContentHash = contentHash(dk, ms[i].Text)
 		if ms[i].Text, err = sealText(dk, ms[i].ID, ms[i].Text); err != nil {
 			return 0, fmt.Errorf("pgstore: create batch: memory %d: %w", i, err)
 		}

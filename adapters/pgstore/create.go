@@ -47,6 +47,7 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 	if err != nil {
 		return domain.Memory{}, false, fmt.Errorf("pgstore: create memory: %w", err)
 	}
+	m.ContentHash = contentHash(dk, m.Text)
 	var stored domain.Memory
 	created := false
 	err = s.inTx(ctx, t.OrgID, false, func(tx *sqlx.Tx) error {

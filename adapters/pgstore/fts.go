@@ -202,7 +202,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 			md = domain.Metadata{}
 		}
 		rows = append(rows, searchRow{ID: string(d.ID), App: string(d.AppID), Cats: cats, MD: md, Created: d.CreatedAt.UTC(),
-			Text: prefixed(prefix, foldWords(d.Text)), Hash: domain.ContentHash(d.Text)})
+			Text: prefixed(prefix, foldWords(d.Text)), Hash: docHash(d)})
 	}
 	batch, err := json.Marshal(rows)
 	if err != nil {

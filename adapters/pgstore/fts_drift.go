@@ -91,3 +91,13 @@ func (x *TextIndex) Drift(ctx context.Context, org domain.OrgID, limit int) ([]p
 	}
 	return out, nil
 }
+
+// docHash is the content hash an index entry keeps, compared with the
+// memory's to find drift: the store's own (keyed when the text is sealed),
+// as the indexer passes it.
+func docHash(d ports.TextDoc) string {
+	if d.Hash != "" {
+		return d.Hash
+	}
+	return domain.ContentHash(d.Text)
+}

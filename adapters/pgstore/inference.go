@@ -123,6 +123,7 @@ func (s *Store) insertInferred(ctx context.Context, tx *sqlx.Tx, dk *ports.DataK
 	if err != nil {
 		return domain.InferenceChange{}, err
 	}
+	m.ContentHash = contentHash(dk, m.Text)
 	var row memoryRow
 	err = tx.GetContext(ctx, &row, insertMemorySQL, m.ID, m.OrgID, m.UserID, m.AppID, text,
 		md, cats, m.State, m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID, expiryArg(m.ExpiresAt))
@@ -153,7 +154,8 @@ func (s *Store) updateInferred(ctx context.Context, tx *sqlx.Tx, dk *ports.DataK
 	if err := next.Normalize(); err != nil {
 		return domain.InferenceChange{}, err
 	}
-	if next.ContentHash == old.ContentHash {
+	next.ContentHash = contentHash(dk, next.Text)
+	if next.Text == old.Text {
 		return domain.InferenceChange{Action: domain.InferNone, MemoryID: old.ID}, nil
 	}
 	md, cats, err := encodeContent(next)

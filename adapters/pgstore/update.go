@@ -72,6 +72,14 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		if err := next.Normalize(); err != nil {
 			return err
 		}
+		dk, err := s.findKey(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		if !s.keys.encrypt {
+			dk = nil
+		}
+		next.ContentHash = contentHash(dk, next.Text)
 		if next.Text == old.Text && reflect.DeepEqual(next.Metadata, old.Metadata) && slices.Equal(next.Categories, old.Categories) && next.ExpiresAt.Equal(old.ExpiresAt) {
 			out = old
 			return nil
@@ -97,13 +105,6 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		md, cats, err := encodeContent(next)
 		if err != nil {
 			return err
-		}
-		dk, err := s.findKey(ctx, tx, t)
-		if err != nil {
-			return err
-		}
-		if !s.keys.encrypt {
-			dk = nil
 		}
 		text, err := sealText(dk, id, next.Text)
 		if err != nil {

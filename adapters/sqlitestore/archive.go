@@ -310,7 +310,7 @@ func toSQLite(t ports.ArchiveTable, r ports.ArchiveRow, hashed bool) []any {
 		args = append(args, nil)
 	}
 	if hashed {
-		hash := r.PlainHash
+		hash := r.SealedHash
 		if hash == "" {
 			text, _ := r.Values[t.Col("text")].(string)
 			hash = domain.ContentHash(text)

@@ -52,6 +52,7 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		if err := m.Normalize(); err != nil {
 			return err
 		}
+		m.ContentHash = contentHash(dk, m.Text)
 		if same, err := sameContent(old, m); err != nil || same {
 			out = old
 			return err

@@ -114,6 +114,22 @@ func (s *Store) sealingKey(ctx context.Context, t domain.Tenant) (*ports.DataKey
 	return dk, err
 }
 
+// SealsAtRest reports whether new memory text is sealed (encryption on):
+// its content hash is then keyed (contentHash).
+func (s *Store) SealsAtRest() bool { return s.keys.encrypt }
+
+// contentHash is the content hash stored with a memory's text: keyed with
+// dk (ports.DataKey.Hash) when the text is sealed with it, so that it
+// confirms no guessed text without the key and dies with it; the plain
+// domain.ContentHash when encryption is off. Exact-duplicate detection
+// compares hashes, so it finds duplicates among rows hashed alike.
+func contentHash(dk *ports.DataKey, text string) string {
+	if dk != nil {
+		return dk.Hash(text)
+	}
+	return domain.ContentHash(text)
+}
+
 // sealText is the stored form of a memory's text: sealed with dk, or as is
 // when encryption is off.
 func sealText(dk *ports.DataKey, id domain.MemoryID, text string) (string, error) {

@@ -21,6 +21,7 @@ type memRow struct {
 }
 
 func encodeRow(dk *ports.DataKey, m domain.Memory, at time.Time) (memRow, error) {
+	m.ContentHash = contentHash(dk, m.Text)
 	stored, err := sealText(dk, m.ID, m.Text)
 	if err != nil {
 		return memRow{}, err

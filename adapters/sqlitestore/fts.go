@@ -122,7 +122,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 				}
 			}
 			var rowid int64
-			if err := insDoc.QueryRowContext(ctx, t.OrgID, t.UserID, d.ID, d.AppID, domain.ContentHash(d.Text), string(cats), string(md), d.CreatedAt.UnixNano()).Scan(&rowid); err != nil {
+			if err := insDoc.QueryRowContext(ctx, t.OrgID, t.UserID, d.ID, d.AppID, docHash(d), string(cats), string(md), d.CreatedAt.UnixNano()).Scan(&rowid); err != nil {
 				return mapErr(err)
 			}
 			if _, err := insFTS.ExecContext(ctx, rowid, tenantText(tok, d.Text)); err != nil {

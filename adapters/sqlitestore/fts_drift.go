@@ -88,3 +88,13 @@ func (x *TextIndex) refs(ctx context.Context, org domain.OrgID, what, q string, 
 	}
 	return out, mapErr(rows.Err())
 }
+
+// docHash is the content hash an index entry keeps, compared with the
+// memory's to find drift: the store's own (keyed when the text is sealed),
+// as the indexer passes it.
+func docHash(d ports.TextDoc) string {
+	if d.Hash != "" {
+		return d.Hash
+	}
+	return domain.ContentHash(d.Text)
+}

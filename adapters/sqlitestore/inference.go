@@ -124,7 +124,8 @@ func (s *Store) updateInferred(ctx context.Context, tx *sql.Tx, dk *ports.DataKe
 	if err := m.Normalize(); err != nil {
 		return domain.InferenceChange{}, err
 	}
-	if m.ContentHash == old.ContentHash {
+	m.ContentHash = contentHash(dk, m.Text)
+	if m.Text == old.Text {
 		return domain.InferenceChange{Action: domain.InferNone, MemoryID: old.ID}, nil
 	}
 	if err := refuseDuplicate(ctx, tx, t, m); err != nil {

@@ -38,9 +38,9 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 	if err != nil {
 		return domain.Memory{}, false, fmt.Errorf("sqlitestore: create memory %s: %w", m.ID, err)
 	}
-	stored, created := m, false
+	stored, created := r.m, false
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		row := tx.StmtContext(ctx, s.ws.activeByHash).QueryRowContext(ctx, string(t.OrgID), string(t.UserID), m.AgentID, m.RunID, m.ContentHash)
+		row := tx.StmtContext(ctx, s.ws.activeByHash).QueryRowContext(ctx, string(t.OrgID), string(t.UserID), m.AgentID, m.RunID, r.m.ContentHash)
 		existing, err := scanMemory(row)
 		switch {
 		case err == nil && existing.Expired(time.Now()):
