@@ -72,3 +72,24 @@ func (s *MemoryService) AppAccessed(ctx context.Context, p domain.Principal, id 
 	}
 	return s.d.Access.ListAccess(ctx, p.Tenant(), id, limit, cursor)
 }
+
+// MemoryAccess lists who read one memory: each app's latest access, most
+// recent first. The memory must be the caller's (another tenant's is not
+// found, like a read of it).
+func (s *MemoryService) MemoryAccess(ctx context.Context, p domain.Principal, id domain.MemoryID, limit int) ([]domain.Access, error) {
+	if err := p.Require(domain.ScopeMemoriesRead); err != nil {
+		return nil, err
+	}
+	if limit == 0 {
+		limit = domain.DefaultListLimit
+	}
+	if limit < 1 || limit > domain.MaxListLimit {
+		return nil, domain.Invalid("limit", "must be between 1 and %d", domain.MaxListLimit)
+	}
+	// The caller's own reads are queued asynchronously: write them first.
+	s.access.flush(ctx)
+	if _, err := s.d.Memories.Get(ctx, p.Tenant(), id); err != nil {
+		return nil, err
+	}
+	return s.d.Access.MemoryAccess(ctx, p.Tenant(), id, limit)
+}

@@ -155,11 +155,15 @@ func (s *MemoryService) History(ctx context.Context, p domain.Principal, id doma
 	return s.d.Memories.History(ctx, p.Tenant(), id)
 }
 
-// Stats counts the caller's memories by state and app, and their apps.
+// Stats counts the caller's memories (by state, app, category and day of
+// creation), their apps, and the memories each app read.
 func (s *MemoryService) Stats(ctx context.Context, p domain.Principal) (domain.Stats, error) {
 	if err := p.Require(domain.ScopeStatsRead); err != nil {
 		return domain.Stats{}, err
 	}
+	// Reads are logged asynchronously: write what is queued so that the
+	// accessed counts include the caller's own reads.
+	s.access.flush(ctx)
 	return s.d.Memories.Stats(ctx, p.Tenant())
 }
 

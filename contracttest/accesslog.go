@@ -37,6 +37,7 @@ func RunAccessLog(t *testing.T, newStore func(t *testing.T) AccessLogStore) {
 			requireKind(t, err, domain.ErrInvalid)
 		}},
 		{"Stats/CountsApps", testStatsCountsApps},
+		{"Stats/FollowWrites", testStatsFollowWrites},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

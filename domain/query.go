@@ -108,10 +108,19 @@ func DecodeCursor(c string) (MemoryID, error) {
 	return MemoryID(raw), nil
 }
 
-// Stats counts a user's memories.
+// Stats counts a user's memories: every state, deleted included, erased
+// and expired not. Stores read it from a cached aggregate kept by their
+// writes (see Tally), never by scanning the memories.
 type Stats struct {
 	Total   int
 	ByState map[State]int
 	ByApp   map[AppID]int
 	Apps    int
+	// ByCategory counts the memories filed under each category.
+	ByCategory map[string]int
+	// ByDay counts the memories created on each UTC day (YYYY-MM-DD).
+	ByDay map[string]int
+	// Accessed counts, per app, the memories that app read (one per
+	// memory however often it read it; the access log's retention applies).
+	Accessed map[AppID]int
 }

@@ -35,4 +35,10 @@ type AccessLog interface {
 	// entry per memory (its latest access), at most limit, after cursor.
 	// Erased memories are left out.
 	ListAccess(ctx context.Context, t domain.Tenant, app domain.AppID, limit int, cursor string) (entries []domain.Access, next string, err error)
+
+	// MemoryAccess returns who read one memory: each app's latest access,
+	// most recent first, at most limit (1..MaxListLimit). An unknown,
+	// erased or another tenant's memory has none (an empty list, not an
+	// error: the caller checks the memory itself).
+	MemoryAccess(ctx context.Context, t domain.Tenant, id domain.MemoryID, limit int) ([]domain.Access, error)
 }

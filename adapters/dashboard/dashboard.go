@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/engram-memory/engram/ports"
 )
 
@@ -61,6 +63,9 @@ type Deps struct {
 	// survive a restart and every engramd process on it sees them).
 	Sessions ports.UISessionStore
 	Logger   *slog.Logger
+	// Metrics gathers engramd's HTTP request metrics in process (the
+	// stats page's search latency and error rate); nil leaves them out.
+	Metrics prometheus.Gatherer
 }
 
 // Dashboard is the web UI.

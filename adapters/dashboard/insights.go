@@ -13,6 +13,12 @@ type statsData struct {
 	ByState, ByApp []bar
 	StateChart     template.HTML
 	AppChart       template.HTML
+	// Over time (the last 30 UTC days) and by category (top 20).
+	ByDay         []dayCount
+	DayChart      template.HTML
+	ByCategory    []bar
+	CategoryChart template.HTML
+	Search        searchTraffic
 }
 
 func sortedBars(m map[string]int) []bar {
@@ -35,6 +41,8 @@ func (x *Dashboard) statsPage(w http.ResponseWriter, r *http.Request, s *session
 		ByState map[string]int `json:"by_state"`
 		ByApp   map[string]int `json:"by_app"`
 		Apps    int            `json:"apps"`
+		ByCat   map[string]int `json:"by_category"`
+		ByDay   map[string]int `json:"by_day"`
 	}
 	p := x.api(r, s, http.MethodGet, "/stats", nil, &st)
 	d := statsData{Total: st.Total, Apps: st.Apps, ByState: sortedBars(st.ByState), ByApp: sortedBars(st.ByApp)}
@@ -43,6 +51,13 @@ func (x *Dashboard) statsPage(w http.ResponseWriter, r *http.Request, s *session
 	}
 	d.StateChart = barChart("Memories by state", d.ByState)
 	d.AppChart = barChart("Memories by app (top 20)", d.ByApp)
+	d.ByDay = lastDays(st.ByDay, 30, time.Now())
+	d.DayChart = columnChart("chart-days", "Memories created per day, last 30 days (UTC)", d.ByDay)
+	if d.ByCategory = sortedBars(st.ByCat); len(d.ByCategory) > 20 {
+		d.ByCategory = d.ByCategory[:20]
+	}
+	d.CategoryChart = barChart("Memories by category (top 20)", d.ByCategory)
+	d.Search = x.readSearchTraffic()
 	x.render(w, r, s, http.StatusOK, "stats", view{Title: "Stats", Nav: "stats", Error: p, Data: d})
 }
 

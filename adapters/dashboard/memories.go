@@ -38,6 +38,8 @@ type appItem struct {
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	MemoryCount *int      `json:"memory_count"`
+	// AccessedCount: memories the app read (created vs accessed).
+	AccessedCount *int `json:"accessed_count"`
 }
 
 type filters struct {

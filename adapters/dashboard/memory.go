@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"sort"
 	"time"
 )
 
@@ -25,10 +24,9 @@ type changeItem struct {
 }
 
 type accessItem struct {
-	MemoryID   string    `json:"memory_id"`
+	App        string    `json:"app"`
 	Kind       string    `json:"kind"`
 	AccessedAt time.Time `json:"accessed_at"`
-	App        string    `json:"-"`
 }
 
 type detailData struct {
@@ -42,12 +40,8 @@ type detailData struct {
 	Edit       struct{ Text, Categories string }
 }
 
-// accessScan is how many of each app's latest accesses the detail page
-// reads to find this memory's: the access log is kept per app.
-const (
-	accessScan    = 100
-	accessAppsMax = 10
-)
+// accessLimit bounds the detail page's access log (one entry per app).
+const accessLimit = 50
 
 func (x *Dashboard) memoryPage(w http.ResponseWriter, r *http.Request, s *session) {
 	x.renderMemory(w, r, s, nil, nil)
@@ -92,35 +86,16 @@ func (x *Dashboard) renderMemory(w http.ResponseWriter, r *http.Request, s *sess
 	x.render(w, r, s, http.StatusOK, "memory", view{Title: "Memory", Nav: "memories", Notice: noticeOf(r), Error: fail, Data: d})
 }
 
-// accessesOf finds the memory's reads in the latest accesses of each app
-// (bounded: accessAppsMax apps, accessScan entries each).
+// accessesOf reads the memory's access log from the API: each app's
+// latest read, most recent first (one bounded, indexed query).
 func (x *Dashboard) accessesOf(r *http.Request, s *session, id string) []accessItem {
-	var apps struct {
-		Items []appItem `json:"items"`
+	var page struct {
+		Items []accessItem `json:"items"`
 	}
-	if x.api(r, s, http.MethodGet, "/apps", nil, &apps) != nil {
+	if x.api(r, s, http.MethodGet, "/memories/"+url.PathEscape(id)+"/access?limit="+itoa(accessLimit), nil, &page) != nil {
 		return nil
 	}
-	var out []accessItem
-	for i, a := range apps.Items {
-		if i == accessAppsMax {
-			break
-		}
-		var page struct {
-			Items []accessItem `json:"items"`
-		}
-		if x.api(r, s, http.MethodGet, "/apps/"+url.PathEscape(a.ID)+"/accessed?limit="+itoa(accessScan), nil, &page) != nil {
-			continue
-		}
-		for _, e := range page.Items {
-			if e.MemoryID == id {
-				e.App = a.ID
-				out = append(out, e)
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].AccessedAt.After(out[j].AccessedAt) })
-	return out
+	return page.Items
 }
 
 func (x *Dashboard) editMemory(w http.ResponseWriter, r *http.Request, s *session) {

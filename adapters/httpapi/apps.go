@@ -26,7 +26,7 @@ func appIDParam(c echo.Context) (domain.AppID, error) {
 // memoryCounts reads per-app counts for the app views when the token may
 // read stats; otherwise the views leave memory_count out rather than
 // widening what apps:read reveals.
-func (s *Server) memoryCounts(ctx context.Context, p domain.Principal) (map[domain.AppID]int, error) {
+func (s *Server) memoryCounts(ctx context.Context, p domain.Principal) (*domain.Stats, error) {
 	if !p.HasScope(domain.ScopeStatsRead) {
 		return nil, nil
 	}
@@ -34,10 +34,7 @@ func (s *Server) memoryCounts(ctx context.Context, p domain.Principal) (map[doma
 	if err != nil {
 		return nil, err
 	}
-	if st.ByApp == nil {
-		return map[domain.AppID]int{}, nil
-	}
-	return st.ByApp, nil
+	return &st, nil
 }
 
 func (s *Server) listApps(c echo.Context) error {

@@ -177,6 +177,35 @@ func (s *Server) memoryHistory(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": viewChanges(changes)})
 }
 
+// memoryAccess answers which apps read the memory: each app's latest
+// access, most recent first.
+func (s *Server) memoryAccess(c echo.Context) error {
+	id, err := memoryIDParam(c)
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
+	p, _ := principalOf(c)
+	entries, err := s.d.Memories.MemoryAccess(c.Request().Context(), p, id, limit)
+	if err != nil {
+		return err
+	}
+	items := make([]memoryAccessView, len(entries))
+	for i, e := range entries {
+		items[i] = memoryAccessView{App: e.AppID, Kind: e.Kind, AccessedAt: e.AccessedAt.UTC()}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+type memoryAccessView struct {
+	App        domain.AppID      `json:"app"`
+	Kind       domain.AccessKind `json:"kind"`
+	AccessedAt time.Time         `json:"accessed_at"`
+}
+
 func (s *Server) bulkDelete(c echo.Context) error {
 	var req bulkDeleteRequest
 	if err := decodeJSON(c, &req); err != nil {

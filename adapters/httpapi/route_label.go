@@ -23,7 +23,7 @@ func (s *Server) reportRoute(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if rs := routeSetterOf(c.Response().Writer); rs != nil {
 			if p := c.Path(); s.isRoute(p) {
-				rs.SetRoute(p)
+				rs.SetRoute(p + searchMark(c, p))
 			}
 		}
 		return next(c)
@@ -57,4 +57,15 @@ func (s *Server) isRoute(p string) bool {
 		}
 	})
 	return s.routeSet[p]
+}
+
+// searchMark labels a search through GET /api/v1/memories (a q parameter)
+// apart from a list of the same route, so that search latency and errors
+// have their own series ("/api/v1/memories?q"); the dashboard's stats page
+// reads them.
+func searchMark(c echo.Context, route string) string {
+	if route == "/api/v1/memories" && c.Request().Method == http.MethodGet && c.QueryParam("q") != "" {
+		return "?q"
+	}
+	return ""
 }

@@ -220,6 +220,7 @@ func (s *Server) routes() {
 	s.route(http.MethodPatch, "/memories/:id", domain.ScopeMemoriesWrite, s.updateMemory)
 	s.route(http.MethodDelete, "/memories/:id", domain.ScopeMemoriesWrite, s.deleteMemory)
 	s.route(http.MethodGet, "/memories/:id/history", domain.ScopeMemoriesRead, s.memoryHistory)
+	s.route(http.MethodGet, "/memories/:id/access", domain.ScopeMemoriesRead, s.memoryAccess)
 	s.route(http.MethodGet, "/events/:id", domain.ScopeMemoriesRead, s.getEvent)
 
 	s.route(http.MethodGet, "/apps", domain.ScopeAppsRead, s.listApps)

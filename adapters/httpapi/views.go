@@ -115,13 +115,15 @@ type appView struct {
 	// MemoryCount is present only when the token also has stats:read,
 	// because it is read from the stats use case.
 	MemoryCount *int `json:"memory_count,omitempty"`
+	// AccessedCount (same condition) counts the memories the app read.
+	AccessedCount *int `json:"accessed_count,omitempty"`
 }
 
-func viewApp(a domain.App, counts map[domain.AppID]int) appView {
+func viewApp(a domain.App, st *domain.Stats) appView {
 	v := appView{ID: a.ID, Description: a.Description, IsActive: a.Active, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
-	if counts != nil {
-		n := counts[a.ID]
-		v.MemoryCount = &n
+	if st != nil {
+		n, r := st.ByApp[a.ID], st.Accessed[a.ID]
+		v.MemoryCount, v.AccessedCount = &n, &r
 	}
 	return v
 }
@@ -137,10 +139,16 @@ type statsView struct {
 	ByState map[domain.State]int `json:"by_state"`
 	ByApp   map[domain.AppID]int `json:"by_app"`
 	Apps    int                  `json:"apps"`
+	// ByCategory, ByDay (UTC YYYY-MM-DD of creation) and AccessedByApp
+	// come from the same cached counts (domain.Stats).
+	ByCategory    map[string]int       `json:"by_category"`
+	ByDay         map[string]int       `json:"by_day"`
+	AccessedByApp map[domain.AppID]int `json:"accessed_by_app"`
 }
 
 func viewStats(st domain.Stats) statsView {
-	v := statsView{Total: st.Total, ByState: st.ByState, ByApp: st.ByApp, Apps: st.Apps}
+	v := statsView{Total: st.Total, ByState: st.ByState, ByApp: st.ByApp, Apps: st.Apps,
+		ByCategory: orEmpty(st.ByCategory), ByDay: orEmpty(st.ByDay), AccessedByApp: orEmpty(st.Accessed)}
 	if v.ByState == nil {
 		v.ByState = map[domain.State]int{}
 	}
@@ -148,4 +156,11 @@ func viewStats(st domain.Stats) statsView {
 		v.ByApp = map[domain.AppID]int{}
 	}
 	return v
+}
+
+func orEmpty[K comparable](m map[K]int) map[K]int {
+	if m == nil {
+		return map[K]int{}
+	}
+	return m
 }

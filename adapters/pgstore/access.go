@@ -126,6 +126,44 @@ func (s *Store) ListAccess(ctx context.Context, t domain.Tenant, app domain.AppI
 	return out, next, nil
 }
 
+// MemoryAccess implements ports.AccessLog through
+// memory_access_by_memory_idx (migration 0302).
+func (s *Store) MemoryAccess(ctx context.Context, t domain.Tenant, id domain.MemoryID, limit int) ([]domain.Access, error) {
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("pgstore: memory access: %w", err)
+	}
+	if limit <= 0 || limit > domain.MaxListLimit {
+		return nil, fmt.Errorf("pgstore: memory access: %w", domain.Invalid("limit", "must be between 1 and %d", domain.MaxListLimit))
+	}
+	out := []domain.Access{}
+	if !domain.ValidID(string(id)) {
+		return out, nil
+	}
+	err := s.inTx(ctx, t.OrgID, true, func(tx *sqlx.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT a.app_id, a.kind, a.accessed_at FROM memory_access a
+			JOIN memories m ON m.id = a.memory_id AND m.org_id = a.org_id AND m.user_id = a.user_id AND m.erased_at IS NULL
+			WHERE a.org_id = $1 AND a.user_id = $2 AND a.memory_id = $3
+			ORDER BY a.accessed_at DESC, a.app_id LIMIT $4`, t.OrgID, t.UserID, string(id), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a := domain.Access{MemoryID: id}
+			if err := rows.Scan(&a.AppID, &a.Kind, &a.AccessedAt); err != nil {
+				return err
+			}
+			a.AccessedAt = a.AccessedAt.UTC()
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: memory access: %w", mapErr(err))
+	}
+	return out, nil
+}
+
 func encodeAccessCursor(at time.Time, id domain.MemoryID) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixMicro(), 10) + "/" + string(id)))
 }

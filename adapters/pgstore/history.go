@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/engram-memory/engram/domain"
 )
@@ -86,27 +87,46 @@ func decodeValues(raw []byte) (*domain.MemoryValues, error) {
 	return h.domain(), nil
 }
 
-// Stats counts the tenant's memories that are not erased, by state and app.
+// Stats implements ports.MemoryStore from memory_tallies (migration
+// 0301), which triggers keep exact: a page view reads a few counts, not
+// the tenant's memories. Memories that expired and await the sweeper are
+// still counted there; they are few (memories_expiry_idx finds them) and
+// subtracted here.
 func (s *Store) Stats(ctx context.Context, t domain.Tenant) (domain.Stats, error) {
 	if err := t.Validate(); err != nil {
 		return domain.Stats{}, fmt.Errorf("pgstore: stats: %w", err)
 	}
-	st := domain.Stats{ByState: map[domain.State]int{}, ByApp: map[domain.AppID]int{}}
+	var st domain.Stats
 	err := s.routedTx(ctx, t.OrgID, func(tx *sqlx.Tx) error {
-		var rows []struct {
+		st = domain.NewStats()
+		var tallies []struct {
+			Dim   string `db:"dim"`
+			Label string `db:"label"`
 			State string `db:"state"`
-			App   string `db:"app_id"`
 			N     int    `db:"n"`
 		}
-		if err := tx.SelectContext(ctx, &rows, `SELECT state, app_id, count(*) AS n FROM memories
-			WHERE org_id = $1 AND user_id = $2 AND erased_at IS NULL AND `+liveSQL+` GROUP BY state, app_id`, t.OrgID, t.UserID); err != nil {
+		if err := tx.SelectContext(ctx, &tallies, `SELECT dim, label, state, n FROM memory_tallies
+			WHERE org_id = $1 AND user_id = $2`, t.OrgID, t.UserID); err != nil {
 			return err
 		}
-		for _, r := range rows {
-			st.Total += r.N
-			st.ByState[domain.State(r.State)] += r.N
-			st.ByApp[domain.AppID(r.App)] += r.N
+		for _, r := range tallies {
+			st.Tally(r.Dim, r.Label, domain.State(r.State), r.N)
 		}
+		var expired []struct {
+			App        string         `db:"app_id"`
+			State      string         `db:"state"`
+			Categories pq.StringArray `db:"categories"`
+			CreatedAt  time.Time      `db:"created_at"`
+		}
+		if err := tx.SelectContext(ctx, &expired, `SELECT app_id, state, categories, created_at FROM memories
+			WHERE org_id = $1 AND expires_at IS NOT NULL AND expires_at <= statement_timestamp()
+				AND user_id = $2 AND erased_at IS NULL`, t.OrgID, t.UserID); err != nil {
+			return err
+		}
+		for _, r := range expired {
+			st.Untally(domain.AppID(r.App), domain.State(r.State), r.Categories, r.CreatedAt)
+		}
+		st.Prune()
 		return tx.GetContext(ctx, &st.Apps, `SELECT count(*) FROM apps WHERE org_id = $1 AND user_id = $2`, t.OrgID, t.UserID)
 	})
 	if err != nil {

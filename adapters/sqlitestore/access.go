@@ -91,6 +91,38 @@ func (s *Store) ListAccess(ctx context.Context, t domain.Tenant, app domain.AppI
 	return out, next, nil
 }
 
+// MemoryAccess implements ports.AccessLog through memory_access_by_memory
+// (migration 0302).
+func (s *Store) MemoryAccess(ctx context.Context, t domain.Tenant, id domain.MemoryID, limit int) ([]domain.Access, error) {
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: memory access: %w", err)
+	}
+	if limit < 1 || limit > domain.MaxListLimit {
+		return nil, fmt.Errorf("sqlitestore: memory access: %w", domain.Invalid("limit", "must be between 1 and %d", domain.MaxListLimit))
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT a.app_id, a.kind, a.accessed_at FROM memory_access a
+		JOIN memories m ON m.id = a.memory_id AND m.org_id = a.org_id AND m.user_id = a.user_id AND m.erased = 0
+		WHERE a.org_id = ? AND a.user_id = ? AND a.memory_id = ?
+		ORDER BY a.accessed_at DESC, a.app_id LIMIT ?`, string(t.OrgID), string(t.UserID), string(id), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: memory access: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []domain.Access{}
+	for rows.Next() {
+		var app, kind string
+		var at int64
+		if err := rows.Scan(&app, &kind, &at); err != nil {
+			return nil, fmt.Errorf("sqlitestore: memory access: %w", mapErr(err))
+		}
+		out = append(out, domain.Access{MemoryID: id, AppID: domain.AppID(app), Kind: domain.AccessKind(kind), AccessedAt: fromNanos(at)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: memory access: %w", mapErr(err))
+	}
+	return out, nil
+}
+
 func encodeAccessCursor(at int64, id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + "|" + id))
 }

@@ -188,35 +188,64 @@ func anys[T ~string](xs []T) []any {
 	return out
 }
 
-// Stats implements ports.MemoryStore.
+// Stats implements ports.MemoryStore from memory_tallies (migration
+// 0301), which triggers keep exact: a page view reads a few counts, not
+// the tenant's memories. Memories that expired and await the sweeper are
+// still counted there; they are few (memories_expiry finds them) and
+// subtracted here.
 func (s *Store) Stats(ctx context.Context, t domain.Tenant) (domain.Stats, error) {
 	if err := t.Validate(); err != nil {
 		return domain.Stats{}, fmt.Errorf("sqlitestore: stats: %w", err)
 	}
-	st := domain.Stats{ByState: map[domain.State]int{}, ByApp: map[domain.AppID]int{}}
-	rows, err := s.r.QueryContext(ctx, `SELECT state, app_id, count(*) FROM memories
-		WHERE org_id = ? AND user_id = ? AND erased = 0 AND `+liveSQL+` GROUP BY state, app_id`, string(t.OrgID), string(t.UserID), nowNanos())
+	st := domain.NewStats()
+	org, user := string(t.OrgID), string(t.UserID)
+	err := s.readTallies(ctx, &st, `SELECT dim, label, state, n FROM memory_tallies WHERE org_id = ? AND user_id = ?`, org, user)
+	if err != nil {
+		return domain.Stats{}, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT app_id, state, categories, created_at FROM memories
+		WHERE org_id = ? AND expires_at <> 0 AND expires_at <= ? AND user_id = ? AND erased = 0`, org, nowNanos(), user)
 	if err != nil {
 		return domain.Stats{}, fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var state, app string
-		var n int
-		if err := rows.Scan(&state, &app, &n); err != nil {
+		var app, state, cats string
+		var created int64
+		if err := rows.Scan(&app, &state, &cats, &created); err != nil {
 			return domain.Stats{}, fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
 		}
-		st.Total += n
-		st.ByState[domain.State(state)] += n
-		st.ByApp[domain.AppID(app)] += n
+		var cs []string
+		_ = json.Unmarshal([]byte(cats), &cs)
+		st.Untally(domain.AppID(app), domain.State(state), cs, fromNanos(created))
 	}
 	if err := rows.Err(); err != nil {
 		return domain.Stats{}, fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
 	}
-	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM apps WHERE org_id = ? AND user_id = ?`,
-		string(t.OrgID), string(t.UserID)).Scan(&st.Apps)
+	st.Prune()
+	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM apps WHERE org_id = ? AND user_id = ?`, org, user).Scan(&st.Apps)
 	if err != nil {
 		return domain.Stats{}, fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
 	}
 	return st, nil
+}
+
+func (s *Store) readTallies(ctx context.Context, st *domain.Stats, q string, args ...any) error {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dim, label, state string
+		var n int
+		if err := rows.Scan(&dim, &label, &state, &n); err != nil {
+			return fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
+		}
+		st.Tally(dim, label, domain.State(state), n)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlitestore: stats: %w", mapErr(err))
+	}
+	return nil
 }

@@ -308,3 +308,14 @@ func (t *T) WatchReplicas(names []string, read func() []ReplicaReading) error {
 	}
 	return errors.Join(errs...)
 }
+
+// HTTPGatherer gathers the HTTP request metrics alone
+// (engram_http_requests_total and engram_http_request_duration_seconds, the
+// same collectors the registry serves): the dashboard's stats page reads
+// them in process on every view, without running the registry's other
+// collectors, some of which query the database.
+func (t *T) HTTPGatherer() prometheus.Gatherer {
+	r := prometheus.NewRegistry()
+	r.MustRegister(t.m.httpTotal, t.m.httpLatency)
+	return r
+}

@@ -207,11 +207,15 @@ func dashboardEndToEnd(t *testing.T, env map[string]string) {
 	require.Equal(t, http.StatusOK, code, page)
 	require.Contains(t, page, `<span class="state paused">paused</span>`)
 	require.Contains(t, page, "active → paused")
+	// The access log comes from GET /api/v1/memories/{id}/access: the
+	// dashboard's own reads of the memory are in it.
+	require.Regexp(t, `(?s)<table id="access-log">.*<td>get</td>`, page)
 
 	// Apps: pause and resume the app.
 	code, page, _ = u.walk(http.MethodGet, "/ui/apps", nil, nil)
 	require.Equal(t, http.StatusOK, code, page)
 	require.Contains(t, page, "Pause dashboard")
+	require.Contains(t, page, "Memories accessed", "created vs accessed")
 	code, page, _ = u.walk(http.MethodPost, "/ui/apps/dashboard", url.Values{"csrf": {csrf}, "active": {"false"}}, nil)
 	require.Equal(t, http.StatusOK, code, page)
 	require.Contains(t, page, "App paused.")
@@ -224,6 +228,8 @@ func dashboardEndToEnd(t *testing.T, env map[string]string) {
 	require.NotNil(t, key, page)
 	st, _ := do(t, http.MethodGet, base+"/api/v1/memories", key[1], "")
 	require.Equal(t, http.StatusOK, st)
+	st, _ = do(t, http.MethodGet, base+"/api/v1/memories?q=tea", key[1], "")
+	require.Equal(t, http.StatusOK, st)
 	_, page, _ = u.walk(http.MethodGet, "/ui/keys", nil, nil)
 	require.NotContains(t, page, key[1], "the key is shown once")
 	kid := regexp.MustCompile(`action="/ui/keys/([^/"]+)/revoke"`).FindStringSubmatch(page)
@@ -233,6 +239,18 @@ func dashboardEndToEnd(t *testing.T, env map[string]string) {
 	require.Contains(t, page, "Key revoked.")
 	st, _ = do(t, http.MethodGet, base+"/api/v1/memories", key[1], "")
 	require.Equal(t, http.StatusUnauthorized, st)
+
+	// Stats: over time, by category (the edit left only "drinks"),
+	// figures repeated in tables for screen readers.
+	code, page, _ = u.walk(http.MethodGet, "/ui/stats", nil, nil)
+	require.Equal(t, http.StatusOK, code, page)
+	require.Contains(t, page, `<h2 id="s-days">Over time</h2>`)
+	require.Contains(t, page, `<th scope="row">`+time.Now().UTC().Format(time.DateOnly)+`</th><td>1</td>`)
+	require.Contains(t, page, `<th scope="row">drinks</th><td>1</td>`)
+	require.NotContains(t, page, `<th scope="row">preferences</th>`)
+	// Search latency and error rate from engramd's own metrics (the key's
+	// search above went through the instrumented API).
+	require.Regexp(t, `(?s)<p id="search-figures">.*<strong>[1-9][0-9]*</strong> searches, server errors \(5xx\) <strong>0.0%</strong>`, page)
 
 	// Every other page renders.
 	for _, p := range []string{"/ui/stats", "/ui/experiments", "/ui/sessions?id=none", "/ui/install", "/ui/account"} {

@@ -108,3 +108,11 @@ func (s store) ListAccess(ctx context.Context, t domain.Tenant, app domain.AppID
 	})
 	return es, next, err
 }
+
+func (s store) MemoryAccess(ctx context.Context, t domain.Tenant, id domain.MemoryID, limit int) (es []domain.Access, err error) {
+	err = s.do(ctx, "memory_access", read, func(ctx context.Context) (e error) {
+		es, e = s.next.MemoryAccess(ctx, t, id, limit)
+		return
+	})
+	return es, err
+}

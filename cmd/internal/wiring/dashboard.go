@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/engram-memory/engram/adapters/dashboard"
 	"github.com/engram-memory/engram/adapters/httpapi"
 	"github.com/engram-memory/engram/adapters/oauthserver"
@@ -24,7 +26,7 @@ var dashboardScopes = append(append([]domain.Scope{}, domain.LocalOwnerScopes...
 // authorization server runs (it is how the dashboard signs users in; with
 // an external issuer / stays 404). Its OAuth client is registered here,
 // named by its redirect URI.
-func mountDashboard(ctx context.Context, cfg config.Config, log *slog.Logger, api *httpapi.Server, as *oauthserver.Server, store ports.OAuthStore, sessions ports.UISessionStore) error {
+func mountDashboard(ctx context.Context, cfg config.Config, log *slog.Logger, api *httpapi.Server, as *oauthserver.Server, store ports.OAuthStore, sessions ports.UISessionStore, metrics prometheus.Gatherer) error {
 	if as == nil {
 		return nil
 	}
@@ -47,7 +49,7 @@ func mountDashboard(ctx context.Context, cfg config.Config, log *slog.Logger, ap
 	x, err := dashboard.New(dashboard.Config{
 		PublicURL: cfg.PublicURL, TLS: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 		ClientID: id, Scopes: scopes, MaxImportBytes: cfg.ImportMaxBytes,
-	}, dashboard.Deps{API: api.Handler(), OAuth: as.Handler(), Sessions: sessions, Logger: log})
+	}, dashboard.Deps{API: api.Handler(), OAuth: as.Handler(), Sessions: sessions, Logger: log, Metrics: metrics})
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,8 @@ import (
 // reports each page's p50 and p95 in ms. Seeding, the start (the vector
 // index loads every memory) and the sign-in are not timed. Rate limits are
 // off (a page makes 2-7 API calls; the bench makes hundreds a second).
+// Counts (stats, apps, the memories page's app list) come from the
+// memory_tallies aggregate (migration 0301), not a scan of the memories.
 //
 //	nice -n 5 go test -run '^$' -bench DashboardPages -benchtime 200x ./cmd/internal/wiring/
 func BenchmarkDashboardPages(b *testing.B) {
@@ -91,6 +93,8 @@ func benchDashboard(b *testing.B, env map[string]string, n int) {
 		{"memory_detail", "/ui/memories/" + string(someID)},
 		{"apps", "/ui/apps"},
 		{"stats", "/ui/stats"},
+		{"experiments", "/ui/experiments"},
+		{"keys", "/ui/keys"},
 	}
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {

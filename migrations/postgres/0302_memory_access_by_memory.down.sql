@@ -1,0 +1,1 @@
+DROP INDEX memory_access_by_memory_idx;
