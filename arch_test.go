@@ -97,7 +97,7 @@ func forbidden(rel, imp string) string {
 			}
 		case "adapters":
 			other := strings.SplitN(irel, "/", 3)
-			if len(other) >= 2 && other[1] != self[1] && !driving[self[1]] && !sharedSQL[other[1]] {
+			if len(other) >= 2 && other[1] != self[1] && !driving[self[1]] && !shared[other[1]] {
 				return "an adapter must not import another adapter"
 			}
 		}
@@ -105,9 +105,11 @@ func forbidden(rel, imp string) string {
 	return ""
 }
 
-// sharedSQL are packages of SQL that both stores run (no driver, no
-// connection of their own): the one kind of adapter another may import.
-var sharedSQL = map[string]bool{"graphsql": true}
+// shared are the adapters another may import: code that several adapters
+// run and that chooses no backend of its own — SQL both stores run (no
+// driver, no connection) and the HTTP calls both OpenAI-compatible
+// adapters make.
+var shared = map[string]bool{"graphsql": true, "openaihttp": true}
 
 // backendAdapters are the adapters that choose where data lives or how it is
 // computed; transports and token handling (httpapi, mcpserver, jwtauth) are
@@ -145,6 +147,7 @@ func TestForbiddenCatchesViolations(t *testing.T) {
 		{"cmd/internal/wiring", module + "/adapters/sqlitestore"},
 		{"cmd/engramd", module + "/adapters/telemetry"},
 		{"adapters/pgstore", module + "/adapters/graphsql"},
+		{"adapters/openaiembed", module + "/adapters/openaihttp"},
 	} {
 		if r := forbidden(ok.rel, ok.imp); r != "" {
 			t.Errorf("%s importing %s refused: %s", ok.rel, ok.imp, r)

@@ -6,12 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/failsafe-go/failsafe-go"
-	"github.com/failsafe-go/failsafe-go/retrypolicy"
-
+	"github.com/engram-memory/engram/adapters/openaihttp"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -31,18 +28,19 @@ type Config struct {
 
 // Client calls an OpenAI-compatible chat completions endpoint.
 type Client struct {
-	cfg   Config
-	retry retrypolicy.RetryPolicy[json.RawMessage]
+	cfg  Config
+	http *openaihttp.Client
 }
 
 var _ ports.LLM = (*Client)(nil)
 
 // New validates cfg and fills defaults. It makes no request.
 func New(cfg Config) (*Client, error) {
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
-		return nil, domain.Invalid("llm.base_url", "must be an http(s) URL ending in /v1")
+	base, err := openaihttp.CheckBaseURL("llm.base_url", cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
+	cfg.BaseURL = base
 	if cfg.Model == "" {
 		return nil, domain.Invalid("llm.model", "must be set")
 	}
@@ -52,42 +50,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxTokens == 0 {
 		cfg.MaxTokens = 1024
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 60 * time.Second
-	}
-	switch {
-	case cfg.MaxRetries == 0:
-		cfg.MaxRetries = 2
-	case cfg.MaxRetries < 0:
-		cfg.MaxRetries = 0
-	}
-	if cfg.BaseDelay <= 0 {
-		cfg.BaseDelay = 500 * time.Millisecond
-	}
-	if cfg.MaxDelay < cfg.BaseDelay {
-		cfg.MaxDelay = max(10*time.Second, cfg.BaseDelay)
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
-	}
-	maxDelay := cfg.MaxDelay
-	rp := retrypolicy.NewBuilder[json.RawMessage]().
-		HandleIf(func(_ json.RawMessage, err error) bool { return retryable(err) }).
-		WithMaxRetries(cfg.MaxRetries).
-		WithBackoff(cfg.BaseDelay, cfg.MaxDelay).
-		WithDelayFunc(func(exec failsafe.ExecutionAttempt[json.RawMessage]) time.Duration {
-			// A 429's Retry-After is the server's own schedule; follow it
-			// unless it asks for more than we would ever wait.
-			var se *statusError
-			if errors.As(exec.LastError(), &se) && se.retryAfter > 0 {
-				return min(se.retryAfter, maxDelay)
-			}
-			return -1 // the backoff
-		}).
-		WithJitterFactor(0.25).
-		ReturnLastFailure().
-		Build()
-	return &Client{cfg: cfg, retry: rp}, nil
+	hc := openaihttp.New(openaihttp.Config{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Timeout: cfg.Timeout,
+		MaxRetries: cfg.MaxRetries, BaseDelay: cfg.BaseDelay, MaxDelay: cfg.MaxDelay, HTTPClient: cfg.HTTPClient},
+		openaihttp.Defaults{Timeout: 60 * time.Second, MaxRetries: 2, BaseDelay: 500 * time.Millisecond, MaxDelay: 10 * time.Second},
+		openaihttp.Endpoint{Name: "chat completions", Path: "/chat/completions", MaxAnswer: 4 << 20})
+	return &Client{cfg: cfg, http: hc}, nil
 }
 
 // Model is the configured model name.
@@ -102,9 +69,11 @@ func (c *Client) Chat(ctx context.Context, req ports.ChatRequest) (json.RawMessa
 	if err != nil {
 		return nil, fmt.Errorf("openaichat: chat: %w", err)
 	}
-	out, err := failsafe.With[json.RawMessage](c.retry).WithContext(ctx).Get(func() (json.RawMessage, error) {
-		return c.call(ctx, body)
-	})
+	raw, err := c.http.Post(ctx, body)
+	var out json.RawMessage
+	if err == nil {
+		out, err = decode(raw)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("openaichat: chat with %s: %w", c.cfg.Model, mapErr(err))
 	}
@@ -114,17 +83,17 @@ func (c *Client) Chat(ctx context.Context, req ports.ChatRequest) (json.RawMessa
 // mapErr turns a final failure into a domain error kind. Context errors stay
 // as they are so callers can tell a cancelled request from a dead backend.
 func mapErr(err error) error {
-	var se *statusError
+	var se *openaihttp.StatusError
 	var ae *answerError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return err
 	case errors.As(err, &ae):
 		return fmt.Errorf("%w: %v", domain.ErrInvalid, err)
-	case errors.As(err, &se) && se.code == http.StatusBadRequest:
+	case errors.As(err, &se) && se.Code == http.StatusBadRequest:
 		return fmt.Errorf("%w: %v", domain.ErrInvalid, err)
-	case errors.As(err, &se) && se.code == http.StatusTooManyRequests:
-		return &domain.UnavailableError{Dependency: "llm", RetryAfter: int((se.retryAfter + time.Second - 1) / time.Second), Err: err}
+	case errors.As(err, &se) && se.Code == http.StatusTooManyRequests:
+		return &domain.UnavailableError{Dependency: "llm", RetryAfter: int((se.RetryAfter + time.Second - 1) / time.Second), Err: err}
 	}
 	return &domain.UnavailableError{Dependency: "llm", Err: err}
 }

@@ -1,17 +1,8 @@
 package openaichat
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/engram-memory/engram/ports"
 )
@@ -66,70 +57,11 @@ func (c *Client) encode(req ports.ChatRequest) ([]byte, error) {
 	return json.Marshal(r)
 }
 
-// statusError is a non-2xx answer. 429 and 5xx are retried.
-type statusError struct {
-	code       int
-	retryAfter time.Duration
-	body       string
-}
-
-func (e *statusError) Error() string {
-	return fmt.Sprintf("chat completions endpoint answered %d: %s", e.code, e.body)
-}
-
 // answerError is a 2xx answer that cannot be used: not JSON, cut off, a
 // refusal. Asking the same again may help, which is the caller's choice.
 type answerError struct{ reason string }
 
 func (e *answerError) Error() string { return "unusable chat answer: " + e.reason }
-
-func retryable(err error) bool {
-	var se *statusError
-	if errors.As(err, &se) {
-		return se.code == http.StatusTooManyRequests || se.code >= 500
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	return errors.Is(err, errAttemptTimeout)
-}
-
-var errAttemptTimeout = errors.New("chat request timed out")
-
-// call makes one request with its own deadline.
-func (c *Client) call(ctx context.Context, body []byte) (json.RawMessage, error) {
-	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	timedOut := func(err error) error {
-		if ctx.Err() == nil && actx.Err() != nil {
-			return fmt.Errorf("%w after %s", errAttemptTimeout, c.cfg.Timeout)
-		}
-		return err
-	}
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.cfg.BaseURL+"/chat/completions", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
-	}
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return nil, timedOut(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return nil, timedOut(err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, &statusError{code: resp.StatusCode, retryAfter: retryAfter(resp.Header.Get("Retry-After")),
-			body: string(bytes.TrimSpace(raw[:min(len(raw), 512)]))}
-	}
-	return decode(raw)
-}
 
 // decode takes the first choice's content and checks it is JSON.
 func decode(raw []byte) (json.RawMessage, error) {
@@ -175,20 +107,4 @@ func clip(s string) string {
 		return strings.ToValidUTF8(s[:200], "") + "…"
 	}
 	return s
-}
-
-// retryAfter parses delay-seconds or an HTTP date; 0 when absent or bad.
-func retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
 }

@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/failsafe-go/failsafe-go"
-	"github.com/failsafe-go/failsafe-go/retrypolicy"
-
+	"github.com/engram-memory/engram/adapters/openaihttp"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -33,8 +30,8 @@ type Config struct {
 
 // Embedder calls an OpenAI-compatible embeddings endpoint.
 type Embedder struct {
-	cfg   Config
-	retry retrypolicy.RetryPolicy[[][]float32]
+	cfg  Config
+	http *openaihttp.Client
 
 	mu  sync.Mutex
 	dim int
@@ -44,10 +41,11 @@ var _ ports.Embedder = (*Embedder)(nil)
 
 // New validates cfg and fills defaults. It makes no request.
 func New(cfg Config) (*Embedder, error) {
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
-		return nil, domain.Invalid("embedder.base_url", "must be an http(s) URL ending in /v1")
+	base, err := openaihttp.CheckBaseURL("embedder.base_url", cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
+	cfg.BaseURL = base
 	if cfg.Model == "" {
 		return nil, domain.Invalid("embedder.model", "must be set")
 	}
@@ -57,32 +55,11 @@ func New(cfg Config) (*Embedder, error) {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 64
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	switch {
-	case cfg.MaxRetries == 0:
-		cfg.MaxRetries = 3
-	case cfg.MaxRetries < 0:
-		cfg.MaxRetries = 0
-	}
-	if cfg.BaseDelay <= 0 {
-		cfg.BaseDelay = 200 * time.Millisecond
-	}
-	if cfg.MaxDelay < cfg.BaseDelay {
-		cfg.MaxDelay = max(5*time.Second, cfg.BaseDelay)
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
-	}
-	rp := retrypolicy.NewBuilder[[][]float32]().
-		HandleIf(func(_ [][]float32, err error) bool { return retryable(err) }).
-		WithMaxRetries(cfg.MaxRetries).
-		WithBackoff(cfg.BaseDelay, cfg.MaxDelay).
-		WithJitterFactor(0.25).
-		ReturnLastFailure().
-		Build()
-	return &Embedder{cfg: cfg, retry: rp, dim: cfg.Dimensions}, nil
+	hc := openaihttp.New(openaihttp.Config{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Timeout: cfg.Timeout,
+		MaxRetries: cfg.MaxRetries, BaseDelay: cfg.BaseDelay, MaxDelay: cfg.MaxDelay, HTTPClient: cfg.HTTPClient},
+		openaihttp.Defaults{Timeout: 30 * time.Second, MaxRetries: 3, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second},
+		openaihttp.Endpoint{Name: "embeddings", Path: "/embeddings", MaxAnswer: 256 << 20})
+	return &Embedder{cfg: cfg, http: hc, dim: cfg.Dimensions}, nil
 }
 
 // Model is the configured model name.
@@ -100,9 +77,7 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	out := make([][]float32, 0, len(texts))
 	for start := 0; start < len(texts); start += e.cfg.BatchSize {
 		batch := texts[start:min(start+e.cfg.BatchSize, len(texts))]
-		vs, err := failsafe.With[[][]float32](e.retry).WithContext(ctx).Get(func() ([][]float32, error) {
-			return e.call(ctx, batch)
-		})
+		vs, err := e.call(ctx, batch)
 		if err != nil {
 			return nil, fmt.Errorf("openaiembed: embed %d texts with %s: %w", len(batch), e.cfg.Model, mapErr(err))
 		}
@@ -149,11 +124,11 @@ func normalize(v []float32) {
 // mapErr turns a final failure into a domain error kind. Context errors stay
 // as they are so callers can tell a cancelled request from a dead backend.
 func mapErr(err error) error {
-	var se *statusError
+	var se *openaihttp.StatusError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return err
-	case errors.As(err, &se) && se.code == http.StatusBadRequest:
+	case errors.As(err, &se) && se.Code == http.StatusBadRequest:
 		return fmt.Errorf("%w: %v", domain.ErrInvalid, err)
 	case errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrInvalid):
 		return err
