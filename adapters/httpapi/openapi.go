@@ -107,8 +107,9 @@ var routeParam = regexp.MustCompile(`:([A-Za-z_]+)`)
 
 // servedSpec is the document as this server serves it: fragment operations
 // whose routes were not turned on (EnableFeedback and friends) are left
-// out, so clients never see an operation that answers 404. It is computed
-// on the first request, after every route is registered.
+// out, so clients never see an operation that answers 404, and so are the
+// components only they used (pruneComponents). It is computed on the first
+// request, after every route is registered.
 type servedSpec struct {
 	once sync.Once
 	doc  map[string]any
@@ -134,6 +135,7 @@ func (s *Server) openAPI(c echo.Context) error {
 				delete(paths, path)
 			}
 		}
+		pruneComponents(s.spec.doc)
 		// Generated clients call the URL in servers: the one this server
 		// is reached at (ENGRAM_PUBLIC_URL), not the document's example.
 		s.spec.doc["servers"] = []any{map[string]any{"url": s.origin, "description": "this server (ENGRAM_PUBLIC_URL)"}}
