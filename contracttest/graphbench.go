@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -57,4 +58,32 @@ func SeedGraph(tb testing.TB, s ports.EntityStore, tn domain.Tenant, memories, e
 		}
 		q.After = page.Next
 	}
+}
+
+// BenchGraphNeighbourhood is both stores' BenchmarkGraphNeighbourhood: it
+// seeds s with a graph of GraphBenchSize through SeedGraph, then times
+// neighbourhood (the adapter's test file binds app.GraphService, which this
+// package may not import) at depth 2 from random entities and reports p50
+// and p95 (docs/benchmarks.md, "Entities and the graph").
+func BenchGraphNeighbourhood(b *testing.B, s ports.EntityStore,
+	neighbourhood func(ctx context.Context, p domain.Principal, from domain.EntityID, l domain.GraphLimits) error) {
+	b.Helper()
+	tn := domain.Tenant{OrgID: "bench", UserID: "u"}
+	mems, ents := GraphBenchSize()
+	ids := SeedGraph(b, s, tn, mems, ents)
+	b.Logf("%d memories, %d entities", mems, len(ids))
+	p := domain.Principal{OrgID: tn.OrgID, UserID: tn.UserID, Scopes: []domain.Scope{domain.ScopeGraphRead}}
+	r := rand.New(rand.NewPCG(3, 4))
+	var lat []time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		if err := neighbourhood(context.Background(), p, ids[r.IntN(len(ids))], domain.GraphLimits{Depth: 2}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
 }
