@@ -107,9 +107,9 @@ func forbidden(rel, imp string) string {
 
 // shared are the adapters another may import: code that several adapters
 // run and that chooses no backend of its own — SQL both stores run (no
-// driver, no connection) and the HTTP calls both OpenAI-compatible
-// adapters make.
-var shared = map[string]bool{"graphsql": true, "openaihttp": true}
+// driver, no connection), the word folding both stores' text indexes use
+// and the HTTP calls both OpenAI-compatible adapters make.
+var shared = map[string]bool{"graphsql": true, "textfold": true, "openaihttp": true}
 
 // backendAdapters are the adapters that choose where data lives or how it is
 // computed; transports and token handling (httpapi, mcpserver, jwtauth) are
@@ -148,6 +148,7 @@ func TestForbiddenCatchesViolations(t *testing.T) {
 		{"cmd/engramd", module + "/adapters/telemetry"},
 		{"adapters/pgstore", module + "/adapters/graphsql"},
 		{"adapters/openaiembed", module + "/adapters/openaihttp"},
+		{"adapters/sqlitestore", module + "/adapters/textfold"},
 	} {
 		if r := forbidden(ok.rel, ok.imp); r != "" {
 			t.Errorf("%s importing %s refused: %s", ok.rel, ok.imp, r)

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/engram-memory/engram/adapters/textfold"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -202,7 +203,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 			md = domain.Metadata{}
 		}
 		rows = append(rows, searchRow{ID: string(d.ID), App: string(d.AppID), Cats: cats, MD: md, Created: d.CreatedAt.UTC(),
-			Text: prefixed(prefix, foldWords(d.Text)), Hash: docHash(d)})
+			Text: prefixed(prefix, textfold.Words(d.Text)), Hash: docHash(d)})
 	}
 	batch, err := json.Marshal(rows)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/engram-memory/engram/adapters/textfold"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -23,7 +24,7 @@ func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k
 	if k < 1 || k > ports.MaxIndexK {
 		return nil, fmt.Errorf("pgstore: text search: %w", domain.Invalid("k", "must be between 1 and %d", ports.MaxIndexK))
 	}
-	words := foldTerms(domain.QueryTerms(query))
+	words := textfold.Terms(domain.QueryTerms(query))
 	if len(words) == 0 {
 		return nil, nil
 	}
@@ -33,7 +34,7 @@ func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k
 	}
 	phrase := ""
 	if pw := domain.PhraseWords(query); pw != nil {
-		phrase = prefixed(prefix, foldWords(strings.Join(pw, " ")))
+		phrase = prefixed(prefix, textfold.Words(strings.Join(pw, " ")))
 	}
 	sqlText, args, err := x.searchSQL(t, words, phrase, k, f)
 	if err != nil {

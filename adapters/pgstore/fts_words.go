@@ -3,10 +3,6 @@ package pgstore
 import (
 	"crypto/sha256"
 	"strings"
-	"unicode"
-
-	"github.com/kljensen/snowball/english"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/engram-memory/engram/domain"
 )
@@ -29,36 +25,12 @@ func tenantPrefix(t domain.Tenant) string {
 	return b.String()
 }
 
-// foldWords splits text into lower-case, accent-folded words of letters
-// and digits, in order, each reduced to its English Snowball stem
-// ("adopted" and "adopting" → "adopt"); index and query sides both use it.
-// Stemming here rather than in a text search configuration keeps the
-// default configuration (engram_simple) language-neutral for everything
-// else, and makes lexemes the same on every PostgreSQL. Migration 0061
-// marks entries stemmed otherwise as stale, for Repair to rewrite.
-func foldWords(text string) []string {
-	var words []string
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			words = append(words, english.Stem(b.String(), true))
-			b.Reset()
-		}
-	}
-	for _, r := range norm.NFKD.String(text) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-		default:
-			flush()
-		}
-	}
-	flush()
-	return words
-}
-
-// prefixed joins words, each with the tenant prefix, by spaces.
+// prefixed joins words (textfold.Words), each with the tenant prefix, by
+// spaces. Words are stemmed in Go rather than by a text search
+// configuration: the default configuration (engram_simple) stays
+// language-neutral for everything else, and lexemes are the same on every
+// PostgreSQL. Migration 0061 marks entries stemmed otherwise as stale, for
+// Repair to rewrite.
 func prefixed(prefix string, words []string) string {
 	var b strings.Builder
 	for i, w := range words {
@@ -69,20 +41,4 @@ func prefixed(prefix string, words []string) string {
 		b.WriteString(w)
 	}
 	return b.String()
-}
-
-// foldTerms folds query terms the way documents are folded, without
-// duplicates.
-func foldTerms(terms []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, t := range terms {
-		for _, w := range foldWords(t) {
-			if !seen[w] {
-				seen[w] = true
-				out = append(out, w)
-			}
-		}
-	}
-	return out
 }

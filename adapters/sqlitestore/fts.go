@@ -208,7 +208,7 @@ func matchAll(tok string, words []string) string {
 }
 
 // matchExpr is "tw1" OR "tw2" or, for a phrase, "tw1 tw2 tw3", t being the
-// tenant prefix. Words come from domain.QueryTerms folded by ftsWords, so no
+// tenant prefix. Words come from domain.QueryTerms folded by textfold.Words, so no
 // operator of the user's query survives and each one is quoted.
 func matchExpr(tok string, words []string, phrase bool) string {
 	q := make([]string, len(words))

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/engram-memory/engram/adapters/textfold"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -36,13 +37,13 @@ func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k
 	if k < 1 || k > ports.MaxIndexK {
 		return nil, fmt.Errorf("sqlitestore: text search: %w", domain.Invalid("k", "must be between 1 and %d", ports.MaxIndexK))
 	}
-	words := foldTerms(domain.QueryTerms(query))
+	words := textfold.Terms(domain.QueryTerms(query))
 	if len(words) == 0 {
 		return nil, nil
 	}
 	var phrase []string
 	if pw := domain.PhraseWords(query); pw != nil {
-		phrase = ftsWords(strings.Join(pw, " "))
+		phrase = textfold.Words(strings.Join(pw, " "))
 	}
 	hits, err := x.search(ctx, t, words, phrase, k, f)
 	if err != nil {

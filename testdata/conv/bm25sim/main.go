@@ -17,35 +17,12 @@ import (
 	"math"
 	"os"
 	"sort"
-	"strings"
-	"unicode"
 
-	"github.com/engram-memory/engram/domain"
 	"github.com/kljensen/snowball/english"
-	"golang.org/x/text/unicode/norm"
-)
 
-func words(text string) []string {
-	var ws []string
-	var b strings.Builder
-	fl := func() {
-		if b.Len() > 0 {
-			ws = append(ws, english.Stem(b.String(), true))
-			b.Reset()
-		}
-	}
-	for _, r := range norm.NFKD.String(text) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-		default:
-			fl()
-		}
-	}
-	fl()
-	return ws
-}
+	"github.com/engram-memory/engram/adapters/textfold"
+	"github.com/engram-memory/engram/domain"
+)
 
 type mem struct{ ID, User, Text string }
 type q struct {
@@ -77,7 +54,7 @@ func main() {
 	}
 	byUser := map[string][]doc{}
 	for _, m := range mems {
-		ws := words(m.Text)
+		ws := textfold.Words(m.Text)
 		tf := map[string]int{}
 		for _, w := range ws {
 			tf[w]++
@@ -99,7 +76,7 @@ func main() {
 					if stop && english.IsStopWord(t) {
 						continue
 					}
-					for _, w := range words(t) {
+					for _, w := range textfold.Words(t) {
 						if !seen[w] {
 							seen[w] = true
 							terms = append(terms, w)
