@@ -2,55 +2,23 @@ package pgstore
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/engram-memory/engram/domain"
 )
 
 // whereSQL compiles a filter expression to a condition over memories; arg
-// binds a parameter and returns its $n. Every condition is true or false,
-// never NULL (CASE and COALESCE guard the metadata casts), so NOT means
-// what domain.Filter.Eval means. Text compares and folds in the "C"
-// collation: byte order, and lower() of ASCII letters only, as SQLite.
+// binds a parameter and returns its $n. domain.CompileFilter writes AND, OR
+// and NOT; every comparison here is true or false, never NULL (CASE and
+// COALESCE guard the metadata casts), so NOT means what domain.Filter.Eval
+// means. Text compares and folds in the "C" collation: byte order, and
+// lower() of ASCII letters only, as SQLite.
 func whereSQL(f domain.Filter, arg func(any) string) (string, error) {
-	join := func(parts []domain.Filter, sep string) (string, error) {
-		out := make([]string, len(parts))
-		for i, p := range parts {
-			s, err := whereSQL(p, arg)
-			if err != nil {
-				return "", err
-			}
-			out[i] = s
-		}
-		return "(" + strings.Join(out, sep) + ")", nil
-	}
-	switch {
-	case f.And != nil:
-		return join(f.And, " AND ")
-	case f.Or != nil:
-		return join(f.Or, " OR ")
-	case f.Not != nil:
-		s, err := whereSQL(*f.Not, arg)
-		return "NOT " + s, err
-	}
-	switch f.Op {
-	case domain.OpNe, domain.OpNin:
-		g := f
-		g.Op = domain.OpEq
-		if f.Op == domain.OpNin {
-			g.Op = domain.OpIn
-		}
-		s, err := whereSQL(g, arg)
-		return "NOT " + s, err
-	case domain.OpIn:
-		vals, _ := f.Value.([]any)
-		parts := make([]domain.Filter, len(vals))
-		for i, v := range vals {
-			parts[i] = domain.Filter{Field: f.Field, Key: f.Key, Op: domain.OpEq, Value: v}
-		}
-		return join(parts, " OR ")
-	}
+	return domain.CompileFilter(f, func(f domain.Filter) (string, error) { return compareSQL(f, arg) })
+}
+
+// compareSQL is one comparison (eq, contains, icontains, gt, gte, lt, lte).
+func compareSQL(f domain.Filter, arg func(any) string) (string, error) {
 	switch f.Field {
 	case domain.FieldUserID, domain.FieldAgentID, domain.FieldRunID, domain.FieldAppID:
 		return textCond(string(f.Field), f.Op, arg(f.Value.(string))+"::text")

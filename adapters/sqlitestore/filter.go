@@ -2,60 +2,27 @@ package sqlitestore
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/engram-memory/engram/domain"
 )
 
 // whereSQL compiles a filter expression to a condition over memories,
-// appending its parameters to args in the order of their ? marks. Every
-// condition is true or false, never NULL, so NOT means what Eval means.
-// Metadata goes through json_each, whose type column keeps JSON's types
-// apart (1 is not "1", true is not 1).
+// appending its parameters to args in the order of their ? marks.
+// domain.CompileFilter writes AND, OR and NOT; every comparison here is true
+// or false, never NULL, so NOT means what Eval means. Metadata goes through
+// json_each, whose type column keeps JSON's types apart (1 is not "1", true
+// is not 1).
 func whereSQL(f domain.Filter, args *[]any) (string, error) {
-	join := func(parts []domain.Filter, sep string) (string, error) {
-		out := make([]string, len(parts))
-		for i, p := range parts {
-			s, err := whereSQL(p, args)
-			if err != nil {
-				return "", err
-			}
-			out[i] = s
-		}
-		return "(" + strings.Join(out, sep) + ")", nil
-	}
-	switch {
-	case f.And != nil:
-		return join(f.And, " AND ")
-	case f.Or != nil:
-		return join(f.Or, " OR ")
-	case f.Not != nil:
-		s, err := whereSQL(*f.Not, args)
-		return "NOT " + s, err
-	}
-	switch f.Op {
-	case domain.OpNe, domain.OpNin:
-		pos := domain.OpEq
-		if f.Op == domain.OpNin {
-			pos = domain.OpIn
-		}
-		g := f
-		g.Op = pos
-		s, err := whereSQL(g, args)
-		return "NOT " + s, err
-	case domain.OpIn:
-		vals, _ := f.Value.([]any)
-		parts := make([]domain.Filter, len(vals))
-		for i, v := range vals {
-			parts[i] = domain.Filter{Field: f.Field, Key: f.Key, Op: domain.OpEq, Value: v}
-		}
-		return join(parts, " OR ")
-	}
 	arg := func(v any) string {
 		*args = append(*args, v)
 		return "?"
 	}
+	return domain.CompileFilter(f, func(f domain.Filter) (string, error) { return compareSQL(f, arg) })
+}
+
+// compareSQL is one comparison (eq, contains, icontains, gt, gte, lt, lte).
+func compareSQL(f domain.Filter, arg func(any) string) (string, error) {
 	switch f.Field {
 	case domain.FieldUserID, domain.FieldAgentID, domain.FieldRunID, domain.FieldAppID:
 		return textCond(string(f.Field), f.Op, f.Value.(string), arg)
