@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -33,16 +31,11 @@ func operator(org string) domain.Principal {
 // runKey prints a created key alone on stdout (KEY=$(engram key create ...));
 // notes go to stderr.
 func runKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("key: want create, list or revoke")
+	const verbs = "create, list or revoke"
+	verb, fs, help, err := verbCommand("key", verbs, args, stdout, stderr)
+	if help || err != nil {
+		return err
 	}
-	verb := args[0]
-	if verb == "-h" || verb == "--help" || verb == "help" {
-		fmt.Fprintln(stdout, "usage: engram key "+commands["key"].summary)
-		return nil
-	}
-	fs := flag.NewFlagSet("key "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cc := config.ForCommand(fs, getenv, "data-dir", "postgres-url", "valkey-url", "valkey-prefix")
 	org := fs.String("org", "local", "org the key is confined to")
 	user := fs.String("user", "", "the user a user key acts as (create, list)")
@@ -58,7 +51,7 @@ func runKey(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
-	keys, closeKeys, err := wiring.OpenKeys(ctx, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	keys, closeKeys, err := wiring.OpenKeys(ctx, cfg, warnLog(stderr))
 	if err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
@@ -109,7 +102,7 @@ func runKey(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintf(stdout, "revoked %s (%s) at %s\n", rec.ID, rec.Display, rec.RevokedAt.Format(time.RFC3339))
 		return nil
 	}
-	return fmt.Errorf("key: unknown action %q (want create, list or revoke)", verb)
+	return unknownVerb("key", verb, verbs)
 }
 
 func when(t time.Time) string {

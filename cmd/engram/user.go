@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -33,16 +31,11 @@ var userStdin io.Reader = os.Stdin
 // runUser manages who can sign in to the built-in authorization server.
 // NAME defaults to the zero-config local user.
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("user: want add, passwd or code")
+	const verbs = "add, passwd or code"
+	verb, fs, help, err := verbCommand("user", verbs, args, stdout, stderr)
+	if help || err != nil {
+		return err
 	}
-	verb := args[0]
-	if verb == "-h" || verb == "--help" || verb == "help" {
-		fmt.Fprintln(stdout, "usage: engram user "+commands["user"].summary)
-		return nil
-	}
-	fs := flag.NewFlagSet("user "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cc := config.ForCommand(fs, getenv, "data-dir", "postgres-url")
 	org := fs.String("org", "local", "the user's organisation (tenant)")
 	// Flags may come before and after the name.
@@ -73,7 +66,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("user: %w", err)
 	}
-	users, closeUsers, err := wiring.OpenUsers(ctx, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	users, closeUsers, err := wiring.OpenUsers(ctx, cfg, warnLog(stderr))
 	if err != nil {
 		return fmt.Errorf("user: %w", err)
 	}
@@ -107,7 +100,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stderr, "one-time sign-in code for user %q of org %q, valid %s\n", name, *org, oauthserver.SignInCodeTTL)
 		return nil
 	default:
-		return fmt.Errorf("user: unknown action %q (want add, passwd or code)", verb)
+		return unknownVerb("user", verb, verbs)
 	}
 }
 
