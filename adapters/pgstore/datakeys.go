@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -20,33 +19,7 @@ import (
 type keyring struct {
 	w       ports.KeyWrapper
 	encrypt bool
-	mu      sync.RWMutex
-	cache   map[domain.Tenant]*ports.DataKey
-}
-
-func (k *keyring) cached(t domain.Tenant) *ports.DataKey {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return k.cache[t]
-}
-
-func (k *keyring) put(t domain.Tenant, dk *ports.DataKey) {
-	k.mu.Lock()
-	if k.cache == nil {
-		k.cache = map[domain.Tenant]*ports.DataKey{}
-	}
-	k.cache[t] = dk
-	k.mu.Unlock()
-}
-
-func (k *keyring) forget(subj domain.Subject) {
-	k.mu.Lock()
-	for t := range k.cache {
-		if t.OrgID == subj.OrgID && (subj.OrgWide() || t.UserID == subj.UserID) {
-			delete(k.cache, t)
-		}
-	}
-	k.mu.Unlock()
+	cache   ports.DataKeyCache
 }
 
 // getter is a transaction or a read connection whose org setting is set.
@@ -64,7 +37,7 @@ func (s *Store) findKey(ctx context.Context, tx getter, t domain.Tenant) (*ports
 	if s.keys.w == nil {
 		return nil, nil
 	}
-	if dk := s.keys.cached(t); dk != nil {
+	if dk := s.keys.cache.Get(t); dk != nil {
 		return dk, nil
 	}
 	var row struct {
@@ -82,7 +55,7 @@ func (s *Store) findKey(ctx context.Context, tx getter, t domain.Tenant) (*ports
 	if err != nil {
 		return nil, err
 	}
-	s.keys.put(t, dk)
+	s.keys.cache.Put(t, dk)
 	return dk, nil
 }
 
@@ -93,7 +66,7 @@ func (s *Store) sealingKey(ctx context.Context, t domain.Tenant) (*ports.DataKey
 	if !s.keys.encrypt {
 		return nil, nil
 	}
-	if dk := s.keys.cached(t); dk != nil {
+	if dk := s.keys.cache.Get(t); dk != nil {
 		return dk, nil
 	}
 	var dk *ports.DataKey

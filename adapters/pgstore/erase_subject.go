@@ -154,7 +154,7 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 		counts[domain.StoreDataKeys] += n
 		return nil
 	})
-	s.keys.forget(subj)
+	s.keys.cache.Forget(subj)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: erase subject data: %w", mapErr(err))
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/engram-memory/engram/domain"
@@ -18,33 +17,7 @@ import (
 type keyring struct {
 	w       ports.KeyWrapper
 	encrypt bool
-	mu      sync.RWMutex
-	cache   map[domain.Tenant]*ports.DataKey
-}
-
-func (k *keyring) cached(t domain.Tenant) *ports.DataKey {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return k.cache[t]
-}
-
-func (k *keyring) put(t domain.Tenant, dk *ports.DataKey) {
-	k.mu.Lock()
-	if k.cache == nil {
-		k.cache = map[domain.Tenant]*ports.DataKey{}
-	}
-	k.cache[t] = dk
-	k.mu.Unlock()
-}
-
-func (k *keyring) forget(subj domain.Subject) {
-	k.mu.Lock()
-	for t := range k.cache {
-		if t.OrgID == subj.OrgID && (subj.OrgWide() || t.UserID == subj.UserID) {
-			delete(k.cache, t)
-		}
-	}
-	k.mu.Unlock()
+	cache   ports.DataKeyCache
 }
 
 type rowQuerier interface {
@@ -58,7 +31,7 @@ func (s *Store) findKey(ctx context.Context, q rowQuerier, t domain.Tenant) (*po
 	if s.keys.w == nil {
 		return nil, nil
 	}
-	if dk := s.keys.cached(t); dk != nil {
+	if dk := s.keys.cache.Get(t); dk != nil {
 		return dk, nil
 	}
 	var (
@@ -78,7 +51,7 @@ func (s *Store) findKey(ctx context.Context, q rowQuerier, t domain.Tenant) (*po
 		return nil, err
 	}
 	if q == s.r {
-		s.keys.put(t, dk)
+		s.keys.cache.Put(t, dk)
 	}
 	return dk, nil
 }

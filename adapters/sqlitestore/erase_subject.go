@@ -134,7 +134,7 @@ func (s *Store) EraseSubjectData(ctx context.Context, subj domain.Subject) (map[
 		}
 		return nil
 	})
-	s.keys.forget(subj)
+	s.keys.cache.Forget(subj)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: erase subject data: %w", err)
 	}
