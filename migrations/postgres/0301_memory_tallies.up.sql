@@ -90,6 +90,14 @@ BEGIN
     RETURN NULL;
 END
 $$;
+-- Pinned as every SECURITY DEFINER function is (migration 0051):
+-- pg_catalog first, then this schema, pg_temp last.
+DO $$
+BEGIN
+    EXECUTE format('ALTER FUNCTION engram_memory_tallies() SET search_path = pg_catalog, %I, pg_temp', current_schema());
+    EXECUTE format('ALTER FUNCTION engram_memory_access_tallies() SET search_path = pg_catalog, %I, pg_temp', current_schema());
+END
+$$;
 REVOKE ALL ON FUNCTION engram_memory_tallies() FROM PUBLIC;
 REVOKE ALL ON FUNCTION engram_memory_access_tallies() FROM PUBLIC;
 
