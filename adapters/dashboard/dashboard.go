@@ -37,12 +37,19 @@ type Config struct {
 	PublicURL string
 	// TLS marks the session cookie Secure.
 	TLS bool
-	// ClientID is the dashboard's OAuth client at the built-in
+	// ClientID is the dashboard's OAuth client: at the built-in
 	// authorization server, registered with RedirectURI (see
-	// RedirectURI).
+	// RedirectURI), or at the external issuer.
 	ClientID string
 	// Scopes the dashboard asks for.
 	Scopes []string
+	// Issuer, when set, is the external OpenID Connect issuer users sign
+	// in at (authorization code with PKCE S256, its endpoints found by
+	// discovery) instead of the built-in authorization server.
+	// ClientSecret makes the client confidential (empty: a public
+	// client); Audience is sent as the audience parameter some issuers
+	// need to mint an access token for this API (Auth0).
+	Issuer, ClientSecret, Audience string
 	// SessionTTL bounds a session (12 h by default); MaxSessions bounds
 	// one user's sessions (20; signing in once more ends the oldest).
 	SessionTTL  time.Duration
@@ -56,9 +63,15 @@ type Config struct {
 type Deps struct {
 	// API serves /api/v1 (the REST API with its whole middleware stack).
 	API http.Handler
-	// OAuth serves the authorization server's /authorize, /token and
-	// /revoke.
+	// OAuth serves the built-in authorization server's /authorize,
+	// /token and /revoke (unused with Config.Issuer).
 	OAuth http.Handler
+	// Verifier checks the access token an external issuer returns at
+	// sign-in, as the API will (required with Config.Issuer).
+	Verifier ports.TokenVerifier
+	// HTTPClient reaches the external issuer (a client with a 10 s
+	// timeout when nil).
+	HTTPClient *http.Client
 	// Sessions keeps the signed-in browsers (in the store, so they
 	// survive a restart and every engramd process on it sees them).
 	Sessions ports.UISessionStore
@@ -76,6 +89,7 @@ type Dashboard struct {
 	pages  map[string]*template.Template
 	static map[string]asset
 	reads  readsByHash
+	iss    signer
 }
 
 type asset struct {
@@ -99,8 +113,14 @@ func ClientIDFor(publicURL string) string {
 
 // New builds the dashboard.
 func New(cfg Config, d Deps) (*Dashboard, error) {
-	if cfg.PublicURL == "" || cfg.ClientID == "" || d.API == nil || d.OAuth == nil || d.Sessions == nil {
-		return nil, errors.New("dashboard: PublicURL, ClientID, API, OAuth and Sessions are required")
+	if cfg.PublicURL == "" || cfg.ClientID == "" || d.API == nil || d.Sessions == nil {
+		return nil, errors.New("dashboard: PublicURL, ClientID, API and Sessions are required")
+	}
+	if cfg.Issuer == "" && d.OAuth == nil {
+		return nil, errors.New("dashboard: the built-in authorization server (OAuth) or an external Issuer is required")
+	}
+	if cfg.Issuer != "" && d.Verifier == nil {
+		return nil, errors.New("dashboard: an external Issuer needs the API's token Verifier")
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.SessionTTL <= 0 {
@@ -116,6 +136,10 @@ func New(cfg Config, d Deps) (*Dashboard, error) {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	x := &Dashboard{cfg: cfg, d: d, reads: readsByHash{max: 100000}}
+	x.iss = builtin{x}
+	if cfg.Issuer != "" {
+		x.iss = newOIDC(cfg, d)
+	}
 	if err := x.loadStatic(); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,10 @@
 // The dashboard holds no business logic and no privileges of its own. It
 // signs the user in through the built-in authorization server as a
 // first-party OAuth client (authorization code with PKCE S256, the code
-// exchanged in process, never through the browser) and keeps the access
+// exchanged in process, never through the browser), or, with an external
+// issuer, as that issuer's client (the same flow against its discovered
+// endpoints, the access token verified by the API's verifier before a
+// session is made; oidc.go), and keeps the access
 // and refresh tokens in a server-side session kept in the store
 // (ports.UISessionStore: it survives a restart and is shared by every
 // engramd process on the store); the browser holds only an opaque

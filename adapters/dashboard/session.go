@@ -117,18 +117,14 @@ func safeNext(next string) string {
 // verifier's hash.
 func (x *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	verifier := randomString(48)
+	to, p := x.iss.authorizeURL(r, loginState(verifier), verifier)
+	if p != nil {
+		x.signinPage(w, r, p.Status, view{Title: "Sign-in unavailable", Error: p})
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: verifier + "." + base64.RawURLEncoding.EncodeToString([]byte(safeNext(r.URL.Query().Get("next")))),
 		Path: Prefix + "callback", HttpOnly: true, Secure: x.cfg.TLS, SameSite: http.SameSiteLaxMode, MaxAge: 600})
-	sum := sha256.Sum256([]byte(verifier))
-	q := make([]string, 0, 8)
-	for _, kv := range [][2]string{
-		{"response_type", "code"}, {"client_id", x.cfg.ClientID}, {"redirect_uri", RedirectURI(x.cfg.PublicURL)},
-		{"code_challenge", base64.RawURLEncoding.EncodeToString(sum[:])}, {"code_challenge_method", "S256"},
-		{"scope", strings.Join(x.cfg.Scopes, " ")}, {"state", loginState(verifier)},
-	} {
-		q = append(q, kv[0]+"="+queryEscape(kv[1]))
-	}
-	http.Redirect(w, r, "/authorize?"+strings.Join(q, "&"), http.StatusSeeOther)
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 type tokenResponse struct {
@@ -145,7 +141,7 @@ type tokenResponse struct {
 func (x *Dashboard) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	fail := func(status int, title, detail string) {
-		x.render(w, r, nil, status, "signin", view{Title: "Sign-in failed", Error: &problem{Title: title, Detail: detail}})
+		x.signinPage(w, r, status, view{Title: "Sign-in failed", Error: &problem{Title: title, Detail: detail}})
 	}
 	c, err := r.Cookie(loginCookie)
 	if err != nil {
@@ -164,18 +160,19 @@ func (x *Dashboard) callback(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusForbidden, "Sign-in was not completed ("+e+")", q.Get("error_description"))
 		return
 	}
-	tok, status := x.tokenRequest(r, map[string]string{
-		"grant_type": "authorization_code", "code": q.Get("code"), "client_id": x.cfg.ClientID,
-		"redirect_uri": RedirectURI(x.cfg.PublicURL), "code_verifier": verifier,
-	})
+	tok, status := x.iss.exchange(r, q.Get("code"), verifier)
 	if status != http.StatusOK {
 		fail(http.StatusBadGateway, "The authorization server refused the sign-in ("+tok.Error+")", tok.Desc)
 		return
 	}
-	user, org := tokenSubject(tok.Access)
+	who, p := x.iss.subject(r, tok.Access)
+	if p != nil {
+		fail(p.Status, p.Title, p.Detail)
+		return
+	}
 	now := time.Now().UTC()
 	value := randomString(32)
-	err = x.d.Sessions.PutUISession(r.Context(), domain.UISession{IDHash: hashOf(value), OrgID: domain.OrgID(org), UserID: domain.UserID(user),
+	err = x.d.Sessions.PutUISession(r.Context(), domain.UISession{IDHash: hashOf(value), OrgID: who.OrgID, UserID: who.UserID,
 		Access: tok.Access, Refresh: tok.Refresh, AccessExpiresAt: now.Add(time.Duration(tok.ExpiresIn) * time.Second),
 		CreatedAt: now, ExpiresAt: now.Add(x.cfg.SessionTTL)}, x.cfg.MaxSessions)
 	if err != nil {
@@ -188,24 +185,24 @@ func (x *Dashboard) callback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, safeNext(string(nextB)), http.StatusSeeOther)
 }
 
-// tokenSubject reads sub and org_id from the token the authorization
-// server just issued in process (it names the session's tenant; the API
-// verifies the token itself on every call).
-func tokenSubject(jwt string) (user, org string) {
+// tokenSubject reads sub and org_id from a token the authorization
+// server just issued to the dashboard directly (it names the session's
+// tenant; the API verifies the token itself on every call).
+func tokenSubject(jwt string) domain.Tenant {
 	parts := strings.Split(jwt, ".")
 	if len(parts) != 3 {
-		return "", ""
+		return domain.Tenant{}
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return "", ""
+		return domain.Tenant{}
 	}
 	var c struct {
 		Sub string `json:"sub"`
 		Org string `json:"org_id"`
 	}
 	_ = json.Unmarshal(raw, &c)
-	return c.Sub, c.Org
+	return domain.Tenant{OrgID: domain.OrgID(c.Org), UserID: domain.UserID(c.Sub)}
 }
 
 // sessionOf returns the request's session, with a fresh access token.
@@ -243,7 +240,12 @@ func (x *Dashboard) sessionOf(r *http.Request) (*session, bool) {
 	if !claimed {
 		return x.awaitRefresh(r, s, c.Value)
 	}
-	tok, status := x.tokenRequest(r, map[string]string{"grant_type": "refresh_token", "refresh_token": s.refresh, "client_id": x.cfg.ClientID})
+	tok, status := x.iss.refresh(r, s.refresh)
+	if status == http.StatusOK && tokenSubject(tok.Access) != s.tenant() {
+		// The session is bound to one user: an issuer that renews it
+		// for another (a misconfigured mapper) signs the browser out.
+		status, tok.Error = http.StatusForbidden, "the refreshed token names another user"
+	}
 	if status != http.StatusOK {
 		x.d.Logger.InfoContext(ctx, "dashboard: refresh refused; signing the browser out", "error", tok.Error)
 		_ = x.d.Sessions.DeleteUISession(ctx, s.tenant(), s.idHash)
@@ -285,20 +287,27 @@ func (x *Dashboard) awaitRefresh(r *http.Request, s *session, cookie string) (*s
 	return nil, false
 }
 
-// logout revokes the grant (RFC 7009, in process) and ends the session.
+// logout revokes the grant (RFC 7009: in process, or at the external
+// issuer's revocation endpoint when it has one) and ends the session.
 func (x *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *session) {
 	s.mu.Lock()
 	refresh := s.refresh
 	s.mu.Unlock()
 	if refresh != "" {
-		x.oauthForm(r, "/revoke", map[string]string{"token": refresh})
+		x.iss.revoke(r, refresh)
 	}
 	x.reads.drop(s.idHash)
 	if err := x.d.Sessions.DeleteUISession(r.Context(), s.tenant(), s.idHash); err != nil {
 		x.d.Logger.ErrorContext(r.Context(), "dashboard: delete the session", "error", err)
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: x.cfg.TLS, SameSite: http.SameSiteLaxMode})
-	x.render(w, r, nil, http.StatusOK, "signin", view{Title: "Signed out", Notice: "You are signed out."})
+	x.signinPage(w, r, http.StatusOK, view{Title: "Signed out", Notice: "You are signed out."})
+}
+
+// signinPage renders the sign-in page, naming where users sign in.
+func (x *Dashboard) signinPage(w http.ResponseWriter, r *http.Request, status int, v view) {
+	v.Data = x.iss.where()
+	x.render(w, r, nil, status, "signin", v)
 }
 
 // page wraps a GET page: no session, sign in first.
@@ -306,7 +315,7 @@ func (x *Dashboard) page(h func(http.ResponseWriter, *http.Request, *session)) h
 	return func(w http.ResponseWriter, r *http.Request) {
 		s, ok := x.sessionOf(r)
 		if !ok {
-			x.render(w, r, nil, http.StatusUnauthorized, "signin", view{Title: "Sign in", Next: r.URL.RequestURI()})
+			x.signinPage(w, r, http.StatusUnauthorized, view{Title: "Sign in", Next: r.URL.RequestURI()})
 			return
 		}
 		h(w, r, s)

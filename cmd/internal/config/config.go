@@ -74,6 +74,14 @@ type Config struct {
 	Encryption       string
 	KEK              string
 	KEKPrevious      string
+
+	// Dashboard* sign the dashboard in at the external issuer
+	// (ENGRAM_DASHBOARD_OIDC_*); unused without ENGRAM_AUTH_JWKS_URL.
+	DashboardIssuer       string
+	DashboardClientID     string
+	DashboardClientSecret string
+	DashboardScopes       string
+	DashboardAudience     string
 }
 
 // setting describes one key: its flag, its variable, its default, and how to
@@ -179,6 +187,11 @@ var settings = []setting{
 	{"auth-audience", "ENGRAM_AUTH_AUDIENCE", "", "Required aud of access tokens (required with a JWKS; default the public URL, which is always accepted too)", false, str(func(c *Config) *string { return &c.Audience })},
 	{"auth-servers", "ENGRAM_AUTH_SERVERS", "", "Space-separated authorization server URLs for MCP protected resource metadata", false, str(func(c *Config) *string { return &c.AuthServers })},
 	{"auth-require-at-jwt", "ENGRAM_AUTH_REQUIRE_AT_JWT", "false", "Refuse JWKS-issued access tokens not typed at+jwt (RFC 9068); local-key tokens always must be", false, boolean(func(c *Config) *bool { return &c.RequireATJWT })},
+	{"dashboard-oidc-client-id", "ENGRAM_DASHBOARD_OIDC_CLIENT_ID", "", "With ENGRAM_AUTH_JWKS_URL: the dashboard's client at the external issuer (redirect URI ENGRAM_PUBLIC_URL/ui/callback); set, the dashboard signs in there with authorization code + PKCE; empty, it is not served", false, str(func(c *Config) *string { return &c.DashboardClientID })},
+	{"dashboard-oidc-issuer", "ENGRAM_DASHBOARD_OIDC_ISSUER", "", "The issuer the dashboard signs in at, found by OpenID Connect or RFC 8414 discovery; default ENGRAM_AUTH_ISSUER", false, str(func(c *Config) *string { return &c.DashboardIssuer })},
+	{"dashboard-oidc-client-secret", "ENGRAM_DASHBOARD_OIDC_CLIENT_SECRET", "", "The dashboard client's secret (a confidential client); empty: a public client (PKCE alone)", true, str(func(c *Config) *string { return &c.DashboardClientSecret })},
+	{"dashboard-oidc-scopes", "ENGRAM_DASHBOARD_OIDC_SCOPES", "", "Space-separated scopes the dashboard asks the issuer for; empty: openid, offline_access and the dashboard's Engram scopes (memories:read … keys:write, experiments:read)", false, str(func(c *Config) *string { return &c.DashboardScopes })},
+	{"dashboard-oidc-audience", "ENGRAM_DASHBOARD_OIDC_AUDIENCE", "", "Sent as the audience parameter of the dashboard's authorization request, for issuers that need it to mint an access token for this API (Auth0: ENGRAM_AUTH_AUDIENCE)", false, str(func(c *Config) *string { return &c.DashboardAudience })},
 	{"insecure-local-key", "ENGRAM_INSECURE_LOCAL_KEY", "false", "Allow the local key on a non-loopback address", false, boolean(func(c *Config) *bool { return &c.InsecureLocalKey })},
 	{"body-limit", "ENGRAM_BODY_LIMIT", "1048576", "Maximum request body in bytes", false, func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)

@@ -165,3 +165,44 @@ func TestReplicaURLsSplitOnCommas(t *testing.T) {
 	require.Equal(t, 250*time.Millisecond, c.PGReplicaWait)
 	require.NotContains(t, c.String(), "secret")
 }
+
+// TestDashboardOIDCIsAllOrNothing: the dashboard's external sign-in needs
+// an external issuer and a client id; half of it stops the start naming
+// the missing key, and the issuer defaults to ENGRAM_AUTH_ISSUER.
+func TestDashboardOIDCIsAllOrNothing(t *testing.T) {
+	jwks := map[string]string{"ENGRAM_AUTH_JWKS_URL": "https://idp.example/jwks", "ENGRAM_AUTH_ISSUER": "https://idp.example/realms/acme", "ENGRAM_AUTH_AUDIENCE": "engram"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range jwks {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		env map[string]string
+		key string
+	}{
+		{map[string]string{"ENGRAM_DASHBOARD_OIDC_CLIENT_ID": "dash"}, "ENGRAM_DASHBOARD_OIDC_CLIENT_ID"},
+		{with("ENGRAM_DASHBOARD_OIDC_CLIENT_SECRET", "s3cret"), "ENGRAM_DASHBOARD_OIDC_CLIENT_ID"},
+		{with("ENGRAM_DASHBOARD_OIDC_AUDIENCE", "engram"), "ENGRAM_DASHBOARD_OIDC_CLIENT_ID"},
+		{with("ENGRAM_DASHBOARD_OIDC_CLIENT_ID", "dash", "ENGRAM_DASHBOARD_OIDC_ISSUER", "idp.example"), "ENGRAM_DASHBOARD_OIDC_ISSUER"},
+		{with("ENGRAM_DASHBOARD_OIDC_CLIENT_ID", "dash", "ENGRAM_DASHBOARD_OIDC_ISSUER", "http://idp.example"), "ENGRAM_DASHBOARD_OIDC_ISSUER"},
+	} {
+		_, err := Load(nil, env(tc.env))
+		require.Error(t, err, tc.env)
+		require.Contains(t, err.Error(), tc.key+":", tc.env)
+	}
+	c, err := Load(nil, env(with("ENGRAM_DASHBOARD_OIDC_CLIENT_ID", "dash")))
+	require.NoError(t, err)
+	require.Equal(t, "https://idp.example/realms/acme", c.DashboardIssuer)
+	c, err = Load(nil, env(with("ENGRAM_DASHBOARD_OIDC_CLIENT_ID", "dash", "ENGRAM_DASHBOARD_OIDC_ISSUER", "http://127.0.0.1:8080/realms/dev")))
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:8080/realms/dev", c.DashboardIssuer)
+	require.Contains(t, c.String(), "ENGRAM_DASHBOARD_OIDC_CLIENT_ID=dash")
+	c, err = Load(nil, env(with("ENGRAM_DASHBOARD_OIDC_CLIENT_ID", "dash", "ENGRAM_DASHBOARD_OIDC_CLIENT_SECRET", "do-not-log-me")))
+	require.NoError(t, err)
+	require.NotContains(t, c.String(), "do-not-log-me")
+}

@@ -93,6 +93,9 @@ func (c *Config) validate() error {
 	if c.Audience == "" {
 		c.Audience = c.PublicURL
 	}
+	if err := c.validateDashboardOIDC(); err != nil {
+		return err
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return bad("ENGRAM_TLS_CERT", "ENGRAM_TLS_CERT and ENGRAM_TLS_KEY go together")
 	}
@@ -135,6 +138,42 @@ func (c *Config) validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("config: ENGRAM_SHUTDOWN_TIMEOUT: must be positive")
+	}
+	return nil
+}
+
+// validateDashboardOIDC checks the dashboard's external sign-in: all of
+// it or none, and only with an external issuer (without one the dashboard
+// signs in at the built-in authorization server). A half-configured
+// client stops the start naming the missing key rather than leaving the
+// dashboard silently off. The issuer is not contacted here: one that is
+// down at start is read at the first sign-in.
+func (c *Config) validateDashboardOIDC() error {
+	set := ""
+	for _, kv := range [][2]string{{"ENGRAM_DASHBOARD_OIDC_ISSUER", c.DashboardIssuer}, {"ENGRAM_DASHBOARD_OIDC_CLIENT_SECRET", c.DashboardClientSecret},
+		{"ENGRAM_DASHBOARD_OIDC_SCOPES", c.DashboardScopes}, {"ENGRAM_DASHBOARD_OIDC_AUDIENCE", c.DashboardAudience}, {"ENGRAM_DASHBOARD_OIDC_CLIENT_ID", c.DashboardClientID}} {
+		if kv[1] != "" {
+			set = kv[0]
+			break
+		}
+	}
+	switch {
+	case set == "":
+		return nil
+	case c.JWKSURL == "":
+		return bad(set, "applies with an external issuer (ENGRAM_AUTH_JWKS_URL); without one the dashboard signs in at engramd's built-in authorization server")
+	case c.DashboardClientID == "":
+		return bad("ENGRAM_DASHBOARD_OIDC_CLIENT_ID", "is required when %s is set (the dashboard's client at the issuer)", set)
+	}
+	if c.DashboardIssuer == "" {
+		c.DashboardIssuer = c.Issuer
+	}
+	u, err := url.Parse(c.DashboardIssuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return bad("ENGRAM_DASHBOARD_OIDC_ISSUER", "%q must be the issuer's http(s) URL without query or fragment (default ENGRAM_AUTH_ISSUER)", c.DashboardIssuer)
+	}
+	if u.Scheme == "http" && !loopback(u.Host) && !loopback(u.Host+":0") {
+		return bad("ENGRAM_DASHBOARD_OIDC_ISSUER", "%s must be https (http only on a loopback host): the authorization code and the client secret travel to it", c.DashboardIssuer)
 	}
 	return nil
 }

@@ -190,7 +190,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	if err != nil {
 		return nil, err
 	}
-	if err := mountDashboard(ctx, cfg, log, api, as, raw.OAuth, raw.UISessions, dec.tel.HTTPGatherer()); err != nil {
+	if err := mountDashboard(ctx, cfg, log, api, as, raw.OAuth, raw.UISessions, verifier, dec.tel.HTTPGatherer()); err != nil {
 		return nil, err
 	}
 	return &System{

@@ -22,13 +22,14 @@ import (
 // owner's scopes and experiments:read (org-level aggregate results).
 var dashboardScopes = append(append([]domain.Scope{}, domain.LocalOwnerScopes...), domain.ScopeExperimentsRead)
 
-// mountDashboard serves the web dashboard at / and /ui/ when the built-in
-// authorization server runs (it is how the dashboard signs users in; with
-// an external issuer / stays 404). Its OAuth client is registered here,
-// named by its redirect URI.
-func mountDashboard(ctx context.Context, cfg config.Config, log *slog.Logger, api *httpapi.Server, as *oauthserver.Server, store ports.OAuthStore, sessions ports.UISessionStore, metrics prometheus.Gatherer) error {
+// mountDashboard serves the web dashboard at / and /ui/. It signs users
+// in at the built-in authorization server when that runs (its OAuth
+// client is registered here, named by its redirect URI), or with an
+// external issuer at that issuer when ENGRAM_DASHBOARD_OIDC_CLIENT_ID
+// names the dashboard's client there; otherwise / stays 404.
+func mountDashboard(ctx context.Context, cfg config.Config, log *slog.Logger, api *httpapi.Server, as *oauthserver.Server, store ports.OAuthStore, sessions ports.UISessionStore, verifier ports.TokenVerifier, metrics prometheus.Gatherer) error {
 	if as == nil {
-		return nil
+		return mountExternalDashboard(cfg, log, api, sessions, verifier, metrics)
 	}
 	id := dashboard.ClientIDFor(cfg.PublicURL)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -50,6 +51,34 @@ func mountDashboard(ctx context.Context, cfg config.Config, log *slog.Logger, ap
 		PublicURL: cfg.PublicURL, TLS: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 		ClientID: id, Scopes: scopes, MaxImportBytes: cfg.ImportMaxBytes,
 	}, dashboard.Deps{API: api.Handler(), OAuth: as.Handler(), Sessions: sessions, Logger: log, Metrics: metrics})
+	if err != nil {
+		return err
+	}
+	api.MountPublic("/ui", x.Handler())
+	api.MountRoot(x.Handler())
+	return nil
+}
+
+// mountExternalDashboard serves the dashboard signing in at the external
+// issuer (ENGRAM_DASHBOARD_OIDC_*): the access token it returns is
+// checked by the API's verifier and used against the API like any other
+// client's, with the scopes the issuer granted.
+func mountExternalDashboard(cfg config.Config, log *slog.Logger, api *httpapi.Server, sessions ports.UISessionStore, verifier ports.TokenVerifier, metrics prometheus.Gatherer) error {
+	if cfg.JWKSURL == "" || cfg.DashboardClientID == "" {
+		return nil
+	}
+	scopes := strings.Fields(cfg.DashboardScopes)
+	if len(scopes) == 0 {
+		scopes = []string{"openid", "offline_access"}
+		for _, sc := range dashboardScopes {
+			scopes = append(scopes, string(sc))
+		}
+	}
+	x, err := dashboard.New(dashboard.Config{
+		PublicURL: cfg.PublicURL, TLS: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
+		ClientID: cfg.DashboardClientID, Scopes: scopes, MaxImportBytes: cfg.ImportMaxBytes,
+		Issuer: cfg.DashboardIssuer, ClientSecret: cfg.DashboardClientSecret, Audience: cfg.DashboardAudience,
+	}, dashboard.Deps{API: api.Handler(), Verifier: verifier, Sessions: sessions, Logger: log, Metrics: metrics})
 	if err != nil {
 		return err
 	}
