@@ -53,6 +53,7 @@ type snippet struct {
 
 type installData struct {
 	MCPURL   string
+	Issuer   string // the external issuer clients sign in at; "": this server
 	Snippets []snippet
 }
 
@@ -67,7 +68,7 @@ func jsonBlock(v any) string {
 func (x *Dashboard) installPage(w http.ResponseWriter, r *http.Request, s *session) {
 	mcp := x.cfg.PublicURL + "/mcp"
 	remote := map[string]any{"command": "npx", "args": []string{"-y", "mcp-remote", mcp}}
-	d := installData{MCPURL: mcp, Snippets: []snippet{
+	d := installData{MCPURL: mcp, Issuer: x.cfg.Issuer, Snippets: []snippet{
 		{"Claude Code", "run in a terminal", "claude mcp add --transport http engram " + mcp},
 		{"Claude Desktop", "claude_desktop_config.json (Settings → Developer → Edit config)", jsonBlock(map[string]any{"mcpServers": map[string]any{"engram": remote}})},
 		{"Cursor", "~/.cursor/mcp.json", jsonBlock(map[string]any{"mcpServers": map[string]any{"engram": map[string]any{"url": mcp}}})},

@@ -60,7 +60,10 @@ type grantItem struct {
 }
 
 type keysData struct {
-	Grants  []grantItem // connected applications (OAuth grants)
+	Grants []grantItem // connected applications (OAuth grants)
+	// Issuer is the external issuer users sign in at; its grants are
+	// its own, so the page lists none.
+	Issuer  string
 	Items   []keyItem
 	Created *keyItem // the key just created, shown once
 	Scopes  []string // what a new key may be given
@@ -90,12 +93,14 @@ func (x *Dashboard) renderKeys(w http.ResponseWriter, r *http.Request, s *sessio
 	if p := x.api(r, s, http.MethodGet, "/keys", nil, &keys); p != nil && fail == nil {
 		fail = p
 	}
-	d.Items, d.Scopes = keys.Items, x.keyScopes()
+	d.Items, d.Scopes, d.Issuer = keys.Items, x.keyScopes(), x.cfg.Issuer
 	var grants struct {
 		Items []grantItem `json:"items"`
 	}
-	if p := x.api(r, s, http.MethodGet, "/oauth-grants", nil, &grants); p != nil && fail == nil {
-		fail = p
+	if d.Issuer == "" {
+		if p := x.api(r, s, http.MethodGet, "/oauth-grants", nil, &grants); p != nil && fail == nil {
+			fail = p
+		}
 	}
 	for _, g := range grants.Items {
 		if g.RevokedAt == nil {

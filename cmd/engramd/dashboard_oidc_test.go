@@ -42,13 +42,16 @@ func (u *ui) signInAt(iss *testIssuer, user string) (int, string) {
 // them (each user sees only their own memories), renews them with the
 // rotating refresh token, and revokes at the issuer on sign-out (issue 19).
 func TestDashboardSignsInAtAnExternalIssuer(t *testing.T) {
-	t.Run("PublicClient", func(t *testing.T) { externalDashboard(t, "") })
-	t.Run("ConfidentialClient", func(t *testing.T) { externalDashboard(t, "s3cret: with/odd+chars") })
+	t.Run("PublicClient", func(t *testing.T) { externalDashboard(t, "", nil) })
+	t.Run("ConfidentialClient", func(t *testing.T) { externalDashboard(t, "s3cret: with/odd+chars", nil) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		externalDashboard(t, "s3cret", map[string]string{"ENGRAM_POSTGRES_URL": pgSchemaURL(t)})
+	})
 }
 
-func externalDashboard(t *testing.T, secret string) {
+func externalDashboard(t *testing.T, secret string, env map[string]string) {
 	iss := newTestIssuer(t, secret)
-	base := startWithIssuer(t, iss, nil)
+	base := startWithIssuer(t, iss, env)
 
 	alice := newUI(t, base)
 	code, page, _ := alice.walk(http.MethodGet, "/", nil, nil)
@@ -102,8 +105,25 @@ func externalDashboard(t *testing.T, secret string) {
 	}
 	iss.set(func(i *testIssuer) {
 		require.Equal(t, before+2, i.grants["refresh_token"], "each page renewed the 20 s token")
-		i.ttl = time.Hour
+		i.refreshAs = "mallory@acme"
 	})
+	// A renewal naming another user signs the browser out.
+	code, page, _ = carol.walk(http.MethodGet, "/ui/", nil, nil)
+	require.Equal(t, http.StatusUnauthorized, code, page)
+	require.Contains(t, page, `id="signin"`)
+	iss.set(func(i *testIssuer) { i.refreshAs, i.ttl = "", time.Hour })
+
+	// Every page works with the issuer's token; the API keys page leaves
+	// connected applications to the issuer (the grants API is the
+	// built-in server's).
+	for _, p := range []string{"/ui/apps", "/ui/stats", "/ui/experiments", "/ui/sessions", "/ui/keys", "/ui/install", "/ui/account"} {
+		code, page, _ = alice.walk(http.MethodGet, p, nil, nil)
+		require.Equal(t, http.StatusOK, code, "%s: %s", p, page)
+		require.NotContains(t, page, `role="alert"`, p)
+	}
+	require.Contains(t, page, "alice (acme)")
+	_, page, _ = alice.walk(http.MethodGet, "/ui/keys", nil, nil)
+	require.Contains(t, page, `id="connections-at-issuer"`)
 
 	// Sign-out revokes the refresh token at the issuer and ends the session.
 	code, page, _ = alice.walk(http.MethodPost, "/ui/logout", url.Values{"csrf": {csrf}}, nil)

@@ -37,6 +37,7 @@ type testIssuer struct {
 	// deny answers it access_denied instead.
 	user      string
 	deny      bool
+	refreshAs string        // renews refresh tokens as this user instead (a broken mapper)
 	redirect  string        // the registered redirect URI
 	ttl       time.Duration // access token lifetime
 	authorize []url.Values  // every authorization request's query
@@ -168,6 +169,9 @@ func (iss *testIssuer) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		user, scope = g.user, g.scope
+		if iss.refreshAs != "" {
+			user = iss.refreshAs
+		}
 	default:
 		refuse(http.StatusBadRequest, "unsupported_grant_type")
 		return
