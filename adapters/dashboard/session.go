@@ -156,6 +156,12 @@ func (x *Dashboard) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: Prefix + "callback", MaxAge: -1, HttpOnly: true, Secure: x.cfg.TLS})
+	// RFC 9207: an external issuer that names itself in the response
+	// must be the configured one (a mix-up sends another's code here).
+	if iss := q.Get("iss"); x.cfg.Issuer != "" && iss != "" && iss != x.cfg.Issuer {
+		fail(http.StatusBadRequest, "The sign-in came back from another issuer ("+iss+")", "Start again with the Sign in button.")
+		return
+	}
 	if e := q.Get("error"); e != "" {
 		fail(http.StatusForbidden, "Sign-in was not completed ("+e+")", q.Get("error_description"))
 		return

@@ -186,6 +186,17 @@ func TestDashboardExternalSignInRefusals(t *testing.T) {
 	require.Contains(t, page, "This sign-in was not started in this browser")
 	noSession(wrongState)
 
+	// RFC 9207: a response naming another issuer is refused.
+	mixedUp := newUI(t, base)
+	back = toCallback(mixedUp, "alice@acme")
+	q = back.Query()
+	q.Set("iss", "https://other-issuer.example")
+	back.RawQuery = q.Encode()
+	code, page = mixedUp.send(http.MethodGet, back.String(), nil, nil)
+	require.Equal(t, http.StatusBadRequest, code, page)
+	require.Contains(t, page, "The sign-in came back from another issuer")
+	noSession(mixedUp)
+
 	// Code injection: the attacker's code, with the victim's own state,
 	// was issued for the attacker's PKCE challenge; the victim's verifier
 	// does not match it and the issuer refuses the exchange.
