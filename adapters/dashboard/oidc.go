@@ -27,6 +27,11 @@ import (
 // from the JWKS, iss, aud, lifetime, sub and org_id) before a session is
 // made: the dashboard signs in exactly the tokens the API accepts, and
 // uses them with the scopes they carry, as any other client would.
+//
+// Each call to the issuer has a 10 s deadline and none is retried: a code
+// is single-use and refresh tokens rotate, so a retry after a lost answer
+// would be refused (or revoke the grant); the user's next click is the
+// retry. Discovery has its own throttle (discovery).
 type oidcIssuer struct {
 	cfg      Config
 	verifier ports.TokenVerifier
