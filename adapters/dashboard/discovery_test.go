@@ -82,3 +82,23 @@ func TestDiscoveryRetriesLazily(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, srv.URL+"/auth", md.AuthorizationEndpoint)
 }
+
+// TestDiscoveryChecksTheDocument: endpoints must be https under an https
+// issuer (http only when the issuer itself is), and an issuer that lists
+// its PKCE methods must offer S256.
+func TestDiscoveryChecksTheDocument(t *testing.T) {
+	require.NoError(t, checkEndpoint("https://idp.example", "https://idp.example/token"))
+	require.NoError(t, checkEndpoint("http://127.0.0.1:8080", "http://127.0.0.1:8080/token"))
+	require.Error(t, checkEndpoint("https://idp.example", "http://idp.example/token"))
+	require.Error(t, checkEndpoint("https://idp.example", "/token"))
+	require.Error(t, checkEndpoint("https://idp.example", "https://idp.example/token#x"))
+
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL, "authorization_endpoint": srv.URL + "/auth",
+			"token_endpoint": srv.URL + "/token", "code_challenge_methods_supported": []string{"plain"}})
+	}))
+	t.Cleanup(srv.Close)
+	_, err := (&discovery{issuer: srv.URL, client: srv.Client()}).get(context.Background())
+	require.ErrorContains(t, err, "does not offer PKCE S256")
+}
