@@ -46,6 +46,7 @@ func RunArchiveStore(t *testing.T, newStore func(t *testing.T) ArchiveStore) {
 		{"Load/RepeatedRowsInOneBatch", testArchiveRepeatedRows},
 		{"Load/RefusedRowIsNamed", testArchiveRefusedRowNamed},
 		{"Load/OrgWithOnlyExperimentsIsScanned", testArchiveOrgOnlyExperiments},
+		{"Load/ExpiryIsKeptAndEnforced", testArchiveExpiry},
 		{"Scan/WrittenMemoriesWithHistory", testArchiveScanWritten},
 		{"Scan/UserScopeSeesOnlyThatUser", testArchiveUserScope},
 		{"Scan/SinceKeepsNewerRows", testArchiveSince},
@@ -75,6 +76,10 @@ func archTable(t *testing.T, name string) ports.ArchiveTable {
 
 func js(s string) json.RawMessage { return json.RawMessage(s) }
 
+// archiveExpiry is the sample memory's expires_at: far ahead, so that the
+// memory stays readable, at microsecond precision as archives keep times.
+var archiveExpiry = time.Date(2099, 5, 6, 7, 8, 9, 123456000, time.UTC)
+
 // sampleRows is a row of every table, every kind and nullability, for one
 // tenant; base makes times distinct per call.
 func sampleRows(t *testing.T, tn domain.Tenant, base time.Time) []tableRows {
@@ -95,8 +100,8 @@ func sampleRows(t *testing.T, tn domain.Tenant, base time.Time) []tableRows {
 	}
 	return []tableRows{
 		{archTable(t, "memories"), []ports.ArchiveRow{
-			row(`{"future":{"a":1}}`, mem, org, user, "app-a", "likes tea <&>", js(`{"k":"v","n":2}`), js(`["drinks","food"]`), "active", false, ts(0), ts(5), "planner", "run-1"),
-			row("", mem2, org, user, "app-a", "", js(`{}`), js(`[]`), "deleted", true, ts(1), ts(6), nil, nil),
+			row(`{"future":{"a":1}}`, mem, org, user, "app-a", "likes tea <&>", js(`{"k":"v","n":2}`), js(`["drinks","food"]`), "active", false, ts(0), ts(5), "planner", "run-1", archiveExpiry),
+			row("", mem2, org, user, "app-a", "", js(`{}`), js(`[]`), "deleted", true, ts(1), ts(6), nil, nil, nil),
 		}},
 		{archTable(t, "memory_history"), []ports.ArchiveRow{
 			row("", mem, org, user, "add", nil, js(`{"categories":["drinks"],"metadata":{},"state":"active","text":"likes tea"}`), "app-a", ts(0)),

@@ -218,3 +218,56 @@ func testArchiveEraseClearsExtra(t *testing.T, s ArchiveStore) {
 	}
 	require.Equal(t, true, got["memories"][0].Values[8], "erased")
 }
+
+// expires_at travels with a memory (issue 16): a restored memory expires
+// when the original would have. One that expired before the import is
+// loaded as it was, so that a backup's trial restore and migrate-data
+// reproduce the source's rows, but no read returns it: the sweeper erases
+// it as it would have erased the original. Overwrite replaces the expiry,
+// clearing it included.
+func testArchiveExpiry(t *testing.T, s ArchiveStore) {
+	tn := newTenant(t)
+	data := sampleRows(t, tn, archiveBase)
+	tb := data[0].table
+	col := tb.Col("expires_at")
+	require.Positive(t, col)
+	live := data[0].rows[0]
+	gone := data[0].rows[0]
+	gone.Values = append([]any(nil), gone.Values...)
+	gone.Values[0] = string(domain.NewMemoryID(archiveBase.Add(time.Hour)))
+	gone.Values[4] = "expired before the import"    // another text: an equal active one would be a duplicate
+	gone.Values[col] = archiveBase.Add(time.Minute) // long past
+	res, err := s.Load(ctxFor(t), tb, []ports.ArchiveRow{live, gone}, ports.LoadOptions{})
+	require.NoError(t, err)
+	require.Equal(t, ports.LoadResult{Inserted: 2}, res)
+
+	got := scanAll(t, s, ports.ArchiveScope{Org: tn.OrgID})["memories"]
+	require.Len(t, got, 2)
+	byID := map[string]ports.ArchiveRow{}
+	for _, r := range got {
+		byID[r.Values[0].(string)] = r
+	}
+	require.Equal(t, archiveExpiry, byID[live.Values[0].(string)].Values[col], "the expiry is exported as imported")
+	require.Equal(t, gone.Values[col], byID[gone.Values[0].(string)].Values[col])
+
+	m, err := s.Get(ctxFor(t), tn, domain.MemoryID(live.Values[0].(string)))
+	require.NoError(t, err)
+	require.True(t, archiveExpiry.Equal(m.ExpiresAt), "the restored memory expires: %v", m.ExpiresAt)
+	_, err = s.Get(ctxFor(t), tn, domain.MemoryID(gone.Values[0].(string)))
+	require.ErrorIs(t, err, domain.ErrNotFound, "an expired memory is never read back")
+
+	later := live
+	later.Values = append([]any(nil), live.Values...)
+	later.Values[col] = archiveExpiry.Add(time.Hour)
+	_, err = s.Load(ctxFor(t), tb, []ports.ArchiveRow{later}, ports.LoadOptions{Overwrite: true})
+	require.NoError(t, err)
+	m, err = s.Get(ctxFor(t), tn, m.ID)
+	require.NoError(t, err)
+	require.True(t, archiveExpiry.Add(time.Hour).Equal(m.ExpiresAt), "overwrite replaces the expiry: %v", m.ExpiresAt)
+	later.Values[col] = nil
+	_, err = s.Load(ctxFor(t), tb, []ports.ArchiveRow{later}, ports.LoadOptions{Overwrite: true})
+	require.NoError(t, err)
+	m, err = s.Get(ctxFor(t), tn, m.ID)
+	require.NoError(t, err)
+	require.True(t, m.ExpiresAt.IsZero(), "overwrite with no expiry clears it: %v", m.ExpiresAt)
+}

@@ -31,6 +31,12 @@ type ArchiveColumn struct {
 	Name string
 	Kind ColumnKind
 	Null bool // may be nil
+	// Omit leaves the field out of a line when nil, rather than writing
+	// null: for fields added after format version 1 shipped, so that an
+	// archive without them keeps the bytes and checksums it had, and an
+	// older reader (which keeps unknown fields in archive_extra) is not
+	// handed a null on every row.
+	Omit bool
 }
 
 // ArchiveTable describes one table as it travels in an archive.
@@ -164,6 +170,8 @@ var ArchiveTables = []ArchiveTable{
 		{Name: "erased", Kind: ColBool}, at("created_at"), at("updated_at"),
 		// mem0's scopes; null (or absent, in an older archive) is none.
 		nullText("agent_id"), nullText("run_id"),
+		// When the memory stops existing (issue 16); absent is never.
+		{Name: "expires_at", Kind: ColTime, Null: true, Omit: true},
 	}},
 	{Name: "memory_history", UserScoped: true, Since: "changed_at", Columns: []ArchiveColumn{
 		text("memory_id"), text("org_id"), text("user_id"), text("kind"),

@@ -1,7 +1,9 @@
 package archive
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -46,4 +48,31 @@ func TestDecodeFastPathTakesArchiveLines(t *testing.T) {
 	}
 	_, ok := decodeFast(tb, []byte(decodeSeeds[2]))
 	require.False(t, ok, "an unknown field takes the full path, which keeps it")
+}
+
+// expires_at (added after format version 1 shipped) is left out of a line
+// when a memory has none, so an archive without expiries keeps its bytes,
+// and read back either way; an older archive's line without it decodes as
+// no expiry.
+func TestExpiryIsOmittedWhenUnset(t *testing.T) {
+	tb, _ := ports.ArchiveTableNamed("memories")
+	col := tb.Col("expires_at")
+	row, err := decode(tb, []byte(decodeSeeds[0]))
+	require.NoError(t, err)
+	require.Nil(t, row.Values[col])
+	line, err := newEncoder().encode(tb, row)
+	require.NoError(t, err)
+	require.Equal(t, strings.TrimSuffix(decodeSeeds[0], "}")+`,"agent_id":null,"run_id":null}`, string(line),
+		"no expiry: the line is as before expires_at existed")
+
+	row.Values[col] = time.Date(2027, 1, 2, 3, 4, 5, 6789, time.UTC)
+	line, err = newEncoder().encode(tb, row)
+	require.NoError(t, err)
+	require.Contains(t, string(line), `,"expires_at":"2027-01-02T03:04:05.000006Z"}`)
+	for _, dec := range []func(ports.ArchiveTable, []byte) (ports.ArchiveRow, error){decode, decodeSlow} {
+		back, err := dec(tb, line)
+		require.NoError(t, err)
+		require.Equal(t, time.Date(2027, 1, 2, 3, 4, 5, 6000, time.UTC), back.Values[col])
+		require.Nil(t, back.Extra)
+	}
 }

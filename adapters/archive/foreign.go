@@ -92,7 +92,7 @@ func (f *foreign) addMemory(line int64, m foreignMemory, synthState bool) error 
 		m.updated = m.created
 	}
 	f.add("memories", line, m.id, foreignOrg, foreignUser, m.app, m.text, mdj, json.RawMessage(catj), m.state,
-		false, m.created, m.updated, orNil(m.agent), orNil(m.run))
+		false, m.created, m.updated, orNil(m.agent), orNil(m.run), nil)
 	values, _ := json.Marshal(map[string]any{"text": m.text, "metadata": json.RawMessage(mdj), "categories": cats, "state": "active"})
 	vj, _ := ports.CanonicalJSON(values)
 	f.add("memory_history", line, m.id, foreignOrg, foreignUser, "add", nil, vj, m.app, m.created)

@@ -37,6 +37,9 @@ func (e *encoder) encode(t ports.ArchiveTable, r ports.ArchiveRow) ([]byte, erro
 	e.buf.Reset()
 	e.buf.WriteByte('{')
 	for i, c := range t.Columns {
+		if c.Omit && r.Values[i] == nil {
+			continue
+		}
 		if i > 0 {
 			e.buf.WriteByte(',')
 		}

@@ -26,13 +26,15 @@ const scopeWhere = `(?1 = '' OR org_id = ?1) AND (?2 = '' OR user_id = ?2)`
 var archiveTables = map[string]archiveSQL{
 	"memories": {
 		sel: `SELECT id, org_id, user_id, app_id, text, metadata, categories, state, erased, created_at, updated_at,
-				NULLIF(agent_id, ''), NULLIF(run_id, ''), archive_extra
+				NULLIF(agent_id, ''), NULLIF(run_id, ''), NULLIF(expires_at, 0), archive_extra
 			FROM memories WHERE ` + scopeWhere + ` AND updated_at >= ?3 ORDER BY org_id, id`,
 		ins: `INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, erased, created_at, updated_at,
-				agent_id, run_id, archive_extra, content_hash)
-			SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, COALESCE(?12, ''), COALESCE(?13, ''), ?14, ?15 WHERE true ON CONFLICT DO NOTHING`,
+				agent_id, run_id, expires_at, archive_extra, content_hash)
+			SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, COALESCE(?12, ''), COALESCE(?13, ''), COALESCE(?14, 0), ?15, ?16
+			WHERE true ON CONFLICT DO NOTHING`,
 		upd: `UPDATE memories SET app_id = ?4, text = ?5, metadata = ?6, categories = ?7, state = ?8, erased = ?9,
-			created_at = ?10, updated_at = ?11, agent_id = COALESCE(?12, ''), run_id = COALESCE(?13, ''), archive_extra = ?14, content_hash = ?15
+			created_at = ?10, updated_at = ?11, agent_id = COALESCE(?12, ''), run_id = COALESCE(?13, ''),
+			expires_at = COALESCE(?14, 0), archive_extra = ?15, content_hash = ?16
 			WHERE id = ?1 AND org_id = ?2 AND user_id = ?3`,
 		hashed: true,
 	},

@@ -17,6 +17,9 @@ import (
 // seedSQLite fills a data directory the ordinary way, through the store's
 // ports: two orgs, two users, every memory lifecycle, apps, the access log,
 // a query with feedback and an experiment that ran.
+// seedExpiry is the expires_at of each seeded tenant's fifth memory.
+var seedExpiry = time.Date(2096, 6, 1, 9, 0, 0, 123456789, time.UTC)
+
 func seedSQLite(t *testing.T, n int) string {
 	t.Helper()
 	ctx := context.Background()
@@ -33,6 +36,9 @@ func seedSQLite(t *testing.T, n int) string {
 			require.NoError(t, err)
 			ms = append(ms, m)
 		}
+		// One memory that expires (issue 16), at a nanosecond the archive
+		// truncates to the microsecond.
+		ms[4].ExpiresAt = seedExpiry
 		_, err := st.CreateBatch(ctx, tn, ms)
 		require.NoError(t, err)
 		_, err = st.Update(ctx, tn, ms[0].ID, "notes", func(m *domain.Memory) error { m.Text += " (revised)"; return nil })

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -77,6 +80,37 @@ func TestSQLiteToPostgresRoundTrip(t *testing.T) {
 	_, _, err = engramCmd(t, "export", "--data-dir", empty, "-o", a3)
 	require.NoError(t, err)
 	require.Equal(t, s1, memberSums(readManifest(t, a3)))
+
+	// Each tenant's expiring memory keeps its expiry through both stores.
+	for _, a := range []string{a1, a2, a3} {
+		require.Equal(t, 3, linesWith(t, a, "memories", `,"expires_at":"2096-06-01T09:00:00.123456Z"`), a)
+	}
+}
+
+// linesWith counts the lines of an archive's member that contain s.
+func linesWith(t *testing.T, path, table, s string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	st, err := f.Stat()
+	require.NoError(t, err)
+	r, err := archive.Open(f, st.Size(), archive.Limits{})
+	require.NoError(t, err)
+	mr, _, err := r.OpenMember(table)
+	require.NoError(t, err)
+	defer mr.Close()
+	n := 0
+	for {
+		line, err := mr.Next()
+		if errors.Is(err, io.EOF) {
+			return n
+		}
+		require.NoError(t, err)
+		if strings.Contains(string(line), s) {
+			n++
+		}
+	}
 }
 
 func TestExportScopes(t *testing.T) {
