@@ -81,6 +81,9 @@ func bulkInsertSQL(q archiveSQL, n, rows int) string {
 		guard = "u.dup = 1 AND (" + guard + ")"
 	}
 	b.WriteString(body[:w] + "FROM u WHERE " + guard + " ORDER BY u.ord" + conflict)
+	if q.tallied {
+		b.WriteString(" RETURNING id")
+	}
 	return b.String()
 }
 
@@ -157,6 +160,13 @@ func (c *bulkStmts) close() error {
 // only) and replayed row by row to name the row at fault.
 func loadBulk(ctx context.Context, tx *sql.Tx, t ports.ArchiveTable, q archiveSQL, rows []ports.ArchiveRow, stmts []*sql.Stmt) (ports.LoadResult, error) {
 	var res ports.LoadResult
+	var inserted map[string]bool
+	if q.tallied {
+		if _, err := tx.ExecContext(ctx, deferTallies); err != nil {
+			return ports.LoadResult{}, err
+		}
+		inserted = map[string]bool{}
+	}
 	start := 0
 	for i, size := range chunks(len(rows)) {
 		chunk := rows[start : start+size]
@@ -164,7 +174,13 @@ func loadBulk(ctx context.Context, tx *sql.Tx, t ports.ArchiveTable, q archiveSQ
 		for _, r := range chunk {
 			args = append(args, toSQLite(t, r, q.hashed)...)
 		}
-		n, err := affected(tx.StmtContext(ctx, stmts[i]).ExecContext(ctx, args...))
+		var n int64
+		var err error
+		if q.tallied {
+			n, err = insertReturning(ctx, tx.StmtContext(ctx, stmts[i]), args, inserted)
+		} else {
+			n, err = affected(tx.StmtContext(ctx, stmts[i]).ExecContext(ctx, args...))
+		}
 		if err != nil {
 			return ports.LoadResult{}, rowAtFault(ctx, tx, t, q, chunk, start, err)
 		}
@@ -172,7 +188,46 @@ func loadBulk(ctx context.Context, tx *sql.Tx, t ports.ArchiveTable, q archiveSQ
 		res.Skipped += size - int(n)
 		start += size
 	}
+	if q.tallied {
+		counts := tallies{}
+		id := t.Col("id")
+		for _, r := range rows {
+			// The first of a batch's rows with an id is the one inserted.
+			if k, _ := r.Values[id].(string); inserted[k] {
+				delete(inserted, k)
+				if err := counts.add(t, r); err != nil {
+					return ports.LoadResult{}, err
+				}
+			}
+		}
+		if err := counts.apply(ctx, tx); err != nil {
+			return ports.LoadResult{}, err
+		}
+		if _, err := tx.ExecContext(ctx, restoreTallies); err != nil {
+			return ports.LoadResult{}, err
+		}
+	}
 	return res, nil
+}
+
+// insertReturning runs a bulk insert that returns the ids it inserted,
+// notes them, and counts them.
+func insertReturning(ctx context.Context, st *sql.Stmt, args []any, ids map[string]bool) (int64, error) {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return 0, err
+		}
+		ids[id] = true
+		n++
+	}
+	return n, rows.Err()
 }
 
 // rowAtFault replays a failed chunk row by row and returns the first row's

@@ -15,6 +15,9 @@ type archiveSQL struct {
 	ins    string // INSERT ... SELECT ... WHERE <guard> ON CONFLICT DO NOTHING
 	upd    string // "" for append-only tables
 	hashed bool   // memories: content_hash is argument n+2
+	// tallied: the bulk insert returns the ids it inserted and counts
+	// memory_tallies itself (archive_tally.go).
+	tallied bool
 	// dedup lists the parameters (1-based) of the ins guard's NOT EXISTS
 	// on the table itself: a bulk insert keeps the first of a batch's rows
 	// equal in them (archive_bulk.go).
@@ -36,7 +39,8 @@ var archiveTables = map[string]archiveSQL{
 			created_at = ?10, updated_at = ?11, agent_id = COALESCE(?12, ''), run_id = COALESCE(?13, ''),
 			expires_at = COALESCE(?14, 0), archive_extra = ?15, content_hash = ?16
 			WHERE id = ?1 AND org_id = ?2 AND user_id = ?3`,
-		hashed: true,
+		hashed:  true,
+		tallied: true,
 	},
 	"memory_history": {
 		sel: `SELECT memory_id, org_id, user_id, kind, old_values, new_values, actor_app, changed_at, archive_extra
