@@ -8,9 +8,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,13 +39,13 @@ import (
 //	nice -n 5 go test -run '^$' -bench DashboardPages -benchtime 200x ./cmd/internal/wiring/
 func BenchmarkDashboardPages(b *testing.B) {
 	n := benchEnvInt("ENGRAM_BENCH_DASH_N", 100_000)
-	b.Run("sqlite", func(b *testing.B) { benchDashboard(b, map[string]string{"ENGRAM_DATA_DIR": b.TempDir()}, n) })
+	b.Run("sqlite", func(b *testing.B) { benchDashboard(b, "sqlite", map[string]string{"ENGRAM_DATA_DIR": b.TempDir()}, n) })
 	b.Run("postgres", func(b *testing.B) {
-		benchDashboard(b, map[string]string{"ENGRAM_DATA_DIR": b.TempDir(), "ENGRAM_POSTGRES_URL": benchSchema(b)}, n)
+		benchDashboard(b, "postgres", map[string]string{"ENGRAM_DATA_DIR": b.TempDir(), "ENGRAM_POSTGRES_URL": benchSchema(b)}, n)
 	})
 }
 
-func benchDashboard(b *testing.B, env map[string]string, n int) {
+func benchDashboard(b *testing.B, engine string, env map[string]string, n int) {
 	ctx := context.Background()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(b, err)
@@ -98,17 +102,52 @@ func benchDashboard(b *testing.B, env map[string]string, n int) {
 	}
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {
+			stop := benchPageProfile(b, engine, p.name)
+			defer stop()
 			lat := make([]time.Duration, 0, b.N)
+			cpu0 := processCPU()
 			for range b.N {
 				start := time.Now()
 				status, _ := benchGet(b, c, base+p.path)
 				lat = append(lat, time.Since(start))
 				require.Equal(b, http.StatusOK, status, p.path)
 			}
+			cpu := processCPU() - cpu0
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(lat[(len(lat)*95)/100].Microseconds())/1000, "p95-ms")
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
+	}
+}
+
+// processCPU is the CPU time (user and system) this process has used: the
+// server's, and the bench client's, which is small beside it. Unlike
+// wall time it does not grow with the machine's load, which on a shared
+// machine decides the percentiles.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchPageProfile writes a CPU profile of one page's requests alone to
+// $ENGRAM_BENCH_DASH_PROFILE/<engine>_<page>.prof when that directory is
+// set: -cpuprofile would also hold the seeding and the start, which cost
+// far more than the pages. Not with -cpuprofile (one profile at a time).
+func benchPageProfile(b *testing.B, engine, page string) func() {
+	dir := os.Getenv("ENGRAM_BENCH_DASH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, engine+"_"+page+".prof"))
+	require.NoError(b, err)
+	require.NoError(b, pprof.StartCPUProfile(f))
+	return func() {
+		pprof.StopCPUProfile()
+		require.NoError(b, f.Close())
 	}
 }
 
