@@ -40,13 +40,26 @@ func (s *Server) memoryCounts(ctx context.Context, p domain.Principal) (*domain.
 func (s *Server) listApps(c echo.Context) error {
 	p, _ := principalOf(c)
 	ctx := c.Request().Context()
+	// counts=false: the caller wants the apps only (the dashboard's app
+	// filter), not the counts, which flush the access log and read the
+	// tallies on every page view (issue 19).
+	withCounts := true
+	switch c.QueryParam("counts") {
+	case "", "true":
+	case "false":
+		withCounts = false
+	default:
+		return domain.Invalid("counts", "must be true or false")
+	}
 	apps, err := s.d.Memories.ListApps(ctx, p)
 	if err != nil {
 		return err
 	}
-	counts, err := s.memoryCounts(ctx, p)
-	if err != nil {
-		return err
+	var counts *domain.Stats
+	if withCounts {
+		if counts, err = s.memoryCounts(ctx, p); err != nil {
+			return err
+		}
 	}
 	items := make([]appView, len(apps))
 	for i, a := range apps {

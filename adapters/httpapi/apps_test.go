@@ -10,10 +10,11 @@ import (
 )
 
 type appJSON struct {
-	ID          string `json:"id"`
-	Description string `json:"description"`
-	IsActive    bool   `json:"is_active"`
-	MemoryCount *int   `json:"memory_count"`
+	ID            string `json:"id"`
+	Description   string `json:"description"`
+	IsActive      bool   `json:"is_active"`
+	MemoryCount   *int   `json:"memory_count"`
+	AccessedCount *int   `json:"accessed_count"`
 }
 
 func TestAppsAndStats(t *testing.T) {
@@ -39,6 +40,18 @@ func TestAppsAndStats(t *testing.T) {
 		require.NotNil(t, ids["cursor"].MemoryCount, "stats:read is granted, so counts are present")
 		require.Equal(t, 1, *ids["cursor"].MemoryCount)
 		require.Equal(t, 2, *ids["test-agent"].MemoryCount)
+
+		// counts=false lists the apps without their counts (the
+		// dashboard's app filter: no flush, no tallies read).
+		bare := decode[struct {
+			Items []appJSON `json:"items"`
+		}](t, alice.do(http.MethodGet, "/api/v1/apps?counts=false", nil), http.StatusOK)
+		require.Len(t, bare.Items, len(apps.Items))
+		for _, a := range bare.Items {
+			require.Nil(t, a.MemoryCount, a.ID)
+			require.Nil(t, a.AccessedCount, a.ID)
+		}
+		decode[map[string]any](t, alice.do(http.MethodGet, "/api/v1/apps?counts=maybe", nil), http.StatusBadRequest)
 
 		// Without stats:read the count is left out rather than leaked.
 		noStats := e.user("acme", "alice", domain.ScopeAppsRead)
