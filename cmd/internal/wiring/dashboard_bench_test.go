@@ -30,7 +30,9 @@ import (
 // ENGRAM_BENCH_DASH_N), over real HTTP on loopback against a full engramd
 // system (SQLite, then PostgreSQL when ENGRAM_TEST_POSTGRES_URL is set):
 // each page's handler and every /api/v1 call it makes in process. It
-// reports each page's p50 and p95 in ms. Seeding, the start (the vector
+// reports each page's p50 and p95 in ms, and cpu-ms/op, the process's CPU
+// per request (load-independent, unlike the percentiles on a shared
+// machine); ENGRAM_BENCH_DASH_PROFILE=DIR writes a CPU profile per page. Seeding, the start (the vector
 // index loads every memory) and the sign-in are not timed. Rate limits are
 // off (a page makes 2-7 API calls; the bench makes hundreds a second).
 // Counts (stats, apps, the memories page's app list) come from the
