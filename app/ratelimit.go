@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -85,6 +86,67 @@ type RateLimitService struct {
 	d        RateLimitDeps
 	failOpen atomic.Int64
 	lastWarn atomic.Int64 // unix nanos of the last fail-open warning
+	refused  refusals
+	asked    atomic.Int64 // calls that reached the limiter
+}
+
+// refusals remembers, per bucket, a refusal that still stands. A token
+// bucket that refused one token at t with Retry-After r holds less than
+// one token until t+r whatever else happens: it refills at a steady rate
+// and other requests only take from it. So a request in between is
+// refused here with the same answer the limiter would give, without
+// asking it. Under a flood over budget this keeps the shared limiter
+// (Valkey, which every tenant's requests go through) out of it: one round
+// trip per bucket per refill or per refusalMemo, not one per request.
+// Entries are kept at most refusalMemo, so that a bucket reset behind our
+// back (an erasure deletes a user's buckets) is seen within that time,
+// and at most maxRefusals of them, so that memory stays bounded.
+type refusals struct {
+	mu sync.Mutex
+	m  map[string]refusal
+}
+
+type refusal struct {
+	memoUntil  time.Time // when to ask the limiter again
+	retryAt    time.Time // when the bucket has a token again
+	resetAt    time.Time // when the bucket is full again
+	limitBurst int
+}
+
+const (
+	refusalMemo = time.Second
+	maxRefusals = 65536
+)
+
+func (r *refusals) standing(key string, now time.Time) (refusal, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.m[key]
+	if ok && !now.Before(f.memoUntil) {
+		delete(r.m, key)
+		ok = false
+	}
+	return f, ok
+}
+
+func (r *refusals) remember(key string, now time.Time, d ports.RateDecision) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = make(map[string]refusal)
+	}
+	if len(r.m) >= maxRefusals {
+		for k, f := range r.m {
+			if !now.Before(f.memoUntil) {
+				delete(r.m, k)
+			}
+		}
+		if len(r.m) >= maxRefusals {
+			return // the limiter is asked, as without the memo
+		}
+	}
+	r.m[key] = refusal{memoUntil: now.Add(min(d.RetryAfter, refusalMemo)), retryAt: now.Add(d.RetryAfter),
+		resetAt: now.Add(d.Reset), limitBurst: d.Limit}
 }
 
 // warnEvery rate-limits the fail-open warning itself.
@@ -148,7 +210,13 @@ func (s *RateLimitService) Check(ctx context.Context, p domain.Principal, class 
 	if err != nil {
 		return RateResult{}, err
 	}
-	d, err := s.d.Limiter.Allow(ctx, RateKey(p, class), lim, 1)
+	key, now := RateKey(p, class), s.d.Clock.Now()
+	if f, ok := s.refused.standing(key, now); ok {
+		d := ports.RateDecision{Limit: f.limitBurst, Reset: max(0, f.resetAt.Sub(now)), RetryAfter: max(0, f.retryAt.Sub(now))}
+		return RateResult{Decision: d, Headers: RateHeaders(class, lim, d, now)}, &RateLimitedError{Class: class, RetryAfter: d.RetryAfter}
+	}
+	s.asked.Add(1)
+	d, err := s.d.Limiter.Allow(ctx, key, lim, 1)
 	if err != nil {
 		if !errors.Is(err, domain.ErrUnavailable) {
 			return RateResult{}, err
@@ -156,12 +224,19 @@ func (s *RateLimitService) Check(ctx context.Context, p domain.Principal, class 
 		s.failedOpen(ctx, class, err)
 		return RateResult{Decision: ports.RateDecision{Allowed: true, Limit: lim.Burst}, FailedOpen: true}, nil
 	}
-	res := RateResult{Decision: d, Headers: RateHeaders(class, lim, d, s.d.Clock.Now())}
+	res := RateResult{Decision: d, Headers: RateHeaders(class, lim, d, now)}
 	if !d.Allowed {
+		if d.RetryAfter > 0 {
+			s.refused.remember(key, now, d)
+		}
 		return res, &RateLimitedError{Class: class, RetryAfter: d.RetryAfter}
 	}
 	return res, nil
 }
+
+// LimiterCalls is how many checks reached the limiter: a refusal that
+// still stands is answered without it.
+func (s *RateLimitService) LimiterCalls() int64 { return s.asked.Load() }
 
 // FailOpenCount is how many requests were admitted unchecked so far.
 func (s *RateLimitService) FailOpenCount() int64 { return s.failOpen.Load() }

@@ -97,3 +97,51 @@ func TestRateLimitsValidate(t *testing.T) {
 	_, err = app.NewRateLimitService(app.RateLimitDeps{Limiter: inproc.NewRateLimiter(inproc.RateLimiterOptions{}), Limits: l})
 	require.ErrorIs(t, err, domain.ErrInvalid)
 }
+
+// A refusal that still stands is answered without the limiter: a flood
+// over budget costs the shared limiter (Valkey) one call per refill or per
+// second, not one per request; the answers are the limiter's; and once
+// the bucket has a token again the limiter is asked and admits.
+func TestStandingRefusalIsAnsweredWithoutTheLimiter(t *testing.T) {
+	clock := &keyClock{t: time.Now()}
+	l := inproc.NewRateLimiter(inproc.RateLimiterOptions{Clock: clock})
+	t.Cleanup(func() { _ = l.Close() })
+	// One token every 2 s: a refusal stands for up to 2 s, the memo 1 s.
+	s, err := app.NewRateLimitService(app.RateLimitDeps{Limiter: l, Clock: clock, Limits: app.RateLimits{
+		Reads: ports.RateLimit{Burst: 30, Period: time.Minute}, Writes: ports.RateLimit{Burst: 2, Period: 4 * time.Second},
+		Search: ports.RateLimit{Burst: 10, Period: time.Minute},
+	}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	alice, bob := domain.Principal{OrgID: "acme", UserID: "alice"}, domain.Principal{OrgID: "acme", UserID: "bob"}
+	for range 2 {
+		_, err = s.Check(ctx, alice, app.ClassWrites)
+		require.NoError(t, err)
+	}
+	var refused *app.RateLimitedError
+	for i := range 100 {
+		res, err := s.Check(ctx, alice, app.ClassWrites)
+		require.ErrorAs(t, err, &refused, "check %d", i)
+		require.Equal(t, 2*time.Second, refused.RetryAfter)
+		require.Equal(t, "2", headerMap(res.Headers)["Retry-After"])
+	}
+	require.EqualValues(t, 3, s.LimiterCalls(), "100 refusals in a row cost the limiter one call")
+
+	// Another bucket is asked as always.
+	_, err = s.Check(ctx, bob, app.ClassWrites)
+	require.NoError(t, err)
+	require.EqualValues(t, 4, s.LimiterCalls())
+
+	// After the memo (1 s) the limiter is asked again; it still refuses,
+	// with the time left.
+	clock.add(1500 * time.Millisecond)
+	_, err = s.Check(ctx, alice, app.ClassWrites)
+	require.ErrorAs(t, err, &refused)
+	require.Equal(t, 500*time.Millisecond, refused.RetryAfter)
+	require.EqualValues(t, 5, s.LimiterCalls())
+	// Once the bucket has a token again the limiter admits.
+	clock.add(500 * time.Millisecond)
+	_, err = s.Check(ctx, alice, app.ClassWrites)
+	require.NoError(t, err)
+	require.EqualValues(t, 6, s.LimiterCalls())
+}

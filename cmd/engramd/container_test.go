@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,10 +70,7 @@ func TestContainerDefaultsGiveAClearOutcome(t *testing.T) {
 	}
 	env, args := dockerfileRuntime(t)
 	require.Equal(t, "/usr/local/bin/engramd", args[0])
-	bin := filepath.Join(t.TempDir(), "engramd")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := builtEngramd(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -81,7 +79,7 @@ func TestContainerDefaultsGiveAClearOutcome(t *testing.T) {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	out, err = cmd.CombinedOutput()
+	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, "engramd must exit with an error, not run: %s", out)
 	require.Equal(t, 1, exit.ExitCode(), "%s", out)
@@ -89,4 +87,26 @@ func TestContainerDefaultsGiveAClearOutcome(t *testing.T) {
 	require.Contains(t, msg, "ENGRAM_AUTH_JWKS_URL", msg)
 	require.Contains(t, msg, "ENGRAM_INSECURE_LOCAL_KEY=true", msg)
 	require.NotContains(t, env, "ENGRAM_ADMIN_ADDR", "the image keeps the admin listener on loopback")
+}
+
+// engramdBuild is engramd built once per test run as users build it:
+// without the race detector this test binary carries.
+var engramdBuild struct {
+	once sync.Once
+	dir  string
+	out  []byte
+	err  error
+}
+
+// builtEngramd returns the path of that binary, building it on first use.
+func builtEngramd(t *testing.T) string {
+	t.Helper()
+	engramdBuild.once.Do(func() {
+		engramdBuild.dir, engramdBuild.err = os.MkdirTemp("", "engramd-build-")
+		if engramdBuild.err == nil {
+			engramdBuild.out, engramdBuild.err = exec.Command("go", "build", "-o", filepath.Join(engramdBuild.dir, "engramd"), ".").CombinedOutput()
+		}
+	})
+	require.NoError(t, engramdBuild.err, "%s", engramdBuild.out)
+	return filepath.Join(engramdBuild.dir, "engramd")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,6 +28,7 @@ type engramdProc struct {
 	t    *testing.T
 	env  []string
 	log  string
+	bin  string // the binary to run; this test binary as engramd when empty
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -47,7 +49,7 @@ func (p *engramdProc) start() {
 	p.t.Helper()
 	out, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	require.NoError(p.t, err)
-	p.cmd = exec.Command(os.Args[0])
+	p.cmd = exec.Command(cmp.Or(p.bin, os.Args[0]))
 	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = p.env, out, out
 	require.NoError(p.t, p.cmd.Start())
 	p.done = make(chan struct{})

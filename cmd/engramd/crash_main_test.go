@@ -15,6 +15,10 @@ import (
 const asEngramd = "ENGRAM_TEST_RUN_AS_ENGRAMD"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asAttacker) == "1" {
+		attackerMain()
+		os.Exit(0)
+	}
 	if os.Getenv(asEngramd) == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		err := run(ctx, nil, os.Getenv, os.Stdout, os.Stderr)
@@ -25,5 +29,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if engramdBuild.dir != "" {
+		_ = os.RemoveAll(engramdBuild.dir)
+	}
+	os.Exit(code)
 }
