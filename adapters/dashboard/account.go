@@ -86,7 +86,14 @@ func (x *Dashboard) accountPage(w http.ResponseWriter, r *http.Request, s *sessi
 // exportData streams the subject-access export straight from the API to
 // the browser (no buffering: it can be large).
 func (x *Dashboard) exportData(w http.ResponseWriter, r *http.Request, s *session) {
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "/api/v1/me/export", http.NoBody)
+	x.streamAPI(w, r, s, "/api/v1/me/export")
+}
+
+// streamAPI answers the browser with the API's answer to a GET of path as
+// the signed-in user, streamed as it comes (exports and archives can be
+// large), with the session's read-your-writes stamp.
+func (x *Dashboard) streamAPI(w http.ResponseWriter, r *http.Request, s *session, path string) {
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, path, http.NoBody)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

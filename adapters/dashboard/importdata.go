@@ -17,18 +17,8 @@ const DefaultMaxImportBytes = 64 << 20
 // backupArchive streams the caller's backup archive (GET /api/v1/export,
 // the format POST /api/v1/import reads) to the browser.
 func (x *Dashboard) backupArchive(w http.ResponseWriter, r *http.Request, s *session) {
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "/api/v1/export", http.NoBody)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	s.mu.Lock()
-	req.Header.Set("Authorization", "Bearer "+s.access)
-	s.mu.Unlock()
-	s.reads.stamp(req)
-	req.RemoteAddr, req.Host = r.RemoteAddr, r.Host
 	w.Header().Set("Content-Disposition", `attachment; filename="engram-backup.ndjson.gz"`)
-	x.d.API.ServeHTTP(w, req)
+	x.streamAPI(w, r, s, "/api/v1/export")
 }
 
 // importArchive takes the upload form of the account page (multipart:
