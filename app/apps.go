@@ -64,11 +64,9 @@ func (s *MemoryService) AppAccessed(ctx context.Context, p domain.Principal, id 
 	if _, err := s.GetApp(ctx, p, id); err != nil {
 		return nil, "", err
 	}
-	if limit == 0 {
-		limit = domain.DefaultListLimit
-	}
-	if limit < 1 || limit > domain.MaxListLimit {
-		return nil, "", domain.Invalid("limit", "must be between 1 and %d", domain.MaxListLimit)
+	limit, err := listLimit(limit, domain.DefaultListLimit, domain.MaxListLimit)
+	if err != nil {
+		return nil, "", err
 	}
 	return s.d.Access.ListAccess(ctx, p.Tenant(), id, limit, cursor)
 }
@@ -80,11 +78,9 @@ func (s *MemoryService) MemoryAccess(ctx context.Context, p domain.Principal, id
 	if err := p.Require(domain.ScopeMemoriesRead); err != nil {
 		return nil, err
 	}
-	if limit == 0 {
-		limit = domain.DefaultListLimit
-	}
-	if limit < 1 || limit > domain.MaxListLimit {
-		return nil, domain.Invalid("limit", "must be between 1 and %d", domain.MaxListLimit)
+	limit, err := listLimit(limit, domain.DefaultListLimit, domain.MaxListLimit)
+	if err != nil {
+		return nil, err
 	}
 	// The caller's own reads are queued asynchronously: write them first.
 	s.access.flush(ctx)

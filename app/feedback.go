@@ -183,11 +183,8 @@ func (s *FeedbackService) List(ctx context.Context, p domain.Principal, q Feedba
 	if err != nil {
 		return domain.FeedbackPage{}, err
 	}
-	if q.Limit == 0 {
-		q.Limit = domain.DefaultListLimit
-	}
-	if q.Limit < 1 || q.Limit > domain.MaxListLimit {
-		return domain.FeedbackPage{}, domain.Invalid("limit", "must be between 1 and %d", domain.MaxListLimit)
+	if q.Limit, err = listLimit(q.Limit, domain.DefaultListLimit, domain.MaxListLimit); err != nil {
+		return domain.FeedbackPage{}, err
 	}
 	return s.d.Feedback.ListFeedback(ctx, p.OrgID, f, q.Limit, q.Cursor)
 }

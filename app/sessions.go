@@ -92,11 +92,9 @@ func (s *SessionService) Recent(ctx context.Context, p domain.Principal, session
 	if err != nil {
 		return nil, err
 	}
-	if limit == 0 {
-		limit = domain.DefaultRecentEvents
-	}
-	if limit < 1 || limit > domain.MaxRecentEvents {
-		return nil, domain.Invalid("limit", "must be between 1 and %d", domain.MaxRecentEvents)
+	limit, err = listLimit(limit, domain.DefaultRecentEvents, domain.MaxRecentEvents)
+	if err != nil {
+		return nil, err
 	}
 	evs, err := s.d.Sessions.Recent(ctx, p.Tenant(), sid, limit)
 	if err != nil {
@@ -116,11 +114,9 @@ func (s *SessionService) List(ctx context.Context, p domain.Principal, limit int
 	if err := p.Require(domain.ScopeSessionsRead); err != nil {
 		return nil, err
 	}
-	if limit == 0 {
-		limit = domain.DefaultSessionList
-	}
-	if limit < 1 || limit > domain.MaxSessionList {
-		return nil, domain.Invalid("limit", "must be between 1 and %d", domain.MaxSessionList)
+	limit, err := listLimit(limit, domain.DefaultSessionList, domain.MaxSessionList)
+	if err != nil {
+		return nil, err
 	}
 	return s.d.Sessions.List(ctx, p.Tenant(), limit)
 }
