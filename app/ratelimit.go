@@ -107,10 +107,9 @@ type refusals struct {
 }
 
 type refusal struct {
-	memoUntil  time.Time // when to ask the limiter again
-	retryAt    time.Time // when the bucket has a token again
-	resetAt    time.Time // when the bucket is full again
-	limitBurst int
+	memoUntil time.Time // when to ask the limiter again
+	retryAt   time.Time // when the bucket has a token again
+	resetAt   time.Time // when the bucket is full again
 }
 
 const (
@@ -146,7 +145,7 @@ func (r *refusals) remember(key string, now time.Time, d ports.RateDecision) {
 		}
 	}
 	r.m[key] = refusal{memoUntil: now.Add(min(d.RetryAfter, refusalMemo)), retryAt: now.Add(d.RetryAfter),
-		resetAt: now.Add(d.Reset), limitBurst: d.Limit}
+		resetAt: now.Add(d.Reset)}
 }
 
 // warnEvery rate-limits the fail-open warning itself.
@@ -212,7 +211,7 @@ func (s *RateLimitService) Check(ctx context.Context, p domain.Principal, class 
 	}
 	key, now := RateKey(p, class), s.d.Clock.Now()
 	if f, ok := s.refused.standing(key, now); ok {
-		d := ports.RateDecision{Limit: f.limitBurst, Reset: max(0, f.resetAt.Sub(now)), RetryAfter: max(0, f.retryAt.Sub(now))}
+		d := ports.RateDecision{Limit: lim.Burst, Reset: max(0, f.resetAt.Sub(now)), RetryAfter: max(0, f.retryAt.Sub(now))}
 		return RateResult{Decision: d, Headers: RateHeaders(class, lim, d, now)}, &RateLimitedError{Class: class, RetryAfter: d.RetryAfter}
 	}
 	s.asked.Add(1)
