@@ -23,14 +23,20 @@ func engramCmd(t *testing.T, args ...string) (string, string, error) {
 
 func readManifest(t *testing.T, path string) archive.Manifest {
 	t.Helper()
+	return openArchive(t, path).Manifest
+}
+
+// openArchive opens the archive at path for the rest of the test.
+func openArchive(t *testing.T, path string) *archive.Reader {
+	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	st, err := f.Stat()
 	require.NoError(t, err)
 	r, err := archive.Open(f, st.Size(), archive.Limits{})
 	require.NoError(t, err)
-	return r.Manifest
+	return r
 }
 
 type memberSum struct {
@@ -90,14 +96,7 @@ func TestSQLiteToPostgresRoundTrip(t *testing.T) {
 // linesWith counts the lines of an archive's member that contain s.
 func linesWith(t *testing.T, path, table, s string) int {
 	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	st, err := f.Stat()
-	require.NoError(t, err)
-	r, err := archive.Open(f, st.Size(), archive.Limits{})
-	require.NoError(t, err)
-	mr, _, err := r.OpenMember(table)
+	mr, _, err := openArchive(t, path).OpenMember(table)
 	require.NoError(t, err)
 	defer mr.Close()
 	n := 0

@@ -178,10 +178,7 @@ func TestDashboardExternalSignInRefusals(t *testing.T) {
 
 	wrongState := newUI(t, base)
 	back := toCallback(wrongState, "alice@acme")
-	q := back.Query()
-	q.Set("state", "not-"+q.Get("state"))
-	back.RawQuery = q.Encode()
-	code, page = wrongState.send(http.MethodGet, back.String(), nil, nil)
+	code, page = wrongState.send(http.MethodGet, withParam(back, "state", "not-"+back.Query().Get("state")), nil, nil)
 	require.Equal(t, http.StatusBadRequest, code, page)
 	require.Contains(t, page, "This sign-in was not started in this browser")
 	noSession(wrongState)
@@ -189,10 +186,7 @@ func TestDashboardExternalSignInRefusals(t *testing.T) {
 	// RFC 9207: a response naming another issuer is refused.
 	mixedUp := newUI(t, base)
 	back = toCallback(mixedUp, "alice@acme")
-	q = back.Query()
-	q.Set("iss", "https://other-issuer.example")
-	back.RawQuery = q.Encode()
-	code, page = mixedUp.send(http.MethodGet, back.String(), nil, nil)
+	code, page = mixedUp.send(http.MethodGet, withParam(back, "iss", "https://other-issuer.example"), nil, nil)
 	require.Equal(t, http.StatusBadRequest, code, page)
 	require.Contains(t, page, "The sign-in came back from another issuer")
 	noSession(mixedUp)
@@ -203,10 +197,7 @@ func TestDashboardExternalSignInRefusals(t *testing.T) {
 	attacker, victim := newUI(t, base), newUI(t, base)
 	stolen := toCallback(attacker, "mallory@acme").Query().Get("code")
 	back = toCallback(victim, "alice@acme")
-	q = back.Query()
-	q.Set("code", stolen)
-	back.RawQuery = q.Encode()
-	code, page = victim.send(http.MethodGet, back.String(), nil, nil)
+	code, page = victim.send(http.MethodGet, withParam(back, "code", stolen), nil, nil)
 	require.Equal(t, http.StatusBadGateway, code, page)
 	require.Contains(t, page, "The authorization server refused the sign-in (invalid_grant)")
 	noSession(victim)
@@ -230,4 +221,14 @@ func TestDashboardExternalSignInRefusals(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, code, page)
 	require.Contains(t, page, "The identity provider cannot be reached")
 	require.Contains(t, page, down.srv.URL)
+}
+
+// withParam is u with its query parameter k set to v, as a tampered
+// redirect would carry it.
+func withParam(u *url.URL, k, v string) string {
+	q := u.Query()
+	q.Set(k, v)
+	c := *u
+	c.RawQuery = q.Encode()
+	return c.String()
 }
