@@ -359,3 +359,11 @@ func (c caller) add(text string) memoryJSON {
 	c.e.t.Helper()
 	return decode[memoryJSON](c.e.t, c.do(http.MethodPost, "/api/v1/memories", map[string]any{"text": text}), http.StatusCreated)
 }
+
+// enableSessions serves session memory from an in-process store that lives
+// as long as the test.
+func (e *env) enableSessions(t testing.TB) {
+	sessions := inproc.NewSessionStore(inproc.SessionOptions{})
+	t.Cleanup(func() { _ = sessions.Close() })
+	e.server.EnableSessions(app.NewSessionService(app.SessionDeps{Sessions: sessions, Memories: e.deps.Memories}))
+}

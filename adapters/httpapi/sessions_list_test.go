@@ -6,8 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/engram-memory/engram/adapters/inproc"
-	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -17,9 +15,7 @@ import (
 func TestSessionList(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	sessions := inproc.NewSessionStore(inproc.SessionOptions{})
-	t.Cleanup(func() { _ = sessions.Close() })
-	e.server.EnableSessions(app.NewSessionService(app.SessionDeps{Sessions: sessions, Memories: e.deps.Memories}))
+	e.enableSessions(t)
 	alice, bob, other := e.user("acme", "alice"), e.user("acme", "bob"), e.user("globex", "alice")
 	type listed struct {
 		Sessions []struct {

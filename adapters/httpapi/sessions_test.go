@@ -6,8 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/engram-memory/engram/adapters/inproc"
-	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
 )
 
@@ -17,9 +15,7 @@ import (
 func TestSessionRoutes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	sessions := inproc.NewSessionStore(inproc.SessionOptions{})
-	t.Cleanup(func() { _ = sessions.Close() })
-	e.server.EnableSessions(app.NewSessionService(app.SessionDeps{Sessions: sessions, Memories: e.deps.Memories}))
+	e.enableSessions(t)
 	alice := e.user("acme", "alice")
 
 	type event struct {

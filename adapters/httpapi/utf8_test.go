@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 
-	"github.com/engram-memory/engram/adapters/inproc"
 	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
@@ -82,9 +81,7 @@ func newFullEnv(t *testing.T) *env {
 		o.search = true
 		o.store = func(testing.TB) store { return s }
 	})
-	sessions := inproc.NewSessionStore(inproc.SessionOptions{})
-	t.Cleanup(func() { _ = sessions.Close() })
-	e.server.EnableSessions(app.NewSessionService(app.SessionDeps{Sessions: sessions, Memories: e.deps.Memories}))
+	e.enableSessions(t)
 	e.server.EnableFeedback(
 		app.NewFeedbackService(app.FeedbackDeps{Feedback: s, Queries: s, Experiments: s}),
 		app.NewExperimentService(app.ExperimentDeps{Experiments: s, Feedback: s, Queries: s}))
