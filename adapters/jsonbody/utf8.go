@@ -81,8 +81,12 @@ func (s *scanner) value(path string) {
 			s.bad = name(path)
 		}
 	default: // a number, true, false or null: ASCII up to a delimiter
+		start := s.i
 		for s.i < len(s.raw) && !isDelim(s.raw[s.i]) {
 			s.i++
+		}
+		if s.i == start { // a delimiter where a value belongs
+			s.syntax = true
 		}
 	}
 }
@@ -129,10 +133,21 @@ func (s *scanner) object(path string) {
 		if s.done() {
 			return
 		}
-		s.skipSpace()
-		if s.i < len(s.raw) && s.raw[s.i] == ',' {
-			s.i++
-		}
+		s.next('}')
+	}
+}
+
+// next consumes the ',' after an object member or array element, or stops
+// at close; anything else is a syntax error. Without it a stray delimiter
+// (`[1}`) was never consumed and the scanner looped on it forever.
+func (s *scanner) next(close byte) {
+	s.skipSpace()
+	switch {
+	case s.i < len(s.raw) && s.raw[s.i] == ',':
+		s.i++
+	case s.i < len(s.raw) && s.raw[s.i] == close:
+	default:
+		s.syntax = true
 	}
 }
 
@@ -148,10 +163,7 @@ func (s *scanner) array(path string) {
 		if s.done() {
 			return
 		}
-		s.skipSpace()
-		if s.i < len(s.raw) && s.raw[s.i] == ',' {
-			s.i++
-		}
+		s.next(']')
 	}
 }
 

@@ -3,6 +3,7 @@ package jsonbody_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -46,5 +47,30 @@ func TestCheckUTF8PassesValidText(t *testing.T) {
 		"not json \xff",
 	} {
 		require.NoError(t, jsonbody.CheckUTF8([]byte(body)), body)
+	}
+}
+
+// TestCheckUTF8EndsOnMalformedJSON holds the scanner to finishing on bodies
+// that are not JSON: a delimiter where a value should be left it looping
+// forever on `{"":[\x80}`, one request spinning a core (found by
+// FuzzMemoryBodies on POST /memories/bulk-delete).
+func TestCheckUTF8EndsOnMalformedJSON(t *testing.T) {
+	for _, body := range []string{
+		"{\"\":[\x80}",
+		"[\x80}",
+		"[1}",
+		"{\"a\":1]\xff",
+		"{\"a\":}\xff",
+		"[,\xff",
+		"[:]\xff",
+		"{\"a\":1 \"b\":\"\xff\"}",
+	} {
+		done := make(chan error, 1)
+		go func() { done <- jsonbody.CheckUTF8([]byte(body)) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("CheckUTF8(%q) did not return", body)
+		}
 	}
 }
