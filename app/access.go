@@ -14,14 +14,16 @@ import (
 // wait for a write (on SQLite, for the single writer). One goroutine groups
 // entries by tenant and writes them every flushEvery or every maxPending
 // entries, whichever comes first. Enqueue blocks when the queue is full, so
-// entries are slowed down, never dropped; Flush gives read-your-own-access
-// consistency to the "accessed by app" view in this process.
+// entries are slowed down, never dropped; flush gives read-your-own-access
+// consistency to the "accessed by app" view in this process, writing only
+// the caller's own entries so one tenant's page never waits for another's.
 type accessQueue struct {
 	log      ports.AccessLog
 	apps     ports.AppStore
 	logger   *slog.Logger
 	in       chan accessBatch
-	flushReq chan chan struct{}
+	flushReq chan flushRequest
+	every    time.Duration
 	stop     chan struct{}
 	done     chan struct{}
 	once     sync.Once
@@ -30,6 +32,12 @@ type accessQueue struct {
 	known   map[appKey]bool // apps known to exist; apps are never deleted
 	pending map[domain.Tenant][]domain.Access
 	count   int
+}
+
+// flushRequest asks the writer for one tenant's pending entries now.
+type flushRequest struct {
+	t     domain.Tenant
+	reply chan struct{}
 }
 
 type accessBatch struct {
@@ -50,9 +58,13 @@ const (
 )
 
 func newAccessQueue(l ports.AccessLog, apps ports.AppStore, logger *slog.Logger) *accessQueue {
+	return newAccessQueueEvery(l, apps, logger, accessFlushEvery)
+}
+
+func newAccessQueueEvery(l ports.AccessLog, apps ports.AppStore, logger *slog.Logger, every time.Duration) *accessQueue {
 	q := &accessQueue{
-		log: l, apps: apps, logger: logger,
-		in: make(chan accessBatch, accessQueueLen), flushReq: make(chan chan struct{}),
+		log: l, apps: apps, logger: logger, every: every,
+		in: make(chan accessBatch, accessQueueLen), flushReq: make(chan flushRequest),
 		stop: make(chan struct{}), done: make(chan struct{}),
 		known: map[appKey]bool{}, pending: map[domain.Tenant][]domain.Access{},
 	}
@@ -72,11 +84,11 @@ func (q *accessQueue) enqueue(ctx context.Context, t domain.Tenant, entries []do
 	}
 }
 
-// flush returns after every entry enqueued before the call is written.
-func (q *accessQueue) flush(ctx context.Context) {
+// flush returns after every entry of t enqueued before the call is written.
+func (q *accessQueue) flush(ctx context.Context, t domain.Tenant) {
 	reply := make(chan struct{})
 	select {
-	case q.flushReq <- reply:
+	case q.flushReq <- flushRequest{t: t, reply: reply}:
 	case <-q.done:
 		return
 	case <-ctx.Done():
@@ -96,7 +108,7 @@ func (q *accessQueue) close() {
 
 func (q *accessQueue) run() {
 	defer close(q.done)
-	tick := time.NewTicker(accessFlushEvery)
+	tick := time.NewTicker(q.every)
 	defer tick.Stop()
 	for {
 		select {
@@ -107,10 +119,10 @@ func (q *accessQueue) run() {
 			}
 		case <-tick.C:
 			q.writePending()
-		case reply := <-q.flushReq:
+		case r := <-q.flushReq:
 			q.drain()
-			q.writePending()
-			close(reply)
+			q.writeTenant(r.t)
+			close(r.reply)
 		case <-q.stop:
 			q.drain()
 			q.writePending()
@@ -147,6 +159,19 @@ func (q *accessQueue) writePending() {
 	}
 	clear(q.pending)
 	q.count = 0
+}
+
+// writeTenant writes t's pending entries only.
+func (q *accessQueue) writeTenant(t domain.Tenant) {
+	entries := q.pending[t]
+	if len(entries) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	q.write(ctx, t, entries)
+	delete(q.pending, t)
+	q.count -= len(entries)
 }
 
 // known is read by the writer goroutine and by a reader that writes inline

@@ -60,7 +60,7 @@ func (s *MemoryService) AppAccessed(ctx context.Context, p domain.Principal, id 
 	}
 	// Reads are logged asynchronously; write what is queued (including the
 	// first use of this app) so the caller sees its own reads.
-	s.access.flush(ctx)
+	s.access.flush(ctx, p.Tenant())
 	if _, err := s.GetApp(ctx, p, id); err != nil {
 		return nil, "", err
 	}
@@ -83,7 +83,7 @@ func (s *MemoryService) MemoryAccess(ctx context.Context, p domain.Principal, id
 		return nil, err
 	}
 	// The caller's own reads are queued asynchronously: write them first.
-	s.access.flush(ctx)
+	s.access.flush(ctx, p.Tenant())
 	if _, err := s.d.Memories.Get(ctx, p.Tenant(), id); err != nil {
 		return nil, err
 	}

@@ -163,7 +163,7 @@ func (s *MemoryService) Stats(ctx context.Context, p domain.Principal) (domain.S
 	}
 	// Reads are logged asynchronously: write what is queued so that the
 	// accessed counts include the caller's own reads.
-	s.access.flush(ctx)
+	s.access.flush(ctx, p.Tenant())
 	return s.d.Memories.Stats(ctx, p.Tenant())
 }
 
