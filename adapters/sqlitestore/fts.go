@@ -82,7 +82,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 		return nil
 	}
 	tok := tenantToken(t)
-	defer x.s.counts.forget(tok)
+	defer x.s.forgetCounts(tok)
 	// The last document of an id wins, as with one call per document.
 	last := make(map[domain.MemoryID]int, len(docs))
 	for i, d := range docs {
@@ -187,7 +187,7 @@ func (x *TextIndex) Delete(ctx context.Context, t domain.Tenant, ids []domain.Me
 	if len(ids) == 0 {
 		return nil
 	}
-	defer x.s.counts.forget(tenantToken(t))
+	defer x.s.forgetCounts(tenantToken(t))
 	err := x.s.write(ctx, func(tx *sql.Tx) error { return deleteDocs(ctx, tx, t, ids) })
 	if err != nil {
 		return fmt.Errorf("sqlitestore: unindex %d docs: %w", len(ids), mapErr(err))

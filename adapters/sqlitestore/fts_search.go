@@ -32,7 +32,8 @@ type ftsCand struct {
 // Search ranks the tenant's entries by BM25 over the query's words that are
 // not common in the tenant's memories (common ones carry almost no IDF
 // weight anyway), with entries holding the exact phrase first. When every
-// word is common, the newest rankCap entries holding all of them are ranked.
+// word is common, the newest commonCap entries holding all of them are
+// ranked (by rankCommon, or bm25() when it cannot).
 func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k int, f domain.SearchFilter) ([]ports.Hit, error) {
 	if k < 1 || k > ports.MaxIndexK {
 		return nil, fmt.Errorf("sqlitestore: text search: %w", domain.Invalid("k", "must be between 1 and %d", ports.MaxIndexK))
@@ -63,6 +64,7 @@ func (x *TextIndex) search(ctx context.Context, t domain.Tenant, words, phrase [
 		limit = max(k, rankCap) // filtered below: rank a bounded surplus
 	}
 	var cands []ftsCand
+	resolved := false // candidates hold their memory ids already
 	if len(rare) > 0 {
 		// bm25() sorted by SQLite, not FTS5's "ORDER BY rank": for that
 		// FTS5 writes a second SQL statement with the query inlined and
@@ -71,8 +73,13 @@ func (x *TextIndex) search(ctx context.Context, t domain.Tenant, words, phrase [
 		cands, err = x.ranked(ctx, `SELECT rowid, -bm25(search_fts) AS s FROM search_fts WHERE search_fts MATCH ? ORDER BY s DESC LIMIT ?`,
 			matchExpr(tok, rare, false), limit)
 	} else {
-		cands, err = x.ranked(ctx, `SELECT rowid, -bm25(search_fts) FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?`,
-			matchAll(tok, words), commonCap)
+		var scored bool
+		cands, scored, err = x.rankCommon(ctx, t, tok, words)
+		if err == nil && !scored {
+			cands, err = x.ranked(ctx, `SELECT rowid, -bm25(search_fts) FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?`,
+				matchAll(tok, words), commonCap)
+		}
+		resolved = scored && f.IsZero()
 		// Ranked in Go; only the best need their memory ids.
 		sort.Slice(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 		cands = cands[:min(len(cands), limit)]
@@ -80,9 +87,10 @@ func (x *TextIndex) search(ctx context.Context, t domain.Tenant, words, phrase [
 	if err != nil || len(cands) == 0 {
 		return nil, err
 	}
-	cands, err = x.resolve(ctx, t, cands, f)
-	if err != nil {
-		return nil, err
+	if !resolved {
+		if cands, err = x.resolve(ctx, t, cands, f); err != nil {
+			return nil, err
+		}
 	}
 	if len(phrase) >= 2 && len(cands) > 1 {
 		lo, hi := cands[0].rowid, cands[0].rowid

@@ -1,6 +1,9 @@
 package sqlitestore
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // termCounts remembers, per tenant, how many of the tenant's entries hold a
 // query word (capped at rankCap+1: all that rareWords needs to know), so
@@ -13,11 +16,15 @@ type termCounts struct {
 	mu  sync.Mutex
 	gen uint64
 	m   map[string]*tenantCounts // by tenant token
+	// maxAge, when set, bounds how long a tenant's counts are kept: the
+	// only bound on counts left stale by another process's writes.
+	maxAge time.Duration
 }
 
 type tenantCounts struct {
-	gen    uint64 // termCounts.gen when the counts were started
-	counts map[string]int
+	gen     uint64 // termCounts.gen when the counts were started
+	started time.Time
+	counts  map[string]int
 }
 
 // Bounds on the cache: beyond them it starts over, which costs probes,
@@ -32,6 +39,10 @@ func (c *termCounts) get(tok string, words []string) (known map[string]int, gen 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tc := c.m[tok]
+	if tc != nil && c.maxAge > 0 && time.Since(tc.started) > c.maxAge {
+		delete(c.m, tok)
+		tc = nil
+	}
 	if tc == nil {
 		return nil, c.gen
 	}
@@ -57,7 +68,7 @@ func (c *termCounts) put(tok string, gen uint64, counts map[string]int) {
 		if c.m == nil || len(c.m) >= maxCountedTenants {
 			c.m = map[string]*tenantCounts{}
 		}
-		tc = &tenantCounts{gen: gen, counts: map[string]int{}}
+		tc = &tenantCounts{gen: gen, started: time.Now(), counts: map[string]int{}}
 		c.m[tok] = tc
 	case tc == nil || tc.gen != gen:
 		return

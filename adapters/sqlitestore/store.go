@@ -68,7 +68,10 @@ type Store struct {
 	// counts are the text index's cached word counts, kept here so that
 	// every TextIndex of the store forgets them on any one's write.
 	counts termCounts
-	keys   keyring
+	// docFreqs are exact counts of the tenant's entries holding a word,
+	// which rankCommon scores with (fts_bm25.go).
+	docFreqs termCounts
+	keys     keyring
 }
 
 // Open creates the file when needed, applies the migrations and returns a
@@ -112,6 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{w: w, r: r, keys: keyring{w: cfg.Keys, encrypt: cfg.Encrypt && cfg.Keys != nil}}
+	s.docFreqs.maxAge = docFreqMaxAge
 	if s.ckpt, err = startCheckpointer(ctx, cfg); err != nil {
 		_ = s.Close()
 		return nil, err
