@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -119,23 +120,20 @@ func (s *SearchService) vector(ctx context.Context, t domain.Tenant, req SearchR
 			q, isCentered = centered(q, cv, s.d.Centering), true
 		}
 	}
-	var raw []ports.Hit
-	var rawErr error
-	var wg sync.WaitGroup
+	var hs, raw []ports.Hit
 	if isCentered {
 		// Centered scores are relative to the user's average memory, not
 		// cosines: the plain query's neighbours give those, beside.
-		wg.Go(func() { raw, rawErr = s.d.Vectors.Search(ctx, t, vs[0], k, req.Filter) })
-	}
-	hs, err := s.d.Vectors.Search(ctx, t, q, k, req.Filter)
-	wg.Wait()
-	if err == nil {
-		err = rawErr
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if !isCentered {
+		both, err := searchEach(ctx, s.d.Vectors, t, [][]float32{q, vs[0]}, k, req.Filter)
+		if err != nil {
+			return nil, nil, err
+		}
+		hs, raw = both[0], both[1]
+	} else {
+		var err error
+		if hs, err = s.d.Vectors.Search(ctx, t, q, k, req.Filter); err != nil {
+			return nil, nil, err
+		}
 		raw = hs
 	}
 	cos := make(map[domain.MemoryID]float64, len(raw))
@@ -207,4 +205,21 @@ func ranked(hs []ports.Hit) []domain.Ranked {
 		out[i] = domain.Ranked{ID: h.ID, Score: h.Score}
 	}
 	return out
+}
+
+// searchEach ranks for each of qs: in one pass over the tenant's vectors
+// when the index can (the in-process one, where the scan is bound by
+// memory bandwidth), else one Search per vector, concurrently.
+func searchEach(ctx context.Context, x ports.VectorIndex, t domain.Tenant, qs [][]float32, k int, f domain.SearchFilter) ([][]ports.Hit, error) {
+	if m, ok := x.(ports.VectorMultiSearcher); ok {
+		return m.SearchEach(ctx, t, qs, k, f)
+	}
+	out := make([][]ports.Hit, len(qs))
+	errs := make([]error, len(qs))
+	var wg sync.WaitGroup
+	for i, q := range qs {
+		wg.Go(func() { out[i], errs[i] = x.Search(ctx, t, q, k, f) })
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }

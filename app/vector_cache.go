@@ -126,6 +126,19 @@ func (c *VectorCache) Search(ctx context.Context, t domain.Tenant, q []float32, 
 	return hits, err
 }
 
+var _ ports.VectorMultiSearcher = (*VectorCache)(nil)
+
+// SearchEach implements ports.VectorMultiSearcher, paging the tenant in
+// first.
+func (c *VectorCache) SearchEach(ctx context.Context, t domain.Tenant, qs [][]float32, k int, f domain.SearchFilter) ([][]ports.Hit, error) {
+	var hits [][]ports.Hit
+	err := c.read(ctx, t, func() (err error) {
+		hits, err = searchEach(ctx, c.d.Index, t, qs, k, f)
+		return err
+	})
+	return hits, err
+}
+
 // Centroid implements VectorCentroids, paging the tenant in first.
 func (c *VectorCache) Centroid(ctx context.Context, t domain.Tenant) ([]float32, int, error) {
 	var (

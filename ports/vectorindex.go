@@ -64,5 +64,13 @@ type VectorIndex interface {
 	Search(ctx context.Context, t domain.Tenant, vector []float32, k int, f domain.SearchFilter) ([]Hit, error)
 }
 
+// VectorMultiSearcher is a VectorIndex that ranks for several query
+// vectors in one pass over the tenant's vectors. Each result is what
+// Search returns for that vector; an index that reads its rows from
+// memory reads them once instead of once per vector.
+type VectorMultiSearcher interface {
+	SearchEach(ctx context.Context, t domain.Tenant, vectors [][]float32, k int, f domain.SearchFilter) ([][]Hit, error)
+}
+
 // MaxIndexK bounds k of VectorIndex.Search and TextIndex.Search.
 const MaxIndexK = 1000

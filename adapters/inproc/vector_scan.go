@@ -19,6 +19,21 @@ const parallelScanRows = 32 << 10
 // Search scans the tenant's partition and keeps the k best rows that pass
 // the filter.
 func (x *VectorIndex) Search(ctx context.Context, t domain.Tenant, q []float32, k int, f domain.SearchFilter) ([]ports.Hit, error) {
+	hs, err := x.SearchEach(ctx, t, [][]float32{q}, k, f)
+	if err != nil {
+		return nil, err
+	}
+	return hs[0], nil
+}
+
+var _ ports.VectorMultiSearcher = (*VectorIndex)(nil)
+
+// SearchEach is Search for each of qs, in one pass over the partition: each
+// row is read once and scored against every query. A centered search ranks
+// for two queries (app.SearchService.vector), and at 100,000 rows of 384
+// dimensions the scan is bound by memory bandwidth, not by the dot
+// products (issue 19).
+func (x *VectorIndex) SearchEach(ctx context.Context, t domain.Tenant, qs [][]float32, k int, f domain.SearchFilter) ([][]ports.Hit, error) {
 	dim, err := x.dim()
 	if err != nil {
 		return nil, err
@@ -26,38 +41,47 @@ func (x *VectorIndex) Search(ctx context.Context, t domain.Tenant, q []float32, 
 	if k < 1 || k > ports.MaxIndexK {
 		return nil, fmt.Errorf("inproc: vector search: %w", domain.Invalid("k", "must be between 1 and %d", ports.MaxIndexK))
 	}
-	if len(q) != dim {
-		return nil, fmt.Errorf("inproc: vector search: %w", domain.Invalid("vector", "has %d dimensions, the index holds %d", len(q), dim))
+	for _, q := range qs {
+		if len(q) != dim {
+			return nil, fmt.Errorf("inproc: vector search: %w", domain.Invalid("vector", "has %d dimensions, the index holds %d", len(q), dim))
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	out := make([][]ports.Hit, len(qs))
 	p := x.partition(t, false)
 	if p == nil {
-		return nil, nil
+		return out, nil
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	n := len(p.ids)
-	var best []candidate
-	if !x.exact && n >= x.qmin {
-		best = p.searchQuantized(q, k, f)
+	var best [][]candidate
+	if !x.exact && len(p.ids) >= x.qmin {
+		best = p.searchQuantized(qs, k, f)
 	} else {
-		best = p.parallel(k, func(lo, hi int) *topK { return p.scan(q, lo, hi, k, f) }).sorted()
+		tops := p.parallel(func(lo, hi int) []*topK { return p.scan(qs, lo, hi, k, f) })
+		best = make([][]candidate, len(qs))
+		for j, tk := range tops {
+			best[j] = tk.sorted()
+		}
 	}
-	hits := make([]ports.Hit, len(best))
-	for i, c := range best {
-		hits[i] = ports.Hit{ID: p.ids[c.row], Score: float64(c.score)}
+	for j, cs := range best {
+		hits := make([]ports.Hit, len(cs))
+		for i, c := range cs {
+			hits[i] = ports.Hit{ID: p.ids[c.row], Score: float64(c.score)}
+		}
+		out[j] = hits
 	}
-	return hits, nil
+	return out, nil
 }
 
 // parallel splits the rows across CPUs when the partition is big enough to
-// pay for the hand-off, and merges the workers' top lists.
-func (p *partition) parallel(k int, scan func(lo, hi int) *topK) *topK {
+// pay for the hand-off, and merges the workers' top lists, one per query.
+func (p *partition) parallel(scan func(lo, hi int) []*topK) []*topK {
 	n := len(p.ids)
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/parallelScanRows))
-	tops := make([]*topK, workers)
+	tops := make([][]*topK, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := n*w/workers, n*(w+1)/workers
@@ -65,29 +89,46 @@ func (p *partition) parallel(k int, scan func(lo, hi int) *topK) *topK {
 	}
 	wg.Wait()
 	all := tops[0]
-	for _, tk := range tops[1:] {
-		for _, c := range tk.c {
-			all.offer(c)
+	for _, tks := range tops[1:] {
+		for j, tk := range tks {
+			for _, c := range tk.c {
+				all[j].offer(c)
+			}
 		}
 	}
 	return all
 }
 
 // searchQuantized ranks all rows by the int8 dot product, then re-scores the
-// best rescoreFactor·k in float32.
-func (p *partition) searchQuantized(q []float32, k int, f domain.SearchFilter) []candidate {
-	q16, qs := quantizeQuery(q)
+// best rescoreFactor·k in float32, for each query.
+func (p *partition) searchQuantized(qs [][]float32, k int, f domain.SearchFilter) [][]candidate {
+	q16s, scales := make([][]int16, len(qs)), make([]float32, len(qs))
+	for j, q := range qs {
+		q16s[j], scales[j] = quantizeQuery(q)
+	}
 	kk := min(len(p.ids), rescoreFactor*k+16)
-	approx := p.parallel(kk, func(lo, hi int) *topK { return p.scanQ8(q16, qs, lo, hi, kk, f) })
-	exact := &topK{k: k, ids: p.ids, c: make([]candidate, 0, k)}
-	for _, c := range approx.c {
-		exact.offer(candidate{row: c.row, score: dot(q, p.data[c.row*p.dim:(c.row+1)*p.dim])})
+	approx := p.parallel(func(lo, hi int) []*topK { return p.scanQ8(q16s, scales, lo, hi, kk, f) })
+	out := make([][]candidate, len(qs))
+	for j, q := range qs {
+		exact := &topK{k: k, ids: p.ids, c: make([]candidate, 0, k)}
+		for _, c := range approx[j].c {
+			exact.offer(candidate{row: c.row, score: dot(q, p.data[c.row*p.dim:(c.row+1)*p.dim])})
+		}
+		out[j] = exact.sorted()
 	}
-	return exact.sorted()
+	return out
 }
 
-func (p *partition) scanQ8(q16 []int16, qs float32, lo, hi, k int, f domain.SearchFilter) *topK {
-	tk := &topK{k: k, ids: p.ids, c: make([]candidate, 0, k)}
+func (p *partition) topKs(queries, k int) []*topK {
+	tks := make([]*topK, queries)
+	for j := range tks {
+		tks[j] = &topK{k: k, ids: p.ids, c: make([]candidate, 0, k)}
+	}
+	return tks
+}
+
+func (p *partition) scanQ8(q16s [][]int16, qs []float32, lo, hi, k int, f domain.SearchFilter) []*topK {
+	tks := p.topKs(len(q16s), k)
 	filtered := !f.IsZero()
 	dim := p.dim
 	for i := lo; i < hi; i++ {
@@ -97,17 +138,20 @@ func (p *partition) scanQ8(q16 []int16, qs float32, lo, hi, k int, f domain.Sear
 				continue
 			}
 		}
-		s := float32(dotI8(p.q8[i*dim:(i+1)*dim], q16)) * p.scales[i] * qs
-		if len(tk.c) == tk.k && s < tk.c[0].score {
-			continue
+		row := p.q8[i*dim : (i+1)*dim]
+		for j, tk := range tks {
+			s := float32(dotI8(row, q16s[j])) * p.scales[i] * qs[j]
+			if len(tk.c) == tk.k && s < tk.c[0].score {
+				continue
+			}
+			tk.offer(candidate{row: i, score: s})
 		}
-		tk.offer(candidate{row: i, score: s})
 	}
-	return tk
+	return tks
 }
 
-func (p *partition) scan(q []float32, lo, hi, k int, f domain.SearchFilter) *topK {
-	tk := &topK{k: k, ids: p.ids, c: make([]candidate, 0, k)}
+func (p *partition) scan(qs [][]float32, lo, hi, k int, f domain.SearchFilter) []*topK {
+	tks := p.topKs(len(qs), k)
 	filtered := !f.IsZero()
 	dim := p.dim
 	for i := lo; i < hi; i++ {
@@ -117,15 +161,18 @@ func (p *partition) scan(q []float32, lo, hi, k int, f domain.SearchFilter) *top
 				continue
 			}
 		}
-		s := dot(q, p.data[i*dim:(i+1)*dim])
-		// Most rows lose to the current k-th best; test that before any
-		// heap work.
-		if len(tk.c) == tk.k && s < tk.c[0].score {
-			continue
+		row := p.data[i*dim : (i+1)*dim]
+		for j, tk := range tks {
+			s := dot(qs[j], row)
+			// Most rows lose to the current k-th best; test that before
+			// any heap work.
+			if len(tk.c) == tk.k && s < tk.c[0].score {
+				continue
+			}
+			tk.offer(candidate{row: i, score: s})
 		}
-		tk.offer(candidate{row: i, score: s})
 	}
-	return tk
+	return tks
 }
 
 type candidate struct {
