@@ -22,9 +22,9 @@ type driftSpy struct {
 	drifts atomic.Int64
 }
 
-func (d *driftSpy) Drift(ctx context.Context, org domain.OrgID, limit int) ([]ports.MemoryRef, error) {
+func (d *driftSpy) Drift(ctx context.Context, org domain.OrgID, after ports.MemoryRef, limit int) (ports.DriftStep, error) {
 	d.drifts.Add(1)
-	return d.TextIndex.Drift(ctx, org, limit)
+	return d.TextIndex.Drift(ctx, org, after, limit)
 }
 
 // TestLoadHealsTheTextIndexInTheVectorPass: a restart after a crash that
@@ -56,9 +56,7 @@ func TestLoadHealsTheTextIndexInTheVectorPass(t *testing.T) {
 	require.Equal(t, 3, res.Vectors, "the active memories")
 	require.Equal(t, 3, res.Healed, "missing, stale and no-longer-active entries")
 	require.Zero(t, spy.drifts.Load(), "the store was read once: no separate drift pass")
-	drift, err := e.store.TextIndex().Drift(ctx, tn.OrgID, 100)
-	require.NoError(t, err)
-	require.Empty(t, drift)
+	require.Empty(t, driftOf(t, e.store.TextIndex(), tn.OrgID))
 
 	v, err := e.embed.Embed(ctx, []string{"Learning to play the theremin"})
 	require.NoError(t, err)

@@ -8,9 +8,12 @@ import (
 	"github.com/engram-memory/engram/ports"
 )
 
-// repairBatch and maxRepairRounds bound one Repair pass per org.
+// repairBatch bounds the Syncs of a repair and the orphan pages of Load;
+// driftStep is how many memories (and index entries) one IndexDrift step
+// reads; maxRepairRounds bounds Load's orphan pages per org.
 const (
 	repairBatch     = 500
+	driftStep       = 2000
 	maxRepairRounds = 2000
 )
 
@@ -22,14 +25,24 @@ const (
 // back into an index that agrees with the store. Vectors of the repaired
 // memories are rewritten too. It returns how many memories it re-synced.
 func (x *Indexer) Repair(ctx context.Context) (int, error) {
+	p, err := x.fullPass(ctx)
+	if err != nil || p == nil {
+		return 0, err
+	}
+	return x.repair(ctx, p)
+}
+
+// fullPass starts a pass over every org; nil when there is no drift to
+// compute.
+func (x *Indexer) fullPass(ctx context.Context) (*repairPass, error) {
 	if x.drift() == nil || x.d.Scanner == nil {
-		return 0, nil
+		return nil, nil
 	}
 	orgs, err := x.d.Scanner.Orgs(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("repair: %w", err)
+		return nil, fmt.Errorf("repair: %w", err)
 	}
-	return x.repairOrgs(ctx, orgs)
+	return &repairPass{orgs: orgs}, nil
 }
 
 func (x *Indexer) drift() ports.IndexDrift {
@@ -40,32 +53,55 @@ func (x *Indexer) drift() ports.IndexDrift {
 	return drift
 }
 
+// repairPass is where a pass over orgs stands: the org it is in and the
+// key after which that org's walk continues. A pass that fails keeps its
+// place, so the next attempt resumes instead of starting over.
+type repairPass struct {
+	orgs  []domain.OrgID
+	org   int
+	after ports.MemoryRef
+	// moved says the last attempt got somewhere (a step completed).
+	moved bool
+}
+
 // repairOrgs re-syncs what drifted in each of orgs.
 func (x *Indexer) repairOrgs(ctx context.Context, orgs []domain.OrgID) (int, error) {
+	return x.repair(ctx, &repairPass{orgs: orgs})
+}
+
+// repair walks p's orgs, each with IndexDrift steps from where p stands to
+// the org's end, re-syncing what each step finds: every key is visited
+// once, so a pass is linear in the store however much drifted.
+func (x *Indexer) repair(ctx context.Context, p *repairPass) (int, error) {
 	drift := x.drift()
 	if drift == nil {
 		return 0, nil
 	}
 	total := 0
-	for _, org := range orgs {
-		for range maxRepairRounds {
-			refs, err := drift.Drift(ctx, org, repairBatch)
+	p.moved = false
+	for ; p.org < len(p.orgs); p.org++ {
+		for {
+			step, err := drift.Drift(ctx, p.orgs[p.org], p.after, driftStep)
 			if err != nil {
 				return total, fmt.Errorf("repair: %w", err)
 			}
-			byTenant := map[domain.Tenant][]domain.MemoryID{}
-			for _, r := range refs {
-				byTenant[r.Tenant] = append(byTenant[r.Tenant], r.ID)
-			}
-			for t, ids := range byTenant {
-				if err := x.Sync(ctx, t, ids); err != nil {
+			for refs := step.Refs; len(refs) > 0; {
+				n := min(len(refs), repairBatch)
+				if _, err := x.syncRefs(ctx, refs[:n]); err != nil {
 					return total, fmt.Errorf("repair: %w", err)
 				}
+				total += n
+				refs = refs[n:]
 			}
-			total += len(refs)
-			if len(refs) < repairBatch {
+			p.moved = true
+			if step.Done {
+				p.after = ports.MemoryRef{}
 				break
 			}
+			if step.Next == p.after { // a store that does not advance would loop forever
+				return total, fmt.Errorf("repair: org %s: drift step did not advance past %s/%s", p.orgs[p.org], p.after.Tenant.UserID, p.after.ID)
+			}
+			p.after = step.Next
 		}
 	}
 	return total, nil

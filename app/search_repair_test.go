@@ -36,16 +36,12 @@ func TestRepairHealsDriftLeftByACrash(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, e.store.Delete(ctx, tn, []domain.MemoryID{deleted.ID}, "app"))
 
-	drift, err := e.store.TextIndex().Drift(ctx, tn.OrgID, 100)
-	require.NoError(t, err)
-	require.Len(t, drift, 3, "missing, stale and no-longer-active entries")
+	require.Len(t, driftOf(t, e.store.TextIndex(), tn.OrgID), 3, "missing, stale and no-longer-active entries")
 
 	n, err := e.indexer.Repair(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 3, n)
-	drift, err = e.store.TextIndex().Drift(ctx, tn.OrgID, 100)
-	require.NoError(t, err)
-	require.Empty(t, drift)
+	require.Empty(t, driftOf(t, e.store.TextIndex(), tn.OrgID))
 
 	lex := func(q string) []domain.MemoryID {
 		return resultIDs(e.find(t, sAlice, app.SearchRequest{Query: q, Mode: domain.SearchLexical}))
@@ -159,8 +155,24 @@ func TestSealedMemoriesIndexWithoutDrift(t *testing.T) {
 	require.NotEqual(t, domain.ContentHash(m.Text), m.ContentHash, "the stored hash is keyed")
 	_, err = e.mem.Update(ctx, sAlice, m.ID, app.UpdateInput{Text: ptr("Favourite tea is sencha")}, "app")
 	require.NoError(t, err)
-	drift, err := e.store.TextIndex().Drift(ctx, tn.OrgID, 100)
-	require.NoError(t, err)
-	require.Empty(t, drift)
+	require.Empty(t, driftOf(t, e.store.TextIndex(), tn.OrgID))
 	require.Equal(t, []domain.MemoryID{m.ID}, resultIDs(e.find(t, sAlice, app.SearchRequest{Query: "sencha", Mode: domain.SearchLexical})))
+}
+
+// driftOf is a whole IndexDrift pass over org: every drifted memory.
+func driftOf(t *testing.T, d ports.IndexDrift, org domain.OrgID) []ports.MemoryRef {
+	t.Helper()
+	var out []ports.MemoryRef
+	after := ports.MemoryRef{}
+	for range 1000 {
+		step, err := d.Drift(context.Background(), org, after, 100)
+		require.NoError(t, err)
+		out = append(out, step.Refs...)
+		if step.Done {
+			return out
+		}
+		after = step.Next
+	}
+	t.Fatal("the drift pass did not end")
+	return nil
 }

@@ -30,14 +30,36 @@ type MemoryRef struct {
 // IndexDrift is implemented by text indexes that live in the store's own
 // database (SQLite FTS5, Postgres full-text), where the difference between
 // store and index can be computed instead of recorded: that difference is
-// the pending work after a crash between a store commit and its index write.
+// the pending work after a crash between a store commit and its index write,
+// or after writers that bypass the indexer (CreateBatch seeds, `engram
+// import` while serving).
 //
-// Drift returns up to limit memories of org whose index entry disagrees with
-// the store: active but missing, indexed with other text, or indexed but no
-// longer active (or erased). Re-syncing them empties the drift. Backend
-// failures wrap domain.ErrUnavailable.
+// A memory drifted when its index entry disagrees with the store: active
+// but missing, indexed with other text, or indexed but no longer active (or
+// erased). Drift walks an org in steps, in ascending key order, a key being
+// (user id, memory id) as the store orders them: each step reads the next
+// limit memories and the next limit index entries with a key after after
+// (both sides, so a step costs the same however little drifted), and
+// returns the drifted memories among the keys up to DriftStep.Next, the
+// last key it covered. The next step starts after Next; the zero MemoryRef
+// starts a pass, and the step that reaches the end of the org says Done.
+// A pass visits every key once, so its cost is linear in the org, and no
+// statement reads more than 2×limit rows. Memories written during a pass
+// behind its cursor wait for the next pass. Backend failures wrap
+// domain.ErrUnavailable.
 type IndexDrift interface {
-	Drift(ctx context.Context, org domain.OrgID, limit int) ([]MemoryRef, error)
+	Drift(ctx context.Context, org domain.OrgID, after MemoryRef, limit int) (DriftStep, error)
+}
+
+// DriftStep is one step of an IndexDrift pass over an org.
+type DriftStep struct {
+	// Refs are the drifted memories among the keys the step covered, in
+	// key order: at most limit active memories and limit index entries.
+	Refs []MemoryRef
+	// Next is the last key the step covered: the next step's after.
+	Next MemoryRef
+	// Done says no key follows Next: the pass over the org is complete.
+	Done bool
 }
 
 // PageDrift splits IndexDrift for a caller that already reads every active

@@ -63,33 +63,81 @@ func (x *TextIndex) Orphans(ctx context.Context, org domain.OrgID, limit int) ([
 		LIMIT $2`, org, limit)
 }
 
-// Drift compares memories with memory_search inside the org's RLS scope.
-func (x *TextIndex) Drift(ctx context.Context, org domain.OrgID, limit int) ([]ports.MemoryRef, error) {
+// driftStepSQL is one step of a drift pass (ports.IndexDrift): the next $4
+// memories and the next $4 memory_search entries after the cursor ($2, $3)
+// in (user_id, id) order, each an ordered range of an index
+// (memories_tenant_key_idx, memory_search's primary key), so a step reads
+// at most 2×$4 rows wherever it starts; the step covers keys up to the
+// lower of the two sides' last key when a side filled its $4 (otherwise to
+// the org's end). The active memories among them without an entry of the
+// same content hash, and the entries without an active memory, are the
+// drift; the 'next' row is the last key covered.
+const driftStepSQL = `
+	WITH mk AS MATERIALIZED (
+		SELECT m.user_id, m.id, m.content_hash, m.state = 'active' AND m.erased_at IS NULL AS live
+		FROM memories m WHERE m.org_id = $1 AND (m.user_id, m.id) > ($2, $3::uuid)
+		ORDER BY m.user_id, m.id LIMIT $4
+	), sk AS MATERIALIZED (
+		SELECT s.user_id, s.memory_id AS id FROM memory_search s
+		WHERE s.org_id = $1 AND (s.user_id, s.memory_id) > ($2, $3::uuid)
+		ORDER BY s.user_id, s.memory_id LIMIT $4
+	), stop AS MATERIALIZED (
+		SELECT e.user_id, e.id FROM (
+			(SELECT user_id, id FROM mk WHERE (SELECT count(*) FROM mk) = $4 ORDER BY user_id DESC, id DESC LIMIT 1)
+			UNION ALL
+			(SELECT user_id, id FROM sk WHERE (SELECT count(*) FROM sk) = $4 ORDER BY user_id DESC, id DESC LIMIT 1)
+		) e ORDER BY e.user_id, e.id LIMIT 1
+	)
+	SELECT r.kind, r.user_id, r.id::text AS id FROM (
+		SELECT 'drift' AS kind, k.user_id, k.id FROM mk k
+		WHERE k.live AND NOT EXISTS (
+			SELECT 1 FROM memory_search s
+			WHERE s.org_id = $1 AND s.user_id = k.user_id AND s.memory_id = k.id AND s.content_hash = k.content_hash)
+		AND NOT EXISTS (SELECT 1 FROM stop e WHERE (k.user_id, k.id) > (e.user_id, e.id))
+		UNION ALL
+		SELECT 'drift', k.user_id, k.id FROM sk k
+		WHERE NOT EXISTS (
+			SELECT 1 FROM memories m
+			WHERE m.id = k.id AND m.org_id = $1 AND m.user_id = k.user_id AND m.state = 'active' AND m.erased_at IS NULL)
+		AND NOT EXISTS (SELECT 1 FROM stop e WHERE (k.user_id, k.id) > (e.user_id, e.id))
+		UNION ALL
+		SELECT 'next', user_id, id FROM stop
+	) r ORDER BY r.user_id, r.id, r.kind`
+
+// nilUUID is before every memory id: the cursor of a pass's first step.
+const nilUUID = "00000000-0000-0000-0000-000000000000"
+
+// Drift implements ports.IndexDrift: one step of a keyset walk over the
+// org, memories against memory_search, inside the org's RLS scope.
+func (x *TextIndex) Drift(ctx context.Context, org domain.OrgID, after ports.MemoryRef, limit int) (ports.DriftStep, error) {
+	if limit <= 0 {
+		return ports.DriftStep{}, domain.Invalid("limit", "must be positive, got %d", limit)
+	}
+	id := string(after.ID)
+	if id == "" {
+		id = nilUUID
+	}
 	var rows []struct {
+		Kind string `db:"kind"`
 		User string `db:"user_id"`
 		ID   string `db:"id"`
 	}
 	err := x.s.inTx(ctx, org, true, func(tx *sqlx.Tx) error {
-		return tx.SelectContext(ctx, &rows, `
-			(SELECT m.user_id, m.id::text AS id FROM memories m
-			 WHERE m.org_id = $1 AND m.state = 'active' AND m.erased_at IS NULL AND NOT EXISTS (
-				SELECT 1 FROM memory_search s
-				WHERE s.org_id = m.org_id AND s.user_id = m.user_id AND s.memory_id = m.id AND s.content_hash = m.content_hash))
-			UNION ALL
-			(SELECT s.user_id, s.memory_id::text AS id FROM memory_search s
-			 WHERE s.org_id = $1 AND NOT EXISTS (
-				SELECT 1 FROM memories m
-				WHERE m.id = s.memory_id AND m.org_id = s.org_id AND m.user_id = s.user_id AND m.state = 'active' AND m.erased_at IS NULL))
-			LIMIT $2`, org, limit)
+		return tx.SelectContext(ctx, &rows, driftStepSQL, org, string(after.Tenant.UserID), id, limit)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: text index drift: %w", mapErr(err))
+		return ports.DriftStep{}, fmt.Errorf("pgstore: text index drift: %w", mapErr(err))
 	}
-	out := make([]ports.MemoryRef, len(rows))
-	for i, r := range rows {
-		out[i] = ports.MemoryRef{Tenant: domain.Tenant{OrgID: org, UserID: domain.UserID(r.User)}, ID: domain.MemoryID(r.ID)}
+	step := ports.DriftStep{Done: true}
+	for _, r := range rows {
+		ref := ports.MemoryRef{Tenant: domain.Tenant{OrgID: org, UserID: domain.UserID(r.User)}, ID: domain.MemoryID(r.ID)}
+		if r.Kind == "next" {
+			step.Next, step.Done = ref, false
+			continue
+		}
+		step.Refs = append(step.Refs, ref)
 	}
-	return out, nil
+	return step, nil
 }
 
 // docHash is the content hash an index entry keeps, compared with the

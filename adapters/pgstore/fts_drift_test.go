@@ -8,9 +8,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/pgstore"
+	"github.com/engram-memory/engram/contracttest"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
+
+func TestIndexDriftContract(t *testing.T) {
+	contracttest.RunIndexDrift(t, func(t *testing.T) (ports.MemoryStore, contracttest.DriftIndex) {
+		s := newStore(t, pgstore.Options{})
+		return s, s.TextIndex(pgstore.TextOptions{})
+	})
+}
 
 func TestTextIndexDrift(t *testing.T) {
 	t.Parallel()
@@ -34,16 +42,14 @@ func TestTextIndexDrift(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Delete(ctx, tn, []domain.MemoryID{gone.ID}, "app"))
 
-	refs, err := x.Drift(ctx, tn.OrgID, 10)
-	require.NoError(t, err)
+	refs, _ := contracttest.DriftPass(t, x, tn.OrgID, 10)
 	var ids []domain.MemoryID
 	for _, r := range refs {
 		require.Equal(t, tn, r.Tenant)
 		ids = append(ids, r.ID)
 	}
 	require.ElementsMatch(t, []domain.MemoryID{stale.ID, missing.ID, gone.ID}, ids)
-	other, err := x.Drift(ctx, "org-other", 10)
-	require.NoError(t, err)
+	other, _ := contracttest.DriftPass(t, x, "org-other", 10)
 	require.Empty(t, other)
 
 	// PageDrift splits the same answer for start-up's single read: Stale

@@ -1,0 +1,1 @@
+DROP INDEX memories_tenant_key_idx;
