@@ -67,18 +67,20 @@ func (x *TextIndex) Orphans(ctx context.Context, org domain.OrgID, limit int) ([
 // memories and the next $4 memory_search entries after the cursor ($2, $3)
 // in (user_id, id) order, each an ordered range of an index
 // (memories_tenant_key_idx, memory_search's primary key), so a step reads
-// at most 2×$4 rows wherever it starts; the step covers keys up to the
-// lower of the two sides' last key when a side filled its $4 (otherwise to
-// the org's end). The active memories among them without an entry of the
-// same content hash, and the entries without an active memory, are the
-// drift; the 'next' row is the last key covered.
+// at most 2×$4 rows wherever it starts. The step covers keys up to stop,
+// the lower of the two sides' last key when a side filled its $4
+// (otherwise to the org's end): up to stop each side holds every key of
+// its table, so the two are compared with each other (a full join of the
+// two ranges), never by probing the tables. An active memory without an
+// entry of the same content hash, and an entry without an active memory,
+// drifted; the 'next' row is stop.
 const driftStepSQL = `
 	WITH mk AS MATERIALIZED (
 		SELECT m.user_id, m.id, m.content_hash, m.state = 'active' AND m.erased_at IS NULL AS live
 		FROM memories m WHERE m.org_id = $1 AND (m.user_id, m.id) > ($2, $3::uuid)
 		ORDER BY m.user_id, m.id LIMIT $4
 	), sk AS MATERIALIZED (
-		SELECT s.user_id, s.memory_id AS id FROM memory_search s
+		SELECT s.user_id, s.memory_id AS id, s.content_hash FROM memory_search s
 		WHERE s.org_id = $1 AND (s.user_id, s.memory_id) > ($2, $3::uuid)
 		ORDER BY s.user_id, s.memory_id LIMIT $4
 	), stop AS MATERIALIZED (
@@ -89,20 +91,24 @@ const driftStepSQL = `
 		) e ORDER BY e.user_id, e.id LIMIT 1
 	)
 	SELECT r.kind, r.user_id, r.id::text AS id FROM (
-		SELECT 'drift' AS kind, k.user_id, k.id FROM mk k
-		WHERE k.live AND NOT EXISTS (
-			SELECT 1 FROM memory_search s
-			WHERE s.org_id = $1 AND s.user_id = k.user_id AND s.memory_id = k.id AND s.content_hash = k.content_hash)
-		AND NOT EXISTS (SELECT 1 FROM stop e WHERE (k.user_id, k.id) > (e.user_id, e.id))
-		UNION ALL
-		SELECT 'drift', k.user_id, k.id FROM sk k
-		WHERE NOT EXISTS (
-			SELECT 1 FROM memories m
-			WHERE m.id = k.id AND m.org_id = $1 AND m.user_id = k.user_id AND m.state = 'active' AND m.erased_at IS NULL)
-		AND NOT EXISTS (SELECT 1 FROM stop e WHERE (k.user_id, k.id) > (e.user_id, e.id))
+		SELECT 'drift' AS kind, coalesce(m.user_id, s.user_id) AS user_id, coalesce(m.id, s.id) AS id
+		FROM mk m FULL JOIN sk s ON s.user_id = m.user_id AND s.id = m.id
+		WHERE CASE WHEN m.live THEN s.id IS NULL OR s.content_hash <> m.content_hash ELSE s.id IS NOT NULL END
 		UNION ALL
 		SELECT 'next', user_id, id FROM stop
-	) r ORDER BY r.user_id, r.id, r.kind`
+	) r
+	WHERE r.kind = 'next' OR NOT EXISTS (SELECT 1 FROM stop e WHERE (r.user_id, r.id) > (e.user_id, e.id))
+	ORDER BY r.user_id, r.id, r.kind`
+
+// driftPlan keeps a step on its two ordered index ranges whatever the
+// statistics say. The drift to repair comes from bulk writes (CreateBatch
+// seeds, imports), after which the tables' statistics are stale until the
+// next (auto)analyze: planned on them, a step estimated a few dozen rows
+// after the cursor, read all of them (tens of thousands) by bitmap and
+// sorted them. The org-wide anti-join this replaced, planned on such
+// statistics, ran past the 5 s statement timeout on every full pass at
+// 20,000 memories (docs/benchmarks.md).
+const driftPlan = ", set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)"
 
 // nilUUID is before every memory id: the cursor of a pass's first step.
 const nilUUID = "00000000-0000-0000-0000-000000000000"
@@ -122,7 +128,7 @@ func (x *TextIndex) Drift(ctx context.Context, org domain.OrgID, after ports.Mem
 		User string `db:"user_id"`
 		ID   string `db:"id"`
 	}
-	err := x.s.inTx(ctx, org, true, func(tx *sqlx.Tx) error {
+	err := x.s.inTxWith(ctx, pq.QuoteLiteral(string(org))+", true)"+driftPlan, true, func(tx *sqlx.Tx) error {
 		return tx.SelectContext(ctx, &rows, driftStepSQL, org, string(after.Tenant.UserID), id, limit)
 	})
 	if err != nil {
