@@ -2,8 +2,11 @@ package inproc
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -111,5 +114,55 @@ func TestQuantizedRecall(t *testing.T) {
 	}
 	if recall := float64(found) / float64(total); recall < 0.98 {
 		t.Fatalf("recall@10 of the quantised pass is %.3f", recall)
+	}
+}
+
+// TestDotI8PairMatchesTwoDots: the fused kernel of SearchEach's two-query
+// scan gives exactly each query's dotI8, for every length around the
+// unrolling steps and the extremes of int8 and of a quantised query.
+func TestDotI8PairMatchesTwoDots(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for n := 0; n <= 100; n++ {
+		a, b, c := make([]int8, n), make([]int16, n+2), make([]int16, n+2)
+		for i := range a {
+			a[i], b[i], c[i] = int8(r.IntN(256)-128), int16(r.IntN(255)-127), int16(r.IntN(255)-127)
+			if n%7 == 0 {
+				a[i], b[i], c[i] = -128, -127, 127
+			}
+		}
+		s1, s2 := dotI8Pair(a, b, c)
+		if w1, w2 := dotI8Generic(a, b), dotI8Generic(a, c); s1 != w1 || s2 != w2 {
+			t.Fatalf("len %d: got %d, %d want %d, %d", n, s1, s2, w1, w2)
+		}
+	}
+}
+
+// TestTopKKeepsTheBest: whatever the order of offers, topK keeps the k
+// best candidates by score, then smaller id, ties included (scores are
+// drawn from a few values).
+func TestTopKKeepsTheBest(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for round := range 200 {
+		n, k := 1+r.IntN(300), 1+r.IntN(40)
+		ids := make([]domain.MemoryID, n)
+		cs := make([]candidate, n)
+		for i := range cs {
+			ids[i] = domain.MemoryID(fmt.Sprintf("m%05d", r.IntN(1_000_000)*n+i))
+			cs[i] = candidate{row: i, score: float32(r.IntN(5 + round%20))}
+		}
+		tk := &topK{k: k, ids: ids}
+		for _, c := range cs {
+			tk.offerScore(c.row, c.score)
+		}
+		want := append([]candidate(nil), cs...)
+		sort.Slice(want, func(i, j int) bool {
+			if want[i].score != want[j].score {
+				return want[i].score > want[j].score
+			}
+			return ids[want[i].row] < ids[want[j].row]
+		})
+		if got := tk.sorted(); !slices.Equal(got, want[:min(k, n)]) {
+			t.Fatalf("round %d: got %v want %v", round, got, want[:min(k, n)])
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package inproc
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"runtime"
@@ -139,12 +138,14 @@ func (p *partition) scanQ8(q16s [][]int16, qs []float32, lo, hi, k int, f domain
 			}
 		}
 		row := p.q8[i*dim : (i+1)*dim]
+		if len(tks) == 2 { // a centered search: one kernel for both queries
+			d0, d1 := dotI8Pair(row, q16s[0], q16s[1])
+			tks[0].offerScore(i, float32(d0)*p.scales[i]*qs[0])
+			tks[1].offerScore(i, float32(d1)*p.scales[i]*qs[1])
+			continue
+		}
 		for j, tk := range tks {
-			s := float32(dotI8(row, q16s[j])) * p.scales[i] * qs[j]
-			if len(tk.c) == tk.k && s < tk.c[0].score {
-				continue
-			}
-			tk.offer(candidate{row: i, score: s})
+			tk.offerScore(i, float32(dotI8(row, q16s[j]))*p.scales[i]*qs[j])
 		}
 	}
 	return tks
@@ -163,13 +164,7 @@ func (p *partition) scan(qs [][]float32, lo, hi, k int, f domain.SearchFilter) [
 		}
 		row := p.data[i*dim : (i+1)*dim]
 		for j, tk := range tks {
-			s := dot(qs[j], row)
-			// Most rows lose to the current k-th best; test that before
-			// any heap work.
-			if len(tk.c) == tk.k && s < tk.c[0].score {
-				continue
-			}
-			tk.offer(candidate{row: i, score: s})
+			tk.offerScore(i, dot(qs[j], row))
 		}
 	}
 	return tks
@@ -189,16 +184,6 @@ type topK struct {
 	c   []candidate
 }
 
-func (t *topK) Len() int           { return len(t.c) }
-func (t *topK) Less(i, j int) bool { return t.worse(t.c[i], t.c[j]) }
-func (t *topK) Swap(i, j int)      { t.c[i], t.c[j] = t.c[j], t.c[i] }
-func (t *topK) Push(x any)         { t.c = append(t.c, x.(candidate)) }
-func (t *topK) Pop() any {
-	c := t.c[len(t.c)-1]
-	t.c = t.c[:len(t.c)-1]
-	return c
-}
-
 func (t *topK) worse(a, b candidate) bool {
 	if a.score != b.score {
 		return a.score < b.score
@@ -206,14 +191,55 @@ func (t *topK) worse(a, b candidate) bool {
 	return t.ids[a.row] > t.ids[b.row]
 }
 
+// offerScore offers row i scored s. Most rows lose to the current k-th
+// best; that is tested before any heap work.
+func (t *topK) offerScore(i int, s float32) {
+	if len(t.c) == t.k && s < t.c[0].score {
+		return
+	}
+	t.offer(candidate{row: i, score: s})
+}
+
 func (t *topK) offer(c candidate) {
 	if len(t.c) < t.k {
-		heap.Push(t, c)
+		t.c = append(t.c, c)
+		t.up(len(t.c) - 1)
 		return
 	}
 	if t.worse(t.c[0], c) {
 		t.c[0] = c
-		heap.Fix(t, 0)
+		t.down(0)
+	}
+}
+
+// up and down keep the min-heap, as container/heap would, without its
+// interface calls: a scan offers thousands of rows a search.
+func (t *topK) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !t.worse(t.c[j], t.c[i]) {
+			return
+		}
+		t.c[i], t.c[j] = t.c[j], t.c[i]
+		j = i
+	}
+}
+
+func (t *topK) down(i int) {
+	n := len(t.c)
+	for {
+		j := 2*i + 1
+		if j >= n {
+			return
+		}
+		if r := j + 1; r < n && t.worse(t.c[r], t.c[j]) {
+			j = r
+		}
+		if !t.worse(t.c[j], t.c[i]) {
+			return
+		}
+		t.c[i], t.c[j] = t.c[j], t.c[i]
+		i = j
 	}
 }
 
