@@ -12,7 +12,7 @@ import (
 // heard of it. Such a write failed in this process with an unknown outcome,
 // which marked its org (OutcomeUnknown) for the next few passes: every
 // interval the suspect orgs are repaired, and every IndexerDeps.FullRepairEvery intervals every org (a backstop
-// for writers that bypass this process's services). One anti-join per org
+// for writers that bypass this process's services). One drift pass per org
 // is cheap, but not across thousands of orgs every few seconds:
 // BenchmarkDriftRepairPass measures a full pass (docs/benchmarks.md). A
 // failed pass (the store is down) is logged and its orgs stay suspect; a

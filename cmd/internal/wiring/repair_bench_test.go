@@ -19,7 +19,7 @@ import (
 // repair (Indexer.KeepRepaired runs one every 5 s while serving) over a
 // store holding n memories (default 100,000; ENGRAM_BENCH_REPAIR_N) spread
 // over orgs orgs (default 1,000; ENGRAM_BENCH_REPAIR_ORGS), text index in
-// step: the steady-state cost, one anti-join per org finding nothing. The
+// step: the steady-state cost, one drift step per org finding nothing. The
 // seeding and the first pass (which indexes everything) are not timed.
 //
 //	go test -run '^$' -bench DriftRepairPass -benchtime 5x ./cmd/internal/wiring/
