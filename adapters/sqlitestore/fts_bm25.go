@@ -38,13 +38,13 @@ func (s *Store) forgetCounts(tok string) {
 // memory is not in this store, its text is not ASCII (FTS5's tokenizer
 // folds some letters that textfold keeps), or its text is not the text
 // indexed (drift, by hash and length). The caller then ranks with bm25().
-func (x *TextIndex) rankCommon(ctx context.Context, t domain.Tenant, tok string, words []string) (_ []ftsCand, ok bool, err error) {
-	for _, w := range words {
-		for i := range len(w) {
-			if w[i] >= 0x80 {
-				return nil, false, nil
-			}
-		}
+//
+// With a phrase (its words ASCII), each candidate's phrase flag is set
+// from its text too, instead of by an FTS5 phrase query over the
+// candidates' rowid range.
+func (x *TextIndex) rankCommon(ctx context.Context, t domain.Tenant, tok string, words, phrase []string) (_ []ftsCand, ok bool, err error) {
+	if !ascii(words) {
+		return nil, false, nil
 	}
 	cands, err := x.ranked(ctx, `SELECT rowid, 0.0 FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?`,
 		matchAll(tok, words), commonCap)
@@ -60,7 +60,7 @@ func (x *TextIndex) rankCommon(ctx context.Context, t domain.Tenant, tok string,
 		return nil, false, err
 	}
 	avgdl := float64(tokens) / float64(rows)
-	ok, err = x.scoreCommon(ctx, t, cands, words, idf, avgdl)
+	ok, err = x.scoreCommon(ctx, t, cands, words, phrase, idf, avgdl)
 	if err != nil || !ok {
 		return nil, false, err
 	}
@@ -138,7 +138,7 @@ func (x *TextIndex) idf(ctx context.Context, tok string, words []string, rows in
 // scoreCommon sets each candidate's score and memory id, reading the
 // memory's text and the entry's length. false when an entry cannot be
 // scored exactly (see rankCommon).
-func (x *TextIndex) scoreCommon(ctx context.Context, t domain.Tenant, cands []ftsCand, words []string, idf []float64, avgdl float64) (bool, error) {
+func (x *TextIndex) scoreCommon(ctx context.Context, t domain.Tenant, cands []ftsCand, words, phrase []string, idf []float64, avgdl float64) (bool, error) {
 	ids := make([]int64, len(cands))
 	at := make(map[int64]int, len(cands))
 	for i, c := range cands {
@@ -196,6 +196,9 @@ func (x *TextIndex) scoreCommon(ctx context.Context, t domain.Tenant, cands []ft
 		}
 		c := &cands[at[rowid]]
 		c.score, c.id = score, domain.MemoryID(id)
+		if phrase != nil {
+			c.phrase, _ = textfold.HoldsPhraseASCII(text, phrase)
+		}
 		seen++
 	}
 	if err := rows.Err(); err != nil {
@@ -218,4 +221,17 @@ func sqliteVarint(p []byte) (v uint64, n int) {
 		}
 	}
 	return 0, 0
+}
+
+// ascii reports whether every word is ASCII, which is what textfold's
+// ASCII counters and FTS5's tokenizer see alike.
+func ascii(words []string) bool {
+	for _, w := range words {
+		for i := range len(w) {
+			if w[i] >= 0x80 {
+				return false
+			}
+		}
+	}
+	return true
 }

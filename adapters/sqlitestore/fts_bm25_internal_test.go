@@ -90,7 +90,7 @@ func TestCommonWordsScoreAsBM25(t *testing.T) {
 
 	check := func(what string) {
 		t.Helper()
-		got, ok, err := x.rankCommon(ctx, tn, tok, words)
+		got, ok, err := x.rankCommon(ctx, tn, tok, words, nil)
 		require.NoError(t, err)
 		require.True(t, ok, what)
 		require.Equal(t, bm25Ref(t, x, tok, words), scoresOf(got), what)
@@ -133,9 +133,65 @@ func TestCommonWordsFallBackToBM25(t *testing.T) {
 			tn := domain.Tenant{OrgID: "o", UserID: "u"}
 			seedMemories(t, s, x, tn, []string{"tea in the morning", "morning tea"})
 			setup(s, x, tn)
-			_, ok, err := x.rankCommon(ctx, tn, tenantToken(tn), words)
+			_, ok, err := x.rankCommon(ctx, tn, tenantToken(tn), words, nil)
 			require.NoError(t, err)
 			require.False(t, ok)
 		})
+	}
+}
+
+// TestCommonWordsFlagPhrasesAsFTS5: rankCommon flags the entries holding
+// the query's phrase from their texts, as FTS5's phrase query over the
+// candidates' rowids does, and Search lifts them above the rest.
+func TestCommonWordsFlagPhrasesAsFTS5(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "engram.db")})
+	require.NoError(t, err)
+	defer s.Close()
+	x := s.TextIndex()
+	tn := domain.Tenant{OrgID: "o", UserID: "u"}
+	tok := tenantToken(tn)
+	var texts []string
+	for i := range 600 {
+		switch i % 4 {
+		case 0:
+			texts = append(texts, fmt.Sprintf("%d: red wine on the table", i))
+		case 1:
+			texts = append(texts, fmt.Sprintf("%d: wine, red and white, on a table", i))
+		default:
+			texts = append(texts, fmt.Sprintf("%d: the table wine was red", i))
+		}
+	}
+	seedMemories(t, s, x, tn, texts)
+	words, phrase := []string{"red", "wine"}, []string{"red", "wine"}
+	cands, ok, err := x.rankCommon(ctx, tn, tok, words, phrase)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Len(t, cands, commonCap)
+	in, err := x.rowids(ctx, matchExpr(tok, phrase, true), cands[len(cands)-1].rowid, cands[0].rowid)
+	require.NoError(t, err)
+	flagged := 0
+	for _, c := range cands {
+		require.Equal(t, in[c.rowid], c.phrase, "rowid %d", c.rowid)
+		if c.phrase {
+			flagged++
+		}
+	}
+	require.Equal(t, commonCap/4, flagged)
+
+	hits, err := x.Search(ctx, tn, "red wine", 100, domain.SearchFilter{})
+	require.NoError(t, err)
+	require.Len(t, hits, 100)
+	holds := map[domain.MemoryID]bool{}
+	for _, c := range cands {
+		holds[c.id] = c.phrase
+	}
+	lifted := 0
+	for lifted < len(hits) && holds[hits[lifted].ID] {
+		lifted++
+	}
+	require.NotZero(t, lifted)
+	for i, h := range hits[lifted:] {
+		require.False(t, holds[h.ID], "hit %d holds the phrase below one that does not", lifted+i)
 	}
 }

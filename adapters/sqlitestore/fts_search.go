@@ -65,6 +65,8 @@ func (x *TextIndex) search(ctx context.Context, t domain.Tenant, words, phrase [
 	}
 	var cands []ftsCand
 	resolved := false // candidates hold their memory ids already
+	probe := len(phrase) >= 2
+	flagged := false // candidates hold their phrase flags already
 	if len(rare) > 0 {
 		// bm25() sorted by SQLite, not FTS5's "ORDER BY rank": for that
 		// FTS5 writes a second SQL statement with the query inlined and
@@ -74,12 +76,17 @@ func (x *TextIndex) search(ctx context.Context, t domain.Tenant, words, phrase [
 			matchExpr(tok, rare, false), limit)
 	} else {
 		var scored bool
-		cands, scored, err = x.rankCommon(ctx, t, tok, words)
+		var inText []string // the phrase rankCommon looks for in the texts
+		if probe && ascii(phrase) {
+			inText = phrase
+		}
+		cands, scored, err = x.rankCommon(ctx, t, tok, words, inText)
 		if err == nil && !scored {
 			cands, err = x.ranked(ctx, `SELECT rowid, -bm25(search_fts) FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?`,
 				matchAll(tok, words), commonCap)
 		}
 		resolved = scored && f.IsZero()
+		flagged = scored && inText != nil
 		// Ranked in Go; only the best need their memory ids.
 		sort.Slice(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 		cands = cands[:min(len(cands), limit)]
@@ -92,7 +99,12 @@ func (x *TextIndex) search(ctx context.Context, t domain.Tenant, words, phrase [
 			return nil, err
 		}
 	}
-	if len(phrase) >= 2 && len(cands) > 1 {
+	switch {
+	case len(cands) <= 1:
+		for i := range cands {
+			cands[i].phrase = false // one hit is not lifted
+		}
+	case probe && !flagged:
 		lo, hi := cands[0].rowid, cands[0].rowid
 		for _, c := range cands[1:] {
 			lo, hi = min(lo, c.rowid), max(hi, c.rowid)

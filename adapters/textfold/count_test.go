@@ -41,3 +41,27 @@ func TestCountASCIIRefusesOtherText(t *testing.T) {
 	_, ok := textfold.CountASCII("café au lait", []string{"cafe"}, counts)
 	require.False(t, ok, "non-ASCII text folds through NFKD and FTS5's own tables; the caller must not trust a count")
 }
+
+// HoldsPhraseASCII must agree with FTS5's phrase match over Words: the
+// phrase's words at consecutive positions.
+func TestHoldsPhraseASCII(t *testing.T) {
+	for _, c := range []struct {
+		text   string
+		phrase string
+		holds  bool
+	}{
+		{"We drank Tea in the Morning, every day", "tea in the morning", true},
+		{"tea, in. the; morning", "tea in the morning", true},
+		{"tea in a morning", "tea in the morning", false},
+		{"morning tea in the", "tea in the morning", false},
+		{"tea tea in the mornings", "tea in the morning", true},
+		{"adopted cats", "adopting cat", true},
+		{"", "tea in", false},
+	} {
+		holds, ok := textfold.HoldsPhraseASCII(c.text, textfold.Words(c.phrase))
+		require.True(t, ok)
+		require.Equal(t, c.holds, holds, "%q in %q", c.phrase, c.text)
+	}
+	_, ok := textfold.HoldsPhraseASCII("tea at the café", []string{"tea", "at"})
+	require.False(t, ok)
+}
