@@ -160,6 +160,7 @@ func (x *TextIndex) scoreCommon(ctx context.Context, t domain.Tenant, cands []ft
 	defer rows.Close()
 	const k1, b = 1.2, 0.75
 	tf := make([]int, len(words))
+	stems := textfold.Stems{} // this search's only: it holds the texts' words
 	seen := 0
 	for rows.Next() {
 		var (
@@ -182,8 +183,8 @@ func (x *TextIndex) scoreCommon(ctx context.Context, t domain.Tenant, cands []ft
 		if n == 0 || domain.ContentHash(text) != hash {
 			return false, nil
 		}
-		tokens, ascii := textfold.CountASCII(text, words, tf)
-		if !ascii || uint64(tokens) != size {
+		tokens, isASCII := stems.CountASCII(text, words, tf)
+		if !isASCII || uint64(tokens) != size {
 			return false, nil
 		}
 		// bm25()'s arithmetic (fts5_aux.c), the same operations in the
@@ -197,7 +198,7 @@ func (x *TextIndex) scoreCommon(ctx context.Context, t domain.Tenant, cands []ft
 		c := &cands[at[rowid]]
 		c.score, c.id = score, domain.MemoryID(id)
 		if phrase != nil {
-			c.phrase, _ = textfold.HoldsPhraseASCII(text, phrase)
+			c.phrase, _ = stems.HoldsPhraseASCII(text, phrase)
 		}
 		seen++
 	}

@@ -1,10 +1,12 @@
 package textfold
 
-import (
-	"sync"
+import "github.com/kljensen/snowball/english"
 
-	"github.com/kljensen/snowball/english"
-)
+// Stems memoises the stems of the words it has seen: a search counts words
+// in a few hundred texts that share most of them, and stemming is most of
+// the cost. Keep one for one search (or one tenant's texts): it holds
+// words of the texts it saw.
+type Stems map[string]string
 
 // CountASCII counts, for a text of ASCII characters only, the words Words
 // would yield (n) and, in counts, how many of them equal each of terms
@@ -13,9 +15,9 @@ import (
 // false for any other text: Words folds it through Unicode normalisation,
 // and FTS5's tokenizer folds some letters further (ø to o), so only ASCII
 // is counted the same on both sides.
-func CountASCII(text string, terms []string, counts []int) (n int, ok bool) {
+func (st Stems) CountASCII(text string, terms []string, counts []int) (n int, ok bool) {
 	clear(counts)
-	ok = eachASCIIWord(text, func(stem string) {
+	ok = st.eachASCIIWord(text, func(stem string) {
 		n++
 		for i, t := range terms {
 			if t == stem {
@@ -29,7 +31,7 @@ func CountASCII(text string, terms []string, counts []int) (n int, ok bool) {
 // HoldsPhraseASCII reports whether Words(text) holds phrase's words (folded
 // already) at consecutive positions, as FTS5 matches a phrase. ok is false
 // when text is not ASCII (see CountASCII).
-func HoldsPhraseASCII(text string, phrase []string) (holds, ok bool) {
+func (st Stems) HoldsPhraseASCII(text string, phrase []string) (holds, ok bool) {
 	if len(phrase) == 0 {
 		return true, true
 	}
@@ -37,7 +39,7 @@ func HoldsPhraseASCII(text string, phrase []string) (holds, ok bool) {
 	// restart is fine for the few words of a phrase.
 	var starts []int
 	pos := 0
-	ok = eachASCIIWord(text, func(stem string) {
+	ok = st.eachASCIIWord(text, func(stem string) {
 		if holds {
 			return
 		}
@@ -67,7 +69,7 @@ func HoldsPhraseASCII(text string, phrase []string) (holds, ok bool) {
 // eachASCIIWord calls fn with the stem of each word Words(text) would
 // yield, in order; false, and fn not called for every word, when text is
 // not ASCII.
-func eachASCIIWord(text string, fn func(stem string)) bool {
+func (st Stems) eachASCIIWord(text string, fn func(stem string)) bool {
 	var buf [64]byte
 	word := buf[:0]
 	for i := 0; i < len(text); i++ {
@@ -86,37 +88,19 @@ func eachASCIIWord(text string, fn func(stem string)) bool {
 		case c >= 'A' && c <= 'Z':
 			word = append(word, c+('a'-'A'))
 		case len(word) > 0:
-			fn(stemOf(word))
+			fn(st.of(word))
 			word = word[:0]
 		}
 	}
 	return true
 }
 
-// stems remembers the stems of words seen: a search folds the same common
-// words in every candidate, and stemming is most of the cost. A word's
-// stem never changes, so the cache only needs a bound.
-var stems struct {
-	sync.RWMutex
-	m map[string]string
-}
-
-const maxStems = 1 << 16
-
-func stemOf(word []byte) string {
-	stems.RLock()
-	s, ok := stems.m[string(word)]
-	stems.RUnlock()
-	if ok {
+func (st Stems) of(word []byte) string {
+	if s, ok := st[string(word)]; ok {
 		return s
 	}
 	w := string(word)
-	s = english.Stem(w, true)
-	stems.Lock()
-	if stems.m == nil || len(stems.m) >= maxStems {
-		stems.m = make(map[string]string, 1024)
-	}
-	stems.m[w] = s
-	stems.Unlock()
+	s := english.Stem(w, true)
+	st[w] = s
 	return s
 }

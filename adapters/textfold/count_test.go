@@ -27,7 +27,7 @@ func TestCountASCIIAgreesWithWords(t *testing.T) {
 		}
 		terms := []string{"tea", "42", "adopt", "run", "generous", "die", "sky", "absent"}
 		counts := make([]int, len(terms))
-		n, ok := textfold.CountASCII(text, terms, counts)
+		n, ok := textfold.Stems{}.CountASCII(text, terms, counts)
 		require.True(t, ok, text)
 		require.Equal(t, len(words), n, text)
 		for i, term := range terms {
@@ -38,7 +38,7 @@ func TestCountASCIIAgreesWithWords(t *testing.T) {
 
 func TestCountASCIIRefusesOtherText(t *testing.T) {
 	counts := make([]int, 1)
-	_, ok := textfold.CountASCII("café au lait", []string{"cafe"}, counts)
+	_, ok := textfold.Stems{}.CountASCII("café au lait", []string{"cafe"}, counts)
 	require.False(t, ok, "non-ASCII text folds through NFKD and FTS5's own tables; the caller must not trust a count")
 }
 
@@ -58,10 +58,10 @@ func TestHoldsPhraseASCII(t *testing.T) {
 		{"adopted cats", "adopting cat", true},
 		{"", "tea in", false},
 	} {
-		holds, ok := textfold.HoldsPhraseASCII(c.text, textfold.Words(c.phrase))
+		holds, ok := textfold.Stems{}.HoldsPhraseASCII(c.text, textfold.Words(c.phrase))
 		require.True(t, ok)
 		require.Equal(t, c.holds, holds, "%q in %q", c.phrase, c.text)
 	}
-	_, ok := textfold.HoldsPhraseASCII("tea at the café", []string{"tea", "at"})
+	_, ok := textfold.Stems{}.HoldsPhraseASCII("tea at the café", []string{"tea", "at"})
 	require.False(t, ok)
 }
