@@ -82,3 +82,20 @@ func TestTermCountsAreSharedByTheStoresIndexes(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, rare)
 }
+
+// TestTermCountsExpire: with maxAge set (the document frequencies'), a
+// tenant's counts are dropped once older, the only way this process sees
+// another process's writes to the file.
+func TestTermCountsExpire(t *testing.T) {
+	c := termCounts{maxAge: 20 * time.Millisecond}
+	_, gen := c.get("t1", []string{"a"})
+	c.put("t1", gen, map[string]int{"a": 3})
+	known, _ := c.get("t1", []string{"a"})
+	require.Equal(t, map[string]int{"a": 3}, known)
+	time.Sleep(30 * time.Millisecond)
+	known, gen = c.get("t1", []string{"a"})
+	require.Empty(t, known, "expired")
+	c.put("t1", gen, map[string]int{"a": 4})
+	known, _ = c.get("t1", []string{"a"})
+	require.Equal(t, map[string]int{"a": 4}, known, "counted again")
+}
