@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,10 +17,18 @@ import (
 	"github.com/engram-memory/engram/ports"
 )
 
-// Search ranks a bounded candidate set: at most Candidates rows holding
-// every query word, plus at most Candidates holding any, are scored with
-// ts_rank (length-normalised, mapped into [0,1)); rows holding the exact
-// phrase get +1 so they come first.
+// Search ranks a bounded candidate set by ts_rank (length-normalised,
+// mapped into [0,1)) over the query's words; candidates holding the exact
+// phrase get +1 so they come first. Which entries are candidates depends on
+// how common the words are among the tenant's newest entries (a probe of
+// them, searchProbe): see lexicalPlan.
+//
+// Every statement reads the tenant's entries through the primary key
+// (tenant, then memory id, which is time-ordered): the GIN index on tsv is
+// never used by the runtime role, because row-level security evaluates its
+// policy before any qualifier that is not leakproof, and @@ is not. So a
+// search's cost is the number of the tenant's entries it reads, and the
+// plans bound it by reading newest first and stopping at a LIMIT.
 func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k int, f domain.SearchFilter) ([]ports.Hit, error) {
 	if k < 1 || k > ports.MaxIndexK {
 		return nil, fmt.Errorf("pgstore: text search: %w", domain.Invalid("k", "must be between 1 and %d", ports.MaxIndexK))
@@ -36,34 +45,66 @@ func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k
 	if pw := domain.PhraseWords(query); pw != nil {
 		phrase = prefixed(prefix, textfold.Words(strings.Join(pw, " ")))
 	}
-	sqlText, args, err := x.searchSQL(t, words, phrase, k, f)
+	q := lexicalQuery{tenant: t, config: x.config, words: words, phrase: phrase, k: k}
+	newestText, newestArgs, err := q.newestSQL(f, max(k, newestCap))
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: text search: %w", err)
 	}
+	allText, allArgs, err := q.allSQL(f, x.candidates)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: text search: %w", err)
+	}
+	probeArgs := []any{t.OrgID, t.UserID, x.candidates, x.config, strings.Join(words, " "), pq.Array(quoted(words))}
 	// Prepared before the transaction: preparing on the pool inside it
 	// could wait for the connection the transaction holds.
-	st, err := x.stmt(ctx, sqlText)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: text search: %w", mapErr(err))
+	var stmts [3]*sql.Stmt
+	for i, text := range []string{searchProbeSQL, newestText, allText} {
+		if stmts[i], err = x.stmt(ctx, text); err != nil {
+			return nil, fmt.Errorf("pgstore: text search: %w", mapErr(err))
+		}
 	}
 	var hits []ports.Hit
 	// force_custom_plan: a prepared statement would otherwise switch to a
-	// generic plan after five calls, blind to how common this query's
-	// words are; the statement is prepared to skip parsing, not planning.
-	// It was prepared on the primary's pool; on a replica's, the first
-	// search of each shape sends the text and prepares it there in the
-	// background for the next ones.
-	err = x.s.routedTxWith(ctx, pq.QuoteLiteral(string(t.OrgID))+", true), set_config('plan_cache_mode', 'force_custom_plan', true)", func(tx *sqlx.Tx, on *sqlx.DB) error {
-		var rows *sql.Rows
-		var err error
-		prepared := st
-		if on != x.s.db {
-			prepared = x.replicaStmt(on, sqlText)
+	// generic plan after five calls, blind to this query's values; the
+	// statements are prepared to skip parsing, not planning. Bitmap and
+	// sequential scans off: the only useful path is the primary key (see
+	// above), and without statistics (autovacuum off or behind) the
+	// planner took a bitmap scan of the whole tenant and sorted it for a
+	// LIMIT of the newest. Statements prepared on the primary's pool; on a
+	// replica's, the first search of each shape sends the text and
+	// prepares it there in the background for the next ones.
+	settings := pq.QuoteLiteral(string(t.OrgID)) + ", true), set_config('plan_cache_mode', 'force_custom_plan', true)" +
+		", set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)"
+	err = x.s.routedTxWith(ctx, settings, func(tx *sqlx.Tx, on *sqlx.DB) error {
+		query := func(i int, text string, args []any) (*sql.Rows, error) {
+			prepared := stmts[i]
+			if on != x.s.db {
+				prepared = x.replicaStmt(on, text)
+			}
+			if prepared != nil {
+				return tx.StmtContext(ctx, prepared).QueryContext(ctx, args...)
+			}
+			return tx.QueryContext(ctx, text, args...)
 		}
-		if prepared != nil {
-			rows, err = tx.StmtContext(ctx, prepared).QueryContext(ctx, args...)
+		var p searchProbe
+		rows, err := query(0, searchProbeSQL, probeArgs)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := rows.Scan(&p.window, &p.holdAll, &p.holdEach); err != nil {
+				_ = rows.Close()
+				return err
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		newest, or := lexicalPlan(p, x.candidates, words)
+		if newest {
+			rows, err = query(1, newestText, newestArgs)
 		} else {
-			rows, err = tx.QueryContext(ctx, sqlText, args...)
+			rows, err = query(2, allText, append(allArgs[:len(allArgs):len(allArgs)], orQuery(or)))
 		}
 		if err != nil {
 			return err
@@ -84,19 +125,140 @@ func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k
 	return hits, nil
 }
 
-// orQuery is "'w1' | 'w2'" for to_tsquery. Words come from
-// domain.QueryTerms (letters and digits only); quoting makes each one a
-// single operand whatever the configuration's parser thinks of it.
-func orQuery(words []string) string {
-	parts := make([]string, len(words))
-	for i, w := range words {
-		parts[i] = "'" + strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(w) + "'"
-	}
-	return strings.Join(parts, " | ")
+// newestCap is how many of the newest entries holding every query word are
+// ranked (at least k) when every word is common.
+const newestCap = 100
+
+// commonShare: a word is common when at least 1 in commonShare of the
+// tenant's newest entries (the probe's window) hold it, which in a tenant
+// of 100,000 entries is about 500 of them.
+const commonShare = 200
+
+// searchProbe is what the tenant's newest entries (as many as the index's
+// Candidates) say about a query's words.
+type searchProbe struct {
+	window   int           // entries read: fewer than asked when the tenant holds fewer
+	holdAll  int           // of them, those holding every word
+	holdEach pq.Int64Array // of them, those holding each word, in order
 }
 
-func (x *TextIndex) searchSQL(t domain.Tenant, words []string, phrase string, k int, f domain.SearchFilter) (string, []any, error) {
-	args := []any{t.OrgID, t.UserID, x.config, orQuery(words), strings.Join(words, " "), phrase, x.candidates, k}
+// searchProbeSQL reads the tenant's newest entries once and counts the
+// entries holding every word and each word ($6: the words as quoted
+// to_tsquery operands, in order).
+const searchProbeSQL = `WITH recent AS MATERIALIZED (
+		SELECT s.tsv FROM memory_search s WHERE s.org_id = $1 AND s.user_id = $2 ORDER BY s.memory_id DESC LIMIT $3)
+	SELECT (SELECT count(*) FROM recent),
+	       (SELECT count(*) FROM recent WHERE tsv @@ plainto_tsquery($4::regconfig, $5)),
+	       ARRAY(SELECT (SELECT count(*) FROM recent r WHERE r.tsv @@ u.q)
+	             FROM (SELECT x.n, to_tsquery($4::regconfig, x.w) AS q FROM unnest($6::text[]) WITH ORDINALITY AS x(w, n)) u
+	             ORDER BY u.n)`
+
+// lexicalPlan chooses the candidates from the probe of the newest window
+// entries (window: the index's Candidates):
+//
+//   - The tenant holds fewer entries than the window: every entry holding
+//     any word (all of them fit in the branches' LIMITs).
+//   - Every word is common (commonShare) and some window entry holds them
+//     all: the newest entries holding all of them (newest true; at least
+//     newestCap). An entry holding a word held by most entries says
+//     little, and ranking all of them would read the whole tenant.
+//   - Otherwise the newest entries holding every word, plus the newest
+//     holding any word that is not common (or; every word when none is
+//     rarer): entries holding only common words no longer crowd out those
+//     holding a rare one.
+func lexicalPlan(p searchProbe, window int, words []string) (newest bool, or []string) {
+	if p.window < window || len(p.holdEach) != len(words) {
+		return false, words
+	}
+	floor := int64(max(1, window/commonShare))
+	for i, n := range p.holdEach {
+		if n < floor {
+			or = append(or, words[i])
+		}
+	}
+	switch {
+	case len(or) > 0:
+		return false, or
+	case p.holdAll > 0:
+		return true, nil
+	default:
+		return false, words
+	}
+}
+
+// quoted returns each word as a single to_tsquery operand. Words come from
+// domain.QueryTerms (letters and digits only); quoting makes each one a
+// single operand whatever the configuration's parser thinks of it.
+func quoted(words []string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = "'" + strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(w) + "'"
+	}
+	return out
+}
+
+// orQuery is "'w1' | 'w2'" for to_tsquery.
+func orQuery(words []string) string { return strings.Join(quoted(words), " | ") }
+
+// lexicalQuery builds a search's statements; each puts its own arguments
+// first and the filter's after them.
+type lexicalQuery struct {
+	tenant domain.Tenant
+	config string
+	words  []string
+	phrase string
+	k      int
+}
+
+// base is $1-$6 of every search statement, then $7 (the candidates'
+// LIMIT) and $8 (k).
+func (q lexicalQuery) base(limit int) []any {
+	return []any{q.tenant.OrgID, q.tenant.UserID, q.config, orQuery(q.words), strings.Join(q.words, " "), q.phrase, limit, q.k}
+}
+
+// scoreSQL scores a candidate c. The tsqueries are written inline, not in
+// a CTE, as everywhere here: only an expression of constants and
+// parameters is folded once per statement.
+const scoreSQL = `ts_rank(c.tsv, to_tsquery($3::regconfig, $4), 1|32) + CASE WHEN $6 <> '' AND c.tsv @@ phraseto_tsquery($3::regconfig, $6) THEN 1 ELSE 0 END`
+
+// newestSQL ranks the newest limit entries holding every word.
+func (q lexicalQuery) newestSQL(f domain.SearchFilter, limit int) (string, []any, error) {
+	args := q.base(limit)
+	where, args, err := filterSQL(f, args)
+	if err != nil {
+		return "", nil, err
+	}
+	return `SELECT c.memory_id::text, ` + scoreSQL + ` AS score
+	FROM (SELECT s.memory_id, s.tsv FROM memory_search s WHERE ` + where + ` AND s.tsv @@ plainto_tsquery($3::regconfig, $5)
+	      ORDER BY s.memory_id DESC LIMIT $7) c
+	ORDER BY score DESC, c.memory_id LIMIT $8`, args, nil
+}
+
+// allSQL ranks the newest limit entries holding every word and the newest
+// limit holding any word of the to_tsquery given last (after the
+// filter's arguments) but not all of them.
+func (q lexicalQuery) allSQL(f domain.SearchFilter, limit int) (string, []any, error) {
+	args := q.base(limit)
+	where, args, err := filterSQL(f, args)
+	if err != nil {
+		return "", nil, err
+	}
+	or := "$" + strconv.Itoa(len(args)+1)
+	return `WITH cand AS (
+		(SELECT s.memory_id, s.tsv FROM memory_search s WHERE ` + where + ` AND s.tsv @@ plainto_tsquery($3::regconfig, $5)
+		 ORDER BY s.memory_id DESC LIMIT $7)
+		UNION ALL
+		(SELECT s.memory_id, s.tsv FROM memory_search s WHERE ` + where + ` AND s.tsv @@ to_tsquery($3::regconfig, ` + or + `)
+		   AND NOT s.tsv @@ plainto_tsquery($3::regconfig, $5)
+		 ORDER BY s.memory_id DESC LIMIT $7)
+	)
+	SELECT c.memory_id::text, ` + scoreSQL + ` AS score
+	FROM cand c ORDER BY score DESC, c.memory_id LIMIT $8`, args, nil
+}
+
+// filterSQL returns the tenant's condition on memory_search s with the
+// filter's, whose values are appended to args.
+func filterSQL(f domain.SearchFilter, args []any) (string, []any, error) {
 	var filter strings.Builder
 	arg := func(v any) string {
 		args = append(args, v)
@@ -128,17 +290,5 @@ func (x *TextIndex) searchSQL(t domain.Tenant, words []string, phrase string, k 
 	if !f.CreatedBefore.IsZero() {
 		filter.WriteString(" AND s.created_at < " + arg(f.CreatedBefore))
 	}
-	where := `s.org_id = $1 AND s.user_id = $2` + filter.String()
-	// The tsqueries are written inline, not in a CTE: only an expression of
-	// constants and parameters can be a GIN index condition.
-	anyq := `to_tsquery($3::regconfig, $4)`
-	return `WITH cand AS (
-		(SELECT s.memory_id FROM memory_search s WHERE ` + where + ` AND s.tsv @@ plainto_tsquery($3::regconfig, $5) LIMIT $7)
-		UNION
-		(SELECT s.memory_id FROM memory_search s WHERE ` + where + ` AND s.tsv @@ ` + anyq + ` LIMIT $7)
-	)
-	SELECT s.memory_id::text,
-	       ts_rank(s.tsv, ` + anyq + `, 1|32) + CASE WHEN $6 <> '' AND s.tsv @@ phraseto_tsquery($3::regconfig, $6) THEN 1 ELSE 0 END AS score
-	FROM cand c JOIN memory_search s ON s.org_id = $1 AND s.user_id = $2 AND s.memory_id = c.memory_id
-	ORDER BY score DESC, s.memory_id LIMIT $8`, args, nil
+	return `s.org_id = $1 AND s.user_id = $2` + filter.String(), args, nil
 }
