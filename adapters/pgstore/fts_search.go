@@ -24,12 +24,13 @@ import (
 // how common the words are among the tenant's newest entries (a probe of
 // them, searchProbe): see lexicalPlan and planFor.
 //
-// Every statement reads the tenant's entries through the primary key
-// (tenant, then memory id, which is time-ordered): the GIN index on tsv is
-// never used by the runtime role, because row-level security evaluates its
-// policy before any qualifier that is not leakproof, and @@ is not. So a
-// search's cost is the number of the tenant's entries it reads, and the
-// plans bound it by reading newest first and stopping at a LIMIT.
+// The GIN index on tsv is never used by the runtime role: row-level
+// security evaluates its policy before any qualifier that is not
+// leakproof, and @@ is not, so no @@ can be an index condition. Every
+// statement reads the tenant's entries themselves (newest first through
+// the primary key, whose memory ids are time-ordered, or a sequential scan
+// when it must read them all), and a search costs the entries it reads:
+// the plans stop at a LIMIT of the newest where the ranking allows.
 func (x *TextIndex) Search(ctx context.Context, t domain.Tenant, query string, k int, f domain.SearchFilter) ([]ports.Hit, error) {
 	if k < 1 || k > ports.MaxIndexK {
 		return nil, fmt.Errorf("pgstore: text search: %w", domain.Invalid("k", "must be between 1 and %d", ports.MaxIndexK))
