@@ -73,12 +73,21 @@ func (x *Dashboard) renderMemory(w http.ResponseWriter, r *http.Request, s *sess
 	d.History = h.Items
 	d.Accesses = x.accessesOf(r, s, id)
 	if d.M.State == "active" {
-		var sim memoryPage
-		q := url.Values{"q": {firstRunes(d.M.Text, 300)}, "limit": {"6"}}
-		if p := x.api(r, s, http.MethodGet, "/memories?"+q.Encode(), nil, &sim); p == nil {
-			for _, m := range sim.Items {
-				if m.ID != d.M.ID && len(d.Similar) < 5 {
-					d.Similar = append(d.Similar, m)
+		// Similar means near in meaning: the vector ranking alone. A hybrid
+		// search with the memory's own text as the query always holds a word
+		// only this memory has (a name, a number), and on PostgreSQL, where
+		// the text index cannot be used under row-level security, finding
+		// such a word reads every entry of the user (docs/benchmarks.md).
+		var sim struct {
+			Results []struct {
+				Memory memoryItem `json:"memory"`
+			} `json:"results"`
+		}
+		q := map[string]any{"query": firstRunes(d.M.Text, 300), "limit": 6, "mode": "vector"}
+		if p := x.api(r, s, http.MethodPost, "/search", q, &sim); p == nil {
+			for _, hit := range sim.Results {
+				if hit.Memory.ID != d.M.ID && len(d.Similar) < 5 {
+					d.Similar = append(d.Similar, hit.Memory)
 				}
 			}
 		}

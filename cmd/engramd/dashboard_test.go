@@ -172,6 +172,16 @@ func dashboardEndToEnd(t *testing.T, env map[string]string) {
 	require.Contains(t, page, `id="history"`)
 	detail := u.last.Request.URL.Path
 
+	// A second memory near in meaning is listed under the first's similar
+	// memories (the vector ranking).
+	code, page, _ = u.walk(http.MethodPost, "/ui/memories", url.Values{"csrf": {csrf}, "text": {"Ada also drinks green tea every afternoon"},
+		"app": {"dashboard"}}, nil)
+	require.Equal(t, http.StatusOK, code, page)
+	second := u.last.Request.URL.Path
+	code, page, _ = u.walk(http.MethodGet, detail, nil, nil)
+	require.Equal(t, http.StatusOK, code, page)
+	require.Regexp(t, `(?s)<ul class="similar">.*href="`+regexp.QuoteMeta(second)+`"`, page)
+
 	// Search finds it; a filter that excludes it does not.
 	code, page, _ = u.walk(http.MethodGet, "/ui/?q="+url.QueryEscape("what tea does Ada like"), nil, nil)
 	require.Equal(t, http.StatusOK, code, page)
@@ -240,12 +250,12 @@ func dashboardEndToEnd(t *testing.T, env map[string]string) {
 	st, _ = do(t, http.MethodGet, base+"/api/v1/memories", key[1], "")
 	require.Equal(t, http.StatusUnauthorized, st)
 
-	// Stats: over time, by category (the edit left only "drinks"),
-	// figures repeated in tables for screen readers.
+	// Stats: over time (both memories, today), by category (the edit left
+	// only "drinks"), figures repeated in tables for screen readers.
 	code, page, _ = u.walk(http.MethodGet, "/ui/stats", nil, nil)
 	require.Equal(t, http.StatusOK, code, page)
 	require.Contains(t, page, `<h2 id="s-days">Over time</h2>`)
-	require.Contains(t, page, `<th scope="row">`+time.Now().UTC().Format(time.DateOnly)+`</th><td>1</td>`)
+	require.Contains(t, page, `<th scope="row">`+time.Now().UTC().Format(time.DateOnly)+`</th><td>2</td>`)
 	require.Contains(t, page, `<th scope="row">drinks</th><td>1</td>`)
 	require.NotContains(t, page, `<th scope="row">preferences</th>`)
 	// Search latency and error rate from engramd's own metrics (the key's
