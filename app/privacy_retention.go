@@ -135,9 +135,9 @@ func (s *PrivacyService) RunSweeper(ctx context.Context, interval time.Duration)
 	}
 }
 
-// Sweep erases, in every org, the memories whose expiry has passed and the
-// access-log rows, query logs and feedback events older than the org's
-// retention policy allows. Expired memories are erased exactly as an
+// Sweep erases, in every org, the memories and dashboard sessions whose
+// expiry has passed and the access-log rows, query logs and feedback
+// events older than the org's retention policy allows. Expired memories are erased exactly as an
 // erasure erases them (docs/privacy.md): their text and vector index
 // entries first, then the rows with their history and access-log rows,
 // hard. It returns what it erased, by store; a failure stops the sweep
@@ -253,6 +253,13 @@ func (s *PrivacyService) sweepOrg(ctx context.Context, org domain.OrgID, now tim
 			break
 		}
 	}
+	// Dashboard sessions carry their own expiry, whatever the policy; a
+	// sign-in deletes only the signing-in user's expired ones.
+	n, err := s.d.Retention.PurgeExpiredUISessions(ctx, org, now)
+	if err != nil {
+		return total, err
+	}
+	add(map[string]int64{domain.StoreUISessions: n})
 	r, err := s.d.Retention.GetRetention(ctx, org)
 	if err != nil {
 		return total, err

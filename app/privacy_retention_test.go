@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"testing"
 	"time"
@@ -135,4 +137,40 @@ func TestAppDefaultTTLAndExplicitExpiry(t *testing.T) {
 	_, _, err = mem.Add(ctx, sAlice, app.AddInput{Text: "both", ExpiresAt: &at, TTL: &hour})
 	require.ErrorAs(t, err, &ve)
 	require.Equal(t, "ttl", ve.Field)
+}
+
+// A dashboard user who never signs in again would keep their expired
+// session, sealed tokens and all, if only a sign-in deleted it: the sweep
+// deletes it, in an org with nothing else to sweep, and counts and audits
+// it like the rest.
+func TestSweepDeletesExpiredDashboardSessions(t *testing.T) {
+	e := newPrivacyEnv(t, nil)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	session := func(user domain.UserID, created, expires time.Time) domain.UISession {
+		hash := sha256.Sum256([]byte(string(user) + created.String()))
+		u := domain.UISession{IDHash: hex.EncodeToString(hash[:]), OrgID: "org-dashboard-only", UserID: user,
+			Access: "access-token", Refresh: "refresh-token", AccessExpiresAt: created.Add(5 * time.Minute), CreatedAt: created, ExpiresAt: expires}
+		require.NoError(t, e.store.PutUISession(ctx, u, 20))
+		return u
+	}
+	gone := session("left-for-good", now.Add(-13*time.Hour), now.Add(-time.Hour))
+	live := session("still-here", now, now.Add(12*time.Hour))
+
+	swept, err := e.privacy.Sweep(ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int64{domain.StoreUISessions: 1}, swept)
+	_, err = e.store.GetUISession(ctx, gone.IDHash, gone.CreatedAt)
+	require.ErrorIs(t, err, domain.ErrNotFound)
+	_, err = e.store.GetUISession(ctx, live.IDHash, now)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, e.privacy.SweepStats().Swept[domain.StoreUISessions])
+
+	admin := domain.Principal{OrgID: "org-dashboard-only", UserID: "admin", Scopes: []domain.Scope{domain.ScopePrivacyAdmin}}
+	events, _, err := e.privacy.AuditTrail(ctx, admin, 100, "")
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	require.Equal(t, domain.AuditRetentionSwept, events[0].Action)
+	require.Equal(t, swept, events[0].Counts)
+	require.NotContains(t, fmt.Sprintf("%+v", events[0]), "left-for-good")
 }

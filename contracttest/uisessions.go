@@ -12,22 +12,31 @@ import (
 	"github.com/engram-memory/engram/ports"
 )
 
+// UISessionBackend is a UISessionStore that the retention sweeper also
+// reaches (RetentionStore.PurgeExpiredUISessions deletes its expired
+// sessions).
+type UISessionBackend interface {
+	ports.UISessionStore
+	ports.RetentionStore
+}
+
 // RunUISessionStore runs the UISessionStore contract (ports/uisessions.go)
-// against stores made by newStore, one isolated store per parallel subtest.
-// Times round-trip to the microsecond.
-func RunUISessionStore(t *testing.T, newStore func(t *testing.T) ports.UISessionStore) {
+// and the sweeper's part of it against stores made by newStore, one
+// isolated store per parallel subtest. Times round-trip to the
+// microsecond.
+func RunUISessionStore(t *testing.T, newStore func(t *testing.T) UISessionBackend) {
 	cases := []struct {
 		name string
-		run  func(t *testing.T, s ports.UISessionStore)
+		run  func(t *testing.T, s UISessionBackend)
 	}{
 		{"RoundTrip", testUISessionRoundTrip},
 		{"ExpiredAndUnknownAreNotFound", testUISessionExpiry},
-		{"DuplicateIsAlreadyExists", func(t *testing.T, s ports.UISessionStore) {
+		{"DuplicateIsAlreadyExists", func(t *testing.T, s UISessionBackend) {
 			u := newUISession("org-a", "u1", time.Now())
 			require.NoError(t, s.PutUISession(ctxFor(t), u, 10))
 			requireKind(t, s.PutUISession(ctxFor(t), u, 10), domain.ErrAlreadyExists)
 		}},
-		{"InvalidIsRefused", func(t *testing.T, s ports.UISessionStore) {
+		{"InvalidIsRefused", func(t *testing.T, s UISessionBackend) {
 			u := newUISession("org-a", "u1", time.Now())
 			u.IDHash = "short"
 			requireKind(t, s.PutUISession(ctxFor(t), u, 10), domain.ErrInvalid)
@@ -39,6 +48,7 @@ func RunUISessionStore(t *testing.T, newStore func(t *testing.T) ports.UISession
 		{"RefreshLeaseAndSave", testUISessionRefresh},
 		{"ConcurrentClaimsOneWins", testUISessionConcurrentClaims},
 		{"TenantScoped", testUISessionTenancy},
+		{"ExpiredAreSweptForUsersWhoNeverReturn", testUISessionSweep},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -54,7 +64,7 @@ func newUISession(org domain.OrgID, user domain.UserID, now time.Time) domain.UI
 		Refresh: "refresh-" + randomHash(), AccessExpiresAt: now.Add(5 * time.Minute), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 }
 
-func testUISessionRoundTrip(t *testing.T, s ports.UISessionStore) {
+func testUISessionRoundTrip(t *testing.T, s UISessionBackend) {
 	ctx := ctxFor(t)
 	u := newUISession("org-a", "u1", time.Now())
 	require.NoError(t, s.PutUISession(ctx, u, 10))
@@ -71,7 +81,7 @@ func testUISessionRoundTrip(t *testing.T, s ports.UISessionStore) {
 	require.Empty(t, got.Refresh)
 }
 
-func testUISessionExpiry(t *testing.T, s ports.UISessionStore) {
+func testUISessionExpiry(t *testing.T, s UISessionBackend) {
 	ctx := ctxFor(t)
 	u := newUISession("org-a", "u1", time.Now())
 	require.NoError(t, s.PutUISession(ctx, u, 10))
@@ -83,7 +93,7 @@ func testUISessionExpiry(t *testing.T, s ports.UISessionStore) {
 	requireKind(t, err, domain.ErrNotFound)
 }
 
-func testUISessionBound(t *testing.T, s ports.UISessionStore) {
+func testUISessionBound(t *testing.T, s UISessionBackend) {
 	ctx := ctxFor(t)
 	now := time.Now()
 	var us []domain.UISession
@@ -102,7 +112,7 @@ func testUISessionBound(t *testing.T, s ports.UISessionStore) {
 	}
 }
 
-func testUISessionRefresh(t *testing.T, s ports.UISessionStore) {
+func testUISessionRefresh(t *testing.T, s UISessionBackend) {
 	ctx := ctxFor(t)
 	u := newUISession("org-a", "u1", time.Now())
 	require.NoError(t, s.PutUISession(ctx, u, 10))
@@ -137,7 +147,7 @@ func testUISessionRefresh(t *testing.T, s ports.UISessionStore) {
 	requireKind(t, s.SaveUISessionTokens(ctx, u.Tenant(), u.IDHash, "a", "r", exp), domain.ErrNotFound)
 }
 
-func testUISessionConcurrentClaims(t *testing.T, s ports.UISessionStore) {
+func testUISessionConcurrentClaims(t *testing.T, s UISessionBackend) {
 	ctx := ctxFor(t)
 	u := newUISession("org-a", "u1", time.Now())
 	require.NoError(t, s.PutUISession(ctx, u, 10))
@@ -159,7 +169,7 @@ func testUISessionConcurrentClaims(t *testing.T, s ports.UISessionStore) {
 	require.EqualValues(t, 1, wins.Load(), "of concurrent claims exactly one refreshes")
 }
 
-func testUISessionTenancy(t *testing.T, s ports.UISessionStore) {
+func testUISessionTenancy(t *testing.T, s UISessionBackend) {
 	ctx := ctxFor(t)
 	u := newUISession("org-a", "u1", time.Now())
 	require.NoError(t, s.PutUISession(ctx, u, 10))
@@ -172,4 +182,51 @@ func testUISessionTenancy(t *testing.T, s ports.UISessionStore) {
 	got, err := s.GetUISession(ctx, u.IDHash, u.CreatedAt)
 	require.NoError(t, err, "another tenant changed and deleted nothing")
 	require.Equal(t, u.Access, got.Access)
+}
+
+// testUISessionSweep: a user who never signs in again keeps no expired
+// session (PutUISession would only have deleted it at their next sign-in);
+// the sweep of one org leaves its unexpired sessions and every other org's
+// alone, and an org whose users only ever signed in to the dashboard is
+// one the sweeper visits.
+func testUISessionSweep(t *testing.T, s UISessionBackend) {
+	ctx := ctxFor(t)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	expired := func(org domain.OrgID, user domain.UserID, expiresAt time.Time) domain.UISession {
+		u := newUISession(org, user, expiresAt.Add(-12*time.Hour))
+		u.ExpiresAt = expiresAt
+		require.NoError(t, s.PutUISession(ctx, u, 10))
+		return u
+	}
+	gone := expired("org-sweep-a", "u1", now.Add(-time.Hour))
+	atNow := expired("org-sweep-a", "u3", now)
+	live := newUISession("org-sweep-a", "u2", now)
+	require.NoError(t, s.PutUISession(ctx, live, 10))
+	otherOrg := expired("org-sweep-b", "u1", now.Add(-time.Hour))
+
+	orgs, err := s.SweepOrgs(ctx)
+	require.NoError(t, err)
+	require.Subset(t, orgs, []domain.OrgID{"org-sweep-a", "org-sweep-b"}, "orgs with only dashboard sessions are swept too")
+
+	n, err := s.PurgeExpiredUISessions(ctx, "org-sweep-a", now)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, n, "expired before now, and at now")
+	for _, u := range []domain.UISession{gone, atNow} {
+		_, err := s.GetUISession(ctx, u.IDHash, u.CreatedAt)
+		requireKind(t, err, domain.ErrNotFound, "the row is gone, not only past its expiry")
+	}
+	got, err := s.GetUISession(ctx, live.IDHash, now)
+	require.NoError(t, err, "an unexpired session stays")
+	require.Equal(t, live.Access, got.Access)
+	_, err = s.GetUISession(ctx, otherOrg.IDHash, otherOrg.CreatedAt)
+	require.NoError(t, err, "another org's expired session is that org's sweep's")
+
+	n, err = s.PurgeExpiredUISessions(ctx, "org-sweep-a", now)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing is purged twice")
+	n, err = s.PurgeExpiredUISessions(ctx, "org-sweep-b", now)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	_, err = s.GetUISession(ctx, otherOrg.IDHash, otherOrg.CreatedAt)
+	requireKind(t, err, domain.ErrNotFound)
 }

@@ -83,6 +83,11 @@ const (
 	StoreEntities = "entities"
 )
 
+// StoreUISessions counts the dashboard sessions (ports.UISessionStore) the
+// retention sweeper deleted because they had expired. It is no erasure
+// step: an erasure deletes a subject's sessions in step StoreOAuth.
+const StoreUISessions = "ui_sessions"
+
 // ErasedActor replaces an erased user's id where a row that is not theirs
 // names them as its author (a project key they issued for the org).
 const ErasedActor UserID = "erased"

@@ -18,7 +18,7 @@ import (
 // domain.ErrUnavailable.
 type RetentionStore interface {
 	// SweepOrgs lists every org that may hold something to sweep: any
-	// org with memories, feedback or query logs.
+	// org with memories, feedback, query logs or dashboard sessions.
 	SweepOrgs(ctx context.Context) ([]domain.OrgID, error)
 
 	// GetRetention returns org's policy; an org that never set one gets
@@ -38,4 +38,13 @@ type RetentionStore interface {
 	// events created before feedbackBefore; a zero time skips that table.
 	// Counts are keyed domain.StoreAccessLog, StoreQueryLog, StoreFeedback.
 	PurgeRetained(ctx context.Context, org domain.OrgID, accessBefore, queryBefore, feedbackBefore time.Time) (map[string]int64, error)
+
+	// PurgeExpiredUISessions hard-deletes org's dashboard sessions
+	// (ports.UISessionStore) that expired at or before now, of every user,
+	// and returns how many it deleted (counted as domain.StoreUISessions).
+	// PutUISession deletes only the signing-in user's expired sessions, so
+	// without this a user who never signs in again would keep their sealed
+	// tokens forever. It runs under org's tenancy like every other method:
+	// another org's sessions, and org's unexpired ones, stay.
+	PurgeExpiredUISessions(ctx context.Context, org domain.OrgID, now time.Time) (int64, error)
 }

@@ -17,6 +17,9 @@ import (
 // it finds a session by its hash alone (knowing the hash of a 256-bit
 // random cookie is knowing the cookie). Every other method is scoped to
 // the session's tenant.
+//
+// Expired sessions of users who do not sign in again are deleted by the
+// retention sweeper (RetentionStore.PurgeExpiredUISessions).
 type UISessionStore interface {
 	// PutUISession stores s (a new session). It first deletes the user's
 	// sessions that expired by s.CreatedAt and, when the user then holds

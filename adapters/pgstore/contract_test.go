@@ -93,7 +93,7 @@ func TestOAuthStoreContract(t *testing.T) {
 }
 
 func TestUISessionStoreContract(t *testing.T) {
-	contracttest.RunUISessionStore(t, func(t *testing.T) ports.UISessionStore {
+	contracttest.RunUISessionStore(t, func(t *testing.T) contracttest.UISessionBackend {
 		return newStore(t, pgstore.Options{})
 	})
 }

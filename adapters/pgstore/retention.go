@@ -163,3 +163,21 @@ func (s *Store) PurgeRetained(ctx context.Context, org domain.OrgID, accessBefor
 	}
 	return counts, nil
 }
+
+// PurgeExpiredUISessions implements ports.RetentionStore, inside org's
+// row-level security scope (ui_sessions' delete policy needs it bound).
+func (s *Store) PurgeExpiredUISessions(ctx context.Context, org domain.OrgID, now time.Time) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, org, false, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM ui_sessions WHERE org_id = $1 AND expires_at <= $2`, string(org), micro(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: purge expired ui sessions of %s: %w", org, mapErr(err))
+	}
+	return n, nil
+}

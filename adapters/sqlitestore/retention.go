@@ -17,7 +17,7 @@ var _ ports.RetentionStore = (*Store)(nil)
 // SweepOrgs implements ports.RetentionStore.
 func (s *Store) SweepOrgs(ctx context.Context) ([]domain.OrgID, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT org_id FROM memories UNION SELECT org_id FROM feedback_events
-		UNION SELECT org_id FROM query_logs ORDER BY 1`)
+		UNION SELECT org_id FROM query_logs UNION SELECT org_id FROM ui_sessions ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: sweep orgs: %w", mapErr(err))
 	}
@@ -157,4 +157,18 @@ func (s *Store) PurgeRetained(ctx context.Context, org domain.OrgID, accessBefor
 		return nil, fmt.Errorf("sqlitestore: purge retained data of %s: %w", org, err)
 	}
 	return counts, nil
+}
+
+// PurgeExpiredUISessions implements ports.RetentionStore.
+func (s *Store) PurgeExpiredUISessions(ctx context.Context, org domain.OrgID, now time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = execCount(ctx, tx, `DELETE FROM ui_sessions WHERE org_id = ? AND expires_at <= ?`, string(org), toNanos(now))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: purge expired ui sessions of %s: %w", org, err)
+	}
+	return n, nil
 }

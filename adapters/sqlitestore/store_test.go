@@ -77,5 +77,5 @@ func TestInferenceEventsContract(t *testing.T) {
 }
 
 func TestUISessionStoreContract(t *testing.T) {
-	contracttest.RunUISessionStore(t, func(t *testing.T) ports.UISessionStore { return openTemp(t) })
+	contracttest.RunUISessionStore(t, func(t *testing.T) contracttest.UISessionBackend { return openTemp(t) })
 }

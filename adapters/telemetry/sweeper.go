@@ -20,7 +20,7 @@ type SweepStats struct {
 // engram_retention_swept_total.
 var sweptStores = []string{
 	domain.StoreMemories, domain.StoreHistory, domain.StoreAccessLog, domain.StoreTextIndex,
-	domain.StoreVectorIndex, domain.StoreQueryLog, domain.StoreFeedback,
+	domain.StoreVectorIndex, domain.StoreQueryLog, domain.StoreFeedback, domain.StoreUISessions,
 }
 
 // WatchSweeper exports the retention sweeper: rows erased per store
