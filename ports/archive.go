@@ -155,6 +155,16 @@ type ArchiveSink interface {
 	Load(ctx context.Context, table ArchiveTable, rows []ArchiveRow, opts LoadOptions) (LoadResult, error)
 }
 
+// LoadSettler is an ArchiveSink with work left once a bulk load ends:
+// pgstore brings the planner statistics of the tables the load wrote up to
+// date, which autovacuum would do only within its next minute (or never,
+// when it is off). SettleLoad returns at once and never fails the load:
+// the work runs in the background, a failure is logged, and the store's
+// Close waits for it (so a command that exits after Close leaves it done).
+type LoadSettler interface {
+	SettleLoad(ctx context.Context)
+}
+
 func text(name string) ArchiveColumn     { return ArchiveColumn{Name: name, Kind: ColText} }
 func nullText(name string) ArchiveColumn { return ArchiveColumn{Name: name, Kind: ColText, Null: true} }
 func at(name string) ArchiveColumn       { return ArchiveColumn{Name: name, Kind: ColTime} }

@@ -28,6 +28,7 @@ func Copy(ctx context.Context, src ports.ArchiveSource, dst ports.ArchiveSink, o
 		o.BatchSize = 1000
 	}
 	var out []TableReport
+	defer settle(ctx, dst)
 	err := src.ArchiveSnapshot(ctx, func(sn ports.ArchiveSnapshot) error {
 		for _, t := range ports.ArchiveTables {
 			var total int64

@@ -126,6 +126,11 @@ func Import(ctx context.Context, sink ports.ArchiveSink, r io.ReaderAt, size int
 		cp = nil
 	}
 	rep.Resumed = cp != nil
+	if !o.DryRun {
+		// After the last batch, or the batch that failed: rows landed
+		// either way.
+		defer settle(ctx, sink)
+	}
 	orgs := map[domain.OrgID]bool{}
 	for i, t := range tables {
 		if cp != nil && slices.IndexFunc(tables, func(x ports.ArchiveTable) bool { return x.Name == cp.Table }) > i {
@@ -152,6 +157,15 @@ func Import(ctx context.Context, sink ports.ArchiveSink, r io.ReaderAt, size int
 	}
 	slices.Sort(rep.Orgs)
 	return rep, nil
+}
+
+// settle tells a sink that can bring its statistics up to date
+// (ports.LoadSettler: pgstore) that a bulk load has ended. It returns at
+// once and cannot fail the load.
+func settle(ctx context.Context, sink ports.ArchiveSink) {
+	if st, ok := sink.(ports.LoadSettler); ok {
+		st.SettleLoad(ctx)
+	}
 }
 
 func importTables(src source, o ImportOptions) []ports.ArchiveTable {

@@ -2,8 +2,13 @@ package pgstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -62,4 +67,94 @@ func (g *loadGrowth) grew(ctx context.Context, s *Store, ins string, n int) {
 			return err
 		})
 	}
+}
+
+// wrote records n rows written into table outside Load (the text index's
+// memory_search, which an import fills through its Changed callback):
+// counted for settle, never analysed on the way, since it is also called
+// by every single write of the running service.
+func (g *loadGrowth) wrote(table string, n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.since == nil {
+		g.since, g.at = map[string]int{}, map[string]int{}
+	}
+	g.since[table] += n
+}
+
+// settleFloor is the fewest rows written since a table's last ANALYZE for
+// SettleLoad to analyse it; autoanalyze's 50 would analyse after every
+// small import, for a plan that a few hundred rows do not change.
+const settleFloor = 1000
+
+// settleTimeout bounds SettleLoad's background work: ANALYZE samples a
+// bounded number of rows (300 × default_statistics_target) whatever the
+// table's size, so this is far past what it takes.
+const settleTimeout = 5 * time.Minute
+
+// settle analyses each table that rows written since its last ANALYZE
+// (by this store) grew by at least settleFloor and a tenth of the rows it
+// held then (pg_class.reltuples): autoanalyze's rule (scale factor 0.1),
+// applied now rather than within autovacuum's next minute. The tail of a
+// load is what it catches: Load analyses as a table doubles, so up to half
+// of a restore's rows (4,000 of 12,000; 36,000 of 100,000) came after the
+// last ANALYZE, and memory_search, written by the indexer, had none.
+func (g *loadGrowth) settle(ctx context.Context, s *Store) error {
+	g.mu.Lock()
+	due := map[string]int{}
+	for table, n := range g.since {
+		if n >= settleFloor {
+			due[table] = n
+		}
+	}
+	g.mu.Unlock()
+	var errs []error
+	for _, table := range slices.Sorted(maps.Keys(due)) {
+		var analysed bool
+		err := s.inTx(ctx, "", false, func(tx *sqlx.Tx) error {
+			var held float64
+			// to_regclass resolves through the search path: this schema's
+			// table. reltuples is -1 for a table never analysed.
+			if err := tx.GetContext(ctx, &held, `SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = to_regclass($1)`, table); err != nil {
+				return err
+			}
+			if float64(due[table]) < held/10 {
+				return nil
+			}
+			analysed = true
+			_, err := tx.ExecContext(ctx, `SELECT engram_analyze($1)`, table)
+			return err
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("analyse %s: %w", table, mapErr(err)))
+			continue
+		}
+		if analysed {
+			g.mu.Lock()
+			g.since[table] -= due[table] // rows written meanwhile stay due
+			g.at[table] += due[table]
+			g.mu.Unlock()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SettleLoad implements ports.LoadSettler: once an import, restore or
+// migrate-data has written its rows, it analyses in the background the
+// tables it grew (settle), so that the first requests after it are not
+// planned on the statistics of a smaller table or of none. A failure (a
+// role without EXECUTE on engram_analyze, a schema before migration 0291)
+// is logged and changes nothing else: autovacuum analyses them later.
+func (s *Store) SettleLoad(ctx context.Context) {
+	s.settling.Add(1)
+	go func() {
+		defer s.settling.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+		defer cancel()
+		start := time.Now()
+		if err := s.loaded.settle(ctx, s); err != nil {
+			s.opts.Log.WarnContext(ctx, "pgstore: analysing the tables a bulk load wrote failed; autovacuum will analyse them later",
+				"error", err, "took_ms", time.Since(start).Milliseconds())
+		}
+	}()
 }

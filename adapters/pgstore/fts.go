@@ -216,6 +216,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 	if err != nil {
 		return fmt.Errorf("pgstore: index %d docs: %w", len(docs), mapErr(err))
 	}
+	x.s.loaded.wrote("memory_search", len(rows))
 	return nil
 }
 

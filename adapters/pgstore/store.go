@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -21,6 +23,7 @@ var (
 	_ ports.MemoryStore = (*Store)(nil)
 	_ ports.AppStore    = (*Store)(nil)
 	_ ports.AccessLog   = (*Store)(nil)
+	_ ports.LoadSettler = (*Store)(nil)
 )
 
 const defaultStatementTimeout = 5 * time.Second
@@ -71,6 +74,9 @@ type Options struct {
 	// text and history snapshots; off, values already sealed still open.
 	Keys    ports.KeyWrapper
 	Encrypt bool
+	// Log receives what fails in the background (SettleLoad's ANALYZE);
+	// nil discards it.
+	Log *slog.Logger
 }
 
 // BatchMode selects CreateBatch's loading strategy.
@@ -90,9 +96,10 @@ type Store struct {
 	opts     Options
 	prologue string // first statement of every transaction
 	keys     *keyring
-	io       time.Duration // the pool's IOTimeout (Open's); 0: from the statement timeout
-	loaded   loadGrowth    // rows restored per table since its last ANALYZE
-	replicas *replicaSet   // nil: every read on the primary
+	io       time.Duration  // the pool's IOTimeout (Open's); 0: from the statement timeout
+	loaded   loadGrowth     // rows restored per table since its last ANALYZE
+	settling sync.WaitGroup // SettleLoad's background ANALYZEs, awaited by Close
+	replicas *replicaSet    // nil: every read on the primary
 }
 
 // Open dials, sizes the pool, pings and checks the runtime role.
@@ -181,6 +188,9 @@ func New(db *sqlx.DB, opts Options) *Store {
 	if opts.Clock == nil {
 		opts.Clock = ports.SystemClock{}
 	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
 	timeout := "0"
 	if opts.StatementTimeout > 0 {
 		timeout = strconv.FormatInt(max(opts.StatementTimeout.Milliseconds(), 1), 10)
@@ -223,6 +233,7 @@ func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Close closes the pool and the replicas' pools.
 func (s *Store) Close() error {
+	s.settling.Wait()
 	if s.replicas != nil {
 		return errors.Join(s.replicas.close(), s.db.Close())
 	}

@@ -115,7 +115,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		st, err := pgstore.Open(ctx, pgstore.Config{
 			URL: cfg.PostgresURL, MaxOpenConns: cfg.PGMaxConns,
 			Replicas: pgstore.Replicas{URLs: cfg.ReplicaURLs(), MaxLag: cfg.PGReplicaMaxLag, Wait: cfg.PGReplicaWait},
-			Options:  pgstore.Options{StatementTimeout: cfg.PGStmtTimeout, Origin: newOrigin(), Keys: kekOrNil(enc), Encrypt: enc.On},
+			Options:  pgstore.Options{StatementTimeout: cfg.PGStmtTimeout, Origin: newOrigin(), Keys: kekOrNil(enc), Encrypt: enc.On, Log: log},
 		})
 		if err != nil {
 			return Backend{}, fmt.Errorf("ENGRAM_POSTGRES_URL: %w", err)
