@@ -35,6 +35,8 @@ type mem0AddRequest struct {
 	Metadata     domain.Metadata `json:"metadata"`
 	Infer        *bool           `json:"infer"`
 	OutputFormat string          `json:"output_format"`
+	// ExpirationDate is mem0's expiry (mem0_expiry.go).
+	ExpirationDate json.RawMessage `json:"expiration_date"`
 }
 
 // mem0MaxMessages bounds the turns of one add (docs/openapi-mem0.yaml).
@@ -162,17 +164,27 @@ func (m *mem0) add(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	expiresAt, _, err := mem0ExpiryOf(req.ExpirationDate)
+	if err != nil {
+		return err
+	}
 	p, err := principalFor(c, req.UserID, req.OrgID, req.ProjectID)
 	if err != nil {
 		return err
 	}
 	if (req.Infer == nil || *req.Infer) && m.s.d.Inference != nil && m.s.d.Inference.Enabled() {
+		if expiresAt != nil {
+			// Inference decides which memories change; an expiry for its
+			// additions alone would be a guess at what was meant.
+			return domain.Invalid("expiration_date", "is not supported with inference yet; send infer: false to store the text as given with this expiry")
+		}
 		return m.addInferred(c, p, req)
 	}
 	events := make([]mem0Event, 0, len(texts))
 	for _, text := range texts {
 		mem, created, err := m.s.d.Memories.Add(c.Request().Context(), p, app.AddInput{
 			Text: text, App: domain.AppID(req.AppID), Metadata: req.Metadata, AgentID: req.AgentID, RunID: req.RunID,
+			ExpiresAt: expiresAt,
 		})
 		if err != nil {
 			return err
@@ -197,11 +209,15 @@ type mem0SearchRequest struct {
 	Limit        int             `json:"limit"`
 	Threshold    *float64        `json:"threshold"`
 	OutputFormat string          `json:"output_format"`
+	ShowExpired  *bool           `json:"show_expired"`
 }
 
 func (m *mem0) search(c echo.Context) error {
 	var req mem0SearchRequest
 	if err := decodeMem0(c, &req); err != nil {
+		return err
+	}
+	if err := refuseShowExpired(req.ShowExpired); err != nil {
 		return err
 	}
 	f, err := filtersFrom(req.Filters)

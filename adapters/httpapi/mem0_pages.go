@@ -25,8 +25,10 @@ type mem0Memory struct {
 	Metadata   domain.Metadata `json:"metadata"`
 	Categories []string        `json:"categories"`
 	Hash       string          `json:"hash"`
-	CreatedAt  time.Time       `json:"created_at"`
-	UpdatedAt  time.Time       `json:"updated_at"`
+	// ExpirationDate is the last day the memory is returned, or null.
+	ExpirationDate *string   `json:"expiration_date"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 	// Score is the calibrated similarity, as mem0's score is one (and
 	// threshold compares it); FusedScore is Engram's rank-fusion score,
 	// by which results are ordered.
@@ -43,6 +45,7 @@ func viewMem0(m domain.Memory) mem0Memory {
 	out := mem0Memory{
 		ID: string(m.ID), Memory: m.Text, UserID: string(m.UserID), AppID: string(m.AppID), Metadata: m.Metadata,
 		Categories: cats, Hash: m.ContentHash, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
+		ExpirationDate: mem0ExpirationDate(m.ExpiresAt),
 	}
 	// mem0 answers null for a scope the memory does not have.
 	if m.AgentID != "" {
@@ -60,7 +63,8 @@ const mem0ListCap = 10000
 
 type mem0ListRequest struct {
 	mem0Entity
-	Filters json.RawMessage `json:"filters"`
+	Filters     json.RawMessage `json:"filters"`
+	ShowExpired *bool           `json:"show_expired"`
 }
 
 // listPost serves POST /v3/memories/ (always paged) and /v2/memories/
@@ -71,6 +75,9 @@ func (m *mem0) listPost(c echo.Context) error {
 		if err := decodeMem0(c, &req); err != nil {
 			return err
 		}
+	}
+	if err := refuseShowExpired(req.ShowExpired); err != nil {
+		return err
 	}
 	f, err := filtersFrom(req.Filters)
 	if err != nil {
@@ -192,6 +199,8 @@ type mem0UpdateRequest struct {
 	Text     *string          `json:"text"`
 	Memory   *string          `json:"memory"`
 	Metadata *domain.Metadata `json:"metadata"`
+	// ExpirationDate sets the expiry; null removes it (mem0_expiry.go).
+	ExpirationDate json.RawMessage `json:"expiration_date"`
 }
 
 func (m *mem0) update(c echo.Context) error {
@@ -210,7 +219,17 @@ func (m *mem0) update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	mem, err := m.s.d.Memories.Update(c.Request().Context(), p, id, app.UpdateInput{Text: req.Text, Metadata: req.Metadata}, "")
+	in := app.UpdateInput{Text: req.Text, Metadata: req.Metadata}
+	expiresAt, set, err := mem0ExpiryOf(req.ExpirationDate)
+	if err != nil {
+		return err
+	}
+	if set && expiresAt == nil {
+		never := time.Duration(0) // a TTL of 0 removes the expiry
+		in.TTL = &never
+	}
+	in.ExpiresAt = expiresAt
+	mem, err := m.s.d.Memories.Update(c.Request().Context(), p, id, in, "")
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,20 @@ async function v3() {
   check(got.memory === "Alice drinks green tea every morning" && got.userId === alice, "get by id", got);
   const upd = await c.update(id, { text: "Alice drinks oolong tea" });
   check(upd.memory === "Alice drinks oolong tea", "update", upd);
+  // expirationDate is kept (through that day), removed with null, and a
+  // past one is refused.
+  const exp = new Date(Date.now() + 30 * 86400e3).toISOString().slice(0, 10);
+  const withExp = await c.add([{ role: "user", content: "Alice is in Lisbon this month" }], { userId: alice, expirationDate: exp, infer: false });
+  const expId = withExp.results[0].id;
+  const gotExp = await c.get(expId);
+  check(gotExp.expirationDate === exp, "expiration date kept", gotExp);
+  const cleared = await c.update(expId, { expirationDate: null });
+  check(cleared.expirationDate === null, "expiration date removed with null", cleared);
+  const past = await refused(() => c.add([{ role: "user", content: "Alice was in Oslo" }], { userId: alice, expirationDate: "2000-01-01", infer: false }),
+    "an expiration date in the past");
+  check(/400|expiration_date/i.test(past), "a past expiration date is refused", past);
+  await c.delete(expId);
+
   const hist = await c.history(id);
   check(hist.length === 2 && hist[1].event === "UPDATE" && hist[1].newMemory === "Alice drinks oolong tea", "history", hist);
 
