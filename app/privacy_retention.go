@@ -136,7 +136,8 @@ func (s *PrivacyService) RunSweeper(ctx context.Context, interval time.Duration)
 }
 
 // Sweep erases, in every org, the memories and dashboard sessions whose
-// expiry has passed and the access-log rows, query logs and feedback
+// expiry has passed, the OAuth codes and refresh tokens expired more than
+// their grace ago, and the access-log rows, query logs and feedback
 // events older than the org's retention policy allows. Expired memories are erased exactly as an
 // erasure erases them (docs/privacy.md): their text and vector index
 // entries first, then the rows with their history and access-log rows,
@@ -260,6 +261,13 @@ func (s *PrivacyService) sweepOrg(ctx context.Context, org domain.OrgID, now tim
 		return total, err
 	}
 	add(map[string]int64{domain.StoreUISessions: n})
+	// So do OAuth codes and refresh tokens, kept a grace past their expiry
+	// for reuse detection (ports.RetentionStore.PurgeExpiredOAuthTokens).
+	n, err = s.d.Retention.PurgeExpiredOAuthTokens(ctx, org, now.Add(-domain.OAuthCodeGrace), now.Add(-domain.OAuthRefreshGrace))
+	if err != nil {
+		return total, err
+	}
+	add(map[string]int64{domain.StoreOAuthTokens: n})
 	r, err := s.d.Retention.GetRetention(ctx, org)
 	if err != nil {
 		return total, err

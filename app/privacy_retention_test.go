@@ -174,3 +174,41 @@ func TestSweepDeletesExpiredDashboardSessions(t *testing.T) {
 	require.Equal(t, swept, events[0].Counts)
 	require.NotContains(t, fmt.Sprintf("%+v", events[0]), "left-for-good")
 }
+
+// Refresh rotation adds a token row at every refresh and nothing but an
+// erasure deleted them: the sweep deletes codes and refresh tokens expired
+// over their grace, in an org with nothing else to sweep, keeps the
+// recently expired ones, and counts and audits them like the rest.
+func TestSweepDeletesLongExpiredOAuthTokens(t *testing.T) {
+	e := newPrivacyEnv(t, nil)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	token := func(kind domain.OAuthTokenKind, expires time.Time) domain.OAuthToken {
+		hash := sha256.Sum256([]byte(string(kind) + expires.String()))
+		g := domain.OAuthGrant{ID: domain.NewID(now), OrgID: "org-oauth-only", UserID: "connected", ClientID: "client-1",
+			Scopes: []domain.Scope{domain.ScopeMemoriesRead}, RedirectURI: "http://127.0.0.1:3334/callback",
+			CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", CreatedAt: now}
+		tok := domain.OAuthToken{Hash: hex.EncodeToString(hash[:]), Kind: kind, CreatedAt: expires.Add(-time.Minute), ExpiresAt: expires}
+		require.NoError(t, e.store.CreateGrant(ctx, g, tok))
+		return tok
+	}
+	token(domain.OAuthCode, now.Add(-2*time.Hour))
+	token(domain.OAuthRefresh, now.Add(-25*time.Hour))
+	kept := []domain.OAuthToken{token(domain.OAuthCode, now.Add(-30*time.Minute)), token(domain.OAuthRefresh, now.Add(-23*time.Hour))}
+
+	swept, err := e.privacy.Sweep(ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int64{domain.StoreOAuthTokens: 2}, swept)
+	require.EqualValues(t, 2, e.privacy.SweepStats().Swept[domain.StoreOAuthTokens])
+	for _, tok := range kept {
+		_, err := e.store.UseToken(ctx, tok.Hash, now, domain.OAuthToken{}, func(domain.OAuthGrant, domain.OAuthToken) error { return nil })
+		require.NoError(t, err, "expired within its grace, the token stays")
+	}
+
+	admin := domain.Principal{OrgID: "org-oauth-only", UserID: "admin", Scopes: []domain.Scope{domain.ScopePrivacyAdmin}}
+	events, _, err := e.privacy.AuditTrail(ctx, admin, 100, "")
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	require.Equal(t, domain.AuditRetentionSwept, events[0].Action)
+	require.Equal(t, swept, events[0].Counts)
+}

@@ -15,20 +15,29 @@ import (
 	"github.com/engram-memory/engram/ports"
 )
 
-// RunOAuthStore runs the OAuthStore contract (ports/oauthstore.go) against
-// stores made by newStore, one isolated store per parallel subtest.
+// OAuthBackend is an OAuthStore that the retention sweeper also reaches
+// (RetentionStore.PurgeExpiredOAuthTokens deletes its long-expired codes
+// and refresh tokens).
+type OAuthBackend interface {
+	ports.OAuthStore
+	ports.RetentionStore
+}
+
+// RunOAuthStore runs the OAuthStore contract (ports/oauthstore.go) and the
+// sweeper's part of it against stores made by newStore, one isolated store
+// per parallel subtest.
 //
 // Semantics the port leaves open and this suite pins down: times round-trip
 // to the microsecond; a grant's scopes and a client's redirect URIs keep
 // their order.
-func RunOAuthStore(t *testing.T, newStore func(t *testing.T) ports.OAuthStore) {
+func RunOAuthStore(t *testing.T, newStore func(t *testing.T) OAuthBackend) {
 	cases := []struct {
 		name string
-		run  func(t *testing.T, s ports.OAuthStore)
+		run  func(t *testing.T, s OAuthBackend)
 	}{
 		{"Client/RoundTrip", testOAuthClient},
 		{"Client/DuplicateIsAlreadyExists", testOAuthClientDuplicate},
-		{"Client/UnknownIsNotFound", func(t *testing.T, s ports.OAuthStore) {
+		{"Client/UnknownIsNotFound", func(t *testing.T, s OAuthBackend) {
 			_, err := s.GetClient(ctxFor(t), "never-registered")
 			requireKind(t, err, domain.ErrNotFound)
 		}},
@@ -38,14 +47,15 @@ func RunOAuthStore(t *testing.T, newStore func(t *testing.T) ports.OAuthStore) {
 		{"Grant/ReusedTokenRevokesFamily", testOAuthReuse},
 		{"Grant/FailedCheckWritesNothing", testOAuthCheck},
 		{"Grant/ConcurrentUseOneWins", testOAuthConcurrent},
-		{"Grant/UnknownHashIsNotFound", func(t *testing.T, s ports.OAuthStore) {
+		{"Grant/UnknownHashIsNotFound", func(t *testing.T, s OAuthBackend) {
 			_, err := s.UseToken(ctxFor(t), randomHash(), time.Now(), domain.OAuthToken{}, nil)
 			requireKind(t, err, domain.ErrNotFound)
 			requireKind(t, s.RevokeByToken(ctxFor(t), randomHash(), time.Now()), domain.ErrNotFound)
 		}},
 		{"Grant/RevokeByTokenEndsFamily", testOAuthRevokeByToken},
 		{"Grant/ListAndRevokeAreTenantScoped", testOAuthGrantTenancy},
-		{"Grant/InvalidIsRefused", func(t *testing.T, s ports.OAuthStore) {
+		{"Grant/ExpiredBeyondGraceAreSwept", testOAuthSweep},
+		{"Grant/InvalidIsRefused", func(t *testing.T, s OAuthBackend) {
 			g, code := newGrant(t, "org-a", "u1")
 			g.OrgID = "bad org"
 			requireKind(t, s.CreateGrant(ctxFor(t), g, code), domain.ErrInvalid)
@@ -85,7 +95,7 @@ func refreshToken() domain.OAuthToken {
 	return domain.OAuthToken{Hash: randomHash(), Kind: domain.OAuthRefresh, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 }
 
-func testOAuthClient(t *testing.T, s ports.OAuthStore) {
+func testOAuthClient(t *testing.T, s OAuthBackend) {
 	ctx := ctxFor(t)
 	c := domain.OAuthClient{ID: "c-" + randomHash()[:16], Name: "mcp-remote",
 		RedirectURIs: []string{"http://127.0.0.1:3334/oauth/callback", "https://app.example/cb"}, CreatedAt: usec(time.Now())}
@@ -100,14 +110,14 @@ func testOAuthClient(t *testing.T, s ports.OAuthStore) {
 	requireKind(t, s.CreateClient(ctx, c), domain.ErrInvalid)
 }
 
-func testOAuthClientDuplicate(t *testing.T, s ports.OAuthStore) {
+func testOAuthClientDuplicate(t *testing.T, s OAuthBackend) {
 	ctx := ctxFor(t)
 	c := domain.OAuthClient{ID: "dup", Name: "a", RedirectURIs: []string{"https://a.example/cb"}, CreatedAt: time.Now()}
 	require.NoError(t, s.CreateClient(ctx, c))
 	requireKind(t, s.CreateClient(ctx, c), domain.ErrAlreadyExists)
 }
 
-func testOAuthUser(t *testing.T, s ports.OAuthStore) {
+func testOAuthUser(t *testing.T, s OAuthBackend) {
 	ctx := ctxFor(t)
 	t0 := usec(time.Now().Add(-time.Hour))
 	u := domain.OAuthUser{OrgID: "org-a", UserID: "alice", PasswordHash: "h1", CreatedAt: t0, UpdatedAt: t0}
@@ -126,7 +136,7 @@ func testOAuthUser(t *testing.T, s ports.OAuthStore) {
 	requireKind(t, s.PutUser(ctx, domain.OAuthUser{OrgID: "org a", UserID: "x", CreatedAt: t1, UpdatedAt: t1}), domain.ErrInvalid)
 }
 
-func testOAuthUserTenancy(t *testing.T, s ports.OAuthStore) {
+func testOAuthUserTenancy(t *testing.T, s OAuthBackend) {
 	ctx := ctxFor(t)
 	now := time.Now()
 	require.NoError(t, s.PutUser(ctx, domain.OAuthUser{OrgID: "org-a", UserID: "bob", PasswordHash: "h", CreatedAt: now, UpdatedAt: now}))
@@ -136,7 +146,7 @@ func testOAuthUserTenancy(t *testing.T, s ports.OAuthStore) {
 	requireKind(t, err, domain.ErrNotFound)
 }
 
-func testOAuthRotate(t *testing.T, s ports.OAuthStore) {
+func testOAuthRotate(t *testing.T, s OAuthBackend) {
 	ctx := ctxFor(t)
 	g, code := newGrant(t, "org-a", "u1")
 	require.NoError(t, s.CreateGrant(ctx, g, code))
@@ -169,7 +179,7 @@ func testOAuthRotate(t *testing.T, s ports.OAuthStore) {
 	require.NoError(t, err)
 }
 
-func testOAuthReuse(t *testing.T, s ports.OAuthStore) {
+func testOAuthReuse(t *testing.T, s OAuthBackend) {
 	ctx := ctxFor(t)
 	g, code := newGrant(t, "org-a", "u1")
 	require.NoError(t, s.CreateGrant(ctx, g, code))
@@ -188,7 +198,7 @@ func testOAuthReuse(t *testing.T, s ports.OAuthStore) {
 	require.False(t, grants[0].RevokedAt.IsZero(), "reuse revokes the grant")
 }
 
-func testOAuthCheck(t *testing.T, s ports.OAuthStore) {
+func testOAuthCheck(t *testing.T, s OAuthBackend) {
 	ctx := ctxFor(t)
 	g, code := newGrant(t, "org-a", "u1")
 	require.NoError(t, s.CreateGrant(ctx, g, code))
@@ -202,7 +212,7 @@ func testOAuthCheck(t *testing.T, s ports.OAuthStore) {
 	require.NoError(t, err, "the code was not spent by the refused check")
 }
 
-func testOAuthConcurrent(t *testing.T, s ports.OAuthStore) {
+func testOAuthConcurrent(t *testing.T, s OAuthBackend) {
 	ctx := ctxFor(t)
 	g, code := newGrant(t, "org-a", "u1")
 	require.NoError(t, s.CreateGrant(ctx, g, code))
@@ -228,7 +238,7 @@ func testOAuthConcurrent(t *testing.T, s ports.OAuthStore) {
 	require.Equal(t, 1, ok, "exactly one use of a code succeeds")
 }
 
-func testOAuthRevokeByToken(t *testing.T, s ports.OAuthStore) {
+func testOAuthRevokeByToken(t *testing.T, s OAuthBackend) {
 	ctx := ctxFor(t)
 	g, code := newGrant(t, "org-a", "u1")
 	require.NoError(t, s.CreateGrant(ctx, g, code))
@@ -245,7 +255,7 @@ func testOAuthRevokeByToken(t *testing.T, s ports.OAuthStore) {
 	require.True(t, grants[0].RevokedAt.Equal(at), "the first revocation time stays")
 }
 
-func testOAuthGrantTenancy(t *testing.T, s ports.OAuthStore) {
+func testOAuthGrantTenancy(t *testing.T, s OAuthBackend) {
 	ctx := ctxFor(t)
 	ga, ca := newGrant(t, "org-a", "u1")
 	require.NoError(t, s.CreateGrant(ctx, ga, ca))
@@ -271,4 +281,69 @@ func testOAuthGrantTenancy(t *testing.T, s ports.OAuthStore) {
 	require.NoError(t, s.RevokeGrant(ctx, domain.Tenant{OrgID: "org-a", UserID: "u1"}, ga.ID, time.Now()), "idempotent")
 	_, err = s.UseToken(ctx, ca.Hash, time.Now(), domain.OAuthToken{}, nil)
 	requireKind(t, err, domain.ErrNotFound)
+}
+
+// testOAuthSweep: the sweep deletes codes expired over an hour ago and
+// refresh tokens expired over a day ago, used or not; a rotated refresh
+// token expired within the day stays, and presenting it again still
+// revokes its family; live tokens, recently expired codes and every other
+// org's tokens stay; an org whose users only connected OAuth clients is
+// one the sweeper visits.
+func testOAuthSweep(t *testing.T, s OAuthBackend) {
+	ctx := ctxFor(t)
+	now := usec(time.Now())
+	// token stores a grant of org whose first token is of kind and expires
+	// at expires (issued a lifetime before).
+	token := func(org domain.OrgID, kind domain.OAuthTokenKind, expires time.Time) domain.OAuthToken {
+		g, tok := newGrant(t, org, "u1")
+		tok.Kind, tok.CreatedAt, tok.ExpiresAt = kind, expires.Add(-30*24*time.Hour), expires
+		require.NoError(t, s.CreateGrant(ctx, g, tok))
+		return tok
+	}
+	// used stores a refresh token that expires at expires and was rotated
+	// (spent for a live successor) before it expired.
+	used := func(org domain.OrgID, expires time.Time) domain.OAuthToken {
+		tok := token(org, domain.OAuthRefresh, expires)
+		_, err := s.UseToken(ctx, tok.Hash, expires.Add(-time.Hour), refreshToken(), nil)
+		require.NoError(t, err)
+		return tok
+	}
+	codeGone := token("org-sweep-a", domain.OAuthCode, now.Add(-2*time.Hour))
+	codeKept := token("org-sweep-a", domain.OAuthCode, now.Add(-30*time.Minute))
+	refreshGone := token("org-sweep-a", domain.OAuthRefresh, now.Add(-25*time.Hour))
+	rotatedGone := used("org-sweep-a", now.Add(-25*time.Hour))
+	rotatedKept := used("org-sweep-a", now.Add(-2*time.Hour))
+	live := token("org-sweep-a", domain.OAuthRefresh, now.Add(time.Hour))
+	otherOrg := token("org-sweep-b", domain.OAuthCode, now.Add(-2*time.Hour))
+
+	orgs, err := s.SweepOrgs(ctx)
+	require.NoError(t, err)
+	require.Contains(t, orgs, domain.OrgID("org-sweep-a"), "an org with only OAuth tokens is swept")
+
+	n, err := s.PurgeExpiredOAuthTokens(ctx, "org-sweep-a", now.Add(-domain.OAuthCodeGrace), now.Add(-domain.OAuthRefreshGrace))
+	require.NoError(t, err)
+	// 3 gone: codeGone, refreshGone, rotatedGone (whose live successors stay).
+	require.EqualValues(t, 3, n)
+
+	probe := errors.New("the token is there and unused")
+	present := func(tok domain.OAuthToken) error {
+		_, err := s.UseToken(ctx, tok.Hash, now, domain.OAuthToken{}, func(domain.OAuthGrant, domain.OAuthToken) error { return probe })
+		return err
+	}
+	for _, tok := range []domain.OAuthToken{codeGone, refreshGone, rotatedGone} {
+		requireKind(t, present(tok), domain.ErrNotFound, "expired beyond its grace, the row is gone")
+	}
+	for _, tok := range []domain.OAuthToken{codeKept, live, otherOrg} {
+		require.ErrorIs(t, present(tok), probe, "a live or recently expired token, or another org's, stays")
+	}
+	requireKind(t, present(rotatedKept), domain.ErrConflict,
+		"a rotated refresh token expired within the grace is still detected as reused, and its family revoked")
+
+	n, err = s.PurgeExpiredOAuthTokens(ctx, "org-sweep-a", now.Add(-domain.OAuthCodeGrace), now.Add(-domain.OAuthRefreshGrace))
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing is purged twice")
+	n, err = s.PurgeExpiredOAuthTokens(ctx, "org-sweep-b", now.Add(-domain.OAuthCodeGrace), now.Add(-domain.OAuthRefreshGrace))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	requireKind(t, present(otherOrg), domain.ErrNotFound)
 }

@@ -92,6 +92,14 @@ func (g OAuthGrant) Validate() error {
 	return nil
 }
 
+// How long after its expiry the retention sweeper keeps an authorization
+// code or a refresh token row (ports.RetentionStore.PurgeExpiredOAuthTokens
+// says why a used one is kept at all).
+const (
+	OAuthCodeGrace    = time.Hour
+	OAuthRefreshGrace = 24 * time.Hour
+)
+
 // OAuthTokenKind tells an authorization code from a refresh token.
 type OAuthTokenKind string
 

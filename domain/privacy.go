@@ -88,6 +88,13 @@ const (
 // step: an erasure deletes a subject's sessions in step StoreOAuth.
 const StoreUISessions = "ui_sessions"
 
+// StoreOAuthTokens counts the authorization codes and refresh tokens
+// (ports.OAuthStore) the retention sweeper deleted because they had
+// expired more than their grace ago (ports.RetentionStore
+// PurgeExpiredOAuthTokens). It is no erasure step: an erasure deletes a
+// subject's tokens with their grants in step StoreOAuth.
+const StoreOAuthTokens = "oauth_tokens"
+
 // ErasedActor replaces an erased user's id where a row that is not theirs
 // names them as its author (a project key they issued for the org).
 const ErasedActor UserID = "erased"

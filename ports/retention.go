@@ -18,7 +18,8 @@ import (
 // domain.ErrUnavailable.
 type RetentionStore interface {
 	// SweepOrgs lists every org that may hold something to sweep: any
-	// org with memories, feedback, query logs or dashboard sessions.
+	// org with memories, feedback, query logs, dashboard sessions or
+	// OAuth codes and refresh tokens.
 	SweepOrgs(ctx context.Context) ([]domain.OrgID, error)
 
 	// GetRetention returns org's policy; an org that never set one gets
@@ -47,4 +48,26 @@ type RetentionStore interface {
 	// tokens forever. It runs under org's tenancy like every other method:
 	// another org's sessions, and org's unexpired ones, stay.
 	PurgeExpiredUISessions(ctx context.Context, org domain.OrgID, now time.Time) (int64, error)
+
+	// PurgeExpiredOAuthTokens hard-deletes org's authorization codes that
+	// expired before codesBefore and refresh tokens that expired before
+	// refreshBefore (ports.OAuthStore), used or not, of every grant, and
+	// returns how many it deleted (counted as domain.StoreOAuthTokens).
+	// The sweeper passes now minus domain.OAuthCodeGrace (1 h) and minus
+	// domain.OAuthRefreshGrace (24 h). Nothing else deletes them but an
+	// erasure, and refresh rotation adds a row at every refresh.
+	//
+	// Why the grace keeps reuse detection correct: UseToken decides reuse
+	// on the row alone, before any expiry check: a used token presented
+	// again revokes its grant as long as its row exists, expired or not. A
+	// token can be spent only until its ExpiresAt, and its row stays a
+	// grace beyond that, so a replay within the token's lifetime (and for
+	// the grace after, covering clocks of several engramd processes and a
+	// client retrying late) still ends the family. Only a replay later
+	// than that, of a token nobody could spend any more, finds no row and
+	// is refused as unknown (domain.ErrNotFound) without revoking the
+	// grant. Grants themselves stay (revoked ones for the audit of
+	// connected clients). It runs under org's tenancy: another org's
+	// tokens, and org's live ones, stay.
+	PurgeExpiredOAuthTokens(ctx context.Context, org domain.OrgID, codesBefore, refreshBefore time.Time) (int64, error)
 }

@@ -87,7 +87,7 @@ func TestAuditLogContract(t *testing.T) {
 }
 
 func TestOAuthStoreContract(t *testing.T) {
-	contracttest.RunOAuthStore(t, func(t *testing.T) ports.OAuthStore {
+	contracttest.RunOAuthStore(t, func(t *testing.T) contracttest.OAuthBackend {
 		return newStore(t, pgstore.Options{})
 	})
 }

@@ -18,7 +18,7 @@ var _ ports.RetentionStore = (*Store)(nil)
 
 // SweepOrgs implements ports.RetentionStore from memory_orgs, which the
 // 0002 and 0003 triggers keep current for memories, feedback and query
-// logs.
+// logs (0401 and 0411 for dashboard sessions and OAuth tokens).
 func (s *Store) SweepOrgs(ctx context.Context) ([]domain.OrgID, error) {
 	out, err := s.Orgs(ctx)
 	if err != nil {
@@ -178,6 +178,27 @@ func (s *Store) PurgeExpiredUISessions(ctx context.Context, org domain.OrgID, no
 	})
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: purge expired ui sessions of %s: %w", org, mapErr(err))
+	}
+	return n, nil
+}
+
+// PurgeExpiredOAuthTokens implements ports.RetentionStore, inside org's
+// row-level security scope (oauth_tokens' delete policy needs it bound;
+// index oauth_tokens_expiry_idx, migration 0411).
+func (s *Store) PurgeExpiredOAuthTokens(ctx context.Context, org domain.OrgID, codesBefore, refreshBefore time.Time) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, org, false, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE org_id = $1
+			AND ((kind = 'code' AND expires_at < $2) OR (kind = 'refresh' AND expires_at < $3))`,
+			string(org), micro(codesBefore), micro(refreshBefore))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: purge expired oauth tokens of %s: %w", org, mapErr(err))
 	}
 	return n, nil
 }

@@ -17,7 +17,8 @@ var _ ports.RetentionStore = (*Store)(nil)
 // SweepOrgs implements ports.RetentionStore.
 func (s *Store) SweepOrgs(ctx context.Context) ([]domain.OrgID, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT org_id FROM memories UNION SELECT org_id FROM feedback_events
-		UNION SELECT org_id FROM query_logs UNION SELECT org_id FROM ui_sessions ORDER BY 1`)
+		UNION SELECT org_id FROM query_logs UNION SELECT org_id FROM ui_sessions
+		UNION SELECT org_id FROM oauth_tokens ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: sweep orgs: %w", mapErr(err))
 	}
@@ -169,6 +170,23 @@ func (s *Store) PurgeExpiredUISessions(ctx context.Context, org domain.OrgID, no
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestore: purge expired ui sessions of %s: %w", org, err)
+	}
+	return n, nil
+}
+
+// PurgeExpiredOAuthTokens implements ports.RetentionStore (index
+// oauth_tokens_expiry, migration 0411).
+func (s *Store) PurgeExpiredOAuthTokens(ctx context.Context, org domain.OrgID, codesBefore, refreshBefore time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = execCount(ctx, tx, `DELETE FROM oauth_tokens WHERE org_id = ?
+			AND ((kind = 'code' AND expires_at < ?) OR (kind = 'refresh' AND expires_at < ?))`,
+			string(org), toNanos(codesBefore), toNanos(refreshBefore))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: purge expired oauth tokens of %s: %w", org, err)
 	}
 	return n, nil
 }

@@ -50,7 +50,7 @@ func TestMemoryOwnersContract(t *testing.T) {
 }
 
 func TestOAuthStoreContract(t *testing.T) {
-	contracttest.RunOAuthStore(t, func(t *testing.T) ports.OAuthStore { return openTemp(t) })
+	contracttest.RunOAuthStore(t, func(t *testing.T) contracttest.OAuthBackend { return openTemp(t) })
 }
 
 func TestIndexOutboxContract(t *testing.T) {

@@ -21,6 +21,7 @@ type SweepStats struct {
 var sweptStores = []string{
 	domain.StoreMemories, domain.StoreHistory, domain.StoreAccessLog, domain.StoreTextIndex,
 	domain.StoreVectorIndex, domain.StoreQueryLog, domain.StoreFeedback, domain.StoreUISessions,
+	domain.StoreOAuthTokens,
 }
 
 // WatchSweeper exports the retention sweeper: rows erased per store

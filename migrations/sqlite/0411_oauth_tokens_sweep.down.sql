@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS oauth_tokens_expiry;
