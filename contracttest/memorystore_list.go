@@ -18,6 +18,7 @@ func listCases() []memoryCase {
 		{"List/TextContainsIsLiteral", testListTextContains},
 		{"List/CreatedRange", testListCreatedRange},
 		{"List/PaginationReturnsEveryRowOnce", testListPagination},
+		{"List/OldestFirstPagesInCreationOrder", testListOldestFirst},
 		{"List/PaginationExactUnderInserts", testListPaginationUnderInserts},
 	}
 }
@@ -158,6 +159,28 @@ func testListPagination(t *testing.T, s ports.MemoryStore) {
 	next, err := s.List(ctxFor(t), tn, domain.ListQuery{Limit: 5, Cursor: page.NextCursor, States: []domain.State{domain.StateActive}})
 	require.NoError(t, err)
 	require.Equal(t, newestFirst(ms)[5:10], idsOf(next.Items))
+}
+
+// testListOldestFirst: OldestFirst pages through every row once, oldest
+// first, with filters applied, and a bad order is domain.ErrInvalid.
+func testListOldestFirst(t *testing.T, s ports.MemoryStore) {
+	tn := newTenant(t)
+	texts := make([]string, 12)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("memory number %d", i)
+	}
+	ms := createTexts(t, s, tn, "app", texts...)
+	for _, limit := range []int{1, 5, 12, 50} {
+		got := idsOf(listAll(t, s, tn, domain.ListQuery{Limit: limit, Order: domain.OldestFirst}))
+		require.Equal(t, idsOf(ms), got, "limit %d", limit)
+	}
+	_, err := s.SetState(ctxFor(t), tn, []domain.MemoryID{ms[1].ID, ms[4].ID}, domain.StateArchived, "app")
+	require.NoError(t, err)
+	got := idsOf(listAll(t, s, tn, domain.ListQuery{Limit: 2, Order: domain.OldestFirst, States: []domain.State{domain.StateActive}}))
+	want := idsOf(append(append([]domain.Memory{ms[0]}, ms[2:4]...), ms[5:]...))
+	require.Equal(t, want, got)
+	q := domain.ListQuery{Order: "sideways"}
+	require.ErrorIs(t, q.Validate(), domain.ErrInvalid)
 }
 
 // testListPaginationUnderInserts pages with a small limit while another

@@ -29,6 +29,28 @@ type ListQuery struct {
 	Where  *Filter
 	Limit  int
 	Cursor string // opaque; from Page.NextCursor
+	// Order is NewestFirst (the default) or OldestFirst, by creation (the
+	// id is a UUIDv7). A cursor continues in the order it was issued for.
+	Order ListOrder
+}
+
+// ListOrder is the order of a list: by creation, newest or oldest first.
+type ListOrder string
+
+const (
+	NewestFirst ListOrder = "newest"
+	OldestFirst ListOrder = "oldest"
+)
+
+// ParseListOrder validates an order name; empty means NewestFirst.
+func ParseListOrder(s string) (ListOrder, error) {
+	switch ListOrder(s) {
+	case "", NewestFirst:
+		return NewestFirst, nil
+	case OldestFirst:
+		return OldestFirst, nil
+	}
+	return "", Invalid("order", "must be newest or oldest")
 }
 
 // Validate checks limits and filters and fills defaults.
@@ -39,6 +61,11 @@ func (q *ListQuery) Validate() error {
 	if q.Limit < 1 || q.Limit > MaxListLimit {
 		return Invalid("limit", "must be between 1 and %d", MaxListLimit)
 	}
+	order, err := ParseListOrder(string(q.Order))
+	if err != nil {
+		return err
+	}
+	q.Order = order
 	if q.App != "" {
 		if err := ValidateAppID(q.App); err != nil {
 			return err

@@ -36,6 +36,17 @@ func TestFiltersBecomeTheAPIsQuery(t *testing.T) {
 	require.Nil(t, p)
 	require.Equal(t, url.Values{"q": {"tea"}, "limit": {"50"}}, v)
 
+	// Sort orders a list; a search is ranked, so it is left out there.
+	v, p = filters{Sort: "oldest"}.apiQuery("")
+	require.Nil(t, p)
+	require.Equal(t, "oldest", v.Get("order"))
+	v, p = filters{Q: "tea", Sort: "oldest"}.apiQuery("")
+	require.Nil(t, p)
+	require.Empty(t, v.Get("order"))
+	_, p = filters{Sort: "sideways"}.apiQuery("")
+	require.NotNil(t, p)
+	require.Contains(t, p.Detail, "sort")
+
 	_, p = filters{From: "yesterday"}.apiQuery("")
 	require.NotNil(t, p)
 	require.Equal(t, 400, p.Status)

@@ -44,6 +44,9 @@ type appItem struct {
 
 type filters struct {
 	Q, App, Category, State, From, To string
+	// Sort is the list's order: "" (newest first) or "oldest"; a search is
+	// ranked by relevance instead.
+	Sort string
 }
 
 type listData struct {
@@ -61,7 +64,7 @@ var dateRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 func filtersOf(q url.Values) filters {
 	return filters{Q: strings.TrimSpace(q.Get("q")), App: q.Get("app"), Category: strings.TrimSpace(q.Get("category")),
-		State: q.Get("state"), From: q.Get("from"), To: q.Get("to")}
+		State: q.Get("state"), From: q.Get("from"), To: q.Get("to"), Sort: q.Get("sort")}
 }
 
 // apiQuery turns the page's filters into the API's list or search query.
@@ -98,6 +101,13 @@ func (f filters) apiQuery(cursor string) (url.Values, *problem) {
 	if f.State != "" {
 		v.Set("state", f.State)
 	}
+	switch f.Sort {
+	case "", "newest":
+	case "oldest":
+		v.Set("order", "oldest")
+	default:
+		return nil, &problem{Title: "Invalid filter", Status: http.StatusBadRequest, Detail: "sort must be newest or oldest"}
+	}
 	if cursor != "" {
 		v.Set("cursor", cursor)
 	}
@@ -132,7 +142,7 @@ func (x *Dashboard) renderMemories(w http.ResponseWriter, r *http.Request, s *se
 		d.Items, d.Searched = page.Items, d.Q != ""
 		if page.NextCursor != nil && d.Q == "" {
 			next := url.Values{}
-			for k, val := range map[string]string{"app": d.App, "category": d.Category, "state": d.State, "from": d.From, "to": d.To} {
+			for k, val := range map[string]string{"app": d.App, "category": d.Category, "state": d.State, "from": d.From, "to": d.To, "sort": d.Sort} {
 				if val != "" {
 					next.Set(k, val)
 				}

@@ -144,7 +144,7 @@ func queryList(c echo.Context, name string) []string {
 	return out
 }
 
-// listQuery reads limit, cursor, app, state and category into a query; the
+// listQuery reads limit, cursor, order, app, state and category into a query; the
 // service validates the values.
 func listQuery(c echo.Context) (domain.ListQuery, error) {
 	limit, err := queryInt(c, "limit")
@@ -161,6 +161,9 @@ func listQuery(c echo.Context) (domain.ListQuery, error) {
 	}
 	q.Categories = queryList(c, "category")
 	q.AgentID, q.RunID = c.QueryParam("agent_id"), c.QueryParam("run_id")
+	if q.Order, err = domain.ParseListOrder(c.QueryParam("order")); err != nil {
+		return domain.ListQuery{}, err
+	}
 	if raw := c.QueryParam("filters"); raw != "" {
 		where, err := whereFromJSON(c, []byte(raw))
 		if err != nil {

@@ -102,6 +102,9 @@ func (s *Server) createMemory(c echo.Context) error {
 
 func (s *Server) listMemories(c echo.Context) error {
 	if c.QueryParam("q") != "" {
+		if c.QueryParam("order") != "" {
+			return domain.Invalid("order", "orders a list; a search (q) is ranked by relevance")
+		}
 		return s.searchMemories(c)
 	}
 	q, err := listQuery(c)

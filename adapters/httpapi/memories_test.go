@@ -98,6 +98,31 @@ func TestListPaginatesAndFilters(t *testing.T) {
 		}
 		require.Equal(t, []string{other.ID, ids[4], ids[3], ids[2], ids[1], ids[0]}, seen, "newest first, each once")
 
+		// order=oldest pages the other way; a bad order, or an order with a
+		// search, is 400 naming it.
+		seen, cursor = nil, ""
+		for pages := 0; ; pages++ {
+			require.Less(t, pages, 10, "pagination does not end")
+			target := "/api/v1/memories?limit=4&order=oldest"
+			if cursor != "" {
+				target += "&cursor=" + url.QueryEscape(cursor)
+			}
+			p := decode[pageJSON](t, alice.do(http.MethodGet, target, nil), http.StatusOK)
+			for _, m := range p.Items {
+				seen = append(seen, m.ID)
+			}
+			if p.NextCursor == nil {
+				break
+			}
+			cursor = *p.NextCursor
+		}
+		require.Equal(t, []string{ids[0], ids[1], ids[2], ids[3], ids[4], other.ID}, seen, "oldest first, each once")
+		for _, target := range []string{"/api/v1/memories?order=sideways", "/api/v1/memories?q=fact&order=oldest"} {
+			res := alice.do(http.MethodGet, target, nil)
+			require.Equal(t, http.StatusBadRequest, res.Code, target)
+			require.Contains(t, res.Body.String(), "order", target)
+		}
+
 		p := decode[pageJSON](t, alice.do(http.MethodGet, "/api/v1/memories?app=cli", nil), http.StatusOK)
 		require.Len(t, p.Items, 1)
 		require.Equal(t, other.ID, p.Items[0].ID)

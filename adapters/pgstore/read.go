@@ -187,10 +187,18 @@ func listSQL(t domain.Tenant, q domain.ListQuery, sealedText bool, limit int) (s
 		if err != nil {
 			return "", nil, err
 		}
-		where = append(where, "id < "+arg(string(after))+"::uuid")
+		if q.Order == domain.OldestFirst {
+			where = append(where, "id > "+arg(string(after))+"::uuid")
+		} else {
+			where = append(where, "id < "+arg(string(after))+"::uuid")
+		}
+	}
+	dir := " DESC"
+	if q.Order == domain.OldestFirst {
+		dir = " ASC"
 	}
 	query := "SELECT " + memoryCols + " FROM memories WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY memories.id DESC LIMIT " + arg(limit)
+		" ORDER BY memories.id" + dir + " LIMIT " + arg(limit)
 	return query, args, nil
 }
 

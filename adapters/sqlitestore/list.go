@@ -68,7 +68,11 @@ func (s *Store) listRows(ctx context.Context, t domain.Tenant, q domain.ListQuer
 		return nil, err
 	}
 	args = append(args, limit)
-	rows, err := s.shapes.query(ctx, s.r, `SELECT `+memoryCols+` FROM memories WHERE `+where+` ORDER BY id DESC LIMIT ?`, args...)
+	dir := "DESC"
+	if q.Order == domain.OldestFirst {
+		dir = "ASC"
+	}
+	rows, err := s.shapes.query(ctx, s.r, `SELECT `+memoryCols+` FROM memories WHERE `+where+` ORDER BY id `+dir+` LIMIT ?`, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -175,7 +179,11 @@ func listWhere(t domain.Tenant, q domain.ListQuery, sealedText bool) (string, []
 		if err != nil {
 			return "", nil, err
 		}
-		add("id < ?", string(after))
+		if q.Order == domain.OldestFirst {
+			add("id > ?", string(after))
+		} else {
+			add("id < ?", string(after))
+		}
 	}
 	return strings.Join(conds, " AND "), args, nil
 }

@@ -181,6 +181,12 @@ func dashboardEndToEnd(t *testing.T, env map[string]string) {
 	code, page, _ = u.walk(http.MethodGet, detail, nil, nil)
 	require.Equal(t, http.StatusOK, code, page)
 	require.Regexp(t, `(?s)<ul class="similar">.*href="`+regexp.QuoteMeta(second)+`"`, page)
+	// Sort: newest first by default, oldest first on request.
+	_, page, _ = u.walk(http.MethodGet, "/ui/", nil, nil)
+	require.Regexp(t, `(?s)href="`+regexp.QuoteMeta(second)+`".*href="`+regexp.QuoteMeta(detail)+`"`, page)
+	_, page, _ = u.walk(http.MethodGet, "/ui/?sort=oldest", nil, nil)
+	require.Regexp(t, `(?s)href="`+regexp.QuoteMeta(detail)+`".*href="`+regexp.QuoteMeta(second)+`"`, page)
+	require.Contains(t, page, `<option value="oldest" selected>`)
 
 	// Search finds it; a filter that excludes it does not.
 	code, page, _ = u.walk(http.MethodGet, "/ui/?q="+url.QueryEscape("what tea does Ada like"), nil, nil)
