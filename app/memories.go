@@ -75,6 +75,12 @@ type AddInput struct {
 	// never, overriding the app's default. Neither: the app's default.
 	ExpiresAt *time.Time
 	TTL       *time.Duration
+	// CreatedAt backdates the memory (mem0's timestamp, for history loaded
+	// after the fact); nil is now. It may not be in the future. Date filters
+	// and stats read it; the id stays this process's next (ids only grow,
+	// so a pager in progress never misses a row), so lists keep the order
+	// in which memories were added.
+	CreatedAt *time.Time
 }
 
 // ActingApp picks the app a call is recorded under: the app a key is bound
@@ -103,7 +109,14 @@ func (s *MemoryService) Add(ctx context.Context, p domain.Principal, in AddInput
 	}
 	appID := ActingApp(p, in.App)
 	now := s.d.Clock.Now()
-	m, err := domain.NewMemory(p.Tenant(), appID, in.Text, in.Metadata, in.Categories, now)
+	createdAt := now
+	if in.CreatedAt != nil {
+		if in.CreatedAt.After(now) || in.CreatedAt.Before(time.Unix(0, 0)) {
+			return domain.Memory{}, false, domain.Invalid("created_at", "must be between 1970 and now")
+		}
+		createdAt = *in.CreatedAt
+	}
+	m, err := domain.NewMemory(p.Tenant(), appID, in.Text, in.Metadata, in.Categories, createdAt)
 	if err != nil {
 		return domain.Memory{}, false, err
 	}

@@ -63,3 +63,18 @@ func refuseShowExpired(show *bool) error {
 	}
 	return nil
 }
+
+// mem0CreatedAt reads mem0's timestamp (Unix seconds, a fraction allowed):
+// when the memory was made, for history loaded after the fact. It was
+// dropped silently before, so such memories were dated at their import.
+func mem0CreatedAt(ts *float64) (*time.Time, error) {
+	if ts == nil {
+		return nil, nil
+	}
+	sec := *ts
+	if sec != sec || sec < 0 || sec > float64(time.Now().Unix()) {
+		return nil, domain.Invalid("timestamp", "must be Unix seconds between 1970 and now")
+	}
+	t := time.Unix(0, int64(sec*float64(time.Second))).UTC()
+	return &t, nil
+}

@@ -92,3 +92,37 @@ func listed(t *testing.T, body any) []map[string]any {
 	}
 	return results(t, body)
 }
+
+// TestMem0TimestampBackdates: mem0's timestamp (Unix seconds) dates the
+// memory when it was made, for history loaded after the fact; it was
+// dropped, dating every such memory at its import. A future one is 400.
+func TestMem0TimestampBackdates(t *testing.T) {
+	for name, open := range feedbackBackends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := newMem0Server(t, open)
+			proj := s.key("acme", domain.KeyProject, "ops")
+			status, body := s.call(proj, "POST", "/v3/memories/add/", map[string]any{"messages": "Alice moved to Porto", "user_id": "alice", "infer": false})
+			require.Equal(t, http.StatusOK, status, body)
+			then := time.Date(2024, 3, 1, 12, 30, 0, 0, time.UTC)
+			status, body = s.call(proj, "POST", "/v3/memories/add/", map[string]any{"messages": "Alice lived in Lisbon", "user_id": "alice", "infer": false, "timestamp": then.Unix()})
+			require.Equal(t, http.StatusOK, status, body)
+			old := results(t, body)[0]["id"].(string)
+			status, body = s.call(proj, "GET", "/v1/memories/"+old+"/", nil)
+			require.Equal(t, http.StatusOK, status, body)
+			got, err := time.Parse(time.RFC3339Nano, obj(t, body)["created_at"].(string))
+			require.NoError(t, err)
+			require.True(t, then.Equal(got), "created_at %s, want %s", got, then)
+
+			// Date filters read it.
+			status, body = s.call(proj, "POST", "/v2/memories/", map[string]any{"filters": map[string]any{"AND": []any{
+				map[string]any{"user_id": "alice"}, map[string]any{"created_at": map[string]any{"lte": "2024-12-31T23:59:59Z"}}}}})
+			require.Equal(t, http.StatusOK, status, body)
+			require.Equal(t, []string{"Alice lived in Lisbon"}, memories(t, listed(t, body)))
+
+			status, body = s.call(proj, "POST", "/v3/memories/add/", map[string]any{"messages": "Alice will live on Mars", "user_id": "alice", "infer": false, "timestamp": time.Now().Add(time.Hour).Unix()})
+			require.Equal(t, http.StatusBadRequest, status, body)
+			require.Contains(t, obj(t, body)["detail"], "timestamp")
+		})
+	}
+}

@@ -37,6 +37,8 @@ type mem0AddRequest struct {
 	OutputFormat string          `json:"output_format"`
 	// ExpirationDate is mem0's expiry (mem0_expiry.go).
 	ExpirationDate json.RawMessage `json:"expiration_date"`
+	// Timestamp backdates the memories (Unix seconds), as mem0's does.
+	Timestamp *float64 `json:"timestamp"`
 }
 
 // mem0MaxMessages bounds the turns of one add (docs/openapi-mem0.yaml).
@@ -168,6 +170,10 @@ func (m *mem0) add(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	createdAt, err := mem0CreatedAt(req.Timestamp)
+	if err != nil {
+		return err
+	}
 	p, err := principalFor(c, req.UserID, req.OrgID, req.ProjectID)
 	if err != nil {
 		return err
@@ -178,13 +184,16 @@ func (m *mem0) add(c echo.Context) error {
 			// additions alone would be a guess at what was meant.
 			return domain.Invalid("expiration_date", "is not supported with inference yet; send infer: false to store the text as given with this expiry")
 		}
+		if createdAt != nil {
+			return domain.Invalid("timestamp", "is not supported with inference yet; send infer: false to store the text as given at this time")
+		}
 		return m.addInferred(c, p, req)
 	}
 	events := make([]mem0Event, 0, len(texts))
 	for _, text := range texts {
 		mem, created, err := m.s.d.Memories.Add(c.Request().Context(), p, app.AddInput{
 			Text: text, App: domain.AppID(req.AppID), Metadata: req.Metadata, AgentID: req.AgentID, RunID: req.RunID,
-			ExpiresAt: expiresAt,
+			ExpiresAt: expiresAt, CreatedAt: createdAt,
 		})
 		if err != nil {
 			return err

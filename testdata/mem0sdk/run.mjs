@@ -77,6 +77,12 @@ async function v3() {
     "an expiration date in the past");
   check(/400|expiration_date/i.test(past), "a past expiration date is refused", past);
   await c.delete(expId);
+  // timestamp (Unix seconds) dates a memory when it was made.
+  const then = Date.UTC(2024, 2, 1, 12, 30) / 1000;
+  const dated = await c.add([{ role: "user", content: "Alice lived in Lisbon" }], { userId: alice, timestamp: then, infer: false });
+  const gotDated = await c.get(dated.results[0].id);
+  check(new Date(gotDated.createdAt).getTime() === then * 1000, "timestamp backdates created_at", gotDated);
+  await c.delete(dated.results[0].id);
 
   const hist = await c.history(id);
   check(hist.length === 2 && hist[1].event === "UPDATE" && hist[1].newMemory === "Alice drinks oolong tea", "history", hist);
