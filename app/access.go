@@ -54,7 +54,9 @@ const (
 	accessFlushEvery = 50 * time.Millisecond
 	accessMaxPending = 1024
 	accessQueueLen   = 4096
-	maxKnownApps     = 100_000
+	// accessWriteTimeout bounds one write of the queued entries.
+	accessWriteTimeout = 10 * time.Second
+	maxKnownApps       = 100_000
 )
 
 func newAccessQueue(l ports.AccessLog, apps ports.AppStore, logger *slog.Logger) *accessQueue {
@@ -121,7 +123,9 @@ func (q *accessQueue) run() {
 			q.writePending()
 		case r := <-q.flushReq:
 			q.drain()
-			q.writeTenant(r.t)
+			ctx, cancel := context.WithTimeout(context.Background(), accessWriteTimeout)
+			q.writeTenant(ctx, r.t)
+			cancel()
 			close(r.reply)
 		case <-q.stop:
 			q.drain()
@@ -152,23 +156,19 @@ func (q *accessQueue) writePending() {
 	if q.count == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), accessWriteTimeout)
 	defer cancel()
-	for t, entries := range q.pending {
-		q.write(ctx, t, entries)
+	for t := range q.pending {
+		q.writeTenant(ctx, t)
 	}
-	clear(q.pending)
-	q.count = 0
 }
 
-// writeTenant writes t's pending entries only.
-func (q *accessQueue) writeTenant(t domain.Tenant) {
+// writeTenant writes t's pending entries only (a flush waits for these).
+func (q *accessQueue) writeTenant(ctx context.Context, t domain.Tenant) {
 	entries := q.pending[t]
 	if len(entries) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	q.write(ctx, t, entries)
 	delete(q.pending, t)
 	q.count -= len(entries)

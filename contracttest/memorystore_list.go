@@ -141,11 +141,7 @@ func testListCreatedRange(t *testing.T, s ports.MemoryStore) {
 
 func testListPagination(t *testing.T, s ports.MemoryStore) {
 	tn := newTenant(t)
-	texts := make([]string, 23)
-	for i := range texts {
-		texts[i] = fmt.Sprintf("memory number %d", i)
-	}
-	ms := createTexts(t, s, tn, "app", texts...)
+	ms := createTexts(t, s, tn, "app", numberedTexts(23)...)
 	for _, limit := range []int{1, 5, 23, 50} {
 		got := idsOf(listAll(t, s, tn, domain.ListQuery{Limit: limit}))
 		require.Equal(t, newestFirst(ms), got, "limit %d", limit)
@@ -161,15 +157,20 @@ func testListPagination(t *testing.T, s ports.MemoryStore) {
 	require.Equal(t, newestFirst(ms)[5:10], idsOf(next.Items))
 }
 
+// numberedTexts returns n distinct texts, "memory number 0" first.
+func numberedTexts(n int) []string {
+	texts := make([]string, n)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("memory number %d", i)
+	}
+	return texts
+}
+
 // testListOldestFirst: OldestFirst pages through every row once, oldest
 // first, with filters applied, and a bad order is domain.ErrInvalid.
 func testListOldestFirst(t *testing.T, s ports.MemoryStore) {
 	tn := newTenant(t)
-	texts := make([]string, 12)
-	for i := range texts {
-		texts[i] = fmt.Sprintf("memory number %d", i)
-	}
-	ms := createTexts(t, s, tn, "app", texts...)
+	ms := createTexts(t, s, tn, "app", numberedTexts(12)...)
 	for _, limit := range []int{1, 5, 12, 50} {
 		got := idsOf(listAll(t, s, tn, domain.ListQuery{Limit: limit, Order: domain.OldestFirst}))
 		require.Equal(t, idsOf(ms), got, "limit %d", limit)

@@ -35,7 +35,7 @@ type mem0AddRequest struct {
 	Metadata     domain.Metadata `json:"metadata"`
 	Infer        *bool           `json:"infer"`
 	OutputFormat string          `json:"output_format"`
-	// ExpirationDate is mem0's expiry (mem0_expiry.go).
+	// ExpirationDate is mem0's expiry (mem0_dates.go).
 	ExpirationDate json.RawMessage `json:"expiration_date"`
 	// Timestamp backdates the memories (Unix seconds), as mem0's does.
 	Timestamp *float64 `json:"timestamp"`

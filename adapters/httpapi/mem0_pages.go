@@ -199,7 +199,7 @@ type mem0UpdateRequest struct {
 	Text     *string          `json:"text"`
 	Memory   *string          `json:"memory"`
 	Metadata *domain.Metadata `json:"metadata"`
-	// ExpirationDate sets the expiry; null removes it (mem0_expiry.go).
+	// ExpirationDate sets the expiry; null removes it (mem0_dates.go).
 	ExpirationDate json.RawMessage `json:"expiration_date"`
 }
 

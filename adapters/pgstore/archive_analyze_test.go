@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/pgstore"
@@ -31,13 +30,10 @@ func TestRestoreAnalysesTablesAsTheyFill(t *testing.T) {
 		t.Skip("-short: restores 18,000 rows")
 	}
 	ownerURL, appURL := testSchema(t)
-	owner, err := sqlx.Open("postgres", ownerURL)
-	require.NoError(t, err)
-	defer owner.Close()
-	for _, table := range []string{"memories", "memory_changes"} {
-		_, err := owner.Exec(`ALTER TABLE ` + table + ` SET (autovacuum_enabled = off)`)
-		require.NoError(t, err)
-		_, err = owner.Exec(`ANALYZE ` + table)
+	tables := []string{"memories", "memory_changes"}
+	owner := withoutAutovacuum(t, ownerURL, tables...)
+	for _, table := range tables {
+		_, err := owner.Exec(`ANALYZE ` + table)
 		require.NoError(t, err)
 	}
 	ctx := context.Background()

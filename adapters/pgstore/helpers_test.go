@@ -116,3 +116,18 @@ func newStore(t testing.TB, opts pgstore.Options) *pgstore.Store {
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// withoutAutovacuum opens the schema's owner and turns autovacuum off for
+// tables, as a bulk load outruns it (it wakes once a minute) and as CI's
+// PostgreSQL runs: statistics then come only from what the store analyses.
+func withoutAutovacuum(t *testing.T, ownerURL string, tables ...string) *sqlx.DB {
+	t.Helper()
+	owner, err := sqlx.Open("postgres", ownerURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = owner.Close() })
+	for _, table := range tables {
+		_, err := owner.Exec(`ALTER TABLE ` + table + ` SET (autovacuum_enabled = off)`)
+		require.NoError(t, err)
+	}
+	return owner
+}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/archive"
@@ -31,14 +30,8 @@ func TestImportAnalysesWhatItWrote(t *testing.T) {
 		t.Skip("-short: imports 12,000 memories")
 	}
 	ownerURL, appURL := testSchema(t)
-	owner, err := sqlx.Open("postgres", ownerURL)
-	require.NoError(t, err)
-	defer owner.Close()
 	tables := []string{"memories", "memory_changes", "memory_search"}
-	for _, table := range tables {
-		_, err := owner.Exec(`ALTER TABLE ` + table + ` SET (autovacuum_enabled = off)`)
-		require.NoError(t, err)
-	}
+	owner := withoutAutovacuum(t, ownerURL, tables...)
 	ctx := context.Background()
 	s, err := pgstore.Open(ctx, pgstore.Config{URL: appURL, MaxOpenConns: 4})
 	require.NoError(t, err)

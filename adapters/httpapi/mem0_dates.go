@@ -15,6 +15,8 @@ import (
 // it silently, as these routes did, kept memories a client had asked to
 // expire.
 
+const expirationFormat = "must be a date (YYYY-MM-DD), a timestamp (RFC 3339) or null"
+
 // mem0ExpiryOf parses an expiration_date. It reports set=false when raw is
 // absent, and at=nil when it is null or empty (no expiry).
 func mem0ExpiryOf(raw json.RawMessage) (at *time.Time, set bool, err error) {
@@ -26,7 +28,7 @@ func mem0ExpiryOf(raw json.RawMessage) (at *time.Time, set bool, err error) {
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, true, domain.Invalid("expiration_date", "must be a date (YYYY-MM-DD), a timestamp (RFC 3339) or null")
+		return nil, true, domain.Invalid("expiration_date", expirationFormat)
 	}
 	if s == "" {
 		return nil, true, nil
@@ -35,7 +37,7 @@ func mem0ExpiryOf(raw json.RawMessage) (at *time.Time, set bool, err error) {
 	if err == nil {
 		t = t.AddDate(0, 0, 1)
 	} else if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
-		return nil, true, domain.Invalid("expiration_date", "must be a date (YYYY-MM-DD), a timestamp (RFC 3339) or null")
+		return nil, true, domain.Invalid("expiration_date", expirationFormat)
 	}
 	// The service checks this again against its clock; here the problem
 	// can name the field the client sent.
