@@ -65,7 +65,10 @@ func (e *relayEnv) relay(target app.RelayTarget, o app.RelayOptions) *app.IndexR
 // indexed reads the separate index file: memory id → content hash.
 func indexed(t testing.TB, path string) map[domain.MemoryID]string {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	// A busy timeout: the relay process may hold the write lock (a commit,
+	// a checkpoint) at the moment this reads; without one that is
+	// SQLITE_BUSY at once, which failed the crash test under load.
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
 	require.NoError(t, err)
 	defer db.Close()
 	rows, err := db.Query(`SELECT memory_id, content_hash FROM search_docs`)
