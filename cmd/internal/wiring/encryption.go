@@ -29,8 +29,12 @@ func KEKPath(dataDir string) string { return filepath.Join(dataDir, keywrap.File
 // OpenEncryption reads ENGRAM_ENCRYPTION, ENGRAM_KEK and
 // ENGRAM_KEK_PREVIOUS. auto is on wherever a KEK exists (ENGRAM_KEK, or
 // the key file in the data directory, which on creates 0600 like the local
-// signing key); without one it stays off, so an upgrade never starts
-// depending on a key file nobody backs up yet.
+// signing key), and for a new embedded store: SQLite with no database file
+// yet, whose key file is then created beside the database it protects, so
+// a backup of the directory holds both. Otherwise it stays off: an upgrade
+// never starts depending on a key file nobody backs up yet, and a
+// PostgreSQL fleet, whose processes must all share one KEK, sets
+// ENGRAM_KEK rather than have each process make its own file.
 func OpenEncryption(cfg config.Config, log *slog.Logger) (Encryption, error) {
 	if cfg.KEK != "" {
 		r, err := keywrap.FromEnv(cfg.KEK, cfg.KEKPrevious)
@@ -45,7 +49,7 @@ func OpenEncryption(cfg config.Config, log *slog.Logger) (Encryption, error) {
 	if statErr != nil && !errors.Is(statErr, os.ErrNotExist) {
 		return Encryption{}, fmt.Errorf("ENGRAM_DATA_DIR: %w", statErr)
 	}
-	on := cfg.Encryption == "on" || (cfg.Encryption != "off" && exists)
+	on := cfg.Encryption == "on" || (cfg.Encryption != "off" && (exists || newEmbeddedStore(cfg)))
 	if !on && !exists {
 		return Encryption{}, nil
 	}
@@ -54,4 +58,14 @@ func OpenEncryption(cfg config.Config, log *slog.Logger) (Encryption, error) {
 		return Encryption{}, fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
 	}
 	return Encryption{KEK: r, On: on, KeyFile: path}, nil
+}
+
+// newEmbeddedStore reports whether cfg names SQLite and its database file
+// does not exist yet.
+func newEmbeddedStore(cfg config.Config) bool {
+	if cfg.PostgresURL != "" {
+		return false
+	}
+	_, err := os.Stat(SQLitePath(cfg.DataDir))
+	return errors.Is(err, os.ErrNotExist)
 }
