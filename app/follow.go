@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -55,8 +56,15 @@ func (f *ChangeFollower) MemoriesChanged(ctx context.Context, t domain.Tenant, i
 	if err := f.ix.MemoriesChanged(ctx, t, ids); err != nil {
 		return err
 	}
+	f.indexed(ids, head, herr)
+	return nil
+}
+
+// indexed notes ids as indexed after the feed's head (read before
+// indexing), so that Poll does not index them again.
+func (f *ChangeFollower) indexed(ids []domain.MemoryID, head int64, herr error) {
 	if herr != nil {
-		return nil // the feed will index it again: harmless, only slower
+		return // the feed will index them again: harmless, only slower
 	}
 	f.mu.Lock()
 	for _, id := range ids {
@@ -65,7 +73,40 @@ func (f *ChangeFollower) MemoriesChanged(ctx context.Context, t domain.Tenant, i
 		}
 	}
 	f.mu.Unlock()
-	return nil
+}
+
+// archiveVectorIndexer is an observer that loads archived vectors
+// (Indexer).
+type archiveVectorIndexer interface {
+	ArchiveVectorSpace(ctx context.Context) (ports.VectorSpace, bool, error)
+	MemoriesChangedWithVectors(ctx context.Context, t domain.Tenant, ids []domain.MemoryID, vecs []ports.ArchivedVector) (ports.ArchivedVectorLoad, error)
+}
+
+// ArchiveVectorSpace is the indexer's (Indexer.ArchiveVectorSpace); ok is
+// false when it loads no archived vectors.
+func (f *ChangeFollower) ArchiveVectorSpace(ctx context.Context) (ports.VectorSpace, bool, error) {
+	vx, ok := f.ix.(archiveVectorIndexer)
+	if !ok {
+		return ports.VectorSpace{}, false, nil
+	}
+	return vx.ArchiveVectorSpace(ctx)
+}
+
+// MemoriesChangedWithVectors is MemoriesChanged for imported memories with
+// their archived vectors (Indexer.MemoriesChangedWithVectors). Callers
+// check ArchiveVectorSpace first.
+func (f *ChangeFollower) MemoriesChangedWithVectors(ctx context.Context, t domain.Tenant, ids []domain.MemoryID, vecs []ports.ArchivedVector) (ports.ArchivedVectorLoad, error) {
+	vx, ok := f.ix.(archiveVectorIndexer)
+	if !ok {
+		return ports.ArchivedVectorLoad{}, fmt.Errorf("follower: the indexer loads no archived vectors: %w", domain.ErrInvalid)
+	}
+	head, herr := f.feed.Head(ctx)
+	n, err := vx.MemoriesChangedWithVectors(ctx, t, ids, vecs)
+	if err != nil {
+		return n, err
+	}
+	f.indexed(ids, head, herr)
+	return n, nil
 }
 
 // Poll indexes every change committed since the last Poll, batch by batch,

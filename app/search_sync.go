@@ -17,6 +17,11 @@ var allStates = []domain.State{domain.StateActive, domain.StatePaused, domain.St
 // (re-)indexed, every other id — paused, archived, deleted, erased or
 // unknown — is removed.
 func (x *Indexer) Sync(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error {
+	return x.sync(ctx, t, ids, nil)
+}
+
+// sync is Sync taking vectors from g where it holds them (nil: none).
+func (x *Indexer) sync(ctx context.Context, t domain.Tenant, ids []domain.MemoryID, g *givenVectors) error {
 	for start := 0; start < len(ids); start += domain.MaxListLimit {
 		chunk := dedupe(ids[start:min(start+domain.MaxListLimit, len(ids))])
 		// On the primary: the index must follow the store as it is now, not
@@ -39,7 +44,7 @@ func (x *Indexer) Sync(ctx context.Context, t domain.Tenant, ids []domain.Memory
 				gone = append(gone, id)
 			}
 		}
-		if err := x.apply(ctx, t, active, gone); err != nil {
+		if err := x.write(ctx, t, active, gone, x.d.TextRelayed, x.d.VectorsRelayed, g); err != nil {
 			return err
 		}
 	}
@@ -50,12 +55,12 @@ func (x *Indexer) Sync(ctx context.Context, t domain.Tenant, ids []domain.Memory
 // database while embedding keeps a CPU busy); both are attempted even when
 // one fails, so a down vector backend does not hold back lexical search.
 func (x *Indexer) apply(ctx context.Context, t domain.Tenant, active []domain.Memory, gone []domain.MemoryID) error {
-	return x.write(ctx, t, active, gone, x.d.TextRelayed, x.d.VectorsRelayed)
+	return x.write(ctx, t, active, gone, x.d.TextRelayed, x.d.VectorsRelayed, nil)
 }
 
 // write is apply with the relayed indexes chosen: Reindex writes every
 // index, change notices only those no relay feeds.
-func (x *Indexer) write(ctx context.Context, t domain.Tenant, active []domain.Memory, gone []domain.MemoryID, skipText, skipVectors bool) error {
+func (x *Indexer) write(ctx context.Context, t domain.Tenant, active []domain.Memory, gone []domain.MemoryID, skipText, skipVectors bool, g *givenVectors) error {
 	var textErr, vecErr error
 	var wg sync.WaitGroup
 	if x.d.Text != nil && !skipText {
@@ -76,7 +81,7 @@ func (x *Indexer) write(ctx context.Context, t domain.Tenant, active []domain.Me
 	if x.d.Vectors != nil && !skipVectors {
 		if err := x.d.Vectors.Delete(ctx, t, gone); err != nil {
 			vecErr = fmt.Errorf("indexer: vector delete: %w", err)
-		} else if docs, err := x.vectorDocs(ctx, active); err != nil {
+		} else if docs, err := x.vectorDocsGiven(ctx, active, g); err != nil {
 			vecErr = fmt.Errorf("indexer: embed: %w", err)
 		} else if err := x.d.Vectors.Upsert(ctx, t, docs); err != nil {
 			vecErr = fmt.Errorf("indexer: vector upsert: %w", err)

@@ -267,3 +267,22 @@ type RowError struct {
 func (e *RowError) Error() string { return "row " + strconv.Itoa(e.Index) + ": " + e.Err.Error() }
 
 func (e *RowError) Unwrap() error { return e.Err }
+
+// ArchivedVector is one memory's embedding as an archive carries it
+// (docs/archive.md, "Vectors"): TextSHA256 is the SHA-256 (hex) of the
+// plaintext the vector was computed from, so that a memory whose stored
+// text differs from the archive's (kept by an import in skip mode) is
+// embedded again rather than given another text's vector.
+type ArchivedVector struct {
+	ID         domain.MemoryID
+	TextSHA256 string
+	Vector     []float32
+}
+
+// ArchivedVectorLoad counts what an import did with archived vectors:
+// Loaded went into the vector index as archived, Embedded were embedded
+// again (no vector in the archive, or its text differs from the stored one).
+type ArchivedVectorLoad struct {
+	Loaded   int `json:"loaded"`
+	Embedded int `json:"embedded"`
+}

@@ -23,6 +23,10 @@ type ExportOptions struct {
 	// compressing the members: what is written to w is then no usable
 	// archive. For comparing a store with a manifest (backup verify).
 	SumsOnly bool
+	// Embedder, when set, adds the vectors member: every active memory in
+	// scope embedded with it, and its model and dimension in the manifest
+	// (docs/archive.md, "Vectors").
+	Embedder ports.Embedder
 }
 
 // ScopeOf describes s as the manifest does.
@@ -89,6 +93,9 @@ func Export(ctx context.Context, src ports.ArchiveSource, w io.Writer, o ExportO
 			if err := mw.Close(); err != nil {
 				return err
 			}
+		}
+		if o.Embedder != nil {
+			return exportVectors(ctx, sn, aw, o.Scope, o.Embedder)
 		}
 		return nil
 	})

@@ -40,8 +40,9 @@ type Manifest struct {
 	Source        Source    `json:"source"`
 	Scope         Scope     `json:"scope"`
 	Members       []Member  `json:"members"`
-	// Vectors describes a vectors member; this version never writes one
-	// (stores do not keep embeddings), so imports re-embed.
+	// Vectors describes the vectors member (VectorsTable), written by an
+	// export with embeddings (ExportOptions.Embedder); nil when there is
+	// none, and an import embeds the memories.
 	Vectors *Vectors `json:"vectors,omitempty"`
 }
 
@@ -70,7 +71,7 @@ type Member struct {
 	SHA256 string `json:"sha256"`
 }
 
-// Vectors is reserved for embeddings: model and dimension.
+// Vectors names the embedding model and dimension of the vectors member.
 type Vectors struct {
 	Model     string `json:"model"`
 	Dimension int    `json:"dimension"`
@@ -174,6 +175,9 @@ func (m Manifest) validate(l Limits) error {
 		}
 		total += x.Bytes
 	}
+	if err := m.validateVectors(); err != nil {
+		return err
+	}
 	if total > l.MaxTotalBytes {
 		return fmt.Errorf("%d bytes of data, more than the limit of %d", total, l.MaxTotalBytes)
 	}
@@ -186,4 +190,24 @@ func marshalManifest(m Manifest) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// validateVectors checks the vectors entry against the members: it names
+// the vectors member, which is listed, beside a memories member.
+func (m Manifest) validateVectors() error {
+	_, listed := m.Member(VectorsTable)
+	if m.Vectors == nil {
+		if listed {
+			return fmt.Errorf("member %q without a vectors entry", MemberName(VectorsTable))
+		}
+		return nil
+	}
+	v := m.Vectors
+	if _, ok := m.Member("memories"); !ok || !listed || v.Member != MemberName(VectorsTable) {
+		return fmt.Errorf("vectors: member %q is not a listed %s beside %s", v.Member, MemberName(VectorsTable), MemberName("memories"))
+	}
+	if v.Model == "" || v.Dimension < 1 || v.Dimension > MaxVectorDimension {
+		return fmt.Errorf("vectors: model %q, dimension %d: want a model and a dimension from 1 to %d", v.Model, v.Dimension, MaxVectorDimension)
+	}
+	return nil
 }

@@ -37,6 +37,11 @@ type ImportOptions struct {
 	// with their ids, per tenant, so that the caller brings its indexes up
 	// to date (app.Indexer.MemoriesChanged). Not called in a dry run.
 	Changed func(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error
+	// Vectors, if set, receives an archive's vectors instead of Changed
+	// when they are of the model and dimension it reports: the memories are
+	// indexed without embedding them again. Otherwise (or when unset) the
+	// vectors are checked and Changed is called as for an archive without.
+	Vectors VectorTarget
 }
 
 // TableReport is one table's outcome.
@@ -57,6 +62,9 @@ type Report struct {
 	// Orgs lists the orgs whose memories were written: their indexes need
 	// bringing up to date.
 	Orgs []domain.OrgID `json:"orgs"`
+	// Vectors says what became of the archive's vectors; nil when it has
+	// none.
+	Vectors *VectorReport `json:"vectors,omitempty"`
 }
 
 // ImportFile imports the file at path; see Import.
@@ -94,18 +102,19 @@ func Import(ctx context.Context, sink ports.ArchiveSink, r io.ReaderAt, size int
 	}
 	tables := importTables(src, o)
 	rep := Report{Format: src.kind(), DryRun: o.DryRun, Tables: []TableReport{}, Orgs: []domain.OrgID{}}
+	rd := nativeReader(src)
 	for _, t := range tables {
 		tr := TableReport{Table: t.Name}
 		if !o.Checked {
-			err := src.each(t, func(member string, line int64, row ports.ArchiveRow) error {
-				tr.Rows++
-				return prepare(t, &row, o, member, line)
-			})
-			if err != nil {
+			if err := checkTable(src, rd, t, &tr, o); err != nil {
 				return Report{}, err
 			}
 		}
 		rep.Tables = append(rep.Tables, tr)
+	}
+	vt, err := planVectors(ctx, rd, o, &rep)
+	if err != nil {
+		return Report{}, err
 	}
 	mode := "skip"
 	if o.Overwrite {
@@ -140,12 +149,25 @@ func Import(ctx context.Context, sink ports.ArchiveSink, r io.ReaderAt, size int
 		if cp != nil && cp.Table == t.Name {
 			im.skipTo = cp.Line
 		}
-		if err := src.each(t, im.add); err != nil {
+		if vt != nil && t.Name == "memories" {
+			if im.vc, err = openVectors(rd); err != nil {
+				return Report{}, err
+			}
+			im.vt, im.vrep = vt, rep.Vectors
+		}
+		err := src.each(t, im.add)
+		if err != nil {
 			// A batch may still be loading: let it end before returning.
 			_ = im.wait()
-			return Report{}, err
+		} else {
+			err = im.finish()
 		}
-		if err := im.finish(); err != nil {
+		if err == nil && im.vc != nil {
+			err = im.vc.finish()
+		} else {
+			im.vc.close()
+		}
+		if err != nil {
 			return Report{}, err
 		}
 	}
@@ -203,6 +225,12 @@ type importer struct {
 	tenant string
 	orgs   map[domain.OrgID]bool
 	skipTo int64
+	// vc reads the archive's vectors in step with its memories, and vt
+	// takes them (planVectors); nil when the memories are embedded.
+	vc   *vectorCursor
+	vt   VectorTarget
+	vrep *VectorReport                            // written by the loader only
+	vecs map[domain.MemoryID]ports.ArchivedVector // of the batch being read
 
 	batch  []ports.ArchiveRow
 	lines  []int64
@@ -220,11 +248,25 @@ func (im *importer) add(member string, line int64, row ports.ArchiveRow) error {
 	if im.o.Checked {
 		im.tr.Rows++
 	}
+	var vec *vectorLine
+	if im.vc != nil {
+		var err error
+		if vec, err = im.vc.take(rowID(im.t, row)); err != nil {
+			return err
+		}
+	}
 	if line <= im.skipTo {
 		return nil
 	}
 	if err := prepare(im.t, &row, im.o, member, line); err != nil {
 		return err
+	}
+	if vec != nil {
+		if im.vecs == nil {
+			im.vecs = map[domain.MemoryID]ports.ArchivedVector{}
+		}
+		id := domain.MemoryID(vec.ID)
+		im.vecs[id] = ports.ArchivedVector{ID: id, TextSHA256: vec.TextSHA256, Vector: vec.Vector}
 	}
 	im.member = member
 	im.batch = append(im.batch, row)
@@ -245,14 +287,14 @@ func (im *importer) flush() error {
 	if len(im.batch) == 0 {
 		return nil
 	}
-	batch, lines, member := im.batch, im.lines, im.member
+	batch, lines, member, vecs := im.batch, im.lines, im.member, im.vecs
 	// Fresh slices for the next batch: the loader still reads these.
-	im.batch, im.lines = make([]ports.ArchiveRow, 0, im.o.BatchSize), make([]int64, 0, im.o.BatchSize)
+	im.batch, im.lines, im.vecs = make([]ports.ArchiveRow, 0, im.o.BatchSize), make([]int64, 0, im.o.BatchSize), nil
 	done := make(chan struct{})
 	im.loading = done
 	go func() {
 		defer close(done)
-		im.loadErr = im.load(batch, lines, member)
+		im.loadErr = im.load(batch, lines, member, vecs)
 	}()
 	return nil
 }
@@ -277,7 +319,7 @@ func (im *importer) finish() error {
 
 // load writes one batch in one transaction, brings the indexes up to date
 // and checkpoints it. Batches load one at a time, in order.
-func (im *importer) load(batch []ports.ArchiveRow, lines []int64, member string) error {
+func (im *importer) load(batch []ports.ArchiveRow, lines []int64, member string, vecs map[domain.MemoryID]ports.ArchivedVector) error {
 	res, err := im.sink.Load(im.ctx, im.t, batch, im.o.LoadOptions)
 	if err != nil {
 		var re *ports.RowError
@@ -292,7 +334,7 @@ func (im *importer) load(batch []ports.ArchiveRow, lines []int64, member string)
 	if im.t.Name == "memories" {
 		// Every batch, skipped rows too: a re-run after a failed index write
 		// finds its rows stored already and must still index them.
-		if err := im.changed(batch); err != nil {
+		if err := im.changed(batch, vecs); err != nil {
 			return err
 		}
 	}
@@ -310,8 +352,9 @@ func (im *importer) load(batch []ports.ArchiveRow, lines []int64, member string)
 }
 
 // changed notes the batch's orgs and tells the caller which memories of
-// which tenant were written.
-func (im *importer) changed(batch []ports.ArchiveRow) error {
+// which tenant were written, with their archived vectors when vt takes
+// them.
+func (im *importer) changed(batch []ports.ArchiveRow, vecs map[domain.MemoryID]ports.ArchivedVector) error {
 	byTenant := map[domain.Tenant][]domain.MemoryID{}
 	var order []domain.Tenant
 	for _, r := range batch {
@@ -325,7 +368,27 @@ func (im *importer) changed(batch []ports.ArchiveRow) error {
 		byTenant[tn] = append(byTenant[tn], domain.MemoryID(id))
 		im.orgs[tn.OrgID] = true
 	}
-	if im.o.Changed == nil || im.o.DryRun {
+	if im.o.DryRun {
+		return nil
+	}
+	if im.vt != nil {
+		for _, tn := range order {
+			var given []ports.ArchivedVector
+			for _, id := range byTenant[tn] {
+				if v, ok := vecs[id]; ok {
+					given = append(given, v)
+				}
+			}
+			n, err := im.vt.MemoriesChangedWithVectors(im.ctx, tn, byTenant[tn], given)
+			if err != nil {
+				return fmt.Errorf("archive: index imported memories with their vectors: %w", err)
+			}
+			im.vrep.Loaded += n.Loaded
+			im.vrep.Embedded += n.Embedded
+		}
+		return nil
+	}
+	if im.o.Changed == nil {
 		return nil
 	}
 	for _, tn := range order {

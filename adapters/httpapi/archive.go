@@ -26,6 +26,12 @@ type ArchiveDeps struct {
 	// Changed indexes imported memories (app.Indexer.MemoriesChanged); nil
 	// leaves them to the next start's repair.
 	Changed func(ctx context.Context, t domain.Tenant, ids []domain.MemoryID) error
+	// Vectors loads an imported archive's vectors of its model instead of
+	// embedding the memories (app.Indexer); nil embeds them (Changed).
+	Vectors archive.VectorTarget
+	// Embedder embeds the vectors of an export with with_vectors=true;
+	// nil refuses the option.
+	Embedder ports.Embedder
 	// MaxImportBytes bounds an upload; 0 means DefaultMaxImportBytes.
 	MaxImportBytes int64
 	// ImportTimeout bounds one import; 0 means 10 minutes.
@@ -100,11 +106,22 @@ func (a *archiveRoutes) export(s *Server) echo.HandlerFunc {
 				omit = append(omit, o)
 			}
 		}
+		var emb ports.Embedder
+		switch c.QueryParam("with_vectors") {
+		case "", "false":
+		case "true":
+			if a.Embedder == nil {
+				return domain.Invalid("with_vectors", "this server has no embedder")
+			}
+			emb = a.Embedder
+		default:
+			return domain.Invalid("with_vectors", "must be true or false")
+		}
 		h := c.Response().Header()
 		h.Set(echo.HeaderContentType, "application/vnd.engram.archive+zip")
 		h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="engram-%s.engram"`, time.Now().UTC().Format("20060102T150405Z")))
 		_, err := archive.Export(c.Request().Context(), a.Source, c.Response(), archive.ExportOptions{
-			Scope: scope, Omit: omit, SchemaVersion: a.SchemaVersion, Profile: a.Profile})
+			Scope: scope, Omit: omit, SchemaVersion: a.SchemaVersion, Profile: a.Profile, Embedder: emb})
 		if err == nil {
 			return nil
 		}
@@ -124,7 +141,7 @@ func (a *archiveRoutes) export(s *Server) echo.HandlerFunc {
 func (a *archiveRoutes) importArchive(c echo.Context) error {
 	p, _ := principalOf(c)
 	tn := p.Tenant()
-	o := archive.ImportOptions{Tenant: &tn, Changed: a.Changed}
+	o := archive.ImportOptions{Tenant: &tn, Changed: a.Changed, Vectors: a.Vectors}
 	switch c.QueryParam("mode") {
 	case "", "skip":
 	case "overwrite":

@@ -164,3 +164,38 @@ func TestImportTakesAMem0Export(t *testing.T) {
 	page := decode[pageJSON](t, alex.do(http.MethodGet, "/api/v1/memories", nil), http.StatusOK)
 	require.Len(t, page.Items, 3)
 }
+
+// TestExportWithVectorsImportsWithoutEmbedding: GET /api/v1/export
+// ?with_vectors=true adds the vectors member; POST /api/v1/import into a
+// server of the same embedder loads them into its vector index (the report
+// says so) and search finds the memories.
+func TestExportWithVectorsImportsWithoutEmbedding(t *testing.T) {
+	withSearch := func(o *envOptions) { o.search = true }
+	src := newEnv(t, withSearch, withArchive(0))
+	alice := src.user("acme", "alice", backupScopes...)
+	for _, s := range []string{"alice likes green tea", "alice moved to Lyon", "alice has a grey cat"} {
+		alice.add(s)
+	}
+	requireProblem(t, alice.do(http.MethodGet, "/api/v1/export?with_vectors=maybe", nil), http.StatusBadRequest)
+	rec := alice.do(http.MethodGet, "/api/v1/export?with_vectors=true", nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	arch := rec.Body.Bytes()
+	got := members(t, arch)
+	require.Equal(t, 3, strings.Count(got["vectors.jsonl.gz"], "\n"))
+	require.Contains(t, got["manifest.json"], `"model": "local-hash-v1-384"`)
+
+	dst := newEnv(t, withSearch, withArchive(0))
+	dave := dst.user("other", "dave", backupScopes...)
+	rep := decode[struct {
+		Vectors struct {
+			Outcome  string `json:"outcome"`
+			Loaded   int    `json:"loaded"`
+			Embedded int    `json:"embedded"`
+		} `json:"vectors"`
+	}](t, dave.request2(http.MethodPost, "/api/v1/import", "application/zip", arch), http.StatusOK)
+	require.Equal(t, "loaded", rep.Vectors.Outcome)
+	require.Equal(t, 3, rep.Vectors.Loaded)
+	require.Zero(t, rep.Vectors.Embedded)
+	page := decode[pageJSON](t, dave.do(http.MethodGet, "/api/v1/memories?q=grey+cat", nil), http.StatusOK)
+	require.Equal(t, "alice has a grey cat", page.Items[0].Text)
+}

@@ -200,6 +200,11 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		})
 		d := *o.archive
 		d.Source, d.Sink = as, as
+		if stack != nil {
+			// As engramd: imports are indexed, and their vectors loaded,
+			// by the serving Indexer; exports embed with its embedder.
+			d.Changed, d.Vectors, d.Embedder = stack.indexer.MemoriesChanged, stack.indexer, stack.embed
+		}
 		srv.EnableArchive(d)
 	}
 	return &env{t: t, iss: iss, server: srv, deps: hdeps, logs: logs}

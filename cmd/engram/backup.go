@@ -31,8 +31,9 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	sf := addArchiveStoreFlags(fs, getenv)
+	sf := addArchiveStoreFlags(fs, getenv, vectorFlags...)
 	out := fs.String("o", "", "archive file to write")
+	withVectors := fs.Bool("with-vectors", false, "add every active memory's embedding, by the configured embedder, so that a restore into the same model need not embed")
 	dir := fs.String("dir", "", "write engram-<profile>-<UTC time>.engram into this directory instead of -o")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -52,9 +53,14 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		path = filepath.Join(*dir, fmt.Sprintf("engram-%s-%s.engram", be.Profile, time.Now().UTC().Format("20060102T150405Z")))
 	}
+	emb, closeVectors, err := exportEmbedder(sf, be, *withVectors)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer closeVectors()
 	start := time.Now()
 	m, err := writeArchive(ctx, path, stdout, func(w io.Writer) (archive.Manifest, error) {
-		return archive.Export(ctx, be.Source, w, archive.ExportOptions{SchemaVersion: be.SchemaVersion, Profile: be.Profile})
+		return archive.Export(ctx, be.Source, w, archive.ExportOptions{SchemaVersion: be.SchemaVersion, Profile: be.Profile, Embedder: emb})
 	})
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
@@ -67,7 +73,7 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 func runRestore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	sf := addArchiveStoreFlags(fs, getenv)
+	sf := addArchiveStoreFlags(fs, getenv, vectorFlags...)
 	batch := fs.Int("batch", 1000, "rows per transaction")
 	keys := fs.String("keys", "", "load the data keys of `engram keys export` first, for an encrypted archive restored into an empty store (docs/privacy.md)")
 	if err := interleaved(fs, args); err != nil {
@@ -97,9 +103,14 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 			return fmt.Errorf("restore: --keys: %w", err)
 		}
 	}
+	av, err := sf.vectors(be)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer av.Close()
 	start := time.Now()
 	rep, err := archive.ImportFile(ctx, be.Sink, file, archive.ImportOptions{BatchSize: *batch, Checkpoint: cp,
-		Changed: be.Indexer.MemoriesChanged})
+		Changed: be.Indexer.MemoriesChanged, Vectors: vectorTarget(av)})
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}

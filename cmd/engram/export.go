@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/engram-memory/engram/adapters/archive"
+	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -28,8 +29,9 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	sf := addArchiveStoreFlags(fs, getenv)
+	sf := addArchiveStoreFlags(fs, getenv, vectorFlags...)
 	out := fs.String("o", "", "archive file to write (required; - for standard output)")
+	withVectors := fs.Bool("with-vectors", false, "add every active memory's embedding, by the configured embedder, so that an import into the same model need not embed (docs/archive.md, \"Vectors\")")
 	org := fs.String("org", "", "export this org only")
 	user := fs.String("user", "", "export this user of --org only")
 	since := fs.String("since", "", "incremental: rows changed at or after this RFC 3339 time, or this long ago (24h)")
@@ -49,10 +51,15 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("export: %w", err)
 	}
 	defer be.Close()
+	emb, closeVectors, err := exportEmbedder(sf, be, *withVectors)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer closeVectors()
 	start := time.Now()
 	m, err := writeArchive(ctx, *out, stdout, func(w io.Writer) (archive.Manifest, error) {
 		return archive.Export(ctx, be.Source, w, archive.ExportOptions{Scope: scope, Omit: splitList(*omit),
-			SchemaVersion: be.SchemaVersion, Profile: be.Profile})
+			SchemaVersion: be.SchemaVersion, Profile: be.Profile, Embedder: emb})
 	})
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -114,6 +121,22 @@ func printManifest(w io.Writer, m archive.Manifest, took time.Duration) {
 		fmt.Fprintf(w, "  %-24s %10d rows  sha256 %s\n", x.Table, x.Rows, x.SHA256[:16])
 		rows += x.Rows
 	}
+	if v := m.Vectors; v != nil {
+		fmt.Fprintf(w, "  vectors: %s, %d dimensions\n", v.Model, v.Dimension)
+	}
 	fmt.Fprintf(w, "exported %d rows (%s scope) in %s (%.0f rows/s)\n", rows, m.Scope.Kind, took.Round(time.Millisecond),
 		float64(rows)/max(took.Seconds(), 1e-9))
+}
+
+// exportEmbedder is the embedder of an export --with-vectors (nil
+// without), and what releases it.
+func exportEmbedder(sf *archiveStoreFlags, be wiring.ArchiveBackend, with bool) (ports.Embedder, func(), error) {
+	if !with {
+		return nil, func() {}, nil
+	}
+	av, err := sf.vectors(be)
+	if err != nil {
+		return nil, nil, err
+	}
+	return av.Embedder, func() { _ = av.Close() }, nil
 }

@@ -24,7 +24,7 @@ func init() {
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	sf := addArchiveStoreFlags(fs, getenv)
+	sf := addArchiveStoreFlags(fs, getenv, vectorFlags...)
 	mode := fs.String("mode", "skip", "rows whose id exists: skip (keep the stored row) or overwrite")
 	dry := fs.Bool("dry-run", false, "report what would change and change nothing")
 	batch := fs.Int("batch", 1000, "rows per transaction")
@@ -72,6 +72,12 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		}
 	}
 	o.Changed = be.Indexer.MemoriesChanged
+	av, err := sf.vectors(be)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer av.Close()
+	o.Vectors = vectorTarget(av)
 	start := time.Now()
 	last := start
 	o.Progress = func(table string, line int64) {
@@ -124,5 +130,14 @@ func printImport(w io.Writer, rep archive.Report, took time.Duration, asJSON boo
 		resumed = " (resumed from the checkpoint)"
 	}
 	fmt.Fprintf(w, "%s %d rows of a %s file in %s%s\n", verb, rows, rep.Format, took.Round(time.Millisecond), resumed)
+	if v := rep.Vectors; v != nil {
+		if v.Outcome == "loaded" {
+			fmt.Fprintf(w, "vectors: loaded %d archived vectors (%s, %d dimensions) into the vector index; %d memories embedded (no archived vector for their stored text)\n",
+				v.Loaded, v.Model, v.Dimension, v.Embedded)
+		} else {
+			fmt.Fprintf(w, "vectors: the archive's %d vectors (%s, %d dimensions) not loaded: %s; the memories are embedded as for an archive without vectors (docs/archive.md, \"Vectors\")\n",
+				v.Rows, v.Model, v.Dimension, v.Reason)
+		}
+	}
 	return nil
 }

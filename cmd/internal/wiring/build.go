@@ -185,7 +185,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 		// The archive ports are the store's own, undecorated beside its
 		// decorated memory port (an export streams for minutes: no
 		// per-call deadline fits it).
-		archive: archiveDeps(cfg, raw, core),
+		archive: archiveDeps(cfg, raw, core, search.Embedder),
 	})
 	if err != nil {
 		return nil, err
