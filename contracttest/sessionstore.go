@@ -23,6 +23,9 @@ type SessionSetup struct {
 	// adapter counts them: an event's text and metadata plus a small
 	// overhead); an append past it wraps domain.ErrRateLimited.
 	MaxBytesPerUser int
+	// Keys, when set, lends the store its users' data keys
+	// (RunSealedSessionStore): events are stored sealed.
+	Keys ports.SessionKeys
 }
 
 // RunSessionStore checks a ports.SessionStore. newStore is called once per

@@ -30,6 +30,11 @@ type SessionOptions struct {
 	HalfLife           time.Duration // recency decay; default domain.DefaultRecencyHalfLife
 	SweepEvery         time.Duration // default 30s
 	Clock              ports.Clock   // default the system clock
+	// Keys lends the users' data keys (the system of record's): with
+	// encryption on, each event's text and metadata are held sealed
+	// (ports.SessionSealer), and the byte bounds count the sealed size.
+	// Nil: held as written.
+	Keys ports.SessionKeys
 }
 
 // SessionStore is a ports.SessionStore in this process's memory.
@@ -96,9 +101,15 @@ func NewSessionStore(o SessionOptions) *SessionStore {
 	return s
 }
 
-// Append implements ports.SessionStore.
-func (s *SessionStore) Append(_ context.Context, t domain.Tenant, sid domain.SessionID, e domain.SessionEvent) (domain.SessionEvent, error) {
-	if err := e.Normalize(); err != nil {
+// Append implements ports.SessionStore. The plaintext is validated, then
+// sealed before the lock is taken (the key may come from the store); what
+// is held, and counted, is the sealed form.
+func (s *SessionStore) Append(ctx context.Context, t domain.Tenant, sid domain.SessionID, plain domain.SessionEvent) (domain.SessionEvent, error) {
+	if err := plain.Normalize(); err != nil {
+		return domain.SessionEvent{}, fmt.Errorf("inproc: append to session %s: %w", sid, err)
+	}
+	e, err := ports.SessionSealer{Keys: s.o.Keys}.Seal(ctx, t, sid, plain)
+	if err != nil {
 		return domain.SessionEvent{}, fmt.Errorf("inproc: append to session %s: %w", sid, err)
 	}
 	k := sessionKey{t.OrgID, t.UserID, sid}
@@ -153,11 +164,11 @@ func (s *SessionStore) Append(_ context.Context, t domain.Tenant, sid domain.Ses
 	}
 	s.enforceBytesLocked(ss)
 	ss.expires = now.Add(s.o.TTL)
-	return cloneEvent(e), nil
+	return cloneEvent(plain), nil
 }
 
 // Recent implements ports.SessionStore.
-func (s *SessionStore) Recent(_ context.Context, t domain.Tenant, sid domain.SessionID, n int) ([]domain.SessionEvent, error) {
+func (s *SessionStore) Recent(ctx context.Context, t domain.Tenant, sid domain.SessionID, n int) ([]domain.SessionEvent, error) {
 	if n < 1 || n > domain.MaxRecentEvents {
 		return nil, fmt.Errorf("inproc: recent events of session %s: %w", sid, domain.Invalid("limit", "must be between 1 and %d", domain.MaxRecentEvents))
 	}
@@ -172,12 +183,27 @@ func (s *SessionStore) Recent(_ context.Context, t domain.Tenant, sid domain.Ses
 		}
 	}
 	s.mu.Unlock()
+	if err := s.opener(ctx, t, sid).OpenAll(out); err != nil {
+		return nil, fmt.Errorf("inproc: recent events of session %s: %w", sid, err)
+	}
 	domain.ScoreRecency(out, now, s.o.HalfLife)
 	return out, nil
 }
 
 // Events implements ports.SessionStore.
-func (s *SessionStore) Events(_ context.Context, t domain.Tenant, sid domain.SessionID, ids []string) ([]domain.SessionEvent, error) {
+func (s *SessionStore) Events(ctx context.Context, t domain.Tenant, sid domain.SessionID, ids []string) ([]domain.SessionEvent, error) {
+	out, err := s.events(t, sid, ids)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.opener(ctx, t, sid).OpenAll(out); err != nil {
+		return nil, fmt.Errorf("inproc: session %s: %w", sid, err)
+	}
+	return out, nil
+}
+
+// events returns the stored events with these ids.
+func (s *SessionStore) events(t domain.Tenant, sid domain.SessionID, ids []string) ([]domain.SessionEvent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.liveLocked(sessionKey{t.OrgID, t.UserID, sid}, s.o.Clock.Now())
@@ -196,18 +222,32 @@ func (s *SessionStore) Events(_ context.Context, t domain.Tenant, sid domain.Ses
 	return out, nil
 }
 
-// FindMention implements ports.SessionStore.
-func (s *SessionStore) FindMention(_ context.Context, t domain.Tenant, sid domain.SessionID, term string) (domain.SessionEvent, error) {
+// opener opens the session's sealed events, outside the lock.
+func (s *SessionStore) opener(ctx context.Context, t domain.Tenant, sid domain.SessionID) *ports.EventOpener {
+	return ports.SessionSealer{Keys: s.o.Keys}.Opener(ctx, t, sid)
+}
+
+// FindMention implements ports.SessionStore. Sealed events are matched
+// once opened, outside the lock: under it only the session's events are
+// copied (held events are never changed in place, only replaced).
+func (s *SessionStore) FindMention(ctx context.Context, t domain.Tenant, sid domain.SessionID, term string) (domain.SessionEvent, error) {
 	if term == "" {
 		return domain.SessionEvent{}, fmt.Errorf("inproc: find mention in session %s: %w", sid, domain.Invalid("term", "must not be empty"))
 	}
+	var held []domain.SessionEvent
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if ss := s.liveLocked(sessionKey{t.OrgID, t.UserID, sid}, s.o.Clock.Now()); ss != nil {
-		for i := len(ss.events) - 1; i >= 0; i-- {
-			if domain.MentionMatches(ss.events[i].Text, term) {
-				return cloneEvent(ss.events[i]), nil
-			}
+		held = append(held, ss.events...)
+	}
+	s.mu.Unlock()
+	open := s.opener(ctx, t, sid)
+	for i := len(held) - 1; i >= 0; i-- {
+		e, err := open.Open(held[i])
+		if err != nil {
+			return domain.SessionEvent{}, fmt.Errorf("inproc: find mention in session %s: %w", sid, err)
+		}
+		if domain.MentionMatches(e.Text, term) {
+			return cloneEvent(e), nil
 		}
 	}
 	return domain.SessionEvent{}, fmt.Errorf("inproc: find mention of %q in session %s: %w", term, sid, domain.ErrNotFound)

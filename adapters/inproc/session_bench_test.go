@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/engram-memory/engram/adapters/inproc"
+	"github.com/engram-memory/engram/contracttest"
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 // BenchmarkSessionStoreAppend appends to a session kept at the default cap
@@ -62,4 +64,14 @@ func BenchmarkReplayCacheRemember(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// BenchmarkSessionSealing compares Append and Recent with events held as
+// written and sealed (contracttest.BenchSessionSealing).
+func BenchmarkSessionSealing(b *testing.B) {
+	contracttest.BenchSessionSealing(b, func(b *testing.B, keys ports.SessionKeys) ports.SessionStore {
+		st := inproc.NewSessionStore(inproc.SessionOptions{Keys: keys, MaxBytesPerUser: 1 << 30, MaxSessionsPerUser: 1 << 20})
+		b.Cleanup(func() { _ = st.Close() })
+		return st
+	})
 }

@@ -17,10 +17,19 @@ import (
 
 func TestSessionStoreContract(t *testing.T) {
 	t.Parallel()
-	contracttest.RunSessionStore(t, func(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
-		st := inproc.NewSessionStore(inproc.SessionOptions{TTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, MaxBytesPerUser: s.MaxBytesPerUser, SweepEvery: 50 * time.Millisecond})
-		t.Cleanup(func() { require.NoError(t, st.Close()) })
-		return st
+	contracttest.RunSessionStore(t, sessionStoreFor)
+}
+
+func sessionStoreFor(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
+	st := inproc.NewSessionStore(inproc.SessionOptions{TTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, MaxBytesPerUser: s.MaxBytesPerUser, SweepEvery: 50 * time.Millisecond, Keys: s.Keys})
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
+	return st
+}
+
+func TestSealedSessionStoreContract(t *testing.T) {
+	t.Parallel()
+	contracttest.RunSealedSessionStore(t, sessionStoreFor, func(t *testing.T, s ports.SessionStore) string {
+		return inproc.Held(s.(*inproc.SessionStore))
 	})
 }
 

@@ -251,3 +251,20 @@ func (s *Store) RewrapDataKeys(ctx context.Context, w ports.KeyWrapper) (rewrapp
 	}
 	return rewrapped, len(keys), nil
 }
+
+var _ ports.SessionKeys = (*Store)(nil)
+
+// SealingKey implements ports.SessionKeys: the key t's session events are
+// sealed with, created when t has none; nil when encryption is off.
+func (s *Store) SealingKey(ctx context.Context, t domain.Tenant) (*ports.DataKey, error) {
+	return s.sealingKey(ctx, t)
+}
+
+// OpeningKey implements ports.SessionKeys: t's key read through the read
+// pool (and cached), nil when t has none.
+func (s *Store) OpeningKey(ctx context.Context, t domain.Tenant) (*ports.DataKey, error) {
+	if s.keys.w == nil {
+		return nil, errNoKEK
+	}
+	return s.findKey(ctx, s.r, t)
+}

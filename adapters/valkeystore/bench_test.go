@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/engram-memory/engram/adapters/valkeystore"
+	"github.com/engram-memory/engram/contracttest"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -159,4 +160,12 @@ func BenchmarkLatencyInterleaved(b *testing.B) {
 	b.ReportMetric(lp, "rate-p99-µs")
 	b.ReportMetric(rp/pp, "replay/ping")
 	b.ReportMetric(lp/pp, "rate/ping")
+}
+
+// BenchmarkSessionSealing compares Append and Recent with events stored as
+// written and sealed (contracttest.BenchSessionSealing).
+func BenchmarkSessionSealing(b *testing.B) {
+	contracttest.BenchSessionSealing(b, func(b *testing.B, keys ports.SessionKeys) ports.SessionStore {
+		return newStore(b, valkeystore.Options{SessionKeys: keys, MaxBytesPerUser: 1 << 40})
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/valkey-io/valkey-go"
 
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 // A session is two keys sharing the user's hash tag (keys.go): "ix", a sorted set of event ids
@@ -77,7 +78,7 @@ type storedEvent struct {
 
 // Append implements ports.SessionStore.
 func (s *Store) Append(ctx context.Context, t domain.Tenant, sid domain.SessionID, e domain.SessionEvent) (domain.SessionEvent, error) {
-	ex, err := s.appendExec(t, sid, &e)
+	ex, err := s.appendExec(ctx, t, sid, &e)
 	if err != nil {
 		return domain.SessionEvent{}, fmt.Errorf("valkeystore: append to session %s: %w", sid, err)
 	}
@@ -96,7 +97,7 @@ func (s *Store) Append(ctx context.Context, t domain.Tenant, sid domain.SessionI
 func (s *Store) AppendBatch(ctx context.Context, t domain.Tenant, sid domain.SessionID, es []domain.SessionEvent) error {
 	execs := make([]valkey.LuaExec, len(es))
 	for i := range es {
-		ex, err := s.appendExec(t, sid, &es[i])
+		ex, err := s.appendExec(ctx, t, sid, &es[i])
 		if err != nil {
 			return fmt.Errorf("valkeystore: append batch to session %s: event %d: %w", sid, i, err)
 		}
@@ -113,12 +114,19 @@ func (s *Store) AppendBatch(ctx context.Context, t domain.Tenant, sid domain.Ses
 	return nil
 }
 
-func (s *Store) appendExec(t domain.Tenant, sid domain.SessionID, e *domain.SessionEvent) (valkey.LuaExec, error) {
+// appendExec validates e (the plaintext, so that sealing never turns a
+// valid event invalid) and seals it: the script stores, and the ledger
+// counts, the sealed form.
+func (s *Store) appendExec(ctx context.Context, t domain.Tenant, sid domain.SessionID, e *domain.SessionEvent) (valkey.LuaExec, error) {
 	if err := e.Normalize(); err != nil {
 		return valkey.LuaExec{}, err
 	}
+	se, err := ports.SessionSealer{Keys: s.o.SessionKeys}.Seal(ctx, t, sid, *e)
+	if err != nil {
+		return valkey.LuaExec{}, err
+	}
 	at := e.CreatedAt.UnixMicro()
-	raw, err := json.Marshal(storedEvent{ID: e.ID, Role: e.Role, Text: e.Text, Metadata: e.Metadata, At: at})
+	raw, err := json.Marshal(storedEvent{ID: se.ID, Role: se.Role, Text: se.Text, Metadata: se.Metadata, At: at})
 	if err != nil {
 		return valkey.LuaExec{}, domain.Invalid("metadata", "%v", err)
 	}
@@ -145,6 +153,8 @@ func appendResult(n int64, err error, id string, quota func() error) error {
 	return nil
 }
 
+// decodeEvent reads an event's JSON as stored; still sealed when it was
+// stored sealed (EventOpener opens it).
 func decodeEvent(raw string) (domain.SessionEvent, error) {
 	var se storedEvent
 	if err := json.Unmarshal([]byte(raw), &se); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/valkey-io/valkey-go"
 
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 // endSession deletes a session and its ledger entry.
@@ -34,6 +35,7 @@ func (s *Store) Recent(ctx context.Context, t domain.Tenant, sid domain.SessionI
 // newest returns the events of ranks from..to (0 is the newest).
 func (s *Store) newest(ctx context.Context, t domain.Tenant, sid domain.SessionID, from, to int) ([]domain.SessionEvent, error) {
 	ev, ix := s.sessionKeys(t, sid)
+	open := s.opener(ctx, t, sid)
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
 	vals, err := newestEvents.Exec(ctx, s.c, []string{ev, ix}, []string{fmt.Sprint(from), fmt.Sprint(to)}).ToArray()
@@ -50,9 +52,19 @@ func (s *Store) newest(ctx context.Context, t domain.Tenant, sid domain.SessionI
 		if err != nil {
 			return nil, mapErr(err)
 		}
+		if e, err = open.Open(e); err != nil {
+			return nil, err
+		}
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// opener opens the session's sealed events. Callers make it before
+// narrowing ctx to Valkey's deadline: the key lookup (once, then cached by
+// the system of record) is the store's call, not Valkey's.
+func (s *Store) opener(ctx context.Context, t domain.Tenant, sid domain.SessionID) *ports.EventOpener {
+	return ports.SessionSealer{Keys: s.o.SessionKeys}.Opener(ctx, t, sid)
 }
 
 // Events implements ports.SessionStore with one HMGET.
@@ -61,6 +73,7 @@ func (s *Store) Events(ctx context.Context, t domain.Tenant, sid domain.SessionI
 		return []domain.SessionEvent{}, nil
 	}
 	ev, _ := s.sessionKeys(t, sid)
+	open := s.opener(ctx, t, sid)
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
 	vals, err := s.c.Do(ctx, s.c.B().Hmget().Key(ev).Field(ids...).Build()).ToArray()
@@ -75,6 +88,9 @@ func (s *Store) Events(ctx context.Context, t domain.Tenant, sid domain.SessionI
 		}
 		if out[i], err = decodeEvent(raw); err != nil {
 			return nil, fmt.Errorf("valkeystore: session %s: %w", sid, mapErr(err))
+		}
+		if out[i], err = open.Open(out[i]); err != nil {
+			return nil, fmt.Errorf("valkeystore: session %s: %w", sid, err)
 		}
 	}
 	return out, nil

@@ -41,6 +41,10 @@ type Options struct {
 	MaxBytesPerUser int64
 	HalfLife        time.Duration // recency decay of Recent; default domain.DefaultRecencyHalfLife
 	Clock           ports.Clock   // for recency scores; default the system clock
+	// SessionKeys lends the users' data keys (the system of record's):
+	// with encryption on, each session event's text and metadata are
+	// stored sealed (ports.SessionSealer). Nil: stored as written.
+	SessionKeys ports.SessionKeys
 }
 
 // Store implements ports.SessionStore, ports.ReplayCache and

@@ -62,9 +62,51 @@ func TestRateLimiterContract(t *testing.T) {
 
 func TestSessionStoreContract(t *testing.T) {
 	t.Parallel()
-	contracttest.RunSessionStore(t, func(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
-		return newStore(t, valkeystore.Options{SessionTTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, MaxBytesPerUser: int64(s.MaxBytesPerUser)})
+	contracttest.RunSessionStore(t, sessionStoreFor)
+}
+
+func sessionStoreFor(t *testing.T, s contracttest.SessionSetup) ports.SessionStore {
+	return newStore(t, valkeystore.Options{SessionTTL: s.TTL, MaxEvents: s.MaxEvents, HalfLife: s.HalfLife, MaxBytesPerUser: int64(s.MaxBytesPerUser), SessionKeys: s.Keys})
+}
+
+func TestSealedSessionStoreContract(t *testing.T) {
+	t.Parallel()
+	contracttest.RunSealedSessionStore(t, sessionStoreFor, func(t *testing.T, s ports.SessionStore) string {
+		return dumpPrefix(t, s.(*valkeystore.Store))
 	})
+}
+
+// dumpPrefix is every key under the store's prefix with its hash fields
+// and values or sorted-set members, as a copy of Valkey's data would hold
+// them.
+func dumpPrefix(t *testing.T, s *valkeystore.Store) string {
+	t.Helper()
+	ctx, c := context.Background(), s.Client()
+	keys, err := c.Do(ctx, c.B().Keys().Pattern(s.Prefix()+"*").Build()).AsStrSlice()
+	require.NoError(t, err)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "\n")
+		typ, err := c.Do(ctx, c.B().Type().Key(k).Build()).ToString()
+		require.NoError(t, err)
+		switch typ {
+		case "hash":
+			m, err := c.Do(ctx, c.B().Hgetall().Key(k).Build()).AsStrMap()
+			require.NoError(t, err)
+			for f, v := range m {
+				b.WriteString(f + "=" + v + "\n")
+			}
+		case "zset":
+			ms, err := c.Do(ctx, c.B().Zrange().Key(k).Min("0").Max("-1").Build()).AsStrSlice()
+			require.NoError(t, err)
+			b.WriteString(strings.Join(ms, "\n") + "\n")
+		case "string":
+			v, err := c.Do(ctx, c.B().Get().Key(k).Build()).ToString()
+			require.NoError(t, err)
+			b.WriteString(v + "\n")
+		}
+	}
+	return b.String()
 }
 
 func TestOpenRefusesBadURLAndUnreachableServer(t *testing.T) {

@@ -71,7 +71,7 @@ func runBenchSessions(ctx context.Context, args []string, getenv func(string) st
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	cfg.ValkeyPrefix = "engram-bench-" + hex.EncodeToString(b[:])
-	s, err := wiring.OpenCaches(ctx, cfg, slog.New(slog.DiscardHandler))
+	s, err := wiring.OpenCaches(ctx, cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		return err
 	}

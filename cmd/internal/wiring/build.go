@@ -66,7 +66,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 	}
 	store := dec.backend(raw)
 
-	caches, err := OpenCaches(ctx, cfg, log)
+	caches, err := OpenCaches(ctx, cfg, log, raw.SessionKeys)
 	if err != nil {
 		return nil, err
 	}

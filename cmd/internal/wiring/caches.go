@@ -59,11 +59,14 @@ type CacheAdmin interface {
 
 // OpenCaches opens Valkey when ENGRAM_VALKEY_URL is set (under
 // ENGRAM_VALKEY_PREFIX), else in-process caches, which only one process sees.
+// Session events are sealed with the data keys of keys (the system of
+// record, Backend.SessionKeys) when encryption is on; nil keeps them as
+// written (commands that never touch sessions).
 // With ENGRAM_REPLAY_VALKEY_URL the DPoP replay keys go to that server
 // instead: sessions and idempotency records, which users fill, can then
 // never crowd out the replay keys every DPoP request needs.
-func OpenCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Caches, error) {
-	c, err := openCaches(ctx, cfg, log)
+func OpenCaches(ctx context.Context, cfg config.Config, log *slog.Logger, keys ports.SessionKeys) (Caches, error) {
+	c, err := openCaches(ctx, cfg, log, keys)
 	if err != nil || cfg.ReplayValkeyURL == "" {
 		return c, err
 	}
@@ -100,10 +103,10 @@ func noEvictionProbe(vs *valkeystore.Store) func(ctx context.Context) error {
 	}
 }
 
-func openCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Caches, error) {
+func openCaches(ctx context.Context, cfg config.Config, log *slog.Logger, keys ports.SessionKeys) (Caches, error) {
 	switch {
 	case cfg.ValkeyURL != "":
-		vs, err := valkeystore.Open(ctx, valkeystore.Config{URL: cfg.ValkeyURL, Options: valkeystore.Options{Prefix: cfg.ValkeyPrefix, MaxBytesPerUser: cfg.ValkeyUserBytes}})
+		vs, err := valkeystore.Open(ctx, valkeystore.Config{URL: cfg.ValkeyURL, Options: valkeystore.Options{Prefix: cfg.ValkeyPrefix, MaxBytesPerUser: cfg.ValkeyUserBytes, SessionKeys: keys}})
 		if err != nil {
 			return Caches{}, fmt.Errorf("ENGRAM_VALKEY_URL: %w", err)
 		}
@@ -119,7 +122,7 @@ func openCaches(ctx context.Context, cfg config.Config, log *slog.Logger) (Cache
 		}, nil
 	default:
 		limiter := inproc.NewRateLimiter(inproc.RateLimiterOptions{})
-		sessions := inproc.NewSessionStore(inproc.SessionOptions{})
+		sessions := inproc.NewSessionStore(inproc.SessionOptions{Keys: keys})
 		idem := inproc.NewIdempotencyStore(inproc.IdempotencyOptions{})
 		c := Caches{
 			Name: "inproc", Limiter: limiter, Sessions: sessions, Idempotency: idem,

@@ -9,7 +9,7 @@
 //	OpenStore(ctx, cfg, log)      the system of record (SQLite or PostgreSQL) as a Backend:
 //	                              every port its tables serve, plus its optional
 //	                              capabilities (scanner, own text index, drift), undecorated
-//	OpenCaches(ctx, cfg, log)     replay cache, rate limiter, sessions, idempotency (in-process or Valkey)
+//	OpenCaches(ctx, cfg, log, keys) replay cache, rate limiter, sessions, idempotency (in-process or Valkey)
 //	OpenSearch(ctx, cfg, b)       embedder, vector index (in-process or Qdrant) and text
 //	                              index (the store's own or Elasticsearch)
 //	NewCore(ctx, b, s, opts)      the memory, search and index-maintenance use cases over them

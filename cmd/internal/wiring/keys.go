@@ -39,7 +39,7 @@ func OpenKeys(ctx context.Context, cfg config.Config, log *slog.Logger) (keys *a
 		return nil, nil, err
 	}
 	cl.add(b.Close)
-	c, err := OpenCaches(ctx, cfg, log)
+	c, err := OpenCaches(ctx, cfg, log, b.SessionKeys)
 	if err != nil {
 		return nil, nil, err
 	}

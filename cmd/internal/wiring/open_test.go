@@ -62,7 +62,7 @@ func TestOpenSearchDefaultsToInProcessVectorsAndTheStoresText(t *testing.T) {
 }
 
 func TestOpenCachesInProcessByDefault(t *testing.T) {
-	c, err := OpenCaches(context.Background(), testConfig(t, nil), quiet)
+	c, err := OpenCaches(context.Background(), testConfig(t, nil), quiet, nil)
 	require.NoError(t, err)
 	require.Equal(t, "inproc", c.Name)
 	require.Nil(t, c.Admin)
@@ -73,11 +73,11 @@ func TestOpenCachesInProcessByDefault(t *testing.T) {
 // cache of their own (it would sit unused with its sweeper running).
 func TestOwnReplayValkeyOpensNoInProcessReplayCache(t *testing.T) {
 	cfg := testConfig(t, map[string]string{"ENGRAM_REPLAY_VALKEY_URL": "redis://127.0.0.1:1"})
-	c, err := openCaches(context.Background(), cfg, quiet)
+	c, err := openCaches(context.Background(), cfg, quiet, nil)
 	require.NoError(t, err)
 	require.Nil(t, c.Replay, "an in-process replay cache was opened beside ENGRAM_REPLAY_VALKEY_URL")
 	require.NoError(t, c.Close())
-	c, err = openCaches(context.Background(), testConfig(t, nil), quiet)
+	c, err = openCaches(context.Background(), testConfig(t, nil), quiet, nil)
 	require.NoError(t, err)
 	require.NotNil(t, c.Replay)
 	require.NoError(t, c.Close())
@@ -95,7 +95,7 @@ func TestReplayKeysOnTheirOwnValkey(t *testing.T) {
 	}
 	env := map[string]string{"ENGRAM_REPLAY_VALKEY_URL": addr, "ENGRAM_VALKEY_PREFIX": "engram-replay-" + rand.Text()[:8]}
 	cfg := testConfig(t, env)
-	a, err := OpenCaches(ctx, cfg, quiet)
+	a, err := OpenCaches(ctx, cfg, quiet, nil)
 	require.NoError(t, err)
 	defer a.Close()
 	require.Equal(t, "inproc", a.Name, "sessions and the rest stay in process")
@@ -111,7 +111,7 @@ func TestReplayKeysOnTheirOwnValkey(t *testing.T) {
 	fresh, err := a.Replay.Remember(ctx, "dpop:jkt:jti-1", until)
 	require.NoError(t, err)
 	require.True(t, fresh)
-	b, err := OpenCaches(ctx, cfg, quiet)
+	b, err := OpenCaches(ctx, cfg, quiet, nil)
 	require.NoError(t, err)
 	defer b.Close()
 	fresh, err = b.Replay.Remember(ctx, "dpop:jkt:jti-1", until)
