@@ -17,7 +17,8 @@ type Encryption struct {
 	// KEK wraps the per-user data keys; nil when none is configured or
 	// found (then sealed values cannot be read).
 	KEK *keywrap.Ring
-	// On seals new memory text and history snapshots.
+	// On seals new memory text, history snapshots, query-log text and
+	// session events.
 	On bool
 	// KeyFile is the key file in use, "" for ENGRAM_KEK.
 	KeyFile string
