@@ -229,7 +229,8 @@ func (s *SessionStore) opener(ctx context.Context, t domain.Tenant, sid domain.S
 
 // FindMention implements ports.SessionStore. Sealed events are matched
 // once opened, outside the lock: under it only the session's events are
-// copied (held events are never changed in place, only replaced).
+// copied (a held event's metadata map is never changed, so the copy may
+// share it until cloneEvent).
 func (s *SessionStore) FindMention(ctx context.Context, t domain.Tenant, sid domain.SessionID, term string) (domain.SessionEvent, error) {
 	if term == "" {
 		return domain.SessionEvent{}, fmt.Errorf("inproc: find mention in session %s: %w", sid, domain.Invalid("term", "must not be empty"))
