@@ -158,3 +158,31 @@ func TestVerifyShortcutsGiveTheSameResult(t *testing.T) {
 		}
 	}
 }
+
+// The checking pass and Verify read an archive's members concurrently; a
+// file with two bad members still always fails on the first in table
+// order, as a read in turn would, and imports nothing.
+func TestTwoBadMembersFailOnTheFirstEveryTime(t *testing.T) {
+	src := openStore(t)
+	seed(t, src, alice, 30)
+	path, _ := export(t, src, ports.ArchiveScope{})
+	// memory_history is the longer member here, so a concurrent read
+	// finishing first with its own error is the race this test would see.
+	bad := rewriteZip(t, path, func(name string, data []byte) []byte {
+		switch name {
+		case "memories.jsonl.gz", "memory_history.jsonl.gz":
+			return gz(append(gunzip(t, data), []byte("not json\n")...))
+		}
+		return data
+	})
+	for range 10 {
+		dst := openStore(t)
+		_, err := archive.ImportFile(context.Background(), dst, bad, archive.ImportOptions{BatchSize: 5})
+		require.ErrorContains(t, err, "memories.jsonl.gz")
+		require.NotContains(t, err.Error(), "memory_history")
+		require.Zero(t, countMemories(t, dst), "nothing imported")
+		_, _, err = archive.Verify(bad, archive.Limits{})
+		require.ErrorContains(t, err, "memories.jsonl.gz")
+		require.NotContains(t, err.Error(), "memory_history")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
@@ -101,16 +102,15 @@ func Import(ctx context.Context, sink ports.ArchiveSink, r io.ReaderAt, size int
 		return Report{}, fmt.Errorf("archive: a %s file names no Engram org or user: import it for one user (--org and --user, or through the API): %w", src.kind(), domain.ErrInvalid)
 	}
 	tables := importTables(src, o)
-	rep := Report{Format: src.kind(), DryRun: o.DryRun, Tables: []TableReport{}, Orgs: []domain.OrgID{}}
+	rep := Report{Format: src.kind(), DryRun: o.DryRun, Tables: make([]TableReport, len(tables)), Orgs: []domain.OrgID{}}
+	for i, t := range tables {
+		rep.Tables[i].Table = t.Name
+	}
 	rd := nativeReader(src)
-	for _, t := range tables {
-		tr := TableReport{Table: t.Name}
-		if !o.Checked {
-			if err := checkTable(src, rd, t, &tr, o); err != nil {
-				return Report{}, err
-			}
+	if !o.Checked {
+		if err := checkTables(src, rd, tables, o, rep.Tables); err != nil {
+			return Report{}, err
 		}
-		rep.Tables = append(rep.Tables, tr)
 	}
 	vt, err := planVectors(ctx, rd, o, &rep)
 	if err != nil {
@@ -181,6 +181,41 @@ func Import(ctx context.Context, sink ports.ArchiveSink, r io.ReaderAt, size int
 	}
 	slices.Sort(rep.Orgs)
 	return rep, nil
+}
+
+// checkTables is the checking pass over every table (checkTable), counting
+// rows into reports. An Engram archive's members are independent gzip
+// streams, so each table is checked on its own goroutine (the pass is
+// decoding, CPU-bound, and a machine has more than one core); a foreign
+// file is read in turn. The error returned is the first table's in table
+// order, whichever goroutine failed first, so a file always fails the
+// same way.
+func checkTables(src source, rd *Reader, tables []ports.ArchiveTable, o ImportOptions, reports []TableReport) error {
+	errs := make([]error, len(tables))
+	if rd == nil {
+		for i, t := range tables {
+			if err := checkTable(src, rd, t, &reports[i], o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	for i, t := range tables {
+		wg.Go(func() { errs[i] = checkTable(src, rd, t, &reports[i], o) })
+	}
+	wg.Wait()
+	return firstError(errs)
+}
+
+// firstError is the first non-nil error of errs, or nil.
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // settle tells a sink that can bring its statistics up to date

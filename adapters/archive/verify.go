@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/engram-memory/engram/ports"
 )
@@ -26,59 +27,78 @@ func Verify(path string, limits Limits) (Manifest, []TableReport, error) {
 	if err != nil {
 		return Manifest{}, nil, err
 	}
+	// Members are independent gzip streams: each is read on its own
+	// goroutine (decoding is CPU-bound). The error returned is the first
+	// member's in manifest order, with the reports of the members before
+	// it, as a read in turn would give.
+	members := r.Manifest.Members
+	reports := make([]TableReport, len(members))
+	errs := make([]error, len(members))
+	var wg sync.WaitGroup
+	for i, m := range members {
+		wg.Go(func() { reports[i], errs[i] = verifyMember(r, m) })
+	}
+	wg.Wait()
 	var out []TableReport
-	for _, m := range r.Manifest.Members {
-		t, known := ports.ArchiveTableNamed(m.Table)
-		mr, _, err := r.OpenMember(m.Table)
-		if err != nil {
-			return r.Manifest, out, err
+	for i := range members {
+		if errs[i] != nil {
+			return r.Manifest, out, errs[i]
 		}
-		tr := TableReport{Table: m.Table}
-		var vc *vectorCursor
-		if m.Table == "memories" {
-			// The vectors member is decoded in step with the memories.
-			if vc, err = openVectors(r); err != nil {
-				_ = mr.Close()
-				return r.Manifest, out, err
-			}
-		}
-		for {
-			line, err := mr.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				_ = mr.Close()
-				vc.close()
-				return r.Manifest, out, err
-			}
-			if known {
-				row, err := decode(t, line)
-				if err == nil {
-					err = check(t, &row)
-				}
-				if err != nil {
-					_ = mr.Close()
-					vc.close()
-					return r.Manifest, out, &Error{Member: mr.Name(), Line: mr.Line(), Err: err}
-				}
-				if vc != nil {
-					if _, err := vc.take(rowID(t, row)); err != nil {
-						_ = mr.Close()
-						vc.close()
-						return r.Manifest, out, err
-					}
-				}
-			}
-			tr.Rows++
-		}
-		_ = mr.Close()
-		if vc != nil {
-			if err := vc.finish(); err != nil {
-				return r.Manifest, out, err
-			}
-		}
-		out = append(out, tr)
+		out = append(out, reports[i])
 	}
 	return r.Manifest, out, nil
+}
+
+// verifyMember reads one member to its end: its count and checksum against
+// the manifest (MemberReader), each line of a known table decoded and
+// checked against the domain's rules, and for the memories the vectors
+// member in step with them.
+func verifyMember(r *Reader, m Member) (TableReport, error) {
+	t, known := ports.ArchiveTableNamed(m.Table)
+	tr := TableReport{Table: m.Table}
+	mr, _, err := r.OpenMember(m.Table)
+	if err != nil {
+		return tr, err
+	}
+	defer mr.Close()
+	var vc *vectorCursor
+	if m.Table == "memories" {
+		// The vectors member is decoded in step with the memories.
+		if vc, err = openVectors(r); err != nil {
+			return tr, err
+		}
+	}
+	for {
+		line, err := mr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			vc.close()
+			return tr, err
+		}
+		if known {
+			row, err := decode(t, line)
+			if err == nil {
+				err = check(t, &row)
+			}
+			if err != nil {
+				vc.close()
+				return tr, &Error{Member: mr.Name(), Line: mr.Line(), Err: err}
+			}
+			if vc != nil {
+				if _, err := vc.take(rowID(t, row)); err != nil {
+					vc.close()
+					return tr, err
+				}
+			}
+		}
+		tr.Rows++
+	}
+	if vc != nil {
+		if err := vc.finish(); err != nil {
+			return tr, err
+		}
+	}
+	return tr, nil
 }
