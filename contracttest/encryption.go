@@ -2,6 +2,8 @@ package contracttest
 
 import (
 	"bytes"
+	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -21,9 +23,10 @@ type EncryptionBackend struct {
 }
 
 // RunEncryptionAtRest checks crypto-shredding (docs/privacy.md, "Encryption
-// at rest"): memory text, history snapshots and query-log text are stored
-// sealed with the user's data key and read back as plaintext; exact duplicates are still
-// found; erasure destroys the data key, once (a second erasure counts none),
+// at rest"): memory text and metadata values, history snapshots and
+// query-log text are stored sealed with the user's data key and read back
+// as plaintext; metadata filters still select exactly; exact duplicates are
+// still found; erasure destroys the data key, once (a second erasure counts none),
 // and leaves other users' keys.
 func RunEncryptionAtRest(t *testing.T, newStore func(t *testing.T) EncryptionBackend) {
 	for _, tc := range []struct {
@@ -87,8 +90,11 @@ func testSealedAtRest(t *testing.T, b EncryptionBackend) {
 	require.Len(t, logged, 1)
 	require.Equal(t, ql.Query, logged[0].Query)
 
+	testSealedMetadata(t, s, tn)
+
 	raw := b.AtRest(t)
-	for _, word := range []string{"zanzibarcanary", "batchedquokkacanary", "updatedwombatcanary", "second thought", "querycanaryotter"} {
+	for _, word := range []string{"zanzibarcanary", "batchedquokkacanary", "updatedwombatcanary", "second thought", "querycanaryotter",
+		"metacanarylemur", "metabatchcanaryibis", "metaupdatedcanarytapir", "metafirstcanaryokapi"} {
 		require.False(t, bytes.Contains(raw, []byte(word)), "%q is stored in plaintext", word)
 	}
 	require.True(t, bytes.Contains(raw, []byte(ports.SealedPrefix)), "sealed values are at rest")
@@ -137,4 +143,64 @@ func testErasureDestroysKey(t *testing.T, b EncryptionBackend) {
 	m, err = s.Get(ctx, alice, fresh[0].ID)
 	require.NoError(t, err)
 	require.Equal(t, "alice again", m.Text)
+}
+
+// testSealedMetadata writes metadata values that must not be at rest in
+// plaintext (the caller checks the words) and reads them back as plaintext
+// through Get, List, History and metadata filters, which must select over
+// sealed values exactly as over plaintext ones.
+func testSealedMetadata(t *testing.T, s ports.MemoryStore, tn domain.Tenant) {
+	ctx := ctxFor(t)
+	mk := func(text string, md domain.Metadata) domain.Memory {
+		m, err := domain.NewMemory(tn, "app", text, md, nil, time.Now())
+		require.NoError(t, err)
+		return m
+	}
+	a := mustCreate(t, s, mk("metadata row one", domain.Metadata{"pet": "metacanarylemur", "n": 3, "ok": true}))
+	upd := mustCreate(t, s, mk("metadata row two", domain.Metadata{"pet": "metafirstcanaryokapi", "n": 10.5}))
+	n, err := s.CreateBatch(ctx, tn, []domain.Memory{mk("metadata row three", domain.Metadata{"pet": "metabatchcanaryibis", "n": -1, "ok": false})})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	_, err = s.Update(ctx, tn, upd.ID, "app", func(m *domain.Memory) error {
+		m.Metadata = domain.Metadata{"pet": "metaupdatedcanarytapir", "n": 10.5, "nested": map[string]any{"k": []any{"v"}}}
+		return nil
+	})
+	require.NoError(t, err)
+
+	got, err := s.Get(ctx, tn, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, domain.Metadata{"pet": "metacanarylemur", "n": 3.0, "ok": true}, got.Metadata)
+	hist, err := s.History(ctx, tn, upd.ID)
+	require.NoError(t, err)
+	require.Len(t, hist, 2)
+	require.Equal(t, domain.Metadata{"pet": "metafirstcanaryokapi", "n": 10.5}, hist[1].Old.Metadata)
+	require.Equal(t, domain.Metadata{"pet": "metaupdatedcanarytapir", "n": 10.5, "nested": map[string]any{"k": []any{"v"}}}, hist[1].New.Metadata)
+
+	pets := func(q domain.ListQuery) []string {
+		t.Helper()
+		q.Limit = 1 // one row a page: the keyset loop must fill each page
+		var out []string
+		for _, m := range listAll(t, s, tn, q) {
+			if p, ok := m.Metadata["pet"].(string); ok {
+				out = append(out, p)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	where := func(raw string) *domain.Filter {
+		t.Helper()
+		var obj map[string]any
+		require.NoError(t, json.Unmarshal([]byte(raw), &obj))
+		f, err := domain.ParseFilter(obj)
+		require.NoError(t, err)
+		return &f
+	}
+	require.Equal(t, []string{"metabatchcanaryibis", "metacanarylemur", "metaupdatedcanarytapir"}, pets(domain.ListQuery{}))
+	require.Equal(t, []string{"metacanarylemur"}, pets(domain.ListQuery{Metadata: domain.Metadata{"pet": "metacanarylemur"}}))
+	require.Equal(t, []string{"metacanarylemur"}, pets(domain.ListQuery{Metadata: domain.Metadata{"ok": true, "n": 3}}))
+	require.Equal(t, []string{"metacanarylemur", "metaupdatedcanarytapir"}, pets(domain.ListQuery{Where: where(`{"metadata": {"n": {"gte": 3}}}`)}))
+	require.Equal(t, []string{"metabatchcanaryibis", "metaupdatedcanarytapir"}, pets(domain.ListQuery{Where: where(`{"metadata": {"pet": {"ne": "metacanarylemur"}}}`)}))
+	require.Equal(t, []string{"metaupdatedcanarytapir"}, pets(domain.ListQuery{Where: where(`{"metadata": {"pet": {"icontains": "TAPIR"}}}`)}))
+	require.Equal(t, []string{"metabatchcanaryibis"}, pets(domain.ListQuery{Where: where(`{"NOT": [{"metadata": {"n": {"gt": 0}}}], "metadata": {"pet": {"in": ["metabatchcanaryibis", "metaupdatedcanarytapir"]}}, "app_id": "app"}`)}))
 }

@@ -151,3 +151,29 @@ type Stats struct {
 	// memory however often it read it; the access log's retention applies).
 	Accessed map[AppID]int
 }
+
+// ComparesMetadata reports whether q compares metadata values: Metadata,
+// or a metadata comparison in Where. A store that keeps metadata values
+// sealed cannot apply those in SQL to its sealed rows.
+func (q ListQuery) ComparesMetadata() bool {
+	if len(q.Metadata) > 0 {
+		return true
+	}
+	found := false
+	if q.Where != nil {
+		q.Where.Leaves(func(f Filter) { found = found || f.Field == FieldMetadata })
+	}
+	return found
+}
+
+// MatchesFilters reports whether m passes q.Metadata (each key equal to its
+// value, JSON types kept apart) and q.Where (Filter.Eval): what a store
+// checks in process on rows its SQL cannot filter (sealed metadata).
+func (q ListQuery) MatchesFilters(m Memory) bool {
+	for k, v := range q.Metadata {
+		if !(Filter{Field: FieldMetadata, Key: k, Op: OpEq, Value: v}).Eval(m) {
+			return false
+		}
+	}
+	return q.Where == nil || q.Where.Eval(m)
+}

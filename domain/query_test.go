@@ -67,3 +67,29 @@ func TestDecodeCursorRefusesForeignInput(t *testing.T) {
 		requireInvalidFieldNamed(t, err, "cursor")
 	}
 }
+
+// TestListQueryMatchesFilters: what a store evaluates in process on rows
+// whose metadata values are sealed: Metadata (typed equality) and Where.
+func TestListQueryMatchesFilters(t *testing.T) {
+	m := domain.Memory{AppID: "app", Metadata: domain.Metadata{"n": 3.0, "s": "x", "b": true}}
+	gt, err := domain.ParseFilter(map[string]any{"metadata": map[string]any{"n": map[string]any{"gt": 2.0}}})
+	require.NoError(t, err)
+	app, err := domain.ParseFilter(map[string]any{"app_id": "app"})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		q          domain.ListQuery
+		compares   bool
+		wantAccept bool
+	}{
+		{domain.ListQuery{}, false, true},
+		{domain.ListQuery{Where: &app}, false, true},
+		{domain.ListQuery{Metadata: domain.Metadata{"n": 3.0, "s": "x", "b": true}}, true, true},
+		{domain.ListQuery{Metadata: domain.Metadata{"n": "3"}}, true, false},
+		{domain.ListQuery{Metadata: domain.Metadata{"b": 1.0}}, true, false},
+		{domain.ListQuery{Where: &gt}, true, true},
+		{domain.ListQuery{Where: &gt, Metadata: domain.Metadata{"s": "y"}}, true, false},
+	} {
+		require.Equal(t, tc.compares, tc.q.ComparesMetadata(), "%+v", tc.q)
+		require.Equal(t, tc.wantAccept, tc.q.MatchesFilters(m), "%+v", tc.q)
+	}
+}

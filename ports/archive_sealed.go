@@ -14,11 +14,12 @@ import (
 // the associated data's field name, the row id is the table's "id" column.
 type sealedColumn struct {
 	col, field string
-	hash       bool // the row's content hash is of this column's plaintext
+	hash       bool   // the row's content hash is of this column's plaintext
+	meta       string // a metadata column whose values are sealed (SealMetadata)
 }
 
 var sealedColumns = map[string]sealedColumn{
-	"memories":   {col: "text", field: "text", hash: true},
+	"memories":   {col: "text", field: "text", hash: true, meta: "metadata"},
 	"query_logs": {col: "query", field: "query"},
 }
 
@@ -27,7 +28,8 @@ var sealedColumns = map[string]sealedColumn{
 // the subject's data key (find returns nil when the store holds none) and
 // leaves out the rows that the store holds no key for, or whose key does not
 // open them: the subject was erased after the archive was taken, and the
-// row is not restored (the second result counts them). A memory's
+// row is not restored (the second result counts them). A memory's sealed
+// metadata values must open too. A memory's
 // SealedHash is set to the keyed content hash of its opened text. Rows of other
 // tables and plaintext values pass unchanged; find is called once per
 // subject and batch.
@@ -37,12 +39,20 @@ func OpenArchived(ctx context.Context, t ArchiveTable, rows []ArchiveRow, find f
 		return rows, 0, nil
 	}
 	valCol, orgCol, userCol, idCol := t.Col(sc.col), t.Col("org_id"), t.Col("user_id"), t.Col("id")
+	metaCol := -1
+	if sc.meta != "" {
+		metaCol = t.Col(sc.meta)
+	}
 	out := rows[:0:0]
 	dropped := 0
 	found := map[domain.Tenant]*DataKey{}
 	for _, r := range rows {
 		stored, _ := r.Values[valCol].(string)
-		if !Sealed(stored) {
+		var md domain.Metadata
+		if metaCol >= 0 {
+			md = sealedMetadataOf(r.Values[metaCol])
+		}
+		if !Sealed(stored) && md == nil {
 			out = append(out, r)
 			continue
 		}
@@ -59,9 +69,14 @@ func OpenArchived(ctx context.Context, t ArchiveTable, rows []ArchiveRow, find f
 			found[tn] = dk
 		}
 		plain := ""
-		if dk != nil {
+		if dk != nil && Sealed(stored) {
 			var err error
 			if plain, err = dk.Open(id, sc.field, stored); err != nil {
+				dk = nil
+			}
+		}
+		if dk != nil && md != nil {
+			if _, err := OpenMetadata(dk, id, md); err != nil {
 				dk = nil
 			}
 		}
@@ -69,7 +84,7 @@ func OpenArchived(ctx context.Context, t ArchiveTable, rows []ArchiveRow, find f
 			dropped++
 			continue
 		}
-		if sc.hash {
+		if sc.hash && Sealed(stored) {
 			r.SealedHash = dk.Hash(plain)
 		}
 		out = append(out, r)
@@ -79,7 +94,44 @@ func OpenArchived(ctx context.Context, t ArchiveTable, rows []ArchiveRow, find f
 
 // historySealedFields are the fields of a history snapshot (old_values,
 // new_values) that hold a memory's sealed value; the row id is the memory's.
+// Its "metadata" object holds sealed values too (SealMetadata).
 var historySealedFields = []string{"text"}
+
+// sealedMetadataOf decodes an archived metadata column (JSON) when any of
+// its values is sealed, else nil.
+func sealedMetadataOf(v any) domain.Metadata {
+	var raw []byte
+	switch j := v.(type) {
+	case json.RawMessage:
+		raw = j
+	case []byte:
+		raw = j
+	case string:
+		raw = []byte(j)
+	default:
+		return nil
+	}
+	if !bytes.Contains(raw, []byte("engram:v1:")) {
+		return nil
+	}
+	var md domain.Metadata
+	if json.Unmarshal(raw, &md) != nil || !MetadataSealed(md) {
+		return nil
+	}
+	return md
+}
+
+// canonicalJSON encodes v as an archive's JSON columns are: keys sorted, no
+// insignificant space, no HTML escaping.
+func canonicalJSON(v any) (json.RawMessage, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(bytes.TrimRight(b.Bytes(), "\n")), nil
+}
 
 // RowOpener opens the sealed values of archived rows, for an export with
 // ArchiveScope.Open. find returns a subject's data key (nil when it has
@@ -112,12 +164,29 @@ func (o *RowOpener) key(ctx context.Context, t ArchiveTable, r ArchiveRow) (*Dat
 	return dk, nil
 }
 
-// Open replaces r's sealed values (memory text, history snapshots' text,
-// query-log text) with their plaintext, in place. Plaintext values and
+// Open replaces r's sealed values (memory text and metadata values, history
+// snapshots' text and metadata values, query-log text) with their
+// plaintext, in place. Plaintext values and
 // other tables pass unchanged. A sealed value whose key is gone or does not
 // open it is an error: a live row always has its subject's key.
 func (o *RowOpener) Open(ctx context.Context, t ArchiveTable, r ArchiveRow) (ArchiveRow, error) {
 	if sc, ok := sealedColumns[t.Name]; ok {
+		id, _ := r.Values[t.Col("id")].(string)
+		if sc.meta != "" {
+			mi := t.Col(sc.meta)
+			if md := sealedMetadataOf(r.Values[mi]); md != nil {
+				dk, err := o.key(ctx, t, r)
+				if err != nil {
+					return r, err
+				}
+				if md, err = OpenMetadata(dk, id, md); err != nil {
+					return r, err
+				}
+				if r.Values[mi], err = canonicalJSON(md); err != nil {
+					return r, err
+				}
+			}
+		}
 		i := t.Col(sc.col)
 		stored, _ := r.Values[i].(string)
 		if !Sealed(stored) {
@@ -127,7 +196,6 @@ func (o *RowOpener) Open(ctx context.Context, t ArchiveTable, r ArchiveRow) (Arc
 		if err != nil {
 			return r, err
 		}
-		id, _ := r.Values[t.Col("id")].(string)
 		if r.Values[i], err = dk.Open(id, sc.field, stored); err != nil {
 			return r, err
 		}
@@ -160,13 +228,19 @@ func (o *RowOpener) Open(ctx context.Context, t ArchiveTable, r ArchiveRow) (Arc
 				return r, err
 			}
 		}
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(v); err != nil {
+		if md, _ := v["metadata"].(map[string]any); MetadataSealed(md) {
+			dk, err := o.key(ctx, t, r)
+			if err != nil {
+				return r, err
+			}
+			if v["metadata"], err = OpenMetadata(dk, id, md); err != nil {
+				return r, err
+			}
+		}
+		var err error
+		if r.Values[i], err = canonicalJSON(v); err != nil {
 			return r, err
 		}
-		r.Values[i] = json.RawMessage(bytes.TrimRight(b.Bytes(), "\n"))
 	}
 	return r, nil
 }

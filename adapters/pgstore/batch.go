@@ -10,6 +10,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/engram-memory/engram/domain"
+	"github.com/engram-memory/engram/ports"
 )
 
 const (
@@ -62,6 +63,9 @@ func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Me
 	for i := range ms {
 		ms[i].ContentHash = contentHash(dk, ms[i].Text)
 		if ms[i].Text, err = sealText(dk, ms[i].ID, ms[i].Text); err != nil {
+			return 0, fmt.Errorf("pgstore: create batch: memory %d: %w", i, err)
+		}
+		if ms[i].Metadata, err = ports.SealMetadata(dk, string(ms[i].ID), ms[i].Metadata); err != nil {
 			return 0, fmt.Errorf("pgstore: create batch: memory %d: %w", i, err)
 		}
 	}

@@ -35,15 +35,14 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 	if err := s.prepare(t, &m); err != nil {
 		return domain.Memory{}, false, fmt.Errorf("pgstore: create memory: %w", err)
 	}
-	md, cats, err := encodeContent(m)
-	if err != nil {
+	if _, _, err := encodeContent(m); err != nil {
 		return domain.Memory{}, false, fmt.Errorf("pgstore: create memory: %w", err)
 	}
 	dk, err := s.sealingKey(ctx, t)
 	if err != nil {
 		return domain.Memory{}, false, fmt.Errorf("pgstore: create memory: %w", mapErr(err))
 	}
-	text, err := sealText(dk, m.ID, m.Text)
+	text, md, cats, err := sealContent(dk, m)
 	if err != nil {
 		return domain.Memory{}, false, fmt.Errorf("pgstore: create memory: %w", err)
 	}

@@ -137,6 +137,20 @@ func sealField(dk *ports.DataKey, row, field, value string) (string, error) {
 	return value, nil
 }
 
+// sealContent returns m's stored forms: text and metadata values sealed
+// with dk (as they are when dk is nil), metadata as JSON text and
+// categories as a text[] literal.
+func sealContent(dk *ports.DataKey, m domain.Memory) (text, md, cats string, err error) {
+	if text, err = sealText(dk, m.ID, m.Text); err != nil {
+		return "", "", "", err
+	}
+	if m.Metadata, err = ports.SealMetadata(dk, string(m.ID), m.Metadata); err != nil {
+		return "", "", "", err
+	}
+	md, cats, err = encodeContent(m)
+	return text, md, cats, err
+}
+
 // openText reads a stored text of t's memory id.
 func (s *Store) openText(ctx context.Context, tx getter, t domain.Tenant, id domain.MemoryID, stored string) (string, error) {
 	return s.openField(ctx, tx, t, "memory", string(id), "text", stored)
@@ -161,19 +175,39 @@ func (s *Store) openField(ctx context.Context, tx getter, t domain.Tenant, what,
 	return dk.Open(row, field, stored)
 }
 
-// openMemories replaces each memory's stored text with the plaintext.
+// openMemories replaces each memory's stored text and metadata values with
+// the plaintext.
 func (s *Store) openMemories(ctx context.Context, tx getter, ms []domain.Memory) error {
 	for i := range ms {
-		if !ports.Sealed(ms[i].Text) {
-			continue
+		if ports.Sealed(ms[i].Text) {
+			txt, err := s.openText(ctx, tx, ms[i].Tenant(), ms[i].ID, ms[i].Text)
+			if err != nil {
+				return err
+			}
+			ms[i].Text = txt
 		}
-		txt, err := s.openText(ctx, tx, ms[i].Tenant(), ms[i].ID, ms[i].Text)
-		if err != nil {
+		if err := s.openMetadata(ctx, tx, ms[i].Tenant(), ms[i].ID, &ms[i].Metadata); err != nil {
 			return err
 		}
-		ms[i].Text = txt
 	}
 	return nil
+}
+
+// openMetadata replaces the sealed values of t's memory id's metadata with
+// the plaintext.
+func (s *Store) openMetadata(ctx context.Context, tx getter, t domain.Tenant, id domain.MemoryID, md *domain.Metadata) error {
+	if !ports.MetadataSealed(*md) {
+		return nil
+	}
+	if s.keys.w == nil {
+		return fmt.Errorf("metadata of memory %s is encrypted and no key-encryption key is configured (ENGRAM_KEK or the data directory's data-keys.kek)", id)
+	}
+	dk, err := s.findKey(ctx, tx, t)
+	if err != nil {
+		return err
+	}
+	*md, err = ports.OpenMetadata(dk, string(id), *md)
+	return err
 }
 
 func (s *Store) openMemory(ctx context.Context, tx getter, m *domain.Memory) error {

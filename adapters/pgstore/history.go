@@ -62,6 +62,9 @@ func (s *Store) History(ctx context.Context, t domain.Tenant, id domain.MemoryID
 				if v.Text, err = s.openText(ctx, tx, t, id, v.Text); err != nil {
 					return err
 				}
+				if err = s.openMetadata(ctx, tx, t, id, &v.Metadata); err != nil {
+					return err
+				}
 			}
 			out = append(out, domain.MemoryChange{
 				Seq: r.Seq, MemoryID: domain.MemoryID(r.MemoryID), Kind: domain.ChangeKind(r.Kind),

@@ -115,11 +115,7 @@ func (s *Store) applyOp(ctx context.Context, tx *sqlx.Tx, dk *ports.DataKey, t d
 // insertInferred inserts m unless an active memory of t has its text,
 // which is then reported as the change (action none).
 func (s *Store) insertInferred(ctx context.Context, tx *sqlx.Tx, dk *ports.DataKey, t domain.Tenant, m domain.Memory) (domain.InferenceChange, error) {
-	md, cats, err := encodeContent(m)
-	if err != nil {
-		return domain.InferenceChange{}, err
-	}
-	text, err := sealText(dk, m.ID, m.Text)
+	text, md, cats, err := sealContent(dk, m)
 	if err != nil {
 		return domain.InferenceChange{}, err
 	}
@@ -158,11 +154,8 @@ func (s *Store) updateInferred(ctx context.Context, tx *sqlx.Tx, dk *ports.DataK
 	if next.Text == old.Text {
 		return domain.InferenceChange{Action: domain.InferNone, MemoryID: old.ID}, nil
 	}
-	md, cats, err := encodeContent(next)
-	if err != nil {
-		return domain.InferenceChange{}, err
-	}
-	sealed, err := sealText(dk, old.ID, next.Text)
+	// The metadata is rewritten with the text: both sealed with one key.
+	sealed, md, cats, err := sealContent(dk, next)
 	if err != nil {
 		return domain.InferenceChange{}, err
 	}

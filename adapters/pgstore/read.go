@@ -60,9 +60,13 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 	// configured, text_contains selects sealed rows as candidates and
 	// matches them here after opening, reading further pages (keyset, by
 	// id) until the page is full or the rows run out.
+	// Sealed metadata values likewise: metadata comparisons (Metadata,
+	// Where) select sealed rows as candidates, evaluated here after
+	// opening (domain.ListQuery.MatchesFilters).
 	sealedText := q.TextContains != "" && s.keys.w != nil
+	sealedMeta := s.keys.w != nil && q.ComparesMetadata()
 	fetch := q.Limit + 1
-	if sealedText {
+	if sealedText || sealedMeta {
 		fetch = max(fetch, 256)
 	}
 	needle := strings.ToLower(q.TextContains)
@@ -71,7 +75,7 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 		var items []domain.Memory
 		cur := q
 		for {
-			query, args, err := listSQL(t, cur, sealedText, fetch)
+			query, args, err := listSQL(t, cur, sealedText, sealedMeta, fetch)
 			if err != nil {
 				return err
 			}
@@ -84,16 +88,19 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 				return err
 			}
 			for _, m := range batch {
-				sealed := ports.Sealed(m.Text)
+				sealed, metaSealed := ports.Sealed(m.Text), ports.MetadataSealed(m.Metadata)
 				if err := s.openMemory(ctx, tx, &m); err != nil {
 					return err
 				}
 				if sealed && sealedText && !strings.Contains(strings.ToLower(m.Text), needle) {
 					continue
 				}
+				if metaSealed && sealedMeta && !q.MatchesFilters(m) {
+					continue
+				}
 				items = append(items, m)
 			}
-			if !sealedText || len(items) > q.Limit || len(batch) < fetch {
+			if !(sealedText || sealedMeta) || len(items) > q.Limit || len(batch) < fetch {
 				break
 			}
 			cur.Cursor = domain.EncodeCursor(batch[len(batch)-1].ID)
@@ -117,8 +124,10 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 // listSQL builds the filtered keyset query. It fetches one row more than
 // the limit to learn whether another page follows. ORDER BY names the table
 // column: a bare "id" would be the text alias from memoryCols, which sorts
-// the same but cannot use the (org_id, user_id, id) index.
-func listSQL(t domain.Tenant, q domain.ListQuery, sealedText bool, limit int) (string, []any, error) {
+// the same but cannot use the (org_id, user_id, id) index. With sealedMeta
+// the metadata comparisons (Metadata and Where, ANDed) hold for rows with
+// sealed metadata values too: the caller evaluates those after opening.
+func listSQL(t domain.Tenant, q domain.ListQuery, sealedText, sealedMeta bool, limit int) (string, []any, error) {
 	var where []string
 	args := []any{t.OrgID, t.UserID}
 	arg := func(v any) string {
@@ -148,6 +157,9 @@ func listSQL(t domain.Tenant, q domain.ListQuery, sealedText bool, limit int) (s
 		// Any listed label matches (OpenMemory's semantics); && is GIN-indexed.
 		where = append(where, "categories && "+arg(pq.StringArray(q.Categories))+"::text[]")
 	}
+	// The metadata comparisons go to meta, ANDed: with sealedMeta they are
+	// ORed with a test for sealed values as one condition.
+	var meta []string
 	if len(q.Metadata) > 0 {
 		// Containment of {k: v} is key = value with JSON typing: 1 matches
 		// 1.0 but not "1", true matches only true.
@@ -155,7 +167,7 @@ func listSQL(t domain.Tenant, q domain.ListQuery, sealedText bool, limit int) (s
 		if err != nil {
 			return "", nil, domain.Invalid("metadata", "%v", err)
 		}
-		where = append(where, "metadata @> "+arg(md)+"::jsonb")
+		meta = append(meta, "metadata @> "+arg(md)+"::jsonb")
 	}
 	if !q.CreatedAfter.IsZero() {
 		where = append(where, "created_at > "+arg(q.CreatedAfter.UTC().Format(time.RFC3339Nano))+"::timestamptz")
@@ -180,7 +192,15 @@ func listSQL(t domain.Tenant, q domain.ListQuery, sealedText bool, limit int) (s
 		if err != nil {
 			return "", nil, err
 		}
-		where = append(where, cond)
+		meta = append(meta, cond)
+	}
+	switch {
+	case len(meta) == 0:
+	case sealedMeta:
+		sealed := "EXISTS (SELECT 1 FROM jsonb_each_text(metadata) s WHERE left(s.value, " + strconv.Itoa(len(ports.SealedPrefix)) + ") = " + arg(ports.SealedPrefix) + ")"
+		where = append(where, "(("+strings.Join(meta, " AND ")+") OR "+sealed+")")
+	default:
+		where = append(where, meta...)
 	}
 	if q.Cursor != "" {
 		after, err := domain.DecodeCursor(q.Cursor)

@@ -102,11 +102,7 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 				return fmt.Errorf("an active memory has this text: %w", domain.ErrConflict)
 			}
 		}
-		md, cats, err := encodeContent(next)
-		if err != nil {
-			return err
-		}
-		text, err := sealText(dk, id, next.Text)
+		text, md, cats, err := sealContent(dk, next)
 		if err != nil {
 			return err
 		}

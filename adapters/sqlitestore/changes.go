@@ -63,16 +63,16 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 			}
 		}
 		m.UpdatedAt = now(old.UpdatedAt)
-		a, err := memoryArgs(m)
+		sm, err := sealMemory(dk, m)
 		if err != nil {
 			return err
 		}
-		stored, err := sealText(dk, m.ID, m.Text)
+		a, err := memoryArgs(sm)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE memories SET text = ?, metadata = ?, categories = ?, content_hash = ?, updated_at = ?, expires_at = ?
-			WHERE id = ?`, stored, a[5], a[6], m.ContentHash, toNanos(m.UpdatedAt), expiryNanos(m.ExpiresAt), string(m.ID)); err != nil {
+			WHERE id = ?`, a[4], a[5], a[6], m.ContentHash, toNanos(m.UpdatedAt), expiryNanos(m.ExpiresAt), string(m.ID)); err != nil {
 			return mapErr(err)
 		}
 		ov, nv := old.Values(), m.Values()
@@ -230,6 +230,9 @@ func (s *Store) insertChange(ctx context.Context, tx *sql.Tx, m domain.Memory, k
 		c := **v
 		var err error
 		if c.Text, err = sealText(dk, m.ID, c.Text); err != nil {
+			return err
+		}
+		if c.Metadata, err = ports.SealMetadata(dk, string(m.ID), c.Metadata); err != nil {
 			return err
 		}
 		*v = &c

@@ -151,14 +151,45 @@ func (s *Store) openField(ctx context.Context, q rowQuerier, t domain.Tenant, wh
 	return dk.Open(row, field, stored)
 }
 
-// openMemory replaces m's stored text with the plaintext.
+// openMemory replaces m's stored text and metadata values with the
+// plaintext.
 func (s *Store) openMemory(ctx context.Context, q rowQuerier, m *domain.Memory) error {
-	if !ports.Sealed(m.Text) {
+	if ports.Sealed(m.Text) {
+		txt, err := s.openText(ctx, q, m.Tenant(), m.ID, m.Text)
+		if err != nil {
+			return err
+		}
+		m.Text = txt
+	}
+	return s.openMetadata(ctx, q, m.Tenant(), m.ID, &m.Metadata)
+}
+
+// openMetadata replaces the sealed values of t's memory id's metadata
+// with the plaintext.
+func (s *Store) openMetadata(ctx context.Context, q rowQuerier, t domain.Tenant, id domain.MemoryID, md *domain.Metadata) error {
+	if !ports.MetadataSealed(*md) {
 		return nil
 	}
-	txt, err := s.openText(ctx, q, m.Tenant(), m.ID, m.Text)
-	m.Text = txt
+	if s.keys.w == nil {
+		return fmt.Errorf("memory %s: metadata %w", id, errNoKEK)
+	}
+	dk, err := s.findKey(ctx, q, t)
+	if err != nil {
+		return err
+	}
+	*md, err = ports.OpenMetadata(dk, string(id), *md)
 	return err
+}
+
+// sealMemory returns m as stored: text and metadata values sealed with dk
+// (as they are when dk is nil).
+func sealMemory(dk *ports.DataKey, m domain.Memory) (domain.Memory, error) {
+	var err error
+	if m.Text, err = sealText(dk, m.ID, m.Text); err != nil {
+		return m, err
+	}
+	m.Metadata, err = ports.SealMetadata(dk, string(m.ID), m.Metadata)
+	return m, err
 }
 
 // DataKeyCount returns how many data keys the store holds, and how many of

@@ -22,12 +22,11 @@ type memRow struct {
 
 func encodeRow(dk *ports.DataKey, m domain.Memory, at time.Time) (memRow, error) {
 	m.ContentHash = contentHash(dk, m.Text)
-	stored, err := sealText(dk, m.ID, m.Text)
+	sm, err := sealMemory(dk, m)
 	if err != nil {
 		return memRow{}, err
 	}
-	sm := m
-	sm.Text = stored
+	stored := sm.Text
 	mem, err := memoryArgs(sm)
 	if err != nil {
 		return memRow{}, err

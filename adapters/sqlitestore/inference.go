@@ -132,12 +132,17 @@ func (s *Store) updateInferred(ctx context.Context, tx *sql.Tx, dk *ports.DataKe
 		return domain.InferenceChange{}, err
 	}
 	m.UpdatedAt = now(old.UpdatedAt)
-	stored, err := sealText(dk, m.ID, m.Text)
+	// The metadata is rewritten with the text: both sealed with one key.
+	sm, err := sealMemory(dk, m)
 	if err != nil {
 		return domain.InferenceChange{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE memories SET text = ?, content_hash = ?, updated_at = ? WHERE id = ?`,
-		stored, m.ContentHash, toNanos(m.UpdatedAt), string(m.ID)); err != nil {
+	a, err := memoryArgs(sm)
+	if err != nil {
+		return domain.InferenceChange{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE memories SET text = ?, metadata = ?, content_hash = ?, updated_at = ? WHERE id = ?`,
+		a[4], a[5], m.ContentHash, toNanos(m.UpdatedAt), string(m.ID)); err != nil {
 		return domain.InferenceChange{}, mapErr(err)
 	}
 	ov, nv := old.Values(), m.Values()

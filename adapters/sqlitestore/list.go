@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/engram-memory/engram/domain"
@@ -26,29 +27,36 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 	// configured, text_contains selects sealed rows as candidates and
 	// matches them here after opening, reading further pages (keyset, by
 	// id) until the page is full or the rows run out.
+	// Sealed metadata values likewise: metadata comparisons (Metadata,
+	// Where) select sealed rows as candidates, evaluated here after
+	// opening (domain.ListQuery.MatchesFilters).
 	sealedText := q.TextContains != "" && s.keys.w != nil
+	sealedMeta := s.keys.w != nil && q.ComparesMetadata()
 	page := domain.Page{Items: make([]domain.Memory, 0, q.Limit)}
 	fetch := q.Limit + 1
-	if sealedText {
+	if sealedText || sealedMeta {
 		fetch = max(fetch, 256)
 	}
 	cur := q
 	for {
-		batch, err := s.listRows(ctx, t, cur, sealedText, fetch)
+		batch, err := s.listRows(ctx, t, cur, sealedText, sealedMeta, fetch)
 		if err != nil {
 			return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", err)
 		}
 		for _, m := range batch {
-			sealed := ports.Sealed(m.Text)
+			sealed, metaSealed := ports.Sealed(m.Text), ports.MetadataSealed(m.Metadata)
 			if err := s.openMemory(ctx, s.r, &m); err != nil {
 				return domain.Page{}, fmt.Errorf("sqlitestore: list: %w", err)
 			}
 			if sealed && sealedText && !strings.Contains(asciiLower(m.Text), asciiLower(q.TextContains)) {
 				continue
 			}
+			if metaSealed && sealedMeta && !q.MatchesFilters(m) {
+				continue
+			}
 			page.Items = append(page.Items, m)
 		}
-		if !sealedText || len(page.Items) > q.Limit || len(batch) < fetch {
+		if !(sealedText || sealedMeta) || len(page.Items) > q.Limit || len(batch) < fetch {
 			break
 		}
 		cur.Cursor = domain.EncodeCursor(batch[len(batch)-1].ID)
@@ -62,8 +70,8 @@ func (s *Store) List(ctx context.Context, t domain.Tenant, q domain.ListQuery) (
 }
 
 // listRows reads up to limit rows of q's page as stored (text not opened).
-func (s *Store) listRows(ctx context.Context, t domain.Tenant, q domain.ListQuery, sealedText bool, limit int) ([]domain.Memory, error) {
-	where, args, err := listWhere(t, q, sealedText)
+func (s *Store) listRows(ctx context.Context, t domain.Tenant, q domain.ListQuery, sealedText, sealedMeta bool, limit int) ([]domain.Memory, error) {
+	where, args, err := listWhere(t, q, sealedText, sealedMeta)
 	if err != nil {
 		return nil, err
 	}
@@ -99,9 +107,15 @@ func asciiLower(s string) string {
 	return string(b)
 }
 
+// sealedMetaSQL holds for a row with a sealed metadata value; its one
+// parameter is ports.SealedPrefix.
+var sealedMetaSQL = "EXISTS (SELECT 1 FROM json_each(memories.metadata) s WHERE s.type = 'text' AND substr(s.atom, 1, " + strconv.Itoa(len(ports.SealedPrefix)) + ") = ?)"
+
 // listWhere turns q into a WHERE clause over memories. Every filter is a
-// bound parameter; only the shape of the SQL depends on q.
-func listWhere(t domain.Tenant, q domain.ListQuery, sealedText bool) (string, []any, error) {
+// bound parameter; only the shape of the SQL depends on q. With sealedMeta
+// the metadata comparisons (Metadata and Where, ANDed) hold for rows with
+// sealed metadata values too: the caller evaluates those after opening.
+func listWhere(t domain.Tenant, q domain.ListQuery, sealedText, sealedMeta bool) (string, []any, error) {
 	conds := []string{"org_id = ?", "user_id = ?", "erased = 0", liveSQL}
 	args := []any{string(t.OrgID), string(t.UserID), nowNanos()}
 	add := func(cond string, a ...any) {
@@ -125,6 +139,14 @@ func listWhere(t domain.Tenant, q domain.ListQuery, sealedText bool) (string, []
 	if len(q.Categories) > 0 {
 		add("EXISTS (SELECT 1 FROM json_each(memories.categories) c WHERE c.value IN ("+placeholders(len(q.Categories))+"))", anys(q.Categories)...)
 	}
+	// The metadata comparisons go to meta, ANDed: with sealedMeta they are
+	// ORed with sealedMetaSQL as one condition.
+	var meta []string
+	var metaArgs []any
+	addMeta := func(cond string, a ...any) {
+		meta = append(meta, cond)
+		metaArgs = append(metaArgs, a...)
+	}
 	// Keys in order: the SQL text is the statement cache's key.
 	for _, k := range slices.Sorted(maps.Keys(q.Metadata)) {
 		v := q.Metadata[k]
@@ -133,11 +155,11 @@ func listWhere(t domain.Tenant, q domain.ListQuery, sealedText bool) (string, []
 		const each = "EXISTS (SELECT 1 FROM json_each(memories.metadata) j WHERE j.key = ? AND "
 		switch v := v.(type) {
 		case string:
-			add(each+"j.type = 'text' AND j.atom = ?)", k, v)
+			addMeta(each+"j.type = 'text' AND j.atom = ?)", k, v)
 		case float64:
-			add(each+"j.type IN ('integer', 'real') AND j.atom = ?)", k, v)
+			addMeta(each+"j.type IN ('integer', 'real') AND j.atom = ?)", k, v)
 		case bool:
-			add(each+"j.type = ?)", k, map[bool]string{true: "true", false: "false"}[v])
+			addMeta(each+"j.type = ?)", k, map[bool]string{true: "true", false: "false"}[v])
 		default:
 			return "", nil, domain.Invalid("metadata", "filter on %q must be a string, number or boolean", k)
 		}
@@ -172,7 +194,14 @@ func listWhere(t domain.Tenant, q domain.ListQuery, sealedText bool) (string, []
 		if err != nil {
 			return "", nil, err
 		}
-		add(cond, wargs...)
+		addMeta(cond, wargs...)
+	}
+	switch {
+	case len(meta) == 0:
+	case sealedMeta:
+		add("(("+strings.Join(meta, " AND ")+") OR "+sealedMetaSQL+")", append(metaArgs, ports.SealedPrefix)...)
+	default:
+		add(strings.Join(meta, " AND "), metaArgs...)
 	}
 	if q.Cursor != "" {
 		after, err := domain.DecodeCursor(q.Cursor)

@@ -185,6 +185,9 @@ func (s *Store) History(ctx context.Context, t domain.Tenant, id domain.MemoryID
 			if v.Text, err = s.openText(ctx, s.r, t, id, v.Text); err != nil {
 				return nil, fmt.Errorf("sqlitestore: history of %s: %w", id, err)
 			}
+			if err = s.openMetadata(ctx, s.r, t, id, &v.Metadata); err != nil {
+				return nil, fmt.Errorf("sqlitestore: history of %s: %w", id, err)
+			}
 		}
 	}
 	if len(out) == 0 {

@@ -56,9 +56,10 @@ func shreddedBackup(t *testing.T, store []string, restoreTarget func(*testing.T)
 	alice, bob := p.token(t, "acme", "alice"), p.token(t, "acme", "bob")
 	for _, tok := range []string{alice, bob} {
 		w := map[string]string{alice: word, bob: other}[tok]
-		status, m, _ := p.do(t, tok, http.MethodPost, "/api/v1/memories", `{"text":"first note on `+w+`"}`)
+		// The word is a metadata value too, sealed like the text.
+		status, m, _ := p.do(t, tok, http.MethodPost, "/api/v1/memories", `{"text":"first note on `+w+`","metadata":{"about":"meta on `+w+`","n":1}}`)
 		require.Equal(t, http.StatusCreated, status)
-		status, _, _ = p.do(t, tok, http.MethodPatch, "/api/v1/memories/"+m["id"].(string), `{"text":"second note on `+w+`"}`)
+		status, _, _ = p.do(t, tok, http.MethodPatch, "/api/v1/memories/"+m["id"].(string), `{"text":"second note on `+w+`","metadata":{"about":"new meta on `+w+`","n":2}}`)
 		require.Equal(t, http.StatusOK, status)
 		status, _, _ = p.do(t, tok, http.MethodPost, "/api/v1/memories", `{"text":"third note on `+w+`"}`)
 		require.Equal(t, http.StatusCreated, status)
@@ -67,12 +68,25 @@ func shreddedBackup(t *testing.T, store []string, restoreTarget func(*testing.T)
 		require.Equal(t, http.StatusOK, status)
 	}
 	require.Equal(t, 2, p.count(t, alice))
+	// Search filters on sealed metadata: an expression (the store opens
+	// and evaluates sealed rows) and an exact value (the text index's own
+	// copy, rechecked on the opened memory).
+	for _, body := range []string{
+		`{"query":"note","filters":{"metadata":{"about":{"icontains":"NEW META ON"}}}}`,
+		`{"query":"note","metadata":{"about":"new meta on ` + word + `"}}`,
+	} {
+		status, res, _ := p.do(t, alice, http.MethodPost, "/api/v1/search", body)
+		require.Equal(t, http.StatusOK, status, body)
+		hits, _ := res["results"].([]any)
+		require.Len(t, hits, 1, body)
+		require.Equal(t, "new meta on "+word, hits[0].(map[string]any)["memory"].(map[string]any)["metadata"].(map[string]any)["about"], body)
+	}
 
 	backup := filepath.Join(t.TempDir(), "before.engram")
 	var out bytes.Buffer
 	require.NoError(t, runBackup(ctx, append([]string{"-o", backup}, store...), noEnv, &out, &out), out.String())
 	members := archiveMembers(t, backup)
-	requireAbsent(t, members, word, "the backup holds alice's memory text, history and query log only sealed")
+	requireAbsent(t, members, word, "the backup holds alice's memory text and metadata values, history and query log only sealed")
 	requireAbsent(t, members, other, "and bob's")
 	requirePresent(t, members, `\u001bengram:v1:`, "the backup carries the sealed values (ESC escaped in JSON)")
 
@@ -88,6 +102,8 @@ func shreddedBackup(t *testing.T, store []string, restoreTarget func(*testing.T)
 		require.Contains(t, string(ownMembers[m]), word, "%s of the caller's own export is plaintext", m)
 	}
 	require.Contains(t, string(ownMembers["memory_history.jsonl.gz"]), "first note on "+word, "history snapshots opened too")
+	require.Contains(t, string(ownMembers["memory_history.jsonl.gz"]), `"about":"meta on `+word, "their metadata values too")
+	require.Contains(t, string(ownMembers["memories.jsonl.gz"]), `"about":"new meta on `+word, "and the memories' metadata values")
 
 	eraseAndWait(t, p, alice)
 	require.NotContains(t, logs.String(), word)
@@ -123,6 +139,11 @@ func shreddedBackup(t *testing.T, store []string, restoreTarget func(*testing.T)
 		require.NoError(t, err)
 		require.Contains(t, hist[0].New.Text, "note on "+other)
 	}
+	// Bob's sealed metadata opens and filters after the restore.
+	page, err = b.Memories.List(ctx, domain.Tenant{OrgID: "acme", UserID: "bob"}, domain.ListQuery{Limit: 10, Metadata: domain.Metadata{"about": "new meta on " + other}})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1, "a metadata filter selects bob's restored sealed row")
+	require.Equal(t, domain.Metadata{"about": "new meta on " + other, "n": 2.0}, page.Items[0].Metadata)
 	page, err = b.Memories.List(ctx, domain.Tenant{OrgID: "acme", UserID: "alice"}, domain.ListQuery{Limit: 10, States: []domain.State{domain.StateActive, domain.StatePaused, domain.StateArchived, domain.StateDeleted}})
 	require.NoError(t, err)
 	require.Empty(t, page.Items, "alice's sealed memories in the old backup open with no key: none comes back")
