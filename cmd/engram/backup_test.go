@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +15,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/archive"
+	"github.com/engram-memory/engram/adapters/keywrap"
+	"github.com/engram-memory/engram/adapters/sqlitestore"
 	"github.com/engram-memory/engram/cmd/internal/wiring"
 	"github.com/engram-memory/engram/contracttest"
+	"github.com/engram-memory/engram/domain"
 )
 
 func exitCode(t *testing.T, err error) int {
@@ -169,4 +174,32 @@ func TestVerifyTrialRestoreIntoScratchPostgres(t *testing.T) {
 	// not a bad backup.
 	_, _, err = engramCmd(t, "backup", "verify", backup, "--scratch-postgres", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
 	require.Equal(t, exitVerifyInternal, exitCode(t, err))
+}
+
+// A backup of a sealed store (encryption at rest on, the default for a new
+// embedded store) verifies: the trial restore's scratch store must not make
+// a key of its own, under which the archive's sealed rows would not open
+// and would be dropped ("0 rows restored").
+func TestVerifySealedBackup(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	kek, err := keywrap.OpenFile(wiring.KEKPath(data))
+	require.NoError(t, err)
+	st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: wiring.SQLitePath(data), Keys: kek, Encrypt: true})
+	require.NoError(t, err)
+	tn := domain.Tenant{OrgID: "acme", UserID: "alice"}
+	for i := range 3 {
+		m, err := domain.NewMemory(tn, "notes", fmt.Sprintf("alice keeps sealed fact %d", i), domain.Metadata{"i": i}, nil, time.Now())
+		require.NoError(t, err)
+		_, _, err = st.Create(ctx, tn, m)
+		require.NoError(t, err)
+	}
+	require.NoError(t, st.Close())
+
+	out, _, err := engramCmd(t, "backup", "--data-dir", data, "--dir", t.TempDir())
+	require.NoError(t, err)
+	backup := strings.TrimSpace(out)
+	out, _, err = engramCmd(t, "backup", "verify", backup)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "trial restore into scratch sqlite: counts and checksums match")
 }

@@ -253,7 +253,7 @@ var settings = []setting{
 	{"elasticsearch-password", "ENGRAM_ELASTICSEARCH_PASSWORD", "", "Elasticsearch basic-auth password", true, str(func(c *Config) *string { return &c.ElasticPassword })},
 	{"allowed-origins", "ENGRAM_ALLOWED_ORIGINS", "", "Space-separated browser origins allowed on /mcp (DNS-rebinding guard; loopback always allowed) and granted CORS on /mcp and /api/v1", false, str(func(c *Config) *string { return &c.AllowedOrigins })},
 	{"privacy-key", "ENGRAM_PRIVACY_KEY", "", "Key (64+ hex digits) of the HMAC naming subjects in erasure jobs and the audit trail; the same on every server; empty: privacy.key in the data dir", true, str(func(c *Config) *string { return &c.PrivacyKey })},
-	{"encryption", "ENGRAM_ENCRYPTION", "auto", "on: seal memory text, metadata values, history, query-log text and session events with per-user data keys (crypto-shredding, docs/privacy.md); off: write plaintext (sealed values still read); auto: on when a key-encryption key exists (ENGRAM_KEK or the key file) and for a new SQLite store (the key file is created beside it), else off", false, func(c *Config, v string) error {
+	{"encryption", "ENGRAM_ENCRYPTION", "auto", "on: seal memory text, metadata values, history, query-log text and session events with per-user data keys (crypto-shredding, docs/privacy.md); off: write plaintext (sealed values still read); auto: on when a key-encryption key exists (ENGRAM_KEK or the key file) and when engramd first starts on a new SQLite store (the key file is created beside it), else off", false, func(c *Config, v string) error {
 		switch v {
 		case "on", "off", "auto":
 			c.Encryption = v

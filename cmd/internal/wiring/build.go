@@ -56,6 +56,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *System,
 		return dec.tel.Shutdown(ctx)
 	})
 
+	cfg = SealNewEmbeddedStore(cfg)
 	raw, err := OpenStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err

@@ -30,12 +30,9 @@ func KEKPath(dataDir string) string { return filepath.Join(dataDir, keywrap.File
 // OpenEncryption reads ENGRAM_ENCRYPTION, ENGRAM_KEK and
 // ENGRAM_KEK_PREVIOUS. auto is on wherever a KEK exists (ENGRAM_KEK, or
 // the key file in the data directory, which on creates 0600 like the local
-// signing key), and for a new embedded store: SQLite with no database file
-// yet, whose key file is then created beside the database it protects, so
-// a backup of the directory holds both. Otherwise it stays off: an upgrade
-// never starts depending on a key file nobody backs up yet, and a
-// PostgreSQL fleet, whose processes must all share one KEK, sets
-// ENGRAM_KEK rather than have each process make its own file.
+// signing key); without one it stays off, so an upgrade never starts
+// depending on a key file nobody backs up yet. A server's first start on
+// a new embedded store turns it on first (SealNewEmbeddedStore).
 func OpenEncryption(cfg config.Config, log *slog.Logger) (Encryption, error) {
 	if cfg.KEK != "" {
 		r, err := keywrap.FromEnv(cfg.KEK, cfg.KEKPrevious)
@@ -50,7 +47,7 @@ func OpenEncryption(cfg config.Config, log *slog.Logger) (Encryption, error) {
 	if statErr != nil && !errors.Is(statErr, os.ErrNotExist) {
 		return Encryption{}, fmt.Errorf("ENGRAM_DATA_DIR: %w", statErr)
 	}
-	on := cfg.Encryption == "on" || (cfg.Encryption != "off" && (exists || newEmbeddedStore(cfg)))
+	on := cfg.Encryption == "on" || (cfg.Encryption != "off" && exists)
 	if !on && !exists {
 		return Encryption{}, nil
 	}
@@ -59,6 +56,23 @@ func OpenEncryption(cfg config.Config, log *slog.Logger) (Encryption, error) {
 		return Encryption{}, fmt.Errorf("ENGRAM_DATA_DIR: %w", err)
 	}
 	return Encryption{KEK: r, On: on, KeyFile: path}, nil
+}
+
+// SealNewEmbeddedStore returns cfg with ENGRAM_ENCRYPTION=auto turned on
+// for a new embedded store: SQLite with no database file yet, whose key
+// file is then created beside the database it protects. Build calls it, so
+// a fresh install seals from its first write. A PostgreSQL fleet, whose
+// processes must all share one KEK, sets ENGRAM_KEK instead of having each
+// process make its own file. The archive commands do not call it: a store
+// that restore, import, migrate-data or backup verify's trial restore
+// creates holds the source's rows, sealed under the KEK the operator puts
+// in place (docs/backup.md), and a key made there would leave the
+// archive's sealed rows unopenable.
+func SealNewEmbeddedStore(cfg config.Config) config.Config {
+	if cfg.Encryption == "auto" && cfg.KEK == "" && newEmbeddedStore(cfg) {
+		cfg.Encryption = "on"
+	}
+	return cfg
 }
 
 // newEmbeddedStore reports whether cfg names SQLite and its database file
