@@ -46,6 +46,11 @@ type PrivacyDeps struct {
 	// rows are gone (SQLite: FTS5 segment pages, the WAL). It runs once
 	// before a job is done and after a sweep that erased memories.
 	Compact func(context.Context) error
+	// KeyCache, when set, is told to forget the cached data keys of every
+	// subject whose erasure Refresh sees running or ending: the job may
+	// run in another process, whose key destruction this process's cache
+	// would not otherwise learn of (ports.DataKeyForgetter).
+	KeyCache ports.DataKeyForgetter
 }
 
 // WriteGuard refuses writes by a tenant whose erasure has started, with an
@@ -233,7 +238,21 @@ func (s *PrivacyService) Refresh(ctx context.Context) ([]domain.Erasure, error) 
 		active[j.Subject()] = j.ID
 	}
 	s.mu.Lock()
+	ended := s.active
 	s.active = active
 	s.mu.Unlock()
+	if s.d.KeyCache != nil {
+		// Running: what is cached may be a key the job is destroying.
+		// Ended: a read while it ran may have cached the key again
+		// before the job destroyed it. Writes are refused in between.
+		for subj := range active {
+			s.d.KeyCache.ForgetDataKeys(subj)
+		}
+		for subj := range ended {
+			if _, ok := active[subj]; !ok {
+				s.d.KeyCache.ForgetDataKeys(subj)
+			}
+		}
+	}
 	return jobs, nil
 }

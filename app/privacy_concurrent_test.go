@@ -74,3 +74,59 @@ func TestEraseWhileTheSubjectWritesLeavesNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, res.Results)
 }
+
+// forgotten records the subjects a PrivacyService told its key cache to
+// forget.
+type forgotten struct {
+	mu   sync.Mutex
+	subj []domain.Subject
+}
+
+func (f *forgotten) ForgetDataKeys(s domain.Subject) {
+	f.mu.Lock()
+	f.subj = append(f.subj, s)
+	f.mu.Unlock()
+}
+
+func (f *forgotten) take() []domain.Subject {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.subj
+	f.subj = nil
+	return s
+}
+
+// Another server's PrivacyService (same job table, its own key cache)
+// forgets the subject's cached data keys when it sees the job running and
+// again when it sees it end, and then no more: the erasing server's store
+// forgets its own, but nothing else tells this process's cache that the
+// key is gone (cmd/engramd TestFleetErasureForgetsCachedDataKeys is the
+// end-to-end case).
+func TestAnotherServerForgetsTheErasedSubjectsKeys(t *testing.T) {
+	e := newPrivacyEnv(t, nil)
+	ctx := context.Background()
+	e.fill(t, sAlice, "alice-secret")
+	cache := &forgotten{}
+	other, err := app.NewPrivacyService(app.PrivacyDeps{Jobs: e.store, Store: e.store, Audit: e.store, HashKey: make([]byte, 32), KeyCache: cache})
+	require.NoError(t, err)
+	alice := domain.Subject{OrgID: sAlice.OrgID, UserID: sAlice.UserID}
+
+	_, err = other.Refresh(ctx)
+	require.NoError(t, err)
+	require.Empty(t, cache.take(), "no job, nothing to forget")
+
+	job, _, err := e.privacy.EraseMe(ctx, sAlice)
+	require.NoError(t, err)
+	_, err = other.Refresh(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []domain.Subject{alice}, cache.take(), "a running job's subject is forgotten")
+
+	_, err = e.privacy.RunJob(ctx, job)
+	require.NoError(t, err)
+	_, err = other.Refresh(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []domain.Subject{alice}, cache.take(), "an ended job's subject is forgotten once more")
+	_, err = other.Refresh(ctx)
+	require.NoError(t, err)
+	require.Empty(t, cache.take(), "and then left alone")
+}

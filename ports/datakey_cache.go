@@ -45,3 +45,18 @@ func (c *DataKeyCache) Forget(subj domain.Subject) {
 	}
 	c.mu.Unlock()
 }
+
+// DataKeyForgetter is a store whose process caches unwrapped data keys
+// (a DataKeyCache). A subject's erasure can run in another process (another
+// engramd of a fleet, or `engram erase` beside an engramd on one SQLite
+// file): only that process's store forgets the subject's keys when it
+// destroys them. Every other process must forget them too, or it would go
+// on sealing the subject's later writes with a key that no longer exists,
+// which no other process (nor this one after a restart) could open. The
+// erasure worker calls ForgetDataKeys for every subject whose job it sees
+// running and again when it sees the job end (app.PrivacyService.Refresh):
+// the key a read puts back into the cache while the job runs is dropped
+// once the job, which destroys it, is over.
+type DataKeyForgetter interface {
+	ForgetDataKeys(subj domain.Subject)
+}

@@ -299,3 +299,7 @@ func (s *Store) OpeningKey(ctx context.Context, t domain.Tenant) (*ports.DataKey
 	}
 	return s.findKey(ctx, s.r, t)
 }
+
+// ForgetDataKeys drops the subject's keys from this process's cache
+// (ports.DataKeyForgetter): its erasure ran elsewhere.
+func (s *Store) ForgetDataKeys(subj domain.Subject) { s.keys.cache.Forget(subj) }

@@ -53,7 +53,7 @@ func newPrivacy(cfg config.Config, log *slog.Logger, b Backend, s Search, c Cach
 	return app.NewPrivacyService(app.PrivacyDeps{
 		Jobs: b.Erasure, Store: b.Subjects, Audit: b.Audit, Text: s.Text, Vectors: s.Vectors,
 		Sessions: c.Erasers.Sessions, Idempotency: c.Erasers.Idempotency, HashKey: key, Logger: log,
-		Grace: privacyGrace, Retention: b.Retention, Compact: b.Compact,
+		Grace: privacyGrace, Retention: b.Retention, Compact: b.Compact, KeyCache: b.KeyCache,
 		Export: app.ExportDeps{
 			Memories: b.Memories, Apps: b.Apps, Access: b.Access, Feedback: b.Feedback, Queries: b.QueryLog,
 			Sessions: c.Erasers.Sessions, Entities: b.Entities,
