@@ -15,7 +15,9 @@ import (
 // ScanActive returns up to limit active memories of org (every user of it)
 // with id > after, ordered by id ascending; an empty result means the scan
 // is complete. Memories written during a scan may or may not be seen; the
-// index maintainer covers them. Backend failures wrap domain.ErrUnavailable.
+// index maintainer covers them. A memory whose data key was destroyed (its
+// subject's erasure has run and will delete the row) is skipped, not an
+// error: one erased user must not stop an index load for every tenant. Backend failures wrap domain.ErrUnavailable.
 type MemoryScanner interface {
 	Orgs(ctx context.Context) ([]domain.OrgID, error)
 	ScanActive(ctx context.Context, org domain.OrgID, after domain.MemoryID, limit int) ([]domain.Memory, error)

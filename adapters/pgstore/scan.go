@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
@@ -33,17 +34,33 @@ func (s *Store) ScanActive(ctx context.Context, org domain.OrgID, after domain.M
 	}
 	var out []domain.Memory
 	err := s.inTx(ctx, org, true, func(tx *sqlx.Tx) error {
-		var rows []memoryRow
-		if err := tx.SelectContext(ctx, &rows, `SELECT `+memoryCols+` FROM memories
+		for {
+			var rows []memoryRow
+			if err := tx.SelectContext(ctx, &rows, `SELECT `+memoryCols+` FROM memories
 			WHERE org_id = $1 AND state = 'active' AND erased_at IS NULL AND id > $2::uuid AND `+liveSQL+`
 			ORDER BY id LIMIT $3`, org, string(after), limit); err != nil {
-			return err
+				return err
+			}
+			page, err := memories(rows)
+			if len(page) == 0 || err != nil {
+				return err
+			}
+			for i := range page {
+				switch err := s.openMemory(ctx, tx, &page[i]); {
+				case errors.Is(err, ports.ErrKeyDestroyed):
+					// Crypto-erased: its subject's erasure destroyed the
+					// key and will delete the row (ports.MemoryScanner).
+				case err != nil:
+					return err
+				default:
+					out = append(out, page[i])
+				}
+			}
+			if len(out) > 0 {
+				return nil
+			}
+			after = page[len(page)-1].ID // a page of erased rows only: read on
 		}
-		var err error
-		if out, err = memories(rows); err != nil {
-			return err
-		}
-		return s.openMemories(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: scan org %s: %w", org, mapErr(err))

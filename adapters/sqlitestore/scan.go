@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/engram-memory/engram/domain"
@@ -37,6 +38,32 @@ const scanActiveSQL = `SELECT ` + memoryCols + ` FROM memories
 
 // ScanActive pages through an org's active memories by id.
 func (s *Store) ScanActive(ctx context.Context, org domain.OrgID, after domain.MemoryID, limit int) ([]domain.Memory, error) {
+	for {
+		page, err := s.scanActivePage(ctx, org, after, limit)
+		if len(page) == 0 || err != nil {
+			return nil, err
+		}
+		kept := page[:0:0]
+		for i := range page {
+			switch err := s.openMemory(ctx, s.r, &page[i]); {
+			case errors.Is(err, ports.ErrKeyDestroyed):
+				// Crypto-erased: its subject's erasure destroyed the key
+				// and will delete the row (ports.MemoryScanner).
+			case err != nil:
+				return nil, fmt.Errorf("sqlitestore: scan org %s: %w", org, err)
+			default:
+				kept = append(kept, page[i])
+			}
+		}
+		if len(kept) > 0 {
+			return kept, nil
+		}
+		after = page[len(page)-1].ID // a page of erased rows only: read on
+	}
+}
+
+// scanActivePage reads one page of ScanActive, still sealed.
+func (s *Store) scanActivePage(ctx context.Context, org domain.OrgID, after domain.MemoryID, limit int) ([]domain.Memory, error) {
 	rows, err := s.r.QueryContext(ctx, scanActiveSQL, org, after, nowNanos(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: scan org %s: %w", org, mapErr(err))
@@ -52,12 +79,6 @@ func (s *Store) ScanActive(ctx context.Context, org domain.OrgID, after domain.M
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: scan org %s: %w", org, mapErr(err))
-	}
-	rows.Close()
-	for i := range out {
-		if err := s.openMemory(ctx, s.r, &out[i]); err != nil {
-			return nil, fmt.Errorf("sqlitestore: scan org %s: %w", org, err)
-		}
 	}
 	return out, nil
 }
