@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,86 +75,171 @@ func runBenchSearch(ctx context.Context, args []string, getenv func(string) stri
 	if *hybridOnly {
 		modes, concs = modes[:1], concs[:1]
 	}
-	for _, enc := range encs {
-		if err := func() error {
-			dir, err := os.MkdirTemp("", "engram-bench-search-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(dir)
-			// Only what the flags say: a benchmark must never pick up the
-			// environment's production database.
-			env := map[string]string{"ENGRAM_DATA_DIR": dir, "ENGRAM_POSTGRES_URL": *pgURL, "ENGRAM_ENCRYPTION": enc,
-				"ENGRAM_VECTOR_CACHE_BYTES": fmt.Sprint(*cacheBytes)}
-			cfg, err := config.Load(nil, func(k string) string { return env[k] })
-			if err != nil {
-				return err
-			}
-			b, err := wiring.OpenStore(ctx, cfg, slog.New(slog.DiscardHandler))
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			search, err := wiring.OpenSearch(ctx, cfg, b)
-			if err != nil {
-				return err
-			}
-			defer search.Close()
-			stack, err := wiring.NewCore(ctx, b, search, wiring.CoreOptions{})
-			if err != nil {
-				return err
-			}
-			defer stack.Close()
-			fmt.Fprintf(stdout, "bench search: %s, GOMAXPROCS=%d, store %s, encryption %s, %d memories for the user among %d\n",
-				cpuModel(), runtimeProcs(), b.Name, enc, *userN, *total)
-
-			gen := newTextGen(7)
-			if *conv != "" {
-				if err := gen.useConv(*conv); err != nil {
-					return err
-				}
-			}
-			target := domain.Tenant{OrgID: "bench-org", UserID: "bench-user"}
-			start := time.Now()
-			n, err := benchIngest(ctx, b.Memories, stack.Indexer, target, *userN, gen)
-			if err != nil {
-				return err
-			}
-			for u := 0; n < *total; u++ {
-				t := domain.Tenant{OrgID: domain.OrgID(fmt.Sprintf("org-%d", u%50)), UserID: domain.UserID(fmt.Sprintf("user-%d", u))}
-				k, err := benchIngest(ctx, b.Memories, stack.Indexer, t, min(*perUser, *total-n), gen)
-				if err != nil {
-					return err
-				}
-				n += k
-			}
-			el := time.Since(start)
-			if b.Name == "postgres" {
-				// What autovacuum would do shortly after a bulk load; without fresh
-				// statistics the planner misjudges the GIN and tenant indexes.
-				if _, err := b.DB.ExecContext(ctx, `ANALYZE memories; ANALYZE memory_search`); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(stdout, "ingest with indexing (text + embed + vector): %d memories in %s = %.0f/s\n", n, el.Round(time.Millisecond), float64(n)/el.Seconds())
-
-			p := domain.Principal{OrgID: target.OrgID, UserID: target.UserID, Scopes: domain.DefaultUserScopes, ClientID: "bench"}
-			for _, mode := range modes {
-				for _, c := range concs {
-					r := loadgen.Run(ctx, "search "+string(mode), c, *dur, 0, func(ctx context.Context, w, i int) error {
-						q := gen.query(uint64(w)<<32 | uint64(i))
-						_, err := stack.Search.Search(ctx, p, app.SearchRequest{Query: q, Limit: 10, Mode: mode}, "bench")
-						return err
-					})
-					fmt.Fprintln(stdout, r)
-				}
-			}
-			return nil
-		}(); err != nil {
+	gen := newTextGen(7)
+	if *conv != "" {
+		if err := gen.useConv(*conv); err != nil {
 			return err
 		}
 	}
+	// Every store is loaded before any is searched, and the searches of
+	// the stores alternate in rounds (off, on, on, off, …): on a shared
+	// machine a burst of other work, or the heap the first load left,
+	// falls on both sides alike rather than on whichever runs second.
+	var stacks []*benchStack
+	defer func() {
+		for _, st := range stacks {
+			st.close()
+		}
+	}()
+	for _, enc := range encs {
+		st, err := openBenchStack(ctx, enc, *pgURL, *cacheBytes)
+		if err != nil {
+			return err
+		}
+		stacks = append(stacks, st)
+		fmt.Fprintf(stdout, "bench search: %s, GOMAXPROCS=%d, store %s, encryption %s, %d memories for the user among %d\n",
+			cpuModel(), runtimeProcs(), st.b.Name, enc, *userN, *total)
+		if err := st.load(ctx, gen, *userN, *total, *perUser, stdout); err != nil {
+			return err
+		}
+	}
+	rounds := 1
+	if len(stacks) > 1 {
+		rounds = benchRounds
+	}
+	p := domain.Principal{OrgID: benchTarget.OrgID, UserID: benchTarget.UserID, Scopes: domain.DefaultUserScopes, ClientID: "bench"}
+	for _, mode := range modes {
+		for _, c := range concs {
+			per := make([][]loadgen.Result, len(stacks))
+			for r := range rounds {
+				for k := range stacks {
+					i := k
+					if r%2 == 1 {
+						i = len(stacks) - 1 - k // ABBA: each side goes first as often
+					}
+					st := stacks[i]
+					res := loadgen.Run(ctx, fmt.Sprintf("search %s enc=%s", mode, st.enc), c, *dur/time.Duration(rounds), 0, func(ctx context.Context, w, n int) error {
+						q := gen.query(uint64(w)<<32 | uint64(n))
+						_, err := st.stack.Search.Search(ctx, p, app.SearchRequest{Query: q, Limit: 10, Mode: mode}, "bench")
+						return err
+					})
+					per[i] = append(per[i], res)
+				}
+			}
+			for i := range stacks {
+				for _, r := range per[i] {
+					fmt.Fprintln(stdout, r)
+				}
+			}
+			if len(stacks) > 1 {
+				off, on := medianOf(per[0]), medianOf(per[1])
+				fmt.Fprintf(stdout, "search %s c=%d over %d alternating rounds, median of the rounds: off p50 %s p95 %s, on p50 %s p95 %s: on/off p50 %+.1f %%, p95 %+.1f %%\n",
+					mode, c, rounds, off.P50.Round(10*time.Microsecond), off.P95.Round(10*time.Microsecond),
+					on.P50.Round(10*time.Microsecond), on.P95.Round(10*time.Microsecond),
+					100*(float64(on.P50)/float64(off.P50)-1), 100*(float64(on.P95)/float64(off.P95)-1))
+			}
+		}
+	}
 	return nil
+}
+
+// benchRounds is how many rounds the searches of `--encryption both`
+// alternate in; each round runs for --duration / benchRounds.
+const benchRounds = 6
+
+var benchTarget = domain.Tenant{OrgID: "bench-org", UserID: "bench-user"}
+
+// benchStack is one store with its search stack, in a directory of its
+// own that close removes.
+type benchStack struct {
+	enc    string
+	dir    string
+	b      wiring.Backend
+	search wiring.Search
+	stack  wiring.Core
+	opened int // what close must undo: 1 store, 2 search, 3 core
+}
+
+func openBenchStack(ctx context.Context, enc, pgURL string, cacheBytes int64) (*benchStack, error) {
+	dir, err := os.MkdirTemp("", "engram-bench-search-")
+	if err != nil {
+		return nil, err
+	}
+	st := &benchStack{enc: enc, dir: dir}
+	// Only what the flags say: a benchmark must never pick up the
+	// environment's production database.
+	env := map[string]string{"ENGRAM_DATA_DIR": dir, "ENGRAM_POSTGRES_URL": pgURL, "ENGRAM_ENCRYPTION": enc,
+		"ENGRAM_VECTOR_CACHE_BYTES": fmt.Sprint(cacheBytes)}
+	cfg, err := config.Load(nil, func(k string) string { return env[k] })
+	if err == nil {
+		if st.b, err = wiring.OpenStore(ctx, cfg, slog.New(slog.DiscardHandler)); err == nil {
+			st.opened = 1
+		}
+	}
+	if err == nil {
+		if st.search, err = wiring.OpenSearch(ctx, cfg, st.b); err == nil {
+			st.opened = 2
+		}
+	}
+	if err == nil {
+		if st.stack, err = wiring.NewCore(ctx, st.b, st.search, wiring.CoreOptions{}); err == nil {
+			st.opened = 3
+		}
+	}
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func (st *benchStack) close() {
+	if st.opened >= 3 {
+		st.stack.Close()
+	}
+	if st.opened >= 2 {
+		st.search.Close()
+	}
+	if st.opened >= 1 {
+		_ = st.b.Close()
+	}
+	_ = os.RemoveAll(st.dir)
+}
+
+// load writes userN memories for the searched user and the rest of total
+// for other users of other orgs, measuring ingest with indexing.
+func (st *benchStack) load(ctx context.Context, gen *textGen, userN, total, perUser int, stdout io.Writer) error {
+	start := time.Now()
+	n, err := benchIngest(ctx, st.b.Memories, st.stack.Indexer, benchTarget, userN, gen)
+	if err != nil {
+		return err
+	}
+	for u := 0; n < total; u++ {
+		t := domain.Tenant{OrgID: domain.OrgID(fmt.Sprintf("org-%d", u%50)), UserID: domain.UserID(fmt.Sprintf("user-%d", u))}
+		k, err := benchIngest(ctx, st.b.Memories, st.stack.Indexer, t, min(perUser, total-n), gen)
+		if err != nil {
+			return err
+		}
+		n += k
+	}
+	el := time.Since(start)
+	if st.b.Name == "postgres" {
+		// What autovacuum would do shortly after a bulk load; without fresh
+		// statistics the planner misjudges the GIN and tenant indexes.
+		if _, err := st.b.DB.ExecContext(ctx, `ANALYZE memories; ANALYZE memory_search`); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "ingest with indexing (text + embed + vector), encryption %s: %d memories in %s = %.0f/s\n", st.enc, n, el.Round(time.Millisecond), float64(n)/el.Seconds())
+	return nil
+}
+
+// medianOf is the round whose p95 is the median of the rounds' (the lower
+// middle one of an even count).
+func medianOf(rs []loadgen.Result) loadgen.Result {
+	s := slices.Clone(rs)
+	slices.SortFunc(s, func(a, b loadgen.Result) int { return cmp.Compare(a.P95, b.P95) })
+	return s[(len(s)-1)/2]
 }
 
 // benchIngest writes n memories for t in batches through the store and the
