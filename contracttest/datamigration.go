@@ -10,11 +10,13 @@ import (
 	"github.com/engram-memory/engram/ports"
 )
 
-// DataMigrationStore is a store with the migration mark and the archive
-// ports (to fill it and to see it empty).
+// DataMigrationStore is a store with the migration mark, its copy
+// positions, and the archive ports (to fill it and to see it empty; its
+// snapshots must be ports.ArchiveSeeker).
 type DataMigrationStore interface {
 	ArchiveStore
 	ports.DataMigration
+	ports.MigrationCheckpoint
 }
 
 // RunDataMigration runs the DataMigration contract (ports/datamigration.go)
@@ -27,6 +29,9 @@ func RunDataMigration(t *testing.T, newStore func(t *testing.T) DataMigrationSto
 		{"Mark/RoundTrip", testMigrationMark},
 		{"Rollback/WithoutMarkRefusesAndKeepsRows", testRollbackNeedsMark},
 		{"Rollback/EmptiesEveryTableAndClearsTheMark", testRollbackEmpties},
+		{"Checkpoint/LoadAtRecordsThePositionWithTheBatch", testLoadAtRecords},
+		{"Checkpoint/ClearedWithTheMark", testPositionsCleared},
+		{"Seek/ScanAfterIsTheRestOfTheScan", testScanAfter},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -52,6 +52,10 @@ type ArchiveTable struct {
 	// Optional tables may be left out of an export (access log, feedback,
 	// query log); the archive's manifest says which members it holds.
 	Optional bool
+	// Key names the text columns that Scan orders an org's rows by (after
+	// org_id), for ArchiveSeeker. Unique except in the history tables,
+	// whose rows of one key follow the source's own sequence.
+	Key []string
 }
 
 // Col returns the index of the named column, or -1.
@@ -174,7 +178,7 @@ func jsonCol(name string) ArchiveColumn  { return ArchiveColumn{Name: name, Kind
 // an import loads them (parents before the rows that refer to them). The
 // columns are the archive's fields; docs/archive.md describes each.
 var ArchiveTables = []ArchiveTable{
-	{Name: "memories", UserScoped: true, Since: "updated_at", Columns: []ArchiveColumn{
+	{Name: "memories", Key: []string{"id"}, UserScoped: true, Since: "updated_at", Columns: []ArchiveColumn{
 		text("id"), text("org_id"), text("user_id"), text("app_id"), text("text"),
 		jsonCol("metadata"), jsonCol("categories"), text("state"),
 		{Name: "erased", Kind: ColBool}, at("created_at"), at("updated_at"),
@@ -183,36 +187,36 @@ var ArchiveTables = []ArchiveTable{
 		// When the memory stops existing (issue 16); absent is never.
 		{Name: "expires_at", Kind: ColTime, Null: true, Omit: true},
 	}},
-	{Name: "memory_history", UserScoped: true, Since: "changed_at", Columns: []ArchiveColumn{
+	{Name: "memory_history", Key: []string{"memory_id"}, UserScoped: true, Since: "changed_at", Columns: []ArchiveColumn{
 		text("memory_id"), text("org_id"), text("user_id"), text("kind"),
 		{Name: "old_values", Kind: ColJSON, Null: true}, {Name: "new_values", Kind: ColJSON, Null: true},
 		text("actor_app"), at("changed_at"),
 	}},
-	{Name: "apps", UserScoped: true, Since: "updated_at", Columns: []ArchiveColumn{
+	{Name: "apps", Key: []string{"user_id", "id"}, UserScoped: true, Since: "updated_at", Columns: []ArchiveColumn{
 		text("org_id"), text("user_id"), text("id"), text("description"),
 		{Name: "active", Kind: ColBool}, at("created_at"), at("updated_at"),
 	}},
-	{Name: "memory_access", UserScoped: true, Since: "accessed_at", Optional: true, Columns: []ArchiveColumn{
+	{Name: "memory_access", Key: []string{"user_id", "app_id", "memory_id"}, UserScoped: true, Since: "accessed_at", Optional: true, Columns: []ArchiveColumn{
 		text("org_id"), text("user_id"), text("app_id"), text("memory_id"), text("kind"), at("accessed_at"),
 	}},
-	{Name: "query_logs", UserScoped: true, Since: "created_at", Optional: true, Columns: []ArchiveColumn{
+	{Name: "query_logs", Key: []string{"id"}, UserScoped: true, Since: "created_at", Optional: true, Columns: []ArchiveColumn{
 		text("id"), text("org_id"), text("user_id"), text("query"), jsonCol("params"), jsonCol("result_ids"),
 		nullText("experiment_id"), nullText("variant"), at("created_at"),
 	}},
-	{Name: "feedback_events", UserScoped: true, Since: "created_at", Optional: true, Columns: []ArchiveColumn{
+	{Name: "feedback_events", Key: []string{"id"}, UserScoped: true, Since: "created_at", Optional: true, Columns: []ArchiveColumn{
 		text("id"), text("org_id"), text("user_id"), text("query_id"), nullText("memory_id"), text("app_id"),
 		text("outcome"), {Name: "rating", Kind: ColInt, Null: true}, nullText("experiment_id"), nullText("variant"),
 		{Name: "latency_ms", Kind: ColInt}, at("created_at"),
 	}},
-	{Name: "experiments", Since: "updated_at", Columns: []ArchiveColumn{
+	{Name: "experiments", Key: []string{"id"}, Since: "updated_at", Columns: []ArchiveColumn{
 		text("id"), text("org_id"), text("name"), text("description"), text("status"), jsonCol("variants"),
 		text("created_by"), at("created_at"), at("updated_at"),
 		{Name: "started_at", Kind: ColTime, Null: true}, {Name: "ended_at", Kind: ColTime, Null: true},
 	}},
-	{Name: "experiment_history", Since: "at", Columns: []ArchiveColumn{
+	{Name: "experiment_history", Key: []string{"experiment_id"}, Since: "at", Columns: []ArchiveColumn{
 		text("experiment_id"), text("org_id"), text("from_status"), text("to_status"), text("actor"), text("reason"), at("at"),
 	}},
-	{Name: "experiment_assignments", Since: "assigned_at", Columns: []ArchiveColumn{
+	{Name: "experiment_assignments", Key: []string{"experiment_id", "user_id"}, Since: "assigned_at", Columns: []ArchiveColumn{
 		text("org_id"), text("experiment_id"), text("user_id"), text("variant"), at("assigned_at"),
 	}},
 }

@@ -16,54 +16,41 @@ type CopyOptions struct {
 	// Progress, if set, is called after each batch with the table, the rows
 	// copied of it so far and its total.
 	Progress func(table string, done, total int64)
+	// Checkpoint, if set, is the target's record of how far the copy got:
+	// every batch is loaded through its LoadAt, which records the batch's
+	// last row in the batch's own transaction, and a copy that finds
+	// positions recorded (an interrupted one) reads each table from after
+	// its position instead of from its first row.
+	Checkpoint ports.MigrationCheckpoint
 }
 
 // Copy streams every table of src into dst without an intermediate file:
 // one snapshot of src, batches of BatchSize rows, each one transaction of
-// dst.Load in skip mode. A re-run after an interruption skips what landed
-// (Load is idempotent) and copies the rest. It counts each table first so
-// that Progress can give a total.
+// dst.Load in skip mode (or o.Checkpoint.LoadAt). It counts each table
+// first so that Progress can give a total.
+//
+// With o.Checkpoint, a re-run after an interruption starts each table
+// after its recorded position, through the source's ArchiveSeeker (keyset
+// pagination: the rows before it are not read), or, from a source that
+// cannot seek, by reading from the first row and dropping the rows up to
+// the position. Without it, a re-run reads everything again and Load's
+// skip mode leaves what landed: nothing twice, but no time saved.
 func Copy(ctx context.Context, src ports.ArchiveSource, dst ports.ArchiveSink, o CopyOptions) ([]TableReport, error) {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1000
+	}
+	var positions map[string]ports.CopyPosition
+	if o.Checkpoint != nil {
+		var err error
+		if positions, err = o.Checkpoint.CopyPositions(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var out []TableReport
 	defer settle(ctx, dst)
 	err := src.ArchiveSnapshot(ctx, func(sn ports.ArchiveSnapshot) error {
 		for _, t := range ports.ArchiveTables {
-			var total int64
-			if err := sn.Scan(ctx, t, ports.ArchiveScope{}, func(ports.ArchiveRow) error { total++; return nil }); err != nil {
-				return err
-			}
-			tr := TableReport{Table: t.Name}
-			batch := make([]ports.ArchiveRow, 0, o.BatchSize)
-			flush := func() error {
-				if len(batch) == 0 {
-					return nil
-				}
-				res, err := dst.Load(ctx, t, batch, ports.LoadOptions{})
-				if err != nil {
-					return &Error{Member: MemberName(t.Name), Line: tr.Rows - int64(len(batch)) + 1, Err: err}
-				}
-				tr.Inserted += res.Inserted
-				tr.Skipped += res.Skipped
-				batch = batch[:0]
-				if o.Progress != nil {
-					o.Progress(t.Name, tr.Rows, total)
-				}
-				return nil
-			}
-			err := sn.Scan(ctx, t, ports.ArchiveScope{}, func(r ports.ArchiveRow) error {
-				tr.Rows++
-				batch = append(batch, r)
-				if len(batch) >= o.BatchSize {
-					return flush()
-				}
-				return nil
-			})
-			if err == nil {
-				err = flush()
-			}
+			tr, err := copyTable(ctx, sn, dst, t, positions[t.Name], o)
 			if err != nil {
 				return err
 			}
@@ -72,6 +59,71 @@ func Copy(ctx context.Context, src ports.ArchiveSource, dst ports.ArchiveSink, o
 		return nil
 	})
 	return out, err
+}
+
+// scanFrom scans t whole, or after pos when it names a row (Dup > 0).
+func scanFrom(ctx context.Context, sn ports.ArchiveSnapshot, t ports.ArchiveTable, pos ports.CopyPosition, fn func(ports.ArchiveRow) error) error {
+	if pos.Dup == 0 {
+		return sn.Scan(ctx, t, ports.ArchiveScope{}, fn)
+	}
+	if sk, ok := sn.(ports.ArchiveSeeker); ok {
+		return sk.ScanAfter(ctx, t, pos, fn)
+	}
+	return sn.Scan(ctx, t, ports.ArchiveScope{}, ports.SkipThrough(t, pos, fn))
+}
+
+// copyTable copies t from after pos (none: from its first row).
+func copyTable(ctx context.Context, sn ports.ArchiveSnapshot, dst ports.ArchiveSink, t ports.ArchiveTable, pos ports.CopyPosition, o CopyOptions) (TableReport, error) {
+	pos.Table = t.Name
+	total := pos.Copied
+	if err := scanFrom(ctx, sn, t, pos, func(ports.ArchiveRow) error { total++; return nil }); err != nil {
+		return TableReport{}, err
+	}
+	tr := TableReport{Table: t.Name, Rows: pos.Copied, Checkpointed: pos.Copied}
+	batch := make([]ports.ArchiveRow, 0, o.BatchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		var res ports.LoadResult
+		var err error
+		if o.Checkpoint != nil {
+			pos.Copied = tr.Rows
+			res, err = o.Checkpoint.LoadAt(ctx, t, batch, ports.LoadOptions{}, pos)
+		} else {
+			res, err = dst.Load(ctx, t, batch, ports.LoadOptions{})
+		}
+		if err != nil {
+			return &Error{Member: MemberName(t.Name), Line: tr.Rows - int64(len(batch)) + 1, Err: err}
+		}
+		tr.Inserted += res.Inserted
+		tr.Skipped += res.Skipped
+		batch = batch[:0]
+		if o.Progress != nil {
+			o.Progress(t.Name, tr.Rows, total)
+		}
+		return nil
+	}
+	err := scanFrom(ctx, sn, t, pos, func(r ports.ArchiveRow) error {
+		tr.Rows++
+		// The position after this row: a key repeated (history) counts
+		// its rows, so that a resume skips exactly those copied.
+		org, key := ports.RowKey(t, r)
+		if ports.ComparePosition(org, key, pos) == 0 {
+			pos.Dup++
+		} else {
+			pos.Org, pos.Key, pos.Dup = org, key, 1
+		}
+		batch = append(batch, r)
+		if len(batch) >= o.BatchSize {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return tr, err
 }
 
 // Digest is one table's rows of one org: how many, and the SHA-256 of

@@ -52,6 +52,10 @@ type TableReport struct {
 	Inserted int    `json:"inserted"`
 	Updated  int    `json:"updated"`
 	Skipped  int    `json:"skipped"`
+	// Checkpointed counts the rows a resumed migrate-data copy found
+	// copied by the run it resumes: they are in Rows, and were not read
+	// again.
+	Checkpointed int64 `json:"checkpointed,omitempty"`
 }
 
 // Report is an import's outcome.

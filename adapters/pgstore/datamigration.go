@@ -18,6 +18,9 @@ var _ ports.DataMigration = (*Store)(nil)
 // BeginMigration implements ports.DataMigration.
 func (s *Store) BeginMigration(ctx context.Context, source string, at time.Time) error {
 	err := s.inTx(ctx, "", false, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM data_migration_positions`); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO data_migration (id, source, started_at) VALUES (1, $1, $2)
 			ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, started_at = EXCLUDED.started_at`, source, at.UTC())
 		return err
@@ -47,6 +50,9 @@ func (s *Store) MigrationInProgress(ctx context.Context) (src string, at time.Ti
 // EndMigration implements ports.DataMigration.
 func (s *Store) EndMigration(ctx context.Context) error {
 	err := s.inTx(ctx, "", false, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM data_migration_positions`); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM data_migration`)
 		return err
 	})
@@ -90,6 +96,9 @@ func (s *Store) RollbackMigration(ctx context.Context) error {
 					return err
 				}
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM data_migration_positions`); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM data_migration`)
 		return err

@@ -52,11 +52,6 @@ func (sn snapshot) Scan(ctx context.Context, t ports.ArchiveTable, scope ports.A
 	if !scope.Since.IsZero() {
 		since = scope.Since.UnixNano()
 	}
-	rows, err := sn.tx.QueryContext(ctx, q.sel, string(scope.Org), string(scope.User), since)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: scan %s: %w", t.Name, mapErr(err))
-	}
-	defer rows.Close()
 	var open *ports.RowOpener
 	if scope.Open {
 		open = ports.NewRowOpener(func(ctx context.Context, tn domain.Tenant) (*ports.DataKey, error) {
@@ -66,6 +61,17 @@ func (sn snapshot) Scan(ctx context.Context, t ports.ArchiveTable, scope ports.A
 			return sn.s.findKey(ctx, sn.tx, tn)
 		})
 	}
+	return sn.scan(ctx, t, q.sel, []any{string(scope.Org), string(scope.User), since}, open, fn)
+}
+
+// scan runs one of t's selects and calls fn for every row, opened by open
+// when set.
+func (sn snapshot) scan(ctx context.Context, t ports.ArchiveTable, sel string, args []any, open *ports.RowOpener, fn func(ports.ArchiveRow) error) error {
+	rows, err := sn.tx.QueryContext(ctx, sel, args...)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: scan %s: %w", t.Name, mapErr(err))
+	}
+	defer rows.Close()
 	n := len(t.Columns)
 	raw := make([]any, n+1)
 	ptrs := make([]any, n+1)
@@ -153,12 +159,14 @@ func (s *Store) Load(ctx context.Context, t ports.ArchiveTable, rows []ports.Arc
 	if err != nil {
 		return ports.LoadResult{}, fmt.Errorf("sqlitestore: load %s: %w", t.Name, err)
 	}
-	res, err := s.load(ctx, t, q, rows, opts)
+	res, err := s.load(ctx, t, q, rows, opts, nil)
 	res.Skipped += shredded
 	return res, err
 }
 
-func (s *Store) load(ctx context.Context, t ports.ArchiveTable, q archiveSQL, rows []ports.ArchiveRow, opts ports.LoadOptions) (ports.LoadResult, error) {
+// load writes rows in one transaction and, when pos is set (LoadAt),
+// records it in the same one.
+func (s *Store) load(ctx context.Context, t ports.ArchiveTable, q archiveSQL, rows []ports.ArchiveRow, opts ports.LoadOptions, pos *ports.CopyPosition) (ports.LoadResult, error) {
 	var res ports.LoadResult
 	errDryRun := errors.New("dry run")
 	// Skip mode (and append-only tables) write in bulk; overwrite's
@@ -187,7 +195,7 @@ func (s *Store) load(ctx context.Context, t ports.ArchiveTable, q archiveSQL, ro
 			if opts.DryRun {
 				return errDryRun
 			}
-			return nil
+			return savePosition(ctx, tx, pos)
 		}
 		ins, err := tx.PrepareContext(ctx, q.ins)
 		if err != nil {
@@ -226,7 +234,7 @@ func (s *Store) load(ctx context.Context, t ports.ArchiveTable, q archiveSQL, ro
 		if opts.DryRun {
 			return errDryRun
 		}
-		return nil
+		return savePosition(ctx, tx, pos)
 	})
 	if errors.Is(err, errDryRun) {
 		return res, nil

@@ -16,6 +16,9 @@ var _ ports.DataMigration = (*Store)(nil)
 // BeginMigration implements ports.DataMigration.
 func (s *Store) BeginMigration(ctx context.Context, source string, at time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM data_migration_positions`); err != nil {
+			return mapErr(err)
+		}
 		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO data_migration (id, source, started_at) VALUES (1, ?, ?)`, source, at.UnixNano())
 		return mapErr(err)
 	})
@@ -38,6 +41,9 @@ func (s *Store) MigrationInProgress(ctx context.Context) (string, time.Time, boo
 // EndMigration implements ports.DataMigration.
 func (s *Store) EndMigration(ctx context.Context) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM data_migration_positions`); err != nil {
+			return mapErr(err)
+		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM data_migration`)
 		return mapErr(err)
 	})
@@ -66,6 +72,9 @@ func (s *Store) RollbackMigration(ctx context.Context) error {
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO search_fts (search_fts) VALUES ('delete-all')`); err != nil {
+			return mapErr(err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM data_migration_positions`); err != nil {
 			return mapErr(err)
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM data_migration`)

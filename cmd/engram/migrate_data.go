@@ -16,6 +16,7 @@ import (
 	"github.com/engram-memory/engram/adapters/archive"
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/cmd/internal/wiring"
+	"github.com/engram-memory/engram/ports"
 )
 
 func init() {
@@ -66,7 +67,7 @@ func runMigrateData(ctx context.Context, args []string, getenv func(string) stri
 	case ok && marked != desc:
 		return fmt.Errorf("migrate-data: the target is an unfinished migration from %s, not %s: finish that one or --rollback", marked, desc)
 	case ok:
-		fmt.Fprintf(stderr, "resuming the unfinished migration from %s\n", desc)
+		fmt.Fprintf(stderr, "resuming the unfinished migration from %s%s\n", desc, resumePoint(ctx, dst))
 	default:
 		if table, empty, err := storeEmpty(ctx, dst.Source); err != nil {
 			return fmt.Errorf("migrate-data: %w", err)
@@ -78,7 +79,8 @@ func runMigrateData(ctx context.Context, args []string, getenv func(string) stri
 		}
 	}
 	start := time.Now()
-	reports, err := archive.Copy(ctx, src.Source, dst.Sink, archive.CopyOptions{BatchSize: *batch, Progress: newProgress(stderr)})
+	reports, err := archive.Copy(ctx, src.Source, dst.Sink, archive.CopyOptions{BatchSize: *batch, Progress: newProgress(stderr),
+		Checkpoint: dst.Checkpoint})
 	if err != nil {
 		return fmt.Errorf("migrate-data: copy stopped, the target stays marked unfinished (run again to resume): %w", err)
 	}
@@ -89,15 +91,44 @@ func runMigrateData(ctx context.Context, args []string, getenv func(string) stri
 	if err := dst.Migration.EndMigration(ctx); err != nil {
 		return fmt.Errorf("migrate-data: %w", err)
 	}
-	var rows int64
+	var rows, before int64
 	for _, r := range reports {
-		fmt.Fprintf(stdout, "  %-24s %10d rows (%d copied now, %d there already)\n", r.Table, r.Rows, r.Inserted, r.Skipped)
+		fmt.Fprintf(stdout, "  %-24s %10d rows (%d copied now, %d there already", r.Table, r.Rows, r.Inserted, r.Skipped)
+		if r.Checkpointed > 0 {
+			fmt.Fprintf(stdout, ", %d copied before the checkpoint and not read again", r.Checkpointed)
+		}
+		fmt.Fprintln(stdout, ")")
 		rows += r.Rows
+		before += r.Checkpointed
 	}
 	took := time.Since(start)
-	fmt.Fprintf(stdout, "migrated %d rows in %s (%.0f rows/s); every table of every org verified (rows and SHA-256)\n",
-		rows, took.Round(time.Millisecond), float64(rows)/max(took.Seconds(), 1e-9))
+	fmt.Fprintf(stdout, "migrated %d rows in %s (%.0f rows/s", rows, took.Round(time.Millisecond), float64(rows-before)/max(took.Seconds(), 1e-9))
+	if before > 0 {
+		fmt.Fprintf(stdout, ", %d of them by the interrupted run", before)
+	}
+	fmt.Fprintln(stdout, "); every table of every org verified (rows and SHA-256)")
 	return nil
+}
+
+// resumePoint says where a resumed copy starts: the last table with a
+// position, and how many rows are in.
+func resumePoint(ctx context.Context, dst wiring.ArchiveBackend) string {
+	if dst.Checkpoint == nil {
+		return ""
+	}
+	pos, err := dst.Checkpoint.CopyPositions(ctx)
+	if err != nil || len(pos) == 0 {
+		return " (no checkpoint: from the first row, skipping what is there)"
+	}
+	var rows int64
+	last := ""
+	for _, t := range ports.ArchiveTables {
+		if p, ok := pos[t.Name]; ok {
+			rows += p.Copied
+			last = t.Name
+		}
+	}
+	return fmt.Sprintf(" after its checkpoint (%d rows in, up to %s of org %q)", rows, last, pos[last].Org)
 }
 
 // verifyCopy is the MigrationVerifier: every table of every org must have

@@ -30,6 +30,8 @@ type ArchiveBackend struct {
 	Indexer *app.Indexer
 	// Migration marks the store as an unfinished migrate-data target.
 	Migration ports.DataMigration
+	// Checkpoint records how far a migrate-data copy into the store got.
+	Checkpoint ports.MigrationCheckpoint
 	// Memories is the same store's memory port (benchmarks seed through it).
 	Memories ports.MemoryStore
 	// DataKeys are the stored data keys: a restore of an encrypted archive
@@ -52,7 +54,8 @@ func OpenArchiveStore(ctx context.Context, cfg config.Config) (ArchiveBackend, e
 		return ArchiveBackend{}, err
 	}
 	ix := app.NewIndexer(app.IndexerDeps{Memories: b.Memories, Scanner: b.Scanner, Text: b.Text})
-	return ArchiveBackend{Source: b.ArchiveSource, Sink: b.ArchiveSink, Profile: b.Name, SchemaVersion: version,
+	cp, _ := b.Migration.(ports.MigrationCheckpoint) // both stores; nil leaves migrate-data unresumable
+	return ArchiveBackend{Checkpoint: cp, Source: b.ArchiveSource, Sink: b.ArchiveSink, Profile: b.Name, SchemaVersion: version,
 		Indexer: ix, Migration: b.Migration, Memories: b.Memories, DataKeys: b.DataKeys, Close: b.Close, text: b.Text}, nil
 }
 
