@@ -60,7 +60,7 @@ func runMigrateData(ctx context.Context, args []string, getenv func(string) stri
 		return fmt.Errorf("migrate-data: the source is itself an unfinished migration target: %v", err)
 	}
 	desc := describeLocation(*from)
-	marked, _, ok, err := dst.Migration.MigrationInProgress(ctx)
+	marked, since, ok, err := dst.Migration.MigrationInProgress(ctx)
 	switch {
 	case err != nil:
 		return fmt.Errorf("migrate-data: %w", err)
@@ -74,7 +74,8 @@ func runMigrateData(ctx context.Context, args []string, getenv func(string) stri
 		} else if !empty {
 			return fmt.Errorf("migrate-data: the target is not empty (it has %s rows)", table)
 		}
-		if err := dst.Migration.BeginMigration(ctx, desc, time.Now()); err != nil {
+		since = time.Now()
+		if err := dst.Migration.BeginMigration(ctx, desc, since); err != nil {
 			return fmt.Errorf("migrate-data: %w", err)
 		}
 	}
@@ -86,6 +87,13 @@ func runMigrateData(ctx context.Context, args []string, getenv func(string) stri
 	}
 	fmt.Fprintln(stderr)
 	if err := verifyCopy(ctx, src, dst, stdout); err != nil {
+		// The rows that differ may lie before the checkpoint (the source
+		// was written to during the copy): marking again clears the
+		// positions and keeps the mark, so the next run reads everything
+		// and skips what is there rather than resume past them forever.
+		if merr := dst.Migration.BeginMigration(ctx, desc, since); merr != nil {
+			return fmt.Errorf("%w; clearing the checkpoint also failed: %w", err, merr)
+		}
 		return err
 	}
 	if err := dst.Migration.EndMigration(ctx); err != nil {

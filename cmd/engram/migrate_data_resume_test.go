@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/engram-memory/engram/adapters/archive"
+	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
 
@@ -104,4 +105,41 @@ func digestTotal(t *testing.T, src ports.ArchiveSource) int64 {
 		}
 	}
 	return n
+}
+
+// TestMigrateDataMismatchClearsTheCheckpoint writes a row into the source
+// before the checkpoint while a migration is interrupted: the resumed run
+// does not read it, so its verification fails; it must then clear the
+// checkpoint, or every later run would resume past the missing row and
+// fail the same way. The next run reads everything and finishes.
+func TestMigrateDataMismatchClearsTheCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	data, target := seedSQLite(t, 30), t.TempDir()
+	src, err := openLocation(ctx, data, func(string) string { return "" })
+	require.NoError(t, err)
+	dst, err := openLocation(ctx, target, func(string) string { return "" })
+	require.NoError(t, err)
+	require.NoError(t, dst.Migration.BeginMigration(ctx, describeLocation(data), time.Now()))
+	_, err = archive.Copy(ctx, src.Source, dst.Sink, archive.CopyOptions{BatchSize: 10,
+		Checkpoint: &killedCheckpoint{MigrationCheckpoint: dst.Checkpoint, n: 5}})
+	require.ErrorContains(t, err, "killed")
+	require.NoError(t, dst.Close())
+
+	// The lowest id sorts before every seeded memory, behind the checkpoint
+	// (NewMemoryID never goes back in time, so it is set).
+	tn := domain.Tenant{OrgID: "acme", UserID: "alice"}
+	m, err := domain.NewMemory(tn, "notes", "written during the migration", nil, nil, time.Now())
+	require.NoError(t, err)
+	m.ID = "00000000-0000-7000-8000-000000000001"
+	_, err = src.Memories.CreateBatch(ctx, tn, []domain.Memory{m})
+	require.NoError(t, err)
+	require.NoError(t, src.Close())
+
+	out, errOut, err := engramCmd(t, "migrate-data", "--from", data, "--to", target, "--batch", "10")
+	require.ErrorContains(t, err, "differ", out+errOut)
+	require.Contains(t, out, `MISMATCH memories org "acme"`)
+	_, errOut, err = engramCmd(t, "migrate-data", "--from", data, "--to", target, "--batch", "10")
+	require.NoError(t, err, errOut)
+	require.Contains(t, errOut, "no checkpoint: from the first row")
+	require.Equal(t, exportSums(t, "--data-dir", data), exportSums(t, "--data-dir", target))
 }
