@@ -169,6 +169,21 @@ type LoadSettler interface {
 	SettleLoad(ctx context.Context)
 }
 
+// LoadPreparer is an ArchiveSink that can do a batch's work that needs no
+// write transaction (opening sealed values, encoding the rows for the
+// backend) ahead of loading it, so that an import prepares the next batch
+// on its reading goroutine while the store writes the last one.
+// LoadPrepared(ctx, PrepareLoad(ctx, t, rows), opts) is Load(ctx, t, rows,
+// opts), with the same results and errors (a row's error indexes rows). A
+// prepared batch is loaded once; it is opaque to the caller.
+type LoadPreparer interface {
+	PrepareLoad(ctx context.Context, table ArchiveTable, rows []ArchiveRow) (PreparedLoad, error)
+	LoadPrepared(ctx context.Context, batch PreparedLoad, opts LoadOptions) (LoadResult, error)
+}
+
+// PreparedLoad is a batch a LoadPreparer prepared, for its LoadPrepared.
+type PreparedLoad any
+
 func text(name string) ArchiveColumn     { return ArchiveColumn{Name: name, Kind: ColText} }
 func nullText(name string) ArchiveColumn { return ArchiveColumn{Name: name, Kind: ColText, Null: true} }
 func at(name string) ArchiveColumn       { return ArchiveColumn{Name: name, Kind: ColTime} }

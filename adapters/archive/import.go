@@ -319,21 +319,35 @@ func (im *importer) add(member string, line int64, row ports.ArchiveRow) error {
 // flush hands the batch read so far to the store once the one before it
 // has loaded, and returns that one's error if it failed: a failed batch
 // stops the import, and the batch read after it is never loaded.
+//
+// A sink that prepares its batches (ports.LoadPreparer: pgstore encodes
+// them for the server) prepares this one here, on the reading goroutine,
+// while the batch before it loads: the store's own work on a batch is
+// then only its transaction.
 func (im *importer) flush() error {
+	if len(im.batch) == 0 {
+		return im.wait()
+	}
+	batch, lines, member, vecs := im.batch, im.lines, im.member, im.vecs
+	var prepared ports.PreparedLoad
+	lp, prepares := im.sink.(ports.LoadPreparer)
+	var prepErr error
+	if prepares {
+		prepared, prepErr = lp.PrepareLoad(im.ctx, im.t, batch)
+	}
 	if err := im.wait(); err != nil {
 		return err
 	}
-	if len(im.batch) == 0 {
-		return nil
+	if prepErr != nil {
+		return batchError(prepErr, lines, member)
 	}
-	batch, lines, member, vecs := im.batch, im.lines, im.member, im.vecs
 	// Fresh slices for the next batch: the loader still reads these.
 	im.batch, im.lines, im.vecs = make([]ports.ArchiveRow, 0, im.o.BatchSize), make([]int64, 0, im.o.BatchSize), nil
 	done := make(chan struct{})
 	im.loading = done
 	go func() {
 		defer close(done)
-		im.loadErr = im.load(batch, lines, member, vecs)
+		im.loadErr = im.load(batch, prepared, lines, member, vecs)
 	}()
 	return nil
 }
@@ -356,16 +370,19 @@ func (im *importer) finish() error {
 	return im.wait()
 }
 
-// load writes one batch in one transaction, brings the indexes up to date
-// and checkpoints it. Batches load one at a time, in order.
-func (im *importer) load(batch []ports.ArchiveRow, lines []int64, member string, vecs map[domain.MemoryID]ports.ArchivedVector) error {
-	res, err := im.sink.Load(im.ctx, im.t, batch, im.o.LoadOptions)
+// load writes one batch in one transaction (the prepared one when the
+// sink prepares its batches), brings the indexes up to date and
+// checkpoints it. Batches load one at a time, in order.
+func (im *importer) load(batch []ports.ArchiveRow, prepared ports.PreparedLoad, lines []int64, member string, vecs map[domain.MemoryID]ports.ArchivedVector) error {
+	var res ports.LoadResult
+	var err error
+	if lp, ok := im.sink.(ports.LoadPreparer); ok {
+		res, err = lp.LoadPrepared(im.ctx, prepared, im.o.LoadOptions)
+	} else {
+		res, err = im.sink.Load(im.ctx, im.t, batch, im.o.LoadOptions)
+	}
 	if err != nil {
-		var re *ports.RowError
-		if errors.As(err, &re) && re.Index < len(lines) {
-			return &Error{Member: member, Line: lines[re.Index], Err: err}
-		}
-		return &Error{Member: member, Line: lines[0], Err: fmt.Errorf("batch of lines %d-%d: %w", lines[0], lines[len(lines)-1], err)}
+		return batchError(err, lines, member)
 	}
 	im.tr.Inserted += res.Inserted
 	im.tr.Updated += res.Updated
@@ -388,6 +405,16 @@ func (im *importer) load(batch []ports.ArchiveRow, lines []int64, member string,
 		im.o.Progress(im.t.Name, last)
 	}
 	return nil
+}
+
+// batchError places a batch's error at its row's line, or at the batch's
+// lines when it names no row.
+func batchError(err error, lines []int64, member string) error {
+	var re *ports.RowError
+	if errors.As(err, &re) && re.Index < len(lines) {
+		return &Error{Member: member, Line: lines[re.Index], Err: err}
+	}
+	return &Error{Member: member, Line: lines[0], Err: fmt.Errorf("batch of lines %d-%d: %w", lines[0], lines[len(lines)-1], err)}
 }
 
 // changed notes the batch's orgs and tells the caller which memories of

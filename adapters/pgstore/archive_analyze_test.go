@@ -82,3 +82,58 @@ func TestRestoreAnalysesTablesAsTheyFill(t *testing.T) {
 		require.GreaterOrEqual(t, tuples, float64(rows)/4, "%s: rows as last analysed", table)
 	}
 }
+
+// TestRestoreAnalysesCoarselyThenFully restores 4,000 memories, so that the
+// last ANALYZE taken while the table filled falls on the last batch. Those
+// growth ANALYZEs sample with a statistics target of 10 (3,000 rows, not
+// 30,000: a tenth of the cost, and all a guard's probe needs is to know
+// that a key is nearly unique); a full ANALYZE of a 64,000-row memories
+// table took 0.3-0.55 s, a coarse one 20-30 ms. SettleLoad then analyses
+// each coarsely analysed table at the full target, however few rows came
+// after: coarse statistics (ten histogram buckets, ten common values) must
+// not outlive the load.
+func TestRestoreAnalysesCoarselyThenFully(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: restores 4,000 rows")
+	}
+	ownerURL, appURL := testSchema(t)
+	owner := withoutAutovacuum(t, ownerURL, "memories")
+	ctx := context.Background()
+	s, err := pgstore.Open(ctx, pgstore.Config{URL: appURL, MaxOpenConns: 4,
+		Options: pgstore.Options{StatementTimeout: 5 * time.Second}})
+	require.NoError(t, err)
+	closed := false
+	defer func() {
+		if !closed {
+			_ = s.Close()
+		}
+	}()
+
+	const n, batch = 4000, 1000
+	mt, _ := ports.ArchiveTableNamed("memories")
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for lo := 0; lo < n; lo += batch {
+		var rows []ports.ArchiveRow
+		for i := lo; i < lo+batch; i++ {
+			id := domain.NewID(at.Add(time.Duration(i) * time.Millisecond))
+			rows = append(rows, ports.ArchiveRow{Values: []any{id, "big", "u", "app", fmt.Sprintf("restored memory %d", i),
+				json.RawMessage(`{}`), json.RawMessage(`[]`), "active", false, at, at, nil, nil, nil}})
+		}
+		res, err := s.Load(ctx, mt, rows, ports.LoadOptions{})
+		require.NoError(t, err)
+		require.Equal(t, batch, res.Inserted)
+	}
+	// The number of histogram bounds of the unique id column is the
+	// target the table was last analysed with, plus one.
+	bounds := func() int {
+		var b int
+		require.NoError(t, owner.QueryRow(`SELECT coalesce(array_length(histogram_bounds::text::text[], 1), 0) FROM pg_stats
+			WHERE schemaname = current_schema() AND tablename = 'memories' AND attname = 'id'`).Scan(&b))
+		return b
+	}
+	require.Equal(t, 11, bounds(), "analysed at a statistics target of 10 while it filled")
+	s.SettleLoad(ctx)
+	closed = true
+	require.NoError(t, s.Close()) // waits for SettleLoad's ANALYZEs
+	require.Equal(t, 101, bounds(), "analysed at the full target once the load settled")
+}

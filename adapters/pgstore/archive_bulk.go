@@ -141,9 +141,18 @@ var bulkTables = func() map[string]bulkSQL {
 // elements with the parameter's element type); nil elements are NULL.
 type nullTextArray []*string
 
-// Value renders the array literal: every element quoted, NULL unquoted.
-func (a nullTextArray) Value() (any, error) {
+// literal renders the array literal: every element quoted, NULL unquoted.
+func (a nullTextArray) literal() string {
+	size := 2
+	for _, p := range a {
+		if p != nil {
+			size += len(*p) + 3
+		} else {
+			size += 5
+		}
+	}
 	var b strings.Builder
+	b.Grow(size)
 	b.WriteByte('{')
 	for i, p := range a {
 		if i > 0 {
@@ -155,19 +164,26 @@ func (a nullTextArray) Value() (any, error) {
 		}
 		b.WriteByte('"')
 		s := *p
-		for j := 0; j < len(s); j++ {
-			if c := s[j]; c == '"' || c == '\\' {
-				b.WriteByte('\\')
+		for {
+			j := strings.IndexAny(s, `"\`)
+			if j < 0 {
+				break
 			}
+			b.WriteString(s[:j])
+			b.WriteByte('\\')
 			b.WriteByte(s[j])
+			s = s[j+1:]
 		}
+		b.WriteString(s)
 		b.WriteByte('"')
 	}
 	b.WriteByte('}')
-	return b.String(), nil
+	return b.String()
 }
 
-// bulkArgs turns rows into one array literal per parameter, in toPostgres' order.
+// bulkArgs turns rows into one array literal per parameter, in toPostgres'
+// order, rendered now (lib/pq would render a driver.Valuer inside Exec,
+// on the loading goroutine, while the server waits).
 func bulkArgs(t ports.ArchiveTable, rows []ports.ArchiveRow, hashed bool) []any {
 	n := len(t.Columns) + 1
 	if hashed {
@@ -197,7 +213,7 @@ func bulkArgs(t ports.ArchiveTable, rows []ports.ArchiveRow, hashed bool) []any 
 	}
 	args := make([]any, n)
 	for i := range cols {
-		args[i] = cols[i]
+		args[i] = cols[i].literal()
 	}
 	return args
 }
@@ -223,50 +239,63 @@ func pgText(c ports.ArchiveColumn, v any) string {
 	return s
 }
 
-// loadBulk writes rows with one statement per run of rows of one org (rows
-// come ordered by org, so a batch is one or two runs).
-func loadBulk(ctx context.Context, tx *sqlx.Tx, t ports.ArchiveTable, q archiveSQL, rows []ports.ArchiveRow, overwrite bool, first string) (ports.LoadResult, error) {
-	b, ok := bulkTables[t.Name]
-	if !ok {
-		return ports.LoadResult{}, fmt.Errorf("no bulk statement for %s", t.Name)
-	}
+// bulkRun is a run of a batch's rows of one org (rows come ordered by org,
+// so a batch is one run or two), encoded as bulkArgs.
+type bulkRun struct {
+	org  string
+	n    int
+	args []any
+}
+
+// bulkRuns splits rows into runs of one org and encodes each.
+func bulkRuns(t ports.ArchiveTable, rows []ports.ArchiveRow, hashed bool) []bulkRun {
 	orgCol := t.Col("org_id")
-	org := first
-	var res ports.LoadResult
+	var runs []bulkRun
 	for start := 0; start < len(rows); {
-		end := start
+		org, _ := rows[start].Values[orgCol].(string)
+		end := start + 1
 		for end < len(rows) {
 			if o, _ := rows[end].Values[orgCol].(string); o != org {
 				break
 			}
 			end++
 		}
-		if end > start {
-			run := rows[start:end]
-			args := bulkArgs(t, run, q.hashed)
-			updated := int64(0)
-			if overwrite && b.upd != "" {
-				n, err := rowsAffected(tx.ExecContext(ctx, b.upd, args...))
-				if err != nil {
-					return ports.LoadResult{}, err
-				}
-				updated = n
+		runs = append(runs, bulkRun{org: org, n: end - start, args: bulkArgs(t, rows[start:end], hashed)})
+		start = end
+	}
+	return runs
+}
+
+// loadBulk writes runs with one statement each (two in overwrite mode),
+// switching the transaction's org between runs; the transaction starts in
+// the first run's org.
+func loadBulk(ctx context.Context, tx *sqlx.Tx, t ports.ArchiveTable, runs []bulkRun, overwrite bool) (ports.LoadResult, error) {
+	b, ok := bulkTables[t.Name]
+	if !ok {
+		return ports.LoadResult{}, fmt.Errorf("no bulk statement for %s", t.Name)
+	}
+	var res ports.LoadResult
+	for i, run := range runs {
+		if i > 0 {
+			if _, err := tx.ExecContext(ctx, `SELECT set_config('engram.org_id', $1, true)`, run.org); err != nil {
+				return ports.LoadResult{}, err
 			}
-			inserted, err := rowsAffected(tx.ExecContext(ctx, b.ins, args...))
+		}
+		updated := int64(0)
+		if overwrite && b.upd != "" {
+			n, err := rowsAffected(tx.ExecContext(ctx, b.upd, run.args...))
 			if err != nil {
 				return ports.LoadResult{}, err
 			}
-			res.Updated += int(updated)
-			res.Inserted += int(inserted)
-			res.Skipped += len(run) - int(updated) - int(inserted)
-			start = end
+			updated = n
 		}
-		if start < len(rows) {
-			org, _ = rows[start].Values[orgCol].(string)
-			if _, err := tx.ExecContext(ctx, `SELECT set_config('engram.org_id', $1, true)`, org); err != nil {
-				return ports.LoadResult{}, err
-			}
+		inserted, err := rowsAffected(tx.ExecContext(ctx, b.ins, run.args...))
+		if err != nil {
+			return ports.LoadResult{}, err
 		}
+		res.Updated += int(updated)
+		res.Inserted += int(inserted)
+		res.Skipped += run.n - int(updated) - int(inserted)
 	}
 	return res, nil
 }
