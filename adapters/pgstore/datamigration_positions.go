@@ -43,7 +43,7 @@ func (s *Store) LoadAt(ctx context.Context, t ports.ArchiveTable, rows []ports.A
 	err = s.inTx(ctx, domain.OrgID(first), false, func(tx *sqlx.Tx) error {
 		if len(opened) > 0 {
 			var err error
-			if res, err = loadBulk(ctx, tx, t, q, opened, opts.Overwrite, first); err != nil {
+			if res, err = loadBulk(ctx, tx, t, bulkRuns(t, opened, q.hashed), opts.Overwrite); err != nil {
 				return err
 			}
 		}
