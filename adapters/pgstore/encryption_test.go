@@ -64,3 +64,29 @@ func TestMemoryStoreContractEncrypted(t *testing.T) {
 		return s
 	})
 }
+
+func TestPlaintextSealerContract(t *testing.T) {
+	contracttest.RunPlaintextSealer(t, func(t *testing.T) contracttest.SealBackend {
+		owner, appURL := testSchema(t)
+		kek, err := keywrap.OpenFile(filepath.Join(t.TempDir(), keywrap.FileName))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		sealed, err := pgstore.Open(ctx, pgstore.Config{URL: appURL, MaxOpenConns: 4, Options: pgstore.Options{Keys: kek, Encrypt: true}})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = sealed.Close() })
+		plain, err := pgstore.Open(ctx, pgstore.Config{URL: appURL, MaxOpenConns: 4})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = plain.Close() })
+		return contracttest.SealBackend{Plain: plain, Sealed: sealed, AtRest: func(t *testing.T) []byte {
+			db, err := sqlx.Open("postgres", owner)
+			require.NoError(t, err)
+			defer db.Close()
+			var s string
+			require.NoError(t, db.Get(&s, `SELECT coalesce(string_agg(r::text, E'\n' ORDER BY r::text), '') FROM (
+				SELECT m::text AS r FROM memories m UNION ALL SELECT c::text FROM memory_changes c
+				UNION ALL SELECT q::text FROM query_logs q UNION ALL SELECT u::text FROM ui_sessions u) x`))
+			return []byte(s)
+		}}
+	})
+}

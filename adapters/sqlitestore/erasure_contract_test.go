@@ -64,3 +64,24 @@ func openEncrypted(t testing.TB, dir string) *sqlitestore.Store {
 func TestMemoryStoreContractEncrypted(t *testing.T) {
 	contracttest.RunMemoryStore(t, func(t *testing.T) ports.MemoryStore { return openEncrypted(t, t.TempDir()) })
 }
+
+func TestPlaintextSealerContract(t *testing.T) {
+	contracttest.RunPlaintextSealer(t, func(t *testing.T) contracttest.SealBackend {
+		dir := t.TempDir()
+		plain, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(dir, "engram.db")})
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, plain.Close()) })
+		sealed := openEncrypted(t, dir)
+		return contracttest.SealBackend{Plain: plain, Sealed: sealed, Compact: sealed.Compact, AtRest: func(t *testing.T) []byte {
+			var all []byte
+			for _, f := range []string{"engram.db", "engram.db-wal"} {
+				b, err := os.ReadFile(filepath.Join(dir, f))
+				if !errors.Is(err, os.ErrNotExist) {
+					require.NoError(t, err)
+				}
+				all = append(all, b...)
+			}
+			return all
+		}}
+	})
+}

@@ -19,7 +19,7 @@ import (
 
 func init() {
 	register("keys", command{
-		summary: "data keys of encryption at rest: status, export FILE, import FILE, rotate [--finish] (rewrap every data key under a new key-encryption key)",
+		summary: "data keys of encryption at rest: status, export FILE, import FILE, rotate [--finish] (rewrap every data key under a new key-encryption key), seal [--batch N] (seal in place the rows written before encryption was on)",
 		run:     runKeys,
 	})
 }
@@ -32,11 +32,12 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	cc := config.ForCommand(fs, getenv, "data-dir", "postgres-url")
 	finish := fs.Bool("finish", false, "rotate: rewrap what is left under the previous key and drop it from the key file")
+	batch := fs.Int("batch", 500, "seal: rows per transaction")
 	if err := interleaved(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() < 1 {
-		return errors.New("keys: want status, export FILE, import FILE or rotate")
+		return errors.New("keys: want status, export FILE, import FILE, rotate or seal")
 	}
 	action := fs.Arg(0)
 	cfg, err := loadCommandConfig(cc)
@@ -109,9 +110,51 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 			}
 			fmt.Fprintln(stdout, "previous keys dropped from the key file")
 		}
+	case "seal":
+		if err := sealPlaintext(ctx, b, *batch, stdout, stderr); err != nil {
+			return fmt.Errorf("keys: seal: %w", err)
+		}
 	default:
-		return fmt.Errorf("keys: unknown action %q: want status, export, import or rotate", action)
+		return fmt.Errorf("keys: unknown action %q: want status, export, import, rotate or seal", action)
 	}
+	return nil
+}
+
+// sealPlaintext seals the plaintext rows of a store that predates its
+// encryption (docs/privacy.md, "Turning encryption on for an existing
+// store"): progress on stderr after each batch, one count per table on
+// stdout. SQLite is compacted after, so the plaintext's old pages leave the
+// file and its WAL (secure_delete zeroes them, the checkpoint empties the
+// WAL).
+func sealPlaintext(ctx context.Context, b wiring.Backend, batch int, stdout, stderr io.Writer) error {
+	if b.Encryption.KEK == nil {
+		return errors.New("no key-encryption key (set ENGRAM_KEK, or ENGRAM_ENCRYPTION=on to create the data directory's " + keywrap.FileName + "): nothing to seal with")
+	}
+	if !b.Encryption.On {
+		return errors.New("encryption is off (ENGRAM_ENCRYPTION=off): turn it on first, or the servers keep writing plaintext")
+	}
+	if b.Sealer == nil {
+		return errors.New("this store cannot seal existing rows")
+	}
+	counts, err := b.Sealer.SealPlaintext(ctx, batch, func(c ports.SealCount) {
+		fmt.Fprintf(stderr, "sealing %s: %d rows read, %d sealed so far\n", c.Table, c.Read, c.Sealed)
+	})
+	for _, c := range counts {
+		fmt.Fprintf(stdout, "%s: %d rows read, %d sealed", c.Table, c.Read, c.Sealed)
+		if c.Table == "memories" {
+			fmt.Fprintf(stdout, ", %d content hashes keyed, %d kept a plain hash (an exact duplicate holds the keyed one)", c.Rehashed, c.Kept)
+		}
+		fmt.Fprintf(stdout, ", %d skipped\n", c.Skipped)
+	}
+	if err != nil {
+		return fmt.Errorf("%w (what was sealed stays sealed: run it again to go on)", err)
+	}
+	if b.Compact != nil {
+		if err := b.Compact(ctx); err != nil {
+			return fmt.Errorf("sealed, but compacting the database failed, so its free pages or WAL may still hold plaintext: %w", err)
+		}
+	}
+	fmt.Fprintln(stdout, "every sealable value is sealed; the text and vector indexes keep their copy (derived data, docs/privacy.md)")
 	return nil
 }
 

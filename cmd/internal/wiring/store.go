@@ -88,6 +88,9 @@ type Backend struct {
 	// KeyCache forgets the data keys this process cached of a subject
 	// erased by another process (newPrivacy).
 	KeyCache ports.DataKeyForgetter
+	// Sealer seals the rows written before encryption was on (`engram
+	// keys seal`).
+	Sealer ports.PlaintextSealer
 	// SessionKeys lends the data keys to the session store (OpenCaches),
 	// which seals events with them when encryption is on.
 	SessionKeys ports.SessionKeys
@@ -134,7 +137,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		text := st.TextIndex(pgstore.TextOptions{})
 		b := Backend{
 			Name: "postgres", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, UISessions: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, SessionKeys: st, KeyCache: st, Entities: st, Inference: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, UISessions: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Sealer: st, SessionKeys: st, KeyCache: st, Entities: st, Inference: st,
 			Scanner: st, Text: text, Drift: text, DB: st.DB().DB, Feed: feed, Outbox: st.Outbox(),
 			Check:      httpapi.Check{Name: "postgres", Required: true, Probe: st.Ping},
 			Close:      func() error { return errors.Join(feed.Close(), st.Close()) },
@@ -158,7 +161,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Backen
 		}
 		return Backend{
 			Name: "sqlite", Memories: st, Apps: st, Access: st, Feedback: st, QueryLog: st, Experiments: st,
-			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, UISessions: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, SessionKeys: st, KeyCache: st, Entities: st, Inference: st,
+			ArchiveSource: st, ArchiveSink: st, Migration: st, Keys: st, OAuth: st, UISessions: st, Owners: st, Erasure: st, Subjects: st, Audit: st, Retention: st, DataKeys: st, Sealer: st, SessionKeys: st, KeyCache: st, Entities: st, Inference: st,
 			Compact: st.Compact,
 			Scanner: st, Text: text, Drift: text, Feed: feed, Outbox: st.Outbox(),
 			Check: httpapi.Check{Name: "sqlite", Required: true, Probe: func(ctx context.Context) error {

@@ -1,0 +1,1 @@
+REVOKE UPDATE (query) ON query_logs FROM engram_app;
