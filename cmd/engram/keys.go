@@ -10,10 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/engram-memory/engram/adapters/keywrap"
 	"github.com/engram-memory/engram/cmd/internal/config"
 	"github.com/engram-memory/engram/cmd/internal/wiring"
+	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
 
@@ -150,12 +152,29 @@ func sealPlaintext(ctx context.Context, b wiring.Backend, batch int, stdout, std
 		return fmt.Errorf("%w (what was sealed stays sealed: run it again to go on)", err)
 	}
 	if b.Compact != nil {
-		if err := b.Compact(ctx); err != nil {
-			return fmt.Errorf("sealed, but compacting the database failed, so its free pages or WAL may still hold plaintext: %w", err)
+		if err := compactRetrying(ctx, b.Compact); err != nil {
+			return fmt.Errorf("sealed, but compacting the database failed, so its WAL or text index may still hold old plaintext (run seal again: it seals nothing and compacts): %w", err)
 		}
 	}
 	fmt.Fprintln(stdout, "every sealable value is sealed; the text and vector indexes keep their copy (derived data, docs/privacy.md)")
 	return nil
+}
+
+// compactRetrying compacts, trying again for up to 10 s while a reader
+// (a running engramd's) keeps the WAL busy (domain.ErrUnavailable).
+func compactRetrying(ctx context.Context, compact func(context.Context) error) error {
+	var err error
+	for range 50 {
+		if err = compact(ctx); err == nil || !errors.Is(err, domain.ErrUnavailable) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 func orNone(s string) string {
