@@ -141,7 +141,9 @@ func sealPlaintext(ctx context.Context, b wiring.Backend, batch int, stdout, std
 	counts, err := b.Sealer.SealPlaintext(ctx, batch, func(c ports.SealCount) {
 		fmt.Fprintf(stderr, "sealing %s: %d rows read, %d sealed so far\n", c.Table, c.Read, c.Sealed)
 	})
+	skipped := 0
 	for _, c := range counts {
+		skipped += c.Skipped
 		fmt.Fprintf(stdout, "%s: %d rows read, %d sealed", c.Table, c.Read, c.Sealed)
 		if c.Table == "memories" {
 			fmt.Fprintf(stdout, ", %d content hashes keyed, %d kept a plain hash (an exact duplicate holds the keyed one)", c.Rehashed, c.Kept)
@@ -156,7 +158,10 @@ func sealPlaintext(ctx context.Context, b wiring.Backend, batch int, stdout, std
 			return fmt.Errorf("sealed, but compacting the database failed, so its WAL or text index may still hold old plaintext (run seal again: it seals nothing and compacts): %w", err)
 		}
 	}
-	fmt.Fprintln(stdout, "every sealable value is sealed; the text and vector indexes keep their copy (derived data, docs/privacy.md)")
+	if skipped > 0 {
+		fmt.Fprintf(stdout, "%d rows skipped (their user's data key was destroyed by an erasure under way, or a sealed value did not open): run seal again once the erasures are done\n", skipped)
+	}
+	fmt.Fprintln(stdout, "the text and vector indexes keep their copy of the words (derived data, docs/privacy.md)")
 	return nil
 }
 
