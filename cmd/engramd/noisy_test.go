@@ -131,8 +131,11 @@ func TestNoisyNeighbour(t *testing.T) {
 }
 
 // noisyAttempts is how many times the noisy-neighbour measurement may be
-// taken before an over-2x p99 fails the test.
-const noisyAttempts = 3
+// taken before an over-2x p99 fails the test. Five, not three: on an idle
+// machine in session 10 PostgreSQL + Valkey measured 1.7-2.2x (session 9:
+// 1.16x), on this session's main and on session 9's alike, so a CI run
+// could fail all three on noise alone.
+const noisyAttempts = 5
 
 // asAttacker is set in the environment of this test binary started as
 // tenant A (attackerMain).
