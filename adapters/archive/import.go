@@ -154,7 +154,7 @@ func Import(ctx context.Context, sink ports.ArchiveSink, r io.ReaderAt, size int
 			im.skipTo = cp.Line
 		}
 		if vt != nil && t.Name == "memories" {
-			if im.vc, err = openVectors(rd); err != nil {
+			if im.vc, err = openVectors(rd, true); err != nil {
 				return Report{}, err
 			}
 			im.vt, im.vrep = vt, rep.Vectors

@@ -65,7 +65,13 @@ func TextSHA256(text string) string {
 	return hex.EncodeToString(s[:])
 }
 
-func decodeVector(line []byte, dim int) (vectorLine, error) {
+// decodeVector decodes and checks one vector line. With convert false the
+// line's Vector may be nil: its numbers are checked, not kept
+// (decodeVectorFast).
+func decodeVector(line []byte, dim int, convert bool) (vectorLine, error) {
+	if v, ok := decodeVectorFast(line, dim, convert); ok {
+		return v, nil
+	}
 	var v vectorLine
 	if err := json.Unmarshal(line, &v); err != nil {
 		return v, fmt.Errorf("%w: not a vector line: %v", domain.ErrInvalid, err)
@@ -177,10 +183,14 @@ type vectorCursor struct {
 	next *vectorLine
 	line int64
 	eof  bool
+	// convert is whether take's lines carry their vectors: the checking
+	// passes only check them.
+	convert bool
 }
 
 // openVectors opens r's vectors member; nil when the archive has none.
-func openVectors(r *Reader) (*vectorCursor, error) {
+// With convert false the lines it takes are checked and carry no vector.
+func openVectors(r *Reader, convert bool) (*vectorCursor, error) {
 	if r.Manifest.Vectors == nil {
 		return nil, nil
 	}
@@ -188,7 +198,7 @@ func openVectors(r *Reader) (*vectorCursor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &vectorCursor{mr: mr, dim: r.Manifest.Vectors.Dimension}, nil
+	return &vectorCursor{mr: mr, dim: r.Manifest.Vectors.Dimension, convert: convert}, nil
 }
 
 // take returns the vector of the memory id, or nil when it has none.
@@ -202,7 +212,7 @@ func (c *vectorCursor) take(id string) (*vectorLine, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := decodeVector(raw, c.dim)
+		v, err := decodeVector(raw, c.dim, c.convert)
 		if err != nil {
 			return nil, &Error{Member: c.mr.Name(), Line: c.mr.Line(), Err: err}
 		}

@@ -28,7 +28,7 @@ func checkTable(src source, rd *Reader, t ports.ArchiveTable, tr *TableReport, o
 	var vc *vectorCursor
 	if rd != nil && t.Name == "memories" {
 		var err error
-		if vc, err = openVectors(rd); err != nil {
+		if vc, err = openVectors(rd, false); err != nil {
 			return err
 		}
 	}

@@ -64,7 +64,7 @@ func verifyMember(r *Reader, m Member) (TableReport, error) {
 	var vc *vectorCursor
 	if m.Table == "memories" {
 		// The vectors member is decoded in step with the memories.
-		if vc, err = openVectors(r); err != nil {
+		if vc, err = openVectors(r, false); err != nil {
 			return tr, err
 		}
 	}
