@@ -275,12 +275,24 @@ type importer struct {
 	lines  []int64
 	member string
 
-	// loading is closed when the batch handed to the store last has been
-	// loaded, indexed and checkpointed; loadErr is its outcome. One batch
-	// loads while the next is read and checked, so that decoding (about
-	// 40 % of an import's CPU) and the store's work run on two cores.
-	loading chan struct{}
-	loadErr error
+	// A batch goes through two stages, each on the batch's goroutine: the
+	// store's transaction (stored), then the indexes and the checkpoint
+	// (indexed). One batch is stored while the batch before it is indexed
+	// and the batch after it is read and checked, so that decoding (about
+	// 40 % of an import's CPU), the store's work and the index's (with
+	// vectors, as much again) run side by side. Stores happen one at a
+	// time in order, and so do index stages: a batch's index stage waits
+	// for the one before it, so the checkpoint never passes a batch that
+	// is not both stored and indexed. stored and indexed are the last
+	// batch's; nil before the first.
+	stored, indexed *stage
+}
+
+// stage is one batch's pass through a stage: done is closed when it ended,
+// and err is then its outcome.
+type stage struct {
+	done chan struct{}
+	err  error
 }
 
 func (im *importer) add(member string, line int64, row ports.ArchiveRow) error {
@@ -317,8 +329,11 @@ func (im *importer) add(member string, line int64, row ports.ArchiveRow) error {
 }
 
 // flush hands the batch read so far to the store once the one before it
-// has loaded, and returns that one's error if it failed: a failed batch
-// stops the import, and the batch read after it is never loaded.
+// is stored, and returns that one's error if it failed: a batch the store
+// refused stops the import, and the batch read after it is never stored.
+// A batch whose indexing failed stops it too; the batch after it may be
+// stored by then, but it is not checkpointed, so a re-run reads it again
+// (and indexes it, skipped rows too).
 //
 // A sink that prepares its batches (ports.LoadPreparer: pgstore encodes
 // them for the server) prepares this one here, on the reading goroutine,
@@ -335,31 +350,63 @@ func (im *importer) flush() error {
 	if prepares {
 		prepared, prepErr = lp.PrepareLoad(im.ctx, im.t, batch)
 	}
-	if err := im.wait(); err != nil {
+	if err := im.waitStored(); err != nil {
 		return err
 	}
 	if prepErr != nil {
 		return batchError(prepErr, lines, member)
 	}
-	// Fresh slices for the next batch: the loader still reads these.
+	// Fresh slices for the next batch: the stages still read these.
 	im.batch, im.lines, im.vecs = make([]ports.ArchiveRow, 0, im.o.BatchSize), make([]int64, 0, im.o.BatchSize), nil
-	done := make(chan struct{})
-	im.loading = done
+	stored, indexed, prev := &stage{done: make(chan struct{})}, &stage{done: make(chan struct{})}, im.indexed
+	im.stored, im.indexed = stored, indexed
 	go func() {
-		defer close(done)
-		im.loadErr = im.load(batch, prepared, lines, member, vecs)
+		stored.err = im.store(batch, prepared, lines, member)
+		close(stored.done)
+		err := stored.err
+		if prev != nil {
+			<-prev.done
+			if prev.err != nil {
+				err = prev.err // the earlier failure stops the import
+			}
+		}
+		if err == nil {
+			err = im.index(batch, lines, vecs)
+		}
+		indexed.err = err
+		close(indexed.done)
 	}()
 	return nil
 }
 
-// wait blocks until the batch being loaded, if any, is done.
-func (im *importer) wait() error {
-	if im.loading == nil {
+// waitStored blocks until the last batch handed over is stored, and
+// returns its error, or an index stage's that has already failed.
+func (im *importer) waitStored() error {
+	if im.stored == nil {
 		return nil
 	}
-	<-im.loading
-	im.loading = nil
-	return im.loadErr
+	<-im.stored.done
+	if im.stored.err != nil {
+		return im.stored.err
+	}
+	select {
+	case <-im.indexed.done:
+		return im.indexed.err
+	default:
+		return nil
+	}
+}
+
+// wait blocks until every batch handed over is stored and indexed (the
+// last index stage waits for all before it), and returns the first error.
+func (im *importer) wait() error {
+	if im.indexed == nil {
+		return nil
+	}
+	<-im.indexed.done
+	err := im.indexed.err
+	im.stored, im.indexed = nil, nil
+	return err
 }
 
 // finish loads what is left and waits for it.
@@ -370,10 +417,9 @@ func (im *importer) finish() error {
 	return im.wait()
 }
 
-// load writes one batch in one transaction (the prepared one when the
-// sink prepares its batches), brings the indexes up to date and
-// checkpoints it. Batches load one at a time, in order.
-func (im *importer) load(batch []ports.ArchiveRow, prepared ports.PreparedLoad, lines []int64, member string, vecs map[domain.MemoryID]ports.ArchivedVector) error {
+// store writes one batch in one transaction (the prepared one when the
+// sink prepares its batches).
+func (im *importer) store(batch []ports.ArchiveRow, prepared ports.PreparedLoad, lines []int64, member string) error {
 	var res ports.LoadResult
 	var err error
 	if lp, ok := im.sink.(ports.LoadPreparer); ok {
@@ -387,6 +433,12 @@ func (im *importer) load(batch []ports.ArchiveRow, prepared ports.PreparedLoad, 
 	im.tr.Inserted += res.Inserted
 	im.tr.Updated += res.Updated
 	im.tr.Skipped += res.Skipped
+	return nil
+}
+
+// index brings the indexes up to date with a stored batch and checkpoints
+// it.
+func (im *importer) index(batch []ports.ArchiveRow, lines []int64, vecs map[domain.MemoryID]ports.ArchivedVector) error {
 	if im.t.Name == "memories" {
 		// Every batch, skipped rows too: a re-run after a failed index write
 		// finds its rows stored already and must still index them.

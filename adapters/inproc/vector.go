@@ -141,6 +141,7 @@ func (x *VectorIndex) Upsert(_ context.Context, t domain.Tenant, docs []ports.Ve
 	p := x.partition(t, true)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.reserve(len(docs), dim)
 	for _, d := range docs {
 		m := vectorMeta{app: d.AppID, cats: slices.Clone(d.Categories), md: d.Metadata, created: d.CreatedAt}
 		p.addSum(d.Vector, 1)
@@ -159,6 +160,25 @@ func (x *VectorIndex) Upsert(_ context.Context, t domain.Tenant, docs []ports.Ve
 		p.scales = append(p.scales, quantize(d.Vector, p.q8[len(p.q8)-dim:]))
 	}
 	return nil
+}
+
+// reserve makes room for n more rows at least doubling the slabs: append
+// alone grows a large slice by a quarter at a time, and an import of 20k
+// memories spent 290 ms of its 370 ms of upserts copying and clearing the
+// vector slab as it grew. The capacity not yet written is address space,
+// not resident memory: fresh pages from the OS are touched only as rows
+// fill them.
+func (p *partition) reserve(n, dim int) {
+	if need := len(p.data) + n*dim; need > cap(p.data) {
+		grown := make([]float32, len(p.data), max(need, 2*cap(p.data)))
+		copy(grown, p.data)
+		p.data = grown
+	}
+	if need := len(p.q8) + n*dim; need > cap(p.q8) {
+		grown := make([]int8, len(p.q8), max(need, 2*cap(p.q8)))
+		copy(grown, p.q8)
+		p.q8 = grown
+	}
 }
 
 // Delete removes rows by moving the last row into each hole, keeping the slab

@@ -37,6 +37,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	if err != nil && ctx.Err() != nil {
+		// Ctrl-C or SIGTERM: say so rather than leave the cancelled
+		// statement's error to read as a broken backend, and exit as a
+		// shell expects of an interrupted command.
+		fmt.Fprintln(os.Stderr, "engram: interrupted:", err)
+		os.Exit(130)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "engram:", err)
 		// Some commands (backup verify) exit with a code a scheduler

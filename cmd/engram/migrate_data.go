@@ -82,6 +82,12 @@ func runMigrateData(ctx context.Context, args []string, getenv func(string) stri
 	start := time.Now()
 	reports, err := archive.Copy(ctx, src.Source, dst.Sink, archive.CopyOptions{BatchSize: *batch, Progress: newProgress(stderr),
 		Checkpoint: dst.Checkpoint})
+	if err != nil && ctx.Err() != nil {
+		// Interrupted: the store's error is only the cancelled statement
+		// ("postgres unavailable" would send the operator looking for an
+		// outage that is not there).
+		return fmt.Errorf("migrate-data: interrupted, the target stays marked unfinished; run the same command again to resume: %w", context.Cause(ctx))
+	}
 	if err != nil {
 		return fmt.Errorf("migrate-data: copy stopped, the target stays marked unfinished (run again to resume): %w", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"regexp"
@@ -142,4 +143,38 @@ func TestMigrateDataMismatchClearsTheCheckpoint(t *testing.T) {
 	require.NoError(t, err, errOut)
 	require.Contains(t, errOut, "no checkpoint: from the first row")
 	require.Equal(t, exportSums(t, "--data-dir", data), exportSums(t, "--data-dir", target))
+}
+
+// cancelOnWrite cancels the command's context at the first progress line
+// written after the copy started, as Ctrl-C in the middle would.
+type cancelOnWrite struct {
+	cancel context.CancelFunc
+	buf    []byte
+}
+
+func (c *cancelOnWrite) Write(p []byte) (int, error) {
+	c.buf = append(c.buf, p...)
+	if regexp.MustCompile(`memories`).Match(c.buf) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// TestMigrateDataInterruptedSaysSo: Ctrl-C in the middle of a copy into
+// PostgreSQL is reported as an interruption that a re-run resumes, not as
+// "postgres unavailable" (the cancelled statement's error), and the re-run
+// finishes it.
+func TestMigrateDataInterruptedSaysSo(t *testing.T) {
+	data := seedSQLite(t, 30)
+	to := migrateSchema(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &cancelOnWrite{cancel: cancel}
+	err := run(ctx, []string{"migrate-data", "--from", data, "--to", to, "--batch", "1"}, &bytes.Buffer{}, w)
+	require.Error(t, err)
+	require.ErrorContains(t, err, "migrate-data: interrupted, the target stays marked unfinished; run the same command again to resume")
+	require.NotContains(t, err.Error(), "unavailable")
+	_, errOut, err := engramCmd(t, "migrate-data", "--from", data, "--to", to)
+	require.NoError(t, err, errOut)
+	require.Contains(t, errOut, "resuming")
 }
