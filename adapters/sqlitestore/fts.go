@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/engram-memory/engram/adapters/textfold"
 	"github.com/engram-memory/engram/domain"
 	"github.com/engram-memory/engram/ports"
 )
@@ -107,6 +108,14 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 			return mapErr(err)
 		}
 		defer insFTS.Close()
+		// Every search_docs row first, then every FTS row. The INSERT …
+		// RETURNING opens a statement savepoint, and FTS5 writes its pending
+		// terms to disk as a new segment at every savepoint: interleaved, a
+		// batch of 1,000 documents made 1,000 one-document segments and
+		// FTS5 spent more time merging them than indexing (an import's text
+		// index writes took 67 µs a memory). Ordered, the batch's terms
+		// are written once, at commit.
+		rowids := make([]int64, len(docs))
 		for i, d := range docs {
 			if last[d.ID] != i {
 				continue
@@ -121,11 +130,16 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 					return err
 				}
 			}
-			var rowid int64
-			if err := insDoc.QueryRowContext(ctx, t.OrgID, t.UserID, d.ID, d.AppID, docHash(d), string(cats), string(md), d.CreatedAt.UnixNano()).Scan(&rowid); err != nil {
+			if err := insDoc.QueryRowContext(ctx, t.OrgID, t.UserID, d.ID, d.AppID, docHash(d), string(cats), string(md), d.CreatedAt.UnixNano()).Scan(&rowids[i]); err != nil {
 				return mapErr(err)
 			}
-			if _, err := insFTS.ExecContext(ctx, rowid, tenantText(tok, d.Text)); err != nil {
+		}
+		stems := textfold.Stems{} // the batch's, one tenant's: dropped with it
+		for i, d := range docs {
+			if last[d.ID] != i {
+				continue
+			}
+			if _, err := insFTS.ExecContext(ctx, rowids[i], tenantText(tok, d.Text, stems)); err != nil {
 				return mapErr(err)
 			}
 		}

@@ -10,8 +10,8 @@ import (
 // with the tenant prefix. Words are stemmed before the prefix is added, not
 // by FTS5's porter tokenizer: that one saw the prefix as part of the word
 // (migration 0281).
-func tenantText(tok, text string) string {
-	words := textfold.Words(text)
+func tenantText(tok, text string, st textfold.Stems) string {
+	words := st.Words(text)
 	var b strings.Builder
 	b.Grow(len(text) + len(words)*(len(tok)+1))
 	for i, w := range words {

@@ -17,12 +17,26 @@ import (
 // "adopting" → "adopt"). Stemming here rather than in the engine (FTS5's
 // porter tokenizer, a PostgreSQL text search configuration) makes words the
 // same on both engines and keeps the engines' tokenizers language-neutral.
-func Words(text string) []string {
+func Words(text string) []string { return Stems(nil).Words(text) }
+
+// Words is the package's Words, stemming each word once for all the texts
+// st sees (a nil st memoises nothing): an index write of a batch of one
+// tenant's texts spent a quarter of its time stemming the same words.
+func (st Stems) Words(text string) []string {
 	var words []string
 	var b strings.Builder
 	flush := func() {
 		if b.Len() > 0 {
-			words = append(words, english.Stem(b.String(), true))
+			w := b.String()
+			if st == nil {
+				words = append(words, english.Stem(w, true))
+			} else if s, ok := st[w]; ok {
+				words = append(words, s)
+			} else {
+				s = english.Stem(w, true)
+				st[w] = s
+				words = append(words, s)
+			}
 			b.Reset()
 		}
 	}
