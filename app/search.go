@@ -18,6 +18,11 @@ type SearchDeps struct {
 	Text     ports.TextIndex
 	Vectors  ports.VectorIndex
 	Embedder ports.Embedder
+	// Entities, when set, adds the entity ranking to hybrid searches
+	// (entityRanking): memories linked to the entities a query names and
+	// to their close neighbours, weighted by Weights.Entity. Nil: two
+	// rankings, as before.
+	Entities ports.EntityStore
 	// Reads records search reads in the access log; nil records nothing.
 	Reads *MemoryService
 	Clock ports.Clock
@@ -148,10 +153,13 @@ type SearchHit struct {
 	Similarity  float64
 	LexicalRank int
 	VectorRank  int
+	// EntityRank is the rank in the entity ranking (0: absent, or the
+	// ranking did not run).
+	EntityRank int
 }
 
 // SearchResult is a search's answer. Degraded names the rankings that
-// failed and were left out ("lexical", "vector").
+// failed and were left out ("lexical", "vector", "entity").
 type SearchResult struct {
 	QueryID  string
 	Mode     domain.SearchMode

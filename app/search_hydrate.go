@@ -52,7 +52,7 @@ func (s *SearchService) hydrate(ctx context.Context, t domain.Tenant, fused []do
 			if similarity < req.MinSimilarity {
 				continue
 			}
-			hits = append(hits, SearchHit{Memory: m, Score: score, Similarity: similarity, LexicalRank: f.LexicalRank, VectorRank: f.VectorRank})
+			hits = append(hits, SearchHit{Memory: m, Score: score, Similarity: similarity, LexicalRank: f.LexicalRank, VectorRank: f.VectorRank, EntityRank: f.EntityRank})
 		}
 	}
 	if req.Diversity > 0 && len(hits) > 1 {

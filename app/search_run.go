@@ -78,7 +78,25 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 	if !wantVec {
 		w.Vector = 0
 	}
-	fused := domain.Fuse(lex, vec, s.fusion(req.Query, w))
+	if !wantLex && !wantVec || req.Mode != domain.SearchHybrid {
+		w.Entity = 0
+	}
+	f := s.fusion(req.Query, w)
+	fused := domain.Fuse(lex, vec, f)
+	if w.Entity > 0 && s.d.Entities != nil && len(fused) > 0 {
+		// The third ranking expands what the first two found; it never
+		// fails a search.
+		ent, err := s.entityRanking(ctx, t, req.Query, fused, req.Filter)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return SearchResult{}, fmt.Errorf("search: entity ranking: %w", err)
+		case err != nil:
+			s.d.Logger.WarnContext(ctx, "search degraded: entity ranking failed", "err", err)
+			res.Degraded = append(res.Degraded, "entity")
+		case len(ent) > 0:
+			fused = domain.FuseEntity(lex, vec, ent, f)
+		}
+	}
 	sim := similarity(req.Query, cos, w.Vector > 0)
 	hits, err := s.hydrate(ctx, t, fused, req, sim)
 	if err != nil {

@@ -33,7 +33,11 @@ type TuneInput struct {
 	TopK    int       // "accepted in top k"; 0 means 5
 	Ks      []int     // RRF k values; empty: 10, 20, 40, 60, 100
 	Weights []float64 // lexical and vector weights, crossed; empty: 0, 0.5, 1, 2, 3
-	Current domain.SearchParams
+	// EntityWeights are the entity ranking's weights, crossed with the
+	// others; empty: 0, 0.5, 1, 1.5, 2, 3 (only 0 when search has no
+	// entity store).
+	EntityWeights []float64
+	Current       domain.SearchParams
 	// MaxQueries bounds the replay; 0 means 10,000.
 	MaxQueries int
 }
@@ -57,11 +61,14 @@ type TuneReport struct {
 	Points   []TunePoint // every grid point, in grid order
 }
 
-// replayed is one search's candidates and what the user accepted.
+// replayed is one search's candidates and what the user accepted. The
+// entity ranking is replayed once, expanding the head of the current
+// setting's fusion, and reused at every grid point: it depends on the
+// head only through the entities of its first three memories.
 type replayed struct {
-	query    string
-	lex, vec []domain.Ranked
-	accepted map[domain.MemoryID]bool
+	query         string
+	lex, vec, ent []domain.Ranked
+	accepted      map[domain.MemoryID]bool
 }
 
 // Tune runs the replay. Searches without accepted feedback naming a memory
@@ -78,6 +85,12 @@ func (x *FusionTuner) Tune(ctx context.Context, in TuneInput) (TuneReport, error
 	}
 	if len(in.Weights) == 0 {
 		in.Weights = []float64{0, 0.5, 1, 2, 3}
+	}
+	if len(in.EntityWeights) == 0 {
+		in.EntityWeights = []float64{0, 0.5, 1, 1.5, 2, 3}
+	}
+	if x.search.d.Entities == nil {
+		in.EntityWeights = []float64{0}
 	}
 	if in.MaxQueries == 0 {
 		in.MaxQueries = 10000
@@ -100,7 +113,7 @@ func (x *FusionTuner) Tune(ctx context.Context, in TuneInput) (TuneReport, error
 			if len(acc) == 0 || len(runs) >= in.MaxQueries {
 				continue
 			}
-			r, err := x.replay(ctx, q)
+			r, err := x.replay(ctx, q, in.Current)
 			if err != nil {
 				rep.Skipped++
 				continue
@@ -118,15 +131,17 @@ func (x *FusionTuner) Tune(ctx context.Context, in TuneInput) (TuneReport, error
 	for _, k := range in.Ks {
 		for _, wl := range in.Weights {
 			for _, wv := range in.Weights {
-				w := domain.Weights{Lexical: wl, Vector: wv}
-				if k < 1 || k > domain.MaxRRFK || w.Validate() != nil {
-					continue
-				}
-				p := score(runs, x.search.fusion, k, w, in.TopK)
-				rep.Points = append(rep.Points, p)
-				// Strictly better only: on a tie the current setting stays.
-				if p.Hits > rep.Best.Hits || (p.Hits == rep.Best.Hits && p.MRR > rep.Best.MRR+1e-12) {
-					rep.Best = p
+				for _, we := range in.EntityWeights {
+					w := domain.Weights{Lexical: wl, Vector: wv, Entity: we}
+					if k < 1 || k > domain.MaxRRFK || w.Validate() != nil {
+						continue
+					}
+					p := score(runs, x.search.fusion, k, w, in.TopK)
+					rep.Points = append(rep.Points, p)
+					// Strictly better only: on a tie the current setting stays.
+					if p.Hits > rep.Best.Hits || (p.Hits == rep.Best.Hits && p.MRR > rep.Best.MRR+1e-12) {
+						rep.Best = p
+					}
 				}
 			}
 		}
@@ -157,9 +172,10 @@ func (x *FusionTuner) acceptedByQuery(ctx context.Context, org domain.OrgID, sin
 	}
 }
 
-// replay re-runs both rankings of a logged search as its user, at the
-// depth the live search fuses.
-func (x *FusionTuner) replay(ctx context.Context, q domain.QueryLog) (replayed, error) {
+// replay re-runs the rankings of a logged search as its user, at the
+// depth the live search fuses; the entity ranking expands the head that
+// the current setting cur fuses.
+func (x *FusionTuner) replay(ctx context.Context, q domain.QueryLog, cur domain.SearchParams) (replayed, error) {
 	t := domain.Tenant{OrgID: q.OrgID, UserID: q.UserID}
 	req := SearchRequest{Query: q.Query, Limit: max(q.Params.Limit, 1)}
 	if err := req.Validate(); err != nil {
@@ -178,6 +194,15 @@ func (x *FusionTuner) replay(ctx context.Context, q domain.QueryLog) (replayed, 
 			return r, err
 		}
 	}
+	if x.search.d.Entities != nil {
+		f := x.search.fusion(q.Query, cur.Weights)
+		f.K = cur.RRFK
+		if head := domain.Fuse(r.lex, r.vec, f); len(head) > 0 {
+			if r.ent, err = x.search.entityRanking(ctx, t, q.Query, head, domain.SearchFilter{}); err != nil {
+				return r, err
+			}
+		}
+	}
 	return r, nil
 }
 
@@ -192,7 +217,7 @@ func score(runs []replayed, fuseWith func(string, domain.Weights) domain.Fusion,
 	for _, r := range runs {
 		f := fuseWith(r.query, w)
 		f.K = k
-		fused := domain.Fuse(r.lex, r.vec, f)
+		fused := domain.FuseEntity(r.lex, r.vec, r.ent, f)
 		for i, f := range fused {
 			if f.Score <= 0 || !r.accepted[f.ID] {
 				continue // a zero weight leaves that list's ids unranked

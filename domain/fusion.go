@@ -47,25 +47,37 @@ func Confidence(r []Ranked) float64 {
 	return math.Max(0, math.Min(1, (r[0].Score-r[2].Score)/r[0].Score))
 }
 
-// Fuse combines two rankings as Fusion says. Scores are normalised by the
+// Fuse combines two rankings as Fusion says; see FuseEntity.
+func Fuse(lexical, vector []Ranked, f Fusion) []Fused {
+	return FuseEntity(lexical, vector, nil, f)
+}
+
+// FuseEntity combines the lexical, vector and entity rankings as Fusion
+// says. The entity ranking adds f.Weights.Entity/(k+rank) like the others
+// but takes no part in the per-query signals (GapBoost, PinGap): it
+// expands a query rather than answering it. An empty entity ranking
+// leaves the result exactly as Fuse(lexical, vector, f) without it. Scores are normalised by the
 // best possible score (first in every ranking that ran, at this query's
 // weights), so they are in [0,1]. Ties break by the better single rank,
 // then by id; duplicate ids within one list keep their first rank.
-func Fuse(lexical, vector []Ranked, f Fusion) []Fused {
+func FuseEntity(lexical, vector, entity []Ranked, f Fusion) []Fused {
 	k := f.K
 	if k <= 0 {
 		k = DefaultRRFK
 	}
 	cl, cv := Confidence(lexical), Confidence(vector)
-	w := Weights{Lexical: f.Weights.Lexical * math.Max(0, 1+f.GapBoost*(cl-cv)), Vector: f.Weights.Vector * math.Max(0, 1+f.GapBoost*(cv-cl))}
+	w := Weights{Lexical: f.Weights.Lexical * math.Max(0, 1+f.GapBoost*(cl-cv)), Vector: f.Weights.Vector * math.Max(0, 1+f.GapBoost*(cv-cl)), Entity: f.Weights.Entity}
 	if len(lexical) == 0 {
 		w.Lexical = 0
 	}
 	if len(vector) == 0 {
 		w.Vector = 0
 	}
-	out := fuse(ids(lexical), ids(vector), w, k)
-	best := (w.Lexical + w.Vector) / float64(k+1)
+	if len(entity) == 0 {
+		w.Entity = 0
+	}
+	out := fuse(ids(lexical), ids(vector), ids(entity), w, k)
+	best := (w.Lexical + w.Vector + w.Entity) / float64(k+1)
 	if best <= 0 {
 		return out
 	}
@@ -112,11 +124,12 @@ func FuseRRF(lexical, vector []MemoryID, w Weights, k int) []Fused {
 	if k <= 0 {
 		k = DefaultRRFK
 	}
-	return fuse(lexical, vector, w, k)
+	w.Entity = 0
+	return fuse(lexical, vector, nil, w, k)
 }
 
-func fuse(lexical, vector []MemoryID, w Weights, k int) []Fused {
-	byID := make(map[MemoryID]*Fused, len(lexical)+len(vector))
+func fuse(lexical, vector, entity []MemoryID, w Weights, k int) []Fused {
+	byID := make(map[MemoryID]*Fused, len(lexical)+len(vector)+len(entity))
 	out := make([]*Fused, 0, len(lexical)+len(vector))
 	get := func(id MemoryID) *Fused {
 		f, ok := byID[id]
@@ -139,6 +152,15 @@ func fuse(lexical, vector []MemoryID, w Weights, k int) []Fused {
 		if f.VectorRank == 0 {
 			f.VectorRank = i + 1
 			f.Score += w.Vector / float64(k+i+1)
+		}
+	}
+	if w.Entity > 0 {
+		for i, id := range entity {
+			f := get(id)
+			if f.EntityRank == 0 {
+				f.EntityRank = i + 1
+				f.Score += w.Entity / float64(k+i+1)
+			}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -79,3 +79,33 @@ func TestFuseOneEmptyRankingIsTheOther(t *testing.T) {
 	require.Equal(t, []domain.MemoryID{"a", "b"}, fusedIDs(got))
 	require.InDelta(t, 1, got[0].Score, 1e-12, "normalised over the ranking that returned something")
 }
+
+func TestFuseEntity(t *testing.T) {
+	lex, vec := rk("a", 3.0, "b", 2.0, "c", 1.0), rk("a", 0.9, "b", 0.5)
+	w := domain.Weights{Lexical: 1, Vector: 1, Entity: 1.5}
+	f := domain.Fusion{K: 60, Weights: w, PinGap: 0.4}
+	require.Equal(t, domain.Fuse(lex, vec, f), domain.FuseEntity(lex, vec, nil, f), "an empty entity ranking changes nothing")
+
+	got := domain.FuseEntity(lex, vec, rk("a", 1.0, "z", 0.5), f)
+	require.Equal(t, domain.MemoryID("a"), got[0].ID)
+	require.Equal(t, 1, got[0].EntityRank)
+	require.InDelta(t, 1, got[0].Score, 1e-12, "first everywhere scores 1")
+	var z domain.Fused
+	for _, x := range got {
+		if x.ID == "z" {
+			z = x
+		}
+	}
+	require.Equal(t, 2, z.EntityRank)
+	require.Zero(t, z.LexicalRank)
+	require.InDelta(t, (1.5/62)/(3.5/61), z.Score, 1e-12)
+
+	w.Entity = 0
+	f.Weights = w
+	require.Equal(t, domain.Fuse(lex, vec, f), domain.FuseEntity(lex, vec, rk("z", 1.0), f), "weight 0 leaves it out")
+
+	// On equal scores, a memory only the entity ranking found ranks after
+	// one the others found.
+	eq := domain.FuseEntity(rk("a", 1.0), nil, rk("b", 1.0), domain.Fusion{K: 60, Weights: domain.Weights{Lexical: 1, Entity: 1}})
+	require.Equal(t, []domain.MemoryID{"a", "b"}, []domain.MemoryID{eq[0].ID, eq[1].ID})
+}

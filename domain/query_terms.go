@@ -71,3 +71,7 @@ var queryStopWords = func() map[string]bool {
 	}
 	return m
 }()
+
+// IsStopWord says whether the lower-case word w is one of the English stop
+// words QueryTerms drops.
+func IsStopWord(w string) bool { return queryStopWords[w] }

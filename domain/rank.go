@@ -20,18 +20,29 @@ const (
 type Weights struct {
 	Lexical float64
 	Vector  float64
+	// Entity weighs the entity ranking: memories linked to the entities a
+	// query names and to their neighbours (app's entity expansion). It
+	// only adds to what the other two found or missed; 0 leaves it out.
+	Entity float64
 }
 
-// DefaultWeights weigh both rankings equally.
-var DefaultWeights = Weights{Lexical: 1, Vector: 1}
+// DefaultEntityWeight is the entity ranking's weight next to lexical and
+// vector weights of 1, chosen on the development half of testdata/conv and
+// checked on its held-out half (docs/search.md).
+const DefaultEntityWeight = 1.5
+
+// DefaultWeights weigh lexical and vector rankings equally and the entity
+// ranking at DefaultEntityWeight.
+var DefaultWeights = Weights{Lexical: 1, Vector: 1, Entity: DefaultEntityWeight}
 
 // Validate refuses weights outside [MinRankWeight, MaxRankWeight], NaN, or
-// both zero (which would rank nothing).
+// lexical and vector both zero (which would rank nothing: the entity
+// ranking only expands a query that another ranking answers).
 func (w Weights) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    float64
-	}{{"weights.lexical", w.Lexical}, {"weights.vector", w.Vector}} {
+	}{{"weights.lexical", w.Lexical}, {"weights.vector", w.Vector}, {"weights.entity", w.Entity}} {
 		if math.IsNaN(p.v) || p.v < MinRankWeight || p.v > MaxRankWeight {
 			return Invalid(p.name, "must be between %g and %g", MinRankWeight, MaxRankWeight)
 		}
@@ -49,16 +60,24 @@ type Fused struct {
 	Score       float64
 	LexicalRank int
 	VectorRank  int
+	EntityRank  int
 }
 
+// bestRank is the better of the lexical and vector ranks, then the entity
+// rank (a memory only the entity ranking found ranks after any the others
+// found, on equal scores); absent ranks count as none.
 func bestRank(f *Fused) int {
-	switch {
-	case f.LexicalRank == 0:
-		return f.VectorRank
-	case f.VectorRank == 0:
-		return f.LexicalRank
+	const none = math.MaxInt
+	b := none
+	for _, r := range []int{f.LexicalRank, f.VectorRank} {
+		if r > 0 {
+			b = min(b, r)
+		}
 	}
-	return min(f.LexicalRank, f.VectorRank)
+	if b == none && f.EntityRank > 0 {
+		return none/2 + f.EntityRank
+	}
+	return b
 }
 
 // MMR reorders candidates by maximal marginal relevance (Carbonell and

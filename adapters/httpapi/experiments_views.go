@@ -16,6 +16,7 @@ type paramsBody struct {
 	RRFK          *int              `json:"rrf_k,omitempty"`
 	LexicalWeight *float64          `json:"lexical_weight,omitempty"`
 	VectorWeight  *float64          `json:"vector_weight,omitempty"`
+	EntityWeight  *float64          `json:"entity_weight,omitempty"`
 	Limit         *int              `json:"limit,omitempty"`
 }
 
@@ -39,7 +40,7 @@ func (b paramsBody) params() (domain.SearchParams, error) {
 	if p.Limit, err = domain.OptionalInRange("limit", b.Limit, 1, domain.MaxSearchLimit); err != nil {
 		return p, err
 	}
-	if b.LexicalWeight != nil || b.VectorWeight != nil {
+	if b.LexicalWeight != nil || b.VectorWeight != nil || b.EntityWeight != nil {
 		p.Weights = domain.DefaultWeights
 		if b.LexicalWeight != nil {
 			p.Weights.Lexical = *b.LexicalWeight
@@ -47,8 +48,11 @@ func (b paramsBody) params() (domain.SearchParams, error) {
 		if b.VectorWeight != nil {
 			p.Weights.Vector = *b.VectorWeight
 		}
+		if b.EntityWeight != nil {
+			p.Weights.Entity = *b.EntityWeight
+		}
 		if err := p.Weights.Validate(); err != nil {
-			return p, domain.Invalid("lexical_weight", "and vector_weight must each be between %g and %g and not both 0", domain.MinRankWeight, domain.MaxRankWeight)
+			return p, domain.Invalid("lexical_weight", "vector_weight and entity_weight must each be between %g and %g, lexical and vector not both 0", domain.MinRankWeight, domain.MaxRankWeight)
 		}
 	}
 	return p, p.Validate()
@@ -84,7 +88,7 @@ func viewVariants(vs []domain.Variant) []variantBody {
 			b.Params.Limit = &v.Params.Limit
 		}
 		if w := v.Params.Weights; w != (domain.Weights{}) {
-			b.Params.LexicalWeight, b.Params.VectorWeight = &w.Lexical, &w.Vector
+			b.Params.LexicalWeight, b.Params.VectorWeight, b.Params.EntityWeight = &w.Lexical, &w.Vector, &w.Entity
 		}
 		out[i] = b
 	}

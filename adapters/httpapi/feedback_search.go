@@ -39,10 +39,12 @@ type searchRequest struct {
 }
 
 // weightsBody is the weights object of a search; an absent weight is its
-// default (1), a present 0 switches that ranking off.
+// default (1; the entity ranking domain.DefaultEntityWeight), a present 0
+// switches that ranking off.
 type weightsBody struct {
 	Lexical *float64 `json:"lexical"`
 	Vector  *float64 `json:"vector"`
+	Entity  *float64 `json:"entity"`
 }
 
 type searchHitView struct {
@@ -51,6 +53,7 @@ type searchHitView struct {
 	Similarity  float64    `json:"similarity"`
 	LexicalRank int        `json:"lexical_rank,omitempty"`
 	VectorRank  int        `json:"vector_rank,omitempty"`
+	EntityRank  int        `json:"entity_rank,omitempty"`
 }
 
 // scopedWhere is the search's expression: agent_id and run_id (exact) ANDed
@@ -106,6 +109,9 @@ func (s *Server) search(xs *app.ExperimentSearch) echo.HandlerFunc {
 			if req.Weights.Vector != nil {
 				w.Vector = *req.Weights.Vector
 			}
+			if req.Weights.Entity != nil {
+				w.Entity = *req.Weights.Entity
+			}
 			in.Weights = &w
 		}
 		p, _ := principalOf(c)
@@ -115,7 +121,7 @@ func (s *Server) search(xs *app.ExperimentSearch) echo.HandlerFunc {
 		}
 		hits := make([]searchHitView, len(res.Results))
 		for i, h := range res.Results {
-			hits[i] = searchHitView{Memory: viewMemory(h.Memory), Score: h.Score, Similarity: h.Similarity, LexicalRank: h.LexicalRank, VectorRank: h.VectorRank}
+			hits[i] = searchHitView{Memory: viewMemory(h.Memory), Score: h.Score, Similarity: h.Similarity, LexicalRank: h.LexicalRank, VectorRank: h.VectorRank, EntityRank: h.EntityRank}
 		}
 		degraded := res.Degraded
 		if degraded == nil {

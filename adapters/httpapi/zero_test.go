@@ -67,9 +67,10 @@ func TestZeroIsAValueNotAbsence(t *testing.T) {
 				{"name": "vec", "weight": 1, "params": map[string]any{"lexical_weight": 0, "vector_weight": 2}},
 			}})
 			require.Equal(t, http.StatusCreated, status, e)
+			// entity_weight is the default (domain.DefaultEntityWeight).
 			wantParams := []any{
-				map[string]any{"lexical_weight": 1.0, "vector_weight": 2.0},
-				map[string]any{"lexical_weight": 0.0, "vector_weight": 2.0},
+				map[string]any{"lexical_weight": 1.0, "vector_weight": 2.0, "entity_weight": 1.5},
+				map[string]any{"lexical_weight": 0.0, "vector_weight": 2.0, "entity_weight": 1.5},
 			}
 			require.Equal(t, wantParams, variantParams(e))
 			id := e["id"].(string)

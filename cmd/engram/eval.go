@@ -57,10 +57,11 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	pin := fs.Float64("pin-gap", app.DefaultPinGap, "confidence at which a ranking keeps its first hit first when the other is unsure (negative: off)")
 	lw := fs.Float64("lexical-weight", domain.DefaultWeights.Lexical, "hybrid weight of the lexical ranking")
 	vw := fs.Float64("vector-weight", domain.DefaultWeights.Vector, "hybrid weight of the vector ranking")
+	ew := fs.Float64("entity-weight", domain.DefaultWeights.Entity, "hybrid weight of the entity ranking (0: lexical and vector only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	w := domain.Weights{Lexical: *lw, Vector: *vw}
+	w := domain.Weights{Lexical: *lw, Vector: *vw, Entity: *ew}
 	if err := w.Validate(); err != nil {
 		return err
 	}

@@ -41,6 +41,8 @@ func runTuneFusion(ctx context.Context, args []string, getenv func(string) strin
 	curK := fs.Int("current-k", domain.DefaultRRFK, "the RRF k search uses today")
 	curLex := fs.Float64("current-lexical", domain.DefaultWeights.Lexical, "the lexical weight search uses today")
 	curVec := fs.Float64("current-vector", domain.DefaultWeights.Vector, "the vector weight search uses today")
+	entWeights := fs.String("entity-weights", "0,0.5,1,1.5,2,3", "entity ranking weights to try (crossed with the others)")
+	curEnt := fs.Float64("current-entity", domain.DefaultWeights.Entity, "the entity ranking weight search uses today")
 	create := fs.String("create-experiment", "", "store a draft experiment with this name: control = current, tuned = best")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	trust := fs.Float64("vector-trust", 0, "multiplier of the hybrid vector weight on questions (0: the embedder's default)")
@@ -64,7 +66,11 @@ func runTuneFusion(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	current := domain.SearchParams{RRFK: *curK, Weights: domain.Weights{Lexical: *curLex, Vector: *curVec}}
+	eList, err := parseList(*entWeights, "entity-weights", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
+	if err != nil {
+		return err
+	}
+	current := domain.SearchParams{RRFK: *curK, Weights: domain.Weights{Lexical: *curLex, Vector: *curVec, Entity: *curEnt}}
 	if err := current.Validate(); err != nil {
 		return fmt.Errorf("tune-fusion: current setting: %w", err)
 	}
@@ -93,7 +99,7 @@ func runTuneFusion(ctx context.Context, args []string, getenv func(string) strin
 	}
 	defer core.Close()
 	rep, err := app.NewFusionTuner(core.Search, b.Feedback, b.QueryLog).Tune(ctx, app.TuneInput{
-		Org: domain.OrgID(*org), Since: time.Now().Add(-*since), TopK: *topK, Ks: kList, Weights: wList, Current: current,
+		Org: domain.OrgID(*org), Since: time.Now().Add(-*since), TopK: *topK, Ks: kList, Weights: wList, EntityWeights: eList, Current: current,
 	})
 	if err != nil {
 		return fmt.Errorf("tune-fusion: %w", err)
@@ -143,12 +149,12 @@ func createTunedExperiment(ctx context.Context, st ports.ExperimentStore, org do
 
 func printTune(w io.Writer, rep app.TuneReport, created *domain.Experiment) {
 	fmt.Fprintf(w, "replayed %d searches with accepted feedback (%d skipped); score = accepted memory in the top %d\n\n", rep.Replayed, rep.Skipped, rep.TopK)
-	fmt.Fprintf(w, "%-8s %6s %8s %8s %8s %8s\n", "setting", "rrf_k", "lexical", "vector", "hit@k", "mrr")
+	fmt.Fprintf(w, "%-8s %6s %8s %8s %8s %8s %8s\n", "setting", "rrf_k", "lexical", "vector", "entity", "hit@k", "mrr")
 	for _, row := range []struct {
 		name string
 		p    app.TunePoint
 	}{{"current", rep.Current}, {"best", rep.Best}} {
-		fmt.Fprintf(w, "%-8s %6d %8.2f %8.2f %7.1f%% %8.3f\n", row.name, row.p.RRFK, row.p.Weights.Lexical, row.p.Weights.Vector, 100*row.p.Rate, row.p.MRR)
+		fmt.Fprintf(w, "%-8s %6d %8.2f %8.2f %8.2f %7.1f%% %8.3f\n", row.name, row.p.RRFK, row.p.Weights.Lexical, row.p.Weights.Vector, row.p.Weights.Entity, 100*row.p.Rate, row.p.MRR)
 	}
 	if rep.Replayed == 0 {
 		fmt.Fprintln(w, "\nno logged search has accepted feedback naming a memory in this period: nothing to tune")
@@ -162,6 +168,7 @@ type tunePointJSON struct {
 	RRFK    int     `json:"rrf_k"`
 	Lexical float64 `json:"lexical_weight"`
 	Vector  float64 `json:"vector_weight"`
+	Entity  float64 `json:"entity_weight"`
 	Hits    int     `json:"hits"`
 	Rate    float64 `json:"hit_rate"`
 	MRR     float64 `json:"mrr"`
@@ -169,7 +176,7 @@ type tunePointJSON struct {
 
 func printTuneJSON(w io.Writer, rep app.TuneReport, created *domain.Experiment) error {
 	pj := func(p app.TunePoint) tunePointJSON {
-		return tunePointJSON{RRFK: p.RRFK, Lexical: p.Weights.Lexical, Vector: p.Weights.Vector, Hits: p.Hits, Rate: p.Rate, MRR: p.MRR}
+		return tunePointJSON{RRFK: p.RRFK, Lexical: p.Weights.Lexical, Vector: p.Weights.Vector, Entity: p.Weights.Entity, Hits: p.Hits, Rate: p.Rate, MRR: p.MRR}
 	}
 	out := map[string]any{"replayed": rep.Replayed, "skipped": rep.Skipped, "top_k": rep.TopK, "current": pj(rep.Current), "best": pj(rep.Best)}
 	if created != nil {

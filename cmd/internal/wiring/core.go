@@ -132,7 +132,7 @@ func NewCore(ctx context.Context, b Backend, s Search, o CoreOptions) (Core, err
 	})
 	t := o.Tune
 	search := app.NewSearchService(app.SearchDeps{
-		Memories: b.Memories, Text: s.Text, Vectors: s.Vectors, Embedder: s.Embedder, Reads: mem, Logger: log,
+		Memories: b.Memories, Text: s.Text, Vectors: s.Vectors, Embedder: s.Embedder, Entities: b.Entities, Reads: mem, Logger: log,
 		RRFK: t.RRFK, VectorFloor: t.VectorFloor, Centering: t.Centering,
 		VectorTrust: t.VectorTrust, ShortQuery: t.ShortQuery, GapBoost: t.GapBoost, PinGap: t.PinGap,
 	})
