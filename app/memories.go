@@ -81,6 +81,10 @@ type AddInput struct {
 	// so a pager in progress never misses a row), so lists keep the order
 	// in which memories were added.
 	CreatedAt *time.Time
+	// ObservedAt is when the memory was said (issue 18); nil is its
+	// creation. ValidFrom and ValidTo bound when its fact held; nil is
+	// unbounded. domain.Memory.Normalize checks them.
+	ObservedAt, ValidFrom, ValidTo *time.Time
 }
 
 // ActingApp picks the app a call is recorded under: the app a key is bound
@@ -121,6 +125,7 @@ func (s *MemoryService) Add(ctx context.Context, p domain.Principal, in AddInput
 		return domain.Memory{}, false, err
 	}
 	m.AgentID, m.RunID = in.AgentID, in.RunID
+	setTimes(&m, in.ObservedAt, in.ValidFrom, in.ValidTo)
 	if err := m.Normalize(); err != nil {
 		return domain.Memory{}, false, err
 	}

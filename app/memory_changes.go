@@ -16,6 +16,22 @@ type UpdateInput struct {
 	// ExpiresAt or TTL (not both) set a new expiry; a TTL of 0 removes it.
 	ExpiresAt *time.Time
 	TTL       *time.Duration
+	// ObservedAt, ValidFrom and ValidTo, when not nil, replace the
+	// memory's (issue 18).
+	ObservedAt, ValidFrom, ValidTo *time.Time
+}
+
+// setTimes copies the times a client gave onto m.
+func setTimes(m *domain.Memory, observed, from, to *time.Time) {
+	if observed != nil {
+		m.ObservedAt = *observed
+	}
+	if from != nil {
+		m.ValidFrom = *from
+	}
+	if to != nil {
+		m.ValidTo = *to
+	}
 }
 
 // Update changes a memory's text, metadata or categories.
@@ -23,8 +39,9 @@ func (s *MemoryService) Update(ctx context.Context, p domain.Principal, id domai
 	if err := p.Require(domain.ScopeMemoriesWrite); err != nil {
 		return domain.Memory{}, err
 	}
-	if in.Text == nil && in.Metadata == nil && in.Categories == nil && in.ExpiresAt == nil && in.TTL == nil {
-		return domain.Memory{}, domain.Invalid("body", "names no field to change (text, metadata, categories, expires_at, ttl)")
+	if in.Text == nil && in.Metadata == nil && in.Categories == nil && in.ExpiresAt == nil && in.TTL == nil &&
+		in.ObservedAt == nil && in.ValidFrom == nil && in.ValidTo == nil {
+		return domain.Memory{}, domain.Invalid("body", "names no field to change (text, metadata, categories, expires_at, ttl, observed_at, valid_from, valid_to)")
 	}
 	expiry := in.ExpiresAt != nil || in.TTL != nil
 	expiresAt, err := domain.ExpiryOf(s.d.Clock.Now(), in.ExpiresAt, in.TTL, 0)
@@ -47,6 +64,7 @@ func (s *MemoryService) Update(ctx context.Context, p domain.Principal, id domai
 		if expiry {
 			m.ExpiresAt = expiresAt
 		}
+		setTimes(m, in.ObservedAt, in.ValidFrom, in.ValidTo)
 		return nil
 	}
 	m, err := s.d.Memories.Update(ctx, p.Tenant(), id, ActingApp(p, actor), change)

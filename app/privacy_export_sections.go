@@ -53,7 +53,8 @@ func exportMemories(ctx context.Context, t domain.Tenant, d ExportDeps, x *sarWr
 				"id": m.ID, "app": m.AppID, "agent_id": nullIfEmpty(m.AgentID), "run_id": nullIfEmpty(m.RunID),
 				"text": m.Text, "metadata": m.Metadata, "categories": m.Categories,
 				"state": m.State, "created_at": m.CreatedAt.UTC(), "updated_at": m.UpdatedAt.UTC(),
-				"expires_at": nullIfZero(m.ExpiresAt), "history": changes,
+				"expires_at": nullIfZero(m.ExpiresAt), "observed_at": m.ObservedAt.UTC(),
+				"valid_from": nullIfZero(m.ValidFrom), "valid_to": nullIfZero(m.ValidTo), "history": changes,
 			}); err != nil {
 				return err
 			}

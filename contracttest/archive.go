@@ -80,6 +80,13 @@ func js(s string) json.RawMessage { return json.RawMessage(s) }
 // memory stays readable, at microsecond precision as archives keep times.
 var archiveExpiry = time.Date(2099, 5, 6, 7, 8, 9, 123456000, time.UTC)
 
+// archiveValidFrom and archiveValidTo are the sample memory's validity
+// (issue 18); its observed_at is an hour before its creation.
+var (
+	archiveValidFrom = time.Date(2021, 1, 2, 3, 4, 5, 678901000, time.UTC)
+	archiveValidTo   = time.Date(2023, 1, 2, 3, 4, 5, 678901000, time.UTC)
+)
+
 // sampleRows is a row of every table, every kind and nullability, for one
 // tenant; base makes times distinct per call.
 func sampleRows(t *testing.T, tn domain.Tenant, base time.Time) []tableRows {
@@ -100,8 +107,9 @@ func sampleRows(t *testing.T, tn domain.Tenant, base time.Time) []tableRows {
 	}
 	return []tableRows{
 		{archTable(t, "memories"), []ports.ArchiveRow{
-			row(`{"future":{"a":1}}`, mem, org, user, "app-a", "likes tea <&>", js(`{"k":"v","n":2}`), js(`["drinks","food"]`), "active", false, ts(0), ts(5), "planner", "run-1", archiveExpiry),
-			row("", mem2, org, user, "app-a", "", js(`{}`), js(`[]`), "deleted", true, ts(1), ts(6), nil, nil, nil),
+			row(`{"future":{"a":1}}`, mem, org, user, "app-a", "likes tea <&>", js(`{"k":"v","n":2}`), js(`["drinks","food"]`), "active", false, ts(0), ts(5), "planner", "run-1", archiveExpiry,
+				ts(-3600), archiveValidFrom, archiveValidTo),
+			row("", mem2, org, user, "app-a", "", js(`{}`), js(`[]`), "deleted", true, ts(1), ts(6), nil, nil, nil, nil, nil, nil),
 		}},
 		{archTable(t, "memory_history"), []ports.ArchiveRow{
 			row("", mem, org, user, "add", nil, js(`{"categories":["drinks"],"metadata":{},"state":"active","text":"likes tea"}`), "app-a", ts(0)),

@@ -68,7 +68,7 @@ func testArchiveRefusedRowNamed(t *testing.T, s ArchiveStore) {
 	for i := range 300 {
 		at := archiveBase.Add(time.Duration(i) * time.Millisecond)
 		rows = append(rows, ports.ArchiveRow{Values: []any{string(domain.NewMemoryID(at)), string(tn.OrgID), string(tn.UserID), "app-a",
-			"memory " + time.Duration(i).String(), js(`{}`), js(`[]`), "active", false, at, at, nil, nil, nil}})
+			"memory " + time.Duration(i).String(), js(`{}`), js(`[]`), "active", false, at, at, nil, nil, nil, nil, nil, nil}})
 	}
 	rows[217].Values[7] = "bogus"
 	_, err := s.Load(ctxFor(t), tb, rows, ports.LoadOptions{})

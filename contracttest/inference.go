@@ -2,6 +2,7 @@ package contracttest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -57,6 +58,34 @@ func RunInferenceWriter(t *testing.T, newStore func(t *testing.T) InferenceStore
 			none, err := s.Successor(ctxFor(t), tn, succ.ID)
 			require.NoError(t, err)
 			require.Empty(t, none)
+		},
+		"Apply/SupersedeClosesValidity": func(t *testing.T, s InferenceStore) {
+			tn := newTenant(t)
+			old := memOf(t, tn, app, "Works at Acme")
+			old.ValidFrom = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+			old = mustCreate(t, s, old)
+			closed := memOf(t, tn, app, "Drives a Fiat")
+			closed.ValidTo = time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+			closed = mustCreate(t, s, closed)
+			said := time.Now().UTC().Add(-time.Hour).Truncate(time.Microsecond)
+			succ, succ2 := memOf(t, tn, app, "Works at Globex"), memOf(t, tn, app, "Drives a Volvo")
+			succ.ObservedAt, succ2.ObservedAt = said, said
+			_, err := s.ApplyInference(ctxFor(t), tn, app, []domain.InferenceOp{
+				{Action: domain.InferSupersede, Target: old.ID, Memory: succ},
+				{Action: domain.InferSupersede, Target: closed.ID, Memory: succ2},
+			})
+			require.NoError(t, err)
+			was, err := s.Get(ctxFor(t), tn, old.ID)
+			require.NoError(t, err)
+			requireSameTime(t, said, was.ValidTo, "the old fact held until its successor was said")
+			requireSameTime(t, old.ValidFrom, was.ValidFrom, "ValidFrom")
+			was, err = s.Get(ctxFor(t), tn, closed.ID)
+			require.NoError(t, err)
+			requireSameTime(t, closed.ValidTo, was.ValidTo, "a validity that closed earlier stays")
+			now, err := s.Get(ctxFor(t), tn, succ.ID)
+			require.NoError(t, err)
+			requireSameTime(t, said, now.ObservedAt, "ObservedAt")
+			require.True(t, now.ValidTo.IsZero(), "the successor's validity is open")
 		},
 		"Apply/UpdateRecordsHistory": func(t *testing.T, s InferenceStore) {
 			tn := newTenant(t)

@@ -51,6 +51,7 @@ func RunMemoryStore(t *testing.T, newStore func(t *testing.T) ports.MemoryStore)
 	cases = append(cases, listCases()...)
 	cases = append(cases, scopeCases()...)
 	cases = append(cases, whereCases()...)
+	cases = append(cases, timeCases()...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -174,6 +175,9 @@ func requireSameMemory(t *testing.T, want, got domain.Memory) {
 	}
 	requireSameTime(t, want.CreatedAt, got.CreatedAt, "CreatedAt")
 	requireSameTime(t, want.UpdatedAt, got.UpdatedAt, "UpdatedAt")
+	requireSameTime(t, want.ObservedAt, got.ObservedAt, "ObservedAt")
+	requireSameTime(t, want.ValidFrom, got.ValidFrom, "ValidFrom")
+	requireSameTime(t, want.ValidTo, got.ValidTo, "ValidTo")
 }
 
 func requireSameTime(t *testing.T, want, got time.Time, what string) {

@@ -68,6 +68,14 @@ type Memory struct {
 	// read returns it, and the retention sweeper erases it (issue 16).
 	// Zero means never.
 	ExpiresAt time.Time
+	// ObservedAt is when the memory was said or observed (issue 18):
+	// settable on add and import, CreatedAt when not given, never zero
+	// once normalised. ValidFrom and ValidTo bound when the fact held,
+	// [ValidFrom, ValidTo); zero means unbounded. Superseding a memory
+	// closes its ValidTo. Plaintext, like CreatedAt: never sealed.
+	ObservedAt time.Time
+	ValidFrom  time.Time
+	ValidTo    time.Time
 }
 
 // Expired reports whether m has expired at now.
@@ -199,6 +207,9 @@ func (m *Memory) Normalize() error {
 		return err
 	}
 	if _, err := ParseState(string(m.State)); err != nil {
+		return err
+	}
+	if err := m.normalizeTimes(); err != nil {
 		return err
 	}
 	m.Metadata, m.Categories = md, cats

@@ -201,6 +201,13 @@ var ArchiveTables = []ArchiveTable{
 		nullText("agent_id"), nullText("run_id"),
 		// When the memory stops existing (issue 16); absent is never.
 		{Name: "expires_at", Kind: ColTime, Null: true, Omit: true},
+		// Time (issue 18). observed_at is left out when it equals
+		// created_at (its default), and an archive without it imports
+		// with observed_at = created_at; valid_from and valid_to are left
+		// out when unbounded.
+		{Name: "observed_at", Kind: ColTime, Null: true, Omit: true},
+		{Name: "valid_from", Kind: ColTime, Null: true, Omit: true},
+		{Name: "valid_to", Kind: ColTime, Null: true, Omit: true},
 	}},
 	{Name: "memory_history", Key: []string{"memory_id"}, UserScoped: true, Since: "changed_at", Columns: []ArchiveColumn{
 		text("memory_id"), text("org_id"), text("user_id"), text("kind"),

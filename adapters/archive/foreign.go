@@ -92,7 +92,10 @@ func (f *foreign) addMemory(line int64, m foreignMemory, synthState bool) error 
 		m.updated = m.created
 	}
 	f.add("memories", line, m.id, foreignOrg, foreignUser, m.app, m.text, mdj, json.RawMessage(catj), m.state,
-		false, m.created, m.updated, orNil(m.agent), orNil(m.run), nil)
+		false, m.created, m.updated, orNil(m.agent), orNil(m.run), nil,
+		// observed_at is left to default to created_at, when mem0 and
+		// OpenMemory say the memory was made; no validity is known.
+		nil, nil, nil)
 	values, _ := json.Marshal(map[string]any{"text": m.text, "metadata": json.RawMessage(mdj), "categories": cats, "state": "active"})
 	vj, _ := ports.CanonicalJSON(values)
 	f.add("memory_history", line, m.id, foreignOrg, foreignUser, "add", nil, vj, m.app, m.created)

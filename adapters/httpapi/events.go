@@ -39,8 +39,8 @@ func (s *Server) submitInference(c echo.Context, p domain.Principal, req createM
 	if len(msgs) == 0 {
 		msgs = []domain.Message{{Role: "user", Content: req.Text}}
 	}
-	if req.ExpiresAt != nil || req.TTL != nil || len(req.Categories) > 0 {
-		return domain.Invalid("infer", "expires_at, ttl and categories are not supported with infer: true yet")
+	if req.ExpiresAt != nil || req.TTL != nil || len(req.Categories) > 0 || req.ObservedAt != nil || req.ValidFrom != nil || req.ValidTo != nil {
+		return domain.Invalid("infer", "expires_at, ttl, categories, observed_at, valid_from and valid_to are not supported with infer: true yet")
 	}
 	ev, err := s.d.Inference.Submit(c.Request().Context(), p, app.InferInput{Messages: msgs, App: req.App,
 		AgentID: req.AgentID, RunID: req.RunID, Metadata: req.Metadata})

@@ -23,6 +23,10 @@ type createMemoryRequest struct {
 	RunID      string          `json:"run_id"`
 	ExpiresAt  *time.Time      `json:"expires_at"`
 	TTL        *int64          `json:"ttl"` // seconds; 0: never
+	// Issue 18, RFC 3339 strings parsed by memoryTimes.
+	ObservedAt *string `json:"observed_at"`
+	ValidFrom  *string `json:"valid_from"`
+	ValidTo    *string `json:"valid_to"`
 	// Infer asks for facts to be extracted and reconciled (issue 18);
 	// Messages is a conversation instead of Text.
 	Infer    bool             `json:"infer"`
@@ -35,6 +39,10 @@ type updateMemoryRequest struct {
 	Categories *[]string        `json:"categories"`
 	ExpiresAt  *time.Time       `json:"expires_at"`
 	TTL        *int64           `json:"ttl"`
+	// Issue 18, RFC 3339 strings parsed by memoryTimes.
+	ObservedAt *string `json:"observed_at"`
+	ValidFrom  *string `json:"valid_from"`
+	ValidTo    *string `json:"valid_to"`
 }
 
 type bulkDeleteRequest struct {
@@ -60,6 +68,10 @@ func (s *Server) createMemory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	observed, from, to, err := memoryTimes(req.ObservedAt, req.ValidFrom, req.ValidTo)
+	if err != nil {
+		return err
+	}
 	p, _ := principalOf(c)
 	if req.Text != "" && len(req.Messages) > 0 {
 		return domain.Invalid("messages", "send text or messages, not both")
@@ -81,7 +93,7 @@ func (s *Server) createMemory(c echo.Context) error {
 	}
 	m, created, err := s.d.Memories.Add(c.Request().Context(), p, app.AddInput{
 		Text: req.Text, App: req.App, Metadata: req.Metadata, Categories: req.Categories, AgentID: req.AgentID, RunID: req.RunID,
-		ExpiresAt: req.ExpiresAt, TTL: ttl,
+		ExpiresAt: req.ExpiresAt, TTL: ttl, ObservedAt: observed, ValidFrom: from, ValidTo: to,
 	})
 	if err != nil {
 		return err
@@ -145,9 +157,14 @@ func (s *Server) updateMemory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	observed, from, to, err := memoryTimes(req.ObservedAt, req.ValidFrom, req.ValidTo)
+	if err != nil {
+		return err
+	}
 	p, _ := principalOf(c)
 	m, err := s.d.Memories.Update(c.Request().Context(), p, id, app.UpdateInput{
 		Text: req.Text, Metadata: req.Metadata, Categories: req.Categories, ExpiresAt: req.ExpiresAt, TTL: ttl,
+		ObservedAt: observed, ValidFrom: from, ValidTo: to,
 	}, "")
 	if err != nil {
 		return err

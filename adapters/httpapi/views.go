@@ -22,6 +22,11 @@ type memoryView struct {
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`
 	ExpiresAt  *time.Time      `json:"expires_at,omitempty"`
+	// Issue 18: when the memory was said (always present) and when its
+	// fact held (each absent when unbounded).
+	ObservedAt time.Time  `json:"observed_at"`
+	ValidFrom  *time.Time `json:"valid_from,omitempty"`
+	ValidTo    *time.Time `json:"valid_to,omitempty"`
 }
 
 func viewMemory(m domain.Memory) memoryView {
@@ -35,11 +40,22 @@ func viewMemory(m domain.Memory) memoryView {
 	}
 	v := memoryView{
 		ID: m.ID, Text: m.Text, App: m.AppID, AgentID: m.AgentID, RunID: m.RunID, Metadata: md, Categories: cats, State: m.State,
-		CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
+		CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(), ObservedAt: m.ObservedAt.UTC(),
+	}
+	if v.ObservedAt.IsZero() {
+		v.ObservedAt = v.CreatedAt
 	}
 	if !m.ExpiresAt.IsZero() {
 		at := m.ExpiresAt.UTC()
 		v.ExpiresAt = &at
+	}
+	if !m.ValidFrom.IsZero() {
+		at := m.ValidFrom.UTC()
+		v.ValidFrom = &at
+	}
+	if !m.ValidTo.IsZero() {
+		at := m.ValidTo.UTC()
+		v.ValidTo = &at
 	}
 	return v
 }

@@ -15,8 +15,8 @@ func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutpu
 		return addOutput{}, err
 	}
 	if in.Infer != nil && *in.Infer && s.deps.Inference != nil && s.deps.Inference.Enabled() {
-		if in.TTL != nil || in.ExpiresAt != nil || len(in.Categories) > 0 {
-			return addOutput{}, domain.Invalid("infer", "cannot be combined with ttl, expires_at or categories")
+		if in.TTL != nil || in.ExpiresAt != nil || len(in.Categories) > 0 || in.ObservedAt != nil {
+			return addOutput{}, domain.Invalid("infer", "cannot be combined with ttl, expires_at, categories or observed_at")
 		}
 		changes, err := s.deps.Inference.Infer(ctx, c.Principal, app.InferInput{
 			Messages: []domain.Message{{Role: "user", Content: in.Text}}, App: c.app(appArg(in.App)),
@@ -32,7 +32,7 @@ func (s *Server) addMemories(ctx context.Context, c call, in addInput) (addOutpu
 	m, created, err := s.deps.Memories.Add(ctx, c.Principal, app.AddInput{
 		Text: in.Text, App: c.app(appArg(in.App)), Metadata: in.Metadata, Categories: in.Categories,
 		AgentID: in.AgentID, RunID: in.RunID,
-		ExpiresAt: in.ExpiresAt, TTL: ttl,
+		ExpiresAt: in.ExpiresAt, TTL: ttl, ObservedAt: in.ObservedAt,
 	})
 	if err != nil {
 		return addOutput{}, err

@@ -20,6 +20,9 @@ type memoryOut struct {
 	CreatedAt  time.Time      `json:"created_at"`
 	UpdatedAt  time.Time      `json:"updated_at"`
 	ExpiresAt  *time.Time     `json:"expires_at,omitempty" jsonschema:"when the memory expires; absent when it never does"`
+	ObservedAt time.Time      `json:"observed_at" jsonschema:"when the memory was said; its creation unless given"`
+	ValidFrom  *time.Time     `json:"valid_from,omitempty" jsonschema:"when its fact started to hold; absent when unbounded"`
+	ValidTo    *time.Time     `json:"valid_to,omitempty" jsonschema:"when its fact stopped holding (set when superseded); absent when it still holds"`
 }
 
 func toMemoryOut(m domain.Memory) memoryOut {
@@ -33,11 +36,22 @@ func toMemoryOut(m domain.Memory) memoryOut {
 	}
 	out := memoryOut{
 		ID: string(m.ID), Text: m.Text, App: string(m.AppID), AgentID: m.AgentID, RunID: m.RunID, Metadata: md, Categories: cats,
-		State: string(m.State), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
+		State: string(m.State), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, ObservedAt: m.ObservedAt.UTC(),
+	}
+	if out.ObservedAt.IsZero() {
+		out.ObservedAt = m.CreatedAt.UTC()
 	}
 	if !m.ExpiresAt.IsZero() {
 		at := m.ExpiresAt.UTC()
 		out.ExpiresAt = &at
+	}
+	if !m.ValidFrom.IsZero() {
+		at := m.ValidFrom.UTC()
+		out.ValidFrom = &at
+	}
+	if !m.ValidTo.IsZero() {
+		at := m.ValidTo.UTC()
+		out.ValidTo = &at
 	}
 	return out
 }
@@ -52,6 +66,7 @@ type addInput struct {
 	RunID      string         `json:"run_id,omitempty" jsonschema:"Optional run or session scope (mem0's run_id), up to 128 bytes."`
 	TTL        *int64         `json:"ttl,omitempty" jsonschema:"Optional seconds the memory lives; 0 means never (overriding the app's default). Use for facts that go stale, e.g. 86400 for 'is travelling this week'."`
 	ExpiresAt  *time.Time     `json:"expires_at,omitempty" jsonschema:"Optional RFC 3339 instant the memory expires at; not with ttl."`
+	ObservedAt *time.Time     `json:"observed_at,omitempty" jsonschema:"Optional RFC 3339 instant the fact was said or observed, when earlier than now (e.g. from an old conversation); default now."`
 }
 
 type addOutput struct {

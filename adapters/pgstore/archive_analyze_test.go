@@ -52,7 +52,7 @@ func TestRestoreAnalysesTablesAsTheyFill(t *testing.T) {
 		ids[i] = domain.NewID(at.Add(time.Duration(i) * time.Millisecond))
 		text := fmt.Sprintf("restored memory %d", i)
 		mem = append(mem, ports.ArchiveRow{Values: []any{ids[i], "big", "u", "app", text,
-			json.RawMessage(`{}`), json.RawMessage(`[]`), "active", false, at, at, nil, nil, nil}})
+			json.RawMessage(`{}`), json.RawMessage(`[]`), "active", false, at, at, nil, nil, nil, nil, nil, nil}})
 		v, _ := json.Marshal(map[string]any{"text": text, "metadata": map[string]any{}, "categories": []string{}, "state": "active"})
 		for k, kind := range []string{"add", "update"} {
 			hist = append(hist, ports.ArchiveRow{Values: []any{ids[i], "big", "u", kind, nil, json.RawMessage(v),
@@ -117,7 +117,7 @@ func TestRestoreAnalysesCoarselyThenFully(t *testing.T) {
 		for i := lo; i < lo+batch; i++ {
 			id := domain.NewID(at.Add(time.Duration(i) * time.Millisecond))
 			rows = append(rows, ports.ArchiveRow{Values: []any{id, "big", "u", "app", fmt.Sprintf("restored memory %d", i),
-				json.RawMessage(`{}`), json.RawMessage(`[]`), "active", false, at, at, nil, nil, nil}})
+				json.RawMessage(`{}`), json.RawMessage(`[]`), "active", false, at, at, nil, nil, nil, nil, nil, nil}})
 		}
 		res, err := s.Load(ctx, mt, rows, ports.LoadOptions{})
 		require.NoError(t, err)

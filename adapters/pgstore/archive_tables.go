@@ -25,20 +25,23 @@ const pgScope = `org_id = $1 AND ($2 = '' OR user_id = $2)`
 var archiveTables = map[string]archiveSQL{
 	"memories": {
 		sel: `SELECT id::text, org_id, user_id, app_id, text, metadata, to_jsonb(categories), state, erased_at IS NOT NULL,
-				created_at, updated_at, NULLIF(agent_id, ''), NULLIF(run_id, ''), expires_at, archive_extra
+				created_at, updated_at, NULLIF(agent_id, ''), NULLIF(run_id, ''), expires_at,
+				NULLIF(observed_at, created_at), valid_from, valid_to, archive_extra
 			FROM memories WHERE ` + pgScope + ` AND ($3::timestamptz IS NULL OR updated_at >= $3) ORDER BY id`,
 		ins: `INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, erased_at, created_at, updated_at,
-				agent_id, run_id, expires_at, archive_extra, content_hash)
+				agent_id, run_id, expires_at, observed_at, valid_from, valid_to, archive_extra, content_hash)
 			SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, $6::jsonb, ARRAY(SELECT jsonb_array_elements_text($7::jsonb)),
 				$8::text, CASE WHEN $9::boolean THEN $11::timestamptz END, $10::timestamptz, $11::timestamptz,
-				COALESCE($12::text, ''), COALESCE($13::text, ''), $14::timestamptz, $15::jsonb, $16::text
+				COALESCE($12::text, ''), COALESCE($13::text, ''), $14::timestamptz,
+				COALESCE($15::timestamptz, $10::timestamptz), $16::timestamptz, $17::timestamptz, $18::jsonb, $19::text
 			WHERE true ON CONFLICT DO NOTHING`,
 		upd: `UPDATE memories SET app_id = $4::text, text = $5::text, metadata = $6::jsonb,
 				categories = ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), state = $8::text,
 				erased_at = CASE WHEN $9::boolean THEN COALESCE(erased_at, $11::timestamptz) END,
 				created_at = $10::timestamptz, updated_at = $11::timestamptz,
 				agent_id = COALESCE($12::text, ''), run_id = COALESCE($13::text, ''), expires_at = $14::timestamptz,
-				archive_extra = $15::jsonb, content_hash = $16::text
+				observed_at = COALESCE($15::timestamptz, $10::timestamptz), valid_from = $16::timestamptz, valid_to = $17::timestamptz,
+				archive_extra = $18::jsonb, content_hash = $19::text
 			WHERE id = $1::uuid AND org_id = $2::text AND user_id = $3::text`,
 		hashed: true,
 	},

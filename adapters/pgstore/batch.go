@@ -28,8 +28,8 @@ const (
 // statement), and writes an add entry per inserted row. $1, $2 are the tenant.
 const insertSelectSQL = `
 WITH ins AS (
-	INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at)
-	SELECT id, $1, $2, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at
+	INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at, observed_at, valid_from, valid_to)
+	SELECT id, $1, $2, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at, observed_at, valid_from, valid_to
 	FROM %s ORDER BY ord
 	ON CONFLICT (org_id, user_id, agent_id, run_id, content_hash) WHERE state = 'active' DO NOTHING
 	RETURNING *
@@ -41,9 +41,12 @@ SELECT org_id, user_id, id, 'add', ` + valuesJSON + `, app_id, created_at FROM i
 // array per row because SQL arrays of arrays must be rectangular.
 const unnestSrc = `(SELECT u.id, u.app_id, u.text, u.metadata,
 		ARRAY(SELECT jsonb_array_elements_text(u.categories)) AS categories,
-		u.state, u.content_hash, u.created_at, u.updated_at, u.agent_id, u.run_id, NULLIF(u.expires_at, '')::timestamptz AS expires_at, u.ord
-	FROM unnest($3::uuid[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::text[])
-		WITH ORDINALITY AS u(id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at, ord)) src`
+		u.state, u.content_hash, u.created_at, u.updated_at, u.agent_id, u.run_id, NULLIF(u.expires_at, '')::timestamptz AS expires_at,
+		u.observed_at, NULLIF(u.valid_from, '')::timestamptz AS valid_from, NULLIF(u.valid_to, '')::timestamptz AS valid_to, u.ord
+	FROM unnest($3::uuid[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::text[],
+			$15::timestamptz[], $16::text[], $17::text[])
+		WITH ORDINALITY AS u(id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at,
+			observed_at, valid_from, valid_to, ord)) src`
 
 // CreateBatch stores ms in one transaction and returns how many were new.
 func (s *Store) CreateBatch(ctx context.Context, t domain.Tenant, ms []domain.Memory) (int, error) {
@@ -112,7 +115,8 @@ func insertBatch(ctx context.Context, tx *sqlx.Tx, t domain.Tenant, ms []domain.
 		mds, cats, states := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n)
 		hashes, createdAt, updatedAt := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n)
 		agents, runs := make(pq.StringArray, n), make(pq.StringArray, n)
-		expiresAt := make(pq.StringArray, n) // "" for never
+		expiresAt := make(pq.StringArray, n)                                                                        // "" for never
+		observedAt, validFrom, validTo := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n) // "" for unbounded
 		for i, m := range chunk {
 			md, err := jsonText(m.Metadata)
 			if err != nil {
@@ -129,8 +133,16 @@ func insertBatch(ctx context.Context, tx *sqlx.Tx, t domain.Tenant, ms []domain.
 			if !m.ExpiresAt.IsZero() {
 				expiresAt[i] = m.ExpiresAt.UTC().Format(time.RFC3339Nano)
 			}
+			observedAt[i] = observedArg(m).Format(time.RFC3339Nano)
+			if !m.ValidFrom.IsZero() {
+				validFrom[i] = m.ValidFrom.UTC().Format(time.RFC3339Nano)
+			}
+			if !m.ValidTo.IsZero() {
+				validTo[i] = m.ValidTo.UTC().Format(time.RFC3339Nano)
+			}
 		}
-		res, err := tx.ExecContext(ctx, q, t.OrgID, t.UserID, ids, apps, texts, mds, cats, states, hashes, createdAt, updatedAt, agents, runs, expiresAt)
+		res, err := tx.ExecContext(ctx, q, t.OrgID, t.UserID, ids, apps, texts, mds, cats, states, hashes, createdAt, updatedAt, agents, runs, expiresAt,
+			observedAt, validFrom, validTo)
 		if err != nil {
 			return 0, err
 		}
@@ -148,10 +160,11 @@ func copyBatch(ctx context.Context, tx *sqlx.Tx, t domain.Tenant, ms []domain.Me
 	// connections never see a leftover.
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE engram_batch (
 		id uuid, app_id text, text text, metadata jsonb, categories text[], state text,
-		content_hash text, created_at timestamptz, updated_at timestamptz, agent_id text, run_id text, expires_at timestamptz, ord int) ON COMMIT DROP`); err != nil {
+		content_hash text, created_at timestamptz, updated_at timestamptz, agent_id text, run_id text, expires_at timestamptz,
+		observed_at timestamptz, valid_from timestamptz, valid_to timestamptz, ord int) ON COMMIT DROP`); err != nil {
 		return 0, err
 	}
-	stmt, err := tx.PrepareContext(ctx, `COPY engram_batch (id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at, ord) FROM STDIN`)
+	stmt, err := tx.PrepareContext(ctx, `COPY engram_batch (id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at, observed_at, valid_from, valid_to, ord) FROM STDIN`)
 	if err != nil {
 		return 0, err
 	}
@@ -162,7 +175,8 @@ func copyBatch(ctx context.Context, tx *sqlx.Tx, t domain.Tenant, ms []domain.Me
 			return 0, err
 		}
 		if _, err := stmt.ExecContext(ctx, string(m.ID), string(m.AppID), m.Text, md, cats, string(m.State),
-			m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID, expiryArg(m.ExpiresAt), i); err != nil {
+			m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID, expiryArg(m.ExpiresAt),
+			observedArg(m), expiryArg(m.ValidFrom), expiryArg(m.ValidTo), i); err != nil {
 			_ = stmt.Close()
 			return 0, err
 		}

@@ -17,8 +17,8 @@ import (
 // on the primary key (domain.ErrAlreadyExists).
 const insertMemorySQL = `
 WITH ins AS (
-	INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at)
-	VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::text[], $8, $9, $10, $11, $12, $13, $14)
+	INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at, observed_at, valid_from, valid_to)
+	VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::text[], $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 	ON CONFLICT (org_id, user_id, agent_id, run_id, content_hash) WHERE state = 'active' DO NOTHING
 	RETURNING *
 ), hist AS (
@@ -55,7 +55,8 @@ func (s *Store) Create(ctx context.Context, t domain.Tenant, m domain.Memory) (d
 		for attempt := 0; attempt < 3; attempt++ {
 			var row memoryRow
 			err := tx.GetContext(ctx, &row, insertMemorySQL, m.ID, m.OrgID, m.UserID, m.AppID, text,
-				md, cats, m.State, m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID, expiryArg(m.ExpiresAt))
+				md, cats, m.State, m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID, expiryArg(m.ExpiresAt),
+				observedArg(m), expiryArg(m.ValidFrom), expiryArg(m.ValidTo))
 			if err == nil {
 				created = true
 				if stored, err = row.memory(); err != nil {

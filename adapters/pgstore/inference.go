@@ -105,6 +105,14 @@ func (s *Store) applyOp(ctx context.Context, tx *sqlx.Tx, dk *ports.DataKey, t d
 	if err != nil {
 		return domain.InferenceChange{}, err
 	}
+	// The old fact held until its successor was said (issue 18): its
+	// validity closes there, unless it already closed earlier or would
+	// close before it opened.
+	if _, err := tx.ExecContext(ctx, `UPDATE memories SET valid_to = $4
+		WHERE org_id = $1 AND user_id = $2 AND id = $3 AND (valid_to IS NULL OR valid_to > $4) AND (valid_from IS NULL OR valid_from < $4)`,
+		t.OrgID, t.UserID, stored.ID, observedArg(op.Memory)); err != nil {
+		return domain.InferenceChange{}, err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO memory_supersessions (memory_id, org_id, user_id, successor_id, superseded_at)
 		VALUES ($1, $2, $3, $4, $5)`, stored.ID, t.OrgID, t.UserID, c.MemoryID, now); err != nil {
 		return domain.InferenceChange{}, err
@@ -122,7 +130,8 @@ func (s *Store) insertInferred(ctx context.Context, tx *sqlx.Tx, dk *ports.DataK
 	m.ContentHash = contentHash(dk, m.Text)
 	var row memoryRow
 	err = tx.GetContext(ctx, &row, insertMemorySQL, m.ID, m.OrgID, m.UserID, m.AppID, text,
-		md, cats, m.State, m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID, expiryArg(m.ExpiresAt))
+		md, cats, m.State, m.ContentHash, m.CreatedAt, m.UpdatedAt, m.AgentID, m.RunID, expiryArg(m.ExpiresAt),
+		observedArg(m), expiryArg(m.ValidFrom), expiryArg(m.ValidTo))
 	if err == nil {
 		return domain.InferenceChange{Action: domain.InferAdd, MemoryID: m.ID, Text: m.Text}, nil
 	}
@@ -161,7 +170,8 @@ func (s *Store) updateInferred(ctx context.Context, tx *sqlx.Tx, dk *ports.DataK
 	}
 	now := s.now()
 	var row memoryRow
-	if err := tx.GetContext(ctx, &row, updateMemorySQL, t.OrgID, t.UserID, old.ID, sealed, md, cats, next.ContentHash, now, expiryArg(next.ExpiresAt)); err != nil {
+	if err := tx.GetContext(ctx, &row, updateMemorySQL, t.OrgID, t.UserID, old.ID, sealed, md, cats, next.ContentHash, now, expiryArg(next.ExpiresAt),
+		observedArg(next), expiryArg(next.ValidFrom), expiryArg(next.ValidTo)); err != nil {
 		return domain.InferenceChange{}, err
 	}
 	out, err := row.memory()

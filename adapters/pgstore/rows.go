@@ -13,7 +13,7 @@ import (
 
 // memoryCols is the column list every memory read selects, in memoryRow's
 // order. id is cast so that it scans into a string.
-const memoryCols = `id::text AS id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at`
+const memoryCols = `id::text AS id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at, observed_at, valid_from, valid_to`
 
 // liveSQL keeps memories that have not expired: every read of a memory
 // adds it, so an expired memory is gone before the sweeper erases it.
@@ -47,6 +47,9 @@ type memoryRow struct {
 	AgentID     string         `db:"agent_id"`
 	RunID       string         `db:"run_id"`
 	ExpiresAt   sql.NullTime   `db:"expires_at"`
+	ObservedAt  sql.NullTime   `db:"observed_at"`
+	ValidFrom   sql.NullTime   `db:"valid_from"`
+	ValidTo     sql.NullTime   `db:"valid_to"`
 }
 
 func (r memoryRow) memory() (domain.Memory, error) {
@@ -63,6 +66,7 @@ func (r memoryRow) memory() (domain.Memory, error) {
 		AppID: domain.AppID(r.AppID), AgentID: r.AgentID, RunID: r.RunID, Text: r.Text, Metadata: md, Categories: cats,
 		State: domain.State(r.State), ContentHash: r.ContentHash,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), ExpiresAt: expiryOf(r.ExpiresAt),
+		ObservedAt: observedOf(r.ObservedAt, r.CreatedAt), ValidFrom: expiryOf(r.ValidFrom), ValidTo: expiryOf(r.ValidTo),
 	}, nil
 }
 
@@ -140,4 +144,22 @@ func expiryOf(t sql.NullTime) time.Time {
 		return time.Time{}
 	}
 	return t.Time.UTC()
+}
+
+// observedOf reads observed_at, NOT NULL since migration 0431; a NULL
+// (a row read through a path that does not select it) is created_at.
+func observedOf(t sql.NullTime, created time.Time) time.Time {
+	if !t.Valid {
+		return created.UTC()
+	}
+	return t.Time.UTC()
+}
+
+// observedArg is a memory's observed_at as a query argument: created_at
+// when it was never normalised with one.
+func observedArg(m domain.Memory) time.Time {
+	if m.ObservedAt.IsZero() {
+		return m.CreatedAt.UTC()
+	}
+	return m.ObservedAt.UTC()
 }

@@ -18,7 +18,8 @@ const lockMemorySQL = `SELECT ` + memoryCols + ` FROM memories
 	WHERE org_id = $1 AND user_id = $2 AND id = $3 AND erased_at IS NULL AND ` + liveSQL + ` FOR UPDATE`
 
 const updateMemorySQL = `UPDATE memories
-	SET text = $4, metadata = $5::jsonb, categories = $6::text[], content_hash = $7, updated_at = $8, expires_at = $9
+	SET text = $4, metadata = $5::jsonb, categories = $6::text[], content_hash = $7, updated_at = $8, expires_at = $9,
+		observed_at = $10, valid_from = $11, valid_to = $12
 	WHERE org_id = $1 AND user_id = $2 AND id = $3
 	RETURNING ` + memoryCols
 
@@ -80,7 +81,7 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 			dk = nil
 		}
 		next.ContentHash = contentHash(dk, next.Text)
-		if next.Text == old.Text && reflect.DeepEqual(next.Metadata, old.Metadata) && slices.Equal(next.Categories, old.Categories) && next.ExpiresAt.Equal(old.ExpiresAt) {
+		if next.Text == old.Text && reflect.DeepEqual(next.Metadata, old.Metadata) && slices.Equal(next.Categories, old.Categories) && next.ExpiresAt.Equal(old.ExpiresAt) && domain.SameTimes(next, old) {
 			out = old
 			return nil
 		}
@@ -107,7 +108,8 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 			return err
 		}
 		now := s.now()
-		if err := tx.GetContext(ctx, &row, updateMemorySQL, t.OrgID, t.UserID, id, text, md, cats, next.ContentHash, now, expiryArg(next.ExpiresAt)); err != nil {
+		if err := tx.GetContext(ctx, &row, updateMemorySQL, t.OrgID, t.UserID, id, text, md, cats, next.ContentHash, now, expiryArg(next.ExpiresAt),
+			observedArg(next), expiryArg(next.ValidFrom), expiryArg(next.ValidTo)); err != nil {
 			return err
 		}
 		if out, err = row.memory(); err != nil {

@@ -29,15 +29,18 @@ const scopeWhere = `(?1 = '' OR org_id = ?1) AND (?2 = '' OR user_id = ?2)`
 var archiveTables = map[string]archiveSQL{
 	"memories": {
 		sel: `SELECT id, org_id, user_id, app_id, text, metadata, categories, state, erased, created_at, updated_at,
-				NULLIF(agent_id, ''), NULLIF(run_id, ''), NULLIF(expires_at, 0), archive_extra
+				NULLIF(agent_id, ''), NULLIF(run_id, ''), NULLIF(expires_at, 0),
+				NULLIF(NULLIF(observed_at, 0), created_at), NULLIF(valid_from, 0), NULLIF(valid_to, 0), archive_extra
 			FROM memories WHERE ` + scopeWhere + ` AND updated_at >= ?3 ORDER BY org_id, id`,
 		ins: `INSERT INTO memories (id, org_id, user_id, app_id, text, metadata, categories, state, erased, created_at, updated_at,
-				agent_id, run_id, expires_at, archive_extra, content_hash)
-			SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, COALESCE(?12, ''), COALESCE(?13, ''), COALESCE(?14, 0), ?15, ?16
+				agent_id, run_id, expires_at, observed_at, valid_from, valid_to, archive_extra, content_hash)
+			SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, COALESCE(?12, ''), COALESCE(?13, ''), COALESCE(?14, 0),
+				COALESCE(?15, ?10), COALESCE(?16, 0), COALESCE(?17, 0), ?18, ?19
 			WHERE true ON CONFLICT DO NOTHING`,
 		upd: `UPDATE memories SET app_id = ?4, text = ?5, metadata = ?6, categories = ?7, state = ?8, erased = ?9,
 			created_at = ?10, updated_at = ?11, agent_id = COALESCE(?12, ''), run_id = COALESCE(?13, ''),
-			expires_at = COALESCE(?14, 0), archive_extra = ?15, content_hash = ?16
+			expires_at = COALESCE(?14, 0), observed_at = COALESCE(?15, ?10), valid_from = COALESCE(?16, 0), valid_to = COALESCE(?17, 0),
+			archive_extra = ?18, content_hash = ?19
 			WHERE id = ?1 AND org_id = ?2 AND user_id = ?3`,
 		hashed:  true,
 		tallied: true,

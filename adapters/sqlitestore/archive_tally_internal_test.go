@@ -55,7 +55,7 @@ func TestBulkLoadKeepsTalliesExact(t *testing.T) {
 	row := func(i int, org, user, app, state string, erased bool, cats string, created time.Time) ports.ArchiveRow {
 		id := domain.NewID(base.Add(time.Duration(i) * time.Millisecond))
 		return ports.ArchiveRow{Values: []any{id, org, user, app, fmt.Sprintf("memory %d", i), json.RawMessage(`{}`),
-			json.RawMessage(cats), state, erased, created, created, nil, nil, nil}}
+			json.RawMessage(cats), state, erased, created, created, nil, nil, nil, nil, nil, nil}}
 	}
 	var rows []ports.ArchiveRow
 	for i := range 600 {

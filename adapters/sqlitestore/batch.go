@@ -14,7 +14,7 @@ import (
 const insertChunk = 200
 
 const (
-	memColCount  = 14
+	memColCount  = 17
 	histColCount = 8
 	histCols     = `memory_id, org_id, user_id, kind, old_values, new_values, actor_app, changed_at`
 )

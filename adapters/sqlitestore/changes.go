@@ -71,8 +71,9 @@ func (s *Store) Update(ctx context.Context, t domain.Tenant, id domain.MemoryID,
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE memories SET text = ?, metadata = ?, categories = ?, content_hash = ?, updated_at = ?, expires_at = ?
-			WHERE id = ?`, a[4], a[5], a[6], m.ContentHash, toNanos(m.UpdatedAt), expiryNanos(m.ExpiresAt), string(m.ID)); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE memories SET text = ?, metadata = ?, categories = ?, content_hash = ?, updated_at = ?, expires_at = ?,
+			observed_at = ?, valid_from = ?, valid_to = ? WHERE id = ?`, a[4], a[5], a[6], m.ContentHash, toNanos(m.UpdatedAt), expiryNanos(m.ExpiresAt),
+			observedNanos(m), expiryNanos(m.ValidFrom), expiryNanos(m.ValidTo), string(m.ID)); err != nil {
 			return mapErr(err)
 		}
 		ov, nv := old.Values(), m.Values()
@@ -115,7 +116,7 @@ func cloneMemory(m domain.Memory) (domain.Memory, error) {
 // sameContent compares normalised content; json.Marshal sorts map keys, so
 // equal metadata encodes to equal bytes.
 func sameContent(a, b domain.Memory) (bool, error) {
-	if a.Text != b.Text || !slices.Equal(a.Categories, b.Categories) || !a.ExpiresAt.Equal(b.ExpiresAt) {
+	if a.Text != b.Text || !slices.Equal(a.Categories, b.Categories) || !a.ExpiresAt.Equal(b.ExpiresAt) || !domain.SameTimes(a, b) {
 		return false, nil
 	}
 	ja, err := json.Marshal(nonNilMD(a.Metadata))

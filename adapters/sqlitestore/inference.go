@@ -83,6 +83,14 @@ func (s *Store) applyOp(ctx context.Context, tx *sql.Tx, dk *ports.DataKey, t do
 	if err != nil {
 		return domain.InferenceChange{}, err
 	}
+	// The old fact held until its successor was said (issue 18): its
+	// validity closes there, unless it already closed earlier or would
+	// close before it opened.
+	if _, err := tx.ExecContext(ctx, `UPDATE memories SET valid_to = ?4
+		WHERE id = ?1 AND org_id = ?2 AND user_id = ?3 AND (valid_to = 0 OR valid_to > ?4) AND (valid_from = 0 OR valid_from < ?4)`,
+		string(old.ID), string(t.OrgID), string(t.UserID), observedNanos(r.m)); err != nil {
+		return domain.InferenceChange{}, mapErr(err)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO memory_supersessions (memory_id, org_id, user_id, successor_id, superseded_at)
 		VALUES (?, ?, ?, ?, ?)`, string(old.ID), string(t.OrgID), string(t.UserID), string(c.MemoryID), toNanos(now(time.Time{}))); err != nil {
 		return domain.InferenceChange{}, mapErr(err)

@@ -51,7 +51,7 @@ func mapErr(err error) error {
 
 // memoryCols is the column list every memory query selects, in scanMemory's
 // order.
-const memoryCols = `id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at`
+const memoryCols = `id, org_id, user_id, app_id, text, metadata, categories, state, content_hash, created_at, updated_at, agent_id, run_id, expires_at, observed_at, valid_from, valid_to`
 
 // liveSQL keeps memories that have not expired at the instant bound to its
 // one parameter (Unix nanoseconds): every read of a memory adds it, so an
@@ -73,6 +73,25 @@ func expiryFromNanos(n int64) time.Time {
 	return fromNanos(n)
 }
 
+// observedNanos is the stored form of a memory's observed_at: created_at
+// when the memory was never normalised with one (0 is never stored for a
+// memory written by this store; migration 0431 backfilled older rows).
+func observedNanos(m domain.Memory) int64 {
+	if m.ObservedAt.IsZero() {
+		return toNanos(m.CreatedAt)
+	}
+	return toNanos(m.ObservedAt)
+}
+
+// observedFromNanos reads observed_at; 0 (a row an older import wrote
+// without it) reads as the creation time, its meaning by default.
+func observedFromNanos(n int64, created time.Time) time.Time {
+	if n == 0 {
+		return created
+	}
+	return fromNanos(n)
+}
+
 // nowNanos is the instant liveSQL compares with.
 func nowNanos() int64 { return time.Now().UnixNano() }
 
@@ -84,15 +103,18 @@ func scanMemory(sc scanner) (domain.Memory, error) {
 		md, cats       string
 		created, upd   int64
 		expires        int64
+		observed       int64
+		vfrom, vto     int64
 		id, org, user  string
 		app, state, ch string
 	)
-	if err := sc.Scan(&id, &org, &user, &app, &m.Text, &md, &cats, &state, &ch, &created, &upd, &m.AgentID, &m.RunID, &expires); err != nil {
+	if err := sc.Scan(&id, &org, &user, &app, &m.Text, &md, &cats, &state, &ch, &created, &upd, &m.AgentID, &m.RunID, &expires, &observed, &vfrom, &vto); err != nil {
 		return domain.Memory{}, err
 	}
 	m.ID, m.OrgID, m.UserID, m.AppID = domain.MemoryID(id), domain.OrgID(org), domain.UserID(user), domain.AppID(app)
 	m.State, m.ContentHash = domain.State(state), ch
 	m.CreatedAt, m.UpdatedAt, m.ExpiresAt = fromNanos(created), fromNanos(upd), expiryFromNanos(expires)
+	m.ObservedAt, m.ValidFrom, m.ValidTo = observedFromNanos(observed, m.CreatedAt), expiryFromNanos(vfrom), expiryFromNanos(vto)
 	if err := json.Unmarshal([]byte(md), &m.Metadata); err != nil {
 		return domain.Memory{}, fmt.Errorf("decode metadata of %s: %w", id, err)
 	}
@@ -116,6 +138,7 @@ func memoryArgs(m domain.Memory) ([]any, error) {
 	return []any{
 		string(m.ID), string(m.OrgID), string(m.UserID), string(m.AppID), m.Text, string(md), string(cats),
 		string(m.State), m.ContentHash, toNanos(m.CreatedAt), toNanos(m.UpdatedAt), m.AgentID, m.RunID, expiryNanos(m.ExpiresAt),
+		observedNanos(m), expiryNanos(m.ValidFrom), expiryNanos(m.ValidTo),
 	}, nil
 }
 
