@@ -41,7 +41,7 @@ func (s *SearchService) hydrate(ctx context.Context, t domain.Tenant, fused []do
 		}
 		for _, f := range chunk {
 			m, ok := byID[f.ID]
-			if !ok || m.State != domain.StateActive || !req.Filter.Matches(m.AppID, m.Categories, m.Metadata, m.CreatedAt) {
+			if !ok || m.State != domain.StateActive || !req.Filter.Matches(m.AppID, m.Categories, m.Metadata, m.CreatedAt) || !req.Filter.MatchesTimes(m) {
 				continue
 			}
 			score := f.Score // domain.Fuse normalised it to [0,1]

@@ -25,9 +25,10 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 	// Over-fetch: hydration drops stale entries, min_score and MMR need
 	// choice, and fusion needs depth in both lists to find agreement.
 	depth := min(ports.MaxIndexK, max(4*req.Limit, 50))
-	if req.Where != nil {
-		// The indexes cannot apply an expression; the store drops what
-		// fails it, so the candidates must run deeper.
+	if req.Where != nil || req.Filter.HasTime() {
+		// The indexes cannot apply an expression, nor vector indexes the
+		// time bounds; hydration drops what fails them, so the
+		// candidates must run deeper.
 		depth = ports.MaxIndexK
 	}
 

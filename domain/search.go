@@ -74,6 +74,13 @@ type SearchFilter struct {
 	Metadata      Metadata
 	CreatedAfter  time.Time
 	CreatedBefore time.Time
+	// Time (issue 18): ObservedAfter and ObservedBefore keep memories
+	// observed in [ObservedAfter, ObservedBefore); AsOf keeps those
+	// believed at that instant (Memory.ValidAt: observed by then, and
+	// inside their validity). Zero: no bound.
+	ObservedAfter  time.Time
+	ObservedBefore time.Time
+	AsOf           time.Time
 }
 
 // Validate normalises categories, turns int metadata values into float64 and
@@ -94,6 +101,9 @@ func (f *SearchFilter) Validate() error {
 	}
 	if !f.CreatedAfter.IsZero() && !f.CreatedBefore.IsZero() && !f.CreatedAfter.Before(f.CreatedBefore) {
 		return Invalid("filters.created_after", "must be before created_before")
+	}
+	if !f.ObservedAfter.IsZero() && !f.ObservedBefore.IsZero() && !f.ObservedAfter.Before(f.ObservedBefore) {
+		return Invalid("observed_after", "must be before observed_before")
 	}
 	return nil
 }
@@ -129,7 +139,29 @@ func (f SearchFilter) Matches(app AppID, cats []string, md Metadata, created tim
 // IsZero reports whether the filter lets everything through.
 func (f SearchFilter) IsZero() bool {
 	return f.App == "" && len(f.Categories) == 0 && len(f.Metadata) == 0 &&
-		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero()
+		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero() && !f.HasTime()
+}
+
+// HasTime reports whether the filter bounds observed_at or asks as_of.
+// Vector indexes do not keep those times: the search service applies them
+// when it loads the memories (MatchesTimes), and runs the rankings deeper.
+func (f SearchFilter) HasTime() bool {
+	return !f.ObservedAfter.IsZero() || !f.ObservedBefore.IsZero() || !f.AsOf.IsZero()
+}
+
+// MatchesTimes reports whether m passes the filter's time bounds.
+func (f SearchFilter) MatchesTimes(m Memory) bool {
+	observed := m.ObservedAt
+	if observed.IsZero() {
+		observed = m.CreatedAt
+	}
+	if !f.ObservedAfter.IsZero() && observed.Before(f.ObservedAfter) {
+		return false
+	}
+	if !f.ObservedBefore.IsZero() && !observed.Before(f.ObservedBefore) {
+		return false
+	}
+	return f.AsOf.IsZero() || m.ValidAt(f.AsOf)
 }
 
 func scalarEqual(got, want any) bool {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -36,6 +37,29 @@ type searchRequest struct {
 	RunID         string          `json:"run_id"`
 	// Filters is an expression of the filter language (docs/filters.md).
 	Filters json.RawMessage `json:"filters"`
+	// Time (issue 18), RFC 3339: observed in [observed_after,
+	// observed_before), and believed at as_of.
+	ObservedAfter  *string `json:"observed_after"`
+	ObservedBefore *string `json:"observed_before"`
+	AsOf           *string `json:"as_of"`
+}
+
+// timeFilter sets the search's time bounds from the request's.
+func (r searchRequest) timeFilter(f *domain.SearchFilter) error {
+	for _, b := range []struct {
+		field string
+		v     *string
+		dst   *time.Time
+	}{{"observed_after", r.ObservedAfter, &f.ObservedAfter}, {"observed_before", r.ObservedBefore, &f.ObservedBefore}, {"as_of", r.AsOf, &f.AsOf}} {
+		t, err := optionalTime(b.field, b.v)
+		if err != nil {
+			return err
+		}
+		if t != nil {
+			*b.dst = *t
+		}
+	}
+	return nil
 }
 
 // weightsBody is the weights object of a search; an absent weight is its
@@ -100,6 +124,9 @@ func (s *Server) search(xs *app.ExperimentSearch) echo.HandlerFunc {
 			Query: req.Query, Limit: limit, Mode: domain.SearchMode(req.Mode), MinScore: req.MinScore, Diversity: req.Diversity,
 			MinSimilarity: req.MinSimilarity,
 			Filter:        domain.SearchFilter{App: req.App, Categories: req.Categories, Metadata: req.Metadata}, Where: where,
+		}
+		if err := req.timeFilter(&in.Filter); err != nil {
+			return err
 		}
 		if req.Weights != nil {
 			w := domain.DefaultWeights

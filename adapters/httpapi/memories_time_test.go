@@ -60,3 +60,47 @@ func TestMemoryTimes(t *testing.T) {
 	p := requireProblem(t, alice.do(http.MethodPatch, "/api/v1/memories/"+m.ID, map[string]any{"valid_from": "2025-01-01T00:00:00Z"}), http.StatusBadRequest)
 	require.Equal(t, "valid_to", p.Errors[0].Field, "valid_from after the stored valid_to")
 }
+
+// Issue 18: search's observed_after, observed_before and as_of, in every
+// mode (the lexical filter runs in the store's query, the vector one when
+// the memories are loaded).
+func TestSearchTimeFilters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *envOptions) { o.search = true }) // the search stack runs on SQLite
+	alice := e.user("acme", "alice")
+	add := func(body map[string]any) string {
+		return decode[timedJSON](t, alice.do(http.MethodPost, "/api/v1/memories", body), http.StatusCreated).ID
+	}
+	berlin := add(map[string]any{"text": "Alice lives in Berlin", "observed_at": "2023-03-01T00:00:00Z", "valid_to": "2024-05-01T00:00:00Z"})
+	lisbon := add(map[string]any{"text": "Alice lives in Lisbon", "observed_at": "2024-05-01T00:00:00Z", "valid_from": "2024-05-01T00:00:00Z"})
+	bob := e.user("acme", "bob")
+	decode[timedJSON](t, bob.do(http.MethodPost, "/api/v1/memories", map[string]any{"text": "Bob lives in Lisbon", "observed_at": "2024-06-01T00:00:00Z"}), http.StatusCreated)
+
+	search := func(body map[string]any) []string {
+		t.Helper()
+		body["query"] = "where does Alice live"
+		res := decode[struct {
+			Results []struct {
+				Memory timedJSON `json:"memory"`
+			} `json:"results"`
+		}](t, alice.do(http.MethodPost, "/api/v1/search", body), http.StatusOK)
+		var ids []string
+		for _, r := range res.Results {
+			ids = append(ids, r.Memory.ID)
+		}
+		return ids
+	}
+	for _, mode := range []string{"hybrid", "lexical", "vector"} {
+		require.ElementsMatch(t, []string{berlin, lisbon}, search(map[string]any{"mode": mode}), mode)
+		require.Equal(t, []string{berlin}, search(map[string]any{"mode": mode, "as_of": "2023-12-01T00:00:00Z"}), mode)
+		require.Equal(t, []string{lisbon}, search(map[string]any{"mode": mode, "as_of": "2024-07-01T00:00:00Z"}), mode)
+		require.Empty(t, search(map[string]any{"mode": mode, "as_of": "2022-01-01T00:00:00Z"}), mode+": nothing was said yet")
+		require.Equal(t, []string{lisbon}, search(map[string]any{"mode": mode, "observed_after": "2024-01-01T00:00:00Z"}), mode)
+		require.Equal(t, []string{berlin}, search(map[string]any{"mode": mode, "observed_before": "2024-01-01T00:00:00Z"}), mode)
+	}
+	p := requireProblem(t, alice.do(http.MethodPost, "/api/v1/search", map[string]any{"query": "x", "as_of": "last week"}), http.StatusBadRequest)
+	require.Equal(t, "as_of", p.Errors[0].Field)
+	p = requireProblem(t, alice.do(http.MethodPost, "/api/v1/search", map[string]any{"query": "x",
+		"observed_after": "2024-01-01T00:00:00Z", "observed_before": "2023-01-01T00:00:00Z"}), http.StatusBadRequest)
+	require.Equal(t, "observed_after", p.Errors[0].Field)
+}

@@ -50,6 +50,9 @@ func (s listSearcher) Search(ctx context.Context, p domain.Principal, req app.Se
 			return err
 		}
 		for _, m := range page.Items {
+			if !req.Filter.MatchesTimes(m) {
+				continue // lists know no observed_at bounds (issue 18)
+			}
 			found[m.ID] = m
 			scores[m.ID] += weight
 		}

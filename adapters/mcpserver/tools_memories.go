@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/engram-memory/engram/app"
 	"github.com/engram-memory/engram/domain"
@@ -54,6 +55,14 @@ func (s *Server) searchMemory(ctx context.Context, c call, in searchInput) (sear
 		}
 		if f.CreatedBefore != nil {
 			req.Filter.CreatedBefore = *f.CreatedBefore
+		}
+		for _, b := range []struct {
+			src *time.Time
+			dst *time.Time
+		}{{f.ObservedAfter, &req.Filter.ObservedAfter}, {f.ObservedBefore, &req.Filter.ObservedBefore}, {f.AsOf, &req.Filter.AsOf}} {
+			if b.src != nil {
+				*b.dst = b.src.UTC()
+			}
 		}
 		where, err := scopeWhere(f.AgentID, f.RunID)
 		if err != nil {

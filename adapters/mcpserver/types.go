@@ -83,8 +83,12 @@ type searchFilters struct {
 	Metadata      map[string]any `json:"metadata,omitempty" jsonschema:"Only memories whose metadata has each key equal to the given string, number or boolean."`
 	CreatedAfter  *time.Time     `json:"created_after,omitempty" jsonschema:"Only memories created at or after this RFC 3339 time."`
 	CreatedBefore *time.Time     `json:"created_before,omitempty" jsonschema:"Only memories created before this RFC 3339 time."`
-	AgentID       string         `json:"agent_id,omitempty" jsonschema:"Only memories of this agent scope."`
-	RunID         string         `json:"run_id,omitempty" jsonschema:"Only memories of this run scope."`
+	// Time (issue 18).
+	ObservedAfter  *time.Time `json:"observed_after,omitempty" jsonschema:"Only memories said (observed_at) at or after this RFC 3339 time."`
+	ObservedBefore *time.Time `json:"observed_before,omitempty" jsonschema:"Only memories said before this RFC 3339 time."`
+	AsOf           *time.Time `json:"as_of,omitempty" jsonschema:"What was believed at this RFC 3339 time: memories said by then whose validity (valid_from, valid_to) holds then."`
+	AgentID        string     `json:"agent_id,omitempty" jsonschema:"Only memories of this agent scope."`
+	RunID          string     `json:"run_id,omitempty" jsonschema:"Only memories of this run scope."`
 }
 
 type searchInput struct {

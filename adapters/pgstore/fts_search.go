@@ -317,5 +317,22 @@ func filterSQL(f domain.SearchFilter, args []any) (string, []any, error) {
 	if !f.CreatedBefore.IsZero() {
 		filter.WriteString(" AND s.created_at < " + arg(f.CreatedBefore))
 	}
+	if f.HasTime() {
+		// memory_search keeps no observed_at or validity: the memory's
+		// row does (issue 18), one primary-key probe per candidate.
+		filter.WriteString(" AND EXISTS (SELECT 1 FROM memories m WHERE m.id = s.memory_id AND m.org_id = s.org_id AND m.user_id = s.user_id")
+		if !f.ObservedAfter.IsZero() {
+			filter.WriteString(" AND m.observed_at >= " + arg(f.ObservedAfter))
+		}
+		if !f.ObservedBefore.IsZero() {
+			filter.WriteString(" AND m.observed_at < " + arg(f.ObservedBefore))
+		}
+		if !f.AsOf.IsZero() {
+			at := arg(f.AsOf)
+			filter.WriteString(" AND m.observed_at <= " + at + " AND (m.valid_from IS NULL OR m.valid_from <= " + at + ")" +
+				" AND (m.valid_to IS NULL OR m.valid_to > " + at + ")")
+		}
+		filter.WriteString(")")
+	}
 	return `s.org_id = $1 AND s.user_id = $2` + filter.String(), args, nil
 }

@@ -88,3 +88,8 @@ func TestSearchFindsARareWordBesideACommonOne(t *testing.T) {
 	require.NotEmpty(t, hits)
 	require.Equal(t, harbour, hits[0].ID)
 }
+
+func TestTextIndexTimeFilter(t *testing.T) {
+	s := newStore(t, pgstore.Options{})
+	contracttest.RunTextTimeFilter(t, s, s.TextIndex(pgstore.TextOptions{}))
+}

@@ -318,5 +318,24 @@ func filterSQL(f domain.SearchFilter) (string, []any, error) {
 		where.WriteString(" AND d.created_at < ?")
 		args = append(args, f.CreatedBefore.UnixNano())
 	}
+	if f.HasTime() {
+		// search_docs keeps no observed_at or validity: the memory's row
+		// does (issue 18), one primary-key probe per candidate.
+		where.WriteString(" AND EXISTS (SELECT 1 FROM memories m WHERE m.id = d.memory_id AND m.org_id = d.org_id AND m.user_id = d.user_id")
+		if !f.ObservedAfter.IsZero() {
+			where.WriteString(" AND m.observed_at >= ?")
+			args = append(args, f.ObservedAfter.UnixNano())
+		}
+		if !f.ObservedBefore.IsZero() {
+			where.WriteString(" AND m.observed_at < ?")
+			args = append(args, f.ObservedBefore.UnixNano())
+		}
+		if !f.AsOf.IsZero() {
+			at := f.AsOf.UnixNano()
+			where.WriteString(" AND m.observed_at <= ? AND (m.valid_from = 0 OR m.valid_from <= ?) AND (m.valid_to = 0 OR m.valid_to > ?)")
+			args = append(args, at, at, at)
+		}
+		where.WriteString(")")
+	}
 	return where.String(), args, nil
 }

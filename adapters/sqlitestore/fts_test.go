@@ -58,3 +58,8 @@ func TestPhraseFlagsNewCandidatesWhenManyHoldIt(t *testing.T) {
 	require.Contains(t, rank, scattered)
 	require.Less(t, rank[phrase], rank[scattered], "the entry holding the phrase ranks above the one holding its words apart")
 }
+
+func TestTextIndexTimeFilter(t *testing.T) {
+	s := openSearchStore(t)
+	contracttest.RunTextTimeFilter(t, s, s.TextIndex())
+}
