@@ -47,6 +47,7 @@ func RunArchiveStore(t *testing.T, newStore func(t *testing.T) ArchiveStore) {
 		{"Load/RefusedRowIsNamed", testArchiveRefusedRowNamed},
 		{"Load/OrgWithOnlyExperimentsIsScanned", testArchiveOrgOnlyExperiments},
 		{"Load/ExpiryIsKeptAndEnforced", testArchiveExpiry},
+		{"Load/MemoryTimesTravel", testArchiveTimes},
 		{"Scan/WrittenMemoriesWithHistory", testArchiveScanWritten},
 		{"Scan/UserScopeSeesOnlyThatUser", testArchiveUserScope},
 		{"Scan/SinceKeepsNewerRows", testArchiveSince},

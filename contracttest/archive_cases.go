@@ -271,3 +271,47 @@ func testArchiveExpiry(t *testing.T, s ArchiveStore) {
 	require.NoError(t, err)
 	require.True(t, m.ExpiresAt.IsZero(), "overwrite with no expiry clears it: %v", m.ExpiresAt)
 }
+
+// A memory's times travel (issue 18): observed_at, valid_from and valid_to
+// are exported as imported; observed_at equal to created_at is left out
+// (nil) on export, and a row without it (an older archive, mem0 or
+// OpenMemory) imports with observed_at = created_at.
+func testArchiveTimes(t *testing.T, s ArchiveStore) {
+	tn := newTenant(t)
+	data := sampleRows(t, tn, archiveBase)
+	tb := data[0].table
+	obs, from, to := tb.Col("observed_at"), tb.Col("valid_from"), tb.Col("valid_to")
+	require.Positive(t, obs)
+	timed := data[0].rows[0]
+	plain := data[0].rows[0]
+	plain.Values = append([]any(nil), plain.Values...)
+	plain.Values[0] = string(domain.NewMemoryID(archiveBase.Add(time.Hour)))
+	plain.Values[4] = "an older archive's memory"
+	plain.Values[obs], plain.Values[from], plain.Values[to] = nil, nil, nil
+	_, err := s.Load(ctxFor(t), tb, []ports.ArchiveRow{timed, plain}, ports.LoadOptions{})
+	require.NoError(t, err)
+
+	m, err := s.Get(ctxFor(t), tn, domain.MemoryID(timed.Values[0].(string)))
+	require.NoError(t, err)
+	requireSameTime(t, timed.Values[obs].(time.Time), m.ObservedAt, "ObservedAt")
+	requireSameTime(t, archiveValidFrom, m.ValidFrom, "ValidFrom")
+	requireSameTime(t, archiveValidTo, m.ValidTo, "ValidTo")
+	p, err := s.Get(ctxFor(t), tn, domain.MemoryID(plain.Values[0].(string)))
+	require.NoError(t, err)
+	requireSameTime(t, p.CreatedAt, p.ObservedAt, "observed_at defaults to created_at")
+	require.True(t, p.ValidFrom.IsZero() && p.ValidTo.IsZero())
+
+	got := scanAll(t, s, ports.ArchiveScope{Org: tn.OrgID})["memories"]
+	require.Len(t, got, 2)
+	for _, r := range got {
+		if r.Values[0] == plain.Values[0] {
+			require.Nil(t, r.Values[obs], "observed_at = created_at is left out")
+			require.Nil(t, r.Values[from])
+			require.Nil(t, r.Values[to])
+			continue
+		}
+		require.Equal(t, timed.Values[obs], r.Values[obs])
+		require.Equal(t, archiveValidFrom, r.Values[from])
+		require.Equal(t, archiveValidTo, r.Values[to])
+	}
+}

@@ -70,6 +70,7 @@ func TestOpenMemoryBackupLandsWithTimesAndCategories(t *testing.T) {
 	require.Equal(t, domain.AppID("claude-desktop"), m.AppID)
 	require.Equal(t, "chat", m.Metadata["source"])
 	require.True(t, m.CreatedAt.Equal(at("2025-03-02T10:15:30.123456Z")), m.CreatedAt)
+	require.True(t, m.ObservedAt.Equal(m.CreatedAt), "mem0's created_at is when it was said: %v", m.ObservedAt)
 
 	trip, err := s.Get(ctx, alex, "a1a1a1a1-2222-4222-8222-222222222222")
 	require.NoError(t, err)
@@ -127,6 +128,7 @@ func TestMem0ExportLandsWithTimesAndCategories(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"travel", "plans"}, trip.Categories)
 	require.True(t, trip.CreatedAt.Equal(at("2024-07-01T19:00:00.654321Z")), trip.CreatedAt)
+	require.True(t, trip.ObservedAt.Equal(trip.CreatedAt), "OpenMemory's created_at is when it was said: %v", trip.ObservedAt)
 	require.True(t, trip.UpdatedAt.Equal(at("2024-07-02T15:30:00Z")), trip.UpdatedAt)
 	require.Equal(t, domain.Metadata{"priority": "high", "mem0_user_id": "alex"}, trip.Metadata)
 	require.Equal(t, "travel-agent", trip.AgentID, "mem0's agent_id lands in its column, not in metadata")
