@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/engram-memory/engram/domain"
@@ -55,14 +57,31 @@ const (
 // query names no entity of the tenant: search is then exactly what it was
 // without it. Every read is scoped to t.
 func (s *SearchService) entityRanking(ctx context.Context, t domain.Tenant, query string, first []domain.Fused, filter domain.SearchFilter) ([]domain.Ranked, error) {
+	q, err := s.queryEntities(ctx, t, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.expandEntities(ctx, t, q, first, filter)
+}
+
+// namedEntities is the first half of the entity ranking, which needs only
+// the query (Search runs it beside the lexical and vector rankings): the
+// entities the query names, most specific first, and the edges of those
+// that are not hubs.
+type namedEntities struct {
+	named []domain.Entity
+	rels  []domain.Relation
+}
+
+func (s *SearchService) queryEntities(ctx context.Context, t domain.Tenant, query string) (namedEntities, error) {
 	es := s.d.Entities
 	keys := queryEntityKeys(query)
 	if len(keys) == 0 {
-		return nil, nil
+		return namedEntities{}, nil
 	}
 	named, err := es.ResolveEntities(ctx, t, keys)
 	if err != nil || len(named) == 0 {
-		return nil, err
+		return namedEntities{}, err
 	}
 	// The most specific names first: a hub tells the least.
 	sort.Slice(named, func(i, j int) bool {
@@ -72,21 +91,40 @@ func (s *SearchService) entityRanking(ctx context.Context, t domain.Tenant, quer
 		return named[i].ID < named[j].ID
 	})
 	named = named[:min(len(named), entityNamed)]
+	// A hub's heaviest neighbours are hubs too (the user and the dates
+	// they talk on): not worth a read.
+	var specific []domain.EntityID
+	for _, e := range named {
+		if e.Memories <= entityHub {
+			specific = append(specific, e.ID)
+		}
+	}
+	var rels []domain.Relation
+	if len(specific) > 0 {
+		if rels, err = es.Neighbours(ctx, t, specific, entityNeighbours); err != nil {
+			return namedEntities{}, err
+		}
+	}
+	return namedEntities{named: named, rels: rels}, nil
+}
 
+// expandEntities is the second half: q's seeds, expanded, scored and
+// ranked below the first hits of the other rankings.
+func (s *SearchService) expandEntities(ctx context.Context, t domain.Tenant, q namedEntities, first []domain.Fused, filter domain.SearchFilter) ([]domain.Ranked, error) {
+	es := s.d.Entities
+	named, rels := q.named, q.rels
+	if len(named) == 0 {
+		return nil, nil
+	}
 	seeds := map[domain.EntityID]float64{}
 	known := map[domain.EntityID]domain.Entity{}
-	namedIDs := make([]domain.EntityID, len(named))
-	for i, e := range named {
-		namedIDs[i], known[e.ID], seeds[e.ID] = e.ID, e, seedNamed
+	for _, e := range named {
+		known[e.ID], seeds[e.ID] = e, seedNamed
 	}
 	add := func(id domain.EntityID, w float64) {
 		if seeds[id] < w {
 			seeds[id] = w
 		}
-	}
-	rels, err := es.Neighbours(ctx, t, namedIDs, entityNeighbours)
-	if err != nil {
-		return nil, err
 	}
 	heaviest := map[domain.EntityID]float64{}
 	for _, r := range rels {
@@ -149,15 +187,18 @@ func (s *SearchService) entityRanking(ctx context.Context, t domain.Tenant, quer
 		return expand[i] < expand[j]
 	})
 	expand = expand[:min(len(expand), entitySeeds)]
-	mids, err := es.EntityMemories(ctx, t, expand, entityMemories)
-	if err != nil {
-		return nil, err
-	}
 	// The text index finds the memories that name an expansion entity
 	// where the extractor could not tell it was one ("Priya is a dentist":
-	// a sentence's first word is not taken for a name on its own).
-	mentions, err := s.mentionHits(ctx, t, expand, seeds, known, filter)
-	if err != nil {
+	// a sentence's first word is not taken for a name on its own); both
+	// reads at once.
+	var mids []domain.MemoryID
+	var mentions map[domain.MemoryID]float64
+	var midsErr, mentionsErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { mentions, mentionsErr = s.mentionHits(ctx, t, expand, seeds, known, filter) })
+	mids, midsErr = es.EntityMemories(ctx, t, expand, entityMemories)
+	wg.Wait()
+	if err := errors.Join(midsErr, mentionsErr); err != nil {
 		return nil, err
 	}
 	for id := range mentions {

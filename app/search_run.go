@@ -40,8 +40,15 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 	}
 	var lex, vec []domain.Ranked
 	var cos map[domain.MemoryID]float64
-	var lexErr, vecErr error
+	var lexErr, vecErr, entErr error
 	var wg sync.WaitGroup
+	// The entity ranking's first half needs only the query: it runs
+	// beside the other two.
+	wantEnt := req.Mode == domain.SearchHybrid && req.Weights.Entity > 0 && s.d.Entities != nil
+	var named namedEntities
+	if wantEnt {
+		wg.Go(func() { named, entErr = s.queryEntities(ctx, t, req.Query) })
+	}
 	if wantLex {
 		wg.Go(func() { lex, lexErr = s.lexical(ctx, t, req, depth) })
 	}
@@ -79,15 +86,16 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 	if !wantVec {
 		w.Vector = 0
 	}
-	if !wantLex && !wantVec || req.Mode != domain.SearchHybrid {
-		w.Entity = 0
-	}
 	f := s.fusion(req.Query, w)
 	fused := domain.Fuse(lex, vec, f)
-	if w.Entity > 0 && s.d.Entities != nil && len(fused) > 0 {
+	if wantEnt && len(fused) > 0 {
 		// The third ranking expands what the first two found; it never
 		// fails a search.
-		ent, err := s.entityRanking(ctx, t, req.Query, fused, req.Filter)
+		var ent []domain.Ranked
+		err := entErr
+		if err == nil {
+			ent, err = s.expandEntities(ctx, t, named, fused, req.Filter)
+		}
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return SearchResult{}, fmt.Errorf("search: entity ranking: %w", err)
