@@ -372,6 +372,30 @@ def filler(rnd, seen):
       return text
 
 
+# Multi-hop questions added for issue 18 (entity-aware retrieval), two per
+# user, by the session that built the entity ranking: written from the
+# evidence above, some whose two turns share a name and some whose turns
+# share none, before they were run. Appended after each user's own
+# questions, so the first 112 lines of queries.jsonl are unchanged.
+EXTRA_QUESTIONS = {
+  "u-maya": [
+    ("multi-hop", "Who is Daniel engaged to and what does she do for work?", ["brother", "priya"]),
+    ("multi-hop", "What did Maya plant on her balcony and who got some of the harvest?", ["tomatoes", "harvest"]),
+  ],
+  "u-leo": [
+    ("multi-hop", "What music does Leo's band play and where was their biggest show?", ["band", "gig"]),
+    ("multi-hop", "Where did Leo go fishing with his dad and where does his dad live now?", ["dad", "dadhealth"]),
+  ],
+  "u-aiko": [
+    ("multi-hop", "What are the names of Aiko's kittens and which one needed surgery?", ["cats", "vet"]),
+    ("multi-hop", "Where is Aiko moving for her new job and when does she move?", ["postdoc", "postdocyes"]),
+  ],
+  "u-sam": [
+    ("multi-hop", "Who does the books for Sam's truck and what did he name the chickens after?", ["chris", "chickens"]),
+    ("multi-hop", "Where is Sam's restaurant going to be and how is he paying for it?", ["restaurant", "loan"]),
+  ],
+}
+
 def main():
   rnd = random.Random(14)
   here = os.path.dirname(os.path.abspath(__file__))
@@ -404,10 +428,15 @@ def main():
         if key:
           ids[key] = mid
         memories.append({"id": mid, "user": user, "text": f"[{stamp}] {speaker}: {text}"})
+    u["ids"] = ids
     for qtype, q, keys in u["questions"]:
       words = len(q.split())
       assert 4 <= words <= 15, q
       queries.append({"user": user, "query": q, "relevant": [ids[k] for k in keys], "type": qtype, "split": u["split"]})
+  for user, u in USERS.items():
+    for qtype, q, keys in EXTRA_QUESTIONS.get(user, []):
+      assert 4 <= len(q.split()) <= 15, q
+      queries.append({"user": user, "query": q, "relevant": [u["ids"][k] for k in keys], "type": qtype, "split": u["split"]})
   with open(os.path.join(here, "memories.jsonl"), "w") as f:
     for m in memories:
       f.write(json.dumps(m, ensure_ascii=False) + "\n")
