@@ -188,6 +188,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 	}
 	rows := make([]searchRow, 0, len(last))
 	prefix := tenantPrefix(t)
+	stems := textfold.Stems{} // the batch's, one tenant's: dropped with it
 	for i, d := range docs {
 		if last[d.ID] != i {
 			continue
@@ -203,7 +204,7 @@ func (x *TextIndex) Index(ctx context.Context, t domain.Tenant, docs []ports.Tex
 			md = domain.Metadata{}
 		}
 		rows = append(rows, searchRow{ID: string(d.ID), App: string(d.AppID), Cats: cats, MD: md, Created: d.CreatedAt.UTC(),
-			Text: prefixed(prefix, textfold.Words(d.Text)), Hash: docHash(d)})
+			Text: prefixed(prefix, stems.Words(d.Text)), Hash: docHash(d)})
 	}
 	batch, err := json.Marshal(rows)
 	if err != nil {
