@@ -88,6 +88,16 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 	}
 	f := s.fusion(req.Query, w)
 	fused := domain.Fuse(lex, vec, f)
+	// base is the sum of the weights the fused scores are normalised by
+	// (GapBoost's per-query shift aside), for the time rankings below.
+	var base float64
+	if len(lex) > 0 {
+		base += f.Weights.Lexical
+	}
+	if len(vec) > 0 {
+		base += f.Weights.Vector
+	}
+	var err error
 	if wantEnt && len(fused) > 0 {
 		// The third ranking expands what the first two found; it never
 		// fails a search.
@@ -104,7 +114,13 @@ func (s *SearchService) Search(ctx context.Context, p domain.Principal, req Sear
 			res.Degraded = append(res.Degraded, "entity")
 		case len(ent) > 0:
 			fused = domain.FuseEntity(lex, vec, ent, f)
+			base += f.Weights.Entity
 		}
+	}
+	// Time (issue 18): recency and a date the query names, each one more
+	// ranking of the candidates found; off unless asked for or dated.
+	if fused, err = s.timeRankings(ctx, t, req.Query, fused, w, base); err != nil {
+		return SearchResult{}, fmt.Errorf("search: time ranking: %w", err)
 	}
 	sim := similarity(req.Query, cos, w.Vector > 0)
 	hits, err := s.hydrate(ctx, t, fused, req, sim)

@@ -24,6 +24,10 @@ type Weights struct {
 	// query names and to their neighbours (app's entity expansion). It
 	// only adds to what the other two found or missed; 0 leaves it out.
 	Entity float64
+	// Recency weighs the recency ranking (issue 18): the candidates the
+	// other rankings found, newest observed_at first. 0, the default,
+	// leaves it out.
+	Recency float64
 }
 
 // DefaultEntityWeight is the entity ranking's weight next to lexical and
@@ -42,7 +46,7 @@ func (w Weights) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    float64
-	}{{"weights.lexical", w.Lexical}, {"weights.vector", w.Vector}, {"weights.entity", w.Entity}} {
+	}{{"weights.lexical", w.Lexical}, {"weights.vector", w.Vector}, {"weights.entity", w.Entity}, {"weights.recency", w.Recency}} {
 		if math.IsNaN(p.v) || p.v < MinRankWeight || p.v > MaxRankWeight {
 			return Invalid(p.name, "must be between %g and %g", MinRankWeight, MaxRankWeight)
 		}

@@ -46,7 +46,7 @@ func TestFuseRRFDuplicateKeepsFirstRank(t *testing.T) {
 func TestWeightsValidate(t *testing.T) {
 	require.NoError(t, domain.DefaultWeights.Validate())
 	require.NoError(t, domain.Weights{Lexical: 0, Vector: 10}.Validate())
-	for _, w := range []domain.Weights{{-1, 1, 0}, {1, 10.5, 0}, {0, 0, 0}, {math.NaN(), 1, 0}, {1, 1, -1}, {1, 1, 11}, {0, 0, 1}} {
+	for _, w := range []domain.Weights{{-1, 1, 0, 0}, {1, 10.5, 0, 0}, {0, 0, 0, 0}, {math.NaN(), 1, 0, 0}, {1, 1, -1, 0}, {1, 1, 11, 0}, {0, 0, 1, 0}, {1, 1, 0, -1}, {1, 1, 0, 11}} {
 		require.ErrorIs(t, w.Validate(), domain.ErrInvalid, "%v", w)
 	}
 }

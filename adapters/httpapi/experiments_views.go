@@ -17,6 +17,7 @@ type paramsBody struct {
 	LexicalWeight *float64          `json:"lexical_weight,omitempty"`
 	VectorWeight  *float64          `json:"vector_weight,omitempty"`
 	EntityWeight  *float64          `json:"entity_weight,omitempty"`
+	RecencyWeight *float64          `json:"recency_weight,omitempty"`
 	Limit         *int              `json:"limit,omitempty"`
 }
 
@@ -40,7 +41,7 @@ func (b paramsBody) params() (domain.SearchParams, error) {
 	if p.Limit, err = domain.OptionalInRange("limit", b.Limit, 1, domain.MaxSearchLimit); err != nil {
 		return p, err
 	}
-	if b.LexicalWeight != nil || b.VectorWeight != nil || b.EntityWeight != nil {
+	if b.LexicalWeight != nil || b.VectorWeight != nil || b.EntityWeight != nil || b.RecencyWeight != nil {
 		p.Weights = domain.DefaultWeights
 		if b.LexicalWeight != nil {
 			p.Weights.Lexical = *b.LexicalWeight
@@ -51,8 +52,11 @@ func (b paramsBody) params() (domain.SearchParams, error) {
 		if b.EntityWeight != nil {
 			p.Weights.Entity = *b.EntityWeight
 		}
+		if b.RecencyWeight != nil {
+			p.Weights.Recency = *b.RecencyWeight
+		}
 		if err := p.Weights.Validate(); err != nil {
-			return p, domain.Invalid("lexical_weight", "vector_weight and entity_weight must each be between %g and %g, lexical and vector not both 0", domain.MinRankWeight, domain.MaxRankWeight)
+			return p, domain.Invalid("lexical_weight", "vector_weight, entity_weight and recency_weight must each be between %g and %g, lexical and vector not both 0", domain.MinRankWeight, domain.MaxRankWeight)
 		}
 	}
 	return p, p.Validate()
@@ -89,6 +93,9 @@ func viewVariants(vs []domain.Variant) []variantBody {
 		}
 		if w := v.Params.Weights; w != (domain.Weights{}) {
 			b.Params.LexicalWeight, b.Params.VectorWeight, b.Params.EntityWeight = &w.Lexical, &w.Vector, &w.Entity
+			if w.Recency != 0 {
+				b.Params.RecencyWeight = &w.Recency
+			}
 		}
 		out[i] = b
 	}

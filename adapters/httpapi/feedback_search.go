@@ -69,6 +69,8 @@ type weightsBody struct {
 	Lexical *float64 `json:"lexical"`
 	Vector  *float64 `json:"vector"`
 	Entity  *float64 `json:"entity"`
+	// Recency (issue 18): default 0, off.
+	Recency *float64 `json:"recency"`
 }
 
 type searchHitView struct {
@@ -138,6 +140,9 @@ func (s *Server) search(xs *app.ExperimentSearch) echo.HandlerFunc {
 			}
 			if req.Weights.Entity != nil {
 				w.Entity = *req.Weights.Entity
+			}
+			if req.Weights.Recency != nil {
+				w.Recency = *req.Weights.Recency
 			}
 			in.Weights = &w
 		}

@@ -23,15 +23,17 @@ type searchParamsJSON struct {
 	// Entity is absent from logs written before the entity ranking:
 	// those searches ran without it (weight 0).
 	Entity float64 `json:"entity_weight,omitempty"`
-	Limit  int     `json:"limit"`
+	// Recency (issue 18), absent when 0 (its default).
+	Recency float64 `json:"recency_weight,omitempty"`
+	Limit   int     `json:"limit"`
 }
 
 func paramsToJSON(p domain.SearchParams) searchParamsJSON {
-	return searchParamsJSON{Mode: p.Mode, RRFK: p.RRFK, Lexical: p.Weights.Lexical, Vector: p.Weights.Vector, Entity: p.Weights.Entity, Limit: p.Limit}
+	return searchParamsJSON{Mode: p.Mode, RRFK: p.RRFK, Lexical: p.Weights.Lexical, Vector: p.Weights.Vector, Entity: p.Weights.Entity, Recency: p.Weights.Recency, Limit: p.Limit}
 }
 
 func (j searchParamsJSON) params() domain.SearchParams {
-	return domain.SearchParams{Mode: j.Mode, RRFK: j.RRFK, Weights: domain.Weights{Lexical: j.Lexical, Vector: j.Vector, Entity: j.Entity}, Limit: j.Limit}
+	return domain.SearchParams{Mode: j.Mode, RRFK: j.RRFK, Weights: domain.Weights{Lexical: j.Lexical, Vector: j.Vector, Entity: j.Entity, Recency: j.Recency}, Limit: j.Limit}
 }
 
 const queryLogCols = `id::text, org_id, user_id, query, params, result_ids::text[], COALESCE(experiment_id::text, ''), COALESCE(variant, ''), created_at`
