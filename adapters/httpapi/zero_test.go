@@ -64,13 +64,14 @@ func TestZeroIsAValueNotAbsence(t *testing.T) {
 			// and switches its ranking off; an absent one is the default.
 			status, e := f.call(ops, "POST", "/experiments", map[string]any{"name": "vector only", "variants": []map[string]any{
 				{"name": "control", "weight": 0, "params": map[string]any{"vector_weight": 2}},
-				{"name": "vec", "weight": 1, "params": map[string]any{"lexical_weight": 0, "vector_weight": 2}},
+				{"name": "vec", "weight": 1, "params": map[string]any{"lexical_weight": 0, "vector_weight": 2, "recency_weight": 2}},
 			}})
 			require.Equal(t, http.StatusCreated, status, e)
-			// entity_weight is the default (domain.DefaultEntityWeight).
+			// entity_weight is the default (domain.DefaultEntityWeight);
+			// recency_weight (issue 18) is shown when set.
 			wantParams := []any{
 				map[string]any{"lexical_weight": 1.0, "vector_weight": 2.0, "entity_weight": 1.5},
-				map[string]any{"lexical_weight": 0.0, "vector_weight": 2.0, "entity_weight": 1.5},
+				map[string]any{"lexical_weight": 0.0, "vector_weight": 2.0, "entity_weight": 1.5, "recency_weight": 2.0},
 			}
 			require.Equal(t, wantParams, variantParams(e))
 			id := e["id"].(string)
