@@ -63,6 +63,18 @@ func (sn *pgSnapshot) Scan(ctx context.Context, t ports.ArchiveTable, scope port
 	if !scope.Since.IsZero() {
 		since = scope.Since.UTC()
 	}
+	var has map[string]bool
+	if len(q.later) > 0 {
+		var cols []string
+		if err := sn.tx.SelectContext(ctx, &cols, `SELECT column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = $1`, t.Name); err != nil {
+			return fmt.Errorf("pgstore: scan %s: columns: %w", t.Name, mapErr(err))
+		}
+		has = make(map[string]bool, len(cols))
+		for _, c := range cols {
+			has[c] = true
+		}
+	}
 	for _, org := range orgs {
 		if _, err := sn.tx.ExecContext(ctx, `SELECT set_config('engram.org_id', $1, true)`, org); err != nil {
 			return fmt.Errorf("pgstore: scan %s: %w", t.Name, mapErr(err))
@@ -81,7 +93,7 @@ func (sn *pgSnapshot) Scan(ctx context.Context, t ports.ArchiveTable, scope port
 				return fn(r)
 			}
 		}
-		if err := scanRows(ctx, sn.tx, q.sel, t, []any{org, string(scope.User), since}, each); err != nil {
+		if err := scanRows(ctx, sn.tx, q.selectFor(has), t, []any{org, string(scope.User), since}, each); err != nil {
 			return err
 		}
 	}

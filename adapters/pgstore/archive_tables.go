@@ -1,5 +1,7 @@
 package pgstore
 
+import "strings"
+
 // archiveSQL is how one archived table is read and written here; see
 // sqlitestore's twin for the argument convention ($1..$n in the archive's
 // column order, then archive_extra, then content_hash for memories).
@@ -18,6 +20,28 @@ type archiveSQL struct {
 	// key: of the rows of one batch equal in them, the bulk statement
 	// keeps the first, as the per-row statements would.
 	dedup []int
+	// later lists select expressions of columns a later migration added,
+	// with what an older schema reads instead (the value an archive leaves
+	// out): `engram migrate up --verify` digests the data before the
+	// migration that adds them, through this same select.
+	later []laterColumn
+}
+
+// laterColumn is a column added after the archive's first schema: expr
+// reads it in sel, and where the table has no such column yet, old stands
+// in for expr.
+type laterColumn struct{ column, expr, old string }
+
+// selectFor is sel for a table that has the columns in has (every column
+// when has is nil).
+func (q archiveSQL) selectFor(has map[string]bool) string {
+	sel := q.sel
+	for _, c := range q.later {
+		if has != nil && !has[c.column] {
+			sel = strings.Replace(sel, c.expr, c.old, 1)
+		}
+	}
+	return sel
 }
 
 const pgScope = `org_id = $1 AND ($2 = '' OR user_id = $2)`
@@ -44,6 +68,10 @@ var archiveTables = map[string]archiveSQL{
 				archive_extra = $18::jsonb, content_hash = $19::text
 			WHERE id = $1::uuid AND org_id = $2::text AND user_id = $3::text`,
 		hashed: true,
+		// Migration 0431 (issue 18): observed_at defaults to created_at,
+		// which the select reads as NULL, as it does unbounded validity.
+		later: []laterColumn{{column: "observed_at", expr: "NULLIF(observed_at, created_at), valid_from, valid_to",
+			old: "NULL::timestamptz, NULL::timestamptz, NULL::timestamptz"}},
 	},
 	"memory_history": {
 		sel: `SELECT memory_id::text, org_id, user_id, kind, old_values, new_values, actor_app, changed_at, archive_extra

@@ -36,8 +36,9 @@ func register(name string, c command) {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	interrupted := ctx.Err() != nil // before stop, which cancels ctx too
 	stop()
-	if err != nil && ctx.Err() != nil {
+	if err != nil && interrupted {
 		// Ctrl-C or SIGTERM: say so rather than leave the cancelled
 		// statement's error to read as a broken backend, and exit as a
 		// shell expects of an interrupted command.
