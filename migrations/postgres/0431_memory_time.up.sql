@@ -7,7 +7,10 @@
 -- binds too (no engram.org_id set: no rows), so FORCE is lifted for the
 -- one UPDATE and restored in the same transaction; the runtime role is
 -- never affected (it is not the owner). The tallies' statement trigger is
--- off for it: nothing it counts changes.
+-- off for it: nothing it counts changes. BEGIN and COMMIT keep the file
+-- one transaction even under x-multi-statement, which runs statements one
+-- by one: FORCE can never stay lifted.
+BEGIN;
 ALTER TABLE memories ADD COLUMN observed_at timestamptz,
     ADD COLUMN valid_from timestamptz,
     ADD COLUMN valid_to timestamptz;
@@ -20,3 +23,4 @@ ALTER TABLE memories ALTER COLUMN observed_at SET NOT NULL;
 -- A tenant's observed_at range filters (search's observed_after/before
 -- and as_of).
 CREATE INDEX memories_tenant_observed_idx ON memories (org_id, user_id, observed_at);
+COMMIT;
